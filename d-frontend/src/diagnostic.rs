@@ -20,6 +20,18 @@ pub enum ErrTag {
     D_STR_NL,
     /// Integer constant too large.
     D_INT_OFLOW,
+    /// Integer constant with a digit not valid in its base.
+    D_INT_DIGIT,
+    /// Newline in a character constant.
+    D_CHR_NL,
+    /// Empty character constant.
+    D_CHR_NULL,
+    /// Character constant longer than an integer.
+    D_CHR_OFLOW,
+    /// Invalid `#` control directive.
+    D_PRAGCTL_INVAL,
+    /// `#error` control directive.
+    D_PRAGERR,
     /// Invalid probe description.
     D_PDESC_INVAL,
     /// Probe description matched no probes.

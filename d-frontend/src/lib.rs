@@ -9,5 +9,16 @@
 //! ```
 
 pub mod ast;
+pub mod ast_dump;
+pub mod builtin;
+pub mod compile;
 pub mod diagnostic;
+pub mod ir;
+pub mod lex;
+pub mod lower;
+pub mod parse;
+pub mod printf;
+pub mod provider;
+pub mod sema;
 pub mod source;
+pub mod types;

@@ -245,6 +245,17 @@ impl Insn {
         }
     }
 
+    /// `dst op= src` on 32 bits (the upper half is zeroed).
+    pub fn alu32_reg(op: AluOp, dst: Reg, src: Reg) -> Insn {
+        Insn {
+            code: class::ALU | op as u8 | BPF_X,
+            dst: dst.0,
+            src: src.0,
+            off: 0,
+            imm: 0,
+        }
+    }
+
     /// `dst = src` (64 bits).
     pub fn mov64_reg(dst: Reg, src: Reg) -> Insn {
         Insn::alu64_reg(AluOp::Mov, dst, src)

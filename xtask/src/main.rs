@@ -1,1 +1,34 @@
-fn main() {}
+//! `cargo xtask`: development tasks.
+//!
+//! ```text
+//! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
+//! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
+//! ```
+
+mod codegen;
+mod e2e;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["codegen"] => codegen::run(codegen::Mode::Write),
+        ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
+        ["e2e", rest @ ..] => e2e::run(rest),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`) and aggregating functions.
+
+use crate::ir::AggFunc;
+
+/// What a function is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// `trace(expr)`.
+    Trace,
+    /// `printf(format, ...)`.
+    Printf,
+    /// `printa([format,] @a, ...)`.
+    Printa,
+    /// `exit(status)`.
+    Exit,
+    /// An aggregating function, allowed only as `@a[...] = func(...)`.
+    Aggregating(AggFunc),
+}
+
+/// A built-in function and its argument count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Its D name.
+    pub name: &'static str,
+    /// What it is.
+    pub kind: FunctionKind,
+    /// Fewest arguments.
+    pub min_args: usize,
+    /// Most arguments (`usize::MAX` for variadic).
+    pub max_args: usize,
+}
+
+/// Every built-in function.
+pub const FUNCTIONS: &[Function] = &[
+    Function {
+        name: "trace",
+        kind: FunctionKind::Trace,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "printf",
+        kind: FunctionKind::Printf,
+        min_args: 1,
+        max_args: usize::MAX,
+    },
+    Function {
+        name: "printa",
+        kind: FunctionKind::Printa,
+        min_args: 1,
+        max_args: usize::MAX,
+    },
+    Function {
+        name: "exit",
+        kind: FunctionKind::Exit,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "count",
+        kind: FunctionKind::Aggregating(AggFunc::Count),
+        min_args: 0,
+        max_args: 0,
+    },
+    Function {
+        name: "sum",
+        kind: FunctionKind::Aggregating(AggFunc::Sum),
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "avg",
+        kind: FunctionKind::Aggregating(AggFunc::Avg),
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "min",
+        kind: FunctionKind::Aggregating(AggFunc::Min),
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "max",
+        kind: FunctionKind::Aggregating(AggFunc::Max),
+        min_args: 1,
+        max_args: 1,
+    },
+];
+
+/// The built-in function called `name`.
+pub fn lookup(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|function| function.name == name)
+}

@@ -1,0 +1,519 @@
+//! The lowered IR: per clause, a flat list of instructions over virtual registers.
+//!
+//! Lowering turns each checked clause into [`Inst`]s that the back end turns into eBPF. Virtual
+//! registers hold 64-bit integers; strings live in the clause's scratch area (byte offsets into the
+//! per-CPU scratch buffer, counted from the start of the temporaries). D has no loops, so every jump
+//! goes forward. Every instruction has a span in a parallel table, so code maps back to source.
+
+use std::fmt::Write as _;
+
+use crate::provider::Probe;
+use crate::source::Span;
+use crate::types::Type;
+
+/// Bytes the back end's record header takes at the start of each record; record data follows it.
+pub const RECORD_HEADER_RESERVED: u32 = 16;
+/// Bytes `bpf_get_current_comm` writes (`TASK_COMM_LEN`).
+pub const COMM_SIZE: u32 = 16;
+/// Bytes reserved for each probe name field (`probeprov`, `probemod`, `probefunc`, `probename`).
+pub const PROBE_NAME_SIZE: u32 = 64;
+
+/// A virtual register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VReg(pub u32);
+
+/// A jump target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label(pub u32);
+
+/// Integer binary operations on 64 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// unsigned `/`
+    UDiv,
+    /// signed `/`
+    SDiv,
+    /// unsigned `%`
+    UMod,
+    /// signed `%`
+    SMod,
+    /// `&`
+    And,
+    /// `|`
+    Or,
+    /// `^`
+    Xor,
+    /// `<<`
+    Shl,
+    /// logical `>>`
+    LShr,
+    /// arithmetic `>>`
+    AShr,
+}
+
+/// Comparisons, producing 0 or 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// unsigned `<`
+    ULt,
+    /// unsigned `<=`
+    ULe,
+    /// unsigned `>`
+    UGt,
+    /// unsigned `>=`
+    UGe,
+    /// signed `<`
+    SLt,
+    /// signed `<=`
+    SLe,
+    /// signed `>`
+    SGt,
+    /// signed `>=`
+    SGe,
+}
+
+/// Integer built-in variables that come from a helper or the D context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `pid`: the thread group ID.
+    Pid,
+    /// `tid`: the thread ID.
+    Tid,
+    /// `ppid`: `curthread->real_parent->tgid`, at these BTF offsets.
+    Ppid {
+        /// Offset of `task_struct.real_parent`.
+        real_parent: u32,
+        /// Offset of `task_struct.tgid`.
+        tgid: u32,
+    },
+    /// `uid`.
+    Uid,
+    /// `gid`.
+    Gid,
+    /// `timestamp`: monotonic nanoseconds.
+    Timestamp,
+    /// `walltimestamp`: nanoseconds since the epoch.
+    WallTimestamp,
+    /// `cpu`.
+    Cpu,
+    /// `id`: the probe ID.
+    ProbeId,
+    /// `argN`.
+    Arg(u8),
+    /// `errno`.
+    Errno,
+}
+
+/// The four names of the probe that fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeField {
+    /// `probeprov`
+    Provider,
+    /// `probemod`
+    Module,
+    /// `probefunc`
+    Function,
+    /// `probename`
+    Name,
+}
+
+/// One IR instruction. Scratch offsets are bytes from the start of the clause temporaries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inst {
+    /// Marks where the code for a source construct starts.
+    Comment(String),
+    /// `dst = value`.
+    Const {
+        /// Destination.
+        dst: VReg,
+        /// The 64 bits.
+        value: u64,
+    },
+    /// `dst = lhs op rhs`.
+    Bin {
+        /// The operation.
+        op: BinOp,
+        /// Destination.
+        dst: VReg,
+        /// Left operand.
+        lhs: VReg,
+        /// Right operand.
+        rhs: VReg,
+    },
+    /// `dst = src`.
+    Move {
+        /// Destination.
+        dst: VReg,
+        /// Source.
+        src: VReg,
+    },
+    /// `dst = -src`.
+    Neg {
+        /// Destination.
+        dst: VReg,
+        /// Operand.
+        src: VReg,
+    },
+    /// `dst = ~src`.
+    BitNot {
+        /// Destination.
+        dst: VReg,
+        /// Operand.
+        src: VReg,
+    },
+    /// `dst = src` truncated to `size` bytes, then sign- or zero-extended.
+    Extend {
+        /// Destination.
+        dst: VReg,
+        /// Operand.
+        src: VReg,
+        /// Bytes kept (1, 2, 4).
+        size: u8,
+        /// Sign-extend rather than zero-extend.
+        signed: bool,
+    },
+    /// `dst = (lhs cond rhs) ? 1 : 0`.
+    Cmp {
+        /// The comparison.
+        cond: Cond,
+        /// Destination.
+        dst: VReg,
+        /// Left operand.
+        lhs: VReg,
+        /// Right operand.
+        rhs: VReg,
+    },
+    /// A jump target.
+    Label(Label),
+    /// `goto target`.
+    Jump(Label),
+    /// `if ((cond != 0) == nonzero) goto target`.
+    JumpIf {
+        /// The value tested.
+        cond: VReg,
+        /// Jump when non-zero (else when zero).
+        nonzero: bool,
+        /// Where to.
+        target: Label,
+    },
+    /// `dst = builtin`.
+    Builtin {
+        /// Destination.
+        dst: VReg,
+        /// Which built-in.
+        builtin: Builtin,
+    },
+    /// Stores the low `size` bytes of `src` at a scratch offset.
+    Store {
+        /// Scratch offset.
+        offset: u32,
+        /// Bytes (1, 2, 4, 8).
+        size: u8,
+        /// Value.
+        src: VReg,
+    },
+    /// Writes `bytes` at a scratch offset, then zeros up to `size` bytes.
+    StoreBytes {
+        /// Scratch offset.
+        offset: u32,
+        /// The bytes (at most `size`).
+        bytes: Vec<u8>,
+        /// Total bytes written.
+        size: u32,
+    },
+    /// Zeros `size` bytes at a scratch offset.
+    Zero {
+        /// Scratch offset.
+        offset: u32,
+        /// Bytes.
+        size: u32,
+    },
+    /// Copies `size` bytes between scratch offsets.
+    Copy {
+        /// Destination offset.
+        dst_offset: u32,
+        /// Source offset.
+        src_offset: u32,
+        /// Bytes.
+        size: u32,
+    },
+    /// `bpf_get_current_comm` into [`COMM_SIZE`] bytes at a scratch offset.
+    CurrentComm {
+        /// Scratch offset.
+        offset: u32,
+    },
+    /// Copies a name of the probe that fired ([`PROBE_NAME_SIZE`] bytes) to a scratch offset.
+    ProbeName {
+        /// Scratch offset.
+        offset: u32,
+        /// Which name.
+        field: ProbeField,
+    },
+    /// Aggregates into `aggregations[agg]` under the key at `key_offset`.
+    AggUpdate {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+        /// Scratch offset of the key (the aggregation's key size).
+        key_offset: u32,
+        /// The value aggregated (`None` for `count()`).
+        value: Option<VReg>,
+    },
+    /// Sends the record at `offset` (header first) to userspace.
+    EmitRecord {
+        /// Scratch offset of the record.
+        offset: u32,
+        /// Record size including the header.
+        size: u32,
+        /// Wake the reader now (for `exit`), rather than at its next poll.
+        wakeup: bool,
+    },
+}
+
+/// Aggregating functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    /// `count()`
+    Count,
+    /// `sum(x)`
+    Sum,
+    /// `avg(x)`
+    Avg,
+    /// `min(x)`
+    Min,
+    /// `max(x)`
+    Max,
+}
+
+/// An aggregation: its name, function and key types, fixed by its first use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggDecl {
+    /// The name without `@` (empty for `@`).
+    pub name: String,
+    /// The function.
+    pub func: AggFunc,
+    /// The key tuple's types.
+    pub keys: Vec<Type>,
+}
+
+/// A value in a record: offset from the record start (header included) and type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Byte offset in the record.
+    pub offset: u32,
+    /// The D type.
+    pub ty: Type,
+}
+
+/// A data-recording action of a clause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordAction {
+    /// `trace(x)`.
+    Trace(Field),
+    /// `printf(format, args...)`.
+    Printf {
+        /// The format's bytes.
+        format: Vec<u8>,
+        /// The arguments.
+        args: Vec<Field>,
+    },
+    /// `printa([format,] @a...)`.
+    Printa {
+        /// The format, or the default layout.
+        format: Option<Vec<u8>>,
+        /// Indexes into [`Module::aggregations`].
+        aggregations: Vec<usize>,
+    },
+    /// `exit(status)`.
+    Exit(Field),
+}
+
+/// One clause, lowered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clause {
+    /// IDs of the probes it is enabled on.
+    pub probe_ids: Vec<u32>,
+    /// The instructions.
+    pub insts: Vec<Inst>,
+    /// The source span of each instruction.
+    pub spans: Vec<Span>,
+    /// Virtual registers used.
+    pub n_vregs: u32,
+    /// Labels used.
+    pub n_labels: u32,
+    /// The actions recorded in this clause's record, or `None` when it writes no record.
+    pub record: Option<Vec<RecordAction>>,
+    /// Scratch bytes the clause uses.
+    pub scratch_size: u32,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// What one `-n` or `-s` source matched, for the `matched N probes` banner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceSummary {
+    /// `description 'syscall::openat:entry '` or `script 'x.d'`.
+    pub kind: &'static str,
+    /// The description (up to the first `{`, `/` or `;`) or script name.
+    pub name: String,
+    /// Probes matched, summed over its clauses.
+    pub n_matched: usize,
+}
+
+/// A lowered program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Module {
+    /// Every probe some clause is enabled on, by ID.
+    pub probes: Vec<Probe>,
+    /// The clauses, in program order.
+    pub clauses: Vec<Clause>,
+    /// The aggregations.
+    pub aggregations: Vec<AggDecl>,
+    /// One entry per source, in command-line order.
+    pub sources: Vec<SourceSummary>,
+    /// The `strsize` option.
+    pub strsize: u32,
+}
+
+impl Module {
+    /// The deterministic text dump used by `-S` and snapshot tests.
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        for (agg_idx, agg) in self.aggregations.iter().enumerate() {
+            let keys: Vec<&str> = agg.keys.iter().map(|ty| ty.name()).collect();
+            let _ = writeln!(
+                out,
+                "agg {agg_idx} @{} = {:?}[{}]",
+                agg.name,
+                agg.func,
+                keys.join(", ")
+            );
+        }
+        for (clause_idx, clause) in self.clauses.iter().enumerate() {
+            let ids: Vec<String> = clause.probe_ids.iter().map(u32::to_string).collect();
+            let _ = writeln!(
+                out,
+                "clause {clause_idx} probes [{}] scratch {}",
+                ids.join(", "),
+                clause.scratch_size
+            );
+            if let Some(actions) = &clause.record {
+                for action in actions {
+                    let _ = writeln!(out, "  record {action:?}");
+                }
+            }
+            for inst in &clause.insts {
+                match inst {
+                    Inst::Comment(text) => {
+                        let _ = writeln!(out, "  ; {text}");
+                    }
+                    Inst::Label(label) => {
+                        let _ = writeln!(out, "L{}:", label.0);
+                    }
+                    other => {
+                        let _ = writeln!(out, "    {}", display_inst(other));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn display_inst(inst: &Inst) -> String {
+    match inst {
+        Inst::Const { dst, value } => format!("%{} = {value:#x}", dst.0),
+        Inst::Bin { op, dst, lhs, rhs } => format!("%{} = {op:?} %{}, %{}", dst.0, lhs.0, rhs.0),
+        Inst::Move { dst, src } => format!("%{} = %{}", dst.0, src.0),
+        Inst::Neg { dst, src } => format!("%{} = neg %{}", dst.0, src.0),
+        Inst::BitNot { dst, src } => format!("%{} = not %{}", dst.0, src.0),
+        Inst::Extend {
+            dst,
+            src,
+            size,
+            signed,
+        } => {
+            format!(
+                "%{} = {}ext{} %{}",
+                dst.0,
+                if *signed { "s" } else { "z" },
+                size * 8,
+                src.0
+            )
+        }
+        Inst::Cmp {
+            cond,
+            dst,
+            lhs,
+            rhs,
+        } => format!("%{} = cmp {cond:?} %{}, %{}", dst.0, lhs.0, rhs.0),
+        Inst::Jump(label) => format!("jump L{}", label.0),
+        Inst::JumpIf {
+            cond,
+            nonzero,
+            target,
+        } => {
+            format!(
+                "jump L{} if %{} {}",
+                target.0,
+                cond.0,
+                if *nonzero { "!= 0" } else { "== 0" }
+            )
+        }
+        Inst::Builtin { dst, builtin } => format!("%{} = {builtin:?}", dst.0),
+        Inst::Store { offset, size, src } => format!("scratch[{offset}..+{size}] = %{}", src.0),
+        Inst::StoreBytes {
+            offset,
+            bytes,
+            size,
+        } => {
+            format!(
+                "scratch[{offset}..+{size}] = {:?}",
+                String::from_utf8_lossy(bytes)
+            )
+        }
+        Inst::Zero { offset, size } => format!("scratch[{offset}..+{size}] = 0"),
+        Inst::Copy {
+            dst_offset,
+            src_offset,
+            size,
+        } => {
+            format!("scratch[{dst_offset}..+{size}] = scratch[{src_offset}..]")
+        }
+        Inst::CurrentComm { offset } => format!("scratch[{offset}..+{COMM_SIZE}] = comm"),
+        Inst::ProbeName { offset, field } => {
+            format!("scratch[{offset}..+{PROBE_NAME_SIZE}] = probe {field:?}")
+        }
+        Inst::AggUpdate {
+            agg,
+            key_offset,
+            value,
+        } => match value {
+            Some(value) => format!(
+                "aggregate agg {agg} key scratch[{key_offset}] value %{}",
+                value.0
+            ),
+            None => format!("aggregate agg {agg} key scratch[{key_offset}]"),
+        },
+        Inst::EmitRecord {
+            offset,
+            size,
+            wakeup,
+        } => {
+            format!(
+                "emit scratch[{offset}..+{size}]{}",
+                if *wakeup { " wakeup" } else { "" }
+            )
+        }
+        Inst::Comment(_) | Inst::Label(_) => unreachable!("handled by the caller"),
+    }
+}

@@ -1,0 +1,149 @@
+//! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit` and aggregations.
+
+use super::Lowerer;
+use crate::ast::{Expr, ExprKind};
+use crate::ir::{Field, Inst, RecordAction};
+use crate::types::Type;
+
+impl Lowerer<'_> {
+    pub(super) fn statement(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Assign { target, value, .. } => {
+                let ExprKind::Agg { name, keys } = &target.kind else {
+                    unreachable!("sema accepts only aggregation assignments");
+                };
+                let ExprKind::Call { args, .. } = &value.kind else {
+                    unreachable!("sema checked the aggregating function");
+                };
+                self.aggregate(name, keys, args.first(), expr);
+            }
+            ExprKind::Call { func, args, .. } => self.action(func, args, expr),
+            _ => {
+                self.comment(expr.span, "expression statement");
+                self.int_expr(expr);
+            }
+        }
+    }
+
+    fn action(&mut self, func: &str, args: &[Expr], expr: &Expr) {
+        self.comment(expr.span, func);
+        match func {
+            "trace" => {
+                let field = self.record_value(&args[0]);
+                self.actions.push(RecordAction::Trace(field));
+            }
+            "printf" => {
+                let ExprKind::Str(format) = &args[0].kind else {
+                    unreachable!("sema checked the format is a string literal");
+                };
+                let fields = args[1..].iter().map(|arg| self.record_value(arg)).collect();
+                self.actions.push(RecordAction::Printf {
+                    format: format.clone(),
+                    args: fields,
+                });
+            }
+            "printa" => {
+                let (format, aggregations) = match &args[0].kind {
+                    ExprKind::Str(format) => (Some(format.clone()), &args[1..]),
+                    _ => (None, args),
+                };
+                let aggregations = aggregations
+                    .iter()
+                    .map(|aggregation| {
+                        let ExprKind::Agg { name, .. } = &aggregation.kind else {
+                            unreachable!("sema checked printa's arguments");
+                        };
+                        self.aggregation_index(name)
+                    })
+                    .collect();
+                self.actions.push(RecordAction::Printa {
+                    format,
+                    aggregations,
+                });
+            }
+            "exit" => {
+                let field = self.record_value(&args[0]);
+                self.has_exit = true;
+                self.actions.push(RecordAction::Exit(field));
+            }
+            _ => unreachable!("sema accepts no action {func}"),
+        }
+    }
+
+    /// Evaluates `expr` into the next field of the record.
+    fn record_value(&mut self, expr: &Expr) -> Field {
+        let ty = self.type_of(expr);
+        let offset = self.record_field(ty.stored_size(self.strsize()));
+        self.value_into(expr, ty, offset);
+        Field { offset, ty }
+    }
+
+    /// Writes `expr`'s value at scratch `offset`: 8 bytes for an integer, `strsize` for a string.
+    fn value_into(&mut self, expr: &Expr, ty: Type, offset: u32) {
+        if ty == Type::String {
+            self.string_into(expr, offset);
+        } else {
+            let value = self.int_expr(expr);
+            self.push(
+                expr.span,
+                Inst::Store {
+                    offset,
+                    size: 8,
+                    src: value,
+                },
+            );
+        }
+    }
+
+    fn aggregation_index(&self, name: &str) -> usize {
+        match self
+            .checked
+            .aggregations
+            .iter()
+            .position(|decl| decl.name == name)
+        {
+            Some(agg_idx) => agg_idx,
+            None => unreachable!("sema declared @{name}"),
+        }
+    }
+
+    fn aggregate(&mut self, name: &str, keys: &[Expr], value: Option<&Expr>, expr: &Expr) {
+        self.comment(expr.span, &format!("@{name}"));
+        let agg = self.aggregation_index(name);
+        let key_types = self.checked.aggregations[agg].keys.clone();
+        let key_size: u32 = key_types
+            .iter()
+            .map(|ty| ty.stored_size(self.strsize()))
+            .sum::<u32>()
+            .max(8);
+        let key_offset = self.temp(key_size);
+        if keys.is_empty() {
+            self.push(
+                expr.span,
+                Inst::Zero {
+                    offset: key_offset,
+                    size: key_size,
+                },
+            );
+        }
+        let mut cursor = key_offset;
+        for (key, ty) in keys.iter().zip(&key_types) {
+            let value_type = if *ty == Type::String {
+                Type::String
+            } else {
+                self.type_of(key)
+            };
+            self.value_into(key, value_type, cursor);
+            cursor += ty.stored_size(self.strsize());
+        }
+        let value = value.map(|value| self.converted(value, Type::LONG));
+        self.push(
+            expr.span,
+            Inst::AggUpdate {
+                agg,
+                key_offset,
+                value,
+            },
+        );
+    }
+}

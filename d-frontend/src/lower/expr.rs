@@ -1,0 +1,399 @@
+//! Lowering expressions: integers into virtual registers, strings into scratch memory.
+
+use super::Lowerer;
+use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::variable::{self, VariableSource};
+use crate::ir::{BinOp, Builtin, COMM_SIZE, Cond, Inst, PROBE_NAME_SIZE, VReg};
+use crate::types::Type;
+
+impl Lowerer<'_> {
+    /// Lowers an integer expression; the result holds the value of the expression's type,
+    /// sign- or zero-extended to 64 bits.
+    pub(super) fn int_expr(&mut self, expr: &Expr) -> VReg {
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Int { value, .. } => self.constant(span, *value),
+            ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
+            ExprKind::Ident(name) => {
+                let Some(variable) = variable::lookup(name) else {
+                    unreachable!("sema resolved {name}");
+                };
+                let builtin = match variable.source {
+                    VariableSource::Int(builtin) => builtin,
+                    VariableSource::Ppid => {
+                        let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
+                            unreachable!("sema checked that ppid is available");
+                        };
+                        Builtin::Ppid { real_parent, tgid }
+                    }
+                    VariableSource::Execname | VariableSource::ProbeName(_) => {
+                        unreachable!("sema typed {name} as a string")
+                    }
+                };
+                let dst = self.vreg();
+                self.push(span, Inst::Builtin { dst, builtin });
+                dst
+            }
+            ExprKind::Macro { name, .. } => {
+                let value = match name.as_str() {
+                    "pid" => self.checked.options.tracer_pid,
+                    _ => self.checked.options.target.unwrap_or(0),
+                };
+                self.constant(span, u64::from(value))
+            }
+            ExprKind::Unary { op, operand } => self.unary(*op, operand, expr),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr),
+            ExprKind::Ternary {
+                cond,
+                then_expr,
+                else_expr,
+            } => {
+                let ty = self.type_of(expr);
+                let dst = self.vreg();
+                let else_label = self.label();
+                let end_label = self.label();
+                let cond_value = self.int_expr(cond);
+                self.push(
+                    span,
+                    Inst::JumpIf {
+                        cond: cond_value,
+                        nonzero: false,
+                        target: else_label,
+                    },
+                );
+                let then_value = self.converted(then_expr, ty);
+                self.push(
+                    span,
+                    Inst::Move {
+                        dst,
+                        src: then_value,
+                    },
+                );
+                self.push(span, Inst::Jump(end_label));
+                self.push(span, Inst::Label(else_label));
+                let else_value = self.converted(else_expr, ty);
+                self.push(
+                    span,
+                    Inst::Move {
+                        dst,
+                        src: else_value,
+                    },
+                );
+                self.push(span, Inst::Label(end_label));
+                dst
+            }
+            _ => unreachable!("sema rejects {:?} in integer expressions", expr.kind),
+        }
+    }
+
+    fn constant(&mut self, span: crate::source::Span, value: u64) -> VReg {
+        let dst = self.vreg();
+        self.push(span, Inst::Const { dst, value });
+        dst
+    }
+
+    /// Lowers `expr` and converts its value to `to`.
+    pub(super) fn converted(&mut self, expr: &Expr, to: Type) -> VReg {
+        let from = self.type_of(expr);
+        let value = self.int_expr(expr);
+        self.convert(expr.span, value, from, to)
+    }
+
+    fn convert(&mut self, span: crate::source::Span, value: VReg, from: Type, to: Type) -> VReg {
+        let (
+            Type::Int {
+                size: from_size,
+                signed: from_signed,
+            },
+            Type::Int {
+                size: to_size,
+                signed: to_signed,
+            },
+        ) = (from, to)
+        else {
+            return value;
+        };
+        // The 64-bit value already represents `to` when `to` is 64 bits wide, or when `from` fits in
+        // `to` and extends the same way (a narrower unsigned value zero-extends into either).
+        let same_extension = from_signed == to_signed || (!from_signed && from_size < to_size);
+        if to_size >= 8 || (from_size <= to_size && same_extension) {
+            return value;
+        }
+        self.normalize(span, value, to)
+    }
+
+    /// Truncates a 64-bit result to `ty`'s size and extends it back.
+    fn normalize(&mut self, span: crate::source::Span, value: VReg, ty: Type) -> VReg {
+        match ty {
+            Type::Int { size, signed } if size < 8 => {
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Extend {
+                        dst,
+                        src: value,
+                        size,
+                        signed,
+                    },
+                );
+                dst
+            }
+            _ => value,
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> VReg {
+        let ty = self.type_of(expr);
+        match op {
+            UnaryOp::Plus => self.converted(operand, ty),
+            UnaryOp::Neg | UnaryOp::BitNot => {
+                let src = self.converted(operand, ty);
+                let dst = self.vreg();
+                let inst = if op == UnaryOp::Neg {
+                    Inst::Neg { dst, src }
+                } else {
+                    Inst::BitNot { dst, src }
+                };
+                self.push(expr.span, inst);
+                self.normalize(expr.span, dst, ty)
+            }
+            UnaryOp::LogicalNot => {
+                let value = self.int_expr(operand);
+                let zero = self.constant(expr.span, 0);
+                let dst = self.vreg();
+                self.push(
+                    expr.span,
+                    Inst::Cmp {
+                        cond: Cond::Eq,
+                        dst,
+                        lhs: value,
+                        rhs: zero,
+                    },
+                );
+                dst
+            }
+            _ => unreachable!("sema rejects {op:?}"),
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, expr: &Expr) -> VReg {
+        let span = expr.span;
+        let ty = self.type_of(expr);
+        match op {
+            BinaryOp::LogicalAnd | BinaryOp::LogicalOr => {
+                let is_and = op == BinaryOp::LogicalAnd;
+                let dst = self.vreg();
+                let end = self.label();
+                self.push(
+                    span,
+                    Inst::Const {
+                        dst,
+                        value: u64::from(!is_and),
+                    },
+                );
+                let lhs_value = self.int_expr(lhs);
+                self.push(
+                    span,
+                    Inst::JumpIf {
+                        cond: lhs_value,
+                        nonzero: !is_and,
+                        target: end,
+                    },
+                );
+                let rhs_value = self.int_expr(rhs);
+                self.push(
+                    span,
+                    Inst::JumpIf {
+                        cond: rhs_value,
+                        nonzero: !is_and,
+                        target: end,
+                    },
+                );
+                self.push(
+                    span,
+                    Inst::Const {
+                        dst,
+                        value: u64::from(is_and),
+                    },
+                );
+                self.push(span, Inst::Label(end));
+                dst
+            }
+            BinaryOp::LogicalXor => {
+                let zero = self.constant(span, 0);
+                let lhs_value = self.int_expr(lhs);
+                let lhs_bool = self.vreg();
+                self.push(
+                    span,
+                    Inst::Cmp {
+                        cond: Cond::Ne,
+                        dst: lhs_bool,
+                        lhs: lhs_value,
+                        rhs: zero,
+                    },
+                );
+                let rhs_value = self.int_expr(rhs);
+                let rhs_bool = self.vreg();
+                self.push(
+                    span,
+                    Inst::Cmp {
+                        cond: Cond::Ne,
+                        dst: rhs_bool,
+                        lhs: rhs_value,
+                        rhs: zero,
+                    },
+                );
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Bin {
+                        op: BinOp::Xor,
+                        dst,
+                        lhs: lhs_bool,
+                        rhs: rhs_bool,
+                    },
+                );
+                dst
+            }
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => {
+                let common = Type::common(self.type_of(lhs), self.type_of(rhs));
+                let signed = matches!(common, Type::Int { signed: true, .. });
+                let lhs_value = self.converted(lhs, common);
+                let rhs_value = self.converted(rhs, common);
+                let cond = match (op, signed) {
+                    (BinaryOp::Eq, _) => Cond::Eq,
+                    (BinaryOp::Ne, _) => Cond::Ne,
+                    (BinaryOp::Lt, true) => Cond::SLt,
+                    (BinaryOp::Lt, false) => Cond::ULt,
+                    (BinaryOp::Le, true) => Cond::SLe,
+                    (BinaryOp::Le, false) => Cond::ULe,
+                    (BinaryOp::Gt, true) => Cond::SGt,
+                    (BinaryOp::Gt, false) => Cond::UGt,
+                    (BinaryOp::Ge, true) => Cond::SGe,
+                    _ => Cond::UGe,
+                };
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Cmp {
+                        cond,
+                        dst,
+                        lhs: lhs_value,
+                        rhs: rhs_value,
+                    },
+                );
+                dst
+            }
+            BinaryOp::Shl | BinaryOp::Shr => {
+                let lhs_value = self.converted(lhs, ty);
+                let rhs_value = self.int_expr(rhs);
+                let bin_op = match (op, ty) {
+                    (BinaryOp::Shl, _) => BinOp::Shl,
+                    (_, Type::Int { signed: true, .. }) => BinOp::AShr,
+                    _ => BinOp::LShr,
+                };
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Bin {
+                        op: bin_op,
+                        dst,
+                        lhs: lhs_value,
+                        rhs: rhs_value,
+                    },
+                );
+                self.normalize(span, dst, ty)
+            }
+            _ => {
+                let lhs_value = self.converted(lhs, ty);
+                let rhs_value = self.converted(rhs, ty);
+                let signed = matches!(ty, Type::Int { signed: true, .. });
+                let bin_op = match op {
+                    BinaryOp::Add => BinOp::Add,
+                    BinaryOp::Sub => BinOp::Sub,
+                    BinaryOp::Mul => BinOp::Mul,
+                    BinaryOp::Div if signed => BinOp::SDiv,
+                    BinaryOp::Div => BinOp::UDiv,
+                    BinaryOp::Mod if signed => BinOp::SMod,
+                    BinaryOp::Mod => BinOp::UMod,
+                    BinaryOp::BitAnd => BinOp::And,
+                    BinaryOp::BitOr => BinOp::Or,
+                    _ => BinOp::Xor,
+                };
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Bin {
+                        op: bin_op,
+                        dst,
+                        lhs: lhs_value,
+                        rhs: rhs_value,
+                    },
+                );
+                self.normalize(span, dst, ty)
+            }
+        }
+    }
+
+    /// Writes the string value of `expr` as `strsize` NUL-padded bytes at scratch `offset`.
+    pub(super) fn string_into(&mut self, expr: &Expr, offset: u32) {
+        let size = self.strsize();
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Str(bytes) => {
+                let kept = &bytes[..bytes.len().min(size as usize - 1)];
+                self.push(
+                    span,
+                    Inst::StoreBytes {
+                        offset,
+                        bytes: kept.to_vec(),
+                        size,
+                    },
+                );
+            }
+            ExprKind::Ident(name) => {
+                let source = variable::lookup(name).map(|variable| variable.source);
+                self.push(span, Inst::Zero { offset, size });
+                match source {
+                    Some(VariableSource::Execname) => {
+                        debug_assert!(size >= COMM_SIZE, "strsize is at least TASK_COMM_LEN");
+                        self.push(span, Inst::CurrentComm { offset });
+                    }
+                    Some(VariableSource::ProbeName(field)) => {
+                        debug_assert!(size >= PROBE_NAME_SIZE, "strsize is at least a probe name");
+                        self.push(span, Inst::ProbeName { offset, field });
+                    }
+                    _ => unreachable!("sema typed {name} as a string"),
+                }
+            }
+            ExprKind::Ternary {
+                cond,
+                then_expr,
+                else_expr,
+            } => {
+                let else_label = self.label();
+                let end_label = self.label();
+                let cond_value = self.int_expr(cond);
+                self.push(
+                    span,
+                    Inst::JumpIf {
+                        cond: cond_value,
+                        nonzero: false,
+                        target: else_label,
+                    },
+                );
+                self.string_into(then_expr, offset);
+                self.push(span, Inst::Jump(end_label));
+                self.push(span, Inst::Label(else_label));
+                self.string_into(else_expr, offset);
+                self.push(span, Inst::Label(end_label));
+            }
+            _ => unreachable!("sema rejects {:?} as a string", expr.kind),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The parser: tokens to an [`ast::Program`](crate::ast::Program).
+//!
+//! Recursive descent with C's precedence, following libdtrace's `dt_grammar.y`. The outer level
+//! (clauses, predicates, statements, control lines) is in `clause`; expressions and type names
+//! are in `expr`, because they are the part that sema and the tests exercise most and they read
+//! best on their own.
+//!
+//! Errors use libdtrace's words (`syntax error near "}"`). After one, the parser skips to the next
+//! `;` or `}` (or, at the outer level, to the next probe description) and carries on, so one run
+//! reports every independent error.
+
+mod clause;
+mod expr;
+
+use std::collections::HashSet;
+
+use crate::ast::Program;
+use crate::diagnostic::{Diagnostic, ErrTag};
+use crate::lex::{self, Token, TokenKind};
+use crate::source::{FileId, SourceMap, Span};
+
+/// How deep expressions and statements may nest, so that no input can exhaust the stack (of the
+/// parser or of any later pass that walks the tree).
+const MAX_DEPTH: u32 = 256;
+
+/// Parses a token list as produced by [`lex::lex`].
+///
+/// Never fails: errors are returned next to the (partial) program.
+pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
+    if tokens
+        .last()
+        .is_some_and(|token| token.kind == TokenKind::Eof)
+    {
+        return parse_terminated(tokens);
+    }
+    let end = tokens.last().map_or(0, |token| token.span.end as usize);
+    let mut terminated = tokens.to_vec();
+    terminated.push(Token {
+        kind: TokenKind::Eof,
+        span: Span::new(file, end, end),
+    });
+    parse_terminated(&terminated)
+}
+
+/// Lexes and parses one source file, returning the errors of both stages in source order.
+pub fn parse_source(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnostic>) {
+    let (tokens, mut diagnostics) = lex::lex(&sources.file(file).text, file);
+    let (program, parse_diagnostics) = parse(&tokens, file);
+    // The lexer has already reported what is wrong with a bad character or an unbalanced closer; the
+    // parser's syntax error at the same place would only repeat it.
+    let lexed_at: HashSet<u32> = diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.span.start)
+        .collect();
+    diagnostics.extend(
+        parse_diagnostics
+            .into_iter()
+            .filter(|diagnostic| !lexed_at.contains(&diagnostic.span.start)),
+    );
+    diagnostics.sort_by_key(|diagnostic| diagnostic.span.start);
+    (program, diagnostics)
+}
+
+fn parse_terminated(tokens: &[Token]) -> (Program, Vec<Diagnostic>) {
+    let mut parser = Parser {
+        tokens: tokens
+            .iter()
+            .filter(|token| !matches!(token.kind, TokenKind::Pragma(_)))
+            .collect(),
+        pos: 0,
+        depth: 0,
+        errors: Vec::new(),
+    };
+    let program = parser.parse_program(tokens);
+    let mut diagnostics: Vec<Diagnostic> = parser
+        .errors
+        .iter()
+        .map(ParseError::to_diagnostic)
+        .collect();
+    // A statement that fails at the end of input is followed by its block failing there too.
+    diagnostics.dedup();
+    (program, diagnostics)
+}
+
+/// A parse error, turned into a [`Diagnostic`] once at the end.
+#[derive(Debug)]
+enum ParseError<'t> {
+    /// The token cannot come here.
+    Syntax { token: &'t Token },
+    /// A probe description ends the input, with neither predicate nor actions.
+    ExpectedBody { span: Span },
+    /// A predicate ends the input, with no actions.
+    ExpectedActions { span: Span },
+    /// Nesting beyond [`MAX_DEPTH`].
+    TooDeep { span: Span },
+    /// D that this version parses but does not implement; the message names the construct.
+    Unsupported { message: &'static str, span: Span },
+    /// `#foo` for an unknown `foo`.
+    InvalidControl { word: &'t str, span: Span },
+    /// `#error words`.
+    ErrorDirective { words: &'t [String], span: Span },
+}
+
+impl ParseError<'_> {
+    #[cold]
+    fn to_diagnostic(&self) -> Diagnostic {
+        match *self {
+            ParseError::Syntax { token } => {
+                let message = match token.kind.spelling() {
+                    Some(spelling) => {
+                        let line = spelling.split('\n').next().unwrap_or_default();
+                        format!("syntax error near \"{line}\"")
+                    }
+                    None => "syntax error near end of input".to_owned(),
+                };
+                Diagnostic::error(ErrTag::D_SYNTAX, token.span, message)
+            }
+            ParseError::ExpectedBody { span } => Diagnostic::error(
+                ErrTag::D_SYNTAX,
+                span,
+                "expected predicate and/or actions following probe description",
+            ),
+            ParseError::ExpectedActions { span } => Diagnostic::error(
+                ErrTag::D_SYNTAX,
+                span,
+                "expected actions { } following probe description and predicate",
+            ),
+            ParseError::TooDeep { span } => Diagnostic::error(
+                ErrTag::D_SYNTAX,
+                span,
+                format!("expressions and statements nest more than {MAX_DEPTH} levels deep"),
+            ),
+            ParseError::Unsupported { message, span } => {
+                Diagnostic::error(ErrTag::D_UNKNOWN, span, message)
+            }
+            ParseError::InvalidControl { word, span } => Diagnostic::error(
+                ErrTag::D_PRAGCTL_INVAL,
+                span,
+                format!("invalid control directive: #{word}"),
+            ),
+            ParseError::ErrorDirective { words, span } => {
+                let text = words.iter().fold(String::new(), |mut text, word| {
+                    text.push_str(word);
+                    text.push(' ');
+                    text
+                });
+                Diagnostic::error(ErrTag::D_PRAGERR, span, format!("#error: {text}"))
+            }
+        }
+    }
+}
+
+type PResult<'t, T> = Result<T, ParseError<'t>>;
+
+/// The cursor over the tokens the grammar sees (control lines are handled apart).
+struct Parser<'t> {
+    /// Never empty: the last token is [`TokenKind::Eof`].
+    tokens: Vec<&'t Token>,
+    pos: usize,
+    /// Current nesting, against [`MAX_DEPTH`].
+    depth: u32,
+    errors: Vec<ParseError<'t>>,
+}
+
+impl<'t> Parser<'t> {
+    /// The token `ahead` places on (the end of input once past it).
+    fn nth(&self, ahead: usize) -> &'t Token {
+        let last = self.tokens.len().saturating_sub(1);
+        self.tokens[(self.pos + ahead).min(last)]
+    }
+
+    fn peek(&self) -> &'t Token {
+        self.nth(0)
+    }
+
+    fn at(&self, kind: &TokenKind) -> bool {
+        self.peek().kind == *kind
+    }
+
+    /// Moves past the current token (never past the end of input) and returns it.
+    fn bump(&mut self) -> &'t Token {
+        let token = self.peek();
+        if token.kind != TokenKind::Eof {
+            self.pos += 1;
+        }
+        token
+    }
+
+    /// Consumes a token of `kind`, or fails with a syntax error.
+    fn expect(&mut self, kind: &TokenKind) -> PResult<'t, &'t Token> {
+        if self.at(kind) {
+            return Ok(self.bump());
+        }
+        Err(self.unexpected())
+    }
+
+    /// A syntax error at the current token.
+    fn unexpected(&self) -> ParseError<'t> {
+        ParseError::Syntax { token: self.peek() }
+    }
+
+    fn report(&mut self, error: ParseError<'t>) {
+        self.errors.push(error);
+    }
+
+    /// Goes one nesting level deeper, failing past [`MAX_DEPTH`]; [`Parser::leave`] comes back.
+    fn enter(&mut self) -> PResult<'t, ()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::TooDeep {
+                span: self.peek().span,
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Item;
+
+    fn messages(text: &str) -> Vec<String> {
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", text);
+        let (_, diagnostics) = parse_source(&sources, file);
+        diagnostics
+            .into_iter()
+            .map(|diagnostic| diagnostic.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_list_without_eof_gets_one() {
+        let (tokens, _) = lex::lex("BEGIN {}", FileId(0));
+        let (program, diagnostics) = parse(&tokens[..tokens.len() - 1], FileId(0));
+        assert!(diagnostics.is_empty());
+        assert!(matches!(program.items[..], [Item::Clause(_)]));
+        let (program, diagnostics) = parse(&[], FileId(0));
+        assert!(program.items.is_empty() && diagnostics.is_empty());
+    }
+
+    #[test]
+    fn an_error_at_the_end_is_reported_once() {
+        assert_eq!(
+            messages("BEGIN { x = ("),
+            ["syntax error near end of input"]
+        );
+    }
+
+    #[test]
+    fn lexer_errors_are_not_repeated() {
+        assert_eq!(
+            messages("BEGIN { trace(epid)); }"),
+            ["extra ) in input stream"]
+        );
+        assert_eq!(
+            messages("BEGIN\n/rand(/\n{\n\ttrace(epid);\n}\n"),
+            ["closing ) expected in predicate before /"]
+        );
+        assert_eq!(
+            messages("BEGIN { x = 1 # 2; }"),
+            ["syntax error near \"#\""]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("BEGIN {{ x = {}1{}; }}", "(".repeat(5000), ")".repeat(5000));
+        assert_eq!(
+            messages(&deep),
+            ["expressions and statements nest more than 256 levels deep"]
+        );
+        let long = format!("BEGIN {{ x = 1{}; }}", " + 1".repeat(5000));
+        assert_eq!(messages(&long).len(), 1);
+        let unary = format!("BEGIN {{ x = {}1; }}", "-".repeat(5000));
+        assert_eq!(messages(&unary).len(), 1);
+    }
+}

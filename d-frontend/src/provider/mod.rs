@@ -1,0 +1,170 @@
+//! Providers: which probes exist and which of them a probe description matches.
+//!
+//! Each provider is one file here. A provider lists its probes (`syscall` from the catalog's syscall
+//! table) or creates them on demand from the description (`profile:::tick-1s`). Probe IDs are stable
+//! within one run: `dtrace` probes are 1 to 3 as in DTrace, then two per syscall, then probes created
+//! on demand in order of creation.
+
+pub mod catalog;
+mod desc;
+mod dtrace;
+mod profile;
+mod syscall;
+
+pub use catalog::{MemberInfo, ProbeCatalog, SyscallInfo};
+pub use desc::{ProbeDesc, field_matches, is_glob};
+
+/// A probe that exists (or was created for this program).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// DTrace's probe ID.
+    pub id: u32,
+    /// `provider:module:function:name`.
+    pub desc: ProbeDesc,
+    /// What fires it.
+    pub kind: ProbeKind,
+}
+
+/// What fires a probe, which decides its trampoline and how it attaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// `dtrace:::BEGIN`.
+    Begin,
+    /// `dtrace:::END`.
+    End,
+    /// `dtrace:::ERROR`.
+    Error,
+    /// `syscall::NAME:entry`, from `raw_syscalls:sys_enter` with this syscall number.
+    SyscallEntry {
+        /// The syscall number.
+        nr: u32,
+    },
+    /// `syscall::NAME:return`, from `raw_syscalls:sys_exit`.
+    SyscallReturn {
+        /// The syscall number.
+        nr: u32,
+    },
+    /// `profile:::profile-N` (every CPU) or `profile:::tick-N` (one CPU).
+    Profile {
+        /// The period in nanoseconds.
+        period_ns: u64,
+        /// Whether it fires on every CPU.
+        all_cpus: bool,
+    },
+}
+
+/// The probes of one compilation: listed ones from the catalog and those created on demand.
+pub struct ProbeTable {
+    syscalls: Vec<SyscallInfo>,
+    created: Vec<Probe>,
+}
+
+impl ProbeTable {
+    /// Reads the catalog once.
+    pub fn new(catalog: &dyn ProbeCatalog) -> ProbeTable {
+        ProbeTable {
+            syscalls: catalog.syscalls(),
+            created: Vec::new(),
+        }
+    }
+
+    /// Every probe matching `desc`, in probe ID order.
+    pub fn matching(&mut self, desc: &ProbeDesc) -> Vec<Probe> {
+        let mut probes = dtrace::matching(desc);
+        probes.extend(syscall::matching(desc, &self.syscalls));
+        let first_created_id = syscall::first_id() + 2 * self.syscalls.len() as u32;
+        probes.extend(profile::matching(desc, &mut self.created, first_created_id));
+        probes
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A catalog with a handful of syscalls and `task_struct` members, for tests.
+    pub(crate) struct FakeCatalog;
+
+    impl ProbeCatalog for FakeCatalog {
+        fn syscalls(&self) -> Vec<SyscallInfo> {
+            [("read", 0), ("write", 1), ("openat", 257), ("getppid", 110)]
+                .into_iter()
+                .map(|(name, nr)| SyscallInfo {
+                    name: name.to_string(),
+                    nr,
+                })
+                .collect()
+        }
+
+        fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
+            match (struct_name, member) {
+                ("task_struct", "real_parent") => Some(MemberInfo {
+                    offset: 2440,
+                    size: 8,
+                }),
+                ("task_struct", "tgid") => Some(MemberInfo {
+                    offset: 2428,
+                    size: 4,
+                }),
+                _ => None,
+            }
+        }
+    }
+
+    fn names(probes: &[Probe]) -> Vec<String> {
+        probes
+            .iter()
+            .map(|probe| {
+                format!(
+                    "{} {}:{}:{}:{}",
+                    probe.id,
+                    probe.desc.provider,
+                    probe.desc.module,
+                    probe.desc.function,
+                    probe.desc.name
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dtrace_probes_have_dtrace_ids() {
+        let mut table = ProbeTable::new(&FakeCatalog);
+        assert_eq!(
+            names(&table.matching(&ProbeDesc::parse("BEGIN").unwrap())),
+            ["1 dtrace:::BEGIN"]
+        );
+        assert_eq!(
+            names(&table.matching(&ProbeDesc::parse("dtrace:::END").unwrap())),
+            ["2 dtrace:::END"]
+        );
+    }
+
+    #[test]
+    fn syscall_wildcards_match_every_syscall() {
+        let mut table = ProbeTable::new(&FakeCatalog);
+        let entries = table.matching(&ProbeDesc::parse("syscall:::entry").unwrap());
+        assert_eq!(entries.len(), 4);
+        let openat = table.matching(&ProbeDesc::parse("syscall::openat:return").unwrap());
+        assert_eq!(names(&openat), ["9 syscall:vmlinux:openat:return"]);
+        assert_eq!(openat[0].kind, ProbeKind::SyscallReturn { nr: 257 });
+    }
+
+    #[test]
+    fn profile_probes_are_created_once() {
+        let mut table = ProbeTable::new(&FakeCatalog);
+        let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
+        let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
+        assert_eq!(tick, again);
+        assert_eq!(names(&tick), ["12 profile:::tick-1s"]);
+        let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
+        assert_eq!(profile[0].id, 13);
+        assert_eq!(
+            profile[0].kind,
+            ProbeKind::Profile {
+                period_ns: 1_000_000_000 / 97,
+                all_cpus: true
+            }
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! The `profile` provider: `profile-N` fires on every CPU, `tick-N` on one, every N units.
+//!
+//! Probes are created on demand from a literal name, as in DTrace: `tick-100ms`, `profile-97`
+//! (no unit means hertz), with units `ns nsec us usec ms msec s sec m min h hour d day hz`.
+
+use super::{Probe, ProbeDesc, ProbeKind, is_glob};
+
+/// DTrace's lower bound on the period: 200 microseconds.
+const MIN_PERIOD_NS: u64 = 200_000;
+
+/// The profile probe `desc` names, creating it in `created` on first use.
+pub(super) fn matching(desc: &ProbeDesc, created: &mut Vec<Probe>, first_id: u32) -> Vec<Probe> {
+    if is_glob(&desc.name) || !super::field_matches(&desc.provider, "profile") {
+        return Vec::new();
+    }
+    if !desc.module.is_empty() || !desc.function.is_empty() {
+        return Vec::new();
+    }
+    let Some((period_ns, all_cpus)) = parse_name(&desc.name) else {
+        return Vec::new();
+    };
+    if let Some(existing) = created.iter().find(|probe| probe.desc.name == desc.name) {
+        return vec![existing.clone()];
+    }
+    let probe = Probe {
+        id: first_id + created.len() as u32,
+        desc: ProbeDesc {
+            provider: "profile".to_string(),
+            module: String::new(),
+            function: String::new(),
+            name: desc.name.clone(),
+        },
+        kind: ProbeKind::Profile {
+            period_ns,
+            all_cpus,
+        },
+    };
+    created.push(probe.clone());
+    vec![probe]
+}
+
+/// Parses `profile-N[unit]` or `tick-N[unit]` into a period and whether it fires on every CPU.
+fn parse_name(name: &str) -> Option<(u64, bool)> {
+    let (rate, all_cpus) = if let Some(rate) = name.strip_prefix("profile-") {
+        (rate, true)
+    } else {
+        (name.strip_prefix("tick-")?, false)
+    };
+    let digits_end = rate
+        .find(|ch: char| !ch.is_ascii_digit())
+        .unwrap_or(rate.len());
+    let value: u64 = rate[..digits_end].parse().ok()?;
+    if value == 0 {
+        return None;
+    }
+    let unit_ns: u64 = match &rate[digits_end..] {
+        "ns" | "nsec" => 1,
+        "us" | "usec" => 1_000,
+        "ms" | "msec" => 1_000_000,
+        "s" | "sec" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" | "hour" => 3_600_000_000_000,
+        "d" | "day" => 86_400_000_000_000,
+        "" | "hz" => return Some(((1_000_000_000 / value).max(MIN_PERIOD_NS), all_cpus)),
+        _ => return None,
+    };
+    Some((value.checked_mul(unit_ns)?.max(MIN_PERIOD_NS), all_cpus))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_as_in_dtrace() {
+        assert_eq!(parse_name("tick-1s"), Some((1_000_000_000, false)));
+        assert_eq!(parse_name("tick-100ms"), Some((100_000_000, false)));
+        assert_eq!(parse_name("profile-1000hz"), Some((1_000_000, true)));
+        assert_eq!(parse_name("profile-97"), Some((1_000_000_000 / 97, true)));
+        assert_eq!(parse_name("tick-5usec"), Some((MIN_PERIOD_NS, false)));
+        assert_eq!(parse_name("tick-1fortnight"), None);
+        assert_eq!(parse_name("tick-0"), None);
+        assert_eq!(parse_name("tock-1s"), None);
+    }
+}

@@ -1,0 +1,252 @@
+//! Typing expressions.
+
+use super::Checker;
+use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::function::{self, FunctionKind};
+use crate::builtin::variable::{self, VariableSource};
+use crate::diagnostic::ErrTag;
+use crate::types::Type;
+
+/// The type of an integer constant, by C's rules: the first of `int`, `long` (and their unsigned
+/// forms for hex, octal or `u`-suffixed constants) that holds the value.
+pub(crate) fn int_constant_type(value: u64, unsigned: bool, long: bool) -> Type {
+    if !long && !unsigned && value <= i32::MAX as u64 {
+        return Type::INT;
+    }
+    if !long && unsigned && value <= u64::from(u32::MAX) {
+        return Type::UINT;
+    }
+    if !unsigned && value <= i64::MAX as u64 {
+        return Type::LONG;
+    }
+    Type::ULONG
+}
+
+impl Checker {
+    /// Types `expr` and everything in it, records the types, and returns `expr`'s type. On an error
+    /// the expression is reported and typed `int` so checking can go on.
+    pub(super) fn expr(&mut self, expr: &Expr) -> Type {
+        let ty = self.expr_kind(expr);
+        self.types.insert(expr.span, ty);
+        ty
+    }
+
+    fn expr_kind(&mut self, expr: &Expr) -> Type {
+        match &expr.kind {
+            ExprKind::Int {
+                value,
+                unsigned,
+                long,
+            } => int_constant_type(*value, *unsigned, *long),
+            ExprKind::Char(_) => Type::Int {
+                size: 1,
+                signed: true,
+            },
+            ExprKind::Str(_) => Type::String,
+            ExprKind::Ident(name) => self.identifier(name, expr),
+            ExprKind::Macro { name, quoted } => self.macro_variable(name, *quoted, expr),
+            ExprKind::Agg { name, .. } => {
+                self.error(
+                    ErrTag::D_AGG_SCALAR,
+                    expr.span,
+                    format!("aggregation @{name} may not be used in an expression"),
+                );
+                Type::INT
+            }
+            ExprKind::Unary { op, operand } => self.unary(*op, operand, expr),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
+            ExprKind::Ternary {
+                cond,
+                then_expr,
+                else_expr,
+            } => {
+                self.integer_operand(cond, "?:");
+                let then_type = self.expr(then_expr);
+                let else_type = self.expr(else_expr);
+                match (then_type, else_type) {
+                    (Type::String, Type::String) => Type::String,
+                    (lhs, rhs) if lhs.is_int() && rhs.is_int() => Type::common(lhs, rhs),
+                    _ => {
+                        self.error(
+                            ErrTag::D_OP_INCOMPAT,
+                            expr.span,
+                            "operator ?: operands must have compatible types",
+                        );
+                        Type::INT
+                    }
+                }
+            }
+            ExprKind::Call {
+                func,
+                func_span,
+                args,
+            } => {
+                for arg in args {
+                    self.expr(arg);
+                }
+                match function::lookup(func) {
+                    Some(function) if matches!(function.kind, FunctionKind::Aggregating(_)) => {
+                        self.error(
+                            ErrTag::D_AGG_FUNC,
+                            *func_span,
+                            format!("{func}( ) may only be used as the value of an aggregation"),
+                        );
+                    }
+                    Some(_) => {
+                        self.error(
+                            ErrTag::D_OP_INCOMPAT,
+                            *func_span,
+                            format!("{func}( ) is an action and may not be used in an expression"),
+                        );
+                    }
+                    None => self.error(
+                        ErrTag::D_FUNC_UNDEF,
+                        *func_span,
+                        format!("failed to resolve {func}: Unknown function name"),
+                    ),
+                }
+                Type::INT
+            }
+            ExprKind::Assign { .. } => self.unsupported(expr, "assignment to variables"),
+            ExprKind::ThreadLocal(_) => self.unsupported(expr, "thread-local variables"),
+            ExprKind::ClauseLocal(_) => self.unsupported(expr, "clause-local variables"),
+            ExprKind::Index { .. } => self.unsupported(expr, "arrays"),
+            ExprKind::Member { .. } => self.unsupported(expr, "struct members"),
+            ExprKind::Cast { .. } => self.unsupported(expr, "casts"),
+            ExprKind::SizeOf(_) => self.unsupported(expr, "sizeof"),
+        }
+    }
+
+    fn unsupported(&mut self, expr: &Expr, what: &str) -> Type {
+        self.error(
+            ErrTag::D_UNKNOWN,
+            expr.span,
+            format!("{what} are not supported yet"),
+        );
+        Type::INT
+    }
+
+    fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        match variable::lookup(name) {
+            Some(variable) if variable.source == VariableSource::Ppid && !self.ppid_available => {
+                self.error(
+                    ErrTag::D_IDENT_UNDEF,
+                    expr.span,
+                    "failed to resolve ppid: kernel BTF has no task_struct.real_parent",
+                );
+                Type::INT
+            }
+            Some(variable) => variable.ty,
+            None => {
+                self.error(
+                    ErrTag::D_IDENT_UNDEF,
+                    expr.span,
+                    format!("failed to resolve {name}: Unknown variable name"),
+                );
+                Type::INT
+            }
+        }
+    }
+
+    fn macro_variable(&mut self, name: &str, quoted: bool, expr: &Expr) -> Type {
+        if quoted || !matches!(name, "target" | "pid") {
+            self.error(
+                ErrTag::D_MACRO_UNDEF,
+                expr.span,
+                format!("macro argument ${name} is not defined"),
+            );
+        }
+        Type::INT
+    }
+
+    fn integer_operand(&mut self, operand: &Expr, op: &str) -> Type {
+        let ty = self.expr(operand);
+        if !ty.is_int() {
+            self.error(
+                ErrTag::D_OP_INT,
+                operand.span,
+                format!("operator {op} requires an operand of integral type"),
+            );
+            return Type::INT;
+        }
+        ty
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> Type {
+        match op {
+            UnaryOp::Neg | UnaryOp::Plus | UnaryOp::BitNot => {
+                let symbol = match op {
+                    UnaryOp::Neg => "-",
+                    UnaryOp::Plus => "+",
+                    _ => "~",
+                };
+                self.integer_operand(operand, symbol).promoted()
+            }
+            UnaryOp::LogicalNot => {
+                self.integer_operand(operand, "!");
+                Type::INT
+            }
+            UnaryOp::Deref | UnaryOp::AddrOf => self.unsupported(expr, "pointers"),
+            UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
+                self.unsupported(expr, "increments of variables")
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Type {
+        let symbol = op.symbol();
+        match op {
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => {
+                let lhs_type = self.expr(lhs);
+                let rhs_type = self.expr(rhs);
+                if !lhs_type.is_int() || !rhs_type.is_int() {
+                    let span = if lhs_type.is_int() {
+                        rhs.span
+                    } else {
+                        lhs.span
+                    };
+                    self.error(
+                        ErrTag::D_OP_INT,
+                        span,
+                        format!("operator {symbol} on strings is not supported yet"),
+                    );
+                }
+                Type::INT
+            }
+            BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => {
+                self.integer_operand(lhs, symbol);
+                self.integer_operand(rhs, symbol);
+                Type::INT
+            }
+            BinaryOp::Shl | BinaryOp::Shr => {
+                let lhs_type = self.integer_operand(lhs, symbol);
+                self.integer_operand(rhs, symbol);
+                lhs_type.promoted()
+            }
+            _ => {
+                let lhs_type = self.integer_operand(lhs, symbol);
+                let rhs_type = self.integer_operand(rhs, symbol);
+                Type::common(lhs_type, rhs_type)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_take_the_first_type_that_fits() {
+        assert_eq!(int_constant_type(1, false, false), Type::INT);
+        assert_eq!(int_constant_type(1 << 31, false, false), Type::LONG);
+        assert_eq!(int_constant_type(1 << 31, true, false), Type::UINT);
+        assert_eq!(int_constant_type(1, false, true), Type::LONG);
+        assert_eq!(int_constant_type(u64::MAX, false, false), Type::ULONG);
+    }
+}

@@ -1,0 +1,248 @@
+//! Semantic analysis: resolve probes, type every expression, check actions and aggregations.
+//!
+//! Sema reports every error in the program, then stops: lowering never runs on a program with
+//! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
+
+mod expr;
+mod stmt;
+
+use std::collections::HashMap;
+
+use crate::ast::{self, Item};
+use crate::diagnostic::{Diagnostic, ErrTag, Origin};
+use crate::ir::{AggDecl, SourceSummary};
+use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
+use crate::source::{FileId, SourceMap, Span};
+use crate::types::Type;
+
+/// Options that change how a program is checked and lowered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// The `strsize` option: bytes per string.
+    pub strsize: u32,
+    /// `$target`: the `-c` or `-p` process, if any.
+    pub target: Option<u32>,
+    /// `$pid`: the tracer's own process ID.
+    pub tracer_pid: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            strsize: 256,
+            target: None,
+            tracer_pid: 0,
+        }
+    }
+}
+
+/// The type of every expression, keyed by the expression's span.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeMap(HashMap<Span, Type>);
+
+impl TypeMap {
+    /// The type sema gave the expression at `span`.
+    pub fn get(&self, span: Span) -> Type {
+        match self.0.get(&span) {
+            Some(ty) => *ty,
+            None => panic!("sema gave no type to the expression at {span:?}"),
+        }
+    }
+
+    fn insert(&mut self, span: Span, ty: Type) {
+        self.0.insert(span, ty);
+    }
+}
+
+/// A checked program: the AST plus everything sema learned about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The clauses of every source, in order.
+    pub clauses: Vec<ast::Clause>,
+    /// For each clause, the IDs of the probes it is enabled on.
+    pub clause_probes: Vec<Vec<u32>>,
+    /// Every matched probe, by ID.
+    pub probes: Vec<Probe>,
+    /// Every expression's type.
+    pub types: TypeMap,
+    /// Aggregations in order of first use.
+    pub aggregations: Vec<AggDecl>,
+    /// `#pragma D option` settings, in order (`name`, optional value).
+    pub pragma_options: Vec<(String, Option<String>)>,
+    /// What each source matched.
+    pub sources: Vec<SourceSummary>,
+    /// `task_struct` offsets for `ppid` (`real_parent`, `tgid`), when BTF has them.
+    pub ppid_offsets: Option<(u32, u32)>,
+    /// The options it was checked with.
+    pub options: CompileOptions,
+}
+
+/// One parsed source and how it was given.
+pub struct SourceProgram {
+    /// The file.
+    pub file: FileId,
+    /// `-n` or `-s`.
+    pub origin: Origin,
+    /// Its AST.
+    pub program: ast::Program,
+}
+
+/// Checks the parsed sources together, as one program.
+pub fn check(
+    sources: &SourceMap,
+    programs: Vec<SourceProgram>,
+    catalog: &dyn ProbeCatalog,
+    options: &CompileOptions,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let ppid_offsets = catalog
+        .struct_member("task_struct", "real_parent")
+        .zip(catalog.struct_member("task_struct", "tgid"))
+        .map(|(real_parent, tgid)| (real_parent.offset, tgid.offset));
+    let mut checker = Checker {
+        types: TypeMap::default(),
+        aggregations: Vec::new(),
+        errors: Vec::new(),
+        options: options.clone(),
+        ppid_available: ppid_offsets.is_some(),
+    };
+    let mut probe_table = ProbeTable::new(catalog);
+    let mut clauses = Vec::new();
+    let mut clause_probes = Vec::new();
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut pragma_options = Vec::new();
+    let mut summaries = Vec::new();
+    for source in programs {
+        let mut n_matched = 0;
+        for item in source.program.items {
+            match item {
+                Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
+                Item::Clause(clause) => {
+                    let matched = checker.match_probes(&clause, &mut probe_table);
+                    n_matched += matched.len();
+                    for probe in &matched {
+                        if !probes.iter().any(|known| known.id == probe.id) {
+                            probes.push(probe.clone());
+                        }
+                    }
+                    checker.clause(&clause);
+                    clause_probes.push(matched.iter().map(|probe| probe.id).collect());
+                    clauses.push(clause);
+                }
+            }
+        }
+        summaries.push(summary(sources, source.file, source.origin, n_matched));
+    }
+    if !checker.errors.is_empty() {
+        return Err(checker.errors);
+    }
+    probes.sort_by_key(|probe| probe.id);
+    Ok(Checked {
+        clauses,
+        clause_probes,
+        probes,
+        types: checker.types,
+        aggregations: checker.aggregations,
+        pragma_options,
+        sources: summaries,
+        ppid_offsets,
+        options: options.clone(),
+    })
+}
+
+/// The banner entry for one source: `description 'TEXT '` up to the first `{`, `/` or `;` for `-n`,
+/// `script 'NAME'` for `-s`.
+fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) -> SourceSummary {
+    let source = sources.file(file);
+    match origin {
+        Origin::ProbeSpecifier => {
+            let end = source
+                .text
+                .find(['{', '/', ';'])
+                .unwrap_or(source.text.len());
+            SourceSummary {
+                kind: "description",
+                name: source.text[..end].to_string(),
+                n_matched,
+            }
+        }
+        Origin::Script => SourceSummary {
+            kind: "script",
+            name: source.name.clone(),
+            n_matched,
+        },
+    }
+}
+
+/// The checking state shared by the statement and expression checkers.
+struct Checker {
+    types: TypeMap,
+    aggregations: Vec<AggDecl>,
+    errors: Vec<Diagnostic>,
+    options: CompileOptions,
+    ppid_available: bool,
+}
+
+impl Checker {
+    fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic::error(tag, span, message));
+    }
+
+    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<(String, Option<String>)>) {
+        match pragma.words.as_slice() {
+            [keyword, setting] if keyword == "option" => match setting.split_once('=') {
+                Some((name, value)) => options.push((name.to_string(), Some(value.to_string()))),
+                None => options.push((setting.clone(), None)),
+            },
+            _ => self.error(
+                ErrTag::D_SYNTAX,
+                pragma.span,
+                format!(
+                    "unsupported #pragma D directive: {}",
+                    pragma.words.join(" ")
+                ),
+            ),
+        }
+    }
+
+    fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
+        let mut matched: Vec<Probe> = Vec::new();
+        for spec in &clause.probes {
+            let text = self.expand_probe_macros(&spec.text);
+            let Some(desc) = ProbeDesc::parse(&text) else {
+                self.error(
+                    ErrTag::D_PDESC_INVAL,
+                    spec.span,
+                    format!(
+                        "invalid probe description \"{}\": Overspecified probe description",
+                        spec.text
+                    ),
+                );
+                continue;
+            };
+            let found = table.matching(&desc);
+            if found.is_empty() {
+                self.error(
+                    ErrTag::D_PDESC_ZERO,
+                    spec.span,
+                    format!(
+                        "probe description {}:{}:{}:{} does not match any probes",
+                        desc.provider, desc.module, desc.function, desc.name
+                    ),
+                );
+            }
+            for probe in found {
+                if !matched.iter().any(|known| known.id == probe.id) {
+                    matched.push(probe);
+                }
+            }
+        }
+        matched
+    }
+
+    /// Replaces `$target` and `$pid` in a probe description (as in `pid$target`).
+    fn expand_probe_macros(&self, text: &str) -> String {
+        let target = self.options.target.unwrap_or(0).to_string();
+        text.replace("$target", &target)
+            .replace("$pid", &self.options.tracer_pid.to_string())
+    }
+}

@@ -1,0 +1,145 @@
+//! D types, as far as the compiler needs them today: integers of each width and strings.
+
+/// A D type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// An integer of `size` bytes (1, 2, 4, 8).
+    Int {
+        /// Size in bytes.
+        size: u8,
+        /// Signed or unsigned.
+        signed: bool,
+    },
+    /// `string`: `strsize` bytes, NUL-padded.
+    String,
+    /// The type of actions and of `void` functions.
+    Void,
+}
+
+impl Type {
+    /// `int`.
+    pub const INT: Type = Type::Int {
+        size: 4,
+        signed: true,
+    };
+    /// `unsigned int`.
+    pub const UINT: Type = Type::Int {
+        size: 4,
+        signed: false,
+    };
+    /// `int64_t`, `long`.
+    pub const LONG: Type = Type::Int {
+        size: 8,
+        signed: true,
+    };
+    /// `uint64_t`.
+    pub const ULONG: Type = Type::Int {
+        size: 8,
+        signed: false,
+    };
+
+    /// Whether this is an integer type.
+    pub fn is_int(self) -> bool {
+        matches!(self, Type::Int { .. })
+    }
+
+    /// Bytes a value of this type takes in a record or an aggregation key: integers are widened to
+    /// 8 bytes, strings take `strsize`.
+    pub fn stored_size(self, strsize: u32) -> u32 {
+        match self {
+            Type::String => strsize,
+            _ => 8,
+        }
+    }
+
+    /// The name sema uses in diagnostics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Int {
+                size: 1,
+                signed: true,
+            } => "char",
+            Type::Int {
+                size: 1,
+                signed: false,
+            } => "uchar_t",
+            Type::Int {
+                size: 2,
+                signed: true,
+            } => "short",
+            Type::Int {
+                size: 2,
+                signed: false,
+            } => "ushort_t",
+            Type::Int {
+                size: 4,
+                signed: true,
+            } => "int",
+            Type::Int {
+                size: 4,
+                signed: false,
+            } => "uint_t",
+            Type::Int { signed: true, .. } => "int64_t",
+            Type::Int { signed: false, .. } => "uint64_t",
+            Type::String => "string",
+            Type::Void => "void",
+        }
+    }
+
+    /// C's integer promotion: types narrower than `int` become `int`.
+    #[must_use]
+    pub fn promoted(self) -> Type {
+        match self {
+            Type::Int { size, .. } if size < 4 => Type::INT,
+            other => other,
+        }
+    }
+
+    /// C's usual arithmetic conversions for two integer operands.
+    pub fn common(lhs: Type, rhs: Type) -> Type {
+        let (
+            Type::Int {
+                size: lhs_size,
+                signed: lhs_signed,
+            },
+            Type::Int {
+                size: rhs_size,
+                signed: rhs_signed,
+            },
+        ) = (lhs.promoted(), rhs.promoted())
+        else {
+            return Type::LONG;
+        };
+        match lhs_size.cmp(&rhs_size) {
+            std::cmp::Ordering::Greater => Type::Int {
+                size: lhs_size,
+                signed: lhs_signed,
+            },
+            std::cmp::Ordering::Less => Type::Int {
+                size: rhs_size,
+                signed: rhs_signed,
+            },
+            std::cmp::Ordering::Equal => Type::Int {
+                size: lhs_size,
+                signed: lhs_signed && rhs_signed,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usual_arithmetic_conversions() {
+        let char_type = Type::Int {
+            size: 1,
+            signed: true,
+        };
+        assert_eq!(Type::common(char_type, char_type), Type::INT);
+        assert_eq!(Type::common(Type::INT, Type::UINT), Type::UINT);
+        assert_eq!(Type::common(Type::UINT, Type::LONG), Type::LONG);
+        assert_eq!(Type::common(Type::LONG, Type::ULONG), Type::ULONG);
+    }
+}

@@ -1,0 +1,6 @@
+BEGIN
+{
+	/* a comment /* with a nested opening */
+	trace(1);
+}
+/* not closed

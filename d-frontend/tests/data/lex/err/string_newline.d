@@ -1,0 +1,8 @@
+BEGIN
+{
+
+	h = "hello
+
+		there";
+	exit(0);
+}

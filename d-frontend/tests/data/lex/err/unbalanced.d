@@ -1,0 +1,6 @@
+BEGIN
+/rand(/
+{
+	trace(epid));
+	trace(args[0]]);
+}

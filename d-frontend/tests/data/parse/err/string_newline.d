@@ -1,0 +1,7 @@
+BEGIN
+{
+
+	h = "hello
+";
+	exit(0);
+}

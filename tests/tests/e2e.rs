@@ -1,0 +1,28 @@
+//! One test per suite file in `tests/suites/`; the format is described in `tests/README.md`.
+
+/// Declares one `#[test]` per suite, named after its file, and the list of all of them.
+macro_rules! suites {
+    ($($suite:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $suite() {
+                tests::suite::run_suite(concat!(stringify!($suite), ".test"));
+            }
+        )*
+
+        const SUITES: &[&str] = &[$(concat!(stringify!($suite), ".test")),*];
+    };
+}
+
+suites!(basics, syscall, profile, scripts, lifecycle, flags, errors);
+
+#[test]
+fn every_suite_file_has_a_test() {
+    let mut declared: Vec<&str> = SUITES.to_vec();
+    declared.sort_unstable();
+    assert_eq!(
+        tests::suite::suite_files(),
+        declared,
+        "every tests/suites/*.test file needs an entry in the suites! list of tests/tests/e2e.rs"
+    );
+}

@@ -1,0 +1,536 @@
+//! The second layer of flag parsing: the checked command line the rest of `tracer` runs from.
+//!
+//! Checks run in the order of dtrace's passes over its arguments, so that the first error reported
+//! is the one dtrace would report: options first (usage errors, exit status 2), then the processes
+//! of `-c` and `-p`, then the scripts (errors, exit status 1). Processes are only checked and
+//! prepared here; [`Target::start`](crate::target::Target::start) creates or grabs them, because
+//! that is an effect the caller must own (and undo on exit).
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::UsageError;
+use super::lowargs::{LowArgs, OptionArg, PreprocessorArg, ProbeSpecKind, SourceArg, TargetArg};
+use super::options::Options;
+use crate::target::{CommandLine, Errno, TargetRequest, check_pid, parse_pid};
+
+/// What the run does after compiling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Enable the probes and trace.
+    Exec,
+    /// `-e`: stop after compiling.
+    CompileOnly,
+    /// `-l`: list the matching probes (every probe without sources).
+    List,
+}
+
+/// `--dump=STAGE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpStage {
+    /// The token stream.
+    Tokens,
+    /// The syntax tree.
+    Ast,
+    /// The checked program with its types.
+    Typed,
+}
+
+/// Where a program source came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramKind {
+    /// `-s FILE`.
+    Script,
+    /// `-n`, `-P`, `-m`, `-f` or `-i`.
+    Probes(ProbeSpecKind),
+}
+
+/// One program source, ready for the compiler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramSource {
+    /// Which flag gave it.
+    pub kind: ProgramKind,
+    /// The script path or the flag's text: the name diagnostics use.
+    pub name: String,
+    /// The D text.
+    pub text: String,
+}
+
+impl ProgramSource {
+    /// dtrace's word for the source in `tracer: description 'BEGIN ' matched 1 probe`.
+    pub fn description(&self) -> &'static str {
+        match self.kind {
+            ProgramKind::Script => "script",
+            ProgramKind::Probes(_) => "description",
+        }
+    }
+
+    /// The name cropped before any clause body, predicate or `;`, as dtrace reports it.
+    pub fn display_name(&self) -> &str {
+        match self.kind {
+            ProgramKind::Script => &self.name,
+            ProgramKind::Probes(_) => match self.name.find(['{', '/', ';']) {
+                Some(end) => &self.name[..end],
+                None => &self.name,
+            },
+        }
+    }
+}
+
+/// The validated command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiArgs {
+    /// Trace, compile only or list.
+    pub mode: Mode,
+    /// The program sources in command-line order; clauses run in this order.
+    pub programs: Vec<ProgramSource>,
+    /// The `-c` and `-p` processes in command-line order; the first one is `$target`.
+    pub targets: Vec<TargetRequest>,
+    /// Every option after `-x`, `-q`, `-w`, `-b`, `-F` and `-Z`, applied in order.
+    pub options: Options,
+    /// How many `-v`.
+    pub verbose: u8,
+    /// `-S`: print the intermediate code and the eBPF instructions.
+    pub intermediate: bool,
+    /// `--dump`.
+    pub dump: Option<DumpStage>,
+    /// `-o`: append the output to this file instead of writing to stdout.
+    pub output_file: Option<PathBuf>,
+    /// The operands: the macro arguments `$1`, `$2`, ...
+    pub macro_args: Vec<String>,
+}
+
+impl HiArgs {
+    /// Checks `low` and reads what it names.
+    pub fn from_low(low: LowArgs) -> anyhow::Result<HiArgs> {
+        if let Some(preprocessor_arg) = low.preprocessor.first() {
+            let flag = match preprocessor_arg {
+                PreprocessorArg::Cpp => "-C",
+                PreprocessorArg::Define(_) => "-D",
+                PreprocessorArg::Include(_) => "-I",
+                PreprocessorArg::Undefine(_) => "-U",
+            };
+            return Err(UsageError::message(format!(
+                "{flag}: not yet supported (tracer has no C preprocessor)"
+            ))
+            .into());
+        }
+        match low.output_format.as_deref() {
+            None | Some("text") => {}
+            Some("json") => return Err(UsageError::message("-O json: not yet supported").into()),
+            Some(other) => {
+                return Err(UsageError::message(format!(
+                    "invalid output format '{other}': expected text or json"
+                ))
+                .into());
+            }
+        }
+        let dump = match low.dump.as_deref() {
+            None => None,
+            Some("tokens") => Some(DumpStage::Tokens),
+            Some("ast") => Some(DumpStage::Ast),
+            Some("typed") => Some(DumpStage::Typed),
+            Some(other) => {
+                return Err(UsageError::message(format!(
+                    "invalid --dump stage '{other}': expected tokens, ast or typed"
+                ))
+                .into());
+            }
+        };
+        let options = apply_options(&low.options)?;
+        let mut targets = Vec::with_capacity(low.targets.len());
+        for target_arg in &low.targets {
+            targets.push(prepare_target(target_arg)?);
+        }
+        let mut programs = Vec::with_capacity(low.sources.len());
+        for source_arg in low.sources {
+            programs.push(read_source(source_arg)?);
+        }
+        let mode = if low.list {
+            Mode::List
+        } else if low.compile_only {
+            Mode::CompileOnly
+        } else {
+            Mode::Exec
+        };
+        Ok(HiArgs {
+            mode,
+            programs,
+            targets,
+            options,
+            verbose: low.verbose,
+            intermediate: low.intermediate,
+            dump,
+            output_file: low.output_file,
+            macro_args: low.macro_args,
+        })
+    }
+
+    /// Opens the `-o` file for appending, as dtrace does, or returns `None` for stdout.
+    pub fn open_output_file(&self) -> anyhow::Result<Option<File>> {
+        let Some(path) = &self.output_file else {
+            return Ok(None);
+        };
+        match OpenOptions::new().append(true).create(true).open(path) {
+            Ok(file) => Ok(Some(file)),
+            Err(io_error) => Err(os_error(&io_error))
+                .with_context(|| format!("failed to open output file '{}'", path.display())),
+        }
+    }
+}
+
+/// Applies the option flags in order, as dtrace's second pass does.
+fn apply_options(option_args: &[OptionArg]) -> anyhow::Result<Options> {
+    let mut options = Options::default();
+    for option_arg in option_args {
+        let (flag, name, value) = match option_arg {
+            OptionArg::Set(text) => match text.split_once('=') {
+                Some((name, value)) => ("-x", name, Some(value)),
+                None => ("-x", text.as_str(), None),
+            },
+            OptionArg::Quiet => ("-q", "quiet", None),
+            OptionArg::Destructive => ("-w", "destructive", None),
+            OptionArg::BufSize(size) => ("-b", "bufsize", Some(size.as_str())),
+            OptionArg::FlowIndent => ("-F", "flowindent", None),
+            OptionArg::ZeroMatches => ("-Z", "zdefs", None),
+        };
+        if let Err(option_error) = options.set(name, value) {
+            let what = match option_arg {
+                OptionArg::Set(_) => format!("-x {name}"),
+                OptionArg::BufSize(size) => format!("-b {size}"),
+                _ => flag.to_owned(),
+            };
+            return Err(
+                UsageError::message(format!("failed to set {what}: {option_error}")).into(),
+            );
+        }
+    }
+    Ok(options)
+}
+
+fn prepare_target(target_arg: &TargetArg) -> anyhow::Result<TargetRequest> {
+    match target_arg {
+        TargetArg::Command(text) => Ok(TargetRequest::Command(CommandLine::prepare(text)?)),
+        TargetArg::Pid(text) => {
+            let pid = parse_pid(text)?;
+            check_pid(pid)?;
+            Ok(TargetRequest::Pid(pid))
+        }
+    }
+}
+
+fn read_source(source_arg: SourceArg) -> anyhow::Result<ProgramSource> {
+    match source_arg {
+        SourceArg::Probes { kind, text } => Ok(ProgramSource {
+            kind: ProgramKind::Probes(kind),
+            name: text.clone(),
+            text,
+        }),
+        SourceArg::Script(path) => Ok(ProgramSource {
+            kind: ProgramKind::Script,
+            name: path.display().to_string(),
+            text: read_script(&path)?,
+        }),
+    }
+}
+
+fn read_script(path: &Path) -> anyhow::Result<String> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(io_error) => {
+            return Err(os_error(&io_error))
+                .with_context(|| format!("failed to open {}", path.display()));
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(utf8_error) => Err(anyhow::anyhow!(
+            "invalid UTF-8 at byte {}",
+            utf8_error.utf8_error().valid_up_to()
+        ))
+        .with_context(|| format!("failed to read script {}", path.display())),
+    }
+}
+
+/// The error as `strerror` words it when it carries an errno, so messages match dtrace's.
+fn os_error(io_error: &std::io::Error) -> anyhow::Error {
+    match io_error.raw_os_error() {
+        Some(errno) => Errno(errno).into(),
+        None => anyhow::anyhow!("{io_error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::flags::report;
+
+    fn hi(args: &[&str]) -> HiArgs {
+        let mut argv = vec!["tracer"];
+        argv.extend_from_slice(args);
+        let low = LowArgs::parse(argv).unwrap_or_else(|err| panic!("{args:?}: {err:#}"));
+        HiArgs::from_low(low).unwrap_or_else(|err| panic!("{args:?}: {err:#}"))
+    }
+
+    /// The stderr text and exit status of a command line that fails.
+    fn failure(args: &[&str]) -> (String, u8) {
+        let mut argv = vec!["tracer"];
+        argv.extend_from_slice(args);
+        let result = LowArgs::parse(argv).and_then(HiArgs::from_low);
+        match result {
+            Ok(hi) => panic!("{args:?} succeeded: {hi:?}"),
+            Err(err) => {
+                let report = report(&err);
+                (report.stderr, report.status)
+            }
+        }
+    }
+
+    /// A script file that removes itself when dropped.
+    struct Script(PathBuf);
+
+    impl Script {
+        fn new(name: &str, text: &[u8]) -> Script {
+            let path =
+                std::env::temp_dir().join(format!("tracer-hiargs-{}-{name}", std::process::id()));
+            let mut file = File::create(&path).expect("create script");
+            file.write_all(text).expect("write script");
+            Script(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().expect("temp paths are UTF-8")
+        }
+    }
+
+    impl Drop for Script {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn scripts_are_read_in_order_with_descriptions() {
+        let first = Script::new("first.d", b"BEGIN { exit(0); }\n");
+        let hi = hi(&[
+            "-n",
+            "tick-1s { x = 1; }",
+            "-s",
+            first.path(),
+            "-P",
+            "syscall",
+        ]);
+        let summary: Vec<(&str, &str, &str)> = hi
+            .programs
+            .iter()
+            .map(|program| {
+                (
+                    program.description(),
+                    program.display_name(),
+                    program.text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("description", "tick-1s ", "tick-1s { x = 1; }"),
+                ("script", first.path(), "BEGIN { exit(0); }\n"),
+                ("description", "syscall", "syscall"),
+            ]
+        );
+        assert_eq!(
+            hi.programs[2].kind,
+            ProgramKind::Probes(ProbeSpecKind::Provider)
+        );
+    }
+
+    #[test]
+    fn missing_script_is_an_error() {
+        assert_eq!(
+            failure(&["-s", "wassup"]),
+            (
+                "tracer: failed to open wassup: No such file or directory\n".to_owned(),
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn non_utf8_script_is_an_error() {
+        let script = Script::new("latin1.d", b"BEGIN { trace(\"\xe9\"); }");
+        let (stderr, status) = failure(&["-s", script.path()]);
+        assert_eq!(
+            stderr,
+            format!(
+                "tracer: failed to read script {}: invalid UTF-8 at byte 15\n",
+                script.path()
+            )
+        );
+        assert_eq!(status, 1);
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(hi(&["-n", "BEGIN"]).mode, Mode::Exec);
+        assert_eq!(hi(&["-e", "-n", "BEGIN"]).mode, Mode::CompileOnly);
+        assert_eq!(hi(&["-l", "-e", "-n", "BEGIN"]).mode, Mode::List);
+        assert_eq!(hi(&["-l"]).programs, Vec::new());
+    }
+
+    #[test]
+    fn options_apply_in_order() {
+        assert!(hi(&["-q", "-n", "BEGIN"]).options.quiet());
+        assert!(!hi(&["-q", "-x", "quiet=no", "-n", "BEGIN"]).options.quiet());
+        assert!(hi(&["-x", "quiet=no", "-q", "-n", "BEGIN"]).options.quiet());
+        let hi = hi(&[
+            "-w",
+            "-b",
+            "1m",
+            "-F",
+            "-Z",
+            "-x",
+            "strsize=64",
+            "-x",
+            "errtags",
+            "-n",
+            "BEGIN",
+        ]);
+        assert!(hi.options.destructive());
+        assert_eq!(hi.options.bufsize(), 1024 * 1024);
+        assert!(hi.options.flowindent());
+        assert!(hi.options.zdefs());
+        assert_eq!(hi.options.strsize(), 64);
+        assert!(hi.options.errtags());
+    }
+
+    #[test]
+    fn option_errors_use_dtrace_words() {
+        assert_eq!(
+            failure(&["-x", "wibble=1", "-n", "BEGIN"]),
+            (
+                "tracer: failed to set -x wibble: Invalid option name\n".to_owned(),
+                2
+            )
+        );
+        assert_eq!(
+            failure(&["-xstrsize=1", "-n", "BEGIN"]),
+            (
+                "tracer: failed to set -x strsize: Invalid value for specified option\n".to_owned(),
+                2
+            )
+        );
+        assert_eq!(
+            failure(&["-b", "lots", "-n", "BEGIN"]),
+            (
+                "tracer: failed to set -b lots: Invalid value for specified option\n".to_owned(),
+                2
+            )
+        );
+    }
+
+    #[test]
+    fn unsupported_flags() {
+        let (stderr, status) = failure(&["-C", "-s", "x.d"]);
+        assert_eq!(
+            stderr,
+            "tracer: -C: not yet supported (tracer has no C preprocessor)\n"
+        );
+        assert_eq!(status, 2);
+        assert_eq!(failure(&["-D", "X", "-n", "BEGIN"]).1, 2);
+        assert_eq!(
+            failure(&["-O", "json", "-n", "BEGIN"]),
+            ("tracer: -O json: not yet supported\n".to_owned(), 2)
+        );
+        assert_eq!(failure(&["-O", "xml", "-n", "BEGIN"]).1, 2);
+        assert_eq!(hi(&["-O", "text", "-n", "BEGIN"]).mode, Mode::Exec);
+    }
+
+    #[test]
+    fn dump_stages() {
+        assert_eq!(
+            hi(&["--dump=tokens", "-n", "BEGIN"]).dump,
+            Some(DumpStage::Tokens)
+        );
+        assert_eq!(
+            hi(&["--dump=ast", "-n", "BEGIN"]).dump,
+            Some(DumpStage::Ast)
+        );
+        assert_eq!(
+            hi(&["--dump=typed", "-n", "BEGIN"]).dump,
+            Some(DumpStage::Typed)
+        );
+        assert_eq!(failure(&["--dump=elf", "-n", "BEGIN"]).1, 2);
+    }
+
+    #[test]
+    fn targets_are_checked_in_order() {
+        let own_pid = std::process::id().to_string();
+        let hi = hi(&["-c", "true", "-p", &own_pid, "-n", "BEGIN"]);
+        assert_eq!(hi.targets.len(), 2);
+        let TargetRequest::Command(command) = &hi.targets[0] else {
+            panic!("first target is not the command: {:?}", hi.targets);
+        };
+        assert_eq!(command.argv(), &[OsString::from("true")]);
+        assert_eq!(hi.targets[1], TargetRequest::Pid(std::process::id() as i32));
+    }
+
+    #[test]
+    fn target_errors_use_dtrace_words() {
+        assert_eq!(
+            failure(&["-p", "12abc", "-n", "BEGIN"]),
+            ("tracer: invalid pid: 12abc\n".to_owned(), 1)
+        );
+        assert_eq!(
+            failure(&["-p", "2147483647", "-n", "BEGIN"]),
+            (
+                "tracer: failed to grab pid 2147483647: No such process\n".to_owned(),
+                1
+            )
+        );
+        assert_eq!(
+            failure(&["-c", "/nonexistent/process/wibble", "-P", "proc"]),
+            ("tracer: failed to execute /nonexistent/process/wibble: No such file or directory\n".to_owned(), 1)
+        );
+    }
+
+    #[test]
+    fn option_errors_come_before_file_errors() {
+        assert_eq!(failure(&["-s", "wassup", "-x", "bogus"]).1, 2);
+    }
+
+    #[test]
+    fn output_file_is_appended() {
+        let existing = Script::new("out.txt", b"old\n");
+        let hi = hi(&["-o", existing.path(), "-n", "BEGIN"]);
+        let mut file = hi
+            .open_output_file()
+            .expect("open -o")
+            .expect("-o was given");
+        file.write_all(b"new\n").expect("write");
+        drop(file);
+        assert_eq!(
+            std::fs::read_to_string(&existing.0).expect("read back"),
+            "old\nnew\n"
+        );
+        let hi = HiArgs {
+            output_file: Some(PathBuf::from("/nonexistent/dir/out")),
+            ..hi
+        };
+        let err = hi.open_output_file().unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "failed to open output file '/nonexistent/dir/out': No such file or directory"
+        );
+    }
+
+    #[test]
+    fn macro_args_pass_through() {
+        assert_eq!(hi(&["-n", "BEGIN", "a", "b"]).macro_args, vec!["a", "b"]);
+    }
+}

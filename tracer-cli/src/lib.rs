@@ -1,0 +1,7 @@
+//! The `tracer` command line's library half: the text printers, shared by the binary and its tests.
+
+pub mod consume;
+pub mod flags;
+pub mod output;
+pub mod signals;
+pub mod target;

@@ -1,0 +1,282 @@
+//! One run of `tracer`: compile, load, trace until done, print.
+//!
+//! The order follows dtrace: compile every source; with `-e` stop there; create the `-c` command
+//! stopped; load and attach everything; print the banner (which marks "ready"); let the command
+//! go; run `BEGIN`; consume records until `exit()`, a signal or the end of the target; detach; run
+//! `END`; print what is left; exit with `exit()`'s status.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use d_frontend::compile::{Compiled, compile};
+use d_frontend::diagnostic::{self, DiagFormat, Origin, RenderOptions};
+use d_frontend::sema::CompileOptions;
+use d_frontend::source::SourceMap;
+use tracer_cli::consume::Consumer;
+use tracer_cli::flags::{HiArgs, Mode, ProgramKind};
+use tracer_cli::signals::Signals;
+use tracer_cli::target::Target;
+use tracer_daemon::catalog::KernelCatalog;
+use tracer_daemon::error::EngineError;
+use tracer_daemon::load::Session;
+use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::disasm::disassemble;
+
+/// How long the consumer waits for records before checking for the end of the run.
+const SWITCH_INTERVAL: Duration = Duration::from_millis(50);
+/// The program name printed before every message.
+const PROGRAM: &str = "tracer";
+
+/// Runs the program the command line describes and returns the exit status.
+pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
+    let quiet = args.options.quiet();
+    let mut sources = SourceMap::default();
+    let mut inputs = Vec::new();
+    for program in &args.programs {
+        let origin = match program.kind {
+            ProgramKind::Script => Origin::Script,
+            ProgramKind::Probes(_) => Origin::ProbeSpecifier,
+        };
+        inputs.push((
+            sources.add(program.name.clone(), program.text.clone()),
+            origin,
+        ));
+    }
+    let signals = Signals::install()?;
+    let mut targets = Vec::new();
+    for request in &args.targets {
+        targets.push(Target::start(request)?);
+    }
+    let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
+    let options = CompileOptions {
+        strsize: args.options.get("strsize").map_or(256, |size| size as u32),
+        target: targets.first().map(|target| target.pid() as u32),
+        tracer_pid: std::process::id(),
+    };
+    let compiled = match compile(&sources, &inputs, &catalog, &options) {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            let render_options = |origin| RenderOptions {
+                program: PROGRAM,
+                origin,
+                errtags: args.options.errtags(),
+                format: if args.options.choice("diagfmt") == Some("dtrace") {
+                    DiagFormat::Dtrace
+                } else {
+                    DiagFormat::Rich
+                },
+            };
+            let mut stderr = std::io::stderr().lock();
+            for diagnostic in diagnostics.iter().take(1) {
+                let origin = inputs
+                    .iter()
+                    .find(|(file, _)| *file == diagnostic.span.file)
+                    .map_or(Origin::Script, |(_, origin)| *origin);
+                let _ = stderr.write_all(
+                    diagnostic::render(&sources, diagnostic, &render_options(origin)).as_bytes(),
+                );
+            }
+            return Ok(1);
+        }
+    };
+    let generated =
+        generate(&compiled.module, &codegen_options(args)?).context("failed to generate code")?;
+    if args.intermediate {
+        print_intermediate(&compiled, &generated);
+    }
+    if args.mode == Mode::CompileOnly {
+        return Ok(0);
+    }
+    let mut session = match Session::load(&generated.program) {
+        Ok(session) => session,
+        Err(error) => {
+            return Err(explain_load_error(
+                error,
+                &compiled,
+                &generated,
+                &sources,
+                args.verbose > 0,
+            ));
+        }
+    };
+    if !quiet {
+        let mut stderr = std::io::stderr().lock();
+        for source in &compiled.module.sources {
+            let plural = if source.n_matched == 1 { "" } else { "s" };
+            let _ = writeln!(
+                stderr,
+                "{PROGRAM}: {} '{}' matched {} probe{plural}",
+                source.kind, source.name, source.n_matched
+            );
+        }
+    }
+    for target in &mut targets {
+        target.release()?;
+    }
+    trace(&mut session, &generated, &mut targets, &signals, quiet)
+}
+
+/// Consumes records until the run ends, then runs `END` and prints what is left.
+fn trace(
+    session: &mut Session,
+    generated: &Generated,
+    targets: &mut [Target],
+    signals: &Signals,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let mut consumer = Consumer::new(&generated.program, quiet);
+    let mut stdout = std::io::stdout().lock();
+    let mut out = Vec::new();
+    session.run_begin().context("failed to run BEGIN")?;
+    loop {
+        let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
+        drain(session, &mut consumer, &mut out, SWITCH_INTERVAL)?;
+        stdout.write_all(&out)?;
+        stdout.flush()?;
+        out.clear();
+        if consumer.exit_status().is_some() || signals.stop_requested() || targets_done {
+            break;
+        }
+    }
+    session.detach();
+    session.run_end().context("failed to run END")?;
+    drain(session, &mut consumer, &mut out, Duration::ZERO)?;
+    consumer.finish(session, &mut out)?;
+    stdout.write_all(&out)?;
+    stdout.flush()?;
+    report_drops(session)?;
+    Ok(consumer.exit_status().unwrap_or(0) as u8)
+}
+
+/// Hands every waiting record to the consumer, waiting up to `timeout` for the first.
+fn drain(
+    session: &mut Session,
+    consumer: &mut Consumer<'_>,
+    out: &mut Vec<u8>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let mut failure = None;
+    let mut records = Vec::new();
+    session.poll_events(timeout, &mut |bytes| records.push(bytes.to_vec()))?;
+    for record in records {
+        if let Err(error) = consumer.record(&record, session, out) {
+            failure.get_or_insert(error);
+        }
+    }
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// `tracer: N drops on CPU C`, as dtrace reports principal-buffer drops.
+fn report_drops(session: &Session) -> anyhow::Result<()> {
+    for (cpu, drops) in session.drops()? {
+        if drops > 0 {
+            eprintln!(
+                "{PROGRAM}: {drops} drop{} on CPU {cpu}",
+                if drops == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn codegen_options(args: &HiArgs) -> anyhow::Result<CodegenOptions> {
+    let bufsize = args.options.get("bufsize").unwrap_or(4 << 20);
+    let page_size = 4096u64;
+    let bufsize = bufsize.max(page_size).next_power_of_two();
+    Ok(CodegenOptions {
+        wall_clock_offset_ns: wall_clock_offset_ns(),
+        bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
+    })
+}
+
+/// `CLOCK_REALTIME - CLOCK_MONOTONIC`, for `walltimestamp`.
+fn wall_clock_offset_ns() -> u64 {
+    let read = |clock| {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `time` is a valid `timespec` for the call to write.
+        unsafe { libc::clock_gettime(clock, &raw mut time) };
+        time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64
+    };
+    read(libc::CLOCK_REALTIME).wrapping_sub(read(libc::CLOCK_MONOTONIC))
+}
+
+/// `-S`: the IR, then each program's annotated disassembly.
+fn print_intermediate(compiled: &Compiled, generated: &Generated) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", compiled.module.dump());
+    for listing in &generated.listings {
+        let _ = writeln!(stdout, "program {}:", listing.name);
+        let annotate = |insn_idx: usize| {
+            let notes: Vec<&str> = listing
+                .annotations
+                .iter()
+                .filter(|(idx, _)| *idx == insn_idx)
+                .map(|(_, text)| text.as_str())
+                .collect();
+            (!notes.is_empty()).then(|| notes.join("; "))
+        };
+        let _ = writeln!(stdout, "{}", disassemble(&listing.insns, &annotate));
+    }
+}
+
+/// A verifier rejection becomes a diagnostic against the clause its failing instruction came from.
+fn explain_load_error(
+    error: EngineError,
+    compiled: &Compiled,
+    generated: &Generated,
+    sources: &SourceMap,
+    verbose: bool,
+) -> anyhow::Error {
+    let EngineError::Verifier {
+        program,
+        verifier_log,
+        ..
+    } = &error
+    else {
+        return anyhow::Error::new(error).context("failed to enable probes");
+    };
+    let listing = generated
+        .listings
+        .iter()
+        .find(|listing| &listing.name == program);
+    let failing_insn = verifier_log.lines().rev().find_map(|line| {
+        line.split_once(": ")
+            .and_then(|(index, _)| index.trim().parse::<usize>().ok())
+    });
+    let clause = listing
+        .zip(failing_insn)
+        .and_then(|(listing, insn_idx)| listing.clause_of_insn.get(insn_idx).copied().flatten());
+    let location = match clause.and_then(|clause_idx| compiled.module.clauses.get(clause_idx)) {
+        Some(clause) => {
+            let (line, _) = sources.line_col(clause.span);
+            format!(
+                "clause at {} line {line}",
+                sources.file(clause.span.file).name
+            )
+        }
+        None => format!("program {program}"),
+    };
+    let trimmed: Vec<&str> = verifier_log
+        .lines()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let log = if verbose {
+        verifier_log.clone()
+    } else {
+        trimmed.join("\n")
+    };
+    anyhow::anyhow!(
+        "failed to enable probes: the BPF verifier rejected the {location}\nnote: {log}"
+    )
+}

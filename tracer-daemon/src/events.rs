@@ -1,0 +1,283 @@
+//! Records from the `events` ring buffer, and the per-CPU drop counters.
+//!
+//! Generated code writes records with `BPF_RB_NO_WAKEUP`, except `exit()` records, which force a
+//! wake-up. So a reader blocked in `poll` sleeps for the whole batching interval unless the program
+//! exits, and then takes every record at once, as `dtrace` does with its `switchrate`.
+//!
+//! Reading bytes and decoding them are apart: [`decode_record`] is pure, so it is tested on
+//! hand-made and garbage bytes, and the consumer decides when to decode.
+
+use std::os::fd::AsRawFd as _;
+use std::time::Duration;
+
+use aya::sys::SyscallError;
+use tracer_ebpf::layout::{RecordHeader, STATS_DROPS, Stats, Value};
+use tracer_ebpf::plan::{ActionDesc, FieldDesc, RecordDesc};
+
+use crate::error::EngineError;
+use crate::load::Session;
+use crate::maps::RawMap;
+
+/// A ring buffer record decoded with its clause's [`RecordDesc`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedRecord {
+    /// The header.
+    pub header: RecordHeader,
+    /// One entry per action of the [`RecordDesc`], in order: `trace` and `exit` have one value,
+    /// `printf` one per argument, `printa` none.
+    pub actions: Vec<Vec<Value>>,
+}
+
+/// Why a record could not be decoded.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Too short to hold a header.
+    #[error("record of {len} bytes is shorter than a record header")]
+    ShortHeader {
+        /// The record's length.
+        len: usize,
+    },
+    /// Shorter than its clause's records.
+    #[error("record of {len} bytes is shorter than the {expected} bytes its clause writes")]
+    ShortRecord {
+        /// The record's length.
+        len: usize,
+        /// The clause's record size.
+        expected: u32,
+    },
+    /// A field the description places outside the record.
+    #[error("field at offset {offset} does not fit in a record of {len} bytes")]
+    FieldOutOfBounds {
+        /// The field's offset.
+        offset: u32,
+        /// The record's length.
+        len: usize,
+    },
+}
+
+/// Decodes `bytes` as a record of the clause `desc` describes.
+pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, DecodeError> {
+    let Some(header) = RecordHeader::decode(bytes) else {
+        return Err(DecodeError::ShortHeader { len: bytes.len() });
+    };
+    if bytes.len() < desc.size as usize {
+        return Err(DecodeError::ShortRecord {
+            len: bytes.len(),
+            expected: desc.size,
+        });
+    }
+    let field = |field: &FieldDesc| -> Result<Value, DecodeError> {
+        let out_of_bounds = DecodeError::FieldOutOfBounds {
+            offset: field.offset,
+            len: bytes.len(),
+        };
+        let Some(tail) = bytes.get(field.offset as usize..) else {
+            return Err(out_of_bounds);
+        };
+        field.kind.decode(tail).ok_or(out_of_bounds)
+    };
+    let mut actions = Vec::with_capacity(desc.actions.len());
+    for action in &desc.actions {
+        let values = match action {
+            ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
+            ActionDesc::Printf { args, .. } => args.iter().map(field).collect::<Result<_, _>>()?,
+            ActionDesc::Printa { .. } => Vec::new(),
+        };
+        actions.push(values);
+    }
+    Ok(DecodedRecord { header, actions })
+}
+
+impl Session {
+    /// Waits up to `timeout` for the ring buffer to signal records, then hands every record
+    /// available to `sink`, oldest first, and returns how many there were.
+    ///
+    /// Returns at once when records are already waiting. A signal interrupting the wait is not
+    /// an error: the records available are handed over as after a timeout. One call consumes at
+    /// most one ring buffer's worth of records, so it returns even when records arrive as fast as
+    /// they are consumed (for instance, from the consumer's own system calls).
+    pub fn poll_events(
+        &mut self,
+        timeout: Duration,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize, EngineError> {
+        let mut pollfd = libc::pollfd {
+            fd: self.events.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let timeout_ms = timeout
+            .as_nanos()
+            .div_ceil(1_000_000)
+            .try_into()
+            .unwrap_or(libc::c_int::MAX);
+        // SAFETY: `pollfd` is one valid `struct pollfd` for the duration of the call.
+        let result = unsafe { libc::poll(&raw mut pollfd, 1, timeout_ms) };
+        if result < 0 {
+            let io_error = std::io::Error::last_os_error();
+            if io_error.raw_os_error() != Some(libc::EINTR) {
+                return Err(EngineError::Poll {
+                    map: self.events_map.clone(),
+                    source: SyscallError {
+                        call: "poll",
+                        io_error,
+                    },
+                });
+            }
+        }
+        let mut n_records = 0;
+        let mut consumed = 0;
+        while consumed < self.events_capacity {
+            let Some(record) = self.events.next() else {
+                break;
+            };
+            sink(&record);
+            // Each record also takes an 8-byte header, and records are 8-byte aligned.
+            consumed += (record.len() + 8).next_multiple_of(8);
+            n_records += 1;
+        }
+        Ok(n_records)
+    }
+
+    /// Records each CPU dropped because the ring buffer was full: `(cpu, drops)` for every
+    /// possible CPU, from the per-CPU `stats` map.
+    pub fn drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
+        let stats = RawMap::open(&self.ebpf, &self.stats_map)?;
+        let drops_end = STATS_DROPS as usize + 8;
+        if stats.value_size() < drops_end {
+            return Err(EngineError::ValueSize {
+                map: self.stats_map.clone(),
+                size: stats.value_size(),
+                expected: size_of::<Stats>(),
+            });
+        }
+        let per_cpu = stats.lookup(&0u32.to_ne_bytes())?.unwrap_or_default();
+        let drops = per_cpu
+            .iter()
+            .enumerate()
+            .map(|(cpu, value)| {
+                let mut drops = [0u8; 8];
+                drops.copy_from_slice(&value[STATS_DROPS as usize..drops_end]);
+                (cpu as u32, u64::from_ne_bytes(drops))
+            })
+            .collect();
+        Ok(drops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracer_ebpf::layout::ValueKind;
+
+    use super::*;
+
+    const I64: ValueKind = ValueKind::Int {
+        size: 8,
+        signed: true,
+    };
+    const U32: ValueKind = ValueKind::Int {
+        size: 4,
+        signed: false,
+    };
+
+    fn field(offset: u32, kind: ValueKind) -> FieldDesc {
+        FieldDesc { offset, kind }
+    }
+
+    /// `printf("%d %s\n", pid, execname); trace(-1); printa(@a); exit(3)` after a 16-byte header.
+    fn desc() -> RecordDesc {
+        RecordDesc {
+            actions: vec![
+                ActionDesc::Printf {
+                    format: b"%d %s\n".to_vec(),
+                    args: vec![field(16, U32), field(24, ValueKind::Str { size: 16 })],
+                },
+                ActionDesc::Trace(field(40, I64)),
+                ActionDesc::Printa {
+                    format: None,
+                    aggregations: vec![0],
+                },
+                ActionDesc::Exit(field(48, I64)),
+            ],
+            size: 56,
+        }
+    }
+
+    fn record() -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for word in [2u32, 7, 1, 0] {
+            bytes.extend_from_slice(&word.to_ne_bytes());
+        }
+        bytes.extend_from_slice(&1234u64.to_ne_bytes());
+        bytes.extend_from_slice(b"bash\0\0\0\0\0\0\0\0\0\0\0\0");
+        bytes.extend_from_slice(&(-1i64).to_ne_bytes());
+        bytes.extend_from_slice(&3i64.to_ne_bytes());
+        bytes
+    }
+
+    #[test]
+    fn decodes_every_action() {
+        let decoded = decode_record(&desc(), &record()).expect("a valid record");
+        assert_eq!(
+            decoded.header,
+            RecordHeader {
+                clause_id: 2,
+                probe_id: 7,
+                cpu: 1,
+                reserved: 0
+            }
+        );
+        let int = |bits: u64, size: u8, signed: bool| Value::Int { bits, size, signed };
+        assert_eq!(
+            decoded.actions,
+            [
+                vec![int(1234, 4, false), Value::Str(b"bash".to_vec())],
+                vec![int(u64::MAX, 8, true)],
+                vec![],
+                vec![int(3, 8, true)],
+            ]
+        );
+    }
+
+    #[test]
+    fn short_records_are_errors() {
+        assert_eq!(
+            decode_record(&desc(), &[0; 15]),
+            Err(DecodeError::ShortHeader { len: 15 })
+        );
+        assert_eq!(
+            decode_record(&desc(), &record()[..55]),
+            Err(DecodeError::ShortRecord {
+                len: 55,
+                expected: 56
+            })
+        );
+    }
+
+    #[test]
+    fn a_description_pointing_outside_the_record_is_an_error() {
+        let mut desc = desc();
+        desc.actions.push(ActionDesc::Trace(field(52, I64)));
+        assert_eq!(
+            decode_record(&desc, &record()),
+            Err(DecodeError::FieldOutOfBounds {
+                offset: 52,
+                len: 56
+            })
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut desc = desc();
+        desc.actions.push(ActionDesc::Trace(field(u32::MAX, I64)));
+        desc.actions.push(ActionDesc::Trace(field(
+            20,
+            ValueKind::Str { size: u32::MAX },
+        )));
+        let bytes = record();
+        for len in 0..=bytes.len() {
+            let _ = decode_record(&desc, &bytes[..len]);
+        }
+    }
+}

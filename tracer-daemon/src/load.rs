@@ -1,0 +1,182 @@
+//! [`Session`]: a compiled D program loaded into the kernel, from `Session::load` to drop.
+//!
+//! Loading runs in three passes so failures come as early and as cheaply as possible:
+//!
+//! 1. every program goes through the verifier, before anything is attached, so a rejected clause
+//!    never leaves the others half-running;
+//! 2. `map_inits` are written, so no probe ever sees an uninitialised map;
+//! 3. every program is attached as its plan says; `BEGIN` and `END` programs are only loaded,
+//!    and [`Session::run_begin`] and [`Session::run_end`] run them.
+//!
+//! Reading what the programs write lives in `events` (the ring buffer and drop counters) and
+//! `aggregate` (aggregations).
+
+use aya::maps::{MapData, RingBuf};
+use aya::{Ebpf, EbpfLoader, VerifierLogLevel};
+use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
+
+use crate::attach::{self, Link};
+use crate::error::EngineError;
+use crate::maps::{BPF_ANY, RawMap};
+use crate::tracefs;
+
+/// A loaded D program: its maps, its programs and their attachments.
+///
+/// Dropping the session detaches every probe and then frees the programs and maps.
+pub struct Session {
+    /// Live attachments; cleared by [`Session::detach`].
+    pub(crate) links: Vec<Link>,
+    /// The records ring buffer, taken out of `ebpf` so it is mapped once.
+    pub(crate) events: RingBuf<MapData>,
+    /// Bytes the ring buffer holds.
+    pub(crate) events_capacity: usize,
+    /// Its name, for errors.
+    pub(crate) events_map: String,
+    /// The per-CPU `stats` map's name.
+    pub(crate) stats_map: String,
+    /// `BEGIN` programs, in plan order.
+    begin: Vec<String>,
+    /// `END` programs, in plan order.
+    end: Vec<String>,
+    /// The programs and the other maps.
+    pub(crate) ebpf: Ebpf,
+}
+
+impl Session {
+    /// Loads `compiled`, writes its map initial values and attaches its probes.
+    ///
+    /// A verifier rejection is [`EngineError::Verifier`], with the program's name and the log.
+    pub fn load(compiled: &CompiledProgram) -> Result<Session, EngineError> {
+        let uses_tracefs = compiled
+            .programs
+            .iter()
+            .any(|plan| matches!(plan.attach, Attach::Tracepoint { .. }));
+        if uses_tracefs {
+            // aya looks for tracefs once per process, so it must be mounted before then.
+            tracefs::tracefs_path()?;
+        }
+        let mut ebpf = EbpfLoader::new()
+            .btf(None)
+            .verifier_log_level(VerifierLogLevel::DEBUG | VerifierLogLevel::STATS)
+            .load(&compiled.elf)
+            .map_err(|error| EngineError::Object(Box::new(error)))?;
+
+        for plan in &compiled.programs {
+            load_program(&mut ebpf, plan)?;
+        }
+        for init in &compiled.map_inits {
+            RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;
+        }
+        let events_capacity = RawMap::open(&ebpf, &compiled.events_map)?.max_entries() as usize;
+        let events = take_ring_buf(&mut ebpf, &compiled.events_map)?;
+
+        let mut session = Session {
+            links: Vec::new(),
+            events,
+            events_capacity,
+            events_map: compiled.events_map.clone(),
+            stats_map: compiled.stats_map.clone(),
+            begin: programs_with(compiled, &Attach::Begin),
+            end: programs_with(compiled, &Attach::End),
+            ebpf,
+        };
+        for plan in &compiled.programs {
+            let links = attach_program(&mut session.ebpf, plan)?;
+            session.links.extend(links);
+        }
+        Ok(session)
+    }
+
+    /// Runs every `BEGIN` program once, in plan order.
+    pub fn run_begin(&self) -> Result<(), EngineError> {
+        self.begin
+            .iter()
+            .try_for_each(|program| attach::dtrace::run(&self.ebpf, program))
+    }
+
+    /// Runs every `END` program once, in plan order.
+    pub fn run_end(&self) -> Result<(), EngineError> {
+        self.end
+            .iter()
+            .try_for_each(|program| attach::dtrace::run(&self.ebpf, program))
+    }
+
+    /// Detaches every probe; maps stay readable and `END` programs runnable.
+    pub fn detach(&mut self) {
+        std::thread::scope(|scope| {
+            for link in self.links.drain(..) {
+                scope.spawn(move || drop(link));
+            }
+        });
+    }
+
+    /// How many attachments are live: one per tracepoint program, one per CPU per perf program.
+    pub fn n_links(&self) -> usize {
+        self.links.len()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("links", &self.links)
+            .field("events_map", &self.events_map)
+            .field("stats_map", &self.stats_map)
+            .field("begin", &self.begin)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.detach();
+    }
+}
+
+/// Runs the verifier on one program, as the program type its plan needs.
+fn load_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<(), EngineError> {
+    match plan.attach {
+        Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
+        Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
+        Attach::Begin | Attach::End => attach::dtrace::load(ebpf, &plan.name),
+    }
+}
+
+/// Attaches one loaded program; `BEGIN` and `END` have nothing to attach.
+fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, EngineError> {
+    match &plan.attach {
+        Attach::Tracepoint { category, name } => {
+            let link = attach::tracepoint::attach(ebpf, &plan.name, category, name)?;
+            Ok(vec![link])
+        }
+        Attach::PerfTimer {
+            period_ns,
+            all_cpus,
+        } => attach::perf::attach(ebpf, &plan.name, *period_ns, *all_cpus),
+        Attach::Begin | Attach::End => Ok(Vec::new()),
+    }
+}
+
+/// The names of the programs planned as `attach`, in plan order.
+fn programs_with(compiled: &CompiledProgram, attach: &Attach) -> Vec<String> {
+    compiled
+        .programs
+        .iter()
+        .filter(|plan| plan.attach == *attach)
+        .map(|plan| plan.name.clone())
+        .collect()
+}
+
+/// Takes the ring buffer `name` out of `ebpf`.
+fn take_ring_buf(ebpf: &mut Ebpf, name: &str) -> Result<RingBuf<MapData>, EngineError> {
+    let Some(map) = ebpf.take_map(name) else {
+        return Err(EngineError::MissingMap {
+            map: name.to_owned(),
+        });
+    };
+    RingBuf::try_from(map).map_err(|_: aya::maps::MapError| EngineError::WrongMapType {
+        map: name.to_owned(),
+        expected: "BPF_MAP_TYPE_RINGBUF",
+    })
+}

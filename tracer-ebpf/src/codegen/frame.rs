@@ -1,0 +1,46 @@
+//! The fixed register roles and stack frame every generated program uses.
+//!
+//! ```text
+//! register  role
+//! r0..r5    scratch within one IR instruction; helper arguments and result
+//! r6        the program's context (tracepoint record, perf_event data, raw_tp args)
+//! r7        the per-CPU scratch value: D context at 0, clause temporaries from SCRATCH_TEMP_BASE
+//! r8, r9    unused
+//! r10       frame pointer
+//!
+//! stack (below r10)
+//! -8        4- or 8-byte map key, helper output word
+//! -32..-16  initial aggregation value {u64 n, i64 v}
+//! -40 - 8i  virtual register slot i
+//! ```
+
+use crate::insn::Reg;
+
+/// The context register.
+pub const CTX: Reg = Reg::R6;
+/// The scratch (D context) base register.
+pub const SCRATCH: Reg = Reg::R7;
+/// The stack word for map keys and helper outputs.
+pub const KEY_SLOT: i16 = -8;
+/// The 16-byte initial aggregation value.
+pub const AGG_INIT: i16 = -32;
+/// Where virtual register slot 0 is.
+const FIRST_SLOT: i16 = -40;
+/// The most virtual register slots a clause may use (the stack is 512 bytes).
+pub const MAX_SLOTS: u32 = 59;
+
+/// The frame-pointer offset of virtual register slot `slot`.
+pub fn slot_offset(slot: u32) -> i16 {
+    FIRST_SLOT - 8 * slot as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_fit_in_the_stack() {
+        assert!(slot_offset(MAX_SLOTS - 1) >= -512);
+        assert!(slot_offset(0) < AGG_INIT);
+    }
+}

@@ -1,0 +1,191 @@
+//! The engine's plan: what to attach where, what to write into maps first, and how to read records.
+
+use d_frontend::ir::{self, Module, PROBE_NAME_SIZE, RecordAction};
+use d_frontend::provider::ProbeKind;
+use d_frontend::types::Type;
+
+use super::Group;
+use super::maps::{MapIndex, aggregation_map_name};
+use crate::layout::{AggFunc, ValueKind};
+use crate::plan::{
+    ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
+    RecordDesc,
+};
+
+/// Builds the plan for an object whose programs are `attaches` (name, attach point, probe group,
+/// clauses).
+pub(super) fn compiled_program(
+    module: &Module,
+    maps: &MapIndex,
+    elf: Vec<u8>,
+    attaches: &[(String, Attach, Group, Vec<usize>)],
+) -> CompiledProgram {
+    let mut map_inits = probe_name_inits(module, maps);
+    for (_, _, group, clause_ids) in attaches {
+        if let Group::Syscalls { is_return } = group {
+            map_inits.extend(syscall_inits(module, maps, *is_return, clause_ids));
+        }
+    }
+    CompiledProgram {
+        elf,
+        programs: attaches
+            .iter()
+            .map(|(name, attach, _, _)| ProgramPlan {
+                name: name.clone(),
+                attach: attach.clone(),
+            })
+            .collect(),
+        map_inits,
+        probes: module
+            .probes
+            .iter()
+            .map(|probe| ProbeInfo {
+                id: probe.id,
+                provider: probe.desc.provider.clone(),
+                module: probe.desc.module.clone(),
+                function: probe.desc.function.clone(),
+                name: probe.desc.name.clone(),
+            })
+            .collect(),
+        records: module
+            .clauses
+            .iter()
+            .map(|clause| record_desc(module, clause))
+            .collect(),
+        aggregations: module
+            .aggregations
+            .iter()
+            .enumerate()
+            .map(|(agg_idx, agg)| AggDesc {
+                name: agg.name.clone(),
+                map: aggregation_map_name(agg_idx),
+                func: agg_func(agg.func),
+                keys: agg
+                    .keys
+                    .iter()
+                    .map(|ty| value_kind(*ty, module.strsize))
+                    .collect(),
+            })
+            .collect(),
+        events_map: maps.defs[maps.events].name.clone(),
+        stats_map: maps.defs[maps.stats].name.clone(),
+    }
+}
+
+/// One `probe_names` entry per probe: four NUL-padded names.
+fn probe_name_inits(module: &Module, maps: &MapIndex) -> Vec<MapInit> {
+    module
+        .probes
+        .iter()
+        .map(|probe| {
+            let mut value = Vec::with_capacity(4 * PROBE_NAME_SIZE as usize);
+            for name in [
+                &probe.desc.provider,
+                &probe.desc.module,
+                &probe.desc.function,
+                &probe.desc.name,
+            ] {
+                let mut field = vec![0u8; PROBE_NAME_SIZE as usize];
+                let kept = name.len().min(PROBE_NAME_SIZE as usize - 1);
+                field[..kept].copy_from_slice(&name.as_bytes()[..kept]);
+                value.extend(field);
+            }
+            MapInit {
+                map: maps.defs[maps.probe_names].name.clone(),
+                key: probe.id.to_ne_bytes().to_vec(),
+                value,
+            }
+        })
+        .collect()
+}
+
+/// One syscall map entry per enabled syscall probe: its ID and the mask of clauses on it.
+fn syscall_inits(
+    module: &Module,
+    maps: &MapIndex,
+    is_return: bool,
+    clause_ids: &[usize],
+) -> Vec<MapInit> {
+    let map = if is_return {
+        maps.syscall_return
+    } else {
+        maps.syscall_entry
+    };
+    let mut inits = Vec::new();
+    for probe in &module.probes {
+        let nr = match (probe.kind, is_return) {
+            (ProbeKind::SyscallEntry { nr }, false) | (ProbeKind::SyscallReturn { nr }, true) => nr,
+            _ => continue,
+        };
+        let mut mask = 0u64;
+        for (bit, clause_idx) in clause_ids.iter().enumerate() {
+            if module.clauses[*clause_idx].probe_ids.contains(&probe.id) {
+                mask |= 1 << bit;
+            }
+        }
+        let mut value = Vec::with_capacity(16);
+        value.extend(probe.id.to_ne_bytes());
+        value.extend(0u32.to_ne_bytes());
+        value.extend(mask.to_ne_bytes());
+        inits.push(MapInit {
+            map: maps.defs[map].name.clone(),
+            key: nr.to_ne_bytes().to_vec(),
+            value,
+        });
+    }
+    inits
+}
+
+fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
+    let Some(actions) = &clause.record else {
+        return RecordDesc::default();
+    };
+    let field = |field: &ir::Field| FieldDesc {
+        offset: field.offset,
+        kind: value_kind(field.ty, module.strsize),
+    };
+    let actions: Vec<ActionDesc> = actions
+        .iter()
+        .map(|action| match action {
+            RecordAction::Trace(value) => ActionDesc::Trace(field(value)),
+            RecordAction::Printf { format, args } => ActionDesc::Printf {
+                format: format.clone(),
+                args: args.iter().map(field).collect(),
+            },
+            RecordAction::Printa {
+                format,
+                aggregations,
+            } => ActionDesc::Printa {
+                format: format.clone(),
+                aggregations: aggregations.clone(),
+            },
+            RecordAction::Exit(value) => ActionDesc::Exit(field(value)),
+        })
+        .collect();
+    let size = clause
+        .insts
+        .iter()
+        .find_map(|inst| match inst {
+            ir::Inst::EmitRecord { size, .. } => Some(*size),
+            _ => None,
+        })
+        .unwrap_or(ir::RECORD_HEADER_RESERVED);
+    RecordDesc { actions, size }
+}
+
+fn value_kind(ty: Type, strsize: u32) -> ValueKind {
+    match ty {
+        Type::Int { size, signed } => ValueKind::Int { size, signed },
+        Type::String | Type::Void => ValueKind::Str { size: strsize },
+    }
+}
+
+fn agg_func(func: ir::AggFunc) -> AggFunc {
+    match func {
+        ir::AggFunc::Count => AggFunc::Count,
+        ir::AggFunc::Sum => AggFunc::Sum,
+        ir::AggFunc::Avg => AggFunc::Avg,
+        ir::AggFunc::Min => AggFunc::Min,
+        ir::AggFunc::Max => AggFunc::Max,
+    }
+}

@@ -1,0 +1,148 @@
+//! What the back end hands the engine: the ELF object plus everything needed to attach its programs
+//! and to read what they write.
+//!
+//! This is plain data (DTrace keeps the same facts in its DOF: probe list, enabled-probe
+//! descriptions, aggregation descriptions).
+
+use crate::layout::{AggFunc, ValueKind};
+
+/// A compiled D program, ready to load.
+#[derive(Clone, Debug)]
+pub struct CompiledProgram {
+    /// The ELF object with every map and program.
+    pub elf: Vec<u8>,
+    /// The programs in the object and where each attaches.
+    pub programs: Vec<ProgramPlan>,
+    /// Map entries to write after loading and before attaching.
+    pub map_inits: Vec<MapInit>,
+    /// Every probe the program enables, by probe ID order of first match.
+    pub probes: Vec<ProbeInfo>,
+    /// Record descriptions, indexed by `RecordHeader::clause_id`.
+    pub records: Vec<RecordDesc>,
+    /// Aggregations, in order of first appearance.
+    pub aggregations: Vec<AggDesc>,
+    /// Name of the ring buffer map records arrive on.
+    pub events_map: String,
+    /// Name of the per-CPU `stats` map (`layout::Stats`).
+    pub stats_map: String,
+}
+
+/// One program in the object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramPlan {
+    /// Its FUNC symbol name in the ELF object (what `aya::Ebpf::program_mut` takes).
+    pub name: String,
+    /// How to attach it.
+    pub attach: Attach,
+}
+
+/// Where a program attaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attach {
+    /// A tracefs tracepoint, e.g. `raw_syscalls`/`sys_enter`.
+    Tracepoint {
+        /// The tracefs event category.
+        category: String,
+        /// The event name.
+        name: String,
+    },
+    /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
+    PerfTimer {
+        /// The period in nanoseconds.
+        period_ns: u64,
+        /// `profile-N` fires on every CPU; `tick-N` on one.
+        all_cpus: bool,
+    },
+    /// `dtrace:::BEGIN`: a raw tracepoint program run once with `BPF_PROG_TEST_RUN` before tracing.
+    Begin,
+    /// `dtrace:::END`: run once with `BPF_PROG_TEST_RUN` after tracing stops.
+    End,
+}
+
+/// One map entry the engine writes before attaching.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInit {
+    /// The map's name in the ELF object.
+    pub map: String,
+    /// The key bytes.
+    pub key: Vec<u8>,
+    /// The value bytes.
+    pub value: Vec<u8>,
+}
+
+/// A probe the program enables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeInfo {
+    /// DTrace's probe ID (the `ID` column).
+    pub id: u32,
+    /// Provider name (`syscall`).
+    pub provider: String,
+    /// Module (`vmlinux`, or empty).
+    pub module: String,
+    /// Function (`openat`).
+    pub function: String,
+    /// Name (`entry`).
+    pub name: String,
+}
+
+/// The layout of the records one clause writes, after the `RecordHeader`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RecordDesc {
+    /// The data-recording actions, in clause order.
+    pub actions: Vec<ActionDesc>,
+    /// Total record size including the header.
+    pub size: u32,
+}
+
+/// A recorded value: where it is (from the start of the record, header included) and its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldDesc {
+    /// Byte offset from the start of the record.
+    pub offset: u32,
+    /// How to read it.
+    pub kind: ValueKind,
+}
+
+/// One data-recording action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionDesc {
+    /// `trace(expr)`.
+    Trace(FieldDesc),
+    /// `printf(format, args...)`: the format string (escapes decoded) and the arguments.
+    Printf {
+        /// The format string's bytes.
+        format: Vec<u8>,
+        /// One field per argument.
+        args: Vec<FieldDesc>,
+    },
+    /// `printa([format,] @a, ...)`: print aggregations when the record is consumed.
+    Printa {
+        /// The format string, or `None` for the default layout.
+        format: Option<Vec<u8>>,
+        /// Indexes into `CompiledProgram::aggregations`.
+        aggregations: Vec<usize>,
+    },
+    /// `exit(status)`: stop tracing with this exit status.
+    Exit(FieldDesc),
+}
+
+/// One aggregation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggDesc {
+    /// The D name without `@` (empty for `@`).
+    pub name: String,
+    /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, value per `AggFunc::value_size`).
+    pub map: String,
+    /// The aggregating function.
+    pub func: AggFunc,
+    /// The key tuple's kinds; the key is their stored values back to back (8 zero bytes when empty).
+    pub keys: Vec<ValueKind>,
+}
+
+impl AggDesc {
+    /// The key size in bytes in the BPF map.
+    pub fn key_size(&self) -> u32 {
+        let size: u32 = self.keys.iter().map(|kind| kind.stored_size()).sum();
+        size.max(8)
+    }
+}

@@ -1,0 +1,116 @@
+//! Compiles D programs through the whole pipeline without a kernel: front end, code generation,
+//! ELF writer, then parses the object back with aya-obj and checks the plan.
+
+use d_frontend::compile::compile;
+use d_frontend::diagnostic::Origin;
+use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
+use d_frontend::sema::CompileOptions;
+use d_frontend::source::SourceMap;
+use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::plan::Attach;
+
+struct Catalog;
+
+impl ProbeCatalog for Catalog {
+    fn syscalls(&self) -> Vec<SyscallInfo> {
+        [("read", 0), ("write", 1), ("openat", 257)]
+            .into_iter()
+            .map(|(name, nr)| SyscallInfo {
+                name: name.to_string(),
+                nr,
+            })
+            .collect()
+    }
+
+    fn struct_member(&self, _struct_name: &str, member: &str) -> Option<MemberInfo> {
+        match member {
+            "real_parent" => Some(MemberInfo {
+                offset: 2440,
+                size: 8,
+            }),
+            "tgid" => Some(MemberInfo {
+                offset: 2428,
+                size: 4,
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn generate_for(text: &str) -> Generated {
+    let mut sources = SourceMap::default();
+    let file = sources.add(text, text);
+    let compiled = compile(
+        &sources,
+        &[(file, Origin::ProbeSpecifier)],
+        &Catalog,
+        &CompileOptions::default(),
+    )
+    .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"));
+    generate(
+        &compiled.module,
+        &CodegenOptions {
+            wall_clock_offset_ns: 0,
+            bufsize: 1 << 22,
+        },
+    )
+    .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))
+}
+
+fn parsed(generated: &Generated) -> aya_obj::Object {
+    aya_obj::Object::parse(&generated.program.elf)
+        .unwrap_or_else(|error| panic!("aya-obj rejects the object: {error}"))
+}
+
+#[test]
+fn syscall_wildcard_is_one_program_with_a_map_entry_per_syscall() {
+    let generated = generate_for("syscall:::entry { @[probefunc] = count(); }");
+    let plan = &generated.program;
+    assert_eq!(plan.programs.len(), 1);
+    assert_eq!(
+        plan.programs[0].attach,
+        Attach::Tracepoint {
+            category: "raw_syscalls".to_string(),
+            name: "sys_enter".to_string()
+        }
+    );
+    let syscall_inits: Vec<_> = plan
+        .map_inits
+        .iter()
+        .filter(|init| init.map == "syscall_entry")
+        .collect();
+    assert_eq!(syscall_inits.len(), 3);
+    let object = parsed(&generated);
+    assert!(object.programs.contains_key("syscall_entry"));
+    assert!(object.maps.contains_key("agg_0"));
+}
+
+#[test]
+fn every_skeleton_one_liner_builds_an_object_aya_parses() {
+    for text in [
+        "syscall::openat:entry { @[execname] = count(); }",
+        "syscall::read:entry /pid == $target/ { @bytes = sum(arg2); } END { printa(\"%@d\\n\", @bytes); }",
+        "BEGIN { trace(\"hello\"); exit(0); }",
+        "profile:::tick-100ms { @ticks = count(); } tick-1s { exit(0); }",
+        "syscall::openat:return /errno != 0/ { @[errno, arg0] = count(); }",
+        "BEGIN { printf(\"%d %s %u %x\\n\", ppid, execname, uid, timestamp > 0 ? 1 : 0); @m = max(-1); @n = min(3); @a = avg(walltimestamp / 1000000000); }",
+    ] {
+        let generated = generate_for(text);
+        let object = parsed(&generated);
+        for plan in &generated.program.programs {
+            assert!(
+                object.programs.contains_key(&plan.name),
+                "{text}: no program {}",
+                plan.name
+            );
+        }
+    }
+}
+
+#[test]
+fn record_layout_follows_the_header() {
+    let generated = generate_for("BEGIN { trace(\"hello\"); exit(0); }");
+    let record = &generated.program.records[0];
+    assert_eq!(record.actions.len(), 2);
+    assert_eq!(record.size, 16 + 256 + 8);
+}
