@@ -81,6 +81,7 @@ impl BpfIds {
     }
 
     /// The ids in both `self` and `other`.
+    #[must_use]
     pub fn intersection(&self, other: &BpfIds) -> BpfIds {
         BpfIds {
             programs: self

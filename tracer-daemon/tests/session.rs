@@ -8,14 +8,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    BPF_RB_NO_WAKEUP, SYS_GETPPID, U64, calls_agg, compiled, dtrace_record, getppid,
-    getppid_counter, record_desc, require_root, tick_counter, tracepoint,
+    Asm, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, SYS_GETPPID, U64, calls_agg, compiled,
+    dtrace_record, getppid, getppid_counter, gettid, record_desc, require_root, tick_counter,
+    tracepoint,
 };
+use d_frontend::provider::ProbeCatalog as _;
+use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::events::decode_record;
 use tracer_daemon::load::Session;
 use tracer_ebpf::elf::ProgramObject;
-use tracer_ebpf::insn::{Insn, Reg};
+use tracer_ebpf::insn::{AluOp, Helper, Insn, Reg, Size};
 use tracer_ebpf::layout::{AggValue, Value};
 use tracer_ebpf::plan::Attach;
 
@@ -394,5 +397,55 @@ fn aggregation_sizes_are_checked_against_the_map() {
             .aggregation(&calls_agg())
             .expect("an empty aggregation"),
         []
+    );
+}
+
+#[test]
+fn btf_offsets_read_the_running_task() {
+    require_root();
+    let catalog =
+        KernelCatalog::load().unwrap_or_else(|error| panic!("the catalog loads: {error}"));
+    let member = |name: &str| {
+        catalog
+            .struct_member("task_struct", name)
+            .unwrap_or_else(|| panic!("task_struct has `{name}` in BTF: {:?}", catalog.btf().err()))
+    };
+    let (pid, tgid) = (member("pid"), member("tgid"));
+    // BEGIN { trace(curthread->pid | (u64)curthread->tgid << 32) }
+    let mut asm = Asm::default();
+    asm.push(Insn::call(Helper::bpf_get_current_task))
+        .push(Insn::mov64_reg(Reg::R6, Reg::R0))
+        .push(Insn::st_mem(Size::DW, Reg::FP, -16, 0));
+    for (info, slot) in [(pid, -16), (tgid, -12)] {
+        asm.push(Insn::mov64_reg(Reg::R1, Reg::FP))
+            .push(Insn::alu64_imm(AluOp::Add, Reg::R1, slot))
+            .push(Insn::mov64_imm(Reg::R2, info.size as i32))
+            .push(Insn::mov64_reg(Reg::R3, Reg::R6))
+            .push(Insn::alu64_imm(AluOp::Add, Reg::R3, info.offset as i32))
+            .push(Insn::call(Helper::bpf_probe_read_kernel));
+    }
+    asm.push(Insn::ldx_mem(Size::DW, Reg::R8, Reg::FP, -16))
+        .record_r8(0, 0, BPF_RB_FORCE_WAKEUP)
+        .exit_zero();
+    let compiled = compiled(
+        &[(
+            asm.finish("dtrace_begin", "raw_tp/dtrace_begin"),
+            Attach::Begin,
+        )],
+        RING_SIZE,
+    );
+    let mut session = load(&compiled);
+    session.run_begin().expect("BEGIN runs");
+    let records = drain(&mut session);
+    let [bytes] = records.as_slice() else {
+        panic!("expected one record, got {}", records.len());
+    };
+    let decoded = decode_record(&record_desc(), bytes).expect("the record decodes");
+    // SAFETY: `getpid` has no preconditions.
+    let process_id = unsafe { libc::getpid() } as u64;
+    assert_eq!(
+        decoded.actions,
+        [vec![u64_value(gettid() | process_id << 32)]],
+        "pid at {pid:?}, tgid at {tgid:?}"
     );
 }

@@ -68,7 +68,7 @@ impl RecordHeader {
     }
 }
 
-/// The `stats` map (BPF_MAP_TYPE_PERCPU_ARRAY, one entry) value: counters generated code bumps.
+/// The `stats` map (`BPF_MAP_TYPE_PERCPU_ARRAY`, one entry) value: counters generated code bumps.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {

@@ -10,13 +10,13 @@ use crate::types::Type;
 /// The type of an integer constant, by C's rules: the first of `int`, `long` (and their unsigned
 /// forms for hex, octal or `u`-suffixed constants) that holds the value.
 pub(crate) fn int_constant_type(value: u64, unsigned: bool, long: bool) -> Type {
-    if !long && !unsigned && value <= i32::MAX as u64 {
+    if !long && !unsigned && i32::try_from(value).is_ok() {
         return Type::INT;
     }
-    if !long && unsigned && value <= u64::from(u32::MAX) {
+    if !long && unsigned && u32::try_from(value).is_ok() {
         return Type::UINT;
     }
-    if !unsigned && value <= i64::MAX as u64 {
+    if !unsigned && i64::try_from(value).is_ok() {
         return Type::LONG;
     }
     Type::ULONG

@@ -38,8 +38,12 @@ pub fn suite_files() -> Vec<String> {
         .unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display()));
     let mut names: Vec<String> = entries
         .map(|entry| entry.unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display())))
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".test"))
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "test")
+        })
+        .filter_map(|path| Some(path.file_name()?.to_string_lossy().into_owned()))
         .collect();
     names.sort();
     names

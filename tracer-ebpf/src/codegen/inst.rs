@@ -201,7 +201,7 @@ impl ClauseContext<'_> {
             }
             Builtin::Cpu => emitter.push(Insn::call(Helper::bpf_get_smp_processor_id)),
             Builtin::ProbeId => {
-                emitter.push(Insn::ldx_mem(Size::W, Reg::R0, SCRATCH, DCTX_PROBE_ID))
+                emitter.push(Insn::ldx_mem(Size::W, Reg::R0, SCRATCH, DCTX_PROBE_ID));
             }
             Builtin::Arg(arg_idx) => {
                 emitter.push(Insn::ldx_mem(
@@ -299,7 +299,7 @@ fn store_bytes(emitter: &mut Emitter, offset: u32, bytes: &[u8], size: u32) {
         let dst = scratch_offset(offset + chunk_offset);
         match i32::try_from(value as i64) {
             Ok(imm) if chunk_size == 8 || i64::from(imm) as u64 == value => {
-                emitter.push(Insn::st_mem(width, SCRATCH, dst, imm))
+                emitter.push(Insn::st_mem(width, SCRATCH, dst, imm));
             }
             _ => {
                 emitter.push_wide(Insn::ld_imm64(Reg::R0, value));

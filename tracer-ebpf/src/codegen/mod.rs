@@ -133,11 +133,16 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
             continue;
         }
         let emitter = program(module, &maps, &group, &clause_ids, options)?;
+        let mut annotations = emitter.annotations.clone();
+        for reloc in &emitter.map_relocs {
+            annotations.push((reloc.insn_idx, map_label(module, &maps, reloc.map_idx)));
+        }
+        annotations.sort_by_key(|(insn_idx, _)| *insn_idx);
         listings.push(ProgramListing {
             name: name.clone(),
             insns: emitter.insns.clone(),
             clause_of_insn: emitter.clause_of_insn.clone(),
-            annotations: emitter.annotations.clone(),
+            annotations,
         });
         objects.push(ProgramObject {
             name: name.clone(),
@@ -150,6 +155,18 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     let elf = elf::write_object(&maps.defs, &objects)?;
     let program = plan::compiled_program(module, &maps, elf, &attaches);
     Ok(Generated { program, listings })
+}
+
+/// How `-S` names a map: `@name` for an aggregation, else the map's own name.
+fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
+    match maps
+        .aggregations
+        .iter()
+        .position(|(agg_map, _)| *agg_map == map_idx)
+    {
+        Some(agg_idx) => format!("@{}", module.aggregations[agg_idx].name),
+        None => maps.defs[map_idx].name.clone(),
+    }
 }
 
 /// The largest scratch area any clause needs.

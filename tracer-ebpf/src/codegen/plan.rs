@@ -113,9 +113,10 @@ fn syscall_inits(
     };
     let mut inits = Vec::new();
     for probe in &module.probes {
-        let nr = match (probe.kind, is_return) {
-            (ProbeKind::SyscallEntry { nr }, false) | (ProbeKind::SyscallReturn { nr }, true) => nr,
-            _ => continue,
+        let ((ProbeKind::SyscallEntry { nr }, false) | (ProbeKind::SyscallReturn { nr }, true)) =
+            (probe.kind, is_return)
+        else {
+            continue;
         };
         let mut mask = 0u64;
         for (bit, clause_idx) in clause_ids.iter().enumerate() {
