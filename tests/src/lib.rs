@@ -17,11 +17,12 @@
 //! ```no_run
 //! use tests::TestCommand;
 //!
+//! // Like dtrace, tracer ends its output with a newline of its own.
 //! TestCommand::tracer()
 //!     .args(["-q", "-n", r#"BEGIN { printf("hello\n"); exit(0); }"#])
 //!     .run()
 //!     .assert_exit(0)
-//!     .assert_stdout("hello\n");
+//!     .assert_stdout("hello\n\n");
 //! ```
 
 #![deny(missing_docs)]

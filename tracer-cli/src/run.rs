@@ -14,7 +14,7 @@ use d_frontend::diagnostic::{self, DiagFormat, Origin, RenderOptions};
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, ProgramKind};
+use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind};
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
@@ -30,7 +30,6 @@ const PROGRAM: &str = "tracer";
 
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
-    let quiet = args.options.quiet();
     let mut sources = SourceMap::default();
     let mut inputs = Vec::new();
     for program in &args.programs {
@@ -80,8 +79,15 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
     };
-    let generated =
-        generate(&compiled.module, &codegen_options(args)?).context("failed to generate code")?;
+    let mut options = args.options.clone();
+    for (name, value) in &compiled.pragma_options {
+        options
+            .set(name, value.as_deref())
+            .with_context(|| format!("failed to set #pragma D option {name}"))?;
+    }
+    let quiet = options.quiet();
+    let generated = generate(&compiled.module, &codegen_options(&options)?)
+        .context("failed to generate code")?;
     if args.intermediate {
         print_intermediate(&compiled, &generated);
     }
@@ -183,8 +189,8 @@ fn report_drops(session: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn codegen_options(args: &HiArgs) -> anyhow::Result<CodegenOptions> {
-    let bufsize = args.options.get("bufsize").unwrap_or(4 << 20);
+fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
+    let bufsize = options.get("bufsize").unwrap_or(4 << 20);
     let page_size = 4096u64;
     let bufsize = bufsize.max(page_size).next_power_of_two();
     Ok(CodegenOptions {
@@ -207,9 +213,9 @@ fn wall_clock_offset_ns() -> u64 {
     read(libc::CLOCK_REALTIME).wrapping_sub(read(libc::CLOCK_MONOTONIC))
 }
 
-/// `-S`: the IR, then each program's annotated disassembly.
+/// `-S`: the IR, then each program's annotated disassembly, on stderr as dtrace prints it.
 fn print_intermediate(compiled: &Compiled, generated: &Generated) {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = std::io::stderr().lock();
     let _ = writeln!(stdout, "{}", compiled.module.dump());
     for listing in &generated.listings {
         let _ = writeln!(stdout, "program {}:", listing.name);

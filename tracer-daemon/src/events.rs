@@ -140,7 +140,8 @@ impl Session {
     }
 
     /// Records each CPU dropped because the ring buffer was full: `(cpu, drops)` for every
-    /// possible CPU, from the per-CPU `stats` map.
+    /// possible CPU, from the per-CPU `stats` map. The kernel returns one value per possible CPU
+    /// in CPU order, and possible CPUs are numbered from 0 without gaps, so slot `i` is CPU `i`.
     pub fn drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
         let stats = RawMap::open(&self.ebpf, &self.stats_map)?;
         let drops_end = STATS_DROPS as usize + 8;

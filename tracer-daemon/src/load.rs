@@ -11,6 +11,8 @@
 //! Reading what the programs write lives in `events` (the ring buffer and drop counters) and
 //! `aggregate` (aggregations).
 
+use std::collections::HashSet;
+
 use aya::maps::{MapData, RingBuf};
 use aya::{Ebpf, EbpfLoader, VerifierLogLevel};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
@@ -61,8 +63,12 @@ impl Session {
             .load(&compiled.elf)
             .map_err(|error| EngineError::Object(Box::new(error)))?;
 
+        let mut loaded = HashSet::new();
         for plan in &compiled.programs {
-            load_program(&mut ebpf, plan)?;
+            // A program may be planned more than once, to attach it at several probes.
+            if loaded.insert(plan.name.as_str()) {
+                load_program(&mut ebpf, plan)?;
+            }
         }
         for init in &compiled.map_inits {
             RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;

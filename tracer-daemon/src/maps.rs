@@ -266,10 +266,8 @@ mod tests {
         }
     }
 
-    /// A fake kernel holding one per-CPU hash map with 4-byte keys and `stride`-byte slots.
-    fn fake_hash(entries: BTreeMap<Vec<u8>, Vec<u8>>) -> Rc<RefCell<BTreeMap<Vec<u8>, Vec<u8>>>> {
-        let map = Rc::new(RefCell::new(entries));
-        let kernel = Rc::clone(&map);
+    /// A fake kernel holding one map with 4-byte keys; values are every CPU's slots.
+    fn fake_hash(map: BTreeMap<Vec<u8>, Vec<u8>>) {
         fake::override_bpf(Box::new(move |cmd, attr| {
             // SAFETY: the element commands use this member; the pointers come from `RawMap`.
             let elem = unsafe { attr.__bindgen_anon_2 };
@@ -280,7 +278,6 @@ mod tests {
                 // SAFETY: `RawMap` passes keys of the map's key size.
                 unsafe { std::slice::from_raw_parts(key_ptr, len) }.to_vec()
             };
-            let map = kernel.borrow();
             match cmd {
                 bpf_cmd::BPF_MAP_GET_NEXT_KEY => {
                     let next = if key_ptr.is_null() {
@@ -308,7 +305,6 @@ mod tests {
                 _ => -i64::from(libc::EINVAL),
             }
         }));
-        map
     }
 
     #[test]
@@ -334,6 +330,32 @@ mod tests {
             Some(vec![vec![7, 0, 0, 0], vec![9, 0, 0, 0]])
         );
         assert_eq!(map.lookup(&[3, 0, 0, 0]).expect("the lookup works"), None);
+    }
+
+    #[test]
+    fn per_cpu_updates_give_every_cpu_the_value() {
+        let dev_null = File::open("/dev/null").expect("open /dev/null");
+        let map = raw_map(dev_null.as_fd(), 4, 4, 3);
+        let written = Rc::new(RefCell::new(Vec::new()));
+        let kernel = Rc::clone(&written);
+        fake::override_bpf(Box::new(move |cmd, attr| {
+            assert_eq!(cmd, bpf_cmd::BPF_MAP_UPDATE_ELEM);
+            // SAFETY: the element commands use this member; `RawMap` passes a buffer of three
+            // 8-byte slots.
+            let value = unsafe {
+                let value_ptr = attr.__bindgen_anon_2.__bindgen_anon_1.value as *const u8;
+                std::slice::from_raw_parts(value_ptr, 24)
+            };
+            kernel.borrow_mut().extend_from_slice(value);
+            0
+        }));
+        map.update(&[0; 4], &[1, 2, 3, 4], BPF_ANY)
+            .expect("the fake accepts it");
+        assert_eq!(
+            *written.borrow(),
+            [[1, 2, 3, 4, 0, 0, 0, 0]; 3].concat(),
+            "each CPU's slot is padded to 8 bytes"
+        );
     }
 
     #[test]

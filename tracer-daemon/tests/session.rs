@@ -100,6 +100,27 @@ fn a_tracepoint_counts_and_records_getppid() {
 }
 
 #[test]
+fn a_program_planned_twice_is_loaded_once_and_attached_twice() {
+    let counter = getppid_counter(BPF_RB_NO_WAKEUP);
+    let compiled = compiled(
+        &[
+            (counter.clone(), tracepoint("raw_syscalls", "sys_enter")),
+            (counter, tracepoint("raw_syscalls", "sys_exit")),
+        ],
+        RING_SIZE,
+    );
+    let mut session = load(&compiled);
+    assert_eq!(session.n_links(), 2);
+    getppid();
+    // On `sys_exit`, offset 8 is also the syscall number.
+    assert_eq!(
+        drain(&mut session).len(),
+        2,
+        "one record on entry, one on return"
+    );
+}
+
+#[test]
 fn detaching_stops_the_probes_and_keeps_the_maps() {
     let compiled = compiled(
         &[(

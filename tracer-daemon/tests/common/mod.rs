@@ -233,9 +233,15 @@ pub fn maps(ring_size: u32) -> Vec<MapDef> {
     ]
 }
 
-/// A compiled program with `programs` and their plans, `config[0]` set to the calling thread.
+/// A compiled program with `programs` (each object written once) and their plans, `config[0]` set
+/// to the calling thread.
 pub fn compiled(programs: &[(ProgramObject, Attach)], ring_size: u32) -> CompiledProgram {
-    let objects: Vec<ProgramObject> = programs.iter().map(|(object, _)| object.clone()).collect();
+    let mut objects: Vec<ProgramObject> = Vec::new();
+    for (object, _) in programs {
+        if !objects.iter().any(|other| other.name == object.name) {
+            objects.push(object.clone());
+        }
+    }
     let elf = write_object(&maps(ring_size), &objects).expect("the test object is written");
     CompiledProgram {
         elf,
