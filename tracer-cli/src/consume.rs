@@ -113,7 +113,7 @@ impl<'a> Consumer<'a> {
                     }
                 }
                 ActionDesc::Printf { .. } => {
-                    printf::format(format.unwrap_or_default(), values, out)
+                    printf::format(format.unwrap_or_default(), values, out);
                 }
                 ActionDesc::Printa {
                     format: raw_format,
