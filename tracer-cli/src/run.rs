@@ -248,17 +248,11 @@ fn explain_load_error(
     else {
         return anyhow::Error::new(error).context("failed to enable probes");
     };
-    let listing = generated
+    let clause = generated
         .listings
         .iter()
-        .find(|listing| &listing.name == program);
-    let failing_insn = verifier_log.lines().rev().find_map(|line| {
-        line.split_once(": ")
-            .and_then(|(index, _)| index.trim().parse::<usize>().ok())
-    });
-    let clause = listing
-        .zip(failing_insn)
-        .and_then(|(listing, insn_idx)| listing.clause_of_insn.get(insn_idx).copied().flatten());
+        .find(|listing| &listing.name == program)
+        .and_then(|listing| listing.rejected_clause(verifier_log));
     let location = match clause.and_then(|clause_idx| compiled.module.clauses.get(clause_idx)) {
         Some(clause) => {
             let (line, _) = sources.line_col(clause.span);

@@ -114,3 +114,22 @@ fn record_layout_follows_the_header() {
     assert_eq!(record.actions.len(), 2);
     assert_eq!(record.size, 16 + 256 + 8);
 }
+
+#[test]
+fn verifier_rejections_map_back_to_their_clause() {
+    let generated = generate_for("BEGIN { @a = count(); } BEGIN { trace(1); }");
+    let listing = &generated.listings[0];
+    let second_clause_insn = listing
+        .clause_of_insn
+        .iter()
+        .position(|clause| *clause == Some(1))
+        .unwrap();
+    let log = format!(
+        "0: R1=ctx() R10=fp0\n0: (bf) r6 = r1\n{second_clause_insn}: (85) call bpf_ringbuf_output#130\ninvalid access to map value\nprocessed 12 insns"
+    );
+    assert_eq!(listing.rejected_clause(&log), Some(1));
+    assert_eq!(
+        listing.rejected_clause("0: (bf) r6 = r1\nR1 invalid mem access"),
+        None
+    );
+}

@@ -92,6 +92,20 @@ pub struct ProgramListing {
     pub annotations: Vec<(usize, String)>,
 }
 
+impl ProgramListing {
+    /// The clause the verifier rejected: the one holding the last instruction its log names (the
+    /// log's last `N: (op) ...` line is where it stopped). `None` for the trampoline.
+    pub fn rejected_clause(&self, verifier_log: &str) -> Option<usize> {
+        let failing_insn = verifier_log.lines().rev().find_map(|line| {
+            let (index, rest) = line.split_once(": ")?;
+            rest.starts_with('(')
+                .then(|| index.trim().parse::<usize>().ok())
+                .flatten()
+        })?;
+        self.clause_of_insn.get(failing_insn).copied().flatten()
+    }
+}
+
 /// The result of code generation.
 #[derive(Clone, Debug)]
 pub struct Generated {
