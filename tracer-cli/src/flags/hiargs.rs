@@ -58,27 +58,6 @@ pub struct ProgramSource {
     pub text: String,
 }
 
-impl ProgramSource {
-    /// dtrace's word for the source in `tracer: description 'BEGIN ' matched 1 probe`.
-    pub fn description(&self) -> &'static str {
-        match self.kind {
-            ProgramKind::Script => "script",
-            ProgramKind::Probes(_) => "description",
-        }
-    }
-
-    /// The name cropped before any clause body, predicate or `;`, as dtrace reports it.
-    pub fn display_name(&self) -> &str {
-        match self.kind {
-            ProgramKind::Script => &self.name,
-            ProgramKind::Probes(_) => match self.name.find(['{', '/', ';']) {
-                Some(end) => &self.name[..end],
-                None => &self.name,
-            },
-        }
-    }
-}
-
 /// The validated command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HiArgs {
@@ -325,13 +304,13 @@ mod tests {
             "-P",
             "syscall",
         ]);
-        let summary: Vec<(&str, &str, &str)> = hi
+        let summary: Vec<(bool, &str, &str)> = hi
             .programs
             .iter()
             .map(|program| {
                 (
-                    program.description(),
-                    program.display_name(),
+                    program.kind == ProgramKind::Script,
+                    program.name.as_str(),
                     program.text.as_str(),
                 )
             })
@@ -339,9 +318,9 @@ mod tests {
         assert_eq!(
             summary,
             vec![
-                ("description", "tick-1s ", "tick-1s { x = 1; }"),
-                ("script", first.path(), "BEGIN { exit(0); }\n"),
-                ("description", "syscall", "syscall"),
+                (false, "tick-1s { x = 1; }", "tick-1s { x = 1; }"),
+                (true, first.path(), "BEGIN { exit(0); }\n"),
+                (false, "syscall", "syscall"),
             ]
         );
         assert_eq!(
