@@ -38,7 +38,7 @@ impl Session {
                 expected: map.key_size(),
             });
         }
-        let value_size = agg.func.value_size() as usize;
+        let value_size = size_of::<AggSlot>();
         if map.value_size() != value_size {
             return Err(EngineError::ValueSize {
                 map: agg.map.clone(),

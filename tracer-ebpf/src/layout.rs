@@ -144,38 +144,8 @@ pub enum Value {
     Str(Vec<u8>),
 }
 
-/// Aggregating functions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFunc {
-    /// `count()`
-    Count,
-    /// `sum(x)`
-    Sum,
-    /// `avg(x)`
-    Avg,
-    /// `min(x)`
-    Min,
-    /// `max(x)`
-    Max,
-}
-
-impl AggFunc {
-    /// The function's D name.
-    pub fn name(self) -> &'static str {
-        match self {
-            AggFunc::Count => "count",
-            AggFunc::Sum => "sum",
-            AggFunc::Avg => "avg",
-            AggFunc::Min => "min",
-            AggFunc::Max => "max",
-        }
-    }
-
-    /// Size of the per-CPU map value, the same for every function: [`AggSlot`].
-    pub fn value_size(self) -> u32 {
-        size_of::<AggSlot>() as u32
-    }
-}
+/// Aggregating functions: the front end's, which records and map values are laid out for.
+pub use d_frontend::ir::AggFunc;
 
 /// One CPU's value of an aggregation entry (`BPF_MAP_TYPE_PERCPU_HASH` value).
 ///

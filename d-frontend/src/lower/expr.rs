@@ -289,47 +289,17 @@ impl Lowerer<'_> {
                 );
                 dst
             }
-            BinaryOp::Shl | BinaryOp::Shr => {
-                let lhs_value = self.converted(lhs, ty);
-                let rhs_value = self.int_expr(rhs);
-                let bin_op = match (op, ty) {
-                    (BinaryOp::Shl, _) => BinOp::Shl,
-                    (_, Type::Int { signed: true, .. }) => BinOp::AShr,
-                    _ => BinOp::LShr,
-                };
-                let dst = self.vreg();
-                self.push(
-                    span,
-                    Inst::Bin {
-                        op: bin_op,
-                        dst,
-                        lhs: lhs_value,
-                        rhs: rhs_value,
-                    },
-                );
-                self.normalize(span, dst, ty)
-            }
             _ => {
                 let lhs_value = self.converted(lhs, ty);
-                let rhs_value = self.converted(rhs, ty);
-                let signed = matches!(ty, Type::Int { signed: true, .. });
-                let bin_op = match op {
-                    BinaryOp::Add => BinOp::Add,
-                    BinaryOp::Sub => BinOp::Sub,
-                    BinaryOp::Mul => BinOp::Mul,
-                    BinaryOp::Div if signed => BinOp::SDiv,
-                    BinaryOp::Div => BinOp::UDiv,
-                    BinaryOp::Mod if signed => BinOp::SMod,
-                    BinaryOp::Mod => BinOp::UMod,
-                    BinaryOp::BitAnd => BinOp::And,
-                    BinaryOp::BitOr => BinOp::Or,
-                    _ => BinOp::Xor,
+                let rhs_value = match op {
+                    BinaryOp::Shl | BinaryOp::Shr => self.int_expr(rhs),
+                    _ => self.converted(rhs, ty),
                 };
                 let dst = self.vreg();
                 self.push(
                     span,
                     Inst::Bin {
-                        op: bin_op,
+                        op: arithmetic_op(op, ty),
                         dst,
                         lhs: lhs_value,
                         rhs: rhs_value,
@@ -395,5 +365,25 @@ impl Lowerer<'_> {
             }
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
         }
+    }
+}
+
+/// The IR operation for an arithmetic, bitwise or shift operator on operands of type `ty`.
+fn arithmetic_op(op: BinaryOp, ty: Type) -> BinOp {
+    let signed = matches!(ty, Type::Int { signed: true, .. });
+    match op {
+        BinaryOp::Add => BinOp::Add,
+        BinaryOp::Sub => BinOp::Sub,
+        BinaryOp::Mul => BinOp::Mul,
+        BinaryOp::Div if signed => BinOp::SDiv,
+        BinaryOp::Div => BinOp::UDiv,
+        BinaryOp::Mod if signed => BinOp::SMod,
+        BinaryOp::Mod => BinOp::UMod,
+        BinaryOp::BitAnd => BinOp::And,
+        BinaryOp::BitOr => BinOp::Or,
+        BinaryOp::Shl => BinOp::Shl,
+        BinaryOp::Shr if signed => BinOp::AShr,
+        BinaryOp::Shr => BinOp::LShr,
+        _ => BinOp::Xor,
     }
 }

@@ -3,7 +3,7 @@
 use d_frontend::ir::{AggFunc, Module, PROBE_NAME_SIZE};
 
 use crate::elf::MapDef;
-use crate::layout::{SCRATCH_TEMP_BASE, Stats};
+use crate::layout::{AggSlot, SCRATCH_TEMP_BASE, Stats};
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
 #[expect(non_camel_case_types, reason = "names match the kernel's bpf_map_type")]
@@ -125,7 +125,7 @@ impl MapIndex {
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
-                16,
+                size_of::<AggSlot>() as u32,
                 AGG_ENTRIES,
             ));
         }

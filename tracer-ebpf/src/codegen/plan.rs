@@ -6,7 +6,7 @@ use d_frontend::types::Type;
 
 use super::Group;
 use super::maps::{MapIndex, aggregation_map_name};
-use crate::layout::{AggFunc, ValueKind};
+use crate::layout::ValueKind;
 use crate::plan::{
     ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
     RecordDesc,
@@ -59,7 +59,7 @@ pub(super) fn compiled_program(
             .map(|(agg_idx, agg)| AggDesc {
                 name: agg.name.clone(),
                 map: aggregation_map_name(agg_idx),
-                func: agg_func(agg.func),
+                func: agg.func,
                 keys: agg
                     .keys
                     .iter()
@@ -178,15 +178,5 @@ fn value_kind(ty: Type, strsize: u32) -> ValueKind {
     match ty {
         Type::Int { size, signed } => ValueKind::Int { size, signed },
         Type::String | Type::Void => ValueKind::Str { size: strsize },
-    }
-}
-
-fn agg_func(func: ir::AggFunc) -> AggFunc {
-    match func {
-        ir::AggFunc::Count => AggFunc::Count,
-        ir::AggFunc::Sum => AggFunc::Sum,
-        ir::AggFunc::Avg => AggFunc::Avg,
-        ir::AggFunc::Min => AggFunc::Min,
-        ir::AggFunc::Max => AggFunc::Max,
     }
 }
