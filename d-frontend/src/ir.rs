@@ -408,7 +408,7 @@ impl Module {
             );
             if let Some(actions) = &clause.record {
                 for action in actions {
-                    let _ = writeln!(out, "  record {action:?}");
+                    let _ = writeln!(out, "  record {}", display_action(action));
                 }
             }
             for inst in &clause.insts {
@@ -426,6 +426,35 @@ impl Module {
             }
         }
         out
+    }
+}
+
+fn display_field(field: &Field) -> String {
+    format!("{}@{}", field.ty.name(), field.offset)
+}
+
+fn display_action(action: &RecordAction) -> String {
+    let format_text = |format: &[u8]| format!("{:?}", String::from_utf8_lossy(format));
+    match action {
+        RecordAction::Trace(field) => format!("trace {}", display_field(field)),
+        RecordAction::Printf { format, args } => {
+            let args: Vec<String> = args.iter().map(display_field).collect();
+            format!("printf {} {}", format_text(format), args.join(" "))
+        }
+        RecordAction::Printa {
+            format,
+            aggregations,
+        } => {
+            let aggs: Vec<String> = aggregations
+                .iter()
+                .map(|agg| format!("agg {agg}"))
+                .collect();
+            let shown = format
+                .as_deref()
+                .map_or_else(|| "default".to_string(), format_text);
+            format!("printa {shown} {}", aggs.join(" "))
+        }
+        RecordAction::Exit(field) => format!("exit {}", display_field(field)),
     }
 }
 

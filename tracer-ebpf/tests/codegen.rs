@@ -133,3 +133,28 @@ fn verifier_rejections_map_back_to_their_clause() {
         None
     );
 }
+
+#[test]
+fn ir_dumps() {
+    for (name, text) in [
+        (
+            "predicate_and_sum",
+            "syscall::read:entry /pid == 42 && arg2 > 0/ { @bytes[execname] = sum(arg2); }",
+        ),
+        (
+            "printf_and_exit",
+            "BEGIN { printf(\"%d %s\\n\", -1 + 2 * 3, probename); exit(0); }",
+        ),
+    ] {
+        let mut sources = SourceMap::default();
+        let file = sources.add(text, text);
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &Catalog,
+            &CompileOptions::default(),
+        )
+        .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"));
+        insta::assert_snapshot!(name, compiled.module.dump());
+    }
+}
