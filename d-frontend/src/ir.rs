@@ -429,16 +429,16 @@ impl Module {
     }
 }
 
-fn display_field(field: &Field) -> String {
+fn display_field(field: Field) -> String {
     format!("{}@{}", field.ty.name(), field.offset)
 }
 
 fn display_action(action: &RecordAction) -> String {
     let format_text = |format: &[u8]| format!("{:?}", String::from_utf8_lossy(format));
     match action {
-        RecordAction::Trace(field) => format!("trace {}", display_field(field)),
+        RecordAction::Trace(field) => format!("trace {}", display_field(*field)),
         RecordAction::Printf { format, args } => {
-            let args: Vec<String> = args.iter().map(display_field).collect();
+            let args: Vec<String> = args.iter().copied().map(display_field).collect();
             format!("printf {} {}", format_text(format), args.join(" "))
         }
         RecordAction::Printa {
@@ -454,7 +454,7 @@ fn display_action(action: &RecordAction) -> String {
                 .map_or_else(|| "default".to_string(), format_text);
             format!("printa {shown} {}", aggs.join(" "))
         }
-        RecordAction::Exit(field) => format!("exit {}", display_field(field)),
+        RecordAction::Exit(field) => format!("exit {}", display_field(*field)),
     }
 }
 
