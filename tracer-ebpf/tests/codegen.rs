@@ -1,7 +1,7 @@
 //! Compiles D programs through the whole pipeline without a kernel: front end, code generation,
 //! ELF writer, then parses the object back with aya-obj and checks the plan.
 
-use d_frontend::compile::compile;
+use d_frontend::compile::{Compiled, compile};
 use d_frontend::diagnostic::Origin;
 use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
@@ -37,18 +37,21 @@ impl ProbeCatalog for Catalog {
     }
 }
 
-fn generate_for(text: &str) -> Generated {
+fn compile_text(text: &str) -> Compiled {
     let mut sources = SourceMap::default();
     let file = sources.add(text, text);
-    let compiled = compile(
+    compile(
         &sources,
         &[(file, Origin::ProbeSpecifier)],
         &Catalog,
         &CompileOptions::default(),
     )
-    .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"));
+    .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"))
+}
+
+fn generate_for(text: &str) -> Generated {
     generate(
-        &compiled.module,
+        &compile_text(text).module,
         &CodegenOptions {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
@@ -146,15 +149,7 @@ fn ir_dumps() {
             "BEGIN { printf(\"%d %s\\n\", -1 + 2 * 3, probename); exit(0); }",
         ),
     ] {
-        let mut sources = SourceMap::default();
-        let file = sources.add(text, text);
-        let compiled = compile(
-            &sources,
-            &[(file, Origin::ProbeSpecifier)],
-            &Catalog,
-            &CompileOptions::default(),
-        )
-        .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"));
+        let compiled = compile_text(text);
         insta::assert_snapshot!(name, compiled.module.dump());
     }
 }

@@ -50,36 +50,30 @@ impl Lowerer<'_> {
             } => {
                 let ty = self.type_of(expr);
                 let dst = self.vreg();
-                let else_label = self.label();
-                let end_label = self.label();
-                let cond_value = self.int_expr(cond);
-                self.push(
+                self.if_else(
+                    cond,
                     span,
-                    Inst::JumpIf {
-                        cond: cond_value,
-                        nonzero: false,
-                        target: else_label,
+                    |lowerer| {
+                        let then_value = lowerer.converted(then_expr, ty);
+                        lowerer.push(
+                            span,
+                            Inst::Move {
+                                dst,
+                                src: then_value,
+                            },
+                        );
+                    },
+                    |lowerer| {
+                        let else_value = lowerer.converted(else_expr, ty);
+                        lowerer.push(
+                            span,
+                            Inst::Move {
+                                dst,
+                                src: else_value,
+                            },
+                        );
                     },
                 );
-                let then_value = self.converted(then_expr, ty);
-                self.push(
-                    span,
-                    Inst::Move {
-                        dst,
-                        src: then_value,
-                    },
-                );
-                self.push(span, Inst::Jump(end_label));
-                self.push(span, Inst::Label(else_label));
-                let else_value = self.converted(else_expr, ty);
-                self.push(
-                    span,
-                    Inst::Move {
-                        dst,
-                        src: else_value,
-                    },
-                );
-                self.push(span, Inst::Label(end_label));
                 dst
             }
             _ => unreachable!("sema rejects {:?} in integer expressions", expr.kind),
@@ -346,22 +340,12 @@ impl Lowerer<'_> {
                 then_expr,
                 else_expr,
             } => {
-                let else_label = self.label();
-                let end_label = self.label();
-                let cond_value = self.int_expr(cond);
-                self.push(
+                self.if_else(
+                    cond,
                     span,
-                    Inst::JumpIf {
-                        cond: cond_value,
-                        nonzero: false,
-                        target: else_label,
-                    },
+                    |lowerer| lowerer.string_into(then_expr, offset),
+                    |lowerer| lowerer.string_into(else_expr, offset),
                 );
-                self.string_into(then_expr, offset);
-                self.push(span, Inst::Jump(end_label));
-                self.push(span, Inst::Label(else_label));
-                self.string_into(else_expr, offset);
-                self.push(span, Inst::Label(end_label));
             }
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
         }

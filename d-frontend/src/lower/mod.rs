@@ -193,6 +193,32 @@ impl Lowerer<'_> {
         self.checked.types.get(expr.span)
     }
 
+    /// `if (cond) then else otherwise`, each arm lowered by its closure.
+    fn if_else(
+        &mut self,
+        cond: &ast::Expr,
+        span: Span,
+        then_arm: impl FnOnce(&mut Self),
+        else_arm: impl FnOnce(&mut Self),
+    ) {
+        let else_label = self.label();
+        let end_label = self.label();
+        let cond_value = self.int_expr(cond);
+        self.push(
+            cond.span,
+            Inst::JumpIf {
+                cond: cond_value,
+                nonzero: false,
+                target: else_label,
+            },
+        );
+        then_arm(self);
+        self.push(span, Inst::Jump(end_label));
+        self.push(span, Inst::Label(else_label));
+        else_arm(self);
+        self.push(span, Inst::Label(end_label));
+    }
+
     fn statements(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
@@ -204,22 +230,14 @@ impl Lowerer<'_> {
                     span,
                 } => {
                     self.comment(*span, "if");
-                    let else_label = self.label();
-                    let end_label = self.label();
-                    let cond_value = self.int_expr(cond);
-                    self.push(
-                        cond.span,
-                        Inst::JumpIf {
-                            cond: cond_value,
-                            nonzero: false,
-                            target: else_label,
+                    self.if_else(
+                        cond,
+                        *span,
+                        |lowerer| lowerer.statements(then_body),
+                        |lowerer| {
+                            lowerer.statements(else_body);
                         },
                     );
-                    self.statements(then_body);
-                    self.push(*span, Inst::Jump(end_label));
-                    self.push(*span, Inst::Label(else_label));
-                    self.statements(else_body);
-                    self.push(*span, Inst::Label(end_label));
                 }
                 Stmt::Empty(_) => {}
             }
