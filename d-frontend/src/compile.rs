@@ -91,4 +91,13 @@ mod tests {
         let tags: Vec<_> = errors.iter().map(|error| error.tag).collect();
         assert_eq!(tags.len(), 3, "{errors:?}");
     }
+
+    #[test]
+    fn compound_assignment_to_an_aggregation_names_the_operator() {
+        let errors = compile_one("BEGIN { @a += count(); }").unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "operator += may not be applied to aggregation @a"
+        );
+    }
 }

@@ -85,11 +85,11 @@ impl<'a> Consumer<'a> {
                 out.extend_from_slice(text::probe_header().as_bytes());
                 self.header_printed = true;
             }
-            let probe = self
-                .program
-                .probes
-                .iter()
-                .find(|probe| probe.id == decoded.header.probe_id);
+            let probes = &self.program.probes;
+            let probe = probes
+                .binary_search_by_key(&decoded.header.probe_id, |probe| probe.id)
+                .ok()
+                .map(|probe_idx| &probes[probe_idx]);
             let (function, name) = probe.map_or(("", ""), |probe| {
                 (probe.function.as_str(), probe.name.as_str())
             });

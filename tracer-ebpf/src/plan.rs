@@ -15,7 +15,7 @@ pub struct CompiledProgram {
     pub programs: Vec<ProgramPlan>,
     /// Map entries to write after loading and before attaching.
     pub map_inits: Vec<MapInit>,
-    /// Every probe the program enables, by probe ID order of first match.
+    /// Every probe the program enables, sorted by probe ID.
     pub probes: Vec<ProbeInfo>,
     /// Record descriptions, indexed by `RecordHeader::clause_id`.
     pub records: Vec<RecordDesc>,

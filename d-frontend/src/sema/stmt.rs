@@ -2,7 +2,7 @@
 
 use super::Checker;
 use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
-use crate::builtin::function::{self, FunctionKind};
+use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
 use crate::ir::{AggDecl, AggFunc};
 use crate::printf::{self, ArgClass, SlotKind};
@@ -71,13 +71,7 @@ impl Checker {
                 args,
             } => match function::lookup(func) {
                 Some(function) if !matches!(function.kind, FunctionKind::Aggregating(_)) => {
-                    if !self.arity(
-                        func,
-                        *func_span,
-                        args.len(),
-                        function.min_args,
-                        function.max_args,
-                    ) {
+                    if !self.arity(function, *func_span, args.len()) {
                         return;
                     }
                     if nesting == Nesting::Conditional {
@@ -100,14 +94,9 @@ impl Checker {
         }
     }
 
-    fn arity(
-        &mut self,
-        func: &str,
-        span: crate::source::Span,
-        n_args: usize,
-        min: usize,
-        max: usize,
-    ) -> bool {
+    /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
+    fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
+        let (func, min, max) = (function.name, function.min_args, function.max_args);
         if n_args >= min && n_args <= max {
             return true;
         }
@@ -278,8 +267,8 @@ impl Checker {
             );
             return;
         };
-        let Some(FunctionKind::Aggregating(agg_func)) =
-            function::lookup(func).map(|function| function.kind)
+        let Some((function, FunctionKind::Aggregating(agg_func))) =
+            function::lookup(func).map(|function| (function, function.kind))
         else {
             self.error(
                 ErrTag::D_AGG_FUNC,
@@ -288,25 +277,18 @@ impl Checker {
             );
             return;
         };
-        if op != AssignOp::Assign {
+        if let AssignOp::Compound(binary_op) = op {
             self.error(
                 ErrTag::D_AGG_FUNC,
                 expr.span,
                 format!(
-                    "operator {} may not be applied to aggregation @{name}",
-                    "op="
+                    "operator {}= may not be applied to aggregation @{name}",
+                    binary_op.symbol()
                 ),
             );
             return;
         }
-        let function = function::lookup(func).expect("looked up above");
-        if !self.arity(
-            func,
-            *func_span,
-            args.len(),
-            function.min_args,
-            function.max_args,
-        ) {
+        if !self.arity(function, *func_span, args.len()) {
             return;
         }
         for arg in args {
