@@ -1,0 +1,227 @@
+//! One dtrace-utils test case: what its file name and `@@` tags ask of the run.
+//!
+//! dtrace-utils' `runtest.sh` reads `@@name: value` tags from comments in the test and from
+//! `test.options` files in the directories above it, and derives expectations from the file name:
+//! `tst.*` must exit 0, `err.*` must exit 1, `err.D_TAG.*` must also print `[D_TAG]` under
+//! `-xerrtags`, and `drp.*` run under `-xdroptags`. Files named otherwise run only with `-e` unless
+//! they name a trigger.
+
+use std::path::{Path, PathBuf};
+
+/// How a case is run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A D script given to `-s`.
+    Script,
+    /// An executable `.sh` beside the script runs instead (not supported: skipped).
+    Shell,
+    /// A `.c` program beside the script runs instead (not supported: skipped).
+    CProgram,
+    /// A `#!dtrace` interpreter script.
+    Interpreter,
+}
+
+/// What a test case expects and how to run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The `.d` file, relative to the dtrace-utils root.
+    pub script: PathBuf,
+    /// How it runs.
+    pub kind: Kind,
+    /// `@@skip` was given.
+    pub skip: bool,
+    /// `@@runtest-opts`, before shell expansion.
+    pub runtest_opts: String,
+    /// `@@trigger`, or `None` for "none".
+    pub trigger: Option<String>,
+    /// Whether the test runs with `-e` (no trigger and not `tst.`/`err.`/`drp.`).
+    pub compile_only: bool,
+    /// The exit status that means success.
+    pub expected_exit: i32,
+    /// The `D_*` tag that must appear in stderr.
+    pub expected_tag: Option<String>,
+    /// Extra flags the file name implies (`-xerrtags`, `-xdroptags`).
+    pub name_flags: Vec<&'static str>,
+    /// Seconds before the run is killed.
+    pub timeout_secs: u64,
+    /// A timeout counts as a pass.
+    pub timeout_success: bool,
+    /// Compare unsorted.
+    pub nosort: bool,
+    /// `@@xfail` was given: failing is expected upstream too.
+    pub xfail: bool,
+}
+
+/// The default per-test timeout, shorter than runtest's 41 s so a full run stays practical.
+const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// The longest timeout honoured from `@@timeout`.
+const MAX_TIMEOUT_SECS: u64 = 30;
+
+impl Case {
+    /// Reads the case for `script` (relative to `root`).
+    pub fn load(root: &Path, script: &Path) -> std::io::Result<Case> {
+        let text = std::fs::read_to_string(root.join(script))?;
+        let tags = Tags::collect(root, script, &text);
+        let file_name = script
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let base = root.join(script.with_extension(""));
+        let kind = if text.starts_with("#!dtrace") {
+            Kind::Interpreter
+        } else if is_executable(&base.with_extension("sh")) {
+            Kind::Shell
+        } else if base.with_extension("c").exists() {
+            Kind::CProgram
+        } else {
+            Kind::Script
+        };
+        let named_run = file_name.starts_with("tst.")
+            || file_name.starts_with("err.")
+            || file_name.starts_with("drp.");
+        let trigger_tag = tags.get("trigger");
+        let trigger = trigger_tag
+            .filter(|trigger| trigger.as_str() != "none")
+            .cloned();
+        let compile_only = trigger_tag.is_none() && !named_run && kind == Kind::Script;
+        let (expected_tag, name_flags) = if let Some(rest) = file_name.strip_prefix("err.D_") {
+            let tag = rest.split('.').next().unwrap_or_default();
+            (Some(format!("D_{tag}")), vec!["-xerrtags"])
+        } else if let Some(rest) = file_name.strip_prefix("drp.") {
+            let tag = rest.split('.').next().unwrap_or_default();
+            (Some(tag.to_string()), vec!["-xdroptags"])
+        } else {
+            (None, Vec::new())
+        };
+        let timeout_secs = tags
+            .get("timeout")
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map_or(DEFAULT_TIMEOUT_SECS, |secs| {
+                secs.clamp(DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS)
+            });
+        Ok(Case {
+            script: script.to_path_buf(),
+            kind,
+            skip: tags.get("skip").is_some(),
+            runtest_opts: tags.get("runtest-opts").cloned().unwrap_or_default(),
+            trigger,
+            compile_only,
+            expected_exit: i32::from(file_name.starts_with("err.")),
+            expected_tag,
+            name_flags,
+            timeout_secs,
+            timeout_success: tags.get("timeout-success").is_some(),
+            nosort: tags.get("nosort").is_some(),
+            xfail: tags.get("xfail").is_some() && tags.get("no-xfail").is_none(),
+        })
+    }
+
+    /// The expected-output file, if the test has one.
+    pub fn expected_output(&self, root: &Path) -> Option<PathBuf> {
+        let base = root.join(self.script.with_extension(""));
+        [base.with_extension("x86_64.r"), base.with_extension("r")]
+            .into_iter()
+            .find(|path| path.exists())
+    }
+
+    /// The expected-output postprocessor, if the test has one.
+    pub fn postprocessor(&self, root: &Path) -> Option<PathBuf> {
+        let path = root.join(self.script.with_extension("r.p"));
+        is_executable(&path).then_some(path)
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// `@@name: value` tags: the test's own, then those of `test.options` files up the tree.
+struct Tags(Vec<(String, String)>);
+
+impl Tags {
+    fn collect(root: &Path, script: &Path, text: &str) -> Tags {
+        let mut tags = Vec::new();
+        parse_tags(text, &mut tags);
+        let mut dir = script.parent();
+        while let Some(current) = dir {
+            if current.as_os_str().is_empty() {
+                break;
+            }
+            if let Ok(options) = std::fs::read_to_string(root.join(current).join("test.options")) {
+                let mut inherited = Vec::new();
+                parse_tags(&options, &mut inherited);
+                for (name, value) in inherited {
+                    if !tags.iter().any(|(have, _)| *have == name) {
+                        tags.push((name, value));
+                    }
+                }
+            }
+            dir = current.parent();
+        }
+        Tags(tags)
+    }
+
+    fn get(&self, name: &str) -> Option<&String> {
+        self.0
+            .iter()
+            .find(|(have, _)| have == name)
+            .map(|(_, value)| value)
+    }
+}
+
+/// Appends the tags in `text`, as `runtest.sh` finds them: `@@name` followed by `:`, a space or the
+/// end of the line; the value runs to the end of the line less a closing `*/`.
+fn parse_tags(text: &str, tags: &mut Vec<(String, String)>) {
+    for line in text.lines() {
+        let Some(at) = line.find("@@") else { continue };
+        let rest = &line[at + 2..];
+        let name_len = rest
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'))
+            .unwrap_or(rest.len());
+        let (name, after) = rest.split_at(name_len);
+        if name.is_empty() || !(after.is_empty() || after.starts_with([':', ' '])) {
+            continue;
+        }
+        let value = after.trim_start_matches([' ', ':']).trim_start();
+        let value = value.trim_end().trim_end_matches("*/").trim_end();
+        let entry = tags.iter_mut().find(|(have, _)| have == name);
+        match entry {
+            Some((_, existing)) => existing.push_str(value),
+            None => tags.push((name.to_string(), value.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(text: &str) -> Vec<(String, String)> {
+        let mut tags = Vec::new();
+        parse_tags(text, &mut tags);
+        tags
+    }
+
+    #[test]
+    fn tags_are_read_from_comments() {
+        assert_eq!(
+            tags("/* @@runtest-opts: -C */\n/* @@trigger: delaydie */\n# @@nosort\n"),
+            [
+                ("runtest-opts".to_string(), "-C".to_string()),
+                ("trigger".to_string(), "delaydie".to_string()),
+                ("nosort".to_string(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn longer_names_are_not_prefix_matches() {
+        assert_eq!(
+            tags("/* @@trigger-timing: before */"),
+            [("trigger-timing".to_string(), "before".to_string())]
+        );
+        assert_eq!(tags("/* @@timeoutx: 5 */")[0].0, "timeoutx");
+    }
+}
