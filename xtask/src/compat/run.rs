@@ -205,6 +205,11 @@ fn judge(root: &Path, case: &Case, status: i32, stderr: &str, output: &str) -> O
     {
         return Outcome::Fail(format!("expected tag {tag}"));
     }
+    if case.expected_exit != 0 && stderr.contains("not supported") {
+        return Outcome::Fail(
+            "rejected as unsupported rather than as DTrace rejects it".to_string(),
+        );
+    }
     if status == TIMED_OUT && !case.timeout_success {
         return Outcome::Fail("timed out".to_string());
     }
