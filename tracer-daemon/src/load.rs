@@ -155,7 +155,9 @@ fn load_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<(), EngineError> 
     match plan.attach {
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
-        Attach::Begin | Attach::End => attach::dtrace::load(ebpf, &plan.name),
+        Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
+            attach::raw_tracepoint::load(ebpf, &plan.name)
+        }
     }
 }
 
@@ -164,6 +166,10 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
     match &plan.attach {
         Attach::Tracepoint { category, name } => {
             let link = attach::tracepoint::attach(ebpf, &plan.name, category, name)?;
+            Ok(vec![link])
+        }
+        Attach::RawTracepoint { name } => {
+            let link = attach::raw_tracepoint::attach(ebpf, &plan.name, name)?;
             Ok(vec![link])
         }
         Attach::PerfTimer {

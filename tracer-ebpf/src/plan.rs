@@ -46,6 +46,12 @@ pub enum Attach {
         /// The event name.
         name: String,
     },
+    /// A raw tracepoint, e.g. `sys_enter`: arguments as the kernel passes them, and a link that
+    /// detaches without waiting for RCU.
+    RawTracepoint {
+        /// The tracepoint's name.
+        name: String,
+    },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {
         /// The period in nanoseconds.

@@ -72,8 +72,7 @@ fn syscall_wildcard_is_one_program_with_a_map_entry_per_syscall() {
     assert_eq!(plan.programs.len(), 1);
     assert_eq!(
         plan.programs[0].attach,
-        Attach::Tracepoint {
-            category: "raw_syscalls".to_string(),
+        Attach::RawTracepoint {
             name: "sys_enter".to_string()
         }
     );

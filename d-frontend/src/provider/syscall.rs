@@ -1,6 +1,6 @@
 //! The `syscall` provider: `syscall:vmlinux:NAME:entry` and `:return` for every system call.
 //!
-//! All of them are served by two programs on `raw_syscalls:sys_enter`/`sys_exit`, which look the
+//! All of them are served by two programs on the raw tracepoints `sys_enter`/`sys_exit`, which look the
 //! syscall number up in a map; so a wildcard costs the same as one probe.
 
 use super::{Probe, ProbeDesc, ProbeKind, SyscallInfo};

@@ -2,21 +2,12 @@
 //!
 //! The engine runs each once with `BPF_PROG_TEST_RUN`, in the calling thread and on its CPU,
 //! which gives the clause a real program context (helpers, maps, the ring buffer) without a
-//! kernel event to hang it on.
+//! kernel event to hang it on. They load as any raw tracepoint program (see [`super::raw_tracepoint::load`]).
 
 use aya::Ebpf;
 use aya::programs::{RawTracePoint, RawTracePointRunOptions, TestRun as _};
 
-use super::{load_error, program_mut};
 use crate::error::EngineError;
-
-/// Loads the raw tracepoint program `program`.
-pub(crate) fn load(ebpf: &mut Ebpf, program: &str) -> Result<(), EngineError> {
-    let raw_tracepoint: &mut RawTracePoint = program_mut(ebpf, program, "raw_tp")?;
-    raw_tracepoint
-        .load()
-        .map_err(|error| load_error(program, error))
-}
 
 /// Runs the loaded `program` once, with all arguments zero.
 pub(crate) fn run(ebpf: &Ebpf, program: &str) -> Result<(), EngineError> {

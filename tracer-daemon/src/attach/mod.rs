@@ -6,10 +6,12 @@
 
 pub(crate) mod dtrace;
 pub(crate) mod perf;
+pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
 
 use aya::Ebpf;
 use aya::programs::perf_event::PerfEventLink;
+use aya::programs::raw_trace_point::RawTracePointLink;
 use aya::programs::trace_point::TracePointLink;
 use aya::programs::{Program, ProgramError};
 
@@ -24,6 +26,8 @@ use crate::error::EngineError;
 pub(crate) enum Link {
     /// A tracefs tracepoint (a BPF link on a perf event).
     Tracepoint(TracePointLink),
+    /// A raw tracepoint (a BPF link of its own).
+    RawTracepoint(RawTracePointLink),
     /// A `cpu-clock` perf event on one CPU.
     Perf(PerfEventLink),
 }

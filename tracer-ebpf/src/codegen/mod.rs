@@ -241,8 +241,7 @@ fn groups(module: &Module) -> Vec<(String, Group, Attach)> {
         }
     }
     if have_entry {
-        let attach = Attach::Tracepoint {
-            category: "raw_syscalls".to_string(),
+        let attach = Attach::RawTracepoint {
             name: "sys_enter".to_string(),
         };
         groups.push((
@@ -252,8 +251,7 @@ fn groups(module: &Module) -> Vec<(String, Group, Attach)> {
         ));
     }
     if have_return {
-        let attach = Attach::Tracepoint {
-            category: "raw_syscalls".to_string(),
+        let attach = Attach::RawTracepoint {
             name: "sys_exit".to_string(),
         };
         groups.push((
@@ -285,6 +283,7 @@ fn group_has(module: &Module, group: &Group, id: u32) -> bool {
 fn section(attach: &Attach, name: &str) -> String {
     match attach {
         Attach::Tracepoint { category, name } => format!("tracepoint/{category}/{name}"),
+        Attach::RawTracepoint { name } => format!("raw_tp/{name}"),
         Attach::PerfTimer { .. } => "perf_event".to_string(),
         Attach::Begin | Attach::End => format!("raw_tp/{name}"),
     }

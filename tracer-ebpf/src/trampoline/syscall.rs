@@ -1,15 +1,22 @@
-//! `syscall::NAME:entry` and `:return`: one program on `raw_syscalls:sys_enter` (or `sys_exit`)
+//! `syscall::NAME:entry` and `:return`: one raw tracepoint program on `sys_enter` (or `sys_exit`)
 //! serves every syscall probe. The syscall number selects the probe through a map filled at load
 //! time, so a wildcard attaches one program, and syscalls no clause wants return at once.
 //!
+//! Raw tracepoints rather than the `raw_syscalls` tracefs events: a raw tracepoint link detaches
+//! at once, where closing a tracefs event waits for an RCU grace period (tens of milliseconds).
+//! The raw arguments are `(struct pt_regs *regs, long id)` on entry and `(regs, long ret)` on
+//! return, so the syscall's own arguments are read from `regs` with one probe read of the
+//! registers that hold them (x86-64: `rdi rsi rdx r10 r8 r9`).
+//!
 //! ```text
-//!   nr = ctx->id                              r1 = *(u64 *)(r6+8)
-//!   if (nr >= SLOTS) return 0                 if r1 >= SLOTS goto exit
-//!   probe = lookup(syscall_map, nr)           *(u32 *)(fp-8) = r1; call bpf_map_lookup_elem
-//!   if (probe == NULL || !probe->id) return   if r0 == 0 goto exit; ...
+//!   entry:  nr = ctx[1]                     r1 = *(u64 *)(r6+8)
+//!   return: nr = regs->orig_ax              probe_read_kernel(fp-8, 8, regs+120)
+//!   if (nr >= SLOTS) return 0               if r1 >= SLOTS goto exit
+//!   probe = lookup(syscall_map, nr)         call bpf_map_lookup_elem
+//!   if (probe == NULL || !probe->id) return if r0 == 0 goto exit; ...
 //!   dctx->probe_id = probe->id; dctx->clause_mask = probe->mask
-//!   entry:  arg0..arg5 = ctx->args[0..5]      *(u64 *)(r7+16+8i) = *(u64 *)(r6+16+8i)
-//!   return: arg0 = arg1 = ctx->ret; errno = -4095 <= ret < 0 ? -ret : 0
+//!   entry:  probe_read_kernel(&dctx->arg2, 64, &regs->r10); then shuffle into arg0..arg5
+//!   return: arg0 = arg1 = ctx[1]; errno = -4095 <= ret < 0 ? -ret : 0
 //! ```
 
 use super::{arg_offset, zero_args_from};
@@ -19,16 +26,35 @@ use crate::codegen::maps::SYSCALL_SLOTS;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_PROBE_ID};
 
-/// Offset of `id` in the `raw_syscalls` tracepoint records.
-const RAW_SYSCALLS_ID: i16 = 8;
-/// Offset of `args[6]` in `sys_enter` and of `ret` in `sys_exit`.
-const RAW_SYSCALLS_DATA: i16 = 16;
+/// Offset of `regs` in the raw tracepoint arguments.
+const RAW_REGS: i16 = 0;
+/// Offset of `id` (entry) or `ret` (return) in the raw tracepoint arguments.
+const RAW_SECOND: i16 = 8;
 /// The largest errno a failed syscall returns (`MAX_ERRNO`).
 const MAX_ERRNO: i32 = 4095;
 
+/// x86-64 `struct pt_regs` offsets.
+mod pt_regs {
+    /// `r10`, the first of the registers read on entry.
+    pub const R10: i16 = 56;
+    /// `orig_ax`: the syscall number.
+    pub const ORIG_AX: i16 = 120;
+    /// Bytes from `r10` through `di`: `r10 r9 r8 ax cx dx si di`.
+    pub const ARGS_SPAN: i32 = 64;
+}
+
+/// Where each argument register lands in the `ARGS_SPAN` bytes read from `regs->r10`, by argument
+/// index: `rdi rsi rdx r10 r8 r9`.
+const ARG_REGISTER_OFFSETS: [i16; 6] = [56, 48, 40, 0, 16, 8];
+
 /// Looks the probe up by syscall number and fills the D context.
 pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, exit: Target) {
-    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, RAW_SYSCALLS_ID));
+    if is_return {
+        read_regs(emitter, Reg::FP, KEY_SLOT, pt_regs::ORIG_AX, 8);
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, KEY_SLOT));
+    } else {
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, RAW_SECOND));
+    }
     emitter.jump_imm(JmpOp::Jge, Reg::R1, SYSCALL_SLOTS as i32, exit);
     emitter.push(Insn::stx_mem(Size::W, Reg::FP, Reg::R1, KEY_SLOT));
     emitter.load_map(Reg::R1, syscall_map);
@@ -43,7 +69,7 @@ pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, ex
     emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, DCTX_CLAUSE_MASK));
     if is_return {
         let no_error = emitter.target();
-        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, RAW_SYSCALLS_DATA));
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, RAW_SECOND));
         emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, arg_offset(0)));
         emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, arg_offset(1)));
         zero_args_from(emitter, 2);
@@ -53,20 +79,68 @@ pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, ex
         emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, DCTX_ERRNO));
         emitter.place(no_error);
     } else {
-        for arg_idx in 0..6 {
-            emitter.push(Insn::ldx_mem(
-                Size::DW,
-                Reg::R1,
-                CTX,
-                RAW_SYSCALLS_DATA + 8 * arg_idx as i16,
-            ));
-            emitter.push(Insn::stx_mem(
-                Size::DW,
-                SCRATCH,
-                Reg::R1,
-                arg_offset(arg_idx),
-            ));
+        entry_args(emitter);
+    }
+}
+
+/// Reads the six argument registers into `arg0..arg5` and zeros the rest.
+///
+/// The 64 bytes from `regs->r10` land on `arg2..arg9` (the D context's argument slots are
+/// contiguous), then move to their argument slots: `arg0` and `arg1` first, which the read did
+/// not touch, then `arg2..arg5` through registers, since their sources overlap their slots.
+fn entry_args(emitter: &mut Emitter) {
+    let landing = arg_offset(2);
+    read_regs(emitter, SCRATCH, landing, pt_regs::R10, pt_regs::ARGS_SPAN);
+    for arg_idx in 0..2 {
+        let source = landing + ARG_REGISTER_OFFSETS[arg_idx];
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, source));
+        emitter.push(Insn::stx_mem(
+            Size::DW,
+            SCRATCH,
+            Reg::R1,
+            arg_offset(arg_idx),
+        ));
+    }
+    let temps = [Reg::R1, Reg::R2, Reg::R3, Reg::R4];
+    for (temp, arg_idx) in temps.into_iter().zip(2..6) {
+        let source = landing + ARG_REGISTER_OFFSETS[arg_idx];
+        emitter.push(Insn::ldx_mem(Size::DW, temp, SCRATCH, source));
+    }
+    for (temp, arg_idx) in temps.into_iter().zip(2..6) {
+        emitter.push(Insn::stx_mem(Size::DW, SCRATCH, temp, arg_offset(arg_idx)));
+    }
+    zero_args_from(emitter, 6);
+}
+
+/// `bpf_probe_read_kernel(base + offset, size, regs + regs_offset)`.
+fn read_regs(emitter: &mut Emitter, base: Reg, offset: i16, regs_offset: i16, size: i32) {
+    emitter.push(Insn::mov64_reg(Reg::R1, base));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(offset)));
+    emitter.push(Insn::mov64_imm(Reg::R2, size));
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, CTX, RAW_REGS));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, i32::from(regs_offset)));
+    emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_registers_are_within_the_span_read() {
+        for offset in ARG_REGISTER_OFFSETS {
+            assert!(offset >= 0 && i32::from(offset) + 8 <= pt_regs::ARGS_SPAN);
         }
-        zero_args_from(emitter, 6);
+        // rdi, rsi, rdx, r10, r8, r9 at their pt_regs offsets, relative to r10.
+        let absolute = [112, 104, 96, 56, 72, 64];
+        for (relative, absolute) in ARG_REGISTER_OFFSETS.iter().zip(absolute) {
+            assert_eq!(pt_regs::R10 + relative, absolute);
+        }
+    }
+
+    #[test]
+    fn the_landing_zone_stays_within_the_argument_slots() {
+        let end = i32::from(arg_offset(2)) + pt_regs::ARGS_SPAN;
+        assert!(end <= i32::from(crate::layout::DCTX_ERRNO));
     }
 }
