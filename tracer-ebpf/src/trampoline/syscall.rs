@@ -91,8 +91,8 @@ pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, ex
 fn entry_args(emitter: &mut Emitter) {
     let landing = arg_offset(2);
     read_regs(emitter, SCRATCH, landing, pt_regs::R10, pt_regs::ARGS_SPAN);
-    for arg_idx in 0..2 {
-        let source = landing + ARG_REGISTER_OFFSETS[arg_idx];
+    for (arg_idx, register_offset) in ARG_REGISTER_OFFSETS.into_iter().enumerate().take(2) {
+        let source = landing + register_offset;
         emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, source));
         emitter.push(Insn::stx_mem(
             Size::DW,
