@@ -152,3 +152,39 @@ fn ir_dumps() {
         insta::assert_snapshot!(name, compiled.module.dump());
     }
 }
+
+#[test]
+fn a_syscall_group_past_the_map_limit_splits_into_programs_sharing_one_mask() {
+    // 100 clauses with an aggregation each: 100 aggregation maps, more than one program may use.
+    let text = (0..100)
+        .map(|clause| format!("syscall::read:entry {{ @c{clause} = count(); }}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let generated = generate_for(&text);
+    let names: Vec<&str> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| plan.name.as_str())
+        .collect();
+    assert_eq!(names, ["syscall_entry", "syscall_entry_1"]);
+    let object = parsed(&generated);
+    assert!(object.programs.contains_key("syscall_entry_1"));
+    // One map entry for read, enabling all 100 clauses: two mask words after {id, pad}.
+    let inits: Vec<_> = generated
+        .program
+        .map_inits
+        .iter()
+        .filter(|init| init.map == "syscall_entry")
+        .collect();
+    assert_eq!(inits.len(), 1);
+    let word = |idx: usize| {
+        u64::from_ne_bytes(
+            inits[0].value[8 + 8 * idx..16 + 8 * idx]
+                .try_into()
+                .unwrap(),
+        )
+    };
+    assert_eq!(inits[0].value.len(), 24);
+    assert_eq!((word(0), word(1)), (u64::MAX, (1 << 36) - 1));
+}

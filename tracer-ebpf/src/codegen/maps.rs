@@ -20,12 +20,19 @@ pub enum MapType {
     BPF_MAP_TYPE_RINGBUF = 27,
 }
 
-/// Bytes of the `syscall_entry`/`syscall_return` map values: `{u32 probe_id, u32 pad, u64 mask}`.
-pub const SYSCALL_VALUE_SIZE: u32 = 16;
+/// Bytes of the `syscall_entry`/`syscall_return` map values:
+/// `{u32 probe_id, u32 pad, u64 mask[mask_words]}`, bit `i` of the mask enabling clause `i` of the
+/// program.
+pub fn syscall_value_size(mask_words: u32) -> u32 {
+    8 + 8 * mask_words
+}
 /// Entries in the syscall maps: syscall numbers below this are looked up.
 pub const SYSCALL_SLOTS: u32 = 1024;
 /// The largest per-CPU value the kernel allows (`PCPU_MIN_UNIT_SIZE`).
 pub const MAX_SCRATCH_SIZE: u32 = 32 * 1024;
+/// `BPF_F_NO_PREALLOC`: hash maps allocate elements as keys arrive. A preallocated per-CPU hash of
+/// [`AGG_ENTRIES`] takes the kernel tens of milliseconds to create, per aggregation.
+pub const BPF_F_NO_PREALLOC: u32 = 1;
 /// Entries per aggregation map (DTrace's default `aggsize`-like bound).
 const AGG_ENTRIES: u32 = 65536;
 
@@ -45,6 +52,11 @@ pub struct MapIndex {
     pub syscall_entry: usize,
     /// The same for return probes.
     pub syscall_return: usize,
+    /// Words of clause mask per syscall probe (one per 64 clauses of the larger syscall program).
+    pub mask_words: u32,
+    /// Scratch offset of clause mask words 1 and up (word 0 is the D context's clause mask): just
+    /// past the clause temporaries.
+    pub extra_mask_offset: i16,
     /// Per aggregation: its map and function.
     pub aggregations: Vec<(usize, AggFunc)>,
 }
@@ -67,7 +79,8 @@ pub fn aggregation_map_name(agg_idx: usize) -> String {
 
 impl MapIndex {
     /// Lays out the maps `module` needs.
-    pub fn new(module: &Module, scratch_size: u32, bufsize: u32) -> MapIndex {
+    pub fn new(module: &Module, scratch_size: u32, mask_words: u32, bufsize: u32) -> MapIndex {
+        let extra_mask_offset = SCRATCH_TEMP_BASE + scratch_size.next_multiple_of(8);
         let max_probe_id = module
             .probes
             .iter()
@@ -79,7 +92,7 @@ impl MapIndex {
                 "scratch",
                 MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
                 4,
-                SCRATCH_TEMP_BASE + scratch_size,
+                extra_mask_offset + 8 * (mask_words - 1),
                 1,
             ),
             def("events", MapType::BPF_MAP_TYPE_RINGBUF, 0, 0, bufsize),
@@ -101,14 +114,14 @@ impl MapIndex {
                 "syscall_entry",
                 MapType::BPF_MAP_TYPE_ARRAY,
                 4,
-                SYSCALL_VALUE_SIZE,
+                syscall_value_size(mask_words),
                 SYSCALL_SLOTS,
             ),
             def(
                 "syscall_return",
                 MapType::BPF_MAP_TYPE_ARRAY,
                 4,
-                SYSCALL_VALUE_SIZE,
+                syscall_value_size(mask_words),
                 SYSCALL_SLOTS,
             ),
         ];
@@ -121,13 +134,15 @@ impl MapIndex {
                 .sum::<u32>()
                 .max(8);
             aggregations.push((defs.len(), agg.func));
-            defs.push(def(
+            let mut agg_def = def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
                 size_of::<AggSlot>() as u32,
                 AGG_ENTRIES,
-            ));
+            );
+            agg_def.flags = BPF_F_NO_PREALLOC;
+            defs.push(agg_def);
         }
         MapIndex {
             defs,
@@ -137,6 +152,8 @@ impl MapIndex {
             probe_names: 3,
             syscall_entry: 4,
             syscall_return: 5,
+            mask_words,
+            extra_mask_offset: extra_mask_offset as i16,
             aggregations,
         }
     }

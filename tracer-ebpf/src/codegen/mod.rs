@@ -14,6 +14,8 @@ pub(crate) mod maps;
 mod plan;
 mod slots;
 
+use std::collections::{HashMap, HashSet};
+
 use d_frontend::ir::{Clause, Inst, Module};
 use d_frontend::provider::ProbeKind;
 
@@ -59,12 +61,6 @@ pub enum CodegenError {
         clause: usize,
         /// Bytes it needs.
         size: u32,
-    },
-    /// Too many clauses share one program's clause mask.
-    #[error("at most 64 clauses may be enabled on syscall probes, {n_clauses} are")]
-    TooManyClauses {
-        /// Clauses on the program.
-        n_clauses: usize,
     },
     /// A jump does not fit in 16 bits.
     #[error("program {program} is too large: {message}")]
@@ -116,6 +112,7 @@ pub struct Generated {
 }
 
 /// How a program's probes are told apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Group {
     /// One probe with a fixed ID.
     Single { probe_id: u32, kind: ProbeKind },
@@ -125,28 +122,56 @@ enum Group {
 
 /// Generates every program of `module`.
 pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, CodegenError> {
-    let scratch_size = scratch_size(module)?;
-    let maps = MapIndex::new(module, scratch_size, options.bufsize);
+    let (groups, group_of_probe) = groups(module);
+    let mut group_clauses: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (clause_idx, clause) in module.clauses.iter().enumerate() {
+        for probe_id in &clause.probe_ids {
+            if let Some(&group_idx) = group_of_probe.get(probe_id) {
+                let clauses = &mut group_clauses[group_idx];
+                if clauses.last() != Some(&clause_idx) {
+                    clauses.push(clause_idx);
+                }
+            }
+        }
+    }
+    let mask_words = groups
+        .iter()
+        .zip(&group_clauses)
+        .filter(|((_, group, _), _)| matches!(group, Group::Syscalls { .. }))
+        .map(|(_, clause_ids)| clause_ids.len().div_ceil(64))
+        .max()
+        .unwrap_or(1)
+        .max(1) as u32;
+    let scratch_size = scratch_size(module, 8 * (mask_words - 1))?;
+    let maps = MapIndex::new(module, scratch_size, mask_words, options.bufsize);
     let mut objects = Vec::new();
     let mut listings = Vec::new();
     let mut attaches = Vec::new();
-    for (name, group, attach) in groups(module) {
-        let clause_ids: Vec<usize> = module
-            .clauses
-            .iter()
-            .enumerate()
-            .filter(|(_, clause)| {
-                clause
-                    .probe_ids
-                    .iter()
-                    .any(|id| group_has(module, &group, *id))
-            })
-            .map(|(clause_idx, _)| clause_idx)
-            .collect();
+    let mut programs = Vec::new();
+    for ((name, group, attach), clause_ids) in groups.into_iter().zip(group_clauses) {
         if clause_ids.is_empty() {
             continue;
         }
-        let emitter = program(module, &maps, &group, &clause_ids, options)?;
+        let chunks = match group {
+            Group::Syscalls { .. } => chunks_within_map_limit(module, &maps, &clause_ids, options)?,
+            Group::Single { .. } => vec![clause_ids.len()],
+        };
+        let mut first_bit = 0;
+        for (chunk_idx, chunk_len) in chunks.into_iter().enumerate() {
+            let name = match chunk_idx {
+                0 => name.clone(),
+                _ => format!("{name}_{chunk_idx}"),
+            };
+            let chunk = Chunk {
+                first_bit,
+                clause_ids: clause_ids[first_bit..first_bit + chunk_len].to_vec(),
+            };
+            first_bit += chunk_len;
+            programs.push((name, group.clone(), attach.clone(), chunk));
+        }
+    }
+    for (name, group, attach, chunk) in programs {
+        let emitter = program(&name, module, &maps, &group, &chunk, options)?;
         let mut annotations = emitter.annotations.clone();
         for reloc in &emitter.map_relocs {
             annotations.push((reloc.insn_idx, map_label(module, &maps, reloc.map_idx)));
@@ -164,7 +189,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
             insns: emitter.insns,
             map_relocs: emitter.map_relocs,
         });
-        attaches.push((name, attach, group, clause_ids));
+        attaches.push((name, attach, group, chunk));
     }
     let elf = elf::write_object(&maps.defs, &objects)?;
     let program = plan::compiled_program(module, &maps, elf, &attaches);
@@ -183,11 +208,12 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
     }
 }
 
-/// The largest scratch area any clause needs.
-fn scratch_size(module: &Module) -> Result<u32, CodegenError> {
+/// The largest scratch area any clause needs; `reserved` bytes must fit after it.
+fn scratch_size(module: &Module, reserved: u32) -> Result<u32, CodegenError> {
     let mut size = 8;
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
-        if crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size > MAX_SCRATCH_SIZE {
+        let end = crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size.next_multiple_of(8);
+        if end + reserved > MAX_SCRATCH_SIZE {
             return Err(CodegenError::ScratchTooLarge {
                 clause: clause_idx,
                 size: clause.scratch_size,
@@ -198,85 +224,68 @@ fn scratch_size(module: &Module) -> Result<u32, CodegenError> {
     Ok(size)
 }
 
-/// The programs to build: a name, how its probes are told apart, and where it attaches.
-fn groups(module: &Module) -> Vec<(String, Group, Attach)> {
+/// A program to build: its name, how its probes are told apart, and where it attaches.
+type GroupPlan = (String, Group, Attach);
+
+/// The programs to build, and the index of the program each probe ID belongs to.
+fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, usize>) {
     let mut groups = Vec::new();
-    let mut have_entry = false;
-    let mut have_return = false;
+    let mut group_of_probe = HashMap::new();
+    let mut entry_probes = Vec::new();
+    let mut return_probes = Vec::new();
     for probe in &module.probes {
-        match probe.kind {
-            ProbeKind::Begin => groups.push((
-                "dtrace_begin".to_string(),
-                Group::Single {
-                    probe_id: probe.id,
-                    kind: probe.kind,
-                },
-                Attach::Begin,
-            )),
-            ProbeKind::End => groups.push((
-                "dtrace_end".to_string(),
-                Group::Single {
-                    probe_id: probe.id,
-                    kind: probe.kind,
-                },
-                Attach::End,
-            )),
-            ProbeKind::Error => {}
-            ProbeKind::SyscallEntry { .. } => have_entry = true,
-            ProbeKind::SyscallReturn { .. } => have_return = true,
+        let single = |name: String, attach: Attach| {
+            let group = Group::Single {
+                probe_id: probe.id,
+                kind: probe.kind,
+            };
+            (name, group, attach)
+        };
+        let group = match probe.kind {
+            ProbeKind::Begin => single("dtrace_begin".to_string(), Attach::Begin),
+            ProbeKind::End => single("dtrace_end".to_string(), Attach::End),
+            ProbeKind::Error => continue,
+            ProbeKind::SyscallEntry { .. } => {
+                entry_probes.push(probe.id);
+                continue;
+            }
+            ProbeKind::SyscallReturn { .. } => {
+                return_probes.push(probe.id);
+                continue;
+            }
             ProbeKind::Profile {
                 period_ns,
                 all_cpus,
-            } => groups.push((
+            } => single(
                 format!("profile_{}", probe.id),
-                Group::Single {
-                    probe_id: probe.id,
-                    kind: probe.kind,
-                },
                 Attach::PerfTimer {
                     period_ns,
                     all_cpus,
                 },
-            )),
-        }
-    }
-    if have_entry {
-        let attach = Attach::RawTracepoint {
-            name: "sys_enter".to_string(),
+            ),
         };
+        group_of_probe.insert(probe.id, groups.len());
+        groups.push(group);
+    }
+    for (probe_ids, is_return, name, tracepoint) in [
+        (entry_probes, false, "syscall_entry", "sys_enter"),
+        (return_probes, true, "syscall_return", "sys_exit"),
+    ] {
+        if probe_ids.is_empty() {
+            continue;
+        }
+        for probe_id in probe_ids {
+            group_of_probe.insert(probe_id, groups.len());
+        }
         groups.push((
-            "syscall_entry".to_string(),
-            Group::Syscalls { is_return: false },
-            attach,
+            name.to_string(),
+            Group::Syscalls { is_return },
+            Attach::RawTracepoint {
+                name: tracepoint.to_string(),
+            },
         ));
     }
-    if have_return {
-        let attach = Attach::RawTracepoint {
-            name: "sys_exit".to_string(),
-        };
-        groups.push((
-            "syscall_return".to_string(),
-            Group::Syscalls { is_return: true },
-            attach,
-        ));
-    }
-    groups
-}
-
-/// Whether probe `id` belongs to `group`.
-fn group_has(module: &Module, group: &Group, id: u32) -> bool {
-    let Some(probe) = module.probes.iter().find(|probe| probe.id == id) else {
-        return false;
-    };
-    match group {
-        Group::Single { probe_id, .. } => *probe_id == id,
-        Group::Syscalls { is_return: false } => {
-            matches!(probe.kind, ProbeKind::SyscallEntry { .. })
-        }
-        Group::Syscalls { is_return: true } => {
-            matches!(probe.kind, ProbeKind::SyscallReturn { .. })
-        }
-    }
+    (groups, group_of_probe)
 }
 
 /// The ELF section for a program: aya takes the program type from the part before the first `/`.
@@ -289,11 +298,62 @@ fn section(attach: &Attach, name: &str) -> String {
     }
 }
 
+/// The clauses one program runs: a run of its probe group's clauses, whose clause-mask bits
+/// start at `first_bit`.
+#[derive(Clone, Debug)]
+pub(crate) struct Chunk {
+    /// The mask bit of the first clause.
+    pub first_bit: usize,
+    /// The clauses, in program order.
+    pub clause_ids: Vec<usize>,
+}
+
+/// The most maps one program may use (the kernel's `MAX_USED_MAPS`).
+const MAX_MAPS_PER_PROGRAM: usize = 64;
+
+/// Splits a syscall group's clauses into runs whose programs each use at most
+/// [`MAX_MAPS_PER_PROGRAM`] maps (each aggregation has a map of its own); returns the run lengths.
+/// The programs of one group attach to the same tracepoint in order, so clauses still run in
+/// program order.
+fn chunks_within_map_limit(
+    module: &Module,
+    maps: &MapIndex,
+    clause_ids: &[usize],
+    options: &CodegenOptions,
+) -> Result<Vec<usize>, CodegenError> {
+    let trampoline_maps = [maps.scratch, maps.syscall_entry, maps.syscall_return];
+    let mut chunks = Vec::new();
+    let mut used: HashSet<usize> = trampoline_maps.into_iter().collect();
+    let mut chunk_len = 0;
+    for &clause_idx in clause_ids {
+        let mut trial = Emitter::default();
+        clause_body(
+            &mut trial,
+            maps,
+            &module.clauses[clause_idx],
+            clause_idx,
+            options,
+        )?;
+        let clause_maps: HashSet<usize> =
+            trial.map_relocs.iter().map(|reloc| reloc.map_idx).collect();
+        if chunk_len > 0 && used.union(&clause_maps).count() > MAX_MAPS_PER_PROGRAM {
+            chunks.push(chunk_len);
+            used = trampoline_maps.into_iter().collect();
+            chunk_len = 0;
+        }
+        used.extend(clause_maps);
+        chunk_len += 1;
+    }
+    chunks.push(chunk_len);
+    Ok(chunks)
+}
+
 fn program(
+    name: &str,
     module: &Module,
     maps: &MapIndex,
     group: &Group,
-    clause_ids: &[usize],
+    chunk: &Chunk,
     options: &CodegenOptions,
 ) -> Result<Emitter, CodegenError> {
     let mut emitter = Emitter::default();
@@ -312,28 +372,38 @@ fn program(
             false
         }
         Group::Syscalls { is_return } => {
-            if clause_ids.len() > 64 {
-                return Err(CodegenError::TooManyClauses {
-                    n_clauses: clause_ids.len(),
-                });
-            }
             let map = if *is_return {
                 maps.syscall_return
             } else {
                 maps.syscall_entry
             };
-            trampoline::syscall::trampoline(&mut emitter, map, *is_return, exit);
+            trampoline::syscall::trampoline(&mut emitter, maps, map, *is_return, exit);
             true
         }
     };
-    for (bit, &clause_idx) in clause_ids.iter().enumerate() {
+    // The trampoline's early exits jump here rather than to the end of the program, which a
+    // conditional jump's 16-bit offset cannot reach past a few thousand clause instructions.
+    let clauses = emitter.target();
+    emitter.jump(clauses);
+    emitter.place(exit);
+    emitter.push(Insn::mov64_imm(Reg::R0, 0));
+    emitter.push(Insn::exit());
+    emitter.place(clauses);
+    for (position, &clause_idx) in chunk.clause_ids.iter().enumerate() {
+        let bit = chunk.first_bit + position;
         let clause = &module.clauses[clause_idx];
         emitter.set_clause(Some(clause_idx));
         emitter.annotate(format!("clause {clause_idx}"));
         let skip = emitter.target();
         if masked {
-            emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, DCTX_CLAUSE_MASK));
-            inst::load_constant(&mut emitter, Reg::R2, 1u64 << bit);
+            let word = bit / 64;
+            let word_offset = if word == 0 {
+                DCTX_CLAUSE_MASK
+            } else {
+                maps.extra_mask_offset + 8 * (word as i16 - 1)
+            };
+            emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, word_offset));
+            inst::load_constant(&mut emitter, Reg::R2, 1u64 << (bit % 64));
             emitter.push(Insn::alu64_reg(AluOp::And, Reg::R1, Reg::R2));
             emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, skip);
         }
@@ -341,11 +411,10 @@ fn program(
         emitter.place(skip);
         emitter.set_clause(None);
     }
-    emitter.place(exit);
     emitter.push(Insn::mov64_imm(Reg::R0, 0));
     emitter.push(Insn::exit());
     emitter.finish().map_err(|message| CodegenError::TooLarge {
-        program: format!("{clause_ids:?}"),
+        program: name.to_string(),
         message,
     })?;
     Ok(emitter)

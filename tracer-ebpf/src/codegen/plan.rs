@@ -1,11 +1,13 @@
 //! The engine's plan: what to attach where, what to write into maps first, and how to read records.
 
+use std::collections::HashMap;
+
 use d_frontend::ir::{self, Module, PROBE_NAME_SIZE, RecordAction};
 use d_frontend::provider::ProbeKind;
 use d_frontend::types::Type;
 
-use super::Group;
-use super::maps::{MapIndex, aggregation_map_name};
+use super::maps::{MapIndex, aggregation_map_name, syscall_value_size};
+use super::{Chunk, Group};
 use crate::layout::ValueKind;
 use crate::plan::{
     ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
@@ -18,12 +20,18 @@ pub(super) fn compiled_program(
     module: &Module,
     maps: &MapIndex,
     elf: Vec<u8>,
-    attaches: &[(String, Attach, Group, Vec<usize>)],
+    attaches: &[(String, Attach, Group, Chunk)],
 ) -> CompiledProgram {
     let mut map_inits = probe_name_inits(module, maps);
-    for (_, _, group, clause_ids) in attaches {
-        if let Group::Syscalls { is_return } = group {
-            map_inits.extend(syscall_inits(module, maps, *is_return, clause_ids));
+    for is_return in [false, true] {
+        // A group's programs share one syscall map; mask bits count across all its clauses.
+        let clause_ids: Vec<usize> = attaches
+            .iter()
+            .filter(|(_, _, group, _)| *group == Group::Syscalls { is_return })
+            .flat_map(|(_, _, _, chunk)| chunk.clause_ids.iter().copied())
+            .collect();
+        if !clause_ids.is_empty() {
+            map_inits.extend(syscall_inits(module, maps, is_return, &clause_ids));
         }
     }
     CompiledProgram {
@@ -111,6 +119,15 @@ fn syscall_inits(
     } else {
         maps.syscall_entry
     };
+    let mut masks: HashMap<u32, Vec<u64>> = HashMap::new();
+    for (bit, clause_idx) in clause_ids.iter().enumerate() {
+        for probe_id in &module.clauses[*clause_idx].probe_ids {
+            let mask = masks
+                .entry(*probe_id)
+                .or_insert_with(|| vec![0; maps.mask_words as usize]);
+            mask[bit / 64] |= 1 << (bit % 64);
+        }
+    }
     let mut inits = Vec::new();
     for probe in &module.probes {
         let ((ProbeKind::SyscallEntry { nr }, false) | (ProbeKind::SyscallReturn { nr }, true)) =
@@ -118,16 +135,13 @@ fn syscall_inits(
         else {
             continue;
         };
-        let mut mask = 0u64;
-        for (bit, clause_idx) in clause_ids.iter().enumerate() {
-            if module.clauses[*clause_idx].probe_ids.contains(&probe.id) {
-                mask |= 1 << bit;
-            }
-        }
-        let mut value = Vec::with_capacity(16);
+        let mut value = Vec::with_capacity(syscall_value_size(maps.mask_words) as usize);
         value.extend(probe.id.to_ne_bytes());
         value.extend(0u32.to_ne_bytes());
-        value.extend(mask.to_ne_bytes());
+        match masks.get(&probe.id) {
+            Some(mask) => value.extend(mask.iter().flat_map(|word| word.to_ne_bytes())),
+            None => value.resize(syscall_value_size(maps.mask_words) as usize, 0),
+        }
         inits.push(MapInit {
             map: maps.defs[map].name.clone(),
             key: nr.to_ne_bytes().to_vec(),

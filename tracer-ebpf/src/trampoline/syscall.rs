@@ -14,7 +14,8 @@
 //!   if (nr >= SLOTS) return 0               if r1 >= SLOTS goto exit
 //!   probe = lookup(syscall_map, nr)         call bpf_map_lookup_elem
 //!   if (probe == NULL || !probe->id) return if r0 == 0 goto exit; ...
-//!   dctx->probe_id = probe->id; dctx->clause_mask = probe->mask
+//!   dctx->probe_id = probe->id; dctx->clause_mask = probe->mask[0]
+//!   (with more than 64 clauses, mask words 1.. go to the scratch area past the temporaries)
 //!   entry:  probe_read_kernel(&dctx->arg2, 64, &regs->r10); then shuffle into arg0..arg5
 //!   return: arg0 = arg1 = ctx[1]; errno = -4095 <= ret < 0 ? -ret : 0
 //! ```
@@ -22,7 +23,7 @@
 use super::{arg_offset, zero_args_from};
 use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
-use crate::codegen::maps::SYSCALL_SLOTS;
+use crate::codegen::maps::{MapIndex, SYSCALL_SLOTS};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_PROBE_ID};
 
@@ -48,7 +49,13 @@ mod pt_regs {
 const ARG_REGISTER_OFFSETS: [i16; 6] = [56, 48, 40, 0, 16, 8];
 
 /// Looks the probe up by syscall number and fills the D context.
-pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, exit: Target) {
+pub fn trampoline(
+    emitter: &mut Emitter,
+    maps: &MapIndex,
+    syscall_map: usize,
+    is_return: bool,
+    exit: Target,
+) {
     if is_return {
         read_regs(emitter, Reg::FP, KEY_SLOT, pt_regs::ORIG_AX, 8);
         emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, KEY_SLOT));
@@ -67,6 +74,11 @@ pub fn trampoline(emitter: &mut Emitter, syscall_map: usize, is_return: bool, ex
     emitter.push(Insn::stx_mem(Size::W, SCRATCH, Reg::R1, DCTX_PROBE_ID));
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, 8));
     emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, DCTX_CLAUSE_MASK));
+    for word in 1..maps.mask_words as i16 {
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, 8 + 8 * word));
+        let offset = maps.extra_mask_offset + 8 * (word - 1);
+        emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, offset));
+    }
     if is_return {
         let no_error = emitter.target();
         emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, RAW_SECOND));
