@@ -1,18 +1,20 @@
 //! `cargo xtask`: development tasks.
 //!
 //! ```text
+//! cargo xtask bench [--runs N] [--calls N] tracer and bpftrace side by side (see bench/mod.rs)
 //! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
 //! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
 //! cargo xtask compat [OPTIONS] [DIR...]  run dtrace-utils unit tests against tracer (see compat/mod.rs)
 //! ```
 
+mod bench;
 mod codegen;
 mod compat;
 mod e2e;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
+const USAGE: &str = "usage: cargo xtask bench [--runs N] [--calls N] | cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
      cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...]";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(codegen::Mode::Check),
         ["e2e", rest @ ..] => e2e::run(rest),
         ["compat", rest @ ..] => compat::run(rest),
+        ["bench", rest @ ..] => bench::run(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
