@@ -196,6 +196,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
     Ok(CodegenOptions {
         wall_clock_offset_ns: wall_clock_offset_ns(),
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
+        dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
     })
 }
 

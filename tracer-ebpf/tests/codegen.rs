@@ -55,6 +55,7 @@ fn generate_for(text: &str) -> Generated {
         &CodegenOptions {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
+            dynvarsize: 1 << 20,
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))

@@ -14,6 +14,9 @@ use crate::ir::Variable;
 use crate::source::Span;
 use crate::types::Type;
 
+/// The most keys an associative array may have (libdtrace's tuple registers allow nine).
+const MAX_KEYS: usize = 9;
+
 /// What sema knows about one variable while checking.
 #[derive(Clone, Debug)]
 pub(super) struct VarState {
@@ -246,6 +249,11 @@ impl Checker {
     /// the subscripts against its key types (fixing them on first use).
     fn array(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
         let key_types: Vec<Type> = index.iter().map(|key| self.expr(key)).collect();
+        if index.len() > MAX_KEYS {
+            let message = "Insufficient tuple registers to generate code";
+            self.error(ErrTag::D_UNKNOWN, expr.span, message);
+            return None;
+        }
         let (scope, name) = match &base.kind {
             ExprKind::Ident(name) if name != "args" && variable::lookup(name).is_none() => {
                 (VarScope::Global, name)
@@ -686,6 +694,11 @@ mod tests {
                 "BEGIN { x[1] = 1; trace(x); }",
                 ErrTag::D_IDENT_BADREF,
                 "array 'x' may not be referenced as scalar",
+            ),
+            (
+                "BEGIN { x[0, 1, 2, 3, 4, 5, 6, 7, 8, 9] = 1; }",
+                ErrTag::D_UNKNOWN,
+                "Insufficient tuple registers to generate code",
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");

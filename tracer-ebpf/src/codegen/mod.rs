@@ -13,6 +13,7 @@ mod inst;
 pub(crate) mod maps;
 mod plan;
 mod slots;
+mod var;
 
 use d_frontend::ir::{Clause, Inst, Module};
 use d_frontend::provider::ProbeKind;
@@ -20,7 +21,7 @@ use d_frontend::provider::ProbeKind;
 use self::emit::Emitter;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
-use self::maps::{MAX_SCRATCH_SIZE, MapIndex};
+use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
 use self::slots::SlotMap;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
@@ -35,6 +36,8 @@ pub struct CodegenOptions {
     pub wall_clock_offset_ns: u64,
     /// The ring buffer size in bytes (`bufsize`, a power of two times the page size).
     pub bufsize: u32,
+    /// Bytes each dynamic variable's map may hold (`dynvarsize`).
+    pub dynvarsize: u64,
 }
 
 /// Why code generation failed.
@@ -58,6 +61,14 @@ pub enum CodegenError {
         /// The clause index.
         clause: usize,
         /// Bytes it needs.
+        size: u32,
+    },
+    /// The clause-locals do not fit in the per-CPU scratch value beside the clause temporaries.
+    #[error(
+        "clause-local variables need {size} bytes of scratch space, which does not fit beside the clause temporaries in {MAX_SCRATCH_SIZE} bytes"
+    )]
+    LocalsTooLarge {
+        /// Bytes they need.
         size: u32,
     },
     /// Too many clauses share one program's clause mask.
@@ -126,7 +137,7 @@ enum Group {
 /// Generates every program of `module`.
 pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, CodegenError> {
     let scratch_size = scratch_size(module)?;
-    let maps = MapIndex::new(module, scratch_size, options.bufsize);
+    let maps = MapIndex::new(module, scratch_size, options.bufsize, options.dynvarsize);
     let mut objects = Vec::new();
     let mut listings = Vec::new();
     let mut attaches = Vec::new();
@@ -171,14 +182,22 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     Ok(Generated { program, listings })
 }
 
-/// How `-S` names a map: `@name` for an aggregation, else the map's own name.
+/// How `-S` names a map: `@name` for an aggregation, the D name for a variable's map (`self->ts`,
+/// `a[]`), else the map's own name.
 fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
-    match maps
+    if let Some(agg_idx) = maps
         .aggregations
         .iter()
         .position(|(agg_map, _)| *agg_map == map_idx)
     {
-        Some(agg_idx) => format!("@{}", module.aggregations[agg_idx].name),
+        return format!("@{}", module.aggregations[agg_idx].name);
+    }
+    match maps
+        .variables
+        .iter()
+        .position(|storage| *storage == VarStorage::Dynamic { map: map_idx })
+    {
+        Some(var_idx) => module.variables[var_idx].display_name(),
         None => maps.defs[map_idx].name.clone(),
     }
 }
@@ -194,6 +213,10 @@ fn scratch_size(module: &Module) -> Result<u32, CodegenError> {
             });
         }
         size = size.max(clause.scratch_size);
+    }
+    let locals_size = maps::locals_size(module);
+    if crate::layout::SCRATCH_TEMP_BASE + size + locals_size > MAX_SCRATCH_SIZE {
+        return Err(CodegenError::LocalsTooLarge { size: locals_size });
     }
     Ok(size)
 }
@@ -327,6 +350,11 @@ fn program(
             true
         }
     };
+    let clauses: Vec<&Clause> = clause_ids
+        .iter()
+        .map(|&clause_idx| &module.clauses[clause_idx])
+        .collect();
+    var::prologue(&mut emitter, maps, &clauses, exit);
     for (bit, &clause_idx) in clause_ids.iter().enumerate() {
         let clause = &module.clauses[clause_idx];
         emitter.set_clause(Some(clause_idx));
