@@ -128,7 +128,11 @@ END { trace(a[1]); trace(a[2]); trace(self->x); trace(self->y); }
 BEGIN { a[1] = 1; a[2] = 2; }
 END { trace(a[1]); trace(a[2]); }
 ";
-    assert_eq!(ints(&run_with(full, 16)), [1, 0], "the map holds one element");
+    assert_eq!(
+        ints(&run_with(full, 16)),
+        [1, 0],
+        "the map holds one element"
+    );
 }
 
 #[test]
@@ -181,8 +185,5 @@ fn values_wrap_to_the_variable_type() {
 char c;
 BEGIN { c = 127; c++; trace(c); u = 0xffffffffU; u++; trace(u); }
 ");
-    assert_eq!(
-        values,
-        [int_value(-128, 1, true), int_value(0, 4, false)]
-    );
+    assert_eq!(values, [int_value(-128, 1, true), int_value(0, 4, false)]);
 }

@@ -27,7 +27,7 @@ use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 /// `BPF_ANY`: create the element or overwrite it.
 const BPF_ANY: i32 = 0;
 
-/// The variables an instruction accesses.
+/// The variable an instruction accesses, if any.
 fn accessed_var(inst: &Inst) -> Option<usize> {
     match inst {
         Inst::LoadVar { var, .. }
@@ -82,6 +82,16 @@ pub fn prologue(emitter: &mut Emitter, maps: &MapIndex, clauses: &[&Clause], exi
     }
 }
 
+/// `r0 = lookup(map, &scratch[key_offset])`.
+fn lookup(emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
+    let Some(key_offset) = key_offset else {
+        panic!("dynamic variable in map {map} accessed without a key");
+    };
+    emitter.load_map(Reg::R1, map);
+    scratch_pointer(emitter, Reg::R2, key_offset);
+    emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
+}
+
 impl ClauseContext<'_> {
     /// `reg = &storage` for a global or a clause-local.
     fn address(&self, emitter: &mut Emitter, reg: Reg, storage: VarStorage) {
@@ -97,21 +107,11 @@ impl ClauseContext<'_> {
         }
     }
 
-    /// `r0 = lookup(map, &scratch[key_offset])`.
-    fn lookup(&self, emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
-        let Some(key_offset) = key_offset else {
-            panic!("dynamic variable in map {map} accessed without a key");
-        };
-        emitter.load_map(Reg::R1, map);
-        scratch_pointer(emitter, Reg::R2, key_offset);
-        emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
-    }
-
     /// `dst = var[key]`.
     pub fn load_var(&self, emitter: &mut Emitter, dst: VReg, var: usize, key_offset: Option<u32>) {
         match self.maps.variables[var] {
             VarStorage::Dynamic { map } => {
-                self.lookup(emitter, map, key_offset);
+                lookup(emitter, map, key_offset);
                 emitter.push(Insn::mov64_imm(Reg::R1, 0));
                 emitter.push(Insn::jmp_imm(JmpOp::Jeq, Reg::R0, 0, 1));
                 emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, 0));
@@ -134,7 +134,7 @@ impl ClauseContext<'_> {
     ) {
         match self.maps.variables[var] {
             VarStorage::Dynamic { map } => {
-                self.lookup(emitter, map, key_offset);
+                lookup(emitter, map, key_offset);
                 emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
             }
             storage => self.address(emitter, Reg::R3, storage),
