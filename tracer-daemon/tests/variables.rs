@@ -28,8 +28,9 @@ impl ProbeCatalog for NoCatalog {
     }
 }
 
-/// Compiles `text`, runs `BEGIN` then `END`, and returns every recorded value in order.
-fn run_with(text: &str, dynvarsize: u64) -> Vec<Value> {
+/// Compiles `text`, runs `BEGIN` then `END`, and returns every recorded value in order and the
+/// number of dynamic variable drops.
+fn run_with(text: &str, dynvarsize: u64) -> (Vec<Value>, u64) {
     // SAFETY: `geteuid` has no preconditions.
     let euid = unsafe { libc::geteuid() };
     assert_eq!(
@@ -68,11 +69,19 @@ fn run_with(text: &str, dynvarsize: u64) -> Vec<Value> {
         let record = decode_record(desc, bytes).expect("the record decodes");
         values.extend(record.actions.into_iter().flatten());
     }
-    values
+    let dynvar_drops = session
+        .dynvar_drops()
+        .expect("the drop counters read")
+        .iter()
+        .map(|&(_, drops)| drops)
+        .sum();
+    (values, dynvar_drops)
 }
 
 fn run(text: &str) -> Vec<Value> {
-    run_with(text, 1 << 20)
+    let (values, dynvar_drops) = run_with(text, 1 << 20);
+    assert_eq!(dynvar_drops, 0, "{text}");
+    values
 }
 
 /// The integers of `values`, as signed numbers.
@@ -123,15 +132,17 @@ fn storing_zero_deletes_the_element() {
 BEGIN { a[1] = 1; a[1] = 0; a[2] = 2; self->x = 5; self->x = 0; self->y = 6; }
 END { trace(a[1]); trace(a[2]); trace(self->x); trace(self->y); }
 ";
-    assert_eq!(ints(&run_with(program, 16)), [0, 2, 0, 6]);
+    let (values, dynvar_drops) = run_with(program, 16);
+    assert_eq!((ints(&values), dynvar_drops), (vec![0, 2, 0, 6], 0));
     let full = r"
 BEGIN { a[1] = 1; a[2] = 2; }
 END { trace(a[1]); trace(a[2]); }
 ";
+    let (values, dynvar_drops) = run_with(full, 16);
     assert_eq!(
-        ints(&run_with(full, 16)),
-        [1, 0],
-        "the map holds one element"
+        (ints(&values), dynvar_drops),
+        (vec![1, 0], 1),
+        "the map holds one element; the second store is a dynamic variable drop"
     );
 }
 

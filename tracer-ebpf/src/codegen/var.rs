@@ -11,6 +11,7 @@
 //!   probe_read(&scratch[off], strsize, elem)  r1 = &scratch[off]; r2 = strsize; r3 = r0; call
 //! integer store, dynamic:                     r1 = map; r2 = &scratch[key];
 //!   update(map, key, &slot, BPF_ANY)          r3 = fp + slot(src); r4 = 0; call update
+//!   if it failed, stats.dynvar_drops++        (see `action::count_failure`)
 //! ```
 //!
 //! A string load from an unset element reads from address 0: `bpf_probe_read_kernel` fails and
@@ -18,11 +19,13 @@
 
 use d_frontend::ir::{Clause, Inst, VReg};
 
+use super::action::count_failure;
 use super::emit::{Emitter, Target};
 use super::frame::{GLOBALS, KEY_SLOT, SCRATCH, slot_offset};
 use super::inst::{ClauseContext, scratch_offset, scratch_pointer};
 use super::maps::{MapIndex, VarStorage};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
+use crate::layout::STATS_DYNVAR_DROPS;
 
 /// `BPF_ANY`: create the element or overwrite it.
 const BPF_ANY: i32 = 0;
@@ -161,6 +164,7 @@ impl ClauseContext<'_> {
                 ));
                 emitter.push(Insn::mov64_imm(Reg::R4, BPF_ANY));
                 emitter.push(Insn::call(Helper::bpf_map_update_elem));
+                count_failure(self, emitter, STATS_DYNVAR_DROPS);
             }
             storage => {
                 self.address(emitter, Reg::R1, storage);
@@ -188,6 +192,7 @@ impl ClauseContext<'_> {
                 scratch_pointer(emitter, Reg::R3, offset);
                 emitter.push(Insn::mov64_imm(Reg::R4, BPF_ANY));
                 emitter.push(Insn::call(Helper::bpf_map_update_elem));
+                count_failure(self, emitter, STATS_DYNVAR_DROPS);
             }
             storage => {
                 self.address(emitter, Reg::R1, storage);
