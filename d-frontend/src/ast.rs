@@ -19,6 +19,45 @@ pub enum Item {
     Clause(Clause),
     /// `#pragma D ...` (the words after `#pragma D`).
     Pragma(Pragma),
+    /// A variable declaration: `int x;`, `self string s;`, `this char c;`, `int a[string];`.
+    VarDecl(VarDecl),
+}
+
+/// Where a variable lives: D's three variable scopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VarScope {
+    /// A global (`x`), shared by every thread and CPU.
+    Global,
+    /// A thread-local (`self->x`), one per thread.
+    ThreadLocal,
+    /// A clause-local (`this->x`), live for one probe firing.
+    ClauseLocal,
+}
+
+impl VarScope {
+    /// The prefix D writes before the variable's name (`self->`, `this->`, or nothing).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            VarScope::Global => "",
+            VarScope::ThreadLocal => "self->",
+            VarScope::ClauseLocal => "this->",
+        }
+    }
+}
+
+/// One declarator of a variable declaration (`this char a, b;` gives two).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarDecl {
+    /// `self`, `this` or neither.
+    pub scope: VarScope,
+    /// The type as written; `None` when only a storage class is given (`self x;` declares an `int`).
+    pub ty: Option<TypeName>,
+    /// The variable's name.
+    pub name: String,
+    /// For an associative array, the key types between the brackets (`int a[string, int];`).
+    pub keys: Option<Vec<TypeName>>,
+    /// The declarator (the name and its brackets).
+    pub span: Span,
 }
 
 /// `#pragma D option name=value` and friends.

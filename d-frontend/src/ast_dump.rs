@@ -6,7 +6,9 @@
 
 use std::fmt::Write as _;
 
-use crate::ast::{AssignOp, Clause, Expr, ExprKind, Item, Program, SizeOfArg, Stmt, TypeName};
+use crate::ast::{
+    AssignOp, Clause, Expr, ExprKind, Item, Program, SizeOfArg, Stmt, TypeName, VarDecl,
+};
 use crate::lex::{escape, int_type_name};
 use crate::source::Span;
 
@@ -29,6 +31,7 @@ pub fn dump_ast(program: &Program) -> String {
                     .collect();
                 dumper.line(&format!("Pragma {}", words.join(" ")), Some(pragma.span));
             }
+            Item::VarDecl(decl) => dumper.var_decl(decl),
         }
     }
     dumper.out
@@ -91,6 +94,25 @@ impl Dumper {
                 }
             }
         }
+    }
+
+    fn var_decl(&mut self, decl: &VarDecl) {
+        self.line(
+            &format!("VarDecl {}{}", decl.scope.prefix(), decl.name),
+            Some(decl.span),
+        );
+        self.indent += 1;
+        if let Some(ty) = &decl.ty {
+            self.type_name(ty);
+        }
+        if let Some(keys) = &decl.keys {
+            self.group("Keys", |dumper| {
+                for key in keys {
+                    dumper.type_name(key);
+                }
+            });
+        }
+        self.indent -= 1;
     }
 
     fn type_name(&mut self, ty: &TypeName) {

@@ -76,6 +76,28 @@ pub enum ErrTag {
     D_PRINTA_AGGARG,
     /// Variable used with inconsistent types.
     D_DECL_INCOMPAT,
+    /// More than one storage class in a declaration.
+    D_DECL_CLASS,
+    /// A declaration that declares nothing.
+    D_DECL_USELESS,
+    /// Identifier redeclared with another type or kind.
+    D_DECL_IDRED,
+    /// Associative array declared as a clause-local.
+    D_DECL_LOCASSC,
+    /// Clause-local used as an associative array.
+    D_ARR_LOCAL,
+    /// Identifier used as another kind (a scalar indexed, an array used whole).
+    D_IDENT_BADREF,
+    /// Variable read before any declaration or assignment.
+    D_VAR_UNDEF,
+    /// Operator needs an operand of scalar type.
+    D_OP_SCALAR,
+    /// Operator needs operands of arithmetic type.
+    D_OP_ARITH,
+    /// Assignment to something that is not a writable variable.
+    D_OP_WRITE,
+    /// An expression of a type that cannot be an associative array key.
+    D_KEY_TYPE,
     /// Feature outside what this version supports.
     D_UNKNOWN,
 }

@@ -4,9 +4,16 @@
 //! registers hold 64-bit integers; strings live in the clause's scratch area (byte offsets into the
 //! per-CPU scratch buffer, counted from the start of the temporaries). D has no loops, so every jump
 //! goes forward. Every instruction has a span in a parallel table, so code maps back to source.
+//!
+//! D variables are [`Module::variables`], addressed by index. `LoadVar`/`StoreVar` move integers
+//! between a variable and a register, `LoadVarString`/`StoreVarString` move strings between a
+//! variable and scratch, and `DeleteVar` removes an element of a dynamic variable (a thread-local or
+//! an associative array element), whose key lowering builds in scratch first. Where each variable
+//! lives is the back end's choice.
 
 use std::fmt::Write as _;
 
+use crate::ast::VarScope;
 use crate::provider::Probe;
 use crate::source::Span;
 use crate::types::Type;
@@ -268,6 +275,50 @@ pub enum Inst {
         /// The value aggregated (`None` for `count()`).
         value: Option<VReg>,
     },
+    /// `dst = var[key]`: an integer variable's value, or 0 when a dynamic variable is unset.
+    LoadVar {
+        /// Destination.
+        dst: VReg,
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable ([`Variable::key_size`] bytes).
+        key_offset: Option<u32>,
+    },
+    /// Copies a string variable's value (`strsize` bytes) to a scratch offset, or zeros it when a
+    /// dynamic variable is unset.
+    LoadVarString {
+        /// Scratch offset of the copy.
+        offset: u32,
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+    },
+    /// `var[key] = src`, creating a dynamic variable's element if needed.
+    StoreVar {
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+        /// The value, already converted to the variable's type.
+        src: VReg,
+    },
+    /// `var[key] = scratch[offset..+strsize]`, creating a dynamic variable's element if needed.
+    StoreVarString {
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+        /// Scratch offset of the string.
+        offset: u32,
+    },
+    /// Deletes the element of a dynamic variable (what storing 0 does), if it exists.
+    DeleteVar {
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key.
+        key_offset: u32,
+    },
     /// Sends the record at `offset` (header first) to userspace.
     EmitRecord {
         /// Scratch offset of the record.
@@ -303,6 +354,56 @@ pub struct AggDecl {
     pub func: AggFunc,
     /// The key tuple's types.
     pub keys: Vec<Type>,
+}
+
+/// A D variable: its scope, name and type, fixed by its declaration or first assignment.
+///
+/// Globals and clause-locals are plain storage. Thread-locals and associative arrays are dynamic
+/// variables: each element exists only while it holds a non-zero value, under a key that lowering
+/// builds in scratch (the thread ID first for a thread-local, then the array's key tuple).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    /// Global, thread-local or clause-local.
+    pub scope: VarScope,
+    /// The name without `self->` or `this->`.
+    pub name: String,
+    /// The type of its values.
+    pub ty: Type,
+    /// For an associative array, its key types.
+    pub keys: Option<Vec<Type>>,
+}
+
+impl Variable {
+    /// Whether elements come and go (thread-locals and associative arrays).
+    pub fn is_dynamic(&self) -> bool {
+        self.scope == VarScope::ThreadLocal || self.keys.is_some()
+    }
+
+    /// The size of a dynamic variable's key: 8 bytes of thread ID for a thread-local, then each
+    /// key's stored size; `None` for a variable that has no key.
+    pub fn key_size(&self, strsize: u32) -> Option<u32> {
+        if !self.is_dynamic() {
+            return None;
+        }
+        let tid = if self.scope == VarScope::ThreadLocal {
+            8
+        } else {
+            0
+        };
+        let tuple: u32 = self
+            .keys
+            .iter()
+            .flatten()
+            .map(|ty| ty.stored_size(strsize))
+            .sum();
+        Some(tid + tuple)
+    }
+
+    /// The name as D writes it: `x`, `self->x`, `this->x`, `a[]`, `self->a[]`.
+    pub fn display_name(&self) -> String {
+        let brackets = if self.keys.is_some() { "[]" } else { "" };
+        format!("{}{}{brackets}", self.scope.prefix(), self.name)
+    }
 }
 
 /// A value in a record: offset from the record start (header included) and type.
@@ -378,6 +479,8 @@ pub struct Module {
     pub clauses: Vec<Clause>,
     /// The aggregations.
     pub aggregations: Vec<AggDecl>,
+    /// The variables, in order of declaration or first use.
+    pub variables: Vec<Variable>,
     /// One entry per source, in command-line order.
     pub sources: Vec<SourceSummary>,
     /// The `strsize` option.
@@ -396,6 +499,18 @@ impl Module {
                 agg.name,
                 agg.func,
                 keys.join(", ")
+            );
+        }
+        for (var_idx, var) in self.variables.iter().enumerate() {
+            let keys = var.keys.as_ref().map_or(String::new(), |keys| {
+                let names: Vec<&str> = keys.iter().map(|ty| ty.name()).collect();
+                format!(" keys [{}]", names.join(", "))
+            });
+            let _ = writeln!(
+                out,
+                "var {var_idx} {} {}{keys}",
+                var.display_name(),
+                var.ty.name()
             );
         }
         for (clause_idx, clause) in self.clauses.iter().enumerate() {
@@ -456,6 +571,10 @@ fn display_action(action: &RecordAction) -> String {
         }
         RecordAction::Exit(field) => format!("exit {}", display_field(*field)),
     }
+}
+
+fn display_key(key_offset: Option<u32>) -> String {
+    key_offset.map_or(String::new(), |offset| format!(" key scratch[{offset}]"))
 }
 
 fn display_inst(inst: &Inst) -> String {
@@ -533,6 +652,35 @@ fn display_inst(inst: &Inst) -> String {
             ),
             None => format!("aggregate agg {agg} key scratch[{key_offset}]"),
         },
+        Inst::LoadVar {
+            dst,
+            var,
+            key_offset,
+        } => format!("%{} = load var {var}{}", dst.0, display_key(*key_offset)),
+        Inst::LoadVarString {
+            offset,
+            var,
+            key_offset,
+        } => format!(
+            "scratch[{offset}..] = load var {var}{}",
+            display_key(*key_offset)
+        ),
+        Inst::StoreVar {
+            var,
+            key_offset,
+            src,
+        } => format!("store var {var}{} = %{}", display_key(*key_offset), src.0),
+        Inst::StoreVarString {
+            var,
+            key_offset,
+            offset,
+        } => format!(
+            "store var {var}{} = scratch[{offset}..]",
+            display_key(*key_offset)
+        ),
+        Inst::DeleteVar { var, key_offset } => {
+            format!("delete var {var}{}", display_key(Some(*key_offset)))
+        }
         Inst::EmitRecord {
             offset,
             size,

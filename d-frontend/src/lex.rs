@@ -17,6 +17,7 @@ mod token;
 pub use token::{IntLit, Keyword, Token, TokenKind, dump_tokens};
 pub(crate) use token::{escape, int_type_name};
 
+use crate::builtin::typedef;
 use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::source::{FileId, Span};
 
@@ -363,6 +364,12 @@ impl Lexer<'_> {
                     Some(keyword) => {
                         self.enter_expr();
                         TokenKind::Keyword(keyword)
+                    }
+                    // A built-in typedef starts a declaration (`uint64_t x;`), as libdtrace's
+                    // lexer decides by looking the word up as a type.
+                    None if typedef::lookup(text).is_some() => {
+                        self.enter_expr();
+                        TokenKind::Ident(text.to_owned())
                     }
                     None => TokenKind::ProbeSpec(text.to_owned()),
                 }

@@ -176,7 +176,8 @@ fn drain(
     }
 }
 
-/// `tracer: N drops on CPU C`, as dtrace reports principal-buffer drops.
+/// `tracer: N drops on CPU C`, as dtrace reports principal-buffer drops, then `tracer: N dynamic
+/// variable drops` for stores that found a thread-local's or an associative array's map full.
 fn report_drops(session: &Session) -> anyhow::Result<()> {
     for (cpu, drops) in session.drops()? {
         if drops > 0 {
@@ -185,6 +186,17 @@ fn report_drops(session: &Session) -> anyhow::Result<()> {
                 if drops == 1 { "" } else { "s" }
             );
         }
+    }
+    let dynvar_drops: u64 = session
+        .dynvar_drops()?
+        .iter()
+        .map(|&(_, drops)| drops)
+        .sum();
+    if dynvar_drops > 0 {
+        eprintln!(
+            "{PROGRAM}: {dynvar_drops} dynamic variable drop{}",
+            if dynvar_drops == 1 { "" } else { "s" }
+        );
     }
     Ok(())
 }
@@ -196,6 +208,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
     Ok(CodegenOptions {
         wall_clock_offset_ns: wall_clock_offset_ns(),
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
+        dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
     })
 }
 

@@ -11,7 +11,7 @@ use std::os::fd::AsRawFd as _;
 use std::time::Duration;
 
 use aya::sys::SyscallError;
-use tracer_ebpf::layout::{RecordHeader, STATS_DROPS, Stats, Value};
+use tracer_ebpf::layout::{RecordHeader, STATS_DROPS, STATS_DYNVAR_DROPS, Stats, Value};
 use tracer_ebpf::plan::{ActionDesc, FieldDesc, RecordDesc};
 
 use crate::error::EngineError;
@@ -140,12 +140,24 @@ impl Session {
     }
 
     /// Records each CPU dropped because the ring buffer was full: `(cpu, drops)` for every
-    /// possible CPU, from the per-CPU `stats` map. The kernel returns one value per possible CPU
-    /// in CPU order, and possible CPUs are numbered from 0 without gaps, so slot `i` is CPU `i`.
+    /// possible CPU, from the per-CPU `stats` map.
     pub fn drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
+        self.per_cpu_stat(STATS_DROPS)
+    }
+
+    /// Stores to thread-locals and associative arrays each CPU dropped because the variable's map
+    /// was full: `(cpu, drops)` for every possible CPU.
+    pub fn dynvar_drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
+        self.per_cpu_stat(STATS_DYNVAR_DROPS)
+    }
+
+    /// The `stats` counter at `offset` on every possible CPU. The kernel returns one value per
+    /// possible CPU in CPU order, and possible CPUs are numbered from 0 without gaps, so slot `i`
+    /// is CPU `i`.
+    fn per_cpu_stat(&self, offset: i16) -> Result<Vec<(u32, u64)>, EngineError> {
         let stats = RawMap::open(&self.ebpf, &self.stats_map)?;
-        let drops_end = STATS_DROPS as usize + 8;
-        if stats.value_size() < drops_end {
+        let start = offset as usize;
+        if stats.value_size() < start + 8 {
             return Err(EngineError::ValueSize {
                 map: self.stats_map.clone(),
                 size: stats.value_size(),
@@ -153,16 +165,16 @@ impl Session {
             });
         }
         let per_cpu = stats.lookup(&0u32.to_ne_bytes())?.unwrap_or_default();
-        let drops = per_cpu
+        let counts = per_cpu
             .iter()
             .enumerate()
             .map(|(cpu, value)| {
-                let mut drops = [0u8; 8];
-                drops.copy_from_slice(&value[STATS_DROPS as usize..drops_end]);
-                (cpu as u32, u64::from_ne_bytes(drops))
+                let mut count = [0u8; 8];
+                count.copy_from_slice(&value[start..start + 8]);
+                (cpu as u32, u64::from_ne_bytes(count))
             })
             .collect();
-        Ok(drops)
+        Ok(counts)
     }
 }
 

@@ -74,10 +74,14 @@ impl RecordHeader {
 pub struct Stats {
     /// Records that did not fit in the ring buffer.
     pub drops: u64,
+    /// Stores to dynamic variables (thread-locals, associative arrays) that found their map full.
+    pub dynvar_drops: u64,
 }
 
 /// Offset of [`Stats::drops`].
 pub const STATS_DROPS: i16 = 0;
+/// Offset of [`Stats::dynvar_drops`].
+pub const STATS_DYNVAR_DROPS: i16 = 8;
 
 /// The type of one recorded value, which says how many bytes it takes and how to print it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +220,10 @@ mod tests {
         );
         assert_eq!(std::mem::offset_of!(RecordHeader, cpu) as i16, RECORD_CPU);
         assert_eq!(std::mem::offset_of!(Stats, drops) as i16, STATS_DROPS);
+        assert_eq!(
+            std::mem::offset_of!(Stats, dynvar_drops) as i16,
+            STATS_DYNVAR_DROPS
+        );
     }
 
     #[test]

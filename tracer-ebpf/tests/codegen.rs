@@ -55,6 +55,7 @@ fn generate_for(text: &str) -> Generated {
         &CodegenOptions {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
+            dynvarsize: 1 << 20,
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))
@@ -187,4 +188,39 @@ fn a_syscall_group_past_the_map_limit_splits_into_programs_sharing_one_mask() {
     };
     assert_eq!(inits[0].value.len(), 24);
     assert_eq!((word(0), word(1)), (u64::MAX, (1 << 36) - 1));
+}
+
+#[test]
+fn variables_get_their_maps() {
+    let generated = generate_for(
+        "BEGIN { x = 1; s = execname; self->ts = timestamp; this->n = 2; a[pid, \"k\"] = 1; self->b[1] = \"x\"; trace(this->n); }",
+    );
+    let object = parsed(&generated);
+    let shape = |name: &str| {
+        let map = object
+            .maps
+            .get(name)
+            .unwrap_or_else(|| panic!("no map {name}"));
+        (
+            map.map_type(),
+            map.key_size(),
+            map.value_size(),
+            map.max_entries(),
+        )
+    };
+    // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
+    // dynamic variable, as many entries as fit in dynvarsize.
+    assert_eq!(shape("globals"), (2, 4, 8 + 256, 1));
+    assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 16));
+    assert_eq!(shape("assoc_a"), (1, 8 + 256, 8, (1 << 20) / 272));
+    assert_eq!(shape("self_b"), (1, 16, 256, (1 << 20) / 272));
+    assert_eq!(object.maps.len(), 6 + 4, "no map for the clause-local");
+    let labels: Vec<&str> = generated.listings[0]
+        .annotations
+        .iter()
+        .map(|(_, text)| text.as_str())
+        .collect();
+    for label in ["globals", "clause-locals", "self->ts", "a[]", "self->b[]"] {
+        assert!(labels.contains(&label), "-S shows {label}: {labels:?}");
+    }
 }

@@ -10,7 +10,14 @@ impl Lowerer<'_> {
         match &expr.kind {
             ExprKind::Assign { target, value, .. } => {
                 let ExprKind::Agg { name, keys } = &target.kind else {
-                    unreachable!("sema accepts only aggregation assignments");
+                    self.comment(expr.span, "assignment");
+                    if self.type_of(expr) == Type::String {
+                        let offset = self.temp(self.strsize());
+                        self.string_into(expr, offset);
+                    } else {
+                        self.int_expr(expr);
+                    }
+                    return;
                 };
                 let ExprKind::Call { args, .. } = &value.kind else {
                     unreachable!("sema checked the aggregating function");

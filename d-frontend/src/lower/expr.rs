@@ -16,7 +16,7 @@ impl Lowerer<'_> {
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
             ExprKind::Ident(name) => {
                 let Some(variable) = variable::lookup(name) else {
-                    unreachable!("sema resolved {name}");
+                    return self.load_var(expr);
                 };
                 let builtin = match variable.source {
                     VariableSource::Int(builtin) => builtin,
@@ -76,6 +76,10 @@ impl Lowerer<'_> {
                 );
                 dst
             }
+            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) | ExprKind::Index { .. } => {
+                self.load_var(expr)
+            }
+            ExprKind::Assign { op, target, value } => self.assign_int(*op, target, value, expr),
             _ => unreachable!("sema rejects {:?} in integer expressions", expr.kind),
         }
     }
@@ -93,7 +97,13 @@ impl Lowerer<'_> {
         self.convert(expr.span, value, from, to)
     }
 
-    fn convert(&mut self, span: crate::source::Span, value: VReg, from: Type, to: Type) -> VReg {
+    pub(super) fn convert(
+        &mut self,
+        span: crate::source::Span,
+        value: VReg,
+        from: Type,
+        to: Type,
+    ) -> VReg {
         let (
             Type::Int {
                 size: from_size,
@@ -117,7 +127,7 @@ impl Lowerer<'_> {
     }
 
     /// Truncates a 64-bit result to `ty`'s size and extends it back.
-    fn normalize(&mut self, span: crate::source::Span, value: VReg, ty: Type) -> VReg {
+    pub(super) fn normalize(&mut self, span: crate::source::Span, value: VReg, ty: Type) -> VReg {
         match ty {
             Type::Int { size, signed } if size < 8 => {
                 let dst = self.vreg();
@@ -165,6 +175,9 @@ impl Lowerer<'_> {
                     },
                 );
                 dst
+            }
+            UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
+                self.increment(op, operand, expr)
             }
             _ => unreachable!("sema rejects {op:?}"),
         }
@@ -321,14 +334,17 @@ impl Lowerer<'_> {
                 );
             }
             ExprKind::Ident(name) => {
-                let source = variable::lookup(name).map(|variable| variable.source);
+                let Some(source) = variable::lookup(name).map(|variable| variable.source) else {
+                    self.load_var_string(expr, offset);
+                    return;
+                };
                 self.push(span, Inst::Zero { offset, size });
                 match source {
-                    Some(VariableSource::Execname) => {
+                    VariableSource::Execname => {
                         debug_assert!(size >= COMM_SIZE, "strsize is at least TASK_COMM_LEN");
                         self.push(span, Inst::CurrentComm { offset });
                     }
-                    Some(VariableSource::ProbeName(field)) => {
+                    VariableSource::ProbeName(field) => {
                         debug_assert!(size >= PROBE_NAME_SIZE, "strsize is at least a probe name");
                         self.push(span, Inst::ProbeName { offset, field });
                     }
@@ -347,13 +363,17 @@ impl Lowerer<'_> {
                     |lowerer| lowerer.string_into(else_expr, offset),
                 );
             }
+            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) | ExprKind::Index { .. } => {
+                self.load_var_string(expr, offset);
+            }
+            ExprKind::Assign { target, value, .. } => self.assign_string(target, value, offset),
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
         }
     }
 }
 
 /// The IR operation for an arithmetic, bitwise or shift operator on operands of type `ty`.
-fn arithmetic_op(op: BinaryOp, ty: Type) -> BinOp {
+pub(super) fn arithmetic_op(op: BinaryOp, ty: Type) -> BinOp {
     let signed = matches!(ty, Type::Int { signed: true, .. });
     match op {
         BinaryOp::Add => BinOp::Add,

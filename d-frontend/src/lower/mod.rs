@@ -6,6 +6,7 @@
 
 mod action;
 mod expr;
+mod var;
 
 use crate::ast::{self, Stmt};
 use crate::ir::{self, Inst, Label, RECORD_HEADER_RESERVED, VReg};
@@ -25,6 +26,7 @@ pub fn lower(checked: &Checked) -> ir::Module {
         probes: checked.probes.clone(),
         clauses,
         aggregations: checked.aggregations.clone(),
+        variables: checked.variables.clone(),
         sources: checked.sources.clone(),
         strsize: checked.options.strsize,
     }
@@ -92,6 +94,10 @@ fn clause_writes_record(body: &[Stmt]) -> bool {
     let mut has_any_action = false;
     let mut has_data_action = false;
     for stmt in body {
+        // Any statement, even one that only assigns variables, takes the default action's place.
+        if !matches!(stmt, Stmt::Empty(_)) {
+            has_any_action = true;
+        }
         let Stmt::Expr(expr) = stmt else {
             continue;
         };

@@ -18,7 +18,7 @@ impl<'t> Parser<'t> {
                         items.push(Item::Clause(clause));
                     }
                 }
-                TokenKind::Keyword(keyword) => self.skip_declaration(*keyword),
+                TokenKind::Keyword(_) | TokenKind::Ident(_) => self.parse_declaration(&mut items),
                 _ => {
                     self.report(self.unexpected());
                     self.bump();
@@ -30,6 +30,7 @@ impl<'t> Parser<'t> {
         items.sort_by_key(|item| match item {
             Item::Clause(clause) => clause.span.start,
             Item::Pragma(pragma) => pragma.span.start,
+            Item::VarDecl(decl) => decl.span.start,
         });
         Program { items }
     }
@@ -241,12 +242,12 @@ impl<'t> Parser<'t> {
     }
 
     /// Reports a declaration (which the AST does not hold) and skips past its `;`.
-    fn skip_declaration(&mut self, keyword: Keyword) {
+    pub(super) fn skip_declaration(&mut self, keyword: Option<Keyword>) {
         let token = self.bump();
         let message = match keyword {
-            Keyword::Inline => "inline definitions are not supported",
-            Keyword::Translator => "translator definitions are not supported",
-            Keyword::Provider => "provider definitions are not supported",
+            Some(Keyword::Inline) => "inline definitions are not supported",
+            Some(Keyword::Translator) => "translator definitions are not supported",
+            Some(Keyword::Provider) => "provider definitions are not supported",
             _ => "declarations are not supported",
         };
         self.report(ParseError::Unsupported {
@@ -389,7 +390,7 @@ mod tests {
 
     #[test]
     fn declarations_are_reported_and_skipped() {
-        let (items, messages) = parse("self int x;\nstruct s { int a; int b; };\nBEGIN {}");
+        let (items, messages) = parse("extern int x;\nstruct s { int a; int b; };\nBEGIN {}");
         assert_eq!(
             messages,
             [

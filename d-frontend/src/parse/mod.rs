@@ -10,6 +10,7 @@
 //! reports every independent error.
 
 mod clause;
+mod decl;
 mod expr;
 
 use std::collections::HashSet;
@@ -99,6 +100,10 @@ enum ParseError<'t> {
     InvalidControl { word: &'t str, span: Span },
     /// `#error words`.
     ErrorDirective { words: &'t [String], span: Span },
+    /// A second storage class in a declaration (`self this int x;`).
+    DeclClass { span: Span },
+    /// A declaration that declares nothing (`int;`).
+    UselessDecl { span: Span },
 }
 
 impl ParseError<'_> {
@@ -145,6 +150,14 @@ impl ParseError<'_> {
                     text
                 });
                 Diagnostic::error(ErrTag::D_PRAGERR, span, format!("#error: {text}"))
+            }
+            ParseError::DeclClass { span } => Diagnostic::error(
+                ErrTag::D_DECL_CLASS,
+                span,
+                "only one storage class allowed in a declaration",
+            ),
+            ParseError::UselessDecl { span } => {
+                Diagnostic::error(ErrTag::D_DECL_USELESS, span, "useless declaration")
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Typing expressions.
 
 use super::Checker;
-use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
 use crate::builtin::function::{self, FunctionKind};
 use crate::builtin::variable::{self, VariableSource};
 use crate::diagnostic::ErrTag;
@@ -107,17 +107,27 @@ impl Checker {
                 }
                 Type::INT
             }
-            ExprKind::Assign { .. } => self.unsupported(expr, "assignment to variables"),
-            ExprKind::ThreadLocal(_) => self.unsupported(expr, "thread-local variables"),
-            ExprKind::ClauseLocal(_) => self.unsupported(expr, "clause-local variables"),
-            ExprKind::Index { .. } => self.unsupported(expr, "arrays"),
+            ExprKind::Assign { op, target, value } => {
+                if let ExprKind::Agg { name, .. } = &target.kind {
+                    self.error(
+                        ErrTag::D_AGG_SCALAR,
+                        target.span,
+                        format!("aggregation @{name} may not be used in an expression"),
+                    );
+                    return Type::INT;
+                }
+                self.assign(*op, target, value)
+            }
+            ExprKind::ThreadLocal(name) => self.scoped_read(VarScope::ThreadLocal, name, expr.span),
+            ExprKind::ClauseLocal(name) => self.scoped_read(VarScope::ClauseLocal, name, expr.span),
+            ExprKind::Index { base, index } => self.index_read(base, index, expr),
             ExprKind::Member { .. } => self.unsupported(expr, "struct members"),
             ExprKind::Cast { .. } => self.unsupported(expr, "casts"),
             ExprKind::SizeOf(_) => self.unsupported(expr, "sizeof"),
         }
     }
 
-    fn unsupported(&mut self, expr: &Expr, what: &str) -> Type {
+    pub(super) fn unsupported(&mut self, expr: &Expr, what: &str) -> Type {
         self.error(
             ErrTag::D_UNKNOWN,
             expr.span,
@@ -137,14 +147,7 @@ impl Checker {
                 Type::INT
             }
             Some(variable) => variable.ty,
-            None => {
-                self.error(
-                    ErrTag::D_IDENT_UNDEF,
-                    expr.span,
-                    format!("failed to resolve {name}: Unknown variable name"),
-                );
-                Type::INT
-            }
+            None => self.global_read(name, expr.span),
         }
     }
 
@@ -188,7 +191,7 @@ impl Checker {
             }
             UnaryOp::Deref | UnaryOp::AddrOf => self.unsupported(expr, "pointers"),
             UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
-                self.unsupported(expr, "increments of variables")
+                self.increment(op, operand)
             }
         }
     }

@@ -5,12 +5,13 @@
 
 mod expr;
 mod stmt;
+mod var;
 
 use std::collections::HashMap;
 
-use crate::ast::{self, Item};
+use crate::ast::{self, Item, VarScope};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
-use crate::ir::{AggDecl, SourceSummary};
+use crate::ir::{AggDecl, SourceSummary, Variable};
 use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
@@ -67,6 +68,8 @@ pub struct Checked {
     pub types: TypeMap,
     /// Aggregations in order of first use.
     pub aggregations: Vec<AggDecl>,
+    /// Variables in order of declaration or first use.
+    pub variables: Vec<Variable>,
     /// `#pragma D option` settings, in order (`name`, optional value).
     pub pragma_options: Vec<(String, Option<String>)>,
     /// What each source matched.
@@ -75,6 +78,20 @@ pub struct Checked {
     pub ppid_offsets: Option<(u32, u32)>,
     /// The options it was checked with.
     pub options: CompileOptions,
+}
+
+impl Checked {
+    /// The index in [`Checked::variables`] of the variable `name` in `scope`.
+    pub fn variable_index(&self, scope: VarScope, name: &str) -> usize {
+        match self
+            .variables
+            .iter()
+            .position(|var| var.scope == scope && var.name == name)
+        {
+            Some(var_idx) => var_idx,
+            None => panic!("sema declared no variable {}{name}", scope.prefix()),
+        }
+    }
 }
 
 /// One parsed source and how it was given.
@@ -101,6 +118,7 @@ pub fn check(
     let mut checker = Checker {
         types: TypeMap::default(),
         aggregations: Vec::new(),
+        variables: Vec::new(),
         errors: Vec::new(),
         options: options.clone(),
         ppid_available: ppid_offsets.is_some(),
@@ -116,6 +134,7 @@ pub fn check(
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
+                Item::VarDecl(decl) => checker.var_decl(&decl),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
                     n_matched += matched.len();
@@ -142,6 +161,11 @@ pub fn check(
         probes,
         types: checker.types,
         aggregations: checker.aggregations,
+        variables: checker
+            .variables
+            .into_iter()
+            .map(var::VarState::finish)
+            .collect(),
         pragma_options,
         sources: summaries,
         ppid_offsets,
@@ -177,6 +201,7 @@ fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) 
 struct Checker {
     types: TypeMap,
     aggregations: Vec<AggDecl>,
+    variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
     options: CompileOptions,
     ppid_available: bool,

@@ -107,7 +107,6 @@ pub fn emit_record(
     size: u32,
     wakeup: bool,
 ) {
-    let sent = emitter.target();
     emitter.push(Insn::st_mem(
         Size::W,
         SCRATCH,
@@ -146,15 +145,27 @@ pub fn emit_record(
         },
     ));
     emitter.push(Insn::call(Helper::bpf_ringbuf_output));
-    emitter.jump_imm(JmpOp::Jsge, Reg::R0, 0, sent);
+    count_failure(context, emitter, STATS_DROPS);
+}
+
+/// After a helper call: when it failed (`r0 < 0`), adds one to this CPU's counter at `stat` in
+/// the `stats` map.
+///
+/// ```text
+///   if (r0 >= 0) goto done                    if r0 s>= 0 goto done
+///   stats[0].counter++                        call lookup; *(u64 *)(r0 + stat) += 1
+/// ```
+pub fn count_failure(context: &ClauseContext<'_>, emitter: &mut Emitter, stat: i16) {
+    let done = emitter.target();
+    emitter.jump_imm(JmpOp::Jsge, Reg::R0, 0, done);
     emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, 0));
     emitter.load_map(Reg::R1, context.maps.stats);
     emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
     emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
-    emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, sent);
-    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, STATS_DROPS));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, done);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, stat));
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, 1));
-    emitter.push(Insn::stx_mem(Size::DW, Reg::R0, Reg::R1, STATS_DROPS));
-    emitter.place(sent);
+    emitter.push(Insn::stx_mem(Size::DW, Reg::R0, Reg::R1, stat));
+    emitter.place(done);
 }

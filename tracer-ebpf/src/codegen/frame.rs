@@ -5,7 +5,8 @@
 //! r0..r5    scratch within one IR instruction; helper arguments and result
 //! r6        the program's context (tracepoint record, perf_event data, raw_tp args)
 //! r7        the per-CPU scratch value: D context at 0, clause temporaries from SCRATCH_TEMP_BASE
-//! r8, r9    unused
+//! r8        the `globals` map value, in programs whose clauses use global variables
+//! r9        unused
 //! r10       frame pointer
 //!
 //! stack (below r10)
@@ -20,6 +21,8 @@ use crate::insn::Reg;
 pub const CTX: Reg = Reg::R6;
 /// The scratch (D context) base register.
 pub const SCRATCH: Reg = Reg::R7;
+/// The `globals` value register (see `var::globals_prologue`).
+pub const GLOBALS: Reg = Reg::R8;
 /// The stack word for map keys and helper outputs.
 pub const KEY_SLOT: i16 = -8;
 /// The 16-byte initial aggregation value.

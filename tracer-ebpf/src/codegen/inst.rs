@@ -166,6 +166,27 @@ impl ClauseContext<'_> {
             } => {
                 super::action::aggregate(self, emitter, *agg, *key_offset, *value);
             }
+            Inst::LoadVar {
+                dst,
+                var,
+                key_offset,
+            } => self.load_var(emitter, *dst, *var, *key_offset),
+            Inst::LoadVarString {
+                offset,
+                var,
+                key_offset,
+            } => self.load_var_string(emitter, *offset, *var, *key_offset),
+            Inst::StoreVar {
+                var,
+                key_offset,
+                src,
+            } => self.store_var(emitter, *var, *key_offset, *src),
+            Inst::StoreVarString {
+                var,
+                key_offset,
+                offset,
+            } => self.store_var_string(emitter, *var, *key_offset, *offset),
+            Inst::DeleteVar { var, key_offset } => self.delete_var(emitter, *var, *key_offset),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }
@@ -173,6 +194,11 @@ impl ClauseContext<'_> {
     /// Loads `vreg` into `reg` (for the action helpers).
     pub fn load_vreg(&self, emitter: &mut Emitter, reg: Reg, vreg: VReg) {
         self.load(emitter, reg, vreg);
+    }
+
+    /// Stores `reg` into `vreg`'s slot.
+    pub fn store_vreg(&self, emitter: &mut Emitter, vreg: VReg, reg: Reg) {
+        self.store(emitter, vreg, reg);
     }
 
     fn builtin(&self, emitter: &mut Emitter, builtin: Builtin) {

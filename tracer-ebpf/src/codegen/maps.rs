@@ -1,6 +1,17 @@
-//! The maps every program uses, and one per aggregation.
+//! The maps every program uses, one per aggregation, and the storage of D variables.
+//!
+//! Variables live where DTrace keeps them:
+//!
+//! - globals in one `BPF_MAP_TYPE_ARRAY`, `globals`, whose single value holds every global (8 bytes
+//!   per integer, `strsize` per string), shared by all CPUs;
+//! - clause-locals in the per-CPU scratch value, after the largest clause's temporaries, zeroed when
+//!   a probe fires and shared by the clauses of that firing;
+//! - each dynamic variable (thread-local or associative array) in its own `BPF_MAP_TYPE_HASH`,
+//!   `self_NAME` or `assoc_NAME`, keyed as lowering builds the key (thread ID, then the tuple) and
+//!   holding the value's stored size; an element exists only while it is non-zero.
 
-use d_frontend::ir::{AggFunc, Module, PROBE_NAME_SIZE};
+use d_frontend::ast::VarScope;
+use d_frontend::ir::{AggFunc, Module, PROBE_NAME_SIZE, Variable};
 
 use crate::elf::MapDef;
 use crate::layout::{AggSlot, SCRATCH_TEMP_BASE, Stats};
@@ -10,6 +21,8 @@ use crate::layout::{AggSlot, SCRATCH_TEMP_BASE, Stats};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum MapType {
+    /// `BPF_MAP_TYPE_HASH`
+    BPF_MAP_TYPE_HASH = 1,
     /// `BPF_MAP_TYPE_ARRAY`
     BPF_MAP_TYPE_ARRAY = 2,
     /// `BPF_MAP_TYPE_PERCPU_HASH`
@@ -36,6 +49,29 @@ pub const BPF_F_NO_PREALLOC: u32 = 1;
 /// Entries per aggregation map (DTrace's default `aggsize`-like bound).
 const AGG_ENTRIES: u32 = 65536;
 
+/// The smallest `dynvarsize` budget of one dynamic variable's map: room for one element.
+const MIN_DYNVAR_ENTRIES: u32 = 1;
+
+/// Where a variable's value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarStorage {
+    /// At this offset in the `globals` map value.
+    Global {
+        /// Byte offset.
+        offset: u32,
+    },
+    /// At this offset from the start of the clause-locals area in scratch.
+    Local {
+        /// Byte offset.
+        offset: u32,
+    },
+    /// In its own hash map.
+    Dynamic {
+        /// The map's index in [`MapIndex::defs`].
+        map: usize,
+    },
+}
+
 /// Where each map is in the object.
 pub struct MapIndex {
     /// All map definitions, in object order.
@@ -59,6 +95,16 @@ pub struct MapIndex {
     pub extra_mask_offset: i16,
     /// Per aggregation: its map and function.
     pub aggregations: Vec<(usize, AggFunc)>,
+    /// The `globals` map, when the program has global variables.
+    pub globals: Option<usize>,
+    /// Per variable: where it lives.
+    pub variables: Vec<VarStorage>,
+    /// The scratch temporary offset where clause-locals start (after every clause's temporaries).
+    pub locals_offset: u32,
+    /// Bytes of clause-locals.
+    pub locals_size: u32,
+    /// Bytes per string (`strsize`).
+    pub strsize: u32,
 }
 
 fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
@@ -77,10 +123,43 @@ pub fn aggregation_map_name(agg_idx: usize) -> String {
     format!("agg_{agg_idx}")
 }
 
+/// The name of a dynamic variable's map: `self_NAME` for a thread-local, `assoc_NAME` for a global
+/// associative array (the kernel keeps the first 15 bytes).
+pub fn variable_map_name(var: &Variable) -> String {
+    match var.scope {
+        VarScope::ThreadLocal => format!("self_{}", var.name),
+        _ => format!("assoc_{}", var.name),
+    }
+}
+
+/// Bytes of clause-locals in the scratch value.
+pub fn locals_size(module: &Module) -> u32 {
+    module
+        .variables
+        .iter()
+        .filter(|var| var.scope == VarScope::ClauseLocal)
+        .map(|var| slot_size(var, module.strsize))
+        .sum()
+}
+
+/// Bytes a variable takes in the `globals` value or the clause-locals area, kept 8-byte aligned.
+fn slot_size(var: &Variable, strsize: u32) -> u32 {
+    var.ty.stored_size(strsize).next_multiple_of(8)
+}
+
 impl MapIndex {
-    /// Lays out the maps `module` needs.
-    pub fn new(module: &Module, scratch_size: u32, mask_words: u32, bufsize: u32) -> MapIndex {
-        let extra_mask_offset = SCRATCH_TEMP_BASE + scratch_size.next_multiple_of(8);
+    /// Lays out the maps `module` needs. Clause-locals follow the `scratch_size` bytes of clause
+    /// temporaries, then clause mask words 1 and up; each dynamic variable's map holds as many
+    /// elements as `dynvarsize` bytes do.
+    pub fn new(
+        module: &Module,
+        scratch_size: u32,
+        mask_words: u32,
+        bufsize: u32,
+        dynvarsize: u64,
+    ) -> MapIndex {
+        let extra_mask_offset =
+            (SCRATCH_TEMP_BASE + scratch_size + locals_size(module)).next_multiple_of(8);
         let max_probe_id = module
             .probes
             .iter()
@@ -144,6 +223,47 @@ impl MapIndex {
             agg_def.flags = BPF_F_NO_PREALLOC;
             defs.push(agg_def);
         }
+        let strsize = module.strsize;
+        let (mut globals_size, mut locals_size) = (0, 0);
+        let mut variables = Vec::new();
+        for var in &module.variables {
+            let storage = if let Some(key_size) = var.key_size(strsize) {
+                let value_size = var.ty.stored_size(strsize);
+                let entries = dynvarsize / u64::from(key_size + value_size);
+                let entries = u32::try_from(entries).unwrap_or(u32::MAX);
+                defs.push(def(
+                    &variable_map_name(var),
+                    MapType::BPF_MAP_TYPE_HASH,
+                    key_size,
+                    value_size,
+                    entries.max(MIN_DYNVAR_ENTRIES),
+                ));
+                VarStorage::Dynamic {
+                    map: defs.len() - 1,
+                }
+            } else if var.scope == VarScope::ClauseLocal {
+                locals_size += slot_size(var, strsize);
+                VarStorage::Local {
+                    offset: locals_size - slot_size(var, strsize),
+                }
+            } else {
+                globals_size += slot_size(var, strsize);
+                VarStorage::Global {
+                    offset: globals_size - slot_size(var, strsize),
+                }
+            };
+            variables.push(storage);
+        }
+        let globals = (globals_size > 0).then(|| {
+            defs.push(def(
+                "globals",
+                MapType::BPF_MAP_TYPE_ARRAY,
+                4,
+                globals_size,
+                1,
+            ));
+            defs.len() - 1
+        });
         MapIndex {
             defs,
             scratch: 0,
@@ -155,6 +275,11 @@ impl MapIndex {
             mask_words,
             extra_mask_offset: extra_mask_offset as i16,
             aggregations,
+            globals,
+            variables,
+            locals_offset: scratch_size,
+            locals_size,
+            strsize,
         }
     }
 }

@@ -13,6 +13,7 @@ mod inst;
 pub(crate) mod maps;
 mod plan;
 mod slots;
+mod var;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +23,7 @@ use d_frontend::provider::ProbeKind;
 use self::emit::Emitter;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
-use self::maps::{MAX_SCRATCH_SIZE, MapIndex};
+use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
 use self::slots::SlotMap;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
@@ -37,6 +38,8 @@ pub struct CodegenOptions {
     pub wall_clock_offset_ns: u64,
     /// The ring buffer size in bytes (`bufsize`, a power of two times the page size).
     pub bufsize: u32,
+    /// Bytes each dynamic variable's map may hold (`dynvarsize`).
+    pub dynvarsize: u64,
 }
 
 /// Why code generation failed.
@@ -60,6 +63,14 @@ pub enum CodegenError {
         /// The clause index.
         clause: usize,
         /// Bytes it needs.
+        size: u32,
+    },
+    /// The clause-locals do not fit in the per-CPU scratch value beside the clause temporaries.
+    #[error(
+        "clause-local variables need {size} bytes of scratch space, which does not fit beside the clause temporaries in {MAX_SCRATCH_SIZE} bytes"
+    )]
+    LocalsTooLarge {
+        /// Bytes they need.
         size: u32,
     },
     /// A jump does not fit in 16 bits.
@@ -143,7 +154,13 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         .unwrap_or(1)
         .max(1) as u32;
     let scratch_size = scratch_size(module, 8 * (mask_words - 1))?;
-    let maps = MapIndex::new(module, scratch_size, mask_words, options.bufsize);
+    let maps = MapIndex::new(
+        module,
+        scratch_size,
+        mask_words,
+        options.bufsize,
+        options.dynvarsize,
+    );
     let mut objects = Vec::new();
     let mut listings = Vec::new();
     let mut attaches = Vec::new();
@@ -196,14 +213,22 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     Ok(Generated { program, listings })
 }
 
-/// How `-S` names a map: `@name` for an aggregation, else the map's own name.
+/// How `-S` names a map: `@name` for an aggregation, the D name for a variable's map (`self->ts`,
+/// `a[]`), else the map's own name.
 fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
-    match maps
+    if let Some(agg_idx) = maps
         .aggregations
         .iter()
         .position(|(agg_map, _)| *agg_map == map_idx)
     {
-        Some(agg_idx) => format!("@{}", module.aggregations[agg_idx].name),
+        return format!("@{}", module.aggregations[agg_idx].name);
+    }
+    match maps
+        .variables
+        .iter()
+        .position(|storage| *storage == VarStorage::Dynamic { map: map_idx })
+    {
+        Some(var_idx) => module.variables[var_idx].display_name(),
         None => maps.defs[map_idx].name.clone(),
     }
 }
@@ -220,6 +245,12 @@ fn scratch_size(module: &Module, reserved: u32) -> Result<u32, CodegenError> {
             });
         }
         size = size.max(clause.scratch_size);
+    }
+    let locals_size = maps::locals_size(module);
+    if (crate::layout::SCRATCH_TEMP_BASE + size + locals_size).next_multiple_of(8) + reserved
+        > MAX_SCRATCH_SIZE
+    {
+        return Err(CodegenError::LocalsTooLarge { size: locals_size });
     }
     Ok(size)
 }
@@ -321,9 +352,11 @@ fn chunks_within_map_limit(
     clause_ids: &[usize],
     options: &CodegenOptions,
 ) -> Result<Vec<usize>, CodegenError> {
-    let trampoline_maps = [maps.scratch, maps.syscall_entry, maps.syscall_return];
+    let trampoline_maps = [maps.scratch, maps.syscall_entry, maps.syscall_return]
+        .into_iter()
+        .chain(maps.globals);
     let mut chunks = Vec::new();
-    let mut used: HashSet<usize> = trampoline_maps.into_iter().collect();
+    let mut used: HashSet<usize> = trampoline_maps.clone().collect();
     let mut chunk_len = 0;
     for &clause_idx in clause_ids {
         let mut trial = Emitter::default();
@@ -338,7 +371,7 @@ fn chunks_within_map_limit(
             trial.map_relocs.iter().map(|reloc| reloc.map_idx).collect();
         if chunk_len > 0 && used.union(&clause_maps).count() > MAX_MAPS_PER_PROGRAM {
             chunks.push(chunk_len);
-            used = trampoline_maps.into_iter().collect();
+            used = trampoline_maps.clone().collect();
             chunk_len = 0;
         }
         used.extend(clause_maps);
@@ -381,14 +414,21 @@ fn program(
             true
         }
     };
-    // The trampoline's early exits jump here rather than to the end of the program, which a
-    // conditional jump's 16-bit offset cannot reach past a few thousand clause instructions.
-    let clauses = emitter.target();
-    emitter.jump(clauses);
+    let clauses: Vec<&Clause> = chunk
+        .clause_ids
+        .iter()
+        .map(|&clause_idx| &module.clauses[clause_idx])
+        .collect();
+    var::prologue(&mut emitter, maps, &clauses, exit);
+    // The early exits of the trampoline and the prologue jump here rather than to the end of the
+    // program, which a conditional jump's 16-bit offset cannot reach past a few thousand clause
+    // instructions.
+    let first_clause = emitter.target();
+    emitter.jump(first_clause);
     emitter.place(exit);
     emitter.push(Insn::mov64_imm(Reg::R0, 0));
     emitter.push(Insn::exit());
-    emitter.place(clauses);
+    emitter.place(first_clause);
     for (position, &clause_idx) in chunk.clause_ids.iter().enumerate() {
         let bit = chunk.first_bit + position;
         let clause = &module.clauses[clause_idx];

@@ -62,7 +62,9 @@ impl SlotMap {
 /// Every register an instruction reads or writes.
 fn registers(inst: &Inst) -> Vec<VReg> {
     match inst {
-        Inst::Const { dst, .. } | Inst::Builtin { dst, .. } => vec![*dst],
+        Inst::Const { dst, .. } | Inst::Builtin { dst, .. } | Inst::LoadVar { dst, .. } => {
+            vec![*dst]
+        }
         Inst::Move { dst, src }
         | Inst::Neg { dst, src }
         | Inst::BitNot { dst, src }
@@ -71,7 +73,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         }
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
-        Inst::Store { src, .. } => vec![*src],
+        Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
         Inst::Comment(_)
         | Inst::Label(_)
@@ -81,6 +83,9 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::Copy { .. }
         | Inst::CurrentComm { .. }
         | Inst::ProbeName { .. }
+        | Inst::LoadVarString { .. }
+        | Inst::StoreVarString { .. }
+        | Inst::DeleteVar { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

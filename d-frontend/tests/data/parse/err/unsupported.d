@@ -1,4 +1,4 @@
-self int x;
+extern int x;
 inline int one = 1;
 #foo
 BEGIN

@@ -1,0 +1,283 @@
+//! Lowering variable reads, assignments and increments.
+//!
+//! A dynamic variable (a thread-local or an associative array element) is addressed by a key that
+//! lowering builds in scratch before each access: the thread ID (8 bytes) for a thread-local, then
+//! each subscript converted to its key type (8 bytes for an integer, `strsize` for a string).
+//! Storing 0 in a dynamic variable deletes the element, as in DTrace, so every store to one is
+//!
+//! ```text
+//!     jump Ldelete if %value == 0
+//!     store var N key scratch[K] = %value
+//!     jump Lend
+//! Ldelete:
+//!     delete var N key scratch[K]
+//! Lend:
+//! ```
+
+use super::Lowerer;
+use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
+use crate::ir::{BinOp, Builtin, Inst, VReg};
+use crate::source::Span;
+use crate::types::Type;
+
+/// Where an access lands: a variable and, for a dynamic variable, the scratch offset of its key.
+#[derive(Clone, Copy)]
+struct Access {
+    var: usize,
+    key_offset: Option<u32>,
+}
+
+impl Lowerer<'_> {
+    /// Resolves a variable expression (`x`, `self->x`, `this->x`, `a[k...]`, `self->a[k...]`) and
+    /// builds its key.
+    fn access(&mut self, target: &Expr) -> Access {
+        let span = target.span;
+        let (scope, name, index) = match &target.kind {
+            ExprKind::Ident(name) => (VarScope::Global, name, None),
+            ExprKind::ThreadLocal(name) => (VarScope::ThreadLocal, name, None),
+            ExprKind::ClauseLocal(name) => (VarScope::ClauseLocal, name, None),
+            ExprKind::Index { base, index } => match &base.kind {
+                ExprKind::Ident(name) => (VarScope::Global, name, Some(index)),
+                ExprKind::ThreadLocal(name) => (VarScope::ThreadLocal, name, Some(index)),
+                other => unreachable!("sema accepts no array {other:?}"),
+            },
+            other => unreachable!("sema accepts no variable {other:?}"),
+        };
+        let var = self.checked.variable_index(scope, name);
+        let variable = &self.checked.variables[var];
+        let Some(key_size) = variable.key_size(self.strsize()) else {
+            return Access {
+                var,
+                key_offset: None,
+            };
+        };
+        let key_types = variable.keys.clone().unwrap_or_default();
+        let key_offset = self.temp(key_size);
+        let mut cursor = key_offset;
+        if scope == VarScope::ThreadLocal {
+            let tid = self.vreg();
+            self.push(
+                span,
+                Inst::Builtin {
+                    dst: tid,
+                    builtin: Builtin::Tid,
+                },
+            );
+            self.push(
+                span,
+                Inst::Store {
+                    offset: cursor,
+                    size: 8,
+                    src: tid,
+                },
+            );
+            cursor += 8;
+        }
+        for (key, ty) in index.into_iter().flatten().zip(key_types) {
+            if ty == Type::String {
+                self.string_into(key, cursor);
+            } else {
+                let value = self.converted(key, ty);
+                self.push(
+                    key.span,
+                    Inst::Store {
+                        offset: cursor,
+                        size: 8,
+                        src: value,
+                    },
+                );
+            }
+            cursor += ty.stored_size(self.strsize());
+        }
+        Access {
+            var,
+            key_offset: Some(key_offset),
+        }
+    }
+
+    fn var_type(&self, access: Access) -> Type {
+        self.checked.variables[access.var].ty
+    }
+
+    fn load(&mut self, span: Span, access: Access) -> VReg {
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::LoadVar {
+                dst,
+                var: access.var,
+                key_offset: access.key_offset,
+            },
+        );
+        dst
+    }
+
+    /// Stores an integer, deleting a dynamic variable's element when it is 0.
+    fn store(&mut self, span: Span, access: Access, src: VReg) {
+        let Some(key_offset) = access.key_offset else {
+            self.push(
+                span,
+                Inst::StoreVar {
+                    var: access.var,
+                    key_offset: None,
+                    src,
+                },
+            );
+            return;
+        };
+        let delete = self.label();
+        let end = self.label();
+        self.push(
+            span,
+            Inst::JumpIf {
+                cond: src,
+                nonzero: false,
+                target: delete,
+            },
+        );
+        self.push(
+            span,
+            Inst::StoreVar {
+                var: access.var,
+                key_offset: Some(key_offset),
+                src,
+            },
+        );
+        self.push(span, Inst::Jump(end));
+        self.push(span, Inst::Label(delete));
+        self.push(
+            span,
+            Inst::DeleteVar {
+                var: access.var,
+                key_offset,
+            },
+        );
+        self.push(span, Inst::Label(end));
+    }
+
+    /// Reads an integer variable.
+    pub(super) fn load_var(&mut self, expr: &Expr) -> VReg {
+        let access = self.access(expr);
+        self.load(expr.span, access)
+    }
+
+    /// Copies a string variable to scratch `offset`.
+    pub(super) fn load_var_string(&mut self, expr: &Expr, offset: u32) {
+        let access = self.access(expr);
+        self.push(
+            expr.span,
+            Inst::LoadVarString {
+                offset,
+                var: access.var,
+                key_offset: access.key_offset,
+            },
+        );
+    }
+
+    /// `target op= value` on an integer variable; returns the value stored.
+    pub(super) fn assign_int(
+        &mut self,
+        op: AssignOp,
+        target: &Expr,
+        value: &Expr,
+        expr: &Expr,
+    ) -> VReg {
+        let span = expr.span;
+        let access = self.access(target);
+        let var_type = self.var_type(access);
+        let result = match op {
+            AssignOp::Assign => self.converted(value, var_type),
+            AssignOp::Compound(binary_op) => {
+                // `x op= v` is `x = x op v`: computed in the operands' common type (the promoted
+                // left type for shifts), then converted to the variable's type.
+                let old = self.load(span, access);
+                let ty = match binary_op {
+                    BinaryOp::Shl | BinaryOp::Shr => var_type.promoted(),
+                    _ => Type::common(var_type, self.type_of(value)),
+                };
+                let lhs = self.convert(span, old, var_type, ty);
+                let rhs = match binary_op {
+                    BinaryOp::Shl | BinaryOp::Shr => self.int_expr(value),
+                    _ => self.converted(value, ty),
+                };
+                let dst = self.vreg();
+                self.push(
+                    span,
+                    Inst::Bin {
+                        op: super::expr::arithmetic_op(binary_op, ty),
+                        dst,
+                        lhs,
+                        rhs,
+                    },
+                );
+                let computed = self.normalize(span, dst, ty);
+                self.convert(span, computed, ty, var_type)
+            }
+        };
+        self.store(span, access, result);
+        result
+    }
+
+    /// `target = value` on a string variable: the value is written at scratch `offset` (which is
+    /// then the assignment's value) and stored. Assigning the literal 0 to a dynamic string
+    /// variable deletes it and leaves the empty string.
+    pub(super) fn assign_string(&mut self, target: &Expr, value: &Expr, offset: u32) {
+        let span = target.span.to(value.span);
+        let access = self.access(target);
+        if let (Some(key_offset), ExprKind::Int { value: 0, .. }) = (access.key_offset, &value.kind)
+        {
+            self.push(
+                span,
+                Inst::DeleteVar {
+                    var: access.var,
+                    key_offset,
+                },
+            );
+            let size = self.strsize();
+            self.push(span, Inst::Zero { offset, size });
+            return;
+        }
+        self.string_into(value, offset);
+        self.push(
+            span,
+            Inst::StoreVarString {
+                var: access.var,
+                key_offset: access.key_offset,
+                offset,
+            },
+        );
+    }
+
+    /// `++x`, `x++`, `--x`, `x--`: returns the new value for a prefix operator, the old one for a
+    /// postfix one.
+    pub(super) fn increment(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> VReg {
+        let span = expr.span;
+        let access = self.access(operand);
+        let ty = self.var_type(access);
+        let old = self.load(span, access);
+        let one = self.vreg();
+        self.push(span, Inst::Const { dst: one, value: 1 });
+        let sum = self.vreg();
+        let bin_op = if matches!(op, UnaryOp::PreInc | UnaryOp::PostInc) {
+            BinOp::Add
+        } else {
+            BinOp::Sub
+        };
+        self.push(
+            span,
+            Inst::Bin {
+                op: bin_op,
+                dst: sum,
+                lhs: old,
+                rhs: one,
+            },
+        );
+        let new = self.normalize(span, sum, ty);
+        self.store(span, access, new);
+        if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
+            new
+        } else {
+            old
+        }
+    }
+}

@@ -1,0 +1,4 @@
+int x;
+char x;
+this int locals[int];
+int timestamp;
