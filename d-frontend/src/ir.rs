@@ -5,11 +5,15 @@
 //! per-CPU scratch buffer, counted from the start of the temporaries). D has no loops, so every jump
 //! goes forward. Every instruction has a span in a parallel table, so code maps back to source.
 
+mod subr;
+
 use std::fmt::Write as _;
 
 use crate::provider::Probe;
 use crate::source::Span;
 use crate::types::Type;
+
+pub use self::subr::Subr;
 
 /// Bytes the back end's record header takes at the start of each record; record data follows it.
 pub const RECORD_HEADER_RESERVED: u32 = 16;
@@ -247,12 +251,14 @@ pub enum Inst {
         /// Bytes.
         size: u32,
     },
-    /// `bpf_get_current_comm` into [`COMM_SIZE`] bytes at a scratch offset.
+    /// `bpf_get_current_comm` into [`COMM_SIZE`] bytes at a scratch offset, or fewer when the string
+    /// size is smaller (the name is then cut short, NUL-terminated).
     CurrentComm {
         /// Scratch offset.
         offset: u32,
     },
-    /// Copies a name of the probe that fired ([`PROBE_NAME_SIZE`] bytes) to a scratch offset.
+    /// Copies a name of the probe that fired ([`PROBE_NAME_SIZE`] bytes) to a scratch offset, cut
+    /// short when the string size is smaller.
     ProbeName {
         /// Scratch offset.
         offset: u32,
@@ -268,6 +274,8 @@ pub enum Inst {
         /// The value aggregated (`None` for `count()`).
         value: Option<VReg>,
     },
+    /// A subroutine: string operations, `rand`, `progenyof`, `copyinstr`.
+    Subr(Subr),
     /// Sends the record at `offset` (header first) to userspace.
     EmitRecord {
         /// Scratch offset of the record.
@@ -543,6 +551,7 @@ fn display_inst(inst: &Inst) -> String {
                 if *wakeup { " wakeup" } else { "" }
             )
         }
+        Inst::Subr(subr) => subr.display(),
         Inst::Comment(_) | Inst::Label(_) => unreachable!("handled by the caller"),
     }
 }

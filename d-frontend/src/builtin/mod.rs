@@ -4,4 +4,5 @@
 //! built-in touches one table.
 
 pub mod function;
+pub mod subr;
 pub mod variable;

@@ -17,6 +17,14 @@ impl Lowerer<'_> {
                 };
                 self.aggregate(name, keys, args.first(), expr);
             }
+            ExprKind::Call { func, .. } if crate::builtin::subr::lookup(func).is_some() => {
+                self.comment(expr.span, func);
+                if self.type_of(expr) == Type::String {
+                    self.string_temp(expr);
+                } else {
+                    self.int_expr(expr);
+                }
+            }
             ExprKind::Call { func, args, .. } => self.action(func, args, expr),
             _ => {
                 self.comment(expr.span, "expression statement");

@@ -5,6 +5,7 @@
 
 mod expr;
 mod stmt;
+pub(crate) mod subr;
 
 use std::collections::HashMap;
 

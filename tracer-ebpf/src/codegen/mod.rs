@@ -13,6 +13,7 @@ mod inst;
 pub(crate) mod maps;
 mod plan;
 mod slots;
+mod subr;
 
 use d_frontend::ir::{Clause, Inst, Module};
 use d_frontend::provider::ProbeKind;
@@ -22,6 +23,7 @@ use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
 use self::maps::{MAX_SCRATCH_SIZE, MapIndex};
 use self::slots::SlotMap;
+use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 use crate::layout::DCTX_CLAUSE_MASK;
@@ -125,8 +127,8 @@ enum Group {
 
 /// Generates every program of `module`.
 pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, CodegenError> {
-    let scratch_size = scratch_size(module)?;
-    let maps = MapIndex::new(module, scratch_size, options.bufsize);
+    let strings = StringArea::new(module.strsize, scratch_size(module)?);
+    let maps = MapIndex::new(module, strings.end(), options.bufsize);
     let mut objects = Vec::new();
     let mut listings = Vec::new();
     let mut attaches = Vec::new();
@@ -146,7 +148,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         if clause_ids.is_empty() {
             continue;
         }
-        let emitter = program(module, &maps, &group, &clause_ids, options)?;
+        let emitter = program(module, &maps, strings, &group, &clause_ids, options)?;
         let mut annotations = emitter.annotations.clone();
         for reloc in &emitter.map_relocs {
             annotations.push((reloc.insn_idx, map_label(module, &maps, reloc.map_idx)));
@@ -183,11 +185,12 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
     }
 }
 
-/// The largest scratch area any clause needs.
+/// The largest scratch area any clause needs, not counting the string work area after it.
 fn scratch_size(module: &Module) -> Result<u32, CodegenError> {
     let mut size = 8;
+    let work_size = StringArea::size(module.strsize) + 8;
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
-        if crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size > MAX_SCRATCH_SIZE {
+        if crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size + work_size > MAX_SCRATCH_SIZE {
             return Err(CodegenError::ScratchTooLarge {
                 clause: clause_idx,
                 size: clause.scratch_size,
@@ -293,6 +296,7 @@ fn section(attach: &Attach, name: &str) -> String {
 fn program(
     module: &Module,
     maps: &MapIndex,
+    strings: StringArea,
     group: &Group,
     clause_ids: &[usize],
     options: &CodegenOptions,
@@ -338,7 +342,7 @@ fn program(
             emitter.push(Insn::alu64_reg(AluOp::And, Reg::R1, Reg::R2));
             emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, skip);
         }
-        clause_body(&mut emitter, maps, clause, clause_idx, options)?;
+        clause_body(&mut emitter, maps, strings, clause, clause_idx, options)?;
         emitter.place(skip);
         emitter.set_clause(None);
     }
@@ -355,6 +359,7 @@ fn program(
 fn clause_body(
     emitter: &mut Emitter,
     maps: &MapIndex,
+    strings: StringArea,
     clause: &Clause,
     clause_idx: usize,
     options: &CodegenOptions,
@@ -372,6 +377,7 @@ fn clause_body(
         labels: &labels,
         maps,
         wall_clock_offset_ns: options.wall_clock_offset_ns,
+        strings,
     };
     for inst in &clause.insts {
         if let Inst::EmitRecord {
