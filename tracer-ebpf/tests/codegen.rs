@@ -115,7 +115,11 @@ fn record_layout_follows_the_header() {
     let generated = generate_for("BEGIN { trace(\"hello\"); exit(0); }");
     let record = &generated.program.records[0];
     assert_eq!(record.actions.len(), 2);
-    assert_eq!(record.size, 16 + 264 + 8, "strsize 256 and the NUL, in 8-byte words");
+    assert_eq!(
+        record.size,
+        16 + 264 + 8,
+        "strsize 256 and the NUL, in 8-byte words"
+    );
 }
 
 #[test]

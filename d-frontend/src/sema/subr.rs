@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast::{BinaryOp, Expr, ExprKind};
+use crate::builtin::function::{self, FunctionKind};
 use crate::builtin::subr::{Param, SubrKind, Subroutine};
 use crate::diagnostic::ErrTag;
 use crate::source::Span;
@@ -25,7 +26,7 @@ impl Checker {
         func_span: Span,
         args: &[Expr],
     ) -> Type {
-        let arg_types: Vec<Type> = args.iter().map(|arg| self.expr(arg)).collect();
+        let arg_types: Vec<Type> = args.iter().map(|arg| self.argument(arg)).collect();
         if subroutine.kind == SubrKind::Progenyof && !self.ppid_available {
             self.error(
                 ErrTag::D_IDENT_UNDEF,
@@ -65,6 +66,19 @@ impl Checker {
             }
         }
         subroutine.result
+    }
+
+    /// Types a subroutine argument. An action there (`progenyof(trace(1))`) is a `void` value,
+    /// which the prototype check then rejects, as libdtrace does.
+    fn argument(&mut self, arg: &Expr) -> Type {
+        if let ExprKind::Call { func, .. } = &arg.kind
+            && function::lookup(func)
+                .is_some_and(|function| !matches!(function.kind, FunctionKind::Aggregating(_)))
+        {
+            self.types.insert(arg.span, Type::Void);
+            return Type::Void;
+        }
+        self.expr(arg)
     }
 
     /// Checks a relational operator with a string operand: strings compare with strings (as

@@ -138,6 +138,9 @@ mod tests {
         assert_eq!(area.var(Var::Index), scratch_offset(104));
         assert!(area.var(Var::Task) < scratch_offset(area.bitmap()));
         assert_eq!(area.strtok_string() + area.slot_size(), area.end());
-        assert!(StringArea::size(256) > 256, "room for a copy of a whole string");
+        assert!(
+            StringArea::size(256) > 256,
+            "room for a copy of a whole string"
+        );
     }
 }
