@@ -49,18 +49,9 @@ impl ProbeCatalog for Catalog {
     }
 }
 
-/// Compiles the script at `path` with the options its `#pragma D option strsize` asks for.
+/// Compiles the script in `file` with the default options; its pragmas may change them.
 fn compile_script(sources: &SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
-    let strsize = sources
-        .file(file)
-        .text
-        .lines()
-        .find_map(|line| line.strip_prefix("#pragma D option strsize="))
-        .map_or(256, |size| size.trim().parse().expect("a strsize"));
-    let options = CompileOptions {
-        strsize,
-        ..CompileOptions::default()
-    };
+    let options = CompileOptions::default();
     compile(sources, &[(file, Origin::Script)], &Catalog, &options)
 }
 

@@ -436,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn may_goto_and_byte_swap() {
+        let insns = [
+            Insn::may_goto(2),
+            Insn::to_be64(Reg::R3),
+            Insn::ja(-3),
+            Insn::exit(),
+        ];
+        insta::assert_snapshot!(plain(&insns));
+    }
+
+    #[test]
     fn ld_imm64() {
         let mut insns = Vec::new();
         insns.extend(Insn::ld_imm64(Reg::R1, 0x1234_5678_9abc_def0));

@@ -1,4 +1,5 @@
-/* One call of each string subroutine; argument temporaries are reused between calls. */
+/* One call of each string subroutine; argument temporaries are reused between calls, and the
+ * pragma sizes every string slot (16 characters and the NUL, in 24 bytes). */
 #pragma D option strsize=16
 BEGIN
 {
