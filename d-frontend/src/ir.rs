@@ -11,12 +11,16 @@
 //! an associative array element), whose key lowering builds in scratch first. Where each variable
 //! lives is the back end's choice.
 
+mod subr;
+
 use std::fmt::Write as _;
 
 use crate::ast::VarScope;
 use crate::provider::Probe;
 use crate::source::Span;
 use crate::types::Type;
+
+pub use self::subr::Subr;
 
 /// Bytes the back end's record header takes at the start of each record; record data follows it.
 pub const RECORD_HEADER_RESERVED: u32 = 16;
@@ -254,12 +258,14 @@ pub enum Inst {
         /// Bytes.
         size: u32,
     },
-    /// `bpf_get_current_comm` into [`COMM_SIZE`] bytes at a scratch offset.
+    /// `bpf_get_current_comm` into [`COMM_SIZE`] bytes at a scratch offset, or fewer when the string
+    /// size is smaller (the name is then cut short, NUL-terminated).
     CurrentComm {
         /// Scratch offset.
         offset: u32,
     },
-    /// Copies a name of the probe that fired ([`PROBE_NAME_SIZE`] bytes) to a scratch offset.
+    /// Copies a name of the probe that fired ([`PROBE_NAME_SIZE`] bytes) to a scratch offset, cut
+    /// short when the string size is smaller.
     ProbeName {
         /// Scratch offset.
         offset: u32,
@@ -319,6 +325,8 @@ pub enum Inst {
         /// Scratch offset of the key.
         key_offset: u32,
     },
+    /// A subroutine: string operations, `rand`, `progenyof`, `copyinstr`.
+    Subr(Subr),
     /// Sends the record at `offset` (header first) to userspace.
     EmitRecord {
         /// Scratch offset of the record.
@@ -691,6 +699,7 @@ fn display_inst(inst: &Inst) -> String {
                 if *wakeup { " wakeup" } else { "" }
             )
         }
+        Inst::Subr(subr) => subr.display(),
         Inst::Comment(_) | Inst::Label(_) => unreachable!("handled by the caller"),
     }
 }

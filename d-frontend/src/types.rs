@@ -1,5 +1,13 @@
 //! D types, as far as the compiler needs them today: integers of each width and strings.
 
+/// Bytes a string value takes: `strsize` characters and the terminating NUL, as in DTrace, rounded
+/// up to 8 so that word-wise code may read the whole slot. The byte at index `strsize` is never part
+/// of a string; a string that is NULL (as `strtok` returns at the end) has it set to 1 and holds no
+/// characters.
+pub fn string_size(strsize: u32) -> u32 {
+    (strsize + 1).next_multiple_of(8)
+}
+
 /// A D type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
@@ -10,7 +18,7 @@ pub enum Type {
         /// Signed or unsigned.
         signed: bool,
     },
-    /// `string`: `strsize` bytes, NUL-padded.
+    /// `string`: up to `strsize` characters, NUL-terminated and NUL-padded to [`string_size`].
     String,
     /// The type of actions and of `void` functions.
     Void,
@@ -44,10 +52,10 @@ impl Type {
     }
 
     /// Bytes a value of this type takes in a record or an aggregation key: integers are widened to
-    /// 8 bytes, strings take `strsize`.
+    /// 8 bytes, strings take [`string_size`].
     pub fn stored_size(self, strsize: u32) -> u32 {
         match self {
-            Type::String => strsize,
+            Type::String => string_size(strsize),
             _ => 8,
         }
     }

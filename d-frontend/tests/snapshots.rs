@@ -1,11 +1,11 @@
 //! Data-driven snapshot tests for the lexer, the parser, sema and lowering.
 //!
-//! Every `tests/data/{lex,parse}/{ok,err}/NAME.d`, `tests/data/sema/err/NAME.d` and
-//! `tests/data/lower/ok/NAME.d` gives one snapshot in `tests/snapshots/`: the token dump for
-//! `lex/ok`, the lexer's rendered diagnostics for `lex/err`, the AST dump for `parse/ok`, the
-//! rendered diagnostics of lexing and parsing for `parse/err`, the rendered diagnostics of the
-//! whole front end for `sema/err` and the IR dump for `lower/ok`. An `ok` input must produce no
-//! diagnostic and an `err` input at least one. Add a case by adding a file, then
+//! Every `tests/data/{lex,parse}/{ok,err}/NAME.d` gives one snapshot in `tests/snapshots/`: the
+//! token dump for `lex/ok`, the lexer's rendered diagnostics for `lex/err`, the AST dump for
+//! `parse/ok` and the rendered diagnostics of lexing and parsing for `parse/err`; every
+//! `tests/data/sema/err/NAME.d` gives the rendered diagnostics of the whole front end and every
+//! `tests/data/lower/ok/NAME.d` the IR dump. An `ok` input must produce no diagnostic and an `err`
+//! input at least one. Add a case by adding a file, then
 //! run `INSTA_UPDATE=always cargo test -p d-frontend` (or `cargo insta review`) and read the new
 //! snapshot.
 
@@ -20,7 +20,7 @@ use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::{FileId, SourceMap};
 
-/// A machine with three system calls and no kernel types.
+/// A machine with three system calls and the `task_struct` members `ppid` and `progenyof` use.
 struct Catalog;
 
 impl ProbeCatalog for Catalog {
@@ -28,24 +28,31 @@ impl ProbeCatalog for Catalog {
         [("read", 0), ("write", 1), ("openat", 257)]
             .into_iter()
             .map(|(name, nr)| SyscallInfo {
-                name: name.to_owned(),
+                name: name.to_string(),
                 nr,
             })
             .collect()
     }
 
-    fn struct_member(&self, _struct_name: &str, _member: &str) -> Option<MemberInfo> {
-        None
+    fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
+        match (struct_name, member) {
+            ("task_struct", "real_parent") => Some(MemberInfo {
+                offset: 2440,
+                size: 8,
+            }),
+            ("task_struct", "tgid") => Some(MemberInfo {
+                offset: 2428,
+                size: 4,
+            }),
+            _ => None,
+        }
     }
 }
 
-fn compile_file(sources: &SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
-    compile(
-        sources,
-        &[(file, Origin::Script)],
-        &Catalog,
-        &CompileOptions::default(),
-    )
+/// Compiles the script in `file` with the default options; its pragmas may change them.
+fn compile_script(sources: &SourceMap, file: FileId) -> Result<Compiled, Vec<Diagnostic>> {
+    let options = CompileOptions::default();
+    compile(sources, &[(file, Origin::Script)], &Catalog, &options)
 }
 
 fn load(path: &Path) -> (SourceMap, FileId) {
@@ -126,7 +133,7 @@ fn parse_err() {
 fn sema_err() {
     insta::glob!("data/sema/err/*.d", |path| {
         let (sources, file) = load(path);
-        let Err(diagnostics) = compile_file(&sources, file) else {
+        let Err(diagnostics) = compile_script(&sources, file) else {
             panic!("{}: no error", path.display());
         };
         insta::assert_snapshot!(render_all(&sources, &diagnostics));
@@ -137,7 +144,7 @@ fn sema_err() {
 fn lower_ok() {
     insta::glob!("data/lower/ok/*.d", |path| {
         let (sources, file) = load(path);
-        let compiled = compile_file(&sources, file).unwrap_or_else(|diagnostics| {
+        let compiled = compile_script(&sources, file).unwrap_or_else(|diagnostics| {
             panic!(
                 "{}:\n{}",
                 path.display(),

@@ -130,6 +130,25 @@ impl Session {
     pub fn n_links(&self) -> usize {
         self.links.len()
     }
+
+    /// How many instructions the verifier processed in each loaded program (`verified_insns`, by
+    /// program name, sorted), the measure of how hard the generated code is to verify; `None` when
+    /// the kernel does not say.
+    pub fn verified_instructions(&self) -> Vec<(String, Option<u32>)> {
+        let mut counts: Vec<(String, Option<u32>)> = self
+            .ebpf
+            .programs()
+            .map(|(name, program)| {
+                let count = program
+                    .info()
+                    .ok()
+                    .and_then(|info| info.verified_instruction_count());
+                (name.to_owned(), count)
+            })
+            .collect();
+        counts.sort();
+        counts
+    }
 }
 
 impl std::fmt::Debug for Session {

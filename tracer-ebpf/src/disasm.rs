@@ -100,7 +100,7 @@ fn jump_labels(insns: &[Insn]) -> BTreeMap<usize, usize> {
 /// The index `insn` jumps to, if it is a jump that lands inside the program.
 fn jump_target(insn: Insn, insn_idx: usize, n_insns: usize) -> Option<usize> {
     let is_jump = matches!(insn.class(), class::JMP | class::JMP32)
-        && !matches!(insn.code & 0xf0, 0x80 | 0x90 | 0xe0 | 0xf0);
+        && !matches!(insn.code & 0xf0, 0x80 | 0x90 | 0xf0);
     if !is_jump {
         return None;
     }
@@ -302,6 +302,7 @@ fn jmp(insn: Insn, insn_idx: usize, labels: &BTreeMap<usize, usize>) -> Option<S
         (0x00, true) => return Some(format!("gotol {}", label(insn.imm.into()))),
         (0x80, false) => return Some(call(insn)),
         (0x90, false) => return Some("exit".to_owned()),
+        (0xe0, false) => return Some(format!("may_goto {}", label(insn.off.into()))),
         (0x10, _) => "==",
         (0x20, _) => ">",
         (0x30, _) => ">=",
@@ -429,6 +430,17 @@ mod tests {
             Insn::call(Helper::bpf_ringbuf_output),
             raw(class::JMP | 0x80, 0, 0, 0, 999),
             raw(class::JMP | 0x80, 0, 1, 0, 2),
+            Insn::exit(),
+        ];
+        insta::assert_snapshot!(plain(&insns));
+    }
+
+    #[test]
+    fn may_goto_and_byte_swap() {
+        let insns = [
+            Insn::may_goto(2),
+            Insn::to_be64(Reg::R3),
+            Insn::ja(-3),
             Insn::exit(),
         ];
         insta::assert_snapshot!(plain(&insns));

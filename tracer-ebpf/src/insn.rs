@@ -159,6 +159,14 @@ const BPF_K: u8 = 0x00;
 const BPF_X: u8 = 0x08;
 const BPF_IMM: u8 = 0x00;
 const BPF_MEM: u8 = 0x60;
+/// `BPF_JCOND`, the jump operation of `may_goto`.
+const BPF_JCOND: u8 = 0xe0;
+/// `src_reg` of `may_goto` (`BPF_MAY_GOTO`).
+const BPF_MAY_GOTO: u8 = 0;
+/// `BPF_END`, the byte-swap operation.
+const BPF_END: u8 = 0xd0;
+/// `BPF_TO_BE`: convert to big-endian.
+const BPF_TO_BE: u8 = 0x08;
 /// `src_reg` of an `ld_imm64` whose immediate is a map fd (`BPF_PSEUDO_MAP_FD`).
 pub const BPF_PSEUDO_MAP_FD: u8 = 1;
 
@@ -381,6 +389,29 @@ impl Insn {
         }
     }
 
+    /// `may_goto off`: jumps when the program's loop budget is spent, else falls through. The
+    /// verifier checks a loop holding one by the states it reaches, not iteration by iteration.
+    pub fn may_goto(off: i16) -> Insn {
+        Insn {
+            code: class::JMP | BPF_JCOND,
+            dst: 0,
+            src: BPF_MAY_GOTO,
+            off,
+            imm: 0,
+        }
+    }
+
+    /// `dst = htobe64(dst)`: swaps the bytes of `dst` on a little-endian machine.
+    pub fn to_be64(dst: Reg) -> Insn {
+        Insn {
+            code: class::ALU | BPF_END | BPF_TO_BE,
+            dst: dst.0,
+            src: 0,
+            off: 0,
+            imm: 64,
+        }
+    }
+
     /// Whether this is the first half of an `ld_imm64`.
     pub fn is_ld_imm64(self) -> bool {
         self.code == class::LD | Size::DW as u8 | BPF_IMM
@@ -479,6 +510,13 @@ mod tests {
         );
         // exit: 0x95.
         assert_eq!(Insn::exit().to_bytes(), [0x95, 0, 0, 0, 0, 0, 0, 0]);
+        // may_goto +3: 0xe5.
+        assert_eq!(Insn::may_goto(3).to_bytes(), [0xe5, 0, 3, 0, 0, 0, 0, 0]);
+        // r3 = be64 r3: 0xdc.
+        assert_eq!(
+            Insn::to_be64(Reg::R3).to_bytes(),
+            [0xdc, 0x03, 0, 0, 64, 0, 0, 0]
+        );
         let [first, second] = Insn::ld_map_fd(Reg::R1);
         assert_eq!(first.to_bytes(), [0x18, 0x11, 0, 0, 0, 0, 0, 0]);
         assert_eq!(second.to_bytes(), [0; 8]);

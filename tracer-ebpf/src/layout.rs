@@ -93,7 +93,7 @@ pub enum ValueKind {
         /// Whether the D type is signed.
         signed: bool,
     },
-    /// A NUL-padded string of `size` bytes (`strsize`).
+    /// A NUL-padded string slot of `size` bytes (`strsize` characters and the NUL, rounded up to 8).
     Str {
         /// Bytes reserved for it.
         size: u32,

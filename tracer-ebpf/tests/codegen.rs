@@ -115,7 +115,11 @@ fn record_layout_follows_the_header() {
     let generated = generate_for("BEGIN { trace(\"hello\"); exit(0); }");
     let record = &generated.program.records[0];
     assert_eq!(record.actions.len(), 2);
-    assert_eq!(record.size, 16 + 256 + 8);
+    assert_eq!(
+        record.size,
+        16 + 264 + 8,
+        "strsize 256 and the NUL, in 8-byte words"
+    );
 }
 
 #[test]
@@ -210,10 +214,11 @@ fn variables_get_their_maps() {
     };
     // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
     // dynamic variable, as many entries as fit in dynvarsize.
-    assert_eq!(shape("globals"), (2, 4, 8 + 256, 1));
+    // A string takes strsize (256) bytes, its NUL and padding to 8: 264.
+    assert_eq!(shape("globals"), (2, 4, 8 + 264, 1));
     assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 16));
-    assert_eq!(shape("assoc_a"), (1, 8 + 256, 8, (1 << 20) / 272));
-    assert_eq!(shape("self_b"), (1, 16, 256, (1 << 20) / 272));
+    assert_eq!(shape("assoc_a"), (1, 8 + 264, 8, (1 << 20) / 280));
+    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 280));
     assert_eq!(object.maps.len(), 6 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]
         .annotations

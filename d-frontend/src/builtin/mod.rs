@@ -4,5 +4,6 @@
 //! built-in touches one table.
 
 pub mod function;
+pub mod subr;
 pub mod typedef;
 pub mod variable;

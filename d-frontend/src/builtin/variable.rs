@@ -14,6 +14,8 @@ pub enum VariableSource {
     Execname,
     /// One of the probe's names.
     ProbeName(ProbeField),
+    /// A constant: `NULL`, which D declares as `inline long NULL = 0`.
+    Constant(u64),
 }
 
 /// A built-in variable.
@@ -78,6 +80,11 @@ pub const VARIABLES: &[Variable] = &[
     probe_name("probemod", ProbeField::Module),
     probe_name("probefunc", ProbeField::Function),
     probe_name("probename", ProbeField::Name),
+    Variable {
+        name: "NULL",
+        ty: Type::LONG,
+        source: VariableSource::Constant(0),
+    },
 ];
 
 /// The built-in variable called `name`.

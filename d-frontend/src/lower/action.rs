@@ -3,7 +3,7 @@
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
 use crate::ir::{Field, Inst, RecordAction};
-use crate::types::Type;
+use crate::types::{Type, string_size};
 
 impl Lowerer<'_> {
     pub(super) fn statement(&mut self, expr: &Expr) {
@@ -12,7 +12,7 @@ impl Lowerer<'_> {
                 let ExprKind::Agg { name, keys } = &target.kind else {
                     self.comment(expr.span, "assignment");
                     if self.type_of(expr) == Type::String {
-                        let offset = self.temp(self.strsize());
+                        let offset = self.temp(string_size(self.strsize()));
                         self.string_into(expr, offset);
                     } else {
                         self.int_expr(expr);
@@ -23,6 +23,14 @@ impl Lowerer<'_> {
                     unreachable!("sema checked the aggregating function");
                 };
                 self.aggregate(name, keys, args.first(), expr);
+            }
+            ExprKind::Call { func, .. } if crate::builtin::subr::lookup(func).is_some() => {
+                self.comment(expr.span, func);
+                if self.type_of(expr) == Type::String {
+                    self.string_temp(expr);
+                } else {
+                    self.int_expr(expr);
+                }
             }
             ExprKind::Call { func, args, .. } => self.action(func, args, expr),
             _ => {

@@ -3,8 +3,8 @@
 use super::Lowerer;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::builtin::variable::{self, VariableSource};
-use crate::ir::{BinOp, Builtin, COMM_SIZE, Cond, Inst, PROBE_NAME_SIZE, VReg};
-use crate::types::Type;
+use crate::ir::{BinOp, Builtin, Cond, Inst, Subr, VReg};
+use crate::types::{Type, string_size};
 
 impl Lowerer<'_> {
     /// Lowers an integer expression; the result holds the value of the expression's type,
@@ -20,6 +20,7 @@ impl Lowerer<'_> {
                 };
                 let builtin = match variable.source {
                     VariableSource::Int(builtin) => builtin,
+                    VariableSource::Constant(value) => return self.constant(span, value),
                     VariableSource::Ppid => {
                         let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
                             unreachable!("sema checked that ppid is available");
@@ -80,6 +81,7 @@ impl Lowerer<'_> {
                 self.load_var(expr)
             }
             ExprKind::Assign { op, target, value } => self.assign_int(*op, target, value, expr),
+            ExprKind::Call { func, args, .. } => self.subroutine_int(func, args, span),
             _ => unreachable!("sema rejects {:?} in integer expressions", expr.kind),
         }
     }
@@ -267,6 +269,16 @@ impl Lowerer<'_> {
             | BinaryOp::Lt
             | BinaryOp::Le
             | BinaryOp::Gt
+            | BinaryOp::Ge
+                if self.type_of(lhs) == Type::String || self.type_of(rhs) == Type::String =>
+            {
+                self.string_comparison(op, lhs, rhs, span)
+            }
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
             | BinaryOp::Ge => {
                 let common = Type::common(self.type_of(lhs), self.type_of(rhs));
                 let signed = matches!(common, Type::Int { signed: true, .. });
@@ -317,13 +329,18 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Writes the string value of `expr` as `strsize` NUL-padded bytes at scratch `offset`.
+    /// Writes the string value of `expr` as a NUL-padded string slot at scratch `offset`. An integer
+    /// (the constant 0 that sema accepts as a string) is the NULL string.
     pub(super) fn string_into(&mut self, expr: &Expr, offset: u32) {
-        let size = self.strsize();
+        let size = string_size(self.strsize());
         let span = expr.span;
+        if self.type_of(expr).is_int() {
+            self.push(span, Inst::Subr(Subr::SetNull { dst: offset }));
+            return;
+        }
         match &expr.kind {
             ExprKind::Str(bytes) => {
-                let kept = &bytes[..bytes.len().min(size as usize - 1)];
+                let kept = &bytes[..bytes.len().min(self.strsize() as usize)];
                 self.push(
                     span,
                     Inst::StoreBytes {
@@ -341,11 +358,9 @@ impl Lowerer<'_> {
                 self.push(span, Inst::Zero { offset, size });
                 match source {
                     VariableSource::Execname => {
-                        debug_assert!(size >= COMM_SIZE, "strsize is at least TASK_COMM_LEN");
                         self.push(span, Inst::CurrentComm { offset });
                     }
                     VariableSource::ProbeName(field) => {
-                        debug_assert!(size >= PROBE_NAME_SIZE, "strsize is at least a probe name");
                         self.push(span, Inst::ProbeName { offset, field });
                     }
                     _ => unreachable!("sema typed {name} as a string"),
@@ -367,6 +382,7 @@ impl Lowerer<'_> {
                 self.load_var_string(expr, offset);
             }
             ExprKind::Assign { target, value, .. } => self.assign_string(target, value, offset),
+            ExprKind::Call { func, args, .. } => self.subroutine_string(func, args, span, offset),
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
         }
     }

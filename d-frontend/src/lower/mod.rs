@@ -6,6 +6,7 @@
 
 mod action;
 mod expr;
+mod subr;
 mod var;
 
 use crate::ast::{self, Stmt};
@@ -48,6 +49,7 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         } else {
             0
         },
+        scratch_high: 0,
         actions: Vec::new(),
         has_exit: false,
     };
@@ -83,7 +85,7 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         n_vregs: lowerer.n_vregs,
         n_labels: lowerer.n_labels,
         record: writes_record.then_some(lowerer.actions),
-        scratch_size: lowerer.scratch_top,
+        scratch_size: lowerer.scratch_top.max(lowerer.scratch_high),
         span: clause.span,
     }
 }
@@ -153,6 +155,8 @@ struct Lowerer<'a> {
     n_labels: u32,
     record_cursor: u32,
     scratch_top: u32,
+    /// The most scratch any point of the clause has used, as temporaries may be released.
+    scratch_high: u32,
     actions: Vec<ir::RecordAction>,
     has_exit: bool,
 }
@@ -181,7 +185,14 @@ impl Lowerer<'_> {
     fn temp(&mut self, size: u32) -> u32 {
         let offset = self.scratch_top;
         self.scratch_top = align8(self.scratch_top + size);
+        self.scratch_high = self.scratch_high.max(self.scratch_top);
         offset
+    }
+
+    /// Releases every temporary reserved since `scratch_top` was `mark`, for temporaries that no
+    /// later instruction reads (a subroutine's arguments once it has run).
+    fn release_temps(&mut self, mark: u32) {
+        self.scratch_top = mark;
     }
 
     /// Reserves the next `size` bytes of the record.

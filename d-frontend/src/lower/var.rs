@@ -2,7 +2,7 @@
 //!
 //! A dynamic variable (a thread-local or an associative array element) is addressed by a key that
 //! lowering builds in scratch before each access: the thread ID (8 bytes) for a thread-local, then
-//! each subscript converted to its key type (8 bytes for an integer, `strsize` for a string).
+//! each subscript converted to its key type (8 bytes for an integer, `string_size(strsize)` for a string).
 //! Storing 0 in a dynamic variable deletes the element, as in DTrace, so every store to one is
 //!
 //! ```text
@@ -18,7 +18,7 @@ use super::Lowerer;
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
 use crate::ir::{BinOp, Builtin, Inst, VReg};
 use crate::source::Span;
-use crate::types::Type;
+use crate::types::{Type, string_size};
 
 /// Where an access lands: a variable and, for a dynamic variable, the scratch offset of its key.
 #[derive(Clone, Copy)]
@@ -233,7 +233,7 @@ impl Lowerer<'_> {
                     key_offset,
                 },
             );
-            let size = self.strsize();
+            let size = string_size(self.strsize());
             self.push(span, Inst::Zero { offset, size });
             return;
         }

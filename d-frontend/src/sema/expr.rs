@@ -3,6 +3,7 @@
 use super::Checker;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
 use crate::builtin::function::{self, FunctionKind};
+use crate::builtin::subr;
 use crate::builtin::variable::{self, VariableSource};
 use crate::diagnostic::ErrTag;
 use crate::types::Type;
@@ -54,7 +55,7 @@ impl Checker {
                 Type::INT
             }
             ExprKind::Unary { op, operand } => self.unary(*op, operand, expr),
-            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr),
             ExprKind::Ternary {
                 cond,
                 then_expr,
@@ -63,8 +64,12 @@ impl Checker {
                 self.integer_operand(cond, "?:");
                 let then_type = self.expr(then_expr);
                 let else_type = self.expr(else_expr);
+                let null_branch =
+                    |branch: &Expr, ty: Type| ty.is_int() && super::subr::is_null_constant(branch);
                 match (then_type, else_type) {
                     (Type::String, Type::String) => Type::String,
+                    (Type::String, _) if null_branch(else_expr, else_type) => Type::String,
+                    (_, Type::String) if null_branch(then_expr, then_type) => Type::String,
                     (lhs, rhs) if lhs.is_int() && rhs.is_int() => Type::common(lhs, rhs),
                     _ => {
                         self.error(
@@ -81,6 +86,9 @@ impl Checker {
                 func_span,
                 args,
             } => {
+                if let Some(subroutine) = subr::lookup(func) {
+                    return self.subroutine(subroutine, *func_span, args);
+                }
                 for arg in args {
                     self.expr(arg);
                 }
@@ -196,7 +204,7 @@ impl Checker {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Type {
+    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, expr: &Expr) -> Type {
         let symbol = op.symbol();
         match op {
             BinaryOp::Eq
@@ -207,18 +215,7 @@ impl Checker {
             | BinaryOp::Ge => {
                 let lhs_type = self.expr(lhs);
                 let rhs_type = self.expr(rhs);
-                if !lhs_type.is_int() || !rhs_type.is_int() {
-                    let span = if lhs_type.is_int() {
-                        rhs.span
-                    } else {
-                        lhs.span
-                    };
-                    self.error(
-                        ErrTag::D_OP_INT,
-                        span,
-                        format!("operator {symbol} on strings is not supported yet"),
-                    );
-                }
+                self.string_comparison(op, (lhs, lhs_type), (rhs, rhs_type), expr.span);
                 Type::INT
             }
             BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => {

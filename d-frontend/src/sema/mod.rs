@@ -5,6 +5,7 @@
 
 mod expr;
 mod stmt;
+pub(crate) mod subr;
 mod var;
 
 use std::collections::HashMap;
@@ -155,6 +156,10 @@ pub fn check(
         return Err(checker.errors);
     }
     probes.sort_by_key(|probe| probe.id);
+    let mut options = options.clone();
+    if let Some(strsize) = pragma_strsize(&pragma_options) {
+        options.strsize = strsize;
+    }
     Ok(Checked {
         clauses,
         clause_probes,
@@ -169,8 +174,20 @@ pub fn check(
         pragma_options,
         sources: summaries,
         ppid_offsets,
-        options: options.clone(),
+        options,
     })
+}
+
+/// The last `#pragma D option strsize=N` with a number DTrace accepts (2 or more), which sizes
+/// every string of the program as `-x strsize` does. Other values are left for the caller, which
+/// checks every pragma option and reports bad ones.
+fn pragma_strsize(pragma_options: &[(String, Option<String>)]) -> Option<u32> {
+    pragma_options
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "strsize")
+        .and_then(|(_, value)| value.as_deref()?.parse::<u32>().ok())
+        .filter(|strsize| (2..=1 << 20).contains(strsize))
 }
 
 /// The banner entry for one source: `description 'TEXT '` up to the first `{`, `/` or `;` for `-n`,

@@ -96,14 +96,34 @@ impl Checker {
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
     fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
-        let (func, min, max) = (function.name, function.min_args, function.max_args);
+        self.prototype_len(
+            function.name,
+            function.min_args,
+            function.max_args,
+            span,
+            n_args,
+        )
+    }
+
+    /// Checks `n_args` against a prototype taking `min` to `max` arguments (`usize::MAX` for
+    /// variadic); reports `D_PROTO_LEN` in libdtrace's words if it is off.
+    pub(super) fn prototype_len(
+        &mut self,
+        func: &str,
+        min: usize,
+        max: usize,
+        span: crate::source::Span,
+        n_args: usize,
+    ) -> bool {
         if n_args >= min && n_args <= max {
             return true;
         }
-        let expected = if max == usize::MAX {
+        let expected = if min == max {
+            min.to_string()
+        } else if n_args < min {
             format!("at least {min}")
         } else {
-            min.to_string()
+            format!("at most {max}")
         };
         self.error(
             ErrTag::D_PROTO_LEN,

@@ -84,6 +84,12 @@ impl Emitter {
         self.push(Insn::jmp_reg(op, dst, src, 0));
     }
 
+    /// `may_goto target`: leaves a loop when the program's loop budget is spent.
+    pub fn may_goto(&mut self, target: Target) {
+        self.fixups.push((self.insns.len(), target));
+        self.push(Insn::may_goto(0));
+    }
+
     /// Resolves every jump; returns an error message for a jump too far for 16 bits.
     pub fn finish(&mut self) -> Result<(), String> {
         for &(insn_idx, target) in &self.fixups {

@@ -9,6 +9,7 @@ use super::emit::{Emitter, Target};
 use super::frame::{KEY_SLOT, SCRATCH, slot_offset};
 use super::maps::MapIndex;
 use super::slots::SlotMap;
+use super::subr::StringArea;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, SCRATCH_TEMP_BASE};
 
@@ -22,6 +23,8 @@ pub struct ClauseContext<'a> {
     pub maps: &'a MapIndex,
     /// Added to `ktime_get_ns` for `walltimestamp`.
     pub wall_clock_offset_ns: u64,
+    /// The string work area.
+    pub strings: StringArea,
 }
 
 /// The `ldx`/`stx` offset of scratch temporary `offset`.
@@ -155,7 +158,8 @@ impl ClauseContext<'_> {
             }
             Inst::CurrentComm { offset } => {
                 scratch_pointer(emitter, Reg::R1, *offset);
-                emitter.push(Insn::mov64_imm(Reg::R2, COMM_SIZE as i32));
+                let size = COMM_SIZE.min(self.strings.strsize + 1);
+                emitter.push(Insn::mov64_imm(Reg::R2, size as i32));
                 emitter.push(Insn::call(Helper::bpf_get_current_comm));
             }
             Inst::ProbeName { offset, field } => self.probe_name(emitter, *offset, *field),
@@ -187,6 +191,7 @@ impl ClauseContext<'_> {
                 offset,
             } => self.store_var_string(emitter, *var, *key_offset, *offset),
             Inst::DeleteVar { var, key_offset } => self.delete_var(emitter, *var, *key_offset),
+            Inst::Subr(subr) => self.subr(emitter, subr),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }
@@ -264,7 +269,7 @@ impl ClauseContext<'_> {
     fn probe_name(&self, emitter: &mut Emitter, offset: u32, field: ProbeField) {
         //   names = probe_names[dctx.probe_id]      *(u32 *)(fp-8) = probe_id; call lookup
         //   if (names == NULL) skip                 if r0 == 0 goto skip
-        //   probe_read(&scratch[offset], 64, names + field * 64)
+        //   probe_read_str(&scratch[offset], min(64, strsize + 1), names + field * 64)
         let skip = emitter.target();
         emitter.push(Insn::ldx_mem(Size::W, Reg::R1, SCRATCH, DCTX_PROBE_ID));
         emitter.push(Insn::stx_mem(Size::W, Reg::FP, Reg::R1, KEY_SLOT));
@@ -286,8 +291,9 @@ impl ClauseContext<'_> {
             (field_idx * PROBE_NAME_SIZE) as i32,
         ));
         scratch_pointer(emitter, Reg::R1, offset);
-        emitter.push(Insn::mov64_imm(Reg::R2, PROBE_NAME_SIZE as i32));
-        emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+        let size = PROBE_NAME_SIZE.min(self.strings.strsize + 1);
+        emitter.push(Insn::mov64_imm(Reg::R2, size as i32));
+        emitter.push(Insn::call(Helper::bpf_probe_read_kernel_str));
         emitter.place(skip);
     }
 }
@@ -311,7 +317,7 @@ pub fn load_constant(emitter: &mut Emitter, reg: Reg, value: u64) {
 }
 
 /// Writes `bytes`, zero-padded to `size`, at scratch `offset`.
-fn store_bytes(emitter: &mut Emitter, offset: u32, bytes: &[u8], size: u32) {
+pub(crate) fn store_bytes(emitter: &mut Emitter, offset: u32, bytes: &[u8], size: u32) {
     for (chunk_offset, chunk_size) in chunks(size) {
         let mut word = [0u8; 8];
         for (byte_idx, byte) in word.iter_mut().enumerate().take(chunk_size as usize) {

@@ -3,7 +3,7 @@
 //! Variables live where DTrace keeps them:
 //!
 //! - globals in one `BPF_MAP_TYPE_ARRAY`, `globals`, whose single value holds every global (8 bytes
-//!   per integer, `strsize` per string), shared by all CPUs;
+//!   per integer, `string_size(strsize)` per string), shared by all CPUs;
 //! - clause-locals in the per-CPU scratch value, after the largest clause's temporaries, zeroed when
 //!   a probe fires and shared by the clauses of that firing;
 //! - each dynamic variable (thread-local or associative array) in its own `BPF_MAP_TYPE_HASH`,
@@ -103,8 +103,8 @@ pub struct MapIndex {
     pub locals_offset: u32,
     /// Bytes of clause-locals.
     pub locals_size: u32,
-    /// Bytes per string (`strsize`).
-    pub strsize: u32,
+    /// Bytes per string value: `strsize` characters, the NUL, padding (`types::string_size`).
+    pub string_size: u32,
 }
 
 fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
@@ -279,7 +279,7 @@ impl MapIndex {
             variables,
             locals_offset: scratch_size,
             locals_size,
-            strsize,
+            string_size: d_frontend::types::string_size(strsize),
         }
     }
 }

@@ -13,6 +13,7 @@ mod inst;
 pub(crate) mod maps;
 mod plan;
 mod slots;
+mod subr;
 mod var;
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,7 @@ use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
 use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
 use self::slots::SlotMap;
+use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 use crate::layout::DCTX_CLAUSE_MASK;
@@ -153,10 +155,10 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         .max()
         .unwrap_or(1)
         .max(1) as u32;
-    let scratch_size = scratch_size(module, 8 * (mask_words - 1))?;
+    let strings = StringArea::new(module.strsize, scratch_size(module, 8 * (mask_words - 1))?);
     let maps = MapIndex::new(
         module,
-        scratch_size,
+        strings.end(),
         mask_words,
         options.bufsize,
         options.dynvarsize,
@@ -170,7 +172,9 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
             continue;
         }
         let chunks = match group {
-            Group::Syscalls { .. } => chunks_within_map_limit(module, &maps, &clause_ids, options)?,
+            Group::Syscalls { .. } => {
+                chunks_within_map_limit(module, &maps, strings, &clause_ids, options)?
+            }
             Group::Single { .. } => vec![clause_ids.len()],
         };
         let mut first_bit = 0;
@@ -188,7 +192,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         }
     }
     for (name, group, attach, chunk) in programs {
-        let emitter = program(&name, module, &maps, &group, &chunk, options)?;
+        let emitter = program(&name, module, &maps, strings, &group, &chunk, options)?;
         let mut annotations = emitter.annotations.clone();
         for reloc in &emitter.map_relocs {
             annotations.push((reloc.insn_idx, map_label(module, &maps, reloc.map_idx)));
@@ -233,12 +237,14 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
     }
 }
 
-/// The largest scratch area any clause needs; `reserved` bytes must fit after it.
+/// The largest scratch area any clause needs, not counting the string work area after it;
+/// `reserved` bytes must fit after that area.
 fn scratch_size(module: &Module, reserved: u32) -> Result<u32, CodegenError> {
     let mut size = 8;
+    let work_size = StringArea::size(module.strsize) + 8;
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
         let end = crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size.next_multiple_of(8);
-        if end + reserved > MAX_SCRATCH_SIZE {
+        if end + work_size + reserved > MAX_SCRATCH_SIZE {
             return Err(CodegenError::ScratchTooLarge {
                 clause: clause_idx,
                 size: clause.scratch_size,
@@ -349,6 +355,7 @@ const MAX_MAPS_PER_PROGRAM: usize = 64;
 fn chunks_within_map_limit(
     module: &Module,
     maps: &MapIndex,
+    strings: StringArea,
     clause_ids: &[usize],
     options: &CodegenOptions,
 ) -> Result<Vec<usize>, CodegenError> {
@@ -363,6 +370,7 @@ fn chunks_within_map_limit(
         clause_body(
             &mut trial,
             maps,
+            strings,
             &module.clauses[clause_idx],
             clause_idx,
             options,
@@ -385,6 +393,7 @@ fn program(
     name: &str,
     module: &Module,
     maps: &MapIndex,
+    strings: StringArea,
     group: &Group,
     chunk: &Chunk,
     options: &CodegenOptions,
@@ -447,7 +456,7 @@ fn program(
             emitter.push(Insn::alu64_reg(AluOp::And, Reg::R1, Reg::R2));
             emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, skip);
         }
-        clause_body(&mut emitter, maps, clause, clause_idx, options)?;
+        clause_body(&mut emitter, maps, strings, clause, clause_idx, options)?;
         emitter.place(skip);
         emitter.set_clause(None);
     }
@@ -463,6 +472,7 @@ fn program(
 fn clause_body(
     emitter: &mut Emitter,
     maps: &MapIndex,
+    strings: StringArea,
     clause: &Clause,
     clause_idx: usize,
     options: &CodegenOptions,
@@ -480,6 +490,7 @@ fn clause_body(
         labels: &labels,
         maps,
         wall_clock_offset_ns: options.wall_clock_offset_ns,
+        strings,
     };
     for inst in &clause.insts {
         if let Inst::EmitRecord {

@@ -191,6 +191,8 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
 fn value_kind(ty: Type, strsize: u32) -> ValueKind {
     match ty {
         Type::Int { size, signed } => ValueKind::Int { size, signed },
-        Type::String | Type::Void => ValueKind::Str { size: strsize },
+        Type::String | Type::Void => ValueKind::Str {
+            size: d_frontend::types::string_size(strsize),
+        },
     }
 }

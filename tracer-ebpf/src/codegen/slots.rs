@@ -75,6 +75,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
+        Inst::Subr(subr) => subr.registers(),
         Inst::Comment(_)
         | Inst::Label(_)
         | Inst::Jump(_)

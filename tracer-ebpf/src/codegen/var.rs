@@ -8,7 +8,7 @@
 //! integer load, dynamic:                      r1 = map; r2 = &scratch[key]; call lookup
 //!   dst = elem ? *elem : 0                    r1 = 0; if r0 == 0 goto +1; r1 = *(u64 *)(r0 +0)
 //! string load, dynamic:                       r1 = map; r2 = &scratch[key]; call lookup
-//!   probe_read(&scratch[off], strsize, elem)  r1 = &scratch[off]; r2 = strsize; r3 = r0; call
+//!   probe_read(&scratch[off], size, elem)     r1 = &scratch[off]; r2 = size; r3 = r0; call
 //! integer store, dynamic:                     r1 = map; r2 = &scratch[key];
 //!   update(map, key, &slot, BPF_ANY)          r3 = fp + slot(src); r4 = 0; call update
 //!   if it failed, stats.dynvar_drops++        (see `action::count_failure`)
@@ -127,7 +127,7 @@ impl ClauseContext<'_> {
         self.store_vreg(emitter, dst, Reg::R1);
     }
 
-    /// `scratch[offset..+strsize] = var[key]`.
+    /// `scratch[offset..+string_size] = var[key]`.
     pub fn load_var_string(
         &self,
         emitter: &mut Emitter,
@@ -143,7 +143,7 @@ impl ClauseContext<'_> {
             storage => self.address(emitter, Reg::R3, storage),
         }
         scratch_pointer(emitter, Reg::R1, offset);
-        emitter.push(Insn::mov64_imm(Reg::R2, self.maps.strsize as i32));
+        emitter.push(Insn::mov64_imm(Reg::R2, self.maps.string_size as i32));
         emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
     }
 
@@ -174,7 +174,7 @@ impl ClauseContext<'_> {
         }
     }
 
-    /// `var[key] = scratch[offset..+strsize]`.
+    /// `var[key] = scratch[offset..+string_size]`.
     pub fn store_var_string(
         &self,
         emitter: &mut Emitter,
@@ -196,7 +196,7 @@ impl ClauseContext<'_> {
             }
             storage => {
                 self.address(emitter, Reg::R1, storage);
-                emitter.push(Insn::mov64_imm(Reg::R2, self.maps.strsize as i32));
+                emitter.push(Insn::mov64_imm(Reg::R2, self.maps.string_size as i32));
                 scratch_pointer(emitter, Reg::R3, offset);
                 emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
             }

@@ -1,0 +1,210 @@
+//! Subroutines: built-in functions that compute a value (`strlen`, `substr`, `rand`, ...), as
+//! opposed to actions. Their prototypes follow libdtrace's (`dt_open.c`), so argument counts and
+//! the names in prototype errors match `dtrace`'s.
+
+use crate::types::Type;
+
+/// Which subroutine; lowering picks the IR for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubrKind {
+    /// `size_t strlen(const char *)`
+    Strlen,
+    /// `string strjoin(const char *, const char *)`
+    Strjoin,
+    /// `string substr(const char *, int, [int])`
+    Substr,
+    /// `int index(const char *, const char *, [int])`
+    Index,
+    /// `int rindex(const char *, const char *, [int])`
+    Rindex,
+    /// `string strchr(const char *, char)`
+    Strchr,
+    /// `string strrchr(const char *, char)`
+    Strrchr,
+    /// `string strstr(const char *, const char *)`
+    Strstr,
+    /// `string strtok(const char *, const char *)`
+    Strtok,
+    /// `string lltostr(int64_t, [int])`
+    Lltostr,
+    /// `string toupper(const char *)`
+    Toupper,
+    /// `string tolower(const char *)`
+    Tolower,
+    /// `string basename(const char *)`
+    Basename,
+    /// `string dirname(const char *)`
+    Dirname,
+    /// `string copyinstr(uintptr_t, [size_t])`
+    Copyinstr,
+    /// `int rand()`
+    Rand,
+    /// `int progenyof(pid_t)`
+    Progenyof,
+}
+
+/// A parameter of a subroutine's prototype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `const char *`: a string, or the integer constant 0 (`NULL`).
+    String,
+    /// An integer, named as the prototype names it (`int`, `char`, `size_t`, ...).
+    Int(&'static str),
+}
+
+impl Param {
+    /// The name in `prototype:` lines of `D_PROTO_ARG` errors.
+    pub fn prototype_name(self) -> &'static str {
+        match self {
+            Param::String => "char *",
+            Param::Int(name) => name,
+        }
+    }
+}
+
+/// A subroutine and its prototype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subroutine {
+    /// Its D name.
+    pub name: &'static str,
+    /// Which one.
+    pub kind: SubrKind,
+    /// Every parameter, optional ones last.
+    pub params: &'static [Param],
+    /// Parameters that must be given.
+    pub n_required: usize,
+    /// The result type.
+    pub result: Type,
+}
+
+const STRING: Param = Param::String;
+const INT: Param = Param::Int("int");
+
+const fn subr(
+    name: &'static str,
+    kind: SubrKind,
+    params: &'static [Param],
+    n_required: usize,
+    result: Type,
+) -> Subroutine {
+    Subroutine {
+        name,
+        kind,
+        params,
+        n_required,
+        result,
+    }
+}
+
+/// Every subroutine.
+pub const SUBROUTINES: &[Subroutine] = &[
+    subr("strlen", SubrKind::Strlen, &[STRING], 1, Type::ULONG),
+    subr(
+        "strjoin",
+        SubrKind::Strjoin,
+        &[STRING, STRING],
+        2,
+        Type::String,
+    ),
+    subr(
+        "substr",
+        SubrKind::Substr,
+        &[STRING, INT, INT],
+        2,
+        Type::String,
+    ),
+    subr(
+        "index",
+        SubrKind::Index,
+        &[STRING, STRING, INT],
+        2,
+        Type::INT,
+    ),
+    subr(
+        "rindex",
+        SubrKind::Rindex,
+        &[STRING, STRING, INT],
+        2,
+        Type::INT,
+    ),
+    subr(
+        "strchr",
+        SubrKind::Strchr,
+        &[STRING, Param::Int("char")],
+        2,
+        Type::String,
+    ),
+    subr(
+        "strrchr",
+        SubrKind::Strrchr,
+        &[STRING, Param::Int("char")],
+        2,
+        Type::String,
+    ),
+    subr(
+        "strstr",
+        SubrKind::Strstr,
+        &[STRING, STRING],
+        2,
+        Type::String,
+    ),
+    subr(
+        "strtok",
+        SubrKind::Strtok,
+        &[STRING, STRING],
+        2,
+        Type::String,
+    ),
+    subr(
+        "lltostr",
+        SubrKind::Lltostr,
+        &[Param::Int("int64_t"), INT],
+        1,
+        Type::String,
+    ),
+    subr("toupper", SubrKind::Toupper, &[STRING], 1, Type::String),
+    subr("tolower", SubrKind::Tolower, &[STRING], 1, Type::String),
+    subr("basename", SubrKind::Basename, &[STRING], 1, Type::String),
+    subr("dirname", SubrKind::Dirname, &[STRING], 1, Type::String),
+    subr(
+        "copyinstr",
+        SubrKind::Copyinstr,
+        &[Param::Int("uintptr_t"), Param::Int("size_t")],
+        1,
+        Type::String,
+    ),
+    subr("rand", SubrKind::Rand, &[], 0, Type::INT),
+    subr(
+        "progenyof",
+        SubrKind::Progenyof,
+        &[Param::Int("pid_t")],
+        1,
+        Type::INT,
+    ),
+];
+
+/// The subroutine called `name`.
+pub fn lookup(name: &str) -> Option<&'static Subroutine> {
+    SUBROUTINES
+        .iter()
+        .find(|subroutine| subroutine.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_parameters_come_last_and_names_are_unique() {
+        for subroutine in SUBROUTINES {
+            assert!(subroutine.n_required <= subroutine.params.len());
+            let n_named = SUBROUTINES
+                .iter()
+                .filter(|other| other.name == subroutine.name)
+                .count();
+            assert_eq!(n_named, 1, "{}", subroutine.name);
+        }
+        assert_eq!(lookup("substr").map(|found| found.n_required), Some(2));
+        assert_eq!(lookup("nosuch"), None);
+    }
+}

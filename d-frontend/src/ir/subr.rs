@@ -1,0 +1,283 @@
+//! Subroutine instructions: string operations over scratch slots, and the few subroutines that need
+//! a helper or a walk the back end writes out (`rand`, `progenyof`, `copyinstr`).
+//!
+//! Every string operand and result is a whole string slot (`types::string_size` bytes, NUL-padded)
+//! at a scratch offset; an instruction writing a string first clears its slot. The back end turns
+//! each into a short sequence of helper calls and loops bounded by both the string size and the
+//! verifier's `may_goto`, so their cost to the verifier does not grow with `strsize`.
+
+use super::VReg;
+
+/// A subroutine instruction. Offsets are scratch offsets of string slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subr {
+    /// `dst = strlen(src)`.
+    StrLen {
+        /// Destination.
+        dst: VReg,
+        /// The string.
+        src: u32,
+    },
+    /// `dst = strcmp(lhs, rhs)`: negative, 0 or positive. A NULL string sorts after `""`.
+    StrCmp {
+        /// Destination.
+        dst: VReg,
+        /// Left string.
+        lhs: u32,
+        /// Right string.
+        rhs: u32,
+    },
+    /// `dst = (src == NULL)`.
+    IsNull {
+        /// Destination.
+        dst: VReg,
+        /// The string.
+        src: u32,
+    },
+    /// Writes the NULL string at `dst`.
+    SetNull {
+        /// The slot.
+        dst: u32,
+    },
+    /// `dst = strjoin(lhs, rhs)`.
+    StrJoin {
+        /// The result slot.
+        dst: u32,
+        /// First part.
+        lhs: u32,
+        /// Second part.
+        rhs: u32,
+    },
+    /// `dst = substr(src, index[, count])`.
+    Substr {
+        /// The result slot.
+        dst: u32,
+        /// The string.
+        src: u32,
+        /// First character (negative counts from the end).
+        index: VReg,
+        /// Characters (negative leaves that many off the end), or all.
+        count: Option<VReg>,
+    },
+    /// `dst = index(haystack, needle[, start])`, or `rindex` when `reverse`.
+    Index {
+        /// Destination.
+        dst: VReg,
+        /// The string searched.
+        haystack: u32,
+        /// The string looked for.
+        needle: u32,
+        /// Where the search starts.
+        start: Option<VReg>,
+        /// Search from the end (`rindex`).
+        reverse: bool,
+    },
+    /// `dst = strchr(src, ch)`, or `strrchr` when `reverse`.
+    StrChr {
+        /// The result slot.
+        dst: u32,
+        /// The string.
+        src: u32,
+        /// The character.
+        ch: VReg,
+        /// Find the last occurrence (`strrchr`).
+        reverse: bool,
+    },
+    /// `dst = strstr(haystack, needle)`.
+    StrStr {
+        /// The result slot.
+        dst: u32,
+        /// The string searched.
+        haystack: u32,
+        /// The string looked for.
+        needle: u32,
+    },
+    /// `dst = strtok(src, delimiters)`; `src` is `None` for `strtok(NULL, ...)`, which goes on
+    /// with the string of the last call on this CPU.
+    StrTok {
+        /// The result slot.
+        dst: u32,
+        /// The new string, if any.
+        src: Option<u32>,
+        /// The delimiter characters.
+        delimiters: u32,
+    },
+    /// `dst = lltostr(value[, base])`.
+    LlToStr {
+        /// The result slot.
+        dst: u32,
+        /// The number.
+        value: VReg,
+        /// The base (2 to 36), or 10.
+        base: Option<VReg>,
+    },
+    /// `dst = toupper(src)`, or `tolower` when not `upper`.
+    ChangeCase {
+        /// The result slot.
+        dst: u32,
+        /// The string.
+        src: u32,
+        /// Upper rather than lower case.
+        upper: bool,
+    },
+    /// `dst = basename(src)`, or `dirname` when `dir`.
+    PathPart {
+        /// The result slot.
+        dst: u32,
+        /// The path.
+        src: u32,
+        /// The directory part rather than the last component.
+        dir: bool,
+    },
+    /// `dst = copyinstr(addr[, max])`: a string read from user memory.
+    CopyInStr {
+        /// The result slot.
+        dst: u32,
+        /// The user address.
+        addr: VReg,
+        /// At most this many characters, as well as at most `strsize`.
+        max: Option<VReg>,
+    },
+    /// `dst = rand()`.
+    Rand {
+        /// Destination.
+        dst: VReg,
+    },
+    /// `dst = progenyof(pid)`: whether the current process is `pid` or one of its descendants.
+    ProgenyOf {
+        /// Destination.
+        dst: VReg,
+        /// The process ID.
+        pid: VReg,
+        /// Offset of `task_struct.real_parent`.
+        real_parent: u32,
+        /// Offset of `task_struct.tgid`.
+        tgid: u32,
+    },
+}
+
+impl Subr {
+    /// Every virtual register the instruction reads or writes.
+    pub fn registers(&self) -> Vec<VReg> {
+        match self {
+            Subr::StrLen { dst, .. }
+            | Subr::StrCmp { dst, .. }
+            | Subr::IsNull { dst, .. }
+            | Subr::Rand { dst } => vec![*dst],
+            Subr::Substr { index, count, .. } => {
+                [Some(*index), *count].into_iter().flatten().collect()
+            }
+            Subr::Index { dst, start, .. } => [Some(*dst), *start].into_iter().flatten().collect(),
+            Subr::StrChr { ch, .. } => vec![*ch],
+            Subr::LlToStr { value, base, .. } => {
+                [Some(*value), *base].into_iter().flatten().collect()
+            }
+            Subr::CopyInStr { addr, max, .. } => {
+                [Some(*addr), *max].into_iter().flatten().collect()
+            }
+            Subr::ProgenyOf { dst, pid, .. } => vec![*dst, *pid],
+            Subr::SetNull { .. }
+            | Subr::StrJoin { .. }
+            | Subr::StrStr { .. }
+            | Subr::StrTok { .. }
+            | Subr::ChangeCase { .. }
+            | Subr::PathPart { .. } => Vec::new(),
+        }
+    }
+
+    /// The `-S` text.
+    pub fn display(&self) -> String {
+        let reg = |vreg: &VReg| format!("%{}", vreg.0);
+        let opt = |vreg: &Option<VReg>| vreg.as_ref().map_or_else(|| "-".to_string(), reg);
+        let slot = |offset: &u32| format!("scratch[{offset}]");
+        match self {
+            Subr::StrLen { dst, src } => format!("{} = strlen {}", reg(dst), slot(src)),
+            Subr::StrCmp { dst, lhs, rhs } => {
+                format!("{} = strcmp {}, {}", reg(dst), slot(lhs), slot(rhs))
+            }
+            Subr::IsNull { dst, src } => format!("{} = isnull {}", reg(dst), slot(src)),
+            Subr::SetNull { dst } => format!("{} = NULL", slot(dst)),
+            Subr::StrJoin { dst, lhs, rhs } => {
+                format!("{} = strjoin {}, {}", slot(dst), slot(lhs), slot(rhs))
+            }
+            Subr::Substr {
+                dst,
+                src,
+                index,
+                count,
+            } => format!(
+                "{} = substr {}, {}, {}",
+                slot(dst),
+                slot(src),
+                reg(index),
+                opt(count)
+            ),
+            Subr::Index {
+                dst,
+                haystack,
+                needle,
+                start,
+                reverse,
+            } => format!(
+                "{} = {} {}, {}, {}",
+                reg(dst),
+                if *reverse { "rindex" } else { "index" },
+                slot(haystack),
+                slot(needle),
+                opt(start)
+            ),
+            Subr::StrChr {
+                dst,
+                src,
+                ch,
+                reverse,
+            } => format!(
+                "{} = {} {}, {}",
+                slot(dst),
+                if *reverse { "strrchr" } else { "strchr" },
+                slot(src),
+                reg(ch)
+            ),
+            Subr::StrStr {
+                dst,
+                haystack,
+                needle,
+            } => format!(
+                "{} = strstr {}, {}",
+                slot(dst),
+                slot(haystack),
+                slot(needle)
+            ),
+            Subr::StrTok {
+                dst,
+                src,
+                delimiters,
+            } => format!(
+                "{} = strtok {}, {}",
+                slot(dst),
+                src.as_ref().map_or_else(|| "NULL".to_string(), slot),
+                slot(delimiters)
+            ),
+            Subr::LlToStr { dst, value, base } => {
+                format!("{} = lltostr {}, {}", slot(dst), reg(value), opt(base))
+            }
+            Subr::ChangeCase { dst, src, upper } => format!(
+                "{} = {} {}",
+                slot(dst),
+                if *upper { "toupper" } else { "tolower" },
+                slot(src)
+            ),
+            Subr::PathPart { dst, src, dir } => format!(
+                "{} = {} {}",
+                slot(dst),
+                if *dir { "dirname" } else { "basename" },
+                slot(src)
+            ),
+            Subr::CopyInStr { dst, addr, max } => {
+                format!("{} = copyinstr {}, {}", slot(dst), reg(addr), opt(max))
+            }
+            Subr::Rand { dst } => format!("{} = rand", reg(dst)),
+            Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Lowering subroutine calls and string comparisons.
+//!
+//! String arguments are evaluated into fresh slots, so no instruction ever reads the slot it
+//! writes; integer arguments are converted to the prototype's type first.
+
+use super::Lowerer;
+use crate::ast::{BinaryOp, Expr};
+use crate::builtin::subr::{self, Param, SubrKind, Subroutine};
+use crate::ir::{Cond, Inst, Subr, VReg};
+use crate::source::Span;
+use crate::types::{Type, string_size};
+
+/// An argument, lowered.
+enum Arg {
+    /// A string slot.
+    Slot(u32),
+    /// An integer.
+    Int(VReg),
+    /// `NULL` as `strtok`'s first argument.
+    Null,
+}
+
+impl Lowerer<'_> {
+    /// A new string slot holding `expr`'s value.
+    pub(super) fn string_temp(&mut self, expr: &Expr) -> u32 {
+        let offset = self.temp(string_size(self.strsize()));
+        self.string_into(expr, offset);
+        offset
+    }
+
+    /// `lhs op rhs` where one side is a string: `strcmp`'s sign, or a test against `NULL`.
+    pub(super) fn string_comparison(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+    ) -> VReg {
+        let (lhs_type, rhs_type) = (self.type_of(lhs), self.type_of(rhs));
+        let mark = self.scratch_top;
+        let zero = self.vreg();
+        self.push(
+            span,
+            Inst::Const {
+                dst: zero,
+                value: 0,
+            },
+        );
+        let result = self.vreg();
+        if lhs_type == rhs_type {
+            let lhs_slot = self.string_temp(lhs);
+            let rhs_slot = self.string_temp(rhs);
+            self.push(
+                span,
+                Inst::Subr(Subr::StrCmp {
+                    dst: result,
+                    lhs: lhs_slot,
+                    rhs: rhs_slot,
+                }),
+            );
+        } else {
+            let string = if lhs_type == Type::String { lhs } else { rhs };
+            let slot = self.string_temp(string);
+            // `s == NULL` is `isnull(s) != 0`, so the test below compares with 0 the other way.
+            self.push(
+                span,
+                Inst::Subr(Subr::IsNull {
+                    dst: result,
+                    src: slot,
+                }),
+            );
+        }
+        self.release_temps(mark);
+        let cond = match (op, lhs_type == rhs_type) {
+            (BinaryOp::Eq, true) | (BinaryOp::Ne, false) => Cond::Eq,
+            (BinaryOp::Ne, true) | (BinaryOp::Eq, false) => Cond::Ne,
+            (BinaryOp::Lt, _) => Cond::SLt,
+            (BinaryOp::Le, _) => Cond::SLe,
+            (BinaryOp::Gt, _) => Cond::SGt,
+            _ => Cond::SGe,
+        };
+        let dst = self.vreg();
+        let (lhs_value, rhs_value) = match (op, lhs_type == rhs_type) {
+            (BinaryOp::Eq | BinaryOp::Ne, false) => (zero, result),
+            _ => (result, zero),
+        };
+        self.push(
+            span,
+            Inst::Cmp {
+                cond,
+                dst,
+                lhs: lhs_value,
+                rhs: rhs_value,
+            },
+        );
+        dst
+    }
+
+    fn subroutine_args(&mut self, subroutine: &Subroutine, args: &[Expr]) -> Vec<Arg> {
+        subroutine
+            .params
+            .iter()
+            .zip(args)
+            .map(|(param, arg)| match param {
+                Param::String => Arg::Slot(self.string_temp(arg)),
+                Param::Int(name) => {
+                    let ty = match *name {
+                        "char" => Type::Int {
+                            size: 1,
+                            signed: true,
+                        },
+                        "int" | "pid_t" => Type::INT,
+                        _ => Type::LONG,
+                    };
+                    Arg::Int(self.converted(arg, ty))
+                }
+            })
+            .collect()
+    }
+
+    /// Lowers a subroutine with an integer result.
+    pub(super) fn subroutine_int(&mut self, func: &str, args: &[Expr], span: Span) -> VReg {
+        let Some(subroutine) = subr::lookup(func) else {
+            unreachable!("sema resolved {func} as a subroutine");
+        };
+        let mark = self.scratch_top;
+        let lowered = self.subroutine_args(subroutine, args);
+        let dst = self.vreg();
+        let inst = match (subroutine.kind, lowered.as_slice()) {
+            (SubrKind::Strlen, [Arg::Slot(src)]) => Subr::StrLen { dst, src: *src },
+            (
+                SubrKind::Index | SubrKind::Rindex,
+                [Arg::Slot(haystack), Arg::Slot(needle), rest @ ..],
+            ) => Subr::Index {
+                dst,
+                haystack: *haystack,
+                needle: *needle,
+                start: int_arg(rest.first()),
+                reverse: subroutine.kind == SubrKind::Rindex,
+            },
+            (SubrKind::Rand, []) => Subr::Rand { dst },
+            (SubrKind::Progenyof, [Arg::Int(pid)]) => {
+                let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
+                    unreachable!("sema checked that task_struct offsets are available");
+                };
+                Subr::ProgenyOf {
+                    dst,
+                    pid: *pid,
+                    real_parent,
+                    tgid,
+                }
+            }
+            _ => unreachable!("sema checked {func}'s prototype"),
+        };
+        self.push(span, Inst::Subr(inst));
+        self.release_temps(mark);
+        dst
+    }
+
+    /// Lowers a subroutine with a string result into the slot at `dst`.
+    pub(super) fn subroutine_string(&mut self, func: &str, args: &[Expr], span: Span, dst: u32) {
+        let Some(subroutine) = subr::lookup(func) else {
+            unreachable!("sema resolved {func} as a subroutine");
+        };
+        let mark = self.scratch_top;
+        let strtok_continues =
+            subroutine.kind == SubrKind::Strtok && self.type_of(&args[0]).is_int();
+        let lowered = if strtok_continues {
+            vec![Arg::Null, Arg::Slot(self.string_temp(&args[1]))]
+        } else {
+            self.subroutine_args(subroutine, args)
+        };
+        let inst = match (subroutine.kind, lowered.as_slice()) {
+            (SubrKind::Strjoin, [Arg::Slot(lhs), Arg::Slot(rhs)]) => Subr::StrJoin {
+                dst,
+                lhs: *lhs,
+                rhs: *rhs,
+            },
+            (SubrKind::Substr, [Arg::Slot(src), Arg::Int(index), rest @ ..]) => Subr::Substr {
+                dst,
+                src: *src,
+                index: *index,
+                count: int_arg(rest.first()),
+            },
+            (SubrKind::Strchr | SubrKind::Strrchr, [Arg::Slot(src), Arg::Int(ch)]) => {
+                Subr::StrChr {
+                    dst,
+                    src: *src,
+                    ch: *ch,
+                    reverse: subroutine.kind == SubrKind::Strrchr,
+                }
+            }
+            (SubrKind::Strstr, [Arg::Slot(haystack), Arg::Slot(needle)]) => Subr::StrStr {
+                dst,
+                haystack: *haystack,
+                needle: *needle,
+            },
+            (SubrKind::Strtok, [first, Arg::Slot(delimiters)]) => Subr::StrTok {
+                dst,
+                src: match first {
+                    Arg::Slot(src) => Some(*src),
+                    _ => None,
+                },
+                delimiters: *delimiters,
+            },
+            (SubrKind::Lltostr, [Arg::Int(value), rest @ ..]) => Subr::LlToStr {
+                dst,
+                value: *value,
+                base: int_arg(rest.first()),
+            },
+            (SubrKind::Toupper | SubrKind::Tolower, [Arg::Slot(src)]) => Subr::ChangeCase {
+                dst,
+                src: *src,
+                upper: subroutine.kind == SubrKind::Toupper,
+            },
+            (SubrKind::Basename | SubrKind::Dirname, [Arg::Slot(src)]) => Subr::PathPart {
+                dst,
+                src: *src,
+                dir: subroutine.kind == SubrKind::Dirname,
+            },
+            (SubrKind::Copyinstr, [Arg::Int(addr), rest @ ..]) => Subr::CopyInStr {
+                dst,
+                addr: *addr,
+                max: int_arg(rest.first()),
+            },
+            _ => unreachable!("sema checked {func}'s prototype"),
+        };
+        self.push(span, Inst::Subr(inst));
+        self.release_temps(mark);
+    }
+}
+
+fn int_arg(arg: Option<&Arg>) -> Option<VReg> {
+    match arg {
+        Some(Arg::Int(vreg)) => Some(*vreg),
+        Some(Arg::Slot(_) | Arg::Null) => unreachable!("sema checked integer arguments"),
+        None => None,
+    }
+}

@@ -1,0 +1,117 @@
+//! Checking subroutine calls and the places strings meet integers: comparisons and `NULL`.
+
+use super::Checker;
+use crate::ast::{BinaryOp, Expr, ExprKind};
+use crate::builtin::function::{self, FunctionKind};
+use crate::builtin::subr::{Param, SubrKind, Subroutine};
+use crate::diagnostic::ErrTag;
+use crate::source::Span;
+use crate::types::Type;
+
+/// Whether `expr` is the integer constant 0 (`0` or `NULL`), which D accepts where a string (a
+/// `char *`) is expected, meaning no string at all.
+pub(crate) fn is_null_constant(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Int { value, .. } => *value == 0,
+        ExprKind::Ident(name) => name == "NULL",
+        _ => false,
+    }
+}
+
+impl Checker {
+    /// Checks a call of `subroutine` and returns its result type.
+    pub(super) fn subroutine(
+        &mut self,
+        subroutine: &Subroutine,
+        func_span: Span,
+        args: &[Expr],
+    ) -> Type {
+        let arg_types: Vec<Type> = args.iter().map(|arg| self.argument(arg)).collect();
+        if subroutine.kind == SubrKind::Progenyof && !self.ppid_available {
+            self.error(
+                ErrTag::D_IDENT_UNDEF,
+                func_span,
+                "failed to resolve progenyof: kernel BTF has no task_struct.real_parent",
+            );
+            return subroutine.result;
+        }
+        if !self.prototype_len(
+            subroutine.name,
+            subroutine.n_required,
+            subroutine.params.len(),
+            func_span,
+            args.len(),
+        ) {
+            return subroutine.result;
+        }
+        let params = subroutine.params.iter().zip(args.iter().zip(&arg_types));
+        for (arg_idx, (param, (arg, ty))) in params.enumerate() {
+            let compatible = match param {
+                Param::String => *ty == Type::String || is_null_constant(arg),
+                Param::Int(_) => ty.is_int(),
+            };
+            if !compatible {
+                self.error(
+                    ErrTag::D_PROTO_ARG,
+                    arg.span,
+                    format!(
+                        "{}( ) argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
+                        subroutine.name,
+                        arg_idx + 1,
+                        param.prototype_name(),
+                        ty.name()
+                    ),
+                );
+                break;
+            }
+        }
+        subroutine.result
+    }
+
+    /// Types a subroutine argument. An action there (`progenyof(trace(1))`) is a `void` value,
+    /// which the prototype check then rejects, as libdtrace does.
+    fn argument(&mut self, arg: &Expr) -> Type {
+        if let ExprKind::Call { func, .. } = &arg.kind
+            && function::lookup(func)
+                .is_some_and(|function| !matches!(function.kind, FunctionKind::Aggregating(_)))
+        {
+            self.types.insert(arg.span, Type::Void);
+            return Type::Void;
+        }
+        self.expr(arg)
+    }
+
+    /// Checks a relational operator with a string operand: strings compare with strings (as
+    /// `strcmp` does), and a string is equal or unequal to `NULL`.
+    pub(super) fn string_comparison(
+        &mut self,
+        op: BinaryOp,
+        (lhs, lhs_type): (&Expr, Type),
+        (rhs, rhs_type): (&Expr, Type),
+        span: Span,
+    ) {
+        let with_null = |expr: &Expr, ty: Type| ty.is_int() && is_null_constant(expr);
+        let compatible = match (lhs_type, rhs_type) {
+            (Type::String, Type::String) => true,
+            (Type::String, _) => {
+                matches!(op, BinaryOp::Eq | BinaryOp::Ne) && with_null(rhs, rhs_type)
+            }
+            (_, Type::String) => {
+                matches!(op, BinaryOp::Eq | BinaryOp::Ne) && with_null(lhs, lhs_type)
+            }
+            _ => true,
+        };
+        if !compatible {
+            self.error(
+                ErrTag::D_OP_INCOMPAT,
+                span,
+                format!(
+                    "operands have incompatible types: \"{}\" {} \"{}\"",
+                    lhs_type.name(),
+                    op.symbol(),
+                    rhs_type.name()
+                ),
+            );
+        }
+    }
+}

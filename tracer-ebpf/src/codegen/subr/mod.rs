@@ -1,0 +1,93 @@
+//! Subroutine instructions to eBPF: string operations, `rand`, `progenyof` and `copyinstr`.
+//!
+//! Copies go through `bpf_probe_read_kernel_str` (or `_user_str` for user memory), which also
+//! measures a string; scans are `may_goto` loops over the work area (see `loops` and `area`), so a
+//! clause may use any number of them at any `strsize` without the verifier's cost growing.
+//! Integer results are loaded from memory or come straight from a helper, and every register is
+//! dead once an instruction is done, so the paths through one instruction's branches meet again
+//! as one verifier state.
+
+mod area;
+mod compare;
+mod edit;
+mod loops;
+mod path;
+mod proc;
+mod search;
+mod tok;
+
+use d_frontend::ir::Subr;
+
+pub use self::area::StringArea;
+use super::emit::Emitter;
+use super::inst::ClauseContext;
+
+impl ClauseContext<'_> {
+    /// Emits the code for one subroutine instruction.
+    pub fn subr(&self, emitter: &mut Emitter, subr: &Subr) {
+        let area = self.strings;
+        match subr {
+            Subr::StrLen { dst, src } => {
+                loops::string_length(emitter, area, *src);
+                self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
+            }
+            Subr::StrCmp { dst, lhs, rhs } => compare::strcmp(self, emitter, *dst, *lhs, *rhs),
+            Subr::IsNull { dst, src } => compare::is_null(self, emitter, *dst, *src),
+            Subr::SetNull { dst } => {
+                loops::clear_slot(emitter, area, *dst);
+                loops::set_null(emitter, area, *dst);
+            }
+            Subr::StrJoin { dst, lhs, rhs } => edit::strjoin(area, emitter, *dst, *lhs, *rhs),
+            Subr::Substr {
+                dst,
+                src,
+                index,
+                count,
+            } => edit::substr(self, emitter, *dst, *src, *index, *count),
+            Subr::Index {
+                dst,
+                haystack,
+                needle,
+                start,
+                reverse,
+            } => {
+                search::find(self, emitter, *haystack, *needle, *start, *reverse);
+                loops::load_var(emitter, area, crate::insn::Reg::R0, area::Var::Result);
+                self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
+            }
+            Subr::StrChr {
+                dst,
+                src,
+                ch,
+                reverse,
+            } => search::strchr(self, emitter, *dst, *src, *ch, *reverse),
+            Subr::StrStr {
+                dst,
+                haystack,
+                needle,
+            } => search::strstr(self, emitter, *dst, *haystack, *needle),
+            Subr::StrTok {
+                dst,
+                src,
+                delimiters,
+            } => tok::strtok(area, emitter, *dst, *src, *delimiters),
+            Subr::LlToStr { dst, value, base } => {
+                edit::lltostr(self, emitter, *dst, *value, *base);
+            }
+            Subr::ChangeCase { dst, src, upper } => {
+                edit::change_case(area, emitter, *dst, *src, *upper);
+            }
+            Subr::PathPart { dst, src, dir } => path::path_part(area, emitter, *dst, *src, *dir),
+            Subr::CopyInStr { dst, addr, max } => {
+                proc::copyinstr(self, emitter, *dst, *addr, *max);
+            }
+            Subr::Rand { dst } => proc::rand(self, emitter, *dst),
+            Subr::ProgenyOf {
+                dst,
+                pid,
+                real_parent,
+                tgid,
+            } => proc::progenyof(self, emitter, *dst, *pid, *real_parent, *tgid),
+        }
+    }
+}
