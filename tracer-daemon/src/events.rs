@@ -80,8 +80,10 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
     for action in &desc.actions {
         let values = match action {
             ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
-            ActionDesc::Printf { args, .. } => args.iter().map(field).collect::<Result<_, _>>()?,
-            ActionDesc::Printa { .. } => Vec::new(),
+            ActionDesc::Printf { args, .. } | ActionDesc::System { args, .. } => {
+                args.iter().map(field).collect::<Result<_, _>>()?
+            }
+            ActionDesc::Printa { .. } | ActionDesc::Effect => Vec::new(),
         };
         actions.push(values);
     }
@@ -201,6 +203,7 @@ mod tests {
                 ActionDesc::Exit(field(48, I64)),
             ],
             size: 56,
+            blocks: Vec::new(),
         }
     }
 
@@ -225,7 +228,7 @@ mod tests {
                 clause_id: 2,
                 probe_id: 7,
                 cpu: 1,
-                reserved: 0
+                blocks: 0
             }
         );
         let int = |bits: u64, size: u8, signed: bool| Value::Int { bits, size, signed };

@@ -3,5 +3,6 @@
 //! Sema looks names up here to type them; lowering looks them up again to emit code. Adding a
 //! built-in touches one table.
 
+pub mod constant;
 pub mod function;
 pub mod variable;

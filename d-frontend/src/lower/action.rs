@@ -1,9 +1,13 @@
-//! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit` and aggregations.
+//! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit`, the destructive
+//! actions and aggregations.
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
 use crate::ir::{Field, Inst, RecordAction};
 use crate::types::Type;
+
+/// Linux's `SIGSTOP`, which `stop()` sends.
+const SIGSTOP: u64 = 19;
 
 impl Lowerer<'_> {
     pub(super) fn statement(&mut self, expr: &Expr) {
@@ -65,6 +69,38 @@ impl Lowerer<'_> {
                 let field = self.record_value(&args[0]);
                 self.has_exit = true;
                 self.actions.push(RecordAction::Exit(field));
+            }
+            "system" => {
+                let ExprKind::Str(format) = &args[0].kind else {
+                    unreachable!("sema checked the format is a string literal");
+                };
+                let fields = args[1..].iter().map(|arg| self.record_value(arg)).collect();
+                self.actions.push(RecordAction::System {
+                    format: format.clone(),
+                    args: fields,
+                });
+            }
+            "raise" => {
+                let signal = self.int_expr(&args[0]);
+                self.push(expr.span, Inst::Raise { signal });
+                self.actions.push(RecordAction::Effect("raise"));
+            }
+            "stop" => {
+                let signal = self.vreg();
+                self.push(
+                    expr.span,
+                    Inst::Const {
+                        dst: signal,
+                        value: SIGSTOP,
+                    },
+                );
+                self.push(expr.span, Inst::Raise { signal });
+                self.actions.push(RecordAction::Effect("stop"));
+            }
+            "chill" => {
+                let ns = self.int_expr(&args[0]);
+                self.push(expr.span, Inst::Chill { ns });
+                self.actions.push(RecordAction::Effect("chill"));
             }
             _ => unreachable!("sema accepts no action {func}"),
         }

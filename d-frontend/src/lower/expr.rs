@@ -2,6 +2,7 @@
 
 use super::Lowerer;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::constant;
 use crate::builtin::variable::{self, VariableSource};
 use crate::ir::{BinOp, Builtin, COMM_SIZE, Cond, Inst, PROBE_NAME_SIZE, VReg};
 use crate::types::Type;
@@ -16,7 +17,10 @@ impl Lowerer<'_> {
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
             ExprKind::Ident(name) => {
                 let Some(variable) = variable::lookup(name) else {
-                    unreachable!("sema resolved {name}");
+                    let Some(value) = constant::lookup(name) else {
+                        unreachable!("sema resolved {name}");
+                    };
+                    return self.constant(span, i64::from(value) as u64);
                 };
                 let builtin = match variable.source {
                     VariableSource::Int(builtin) => builtin,

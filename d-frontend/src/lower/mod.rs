@@ -3,13 +3,18 @@
 //! A clause's scratch area starts with its record (header, then each recorded value in action
 //! order); aggregation keys and other temporaries follow. The record is sent once, at the end of the
 //! clause, so a predicate that fails sends nothing.
+//!
+//! Actions may sit inside `if` and `else`. Every action still has a fixed place in the record; the
+//! record header holds a mask of the clause's basic blocks (see `sema::blocks`) that ran to their
+//! end, and the consumer prints only the actions of those blocks, each block on its own probe line
+//! as DTrace prints its sub-clauses. A record whose mask is empty is not sent.
 
 mod action;
 mod expr;
 
 use crate::ast::{self, Stmt};
-use crate::ir::{self, Inst, Label, RECORD_HEADER_RESERVED, VReg};
-use crate::sema::{Checked, TypeMap};
+use crate::ir::{self, Inst, Label, RECORD_BLOCKS_OFFSET, RECORD_HEADER_RESERVED, VReg};
+use crate::sema::{Checked, TypeMap, blocks};
 use crate::source::Span;
 use crate::types::Type;
 
@@ -27,6 +32,7 @@ pub fn lower(checked: &Checked) -> ir::Module {
         aggregations: checked.aggregations.clone(),
         sources: checked.sources.clone(),
         strsize: checked.options.strsize,
+        destructive: checked.destructive,
     }
 }
 
@@ -48,8 +54,22 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         },
         actions: Vec::new(),
         has_exit: false,
+        block_start: None,
+        action_blocks: Vec::new(),
+        n_record_blocks: 0,
     };
     let end = lowerer.label();
+    if writes_record {
+        // The mask of blocks that ran starts empty before the predicate, so that a fault anywhere
+        // in the clause finds it set.
+        lowerer.push(
+            clause.span,
+            Inst::Zero {
+                offset: RECORD_BLOCKS_OFFSET,
+                size: 4,
+            },
+        );
+    }
     if let Some(predicate) = &clause.predicate {
         lowerer.comment(predicate.span, "predicate");
         let cond = lowerer.int_expr(predicate);
@@ -64,6 +84,16 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
     }
     lowerer.statements(&clause.body);
     if writes_record {
+        if lowerer.actions.is_empty() {
+            // The default action: the probe line alone, whenever the clause runs.
+            lowerer.push(
+                clause.span,
+                Inst::SetBit {
+                    offset: RECORD_BLOCKS_OFFSET,
+                    bit: 0,
+                },
+            );
+        }
         lowerer.push(
             clause.span,
             Inst::EmitRecord {
@@ -81,43 +111,44 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         n_vregs: lowerer.n_vregs,
         n_labels: lowerer.n_labels,
         record: writes_record.then_some(lowerer.actions),
+        action_blocks: lowerer.action_blocks,
         scratch_size: lowerer.scratch_top,
         span: clause.span,
     }
 }
 
-/// Whether a clause sends a record: when it has a data-recording action, or no action at all (the
-/// default action, which prints the probe that fired).
+/// Whether a clause sends a record: when it has a data-recording action (in any block), or no
+/// statement at all (the default action, which prints the probe that fired).
 fn clause_writes_record(body: &[Stmt]) -> bool {
-    let mut has_any_action = false;
-    let mut has_data_action = false;
-    for stmt in body {
-        let Stmt::Expr(expr) = stmt else {
-            continue;
-        };
-        match &expr.kind {
-            ast::ExprKind::Call { func, .. }
-                if matches!(func.as_str(), "trace" | "printf" | "printa" | "exit") =>
-            {
-                has_any_action = true;
-                has_data_action = true;
-            }
-            ast::ExprKind::Assign { target, .. }
-                if matches!(target.kind, ast::ExprKind::Agg { .. }) =>
-            {
-                has_any_action = true;
-            }
-            _ => {}
-        }
-    }
-    has_data_action || !has_any_action
+    body.iter().all(|stmt| matches!(stmt, Stmt::Empty(_))) || has_record_action(body)
 }
 
-/// Bytes of record data the clause's actions take.
+fn has_record_action(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::If {
+            then_body,
+            else_body,
+            ..
+        } => has_record_action(then_body) || has_record_action(else_body),
+        _ => blocks::is_record_action(stmt),
+    })
+}
+
+/// Bytes of record data the clause's actions take, in every block.
 fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
     let stored = |expr: &ast::Expr| types.get(expr.span).stored_size(strsize);
     let mut size = 0;
     for stmt in body {
+        if let Stmt::If {
+            then_body,
+            else_body,
+            ..
+        } = stmt
+        {
+            size += record_data_size(types, strsize, then_body)
+                + record_data_size(types, strsize, else_body);
+            continue;
+        }
         let Stmt::Expr(ast::Expr {
             kind: ast::ExprKind::Call { func, args, .. },
             ..
@@ -127,7 +158,7 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
         };
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
-            "printf" => args[1..].iter().map(stored).sum(),
+            "printf" | "system" => args[1..].iter().map(stored).sum(),
             _ => 0,
         };
     }
@@ -149,6 +180,10 @@ struct Lowerer<'a> {
     scratch_top: u32,
     actions: Vec<ir::RecordAction>,
     has_exit: bool,
+    /// Index in `actions` where the current basic block's actions start, inside a block.
+    block_start: Option<usize>,
+    action_blocks: Vec<u32>,
+    n_record_blocks: u32,
 }
 
 impl Lowerer<'_> {
@@ -222,13 +257,17 @@ impl Lowerer<'_> {
     fn statements(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
-                Stmt::Expr(expr) => self.statement(expr),
+                Stmt::Expr(expr) => {
+                    self.block_start.get_or_insert(self.actions.len());
+                    self.statement(expr);
+                }
                 Stmt::If {
                     cond,
                     then_body,
                     else_body,
                     span,
                 } => {
+                    self.end_block(*span);
                     self.comment(*span, "if");
                     self.if_else(
                         cond,
@@ -242,5 +281,33 @@ impl Lowerer<'_> {
                 Stmt::Empty(_) => {}
             }
         }
+        if let Some(last) = body.last() {
+            let span = match last {
+                Stmt::Expr(expr) => expr.span,
+                Stmt::If { span, .. } | Stmt::Empty(span) => *span,
+            };
+            self.end_block(span);
+        }
+    }
+
+    /// Ends the current basic block: when it recorded data, its actions get the next bit of the
+    /// blocks mask, which is set here, once every statement of the block has run.
+    fn end_block(&mut self, span: Span) {
+        let Some(start) = self.block_start.take() else {
+            return;
+        };
+        if self.actions.len() == start {
+            return;
+        }
+        let bit = self.n_record_blocks;
+        self.n_record_blocks += 1;
+        self.action_blocks.resize(self.actions.len(), bit);
+        self.push(
+            span,
+            Inst::SetBit {
+                offset: RECORD_BLOCKS_OFFSET,
+                bit: bit as u8,
+            },
+        );
     }
 }

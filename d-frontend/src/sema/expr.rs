@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::constant;
 use crate::builtin::function::{self, FunctionKind};
 use crate::builtin::variable::{self, VariableSource};
 use crate::diagnostic::ErrTag;
@@ -137,6 +138,7 @@ impl Checker {
                 Type::INT
             }
             Some(variable) => variable.ty,
+            None if constant::lookup(name).is_some() => Type::INT,
             None => {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,

@@ -3,6 +3,8 @@
 //! Sema reports every error in the program, then stops: lowering never runs on a program with
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
+pub mod blocks;
+mod destructive;
 mod expr;
 mod stmt;
 
@@ -75,6 +77,8 @@ pub struct Checked {
     pub ppid_offsets: Option<(u32, u32)>,
     /// The options it was checked with.
     pub options: CompileOptions,
+    /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
+    pub destructive: bool,
 }
 
 /// One parsed source and how it was given.
@@ -104,6 +108,7 @@ pub fn check(
         errors: Vec::new(),
         options: options.clone(),
         ppid_available: ppid_offsets.is_some(),
+        destructive: false,
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -146,6 +151,7 @@ pub fn check(
         sources: summaries,
         ppid_offsets,
         options: options.clone(),
+        destructive: checker.destructive,
     })
 }
 
@@ -180,6 +186,7 @@ struct Checker {
     errors: Vec<Diagnostic>,
     options: CompileOptions,
     ppid_available: bool,
+    destructive: bool,
 }
 
 impl Checker {

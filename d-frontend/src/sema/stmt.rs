@@ -1,19 +1,13 @@
 //! Checking clauses, statements and actions.
 
-use super::Checker;
+use super::{Checker, blocks};
 use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
 use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
-use crate::ir::{AggDecl, AggFunc};
+use crate::ir::{AggDecl, AggFunc, MAX_RECORD_BLOCKS};
 use crate::printf::{self, ArgClass, SlotKind};
+use crate::source::Span;
 use crate::types::Type;
-
-/// Whether a statement is inside an `if`, where data-recording actions are not supported yet.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Nesting {
-    TopLevel,
-    Conditional,
-}
 
 impl Checker {
     pub(super) fn clause(&mut self, clause: &Clause) {
@@ -27,13 +21,21 @@ impl Checker {
                 );
             }
         }
-        self.statements(&clause.body, Nesting::TopLevel);
+        self.statements(&clause.body);
+        let n_blocks = blocks::n_record_blocks(&clause.body);
+        if n_blocks > MAX_RECORD_BLOCKS {
+            self.error(
+                ErrTag::D_UNKNOWN,
+                clause.span,
+                format!("clause has {n_blocks} blocks of statements with data-recording actions between if statements, at most {MAX_RECORD_BLOCKS} are supported"),
+            );
+        }
     }
 
-    fn statements(&mut self, body: &[Stmt], nesting: Nesting) {
+    fn statements(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
-                Stmt::Expr(expr) => self.statement(expr, nesting),
+                Stmt::Expr(expr) => self.statement(expr),
                 Stmt::If {
                     cond,
                     then_body,
@@ -48,15 +50,15 @@ impl Checker {
                             "if condition must be of integral type",
                         );
                     }
-                    self.statements(then_body, Nesting::Conditional);
-                    self.statements(else_body, Nesting::Conditional);
+                    self.statements(then_body);
+                    self.statements(else_body);
                 }
                 Stmt::Empty(_) => {}
             }
         }
     }
 
-    fn statement(&mut self, expr: &Expr, nesting: Nesting) {
+    fn statement(&mut self, expr: &Expr) {
         match &expr.kind {
             ExprKind::Assign { op, target, value } => {
                 if let ExprKind::Agg { name, keys } = &target.kind {
@@ -74,15 +76,7 @@ impl Checker {
                     if !self.arity(function, *func_span, args.len()) {
                         return;
                     }
-                    if nesting == Nesting::Conditional {
-                        self.error(
-                            ErrTag::D_UNKNOWN,
-                            *func_span,
-                            format!("{func}( ) inside if is not supported yet"),
-                        );
-                        return;
-                    }
-                    self.action(function.kind, func, args);
+                    self.action(function.kind, func, *func_span, args);
                 }
                 _ => {
                     self.expr(expr);
@@ -95,7 +89,7 @@ impl Checker {
     }
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
-    fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
+    fn arity(&mut self, function: &Function, span: Span, n_args: usize) -> bool {
         let (func, min, max) = (function.name, function.min_args, function.max_args);
         if n_args >= min && n_args <= max {
             return true;
@@ -116,7 +110,7 @@ impl Checker {
         false
     }
 
-    fn action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
+    fn action(&mut self, kind: FunctionKind, func: &str, func_span: Span, args: &[Expr]) {
         match kind {
             FunctionKind::Trace => {
                 self.expr(&args[0]);
@@ -127,8 +121,14 @@ impl Checker {
                     self.error(ErrTag::D_PROTO_ARG, args[0].span, "exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: string");
                 }
             }
-            FunctionKind::Printf => self.printf(args),
+            FunctionKind::Printf => self.printf("printf", args),
             FunctionKind::Printa => self.printa(args),
+            FunctionKind::Raise
+            | FunctionKind::System
+            | FunctionKind::Stop
+            | FunctionKind::Chill
+            | FunctionKind::StopsKernel
+            | FunctionKind::WritesUser => self.destructive_action(kind, func, func_span, args),
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
         }
     }
@@ -142,9 +142,10 @@ impl Checker {
         None
     }
 
-    fn printf(&mut self, args: &[Expr]) {
+    /// Checks `printf` or `system` (`func`): a format string and the arguments it converts.
+    pub(super) fn printf(&mut self, func: &str, args: &[Expr]) {
         let arg_types: Vec<Type> = args[1..].iter().map(|arg| self.expr(arg)).collect();
-        let Some(format) = self.format_string("printf", &args[0]) else {
+        let Some(format) = self.format_string(func, &args[0]) else {
             return;
         };
         let pieces = match printf::parse_format(format) {
@@ -153,7 +154,7 @@ impl Checker {
                 self.error(
                     ErrTag::D_PRINTF_DYN_PROTO,
                     args[0].span,
-                    format!("printf( ) {error}"),
+                    format!("{func}( ) {error}"),
                 );
                 return;
             }
@@ -164,7 +165,7 @@ impl Checker {
                 self.error(
                     ErrTag::D_PRINTF_ARG_PROTO,
                     args[0].span,
-                    format!("printf( ) prototype mismatch: conversion #{} is missing a corresponding value argument", slot.conv_number),
+                    format!("{func}( ) prototype mismatch: conversion #{} is missing a corresponding value argument", slot.conv_number),
                 );
                 return;
             };
@@ -182,7 +183,7 @@ impl Checker {
                     ErrTag::D_PRINTF_ARG_TYPE,
                     arg.span,
                     format!(
-                        "printf( ) argument #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
+                        "{func}( ) argument #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
                         slot_idx + 2,
                         slot.conv_number,
                         slot.conv.name(),
@@ -196,7 +197,7 @@ impl Checker {
             self.error(
                 ErrTag::D_PRINTF_ARG_EXTRA,
                 args[1 + slots.len()].span,
-                format!("printf( ) prototype mismatch: only {} arguments required by this format string", slots.len() + 1),
+                format!("{func}( ) prototype mismatch: only {} arguments required by this format string", slots.len() + 1),
             );
         }
     }

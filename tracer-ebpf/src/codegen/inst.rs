@@ -6,11 +6,12 @@
 use d_frontend::ir::{BinOp, Builtin, COMM_SIZE, Cond, Inst, PROBE_NAME_SIZE, ProbeField, VReg};
 
 use super::emit::{Emitter, Target};
+use super::fault::FaultTarget;
 use super::frame::{KEY_SLOT, SCRATCH, slot_offset};
 use super::maps::MapIndex;
 use super::slots::SlotMap;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, SCRATCH_TEMP_BASE};
+use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, Fault, SCRATCH_TEMP_BASE};
 
 /// What lowering one clause needs besides the instructions.
 pub struct ClauseContext<'a> {
@@ -22,6 +23,8 @@ pub struct ClauseContext<'a> {
     pub maps: &'a MapIndex,
     /// Added to `ktime_get_ns` for `walltimestamp`.
     pub wall_clock_offset_ns: u64,
+    /// Where a runtime fault goes.
+    pub fault: FaultTarget,
 }
 
 /// The `ldx`/`stx` offset of scratch temporary `offset`.
@@ -63,6 +66,9 @@ impl ClauseContext<'_> {
             Inst::Bin { op, dst, lhs, rhs } => {
                 self.load(emitter, Reg::R0, *lhs);
                 self.load(emitter, Reg::R1, *rhs);
+                if matches!(op, BinOp::UDiv | BinOp::SDiv | BinOp::UMod | BinOp::SMod) {
+                    self.fault_unless(emitter, JmpOp::Jne, Reg::R1, 0, Fault::DivZero, None);
+                }
                 emitter.push(bin_insn(*op));
                 self.store(emitter, *dst, Reg::R0);
             }
@@ -166,6 +172,26 @@ impl ClauseContext<'_> {
             } => {
                 super::action::aggregate(self, emitter, *agg, *key_offset, *value);
             }
+            Inst::SetBit { offset, bit } => {
+                emitter.push(Insn::ldx_mem(
+                    Size::W,
+                    Reg::R0,
+                    SCRATCH,
+                    scratch_offset(*offset),
+                ));
+                emitter.push(Insn::alu32_imm(AluOp::Or, Reg::R0, (1u32 << bit) as i32));
+                emitter.push(Insn::stx_mem(
+                    Size::W,
+                    SCRATCH,
+                    Reg::R0,
+                    scratch_offset(*offset),
+                ));
+            }
+            Inst::Raise { signal } => {
+                self.load(emitter, Reg::R1, *signal);
+                emitter.push(Insn::call(Helper::bpf_send_signal));
+            }
+            Inst::Chill { ns } => self.chill(emitter, *ns),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }

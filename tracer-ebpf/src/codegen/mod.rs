@@ -7,7 +7,9 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod chill;
 pub(crate) mod emit;
+mod fault;
 pub(crate) mod frame;
 mod inst;
 pub(crate) mod maps;
@@ -18,13 +20,14 @@ use d_frontend::ir::{Clause, Inst, Module};
 use d_frontend::provider::ProbeKind;
 
 use self::emit::Emitter;
+use self::fault::FaultTarget;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
 use self::maps::{MAX_SCRATCH_SIZE, MapIndex};
 use self::slots::SlotMap;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
-use crate::layout::DCTX_CLAUSE_MASK;
+use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE};
 use crate::plan::{Attach, CompiledProgram};
 use crate::trampoline;
 
@@ -185,7 +188,7 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
 
 /// The largest scratch area any clause needs.
 fn scratch_size(module: &Module) -> Result<u32, CodegenError> {
-    let mut size = 8;
+    let mut size = FAULT_RECORD_SIZE;
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
         if crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size > MAX_SCRATCH_SIZE {
             return Err(CodegenError::ScratchTooLarge {
@@ -327,6 +330,8 @@ fn program(
             true
         }
     };
+    let error_block = emitter.target();
+    let mut resumes = Vec::new();
     for (bit, &clause_idx) in clause_ids.iter().enumerate() {
         let clause = &module.clauses[clause_idx];
         emitter.set_clause(Some(clause_idx));
@@ -338,9 +343,33 @@ fn program(
             emitter.push(Insn::alu64_reg(AluOp::And, Reg::R1, Reg::R2));
             emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, skip);
         }
-        clause_body(&mut emitter, maps, clause, clause_idx, options)?;
+        let handler = emitter.target();
+        let fault = FaultTarget::Report {
+            handler,
+            clause: clause_idx as u32,
+            start: emitter.insns.len(),
+        };
+        let slots = clause_body(&mut emitter, maps, clause, clause_idx, options, fault)?;
+        if emitter.is_used(handler) {
+            emitter.jump(skip);
+            emitter.place(handler);
+            let context = ClauseContext {
+                slots: &slots,
+                labels: &[],
+                maps,
+                wall_clock_offset_ns: options.wall_clock_offset_ns,
+                fault,
+            };
+            fault::clause_handler(&context, &mut emitter, clause, clause_idx, error_block);
+            resumes.push((clause_idx, skip));
+        }
         emitter.place(skip);
         emitter.set_clause(None);
+    }
+    if !resumes.is_empty() {
+        emitter.jump(exit);
+        emitter.place(error_block);
+        error_clauses(&mut emitter, module, maps, options, &resumes)?;
     }
     emitter.place(exit);
     emitter.push(Insn::mov64_imm(Reg::R0, 0));
@@ -352,13 +381,53 @@ fn program(
     Ok(emitter)
 }
 
+/// The error block: the fault record, then every `ERROR` clause, then back to the clause after
+/// the one that faulted (see `fault`).
+fn error_clauses(
+    emitter: &mut Emitter,
+    module: &Module,
+    maps: &MapIndex,
+    options: &CodegenOptions,
+    resumes: &[(usize, emit::Target)],
+) -> Result<(), CodegenError> {
+    let error_probe = module
+        .probes
+        .iter()
+        .find(|probe| probe.kind == ProbeKind::Error);
+    let resume = fault::error_block_start(emitter, maps, error_probe.map_or(0, |probe| probe.id));
+    if let Some(error_probe) = error_probe {
+        for (clause_idx, clause) in module.clauses.iter().enumerate() {
+            if !clause.probe_ids.contains(&error_probe.id) {
+                continue;
+            }
+            emitter.set_clause(Some(clause_idx));
+            emitter.annotate(format!("clause {clause_idx} for ERROR"));
+            let end = emitter.target();
+            clause_body(
+                emitter,
+                maps,
+                clause,
+                clause_idx,
+                options,
+                FaultTarget::Silent { end },
+            )?;
+            emitter.place(end);
+        }
+    }
+    emitter.set_clause(None);
+    fault::error_block_end(emitter, resume, resumes);
+    Ok(())
+}
+
+/// Emits one clause's code; returns its register slots.
 fn clause_body(
     emitter: &mut Emitter,
     maps: &MapIndex,
     clause: &Clause,
     clause_idx: usize,
     options: &CodegenOptions,
-) -> Result<(), CodegenError> {
+    fault: FaultTarget,
+) -> Result<SlotMap, CodegenError> {
     let slots = SlotMap::assign(&clause.insts, clause.n_vregs);
     if slots.n_slots > MAX_SLOTS {
         return Err(CodegenError::TooManyRegisters {
@@ -372,6 +441,7 @@ fn clause_body(
         labels: &labels,
         maps,
         wall_clock_offset_ns: options.wall_clock_offset_ns,
+        fault,
     };
     for inst in &clause.insts {
         if let Inst::EmitRecord {
@@ -392,5 +462,5 @@ fn clause_body(
             context.emit(emitter, inst);
         }
     }
-    Ok(())
+    Ok(slots)
 }

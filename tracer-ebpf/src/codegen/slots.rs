@@ -71,6 +71,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         }
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
+        Inst::Raise { signal: value } | Inst::Chill { ns: value } => vec![*value],
         Inst::Store { src, .. } => vec![*src],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
         Inst::Comment(_)
@@ -81,6 +82,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::Copy { .. }
         | Inst::CurrentComm { .. }
         | Inst::ProbeName { .. }
+        | Inst::SetBit { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }
