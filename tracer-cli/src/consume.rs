@@ -324,3 +324,68 @@ fn exit_status(value: Option<&Value>) -> i32 {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tracer_ebpf::plan::ProbeInfo;
+
+    use super::*;
+
+    fn program() -> CompiledProgram {
+        CompiledProgram {
+            elf: Vec::new(),
+            programs: Vec::new(),
+            map_inits: Vec::new(),
+            probes: vec![ProbeInfo {
+                id: 1,
+                provider: "dtrace".to_string(),
+                module: String::new(),
+                function: String::new(),
+                name: "BEGIN".to_string(),
+            }],
+            records: Vec::new(),
+            aggregations: Vec::new(),
+            events_map: "events".to_string(),
+            stats_map: "stats".to_string(),
+        }
+    }
+
+    fn fault(code: u64, addr: u64) -> FaultRecord {
+        FaultRecord {
+            header: RecordHeader {
+                clause_id: FAULT_RECORD_ID,
+                probe_id: 1,
+                cpu: 0,
+                blocks: 1,
+            },
+            clause: 4,
+            pc: 12,
+            fault: code,
+            addr,
+        }
+    }
+
+    #[test]
+    fn fault_messages_are_dtraces() {
+        assert_eq!(
+            fault_message(&program(), &fault(4, 0)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): divide-by-zero at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(1, 0x4000)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): invalid address (0x4000) at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(1, u64::MAX)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): invalid address at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(3, 600)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): illegal operation at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(77, 0)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): unknown fault at BPF pc 12"
+        );
+    }
+}

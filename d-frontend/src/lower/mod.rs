@@ -311,3 +311,88 @@ impl Lowerer<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile;
+    use crate::diagnostic::Origin;
+    use crate::ir::{Clause, Inst, RECORD_BLOCKS_OFFSET};
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
+
+    fn first_clause(text: &str) -> Clause {
+        let mut sources = SourceMap::default();
+        let file = sources.add(text, text);
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &CompileOptions::default(),
+        )
+        .unwrap_or_else(|errors| panic!("{text}: {errors:?}"));
+        compiled.module.clauses.into_iter().next().unwrap()
+    }
+
+    fn block_bits(clause: &Clause) -> Vec<u8> {
+        clause
+            .insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::SetBit { offset, bit } if *offset == RECORD_BLOCKS_OFFSET => Some(*bit),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn empty_clause_runs_the_default_action() {
+        let clause = first_clause("BEGIN { }");
+        assert_eq!(clause.record, Some(Vec::new()));
+        assert_eq!(block_bits(&clause), [0]);
+    }
+
+    #[test]
+    fn clause_without_actions_sends_no_record() {
+        assert_eq!(first_clause("BEGIN { 1; }").record, None);
+        assert_eq!(
+            first_clause("BEGIN { if (1) { @a = count(); } }").record,
+            None
+        );
+    }
+
+    #[test]
+    fn blocks_with_actions_set_their_bit_at_their_end() {
+        let clause = first_clause(
+            "BEGIN { trace(1); @a = count(); if (arg0) { printf(\"x\"); } trace(2); }",
+        );
+        assert_eq!(clause.action_blocks, [0, 1, 2]);
+        assert_eq!(block_bits(&clause), [0, 1, 2]);
+        let aggregate = clause
+            .insts
+            .iter()
+            .position(|inst| matches!(inst, Inst::AggUpdate { .. }))
+            .unwrap();
+        let first_bit = clause
+            .insts
+            .iter()
+            .position(|inst| matches!(inst, Inst::SetBit { .. }))
+            .unwrap();
+        assert!(
+            first_bit > aggregate,
+            "block 0 is done after its aggregation"
+        );
+    }
+
+    #[test]
+    fn blocks_mask_is_cleared_before_the_predicate() {
+        let clause = first_clause("BEGIN /arg0 == 0/ { trace(1); }");
+        assert_eq!(
+            clause.insts[0],
+            Inst::Zero {
+                offset: RECORD_BLOCKS_OFFSET,
+                size: 4
+            }
+        );
+    }
+}
