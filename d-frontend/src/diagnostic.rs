@@ -76,6 +76,10 @@ pub enum ErrTag {
     D_PRINTF_DYN_TYPE,
     /// `%@` outside `printa`.
     D_PRINTF_AGG_CONV,
+    /// `tracemem()` of something that is not an address.
+    D_TRACEMEM_ADDR,
+    /// `tracemem()` size that is not a positive constant.
+    D_TRACEMEM_SIZE,
     /// `trace()` of a void expression.
     D_TRACE_VOID,
     /// `trace()` of a dynamic expression (an aggregation).

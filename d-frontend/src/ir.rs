@@ -17,6 +17,8 @@ pub const RECORD_HEADER_RESERVED: u32 = 16;
 pub const RECORD_BLOCKS_OFFSET: u32 = 12;
 /// Most basic blocks with data-recording actions one clause may have (bits of that mask).
 pub const MAX_RECORD_BLOCKS: usize = 32;
+/// Most bytes one `tracemem()` records.
+pub const MAX_TRACEMEM_SIZE: u32 = 4096;
 /// Bytes `bpf_get_current_comm` writes (`TASK_COMM_LEN`).
 pub const COMM_SIZE: u32 = 16;
 /// Bytes reserved for each probe name field (`probeprov`, `probemod`, `probefunc`, `probename`).
@@ -279,6 +281,16 @@ pub enum Inst {
         /// The bit (0 to 31).
         bit: u8,
     },
+    /// Reads `size` bytes of kernel memory at `address` to a scratch offset; a read that fails is
+    /// a bad-address fault.
+    ReadKernel {
+        /// Scratch offset.
+        offset: u32,
+        /// Bytes.
+        size: u32,
+        /// The address.
+        address: VReg,
+    },
     /// `raise(sig)`: sends the signal in `signal` to the current process.
     Raise {
         /// The signal number.
@@ -363,6 +375,16 @@ pub enum RecordAction {
         format: Vec<u8>,
         /// The arguments.
         args: Vec<Field>,
+    },
+    /// `tracemem(address, size[, shown])`: `size` bytes of memory, and how many of them to show.
+    Tracemem {
+        /// Offset of the bytes in the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The third argument, if any: the bytes to show when it is not negative and less than
+        /// `size`.
+        shown: Option<Field>,
     },
     /// An action done in the kernel (`raise`, `stop`, `chill`): it records no value, but like
     /// every action it makes the probe line print.
@@ -496,6 +518,14 @@ fn display_action(action: &RecordAction) -> String {
             let args: Vec<String> = args.iter().copied().map(display_field).collect();
             format!("system {} {}", format_text(format), args.join(" "))
         }
+        RecordAction::Tracemem {
+            offset,
+            size,
+            shown,
+        } => match shown {
+            Some(shown) => format!("tracemem bytes@{offset}+{size} {}", display_field(*shown)),
+            None => format!("tracemem bytes@{offset}+{size}"),
+        },
         RecordAction::Effect(action) => format!("effect {action}"),
     }
 }
@@ -576,6 +606,11 @@ fn display_inst(inst: &Inst) -> String {
             None => format!("aggregate agg {agg} key scratch[{key_offset}]"),
         },
         Inst::SetBit { offset, bit } => format!("scratch[{offset}..+4] |= 1 << {bit}"),
+        Inst::ReadKernel {
+            offset,
+            size,
+            address,
+        } => format!("scratch[{offset}..+{size}] = kernel[%{}]", address.0),
         Inst::Raise { signal } => format!("raise %{}", signal.0),
         Inst::Chill { ns } => format!("chill %{}", ns.0),
         Inst::EmitRecord {

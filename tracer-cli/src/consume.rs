@@ -16,6 +16,7 @@ use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::output::printf;
 use crate::output::text::{self, Aggregation};
+use crate::output::tracemem;
 
 /// The program name runtime errors start with.
 const PROGRAM: &str = "tracer";
@@ -142,6 +143,11 @@ impl<'a> Consumer<'a> {
                 }
                 ActionDesc::System { .. } => {
                     system(format.unwrap_or_default(), values, out)?;
+                }
+                ActionDesc::Tracemem { .. } => {
+                    if let Some(Value::Str(bytes)) = values.first() {
+                        tracemem::tracemem(bytes, values.get(1), out);
+                    }
                 }
                 ActionDesc::Effect => {}
             }

@@ -136,6 +136,15 @@ pub enum ActionDesc {
         /// One field per argument.
         args: Vec<FieldDesc>,
     },
+    /// `tracemem(address, size[, shown])`: a hex dump of recorded bytes.
+    Tracemem {
+        /// Offset of the bytes from the start of the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The number of bytes to show, when not negative and less than `size`.
+        shown: Option<FieldDesc>,
+    },
     /// An action done in the kernel (`raise`, `stop`, `chill`); it records nothing.
     Effect,
 }

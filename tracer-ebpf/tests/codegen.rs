@@ -195,3 +195,33 @@ fn programs_that_cannot_fault_have_no_error_block() {
         listing.annotations
     );
 }
+
+#[test]
+fn tracemem_records_its_bytes_and_faults_on_bad_reads() {
+    let generated = generate_for("BEGIN { tracemem(arg0, 14, 2); trace(1); }");
+    let record = &generated.program.records[0];
+    assert_eq!(
+        record.actions[0],
+        tracer_ebpf::plan::ActionDesc::Tracemem {
+            offset: 16,
+            size: 14,
+            shown: Some(tracer_ebpf::plan::FieldDesc {
+                offset: 32,
+                kind: tracer_ebpf::layout::ValueKind::Int {
+                    size: 4,
+                    signed: true
+                },
+            }),
+        },
+        "the bytes take 16 bytes, so the next field stays aligned"
+    );
+    assert_eq!(record.size, 16 + 16 + 8 + 8);
+    let listing = &generated.listings[0];
+    assert!(
+        listing
+            .annotations
+            .iter()
+            .any(|(_, note)| note == "clause 0 fault")
+    );
+    parsed(&generated);
+}

@@ -14,6 +14,8 @@ pub enum FunctionKind {
     Printa,
     /// `exit(status)`.
     Exit,
+    /// `tracemem(address, size[, shown])`.
+    Tracemem,
     /// `raise(signal)`: destructive.
     Raise,
     /// `system(format, ...)`: destructive.
@@ -68,6 +70,12 @@ pub const FUNCTIONS: &[Function] = &[
         kind: FunctionKind::Exit,
         min_args: 1,
         max_args: 1,
+    },
+    Function {
+        name: "tracemem",
+        kind: FunctionKind::Tracemem,
+        min_args: 2,
+        max_args: 3,
     },
     Function {
         name: "raise",

@@ -80,6 +80,25 @@ impl Lowerer<'_> {
                     args: fields,
                 });
             }
+            "tracemem" => {
+                let address = self.int_expr(&args[0]);
+                let size = super::tracemem_size(&args[1]);
+                let offset = self.record_field(super::tracemem_field_size(&args[1]));
+                self.push(
+                    expr.span,
+                    Inst::ReadKernel {
+                        offset,
+                        size,
+                        address,
+                    },
+                );
+                let shown = args.get(2).map(|shown| self.record_value(shown));
+                self.actions.push(RecordAction::Tracemem {
+                    offset,
+                    size,
+                    shown,
+                });
+            }
             "raise" => {
                 let signal = self.int_expr(&args[0]);
                 self.push(expr.span, Inst::Raise { signal });

@@ -158,11 +158,26 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
         };
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
+            "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
             "printf" | "system" => args[1..].iter().map(stored).sum(),
             _ => 0,
         };
     }
     size
+}
+
+/// The bytes `tracemem()` records: its size argument, which sema checked is a small constant.
+fn tracemem_size(size: &ast::Expr) -> u32 {
+    match size.kind {
+        ast::ExprKind::Int { value, .. } => u32::try_from(value).unwrap_or(u32::MAX),
+        _ => unreachable!("sema checked tracemem's size is a constant"),
+    }
+}
+
+/// The record bytes `tracemem()` reserves for its data: the size, rounded up so that the fields
+/// after it stay 8-byte aligned.
+fn tracemem_field_size(size: &ast::Expr) -> u32 {
+    align8(tracemem_size(size))
 }
 
 fn align8(value: u32) -> u32 {

@@ -4,7 +4,7 @@ use super::{Checker, blocks};
 use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
 use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
-use crate::ir::{AggDecl, AggFunc, MAX_RECORD_BLOCKS};
+use crate::ir::{AggDecl, AggFunc, MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
 use crate::printf::{self, ArgClass, SlotKind};
 use crate::source::Span;
 use crate::types::Type;
@@ -94,10 +94,12 @@ impl Checker {
         if n_args >= min && n_args <= max {
             return true;
         }
-        let expected = if max == usize::MAX {
+        let expected = if min == max {
+            min.to_string()
+        } else if n_args < min {
             format!("at least {min}")
         } else {
-            min.to_string()
+            format!("at most {max}")
         };
         self.error(
             ErrTag::D_PROTO_LEN,
@@ -126,12 +128,15 @@ impl Checker {
                 Ok(_) => {}
             },
             FunctionKind::Exit => {
-                let ty = self.expr(&args[0]);
-                if !ty.is_int() {
-                    self.error(ErrTag::D_PROTO_ARG, args[0].span, "exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: string");
-                }
+                let type_name = match self.value_argument(&args[0]) {
+                    Ok(ty) if ty.is_int() => return,
+                    Ok(ty) => ty.name(),
+                    Err(name) => name,
+                };
+                self.error(ErrTag::D_PROTO_ARG, args[0].span, format!("exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: {type_name}"));
             }
             FunctionKind::Printf => self.printf("printf", args),
+            FunctionKind::Tracemem => self.tracemem(args),
             FunctionKind::Printa => self.printa(args),
             FunctionKind::Raise
             | FunctionKind::System
@@ -286,6 +291,31 @@ impl Checker {
                     slots.len()
                 ),
             );
+        }
+    }
+
+    /// Checks `tracemem(address, size[, shown])`: `size` is a positive integer constant.
+    fn tracemem(&mut self, args: &[Expr]) {
+        let address_type = self.expr(&args[0]);
+        if !address_type.is_int() {
+            self.error(ErrTag::D_TRACEMEM_ADDR, args[0].span, format!("tracemem( ) argument #1 is incompatible with prototype:\n\tprototype: pointer or integer\n\t argument: {}", address_type.name()));
+        }
+        let size_type = self.expr(&args[1]);
+        if !size_type.is_int() {
+            self.error(ErrTag::D_PROTO_ARG, args[1].span, format!("tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: {}", size_type.name()));
+        } else if !matches!(args[1].kind, ExprKind::Int { value, .. } if value > 0 && value <= u64::from(MAX_TRACEMEM_SIZE))
+        {
+            self.error(
+                ErrTag::D_TRACEMEM_SIZE,
+                args[1].span,
+                "tracemem( ) argument #2 must be a non-zero positive integral constant expression",
+            );
+        }
+        if let Some(shown) = args.get(2) {
+            let ty = self.expr(shown);
+            if !ty.is_int() {
+                self.error(ErrTag::D_PROTO_ARG, shown.span, format!("tracemem( ) argument #3 is incompatible with prototype:\n\tprototype: ssize_t\n\t argument: {}", ty.name()));
+            }
         }
     }
 
@@ -511,6 +541,52 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn tracemem_errors_are_libdtraces() {
+        let cases: [(&str, ErrTag, &str); 4] = [
+            (
+                "BEGIN { tracemem(123); }",
+                ErrTag::D_PROTO_LEN,
+                "tracemem( ) prototype mismatch: 1 arg passed, at least 2 expected",
+            ),
+            (
+                "BEGIN { tracemem(1, 2, 3, 4); }",
+                ErrTag::D_PROTO_LEN,
+                "tracemem( ) prototype mismatch: 4 args passed, at most 3 expected",
+            ),
+            (
+                r#"BEGIN { tracemem(123, "i"); }"#,
+                ErrTag::D_PROTO_ARG,
+                "tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: string",
+            ),
+            (
+                "BEGIN { tracemem(123, -456); }",
+                ErrTag::D_TRACEMEM_SIZE,
+                "tracemem( ) argument #2 must be a non-zero positive integral constant expression",
+            ),
+        ];
+        for (text, tag, message) in cases {
+            let error = first_error(text);
+            assert_eq!(
+                (error.tag, error.message.as_str()),
+                (tag, message),
+                "{text}"
+            );
+        }
+        let error = first_error(r#"BEGIN { tracemem("s", 4); }"#);
+        assert_eq!(error.tag, ErrTag::D_TRACEMEM_ADDR);
+    }
+
+    #[test]
+    fn exit_of_void_is_refused() {
+        let error = first_error("BEGIN { exit(exit(0)); }");
+        assert_eq!(error.tag, ErrTag::D_PROTO_ARG);
+        assert_eq!(
+            error.message,
+            "exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: void"
+        );
     }
 
     #[test]

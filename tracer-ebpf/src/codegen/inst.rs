@@ -187,6 +187,27 @@ impl ClauseContext<'_> {
                     scratch_offset(*offset),
                 ));
             }
+            Inst::ReadKernel {
+                offset,
+                size,
+                address,
+            } => {
+                //   if (probe_read_kernel(&scratch[offset], size, address) < 0)
+                //           fault BADADDR at address
+                scratch_pointer(emitter, Reg::R1, *offset);
+                emitter.push(Insn::mov64_imm(Reg::R2, *size as i32));
+                self.load(emitter, Reg::R3, *address);
+                emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+                self.load(emitter, Reg::R3, *address);
+                self.fault_unless(
+                    emitter,
+                    JmpOp::Jsge,
+                    Reg::R0,
+                    0,
+                    Fault::BadAddr,
+                    Some(Reg::R3),
+                );
+            }
             Inst::Raise { signal } => {
                 self.load(emitter, Reg::R1, *signal);
                 emitter.push(Insn::call(Helper::bpf_send_signal));

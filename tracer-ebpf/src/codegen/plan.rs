@@ -165,6 +165,15 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 format: format.clone(),
                 args: args.iter().map(field).collect(),
             },
+            RecordAction::Tracemem {
+                offset,
+                size,
+                shown,
+            } => ActionDesc::Tracemem {
+                offset: *offset,
+                size: *size,
+                shown: shown.as_ref().map(field),
+            },
             RecordAction::Effect(_) => ActionDesc::Effect,
         })
         .collect();

@@ -71,7 +71,9 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         }
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
-        Inst::Raise { signal: value } | Inst::Chill { ns: value } => vec![*value],
+        Inst::Raise { signal: value }
+        | Inst::Chill { ns: value }
+        | Inst::ReadKernel { address: value, .. } => vec![*value],
         Inst::Store { src, .. } => vec![*src],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
         Inst::Comment(_)
