@@ -54,9 +54,9 @@ pub fn tracemem(bytes: &[u8], shown: Option<&Value>, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn dump(bytes: &[u8], shown: Option<Value>) -> String {
+    fn dump(bytes: &[u8], shown: Option<&Value>) -> String {
         let mut out = Vec::new();
-        tracemem(bytes, shown.as_ref(), &mut out);
+        tracemem(bytes, shown, &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -92,14 +92,14 @@ mod tests {
             signed,
         };
         assert!(
-            dump(b"Linux", Some(int(2, true)))
+            dump(b"Linux", Some(&int(2, true)))
                 .ends_with(" 4c 69                                            Li\n")
         );
-        assert_eq!(dump(b"Linux", Some(int(0, true))), "");
+        assert_eq!(dump(b"Linux", Some(&int(0, true))), "");
         assert_eq!(
-            dump(b"Linux", Some(int(u64::MAX, true))),
+            dump(b"Linux", Some(&int(u64::MAX, true))),
             dump(b"Linux", None)
         );
-        assert_eq!(dump(b"Linux", Some(int(9, false))), dump(b"Linux", None));
+        assert_eq!(dump(b"Linux", Some(&int(9, false))), dump(b"Linux", None));
     }
 }
