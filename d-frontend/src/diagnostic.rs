@@ -58,6 +58,8 @@ pub enum ErrTag {
     D_OP_LVAL,
     /// Incompatible types in an operation.
     D_OP_INCOMPAT,
+    /// Division or modulo by a constant zero.
+    D_DIV_ZERO,
     /// Macro argument not defined.
     D_MACRO_UNDEF,
     /// printf format error.

@@ -233,6 +233,15 @@ impl Checker {
             _ => {
                 let lhs_type = self.integer_operand(lhs, symbol);
                 let rhs_type = self.integer_operand(rhs, symbol);
+                if matches!(op, BinaryOp::Div | BinaryOp::Mod)
+                    && matches!(rhs.kind, ExprKind::Int { value: 0, .. })
+                {
+                    self.error(
+                        ErrTag::D_DIV_ZERO,
+                        rhs.span,
+                        "expression contains division by zero",
+                    );
+                }
                 Type::common(lhs_type, rhs_type)
             }
         }

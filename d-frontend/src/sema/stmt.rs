@@ -580,6 +580,15 @@ mod tests {
     }
 
     #[test]
+    fn division_by_a_zero_constant_is_refused() {
+        for text in ["BEGIN { trace(123 / 0); }", "BEGIN { trace(arg0 % 0); }"] {
+            let error = first_error(text);
+            assert_eq!(error.tag, ErrTag::D_DIV_ZERO, "{text}");
+            assert_eq!(error.message, "expression contains division by zero");
+        }
+    }
+
+    #[test]
     fn exit_of_void_is_refused() {
         let error = first_error("BEGIN { exit(exit(0)); }");
         assert_eq!(error.tag, ErrTag::D_PROTO_ARG);

@@ -5,12 +5,13 @@
 //! r0..r5    scratch within one IR instruction; helper arguments and result
 //! r6        the program's context (tracepoint record, perf_event data, raw_tp args)
 //! r7        the per-CPU scratch value: D context at 0, clause temporaries from SCRATCH_TEMP_BASE
-//! r8, r9    unused
+//! r8, r9    set only on the way to a fault: the fault and its address, then, in the error
+//!           block, the faulting probe's scratch pointer and clause (see `fault`)
 //! r10       frame pointer
 //!
 //! stack (below r10)
-//! -8        4- or 8-byte map key, helper output word
-//! -32..-16  initial aggregation value {u64 n, i64 v}
+//! -8        4- or 8-byte map key, helper output word, chill()'s deadline
+//! -32..-16  initial aggregation value {u64 n, i64 v}; chill()'s iteration count at -24
 //! -40 - 8i  virtual register slot i
 //! ```
 
