@@ -2,7 +2,8 @@
 //!
 //! The consumer owns the output state dtrace keeps across records: whether the column header was
 //! printed, which aggregations `printa` has printed (those are not printed again at exit), and the
-//! exit status an `exit()` record asked for.
+//! exit status an `exit()` record asked for. Once an `exit()` record arrived, only `END`'s records
+//! are printed, as dtrace stops every other probe.
 
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
@@ -64,7 +65,8 @@ impl<'a> Consumer<'a> {
         }
     }
 
-    /// The status of the first `exit()` record, once one arrived.
+    /// The status of the last `exit()` record (`END`'s overrides the one that ended tracing, as
+    /// in dtrace), once one arrived.
     pub fn exit_status(&self) -> Option<i32> {
         self.exit_status
     }
@@ -90,6 +92,11 @@ impl<'a> Consumer<'a> {
                 anyhow::bail!("received a fault record of {} bytes", bytes.len());
             };
             eprintln!("{PROGRAM}: {}", fault_message(self.program, &fault));
+            return Ok(());
+        }
+        if self.exit_status.is_some() && !self.is_end(header.probe_id) {
+            // After exit(), only END runs: DTrace stops every other probe at once, so a record
+            // that another probe sent after the exit record is not printed.
             return Ok(());
         }
         let clause_id = header.clause_id as usize;
@@ -137,9 +144,7 @@ impl<'a> Consumer<'a> {
                     )?;
                 }
                 ActionDesc::Exit(_) => {
-                    if self.exit_status.is_none() {
-                        self.exit_status = Some(exit_status(values.first()));
-                    }
+                    self.exit_status = Some(exit_status(values.first()));
                 }
                 ActionDesc::System { .. } => {
                     system(format.unwrap_or_default(), values, out)?;
@@ -178,6 +183,11 @@ impl<'a> Consumer<'a> {
             text::probe_line_prefix(header.cpu, header.probe_id, function, name).as_bytes(),
         );
         *line_open = true;
+    }
+
+    fn is_end(&self, probe_id: u32) -> bool {
+        self.probe(probe_id)
+            .is_some_and(|probe| probe.provider == "dtrace" && probe.name == "END")
     }
 
     fn probe(&self, probe_id: u32) -> Option<&'a ProbeInfo> {
