@@ -58,6 +58,8 @@ pub enum ErrTag {
     D_OP_LVAL,
     /// Incompatible types in an operation.
     D_OP_INCOMPAT,
+    /// Division or modulo by a constant zero.
+    D_DIV_ZERO,
     /// Macro argument not defined.
     D_MACRO_UNDEF,
     /// printf format error.
@@ -68,8 +70,22 @@ pub enum ErrTag {
     D_PRINTF_ARG_PROTO,
     /// printf bad conversion.
     D_PRINTF_DYN_PROTO,
-    /// Format string must be a literal.
+    /// Empty format string.
     D_PRINTF_FMT_EMPTY,
+    /// Format string that is not a string constant.
+    D_PRINTF_ARG_FMT,
+    /// `*` or `.*` argument that is not an integer.
+    D_PRINTF_DYN_TYPE,
+    /// `%@` outside `printa`.
+    D_PRINTF_AGG_CONV,
+    /// `tracemem()` of something that is not an address.
+    D_TRACEMEM_ADDR,
+    /// `tracemem()` size that is not a positive constant.
+    D_TRACEMEM_SIZE,
+    /// `trace()` of a void expression.
+    D_TRACE_VOID,
+    /// `trace()` of a dynamic expression (an aggregation).
+    D_TRACE_DYN,
     /// printa argument errors.
     D_PRINTA_PROTO,
     /// printa of an aggregation that was never assigned.

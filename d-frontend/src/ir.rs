@@ -24,6 +24,12 @@ pub use self::subr::Subr;
 
 /// Bytes the back end's record header takes at the start of each record; record data follows it.
 pub const RECORD_HEADER_RESERVED: u32 = 16;
+/// Offset in the record header of the `u32` mask of the clause's basic blocks that ran to their end.
+pub const RECORD_BLOCKS_OFFSET: u32 = 12;
+/// Most basic blocks with data-recording actions one clause may have (bits of that mask).
+pub const MAX_RECORD_BLOCKS: usize = 32;
+/// Most bytes one `tracemem()` records.
+pub const MAX_TRACEMEM_SIZE: u32 = 4096;
 /// Bytes `bpf_get_current_comm` writes (`TASK_COMM_LEN`).
 pub const COMM_SIZE: u32 = 16;
 /// Bytes reserved for each probe name field (`probeprov`, `probemod`, `probefunc`, `probename`).
@@ -327,7 +333,35 @@ pub enum Inst {
     },
     /// A subroutine: string operations, `rand`, `progenyof`, `copyinstr`.
     Subr(Subr),
-    /// Sends the record at `offset` (header first) to userspace.
+    /// Sets bit `bit` of the `u32` at a scratch offset.
+    SetBit {
+        /// Scratch offset.
+        offset: u32,
+        /// The bit (0 to 31).
+        bit: u8,
+    },
+    /// Reads `size` bytes of kernel memory at `address` to a scratch offset; a read that fails is
+    /// a bad-address fault.
+    ReadKernel {
+        /// Scratch offset.
+        offset: u32,
+        /// Bytes.
+        size: u32,
+        /// The address.
+        address: VReg,
+    },
+    /// `raise(sig)`: sends the signal in `signal` to the current process.
+    Raise {
+        /// The signal number.
+        signal: VReg,
+    },
+    /// `chill(ns)`: busy-waits about `ns` nanoseconds (bounded, see the back end).
+    Chill {
+        /// Nanoseconds.
+        ns: VReg,
+    },
+    /// Sends the record at `offset` (header first) to userspace, unless its header's blocks mask
+    /// ([`RECORD_BLOCKS_OFFSET`]) is zero: then no action of the clause ran to its block's end.
     EmitRecord {
         /// Scratch offset of the record.
         offset: u32,
@@ -444,6 +478,26 @@ pub enum RecordAction {
     },
     /// `exit(status)`.
     Exit(Field),
+    /// `system(format, args...)`: the consumer runs the formatted command.
+    System {
+        /// The format's bytes.
+        format: Vec<u8>,
+        /// The arguments.
+        args: Vec<Field>,
+    },
+    /// `tracemem(address, size[, shown])`: `size` bytes of memory, and how many of them to show.
+    Tracemem {
+        /// Offset of the bytes in the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The third argument, if any: the bytes to show when it is not negative and less than
+        /// `size`.
+        shown: Option<Field>,
+    },
+    /// An action done in the kernel (`raise`, `stop`, `chill`): it records no value, but like
+    /// every action it makes the probe line print.
+    Effect(&'static str),
 }
 
 /// One clause, lowered.
@@ -461,6 +515,9 @@ pub struct Clause {
     pub n_labels: u32,
     /// The actions recorded in this clause's record, or `None` when it writes no record.
     pub record: Option<Vec<RecordAction>>,
+    /// For each action of `record`, the bit of the record header's blocks mask that is set when
+    /// the action's basic block ran to its end (DTrace runs each block as its own sub-clause).
+    pub action_blocks: Vec<u32>,
     /// Scratch bytes the clause uses.
     pub scratch_size: u32,
     /// The whole clause.
@@ -493,6 +550,8 @@ pub struct Module {
     pub sources: Vec<SourceSummary>,
     /// The `strsize` option.
     pub strsize: u32,
+    /// Whether it uses a destructive action, which must be allowed before it is enabled.
+    pub destructive: bool,
 }
 
 impl Module {
@@ -530,8 +589,8 @@ impl Module {
                 clause.scratch_size
             );
             if let Some(actions) = &clause.record {
-                for action in actions {
-                    let _ = writeln!(out, "  record {}", display_action(action));
+                for (action, block) in actions.iter().zip(&clause.action_blocks) {
+                    let _ = writeln!(out, "  record b{block} {}", display_action(action));
                 }
             }
             for inst in &clause.insts {
@@ -578,6 +637,19 @@ fn display_action(action: &RecordAction) -> String {
             format!("printa {shown} {}", aggs.join(" "))
         }
         RecordAction::Exit(field) => format!("exit {}", display_field(*field)),
+        RecordAction::System { format, args } => {
+            let args: Vec<String> = args.iter().copied().map(display_field).collect();
+            format!("system {} {}", format_text(format), args.join(" "))
+        }
+        RecordAction::Tracemem {
+            offset,
+            size,
+            shown,
+        } => match shown {
+            Some(shown) => format!("tracemem bytes@{offset}+{size} {}", display_field(*shown)),
+            None => format!("tracemem bytes@{offset}+{size}"),
+        },
+        RecordAction::Effect(action) => format!("effect {action}"),
     }
 }
 
@@ -689,6 +761,14 @@ fn display_inst(inst: &Inst) -> String {
         Inst::DeleteVar { var, key_offset } => {
             format!("delete var {var}{}", display_key(Some(*key_offset)))
         }
+        Inst::SetBit { offset, bit } => format!("scratch[{offset}..+4] |= 1 << {bit}"),
+        Inst::ReadKernel {
+            offset,
+            size,
+            address,
+        } => format!("scratch[{offset}..+{size}] = kernel[%{}]", address.0),
+        Inst::Raise { signal } => format!("raise %{}", signal.0),
+        Inst::Chill { ns } => format!("chill %{}", ns.0),
         Inst::EmitRecord {
             offset,
             size,

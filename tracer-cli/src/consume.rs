@@ -2,17 +2,25 @@
 //!
 //! The consumer owns the output state dtrace keeps across records: whether the column header was
 //! printed, which aggregations `printa` has printed (those are not printed again at exit), and the
-//! exit status an `exit()` record asked for.
+//! exit status an `exit()` record asked for. Once an `exit()` record arrived, only `END`'s records
+//! are printed, as dtrace stops every other probe.
+
+use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
 use tracer_daemon::events::decode_record;
 use tracer_daemon::load::Session;
-use tracer_ebpf::layout::{AggValue, Value};
-use tracer_ebpf::plan::{ActionDesc, CompiledProgram};
+use tracer_ebpf::layout::{AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value};
+use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::output::printf;
 use crate::output::text::{self, Aggregation};
+use crate::output::tracemem;
+
+/// The program name runtime errors start with.
+const PROGRAM: &str = "tracer";
 
 /// Prints records and aggregations for one compiled program.
 pub struct Consumer<'a> {
@@ -37,6 +45,7 @@ impl<'a> Consumer<'a> {
                     .iter()
                     .map(|action| match action {
                         ActionDesc::Printf { format, .. }
+                        | ActionDesc::System { format, .. }
                         | ActionDesc::Printa {
                             format: Some(format),
                             ..
@@ -56,55 +65,60 @@ impl<'a> Consumer<'a> {
         }
     }
 
-    /// The status of the first `exit()` record, once one arrived.
+    /// The status of the last `exit()` record (`END`'s overrides the one that ended tracing, as
+    /// in dtrace), once one arrived.
     pub fn exit_status(&self) -> Option<i32> {
         self.exit_status
     }
 
     /// Prints one ring buffer record.
+    ///
+    /// Only the actions of the blocks that ran (the header's blocks mask) are printed; without
+    /// `quiet`, each block starts a probe line, as DTrace prints one per sub-clause.
     pub fn record(
         &mut self,
         bytes: &[u8],
         session: &Session,
         out: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
-        let Some(clause_id) = tracer_ebpf::layout::RecordHeader::decode(bytes)
-            .map(|header| header.clause_id as usize)
-        else {
+        let Some(header) = RecordHeader::decode(bytes) else {
             anyhow::bail!(
                 "received a record of {} bytes, too short for a header",
                 bytes.len()
             );
         };
+        if header.clause_id == FAULT_RECORD_ID {
+            let Some(fault) = FaultRecord::decode(bytes) else {
+                anyhow::bail!("received a fault record of {} bytes", bytes.len());
+            };
+            eprintln!("{PROGRAM}: {}", fault_message(self.program, &fault));
+            return Ok(());
+        }
+        if self.exit_status.is_some() && !self.is_end(header.probe_id) {
+            // After exit(), only END runs: DTrace stops every other probe at once, so a record
+            // that another probe sent after the exit record is not printed.
+            return Ok(());
+        }
+        let clause_id = header.clause_id as usize;
         let Some(desc) = self.program.records.get(clause_id) else {
             anyhow::bail!("received a record for clause {clause_id}, which does not exist");
         };
         let decoded = decode_record(desc, bytes).context("received a malformed record")?;
-        if !self.quiet {
-            if !self.header_printed {
-                out.extend_from_slice(text::probe_header().as_bytes());
-                self.header_printed = true;
-            }
-            let probes = &self.program.probes;
-            let probe = probes
-                .binary_search_by_key(&decoded.header.probe_id, |probe| probe.id)
-                .ok()
-                .map(|probe_idx| &probes[probe_idx]);
-            let (function, name) = probe.map_or(("", ""), |probe| {
-                (probe.function.as_str(), probe.name.as_str())
-            });
-            out.extend_from_slice(
-                text::probe_line_prefix(
-                    decoded.header.cpu,
-                    decoded.header.probe_id,
-                    function,
-                    name,
-                )
-                .as_bytes(),
-            );
+        let mut line_open = false;
+        if desc.actions.is_empty() {
+            self.start_line(&decoded.header, &mut line_open, out);
         }
+        let mut current_block = None;
         for (action_idx, (action, values)) in desc.actions.iter().zip(&decoded.actions).enumerate()
         {
+            let block = desc.blocks.get(action_idx).copied();
+            if block.is_some_and(|bit| header.blocks.checked_shr(bit).unwrap_or(0) & 1 == 0) {
+                continue;
+            }
+            if !line_open || current_block != block {
+                self.start_line(&decoded.header, &mut line_open, out);
+                current_block = block;
+            }
             let format = self.formats[clause_id][action_idx].as_deref();
             match action {
                 ActionDesc::Trace(_) => {
@@ -130,16 +144,58 @@ impl<'a> Consumer<'a> {
                     )?;
                 }
                 ActionDesc::Exit(_) => {
-                    if self.exit_status.is_none() {
-                        self.exit_status = Some(exit_status(values.first()));
+                    self.exit_status = Some(exit_status(values.first()));
+                }
+                ActionDesc::System { .. } => {
+                    system(format.unwrap_or_default(), values, out)?;
+                }
+                ActionDesc::Tracemem { .. } => {
+                    if let Some(Value::Str(bytes)) = values.first() {
+                        tracemem::tracemem(bytes, values.get(1), out);
                     }
                 }
+                ActionDesc::Effect => {}
             }
         }
-        if !self.quiet {
+        if line_open {
             out.push(b'\n');
         }
         Ok(())
+    }
+
+    /// Without `quiet`, ends the open probe line, if any, and starts one for the record's probe
+    /// (after the column header, before the first).
+    fn start_line(&mut self, header: &RecordHeader, line_open: &mut bool, out: &mut Vec<u8>) {
+        if self.quiet {
+            return;
+        }
+        if *line_open {
+            out.push(b'\n');
+        }
+        if !self.header_printed {
+            out.extend_from_slice(text::probe_header().as_bytes());
+            self.header_printed = true;
+        }
+        let (function, name) = self.probe(header.probe_id).map_or(("", ""), |probe| {
+            (probe.function.as_str(), probe.name.as_str())
+        });
+        out.extend_from_slice(
+            text::probe_line_prefix(header.cpu, header.probe_id, function, name).as_bytes(),
+        );
+        *line_open = true;
+    }
+
+    fn is_end(&self, probe_id: u32) -> bool {
+        self.probe(probe_id)
+            .is_some_and(|probe| probe.provider == "dtrace" && probe.name == "END")
+    }
+
+    fn probe(&self, probe_id: u32) -> Option<&'a ProbeInfo> {
+        let probes = &self.program.probes;
+        probes
+            .binary_search_by_key(&probe_id, |probe| probe.id)
+            .ok()
+            .map(|probe_idx| &probes[probe_idx])
     }
 
     /// At exit: a newline, then every aggregation no `printa` printed, in order of first use.
@@ -195,10 +251,157 @@ fn printa(
     Ok(())
 }
 
+/// `system(format, ...)`: writes what is pending to stdout, then runs the formatted command
+/// through the shell, which writes to the same stdout, so its output comes in order.
+fn system(pieces: &[FormatPiece], values: &[Value], out: &mut Vec<u8>) -> anyhow::Result<()> {
+    let mut command = Vec::new();
+    printf::format(pieces, values, &mut command);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out)?;
+    stdout.flush()?;
+    out.clear();
+    std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(std::ffi::OsStr::from_bytes(&command))
+        .status()
+        .with_context(|| {
+            format!(
+                "failed to run system( ) command {}",
+                String::from_utf8_lossy(&command)
+            )
+        })?;
+    Ok(())
+}
+
+/// DTrace's runtime error message for a fault, without the program name:
+/// `error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): divide-by-zero at BPF pc 12`.
+pub fn fault_message(program: &CompiledProgram, fault: &FaultRecord) -> String {
+    let probe_id = fault.header.probe_id;
+    let probe = program
+        .probes
+        .binary_search_by_key(&probe_id, |probe| probe.id)
+        .ok()
+        .map(|probe_idx| &program.probes[probe_idx]);
+    let names = probe.map_or_else(
+        || ":::".to_string(),
+        |probe| {
+            format!(
+                "{}:{}:{}:{}",
+                probe.provider, probe.module, probe.function, probe.name
+            )
+        },
+    );
+    let details = match fault.fault {
+        DTRACEFLT_BADADDR if fault.addr == u64::MAX => String::new(),
+        DTRACEFLT_BADADDR | DTRACEFLT_BADALIGN | DTRACEFLT_BADSTACK | DTRACEFLT_BADSIZE => {
+            format!(" ({:#x})", fault.addr)
+        }
+        DTRACEFLT_BADINDEX => format!(" ({})", fault.addr as i64),
+        _ => String::new(),
+    };
+    format!(
+        "error in dt_clause_{} for probe ID {probe_id} ({names}): {}{details} at BPF pc {}",
+        fault.clause,
+        fault_name(fault.fault),
+        fault.pc
+    )
+}
+
+/// `DTRACEFLT_*` codes whose messages print the faulting value.
+const DTRACEFLT_BADADDR: u64 = 1;
+const DTRACEFLT_BADALIGN: u64 = 2;
+const DTRACEFLT_BADSTACK: u64 = 9;
+const DTRACEFLT_BADSIZE: u64 = 10;
+const DTRACEFLT_BADINDEX: u64 = 11;
+
+/// DTrace's name for fault `code` (libdtrace's `dtrace_faultstr`).
+fn fault_name(code: u64) -> &'static str {
+    match code {
+        1 => "invalid address",
+        2 => "invalid alignment",
+        3 => "illegal operation",
+        4 => "divide-by-zero",
+        5 => "out of scratch space",
+        6 => "invalid kernel access",
+        7 => "invalid user access",
+        8 => "tuple stack overflow",
+        9 => "bad stack",
+        10 => "invalid size",
+        11 => "index out of bounds",
+        1000 => "library-level fault",
+        _ => "unknown fault",
+    }
+}
+
 /// `exit(n)`'s status as a process exit status (the low byte, as the kernel keeps it).
 fn exit_status(value: Option<&Value>) -> i32 {
     match value {
         Some(Value::Int { bits, .. }) => (*bits & 0xff) as i32,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracer_ebpf::plan::ProbeInfo;
+
+    use super::*;
+
+    fn program() -> CompiledProgram {
+        CompiledProgram {
+            elf: Vec::new(),
+            programs: Vec::new(),
+            map_inits: Vec::new(),
+            probes: vec![ProbeInfo {
+                id: 1,
+                provider: "dtrace".to_string(),
+                module: String::new(),
+                function: String::new(),
+                name: "BEGIN".to_string(),
+            }],
+            records: Vec::new(),
+            aggregations: Vec::new(),
+            events_map: "events".to_string(),
+            stats_map: "stats".to_string(),
+        }
+    }
+
+    fn fault(code: u64, addr: u64) -> FaultRecord {
+        FaultRecord {
+            header: RecordHeader {
+                clause_id: FAULT_RECORD_ID,
+                probe_id: 1,
+                cpu: 0,
+                blocks: 1,
+            },
+            clause: 4,
+            pc: 12,
+            fault: code,
+            addr,
+        }
+    }
+
+    #[test]
+    fn fault_messages_are_dtraces() {
+        assert_eq!(
+            fault_message(&program(), &fault(4, 0)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): divide-by-zero at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(1, 0x4000)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): invalid address (0x4000) at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(1, u64::MAX)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): invalid address at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(3, 600)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): illegal operation at BPF pc 12"
+        );
+        assert_eq!(
+            fault_message(&program(), &fault(77, 0)),
+            "error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): unknown fault at BPF pc 12"
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! One run of `tracer`: compile, load, trace until done, print.
 //!
 //! The order follows dtrace: compile every source; with `-e` stop there; create the `-c` command
-//! stopped; load and attach everything; print the banner (which marks "ready"); let the command
-//! go; run `BEGIN`; consume records until `exit()`, a signal or the end of the target; detach; run
-//! `END`; print what is left; exit with `exit()`'s status.
+//! stopped; refuse a program with destructive actions unless they are allowed; load and attach
+//! everything; print the banner (which marks "ready"); let the command go; run `BEGIN`; consume
+//! records until `exit()`, a signal or the end of the target; detach; run `END`; print what is
+//! left; exit with `exit()`'s status.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -94,6 +95,12 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if args.mode == Mode::CompileOnly {
         return Ok(0);
     }
+    if compiled.module.destructive && !options.destructive() {
+        if !quiet {
+            print_banner(&compiled);
+        }
+        anyhow::bail!("could not enable tracing: Destructive actions not allowed");
+    }
     let mut session = match Session::load(&generated.program) {
         Ok(session) => session,
         Err(error) => {
@@ -107,20 +114,28 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         }
     };
     if !quiet {
-        let mut stderr = std::io::stderr().lock();
-        for source in &compiled.module.sources {
-            let plural = if source.n_matched == 1 { "" } else { "s" };
-            let _ = writeln!(
-                stderr,
-                "{PROGRAM}: {} '{}' matched {} probe{plural}",
-                source.kind, source.name, source.n_matched
-            );
+        print_banner(&compiled);
+        if options.destructive() {
+            eprintln!("{PROGRAM}: allowing destructive actions");
         }
     }
     for target in &mut targets {
         target.release()?;
     }
     trace(&mut session, &generated, &mut targets, &signals, quiet)
+}
+
+/// `tracer: description 'BEGIN ' matched 1 probe`, once per source, as dtrace prints it.
+fn print_banner(compiled: &Compiled) {
+    let mut stderr = std::io::stderr().lock();
+    for source in &compiled.module.sources {
+        let plural = if source.n_matched == 1 { "" } else { "s" };
+        let _ = writeln!(
+            stderr,
+            "{PROGRAM}: {} '{}' matched {} probe{plural}",
+            source.kind, source.name, source.n_matched
+        );
+    }
 }
 
 /// Consumes records until the run ends, then runs `END` and prints what is left.

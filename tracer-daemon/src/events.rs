@@ -24,7 +24,8 @@ pub struct DecodedRecord {
     /// The header.
     pub header: RecordHeader,
     /// One entry per action of the [`RecordDesc`], in order: `trace` and `exit` have one value,
-    /// `printf` one per argument, `printa` none.
+    /// `printf` and `system` one per argument, `tracemem` its bytes (all of them, as a
+    /// [`Value::Str`]) then its shown count if any, `printa` and in-kernel actions none.
     pub actions: Vec<Vec<Value>>,
 }
 
@@ -80,8 +81,28 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
     for action in &desc.actions {
         let values = match action {
             ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
-            ActionDesc::Printf { args, .. } => args.iter().map(field).collect::<Result<_, _>>()?,
-            ActionDesc::Printa { .. } => Vec::new(),
+            ActionDesc::Printf { args, .. } | ActionDesc::System { args, .. } => {
+                args.iter().map(field).collect::<Result<_, _>>()?
+            }
+            ActionDesc::Tracemem {
+                offset,
+                size,
+                shown,
+            } => {
+                let start = *offset as usize;
+                let Some(data) = bytes.get(start..start + *size as usize) else {
+                    return Err(DecodeError::FieldOutOfBounds {
+                        offset: *offset,
+                        len: bytes.len(),
+                    });
+                };
+                let mut values = vec![Value::Str(data.to_vec())];
+                if let Some(shown) = shown {
+                    values.push(field(shown)?);
+                }
+                values
+            }
+            ActionDesc::Printa { .. } | ActionDesc::Effect => Vec::new(),
         };
         actions.push(values);
     }
@@ -213,6 +234,7 @@ mod tests {
                 ActionDesc::Exit(field(48, I64)),
             ],
             size: 56,
+            blocks: Vec::new(),
         }
     }
 
@@ -237,7 +259,7 @@ mod tests {
                 clause_id: 2,
                 probe_id: 7,
                 cpu: 1,
-                reserved: 0
+                blocks: 0
             }
         );
         let int = |bits: u64, size: u8, signed: bool| Value::Int { bits, size, signed };

@@ -445,6 +445,8 @@ pub enum Helper {
     bpf_get_current_comm = 16,
     /// `u64 bpf_get_current_task(void)`
     bpf_get_current_task = 35,
+    /// `long bpf_send_signal(sig)`
+    bpf_send_signal = 109,
     /// `long bpf_probe_read_user(dst, size, unsafe_ptr)`
     bpf_probe_read_user = 112,
     /// `long bpf_probe_read_kernel(dst, size, unsafe_ptr)`
@@ -460,7 +462,7 @@ pub enum Helper {
 impl Helper {
     /// The helper with number `id`, if generated code uses it.
     pub fn from_id(id: i32) -> Option<Helper> {
-        const ALL: [Helper; 16] = [
+        const ALL: [Helper; 17] = [
             Helper::bpf_map_lookup_elem,
             Helper::bpf_map_update_elem,
             Helper::bpf_map_delete_elem,
@@ -472,6 +474,7 @@ impl Helper {
             Helper::bpf_get_current_uid_gid,
             Helper::bpf_get_current_comm,
             Helper::bpf_get_current_task,
+            Helper::bpf_send_signal,
             Helper::bpf_probe_read_user,
             Helper::bpf_probe_read_kernel,
             Helper::bpf_probe_read_user_str,

@@ -13,6 +13,10 @@
 //!   104  u64  (reserved)
 //!   128  ...  clause temporaries: record being built, aggregation keys, strings
 //! ```
+//!
+//! The scratch map has two entries per CPU: the probe that fired runs in entry 0, and the `ERROR`
+//! probe's clauses run in entry [`SCRATCH_ERROR_ENTRY`], so that the faulting probe's D context
+//! survives them and its next clauses run as if nothing happened.
 
 /// Offset of `probe_id` (u32) in the D context.
 pub const DCTX_PROBE_ID: i16 = 0;
@@ -26,6 +30,10 @@ pub const DCTX_N_ARGS: usize = 10;
 pub const DCTX_ERRNO: i16 = 96;
 /// Where clause temporaries start in the scratch value.
 pub const SCRATCH_TEMP_BASE: u32 = 128;
+/// The scratch map entry the `ERROR` probe's D context and clauses use.
+pub const SCRATCH_ERROR_ENTRY: u32 = 1;
+/// Entries in the scratch map.
+pub const SCRATCH_ENTRIES: u32 = 2;
 
 /// The header that starts every record in the `events` ring buffer.
 ///
@@ -39,8 +47,10 @@ pub struct RecordHeader {
     pub probe_id: u32,
     /// The CPU it fired on.
     pub cpu: u32,
-    /// Zero.
-    pub reserved: u32,
+    /// Bit `i` set: the clause's basic block `i` ran to its end, so the actions the record
+    /// description places in block `i` are to be printed. Generated code sends no record whose
+    /// mask is zero.
+    pub blocks: u32,
 }
 
 /// Size of [`RecordHeader`] in bytes.
@@ -51,6 +61,8 @@ pub const RECORD_CLAUSE_ID: i16 = 0;
 pub const RECORD_PROBE_ID: i16 = 4;
 /// Offset of [`RecordHeader::cpu`].
 pub const RECORD_CPU: i16 = 8;
+/// Offset of [`RecordHeader::blocks`].
+pub const RECORD_BLOCKS: i16 = 12;
 
 impl RecordHeader {
     /// Decodes a header from the start of a record, if there are enough bytes.
@@ -63,9 +75,63 @@ impl RecordHeader {
             clause_id: word(0)?,
             probe_id: word(4)?,
             cpu: word(8)?,
-            reserved: word(12)?,
+            blocks: word(12)?,
         })
     }
+}
+
+/// The `clause_id` of a fault record: a clause faulted and the rest of its firing was abandoned.
+pub const FAULT_RECORD_ID: u32 = u32::MAX;
+
+/// A fault record, sent when a clause faults, before the `ERROR` probe's clauses run. Its header's
+/// `probe_id` is the probe that faulted; the fields are the `ERROR` probe's `arg2` to `arg5`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultRecord {
+    /// `clause_id` is [`FAULT_RECORD_ID`], `blocks` is 1.
+    pub header: RecordHeader,
+    /// The index of the clause that faulted (DTrace's statement ID).
+    pub clause: u64,
+    /// The instruction that faulted, counted from the start of the clause's code.
+    pub pc: u64,
+    /// The fault, one of DTrace's `DTRACEFLT_*` codes ([`Fault`]).
+    pub fault: u64,
+    /// The address or value at fault (0 when none).
+    pub addr: u64,
+}
+
+/// Size of [`FaultRecord`] in bytes.
+pub const FAULT_RECORD_SIZE: u32 = 48;
+/// Offset of [`FaultRecord::clause`]; `pc`, `fault` and `addr` follow it, 8 bytes each.
+pub const FAULT_RECORD_CLAUSE: i16 = 16;
+
+impl FaultRecord {
+    /// Decodes a fault record, if there are enough bytes.
+    pub fn decode(bytes: &[u8]) -> Option<FaultRecord> {
+        let word = |offset: usize| -> Option<u64> {
+            let field = bytes.get(offset..offset + 8)?;
+            Some(u64::from_ne_bytes(field.try_into().ok()?))
+        };
+        Some(FaultRecord {
+            header: RecordHeader::decode(bytes)?,
+            clause: word(16)?,
+            pc: word(24)?,
+            fault: word(32)?,
+            addr: word(40)?,
+        })
+    }
+}
+
+/// The runtime faults generated code detects, with DTrace's `DTRACEFLT_*` codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Fault {
+    /// `DTRACEFLT_BADADDR`: a probe read failed.
+    BadAddr = 1,
+    /// `DTRACEFLT_ILLOP`: an illegal operation (a `chill()` too long).
+    IllOp = 3,
+    /// `DTRACEFLT_DIVZERO`: `/` or `%` by zero.
+    DivZero = 4,
 }
 
 /// The `stats` map (`BPF_MAP_TYPE_PERCPU_ARRAY`, one entry) value: counters generated code bumps.
@@ -219,11 +285,45 @@ mod tests {
             RECORD_PROBE_ID
         );
         assert_eq!(std::mem::offset_of!(RecordHeader, cpu) as i16, RECORD_CPU);
+        assert_eq!(
+            std::mem::offset_of!(RecordHeader, blocks) as i16,
+            RECORD_BLOCKS
+        );
+        assert_eq!(
+            RECORD_BLOCKS as u32,
+            d_frontend::ir::RECORD_BLOCKS_OFFSET,
+            "lowering writes the blocks mask where the header has it"
+        );
+        assert_eq!(
+            u32::BITS as usize,
+            d_frontend::ir::MAX_RECORD_BLOCKS,
+            "the blocks mask has one bit per block"
+        );
         assert_eq!(std::mem::offset_of!(Stats, drops) as i16, STATS_DROPS);
         assert_eq!(
             std::mem::offset_of!(Stats, dynvar_drops) as i16,
             STATS_DYNVAR_DROPS
         );
+    }
+
+    #[test]
+    fn fault_record_layout_is_pinned() {
+        assert_eq!(size_of::<FaultRecord>() as u32, FAULT_RECORD_SIZE);
+        assert_eq!(
+            std::mem::offset_of!(FaultRecord, clause) as i16,
+            FAULT_RECORD_CLAUSE
+        );
+        assert_eq!(
+            std::mem::offset_of!(FaultRecord, addr) as i16,
+            FAULT_RECORD_CLAUSE + 24
+        );
+        let mut bytes = vec![0u8; 48];
+        bytes[..4].copy_from_slice(&FAULT_RECORD_ID.to_ne_bytes());
+        bytes[32..40].copy_from_slice(&4u64.to_ne_bytes());
+        let record = FaultRecord::decode(&bytes).expect("48 bytes");
+        assert_eq!(record.header.clause_id, FAULT_RECORD_ID);
+        assert_eq!(record.fault, Fault::DivZero as u64);
+        assert_eq!(FaultRecord::decode(&bytes[..47]), None);
     }
 
     #[test]

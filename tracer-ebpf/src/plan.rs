@@ -98,6 +98,10 @@ pub struct RecordDesc {
     pub actions: Vec<ActionDesc>,
     /// Total record size including the header.
     pub size: u32,
+    /// For each action, its bit in the header's blocks mask ([`crate::layout::RecordHeader`]):
+    /// the action is printed only when that bit is set, and each block starts a probe line. An
+    /// action with no entry here is printed with the record, in the first block.
+    pub blocks: Vec<u32>,
 }
 
 /// A recorded value: where it is (from the start of the record, header included) and its kind.
@@ -130,6 +134,25 @@ pub enum ActionDesc {
     },
     /// `exit(status)`: stop tracing with this exit status.
     Exit(FieldDesc),
+    /// `system(format, args...)`: run the formatted command through the shell, in order with the
+    /// output.
+    System {
+        /// The format string's bytes.
+        format: Vec<u8>,
+        /// One field per argument.
+        args: Vec<FieldDesc>,
+    },
+    /// `tracemem(address, size[, shown])`: a hex dump of recorded bytes.
+    Tracemem {
+        /// Offset of the bytes from the start of the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The number of bytes to show, when not negative and less than `size`.
+        shown: Option<FieldDesc>,
+    },
+    /// An action done in the kernel (`raise`, `stop`, `chill`); it records nothing.
+    Effect,
 }
 
 /// One aggregation.

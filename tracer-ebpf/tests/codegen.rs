@@ -152,6 +152,14 @@ fn ir_dumps() {
             "printf_and_exit",
             "BEGIN { printf(\"%d %s\\n\", -1 + 2 * 3, probename); exit(0); }",
         ),
+        (
+            "conditional_actions",
+            "BEGIN { printf(\"a\"); if (arg0 == 0) { trace(1); } else { printf(\"c\"); @n = count(); } exit(0); }",
+        ),
+        (
+            "destructive_actions",
+            "BEGIN { raise(SIGUSR1); system(\"echo %d\", 1); stop(); chill(10); }",
+        ),
     ] {
         let compiled = compile_text(text);
         insta::assert_snapshot!(name, compiled.module.dump());
@@ -228,4 +236,68 @@ fn variables_get_their_maps() {
     for label in ["globals", "clause-locals", "self->ts", "a[]", "self->b[]"] {
         assert!(labels.contains(&label), "-S shows {label}: {labels:?}");
     }
+}
+
+#[test]
+fn conditional_actions_get_one_block_bit_each() {
+    let generated = generate_for(
+        "BEGIN { printf(\"a\"); trace(2); if (arg0) { trace(1); if (arg1) { exit(0); } } else { printf(\"c\"); } printf(\"d\"); }",
+    );
+    let record = &generated.program.records[0];
+    assert_eq!(record.actions.len(), 6);
+    assert_eq!(record.blocks, [0, 0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn division_faults_go_to_the_error_block() {
+    let generated =
+        generate_for("BEGIN { trace(1 / arg0); } BEGIN { trace(2); } ERROR { trace(arg4); }");
+    let listing = &generated.listings[0];
+    let has = |text: &str| listing.annotations.iter().any(|(_, note)| note == text);
+    assert!(has("clause 0 fault"), "{:?}", listing.annotations);
+    assert!(!has("clause 1 fault"), "clause 1 cannot fault");
+    assert!(has("error"));
+    assert!(has("clause 2 for ERROR"));
+    parsed(&generated);
+}
+
+#[test]
+fn programs_that_cannot_fault_have_no_error_block() {
+    let generated = generate_for("BEGIN { trace(1 + arg0); } ERROR { trace(arg4); }");
+    let listing = &generated.listings[0];
+    assert!(
+        listing.annotations.iter().all(|(_, note)| note != "error"),
+        "{:?}",
+        listing.annotations
+    );
+}
+
+#[test]
+fn tracemem_records_its_bytes_and_faults_on_bad_reads() {
+    let generated = generate_for("BEGIN { tracemem(arg0, 14, 2); trace(1); }");
+    let record = &generated.program.records[0];
+    assert_eq!(
+        record.actions[0],
+        tracer_ebpf::plan::ActionDesc::Tracemem {
+            offset: 16,
+            size: 14,
+            shown: Some(tracer_ebpf::plan::FieldDesc {
+                offset: 32,
+                kind: tracer_ebpf::layout::ValueKind::Int {
+                    size: 4,
+                    signed: true
+                },
+            }),
+        },
+        "the bytes take 16 bytes, so the next field stays aligned"
+    );
+    assert_eq!(record.size, 16 + 16 + 8 + 8);
+    let listing = &generated.listings[0];
+    assert!(
+        listing
+            .annotations
+            .iter()
+            .any(|(_, note)| note == "clause 0 fault")
+    );
+    parsed(&generated);
 }

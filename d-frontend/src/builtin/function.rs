@@ -1,4 +1,5 @@
-//! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`) and aggregating functions.
+//! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`), destructive actions
+//! (`raise`, `system`, `stop`, `chill`, and those tracer refuses) and aggregating functions.
 
 use crate::ir::AggFunc;
 
@@ -13,6 +14,20 @@ pub enum FunctionKind {
     Printa,
     /// `exit(status)`.
     Exit,
+    /// `tracemem(address, size[, shown])`.
+    Tracemem,
+    /// `raise(signal)`: destructive.
+    Raise,
+    /// `system(format, ...)`: destructive.
+    System,
+    /// `stop()`: destructive.
+    Stop,
+    /// `chill(nanoseconds)`: destructive.
+    Chill,
+    /// `panic()` and `breakpoint()`: refused, tracer never stops the kernel.
+    StopsKernel,
+    /// `copyout()` and `copyoutstr()`: refused, they need `bpf_probe_write_user`.
+    WritesUser,
     /// An aggregating function, allowed only as `@a[...] = func(...)`.
     Aggregating(AggFunc),
 }
@@ -55,6 +70,60 @@ pub const FUNCTIONS: &[Function] = &[
         kind: FunctionKind::Exit,
         min_args: 1,
         max_args: 1,
+    },
+    Function {
+        name: "tracemem",
+        kind: FunctionKind::Tracemem,
+        min_args: 2,
+        max_args: 3,
+    },
+    Function {
+        name: "raise",
+        kind: FunctionKind::Raise,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "system",
+        kind: FunctionKind::System,
+        min_args: 1,
+        max_args: usize::MAX,
+    },
+    Function {
+        name: "stop",
+        kind: FunctionKind::Stop,
+        min_args: 0,
+        max_args: 0,
+    },
+    Function {
+        name: "chill",
+        kind: FunctionKind::Chill,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "panic",
+        kind: FunctionKind::StopsKernel,
+        min_args: 0,
+        max_args: 0,
+    },
+    Function {
+        name: "breakpoint",
+        kind: FunctionKind::StopsKernel,
+        min_args: 0,
+        max_args: 0,
+    },
+    Function {
+        name: "copyout",
+        kind: FunctionKind::WritesUser,
+        min_args: 3,
+        max_args: 3,
+    },
+    Function {
+        name: "copyoutstr",
+        kind: FunctionKind::WritesUser,
+        min_args: 3,
+        max_args: 3,
     },
     Function {
         name: "count",

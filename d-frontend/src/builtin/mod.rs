@@ -3,6 +3,7 @@
 //! Sema looks names up here to type them; lowering looks them up again to emit code. Adding a
 //! built-in touches one table.
 
+pub mod constant;
 pub mod function;
 pub mod subr;
 pub mod typedef;

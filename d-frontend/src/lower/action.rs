@@ -1,9 +1,13 @@
-//! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit` and aggregations.
+//! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit`, the destructive
+//! actions and aggregations.
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
 use crate::ir::{Field, Inst, RecordAction};
 use crate::types::{Type, string_size};
+
+/// Linux's `SIGSTOP`, which `stop()` sends.
+const SIGSTOP: u64 = 19;
 
 impl Lowerer<'_> {
     pub(super) fn statement(&mut self, expr: &Expr) {
@@ -80,6 +84,57 @@ impl Lowerer<'_> {
                 let field = self.record_value(&args[0]);
                 self.has_exit = true;
                 self.actions.push(RecordAction::Exit(field));
+            }
+            "system" => {
+                let ExprKind::Str(format) = &args[0].kind else {
+                    unreachable!("sema checked the format is a string literal");
+                };
+                let fields = args[1..].iter().map(|arg| self.record_value(arg)).collect();
+                self.actions.push(RecordAction::System {
+                    format: format.clone(),
+                    args: fields,
+                });
+            }
+            "tracemem" => {
+                let address = self.int_expr(&args[0]);
+                let size = super::tracemem_size(&args[1]);
+                let offset = self.record_field(super::tracemem_field_size(&args[1]));
+                self.push(
+                    expr.span,
+                    Inst::ReadKernel {
+                        offset,
+                        size,
+                        address,
+                    },
+                );
+                let shown = args.get(2).map(|shown| self.record_value(shown));
+                self.actions.push(RecordAction::Tracemem {
+                    offset,
+                    size,
+                    shown,
+                });
+            }
+            "raise" => {
+                let signal = self.int_expr(&args[0]);
+                self.push(expr.span, Inst::Raise { signal });
+                self.actions.push(RecordAction::Effect("raise"));
+            }
+            "stop" => {
+                let signal = self.vreg();
+                self.push(
+                    expr.span,
+                    Inst::Const {
+                        dst: signal,
+                        value: SIGSTOP,
+                    },
+                );
+                self.push(expr.span, Inst::Raise { signal });
+                self.actions.push(RecordAction::Effect("stop"));
+            }
+            "chill" => {
+                let ns = self.int_expr(&args[0]);
+                self.push(expr.span, Inst::Chill { ns });
+                self.actions.push(RecordAction::Effect("chill"));
             }
             _ => unreachable!("sema accepts no action {func}"),
         }

@@ -2,6 +2,7 @@
 
 use super::Lowerer;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::constant;
 use crate::builtin::variable::{self, VariableSource};
 use crate::ir::{BinOp, Builtin, Cond, Inst, Subr, VReg};
 use crate::types::{Type, string_size};
@@ -16,6 +17,9 @@ impl Lowerer<'_> {
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
             ExprKind::Ident(name) => {
                 let Some(variable) = variable::lookup(name) else {
+                    if let Some(value) = constant::lookup(name) {
+                        return self.constant(span, i64::from(value) as u64);
+                    }
                     return self.load_var(expr);
                 };
                 let builtin = match variable.source {

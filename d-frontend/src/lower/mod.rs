@@ -3,6 +3,11 @@
 //! A clause's scratch area starts with its record (header, then each recorded value in action
 //! order); aggregation keys and other temporaries follow. The record is sent once, at the end of the
 //! clause, so a predicate that fails sends nothing.
+//!
+//! Actions may sit inside `if` and `else`. Every action still has a fixed place in the record; the
+//! record header holds a mask of the clause's basic blocks (see `sema::blocks`) that ran to their
+//! end, and the consumer prints only the actions of those blocks, each block on its own probe line
+//! as DTrace prints its sub-clauses. A record whose mask is empty is not sent.
 
 mod action;
 mod expr;
@@ -10,8 +15,8 @@ mod subr;
 mod var;
 
 use crate::ast::{self, Stmt};
-use crate::ir::{self, Inst, Label, RECORD_HEADER_RESERVED, VReg};
-use crate::sema::{Checked, TypeMap};
+use crate::ir::{self, Inst, Label, RECORD_BLOCKS_OFFSET, RECORD_HEADER_RESERVED, VReg};
+use crate::sema::{Checked, TypeMap, blocks};
 use crate::source::Span;
 use crate::types::Type;
 
@@ -30,6 +35,7 @@ pub fn lower(checked: &Checked) -> ir::Module {
         variables: checked.variables.clone(),
         sources: checked.sources.clone(),
         strsize: checked.options.strsize,
+        destructive: checked.destructive,
     }
 }
 
@@ -52,8 +58,22 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         scratch_high: 0,
         actions: Vec::new(),
         has_exit: false,
+        block_start: None,
+        action_blocks: Vec::new(),
+        n_record_blocks: 0,
     };
     let end = lowerer.label();
+    if writes_record {
+        // The mask of blocks that ran starts empty before the predicate, so that a fault anywhere
+        // in the clause finds it set.
+        lowerer.push(
+            clause.span,
+            Inst::Zero {
+                offset: RECORD_BLOCKS_OFFSET,
+                size: 4,
+            },
+        );
+    }
     if let Some(predicate) = &clause.predicate {
         lowerer.comment(predicate.span, "predicate");
         let cond = lowerer.int_expr(predicate);
@@ -68,6 +88,16 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
     }
     lowerer.statements(&clause.body);
     if writes_record {
+        if lowerer.actions.is_empty() {
+            // The default action: the probe line alone, whenever the clause runs.
+            lowerer.push(
+                clause.span,
+                Inst::SetBit {
+                    offset: RECORD_BLOCKS_OFFSET,
+                    bit: 0,
+                },
+            );
+        }
         lowerer.push(
             clause.span,
             Inst::EmitRecord {
@@ -85,47 +115,44 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         n_vregs: lowerer.n_vregs,
         n_labels: lowerer.n_labels,
         record: writes_record.then_some(lowerer.actions),
+        action_blocks: lowerer.action_blocks,
         scratch_size: lowerer.scratch_top.max(lowerer.scratch_high),
         span: clause.span,
     }
 }
 
-/// Whether a clause sends a record: when it has a data-recording action, or no action at all (the
-/// default action, which prints the probe that fired).
+/// Whether a clause sends a record: when it has a data-recording action (in any block), or no
+/// statement at all (the default action, which prints the probe that fired).
 fn clause_writes_record(body: &[Stmt]) -> bool {
-    let mut has_any_action = false;
-    let mut has_data_action = false;
-    for stmt in body {
-        // Any statement, even one that only assigns variables, takes the default action's place.
-        if !matches!(stmt, Stmt::Empty(_)) {
-            has_any_action = true;
-        }
-        let Stmt::Expr(expr) = stmt else {
-            continue;
-        };
-        match &expr.kind {
-            ast::ExprKind::Call { func, .. }
-                if matches!(func.as_str(), "trace" | "printf" | "printa" | "exit") =>
-            {
-                has_any_action = true;
-                has_data_action = true;
-            }
-            ast::ExprKind::Assign { target, .. }
-                if matches!(target.kind, ast::ExprKind::Agg { .. }) =>
-            {
-                has_any_action = true;
-            }
-            _ => {}
-        }
-    }
-    has_data_action || !has_any_action
+    body.iter().all(|stmt| matches!(stmt, Stmt::Empty(_))) || has_record_action(body)
 }
 
-/// Bytes of record data the clause's actions take.
+fn has_record_action(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::If {
+            then_body,
+            else_body,
+            ..
+        } => has_record_action(then_body) || has_record_action(else_body),
+        _ => blocks::is_record_action(stmt),
+    })
+}
+
+/// Bytes of record data the clause's actions take, in every block.
 fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
     let stored = |expr: &ast::Expr| types.get(expr.span).stored_size(strsize);
     let mut size = 0;
     for stmt in body {
+        if let Stmt::If {
+            then_body,
+            else_body,
+            ..
+        } = stmt
+        {
+            size += record_data_size(types, strsize, then_body)
+                + record_data_size(types, strsize, else_body);
+            continue;
+        }
         let Stmt::Expr(ast::Expr {
             kind: ast::ExprKind::Call { func, args, .. },
             ..
@@ -135,11 +162,26 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
         };
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
-            "printf" => args[1..].iter().map(stored).sum(),
+            "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
+            "printf" | "system" => args[1..].iter().map(stored).sum(),
             _ => 0,
         };
     }
     size
+}
+
+/// The bytes `tracemem()` records: its size argument, which sema checked is a small constant.
+fn tracemem_size(size: &ast::Expr) -> u32 {
+    match size.kind {
+        ast::ExprKind::Int { value, .. } => u32::try_from(value).unwrap_or(u32::MAX),
+        _ => unreachable!("sema checked tracemem's size is a constant"),
+    }
+}
+
+/// The record bytes `tracemem()` reserves for its data: the size, rounded up so that the fields
+/// after it stay 8-byte aligned.
+fn tracemem_field_size(size: &ast::Expr) -> u32 {
+    align8(tracemem_size(size))
 }
 
 fn align8(value: u32) -> u32 {
@@ -159,6 +201,10 @@ struct Lowerer<'a> {
     scratch_high: u32,
     actions: Vec<ir::RecordAction>,
     has_exit: bool,
+    /// Index in `actions` where the current basic block's actions start, inside a block.
+    block_start: Option<usize>,
+    action_blocks: Vec<u32>,
+    n_record_blocks: u32,
 }
 
 impl Lowerer<'_> {
@@ -239,13 +285,17 @@ impl Lowerer<'_> {
     fn statements(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
-                Stmt::Expr(expr) => self.statement(expr),
+                Stmt::Expr(expr) => {
+                    self.block_start.get_or_insert(self.actions.len());
+                    self.statement(expr);
+                }
                 Stmt::If {
                     cond,
                     then_body,
                     else_body,
                     span,
                 } => {
+                    self.end_block(*span);
                     self.comment(*span, "if");
                     self.if_else(
                         cond,
@@ -259,5 +309,118 @@ impl Lowerer<'_> {
                 Stmt::Empty(_) => {}
             }
         }
+        if let Some(last) = body.last() {
+            let span = match last {
+                Stmt::Expr(expr) => expr.span,
+                Stmt::If { span, .. } | Stmt::Empty(span) => *span,
+            };
+            self.end_block(span);
+        }
+    }
+
+    /// Ends the current basic block: when it recorded data, its actions get the next bit of the
+    /// blocks mask, which is set here, once every statement of the block has run.
+    fn end_block(&mut self, span: Span) {
+        let Some(start) = self.block_start.take() else {
+            return;
+        };
+        if self.actions.len() == start {
+            return;
+        }
+        let bit = self.n_record_blocks;
+        self.n_record_blocks += 1;
+        self.action_blocks.resize(self.actions.len(), bit);
+        self.push(
+            span,
+            Inst::SetBit {
+                offset: RECORD_BLOCKS_OFFSET,
+                bit: bit as u8,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile;
+    use crate::diagnostic::Origin;
+    use crate::ir::{Clause, Inst, RECORD_BLOCKS_OFFSET};
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
+
+    fn first_clause(text: &str) -> Clause {
+        let mut sources = SourceMap::default();
+        let file = sources.add(text, text);
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &CompileOptions::default(),
+        )
+        .unwrap_or_else(|errors| panic!("{text}: {errors:?}"));
+        compiled.module.clauses.into_iter().next().unwrap()
+    }
+
+    fn block_bits(clause: &Clause) -> Vec<u8> {
+        clause
+            .insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::SetBit { offset, bit } if *offset == RECORD_BLOCKS_OFFSET => Some(*bit),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn empty_clause_runs_the_default_action() {
+        let clause = first_clause("BEGIN { }");
+        assert_eq!(clause.record, Some(Vec::new()));
+        assert_eq!(block_bits(&clause), [0]);
+    }
+
+    #[test]
+    fn clause_without_actions_sends_no_record() {
+        assert_eq!(first_clause("BEGIN { 1; }").record, None);
+        assert_eq!(
+            first_clause("BEGIN { if (1) { @a = count(); } }").record,
+            None
+        );
+    }
+
+    #[test]
+    fn blocks_with_actions_set_their_bit_at_their_end() {
+        let clause = first_clause(
+            "BEGIN { trace(1); @a = count(); if (arg0) { printf(\"x\"); } trace(2); }",
+        );
+        assert_eq!(clause.action_blocks, [0, 1, 2]);
+        assert_eq!(block_bits(&clause), [0, 1, 2]);
+        let aggregate = clause
+            .insts
+            .iter()
+            .position(|inst| matches!(inst, Inst::AggUpdate { .. }))
+            .unwrap();
+        let first_bit = clause
+            .insts
+            .iter()
+            .position(|inst| matches!(inst, Inst::SetBit { .. }))
+            .unwrap();
+        assert!(
+            first_bit > aggregate,
+            "block 0 is done after its aggregation"
+        );
+    }
+
+    #[test]
+    fn blocks_mask_is_cleared_before_the_predicate() {
+        let clause = first_clause("BEGIN /arg0 == 0/ { trace(1); }");
+        assert_eq!(
+            clause.insts[0],
+            Inst::Zero {
+                offset: RECORD_BLOCKS_OFFSET,
+                size: 4
+            }
+        );
     }
 }

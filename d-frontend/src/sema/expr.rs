@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
+use crate::builtin::constant;
 use crate::builtin::function::{self, FunctionKind};
 use crate::builtin::subr;
 use crate::builtin::variable::{self, VariableSource};
@@ -155,6 +156,7 @@ impl Checker {
                 Type::INT
             }
             Some(variable) => variable.ty,
+            None if constant::lookup(name).is_some() => Type::INT,
             None => self.global_read(name, expr.span),
         }
     }
@@ -231,6 +233,15 @@ impl Checker {
             _ => {
                 let lhs_type = self.integer_operand(lhs, symbol);
                 let rhs_type = self.integer_operand(rhs, symbol);
+                if matches!(op, BinaryOp::Div | BinaryOp::Mod)
+                    && matches!(rhs.kind, ExprKind::Int { value: 0, .. })
+                {
+                    self.error(
+                        ErrTag::D_DIV_ZERO,
+                        rhs.span,
+                        "expression contains division by zero",
+                    );
+                }
                 Type::common(lhs_type, rhs_type)
             }
         }

@@ -3,6 +3,8 @@
 //! Sema reports every error in the program, then stops: lowering never runs on a program with
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
+pub mod blocks;
+mod destructive;
 mod expr;
 mod stmt;
 pub(crate) mod subr;
@@ -79,6 +81,8 @@ pub struct Checked {
     pub ppid_offsets: Option<(u32, u32)>,
     /// The options it was checked with.
     pub options: CompileOptions,
+    /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
+    pub destructive: bool,
 }
 
 impl Checked {
@@ -123,6 +127,7 @@ pub fn check(
         errors: Vec::new(),
         options: options.clone(),
         ppid_available: ppid_offsets.is_some(),
+        destructive: false,
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -175,6 +180,7 @@ pub fn check(
         sources: summaries,
         ppid_offsets,
         options,
+        destructive: checker.destructive,
     })
 }
 
@@ -222,6 +228,7 @@ struct Checker {
     errors: Vec<Diagnostic>,
     options: CompileOptions,
     ppid_available: bool,
+    destructive: bool,
 }
 
 impl Checker {

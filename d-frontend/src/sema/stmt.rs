@@ -1,19 +1,13 @@
 //! Checking clauses, statements and actions.
 
-use super::Checker;
+use super::{Checker, blocks};
 use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
 use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
-use crate::ir::{AggDecl, AggFunc};
+use crate::ir::{AggDecl, AggFunc, MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
 use crate::printf::{self, ArgClass, SlotKind};
+use crate::source::Span;
 use crate::types::Type;
-
-/// Whether a statement is inside an `if`, where data-recording actions are not supported yet.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Nesting {
-    TopLevel,
-    Conditional,
-}
 
 impl Checker {
     pub(super) fn clause(&mut self, clause: &Clause) {
@@ -27,13 +21,21 @@ impl Checker {
                 );
             }
         }
-        self.statements(&clause.body, Nesting::TopLevel);
+        self.statements(&clause.body);
+        let n_blocks = blocks::n_record_blocks(&clause.body);
+        if n_blocks > MAX_RECORD_BLOCKS {
+            self.error(
+                ErrTag::D_UNKNOWN,
+                clause.span,
+                format!("clause has {n_blocks} blocks of statements with data-recording actions between if statements, at most {MAX_RECORD_BLOCKS} are supported"),
+            );
+        }
     }
 
-    fn statements(&mut self, body: &[Stmt], nesting: Nesting) {
+    fn statements(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
-                Stmt::Expr(expr) => self.statement(expr, nesting),
+                Stmt::Expr(expr) => self.statement(expr),
                 Stmt::If {
                     cond,
                     then_body,
@@ -48,15 +50,15 @@ impl Checker {
                             "if condition must be of integral type",
                         );
                     }
-                    self.statements(then_body, Nesting::Conditional);
-                    self.statements(else_body, Nesting::Conditional);
+                    self.statements(then_body);
+                    self.statements(else_body);
                 }
                 Stmt::Empty(_) => {}
             }
         }
     }
 
-    fn statement(&mut self, expr: &Expr, nesting: Nesting) {
+    fn statement(&mut self, expr: &Expr) {
         match &expr.kind {
             ExprKind::Assign { op, target, value } => {
                 if let ExprKind::Agg { name, keys } = &target.kind {
@@ -74,15 +76,7 @@ impl Checker {
                     if !self.arity(function, *func_span, args.len()) {
                         return;
                     }
-                    if nesting == Nesting::Conditional {
-                        self.error(
-                            ErrTag::D_UNKNOWN,
-                            *func_span,
-                            format!("{func}( ) inside if is not supported yet"),
-                        );
-                        return;
-                    }
-                    self.action(function.kind, func, args);
+                    self.action(function.kind, func, *func_span, args);
                 }
                 _ => {
                     self.expr(expr);
@@ -136,88 +130,210 @@ impl Checker {
         false
     }
 
-    fn action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
+    fn action(&mut self, kind: FunctionKind, func: &str, func_span: Span, args: &[Expr]) {
         match kind {
-            FunctionKind::Trace => {
-                self.expr(&args[0]);
-            }
+            FunctionKind::Trace => match self.value_argument(&args[0]) {
+                Err("void") => self.error(
+                    ErrTag::D_TRACE_VOID,
+                    args[0].span,
+                    "trace( ) may not be applied to a void expression",
+                ),
+                Err(_) => self.error(
+                    ErrTag::D_TRACE_DYN,
+                    args[0].span,
+                    "trace( ) may not be applied to a dynamic expression",
+                ),
+                Ok(_) => {}
+            },
             FunctionKind::Exit => {
-                let ty = self.expr(&args[0]);
-                if !ty.is_int() {
-                    self.error(ErrTag::D_PROTO_ARG, args[0].span, "exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: string");
-                }
+                let type_name = match self.value_argument(&args[0]) {
+                    Ok(ty) if ty.is_int() => return,
+                    Ok(ty) => ty.name(),
+                    Err(name) => name,
+                };
+                self.error(ErrTag::D_PROTO_ARG, args[0].span, format!("exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: {type_name}"));
             }
-            FunctionKind::Printf => self.printf(args),
+            FunctionKind::Printf => self.printf("printf", args),
+            FunctionKind::Tracemem => self.tracemem(args),
             FunctionKind::Printa => self.printa(args),
+            FunctionKind::Raise
+            | FunctionKind::System
+            | FunctionKind::Stop
+            | FunctionKind::Chill
+            | FunctionKind::StopsKernel
+            | FunctionKind::WritesUser => self.destructive_action(kind, func, func_span, args),
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
         }
     }
 
     fn format_string<'e>(&mut self, func: &str, format: &'e Expr) -> Option<&'e [u8]> {
-        self.expr(format);
+        let ty = self.expr(format);
         if let ExprKind::Str(bytes) = &format.kind {
             return Some(bytes);
         }
-        self.error(ErrTag::D_PRINTF_FMT_EMPTY, format.span, format!("{func}( ) argument #1 is incompatible with prototype:\n\tprototype: string constant"));
+        if ty == Type::String {
+            self.error(ErrTag::D_PRINTF_ARG_FMT, format.span, format!("{func}( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: string"));
+        } else {
+            self.error(
+                ErrTag::D_PROTO_ARG,
+                format.span,
+                format!(
+                    "{func}( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: {}",
+                    ty.name()
+                ),
+            );
+        }
         None
     }
 
-    fn printf(&mut self, args: &[Expr]) {
-        let arg_types: Vec<Type> = args[1..].iter().map(|arg| self.expr(arg)).collect();
-        let Some(format) = self.format_string("printf", &args[0]) else {
+    /// The type of a value argument of `printf` or `trace`; an aggregation or an action (which is
+    /// void) is never a valid one, and its name is the error.
+    fn value_argument(&mut self, arg: &Expr) -> Result<Type, &'static str> {
+        match &arg.kind {
+            ExprKind::Agg { .. } => Err("aggregation"),
+            ExprKind::Call { func, .. }
+                if function::lookup(func).is_some_and(|function| {
+                    !matches!(function.kind, FunctionKind::Aggregating(_))
+                }) =>
+            {
+                Err("void")
+            }
+            _ => Ok(self.expr(arg)),
+        }
+    }
+
+    /// Checks `printf` or `system` (`func`): a format string and the arguments it converts, with
+    /// libdtrace's checks in libdtrace's order.
+    pub(super) fn printf(&mut self, func: &str, args: &[Expr]) {
+        let arg_types: Vec<Result<Type, &str>> = args[1..]
+            .iter()
+            .map(|arg| self.value_argument(arg))
+            .collect();
+        let Some(format) = self.format_string(func, &args[0]) else {
             return;
         };
+        if format.is_empty() {
+            self.error(
+                ErrTag::D_PRINTF_FMT_EMPTY,
+                args[0].span,
+                format!("{func}( ) format string is empty"),
+            );
+            return;
+        }
         let pieces = match printf::parse_format(format) {
             Ok(pieces) => pieces,
             Err(error) => {
-                self.error(
-                    ErrTag::D_PRINTF_DYN_PROTO,
-                    args[0].span,
-                    format!("printf( ) {error}"),
-                );
+                self.error(error.tag(), args[0].span, error.to_string());
                 return;
             }
         };
+        let agg_conversion = pieces
+            .iter()
+            .any(|piece| matches!(piece, printf::FormatPiece::Conversion(conv) if conv.is_agg));
+        if agg_conversion {
+            self.error(
+                ErrTag::D_PRINTF_AGG_CONV,
+                args[0].span,
+                format!("%@ conversion requires an aggregation and is not for use with {func}( )"),
+            );
+            return;
+        }
         let slots = printf::arg_slots(&pieces);
         for (slot_idx, slot) in slots.iter().enumerate() {
+            let dynamic = match slot.kind {
+                SlotKind::Width => Some("*"),
+                SlotKind::Precision => Some(".*"),
+                SlotKind::Value => None,
+            };
             let Some((arg, ty)) = args[1..].get(slot_idx).zip(arg_types.get(slot_idx)) else {
-                self.error(
-                    ErrTag::D_PRINTF_ARG_PROTO,
-                    args[0].span,
-                    format!("printf( ) prototype mismatch: conversion #{} is missing a corresponding value argument", slot.conv_number),
-                );
+                let conv = slot.conv.name();
+                let number = slot.conv_number;
+                match dynamic {
+                    Some(dynamic) => self.error(
+                        ErrTag::D_PRINTF_DYN_PROTO,
+                        args[0].span,
+                        format!("{func}( ) prototype mismatch: conversion #{number} (%{conv}) is missing a corresponding \"{dynamic}\" argument"),
+                    ),
+                    None => self.error(
+                        ErrTag::D_PRINTF_ARG_PROTO,
+                        args[0].span,
+                        format!("{func}( ) prototype mismatch: conversion #{number} (%{conv}) is missing a corresponding value argument"),
+                    ),
+                }
                 return;
             };
-            let class = match slot.kind {
-                SlotKind::Width | SlotKind::Precision => ArgClass::Integer,
-                SlotKind::Value => printf::arg_class(slot.conv),
+            let class = match dynamic {
+                Some(_) => ArgClass::Integer,
+                None => printf::arg_class(slot.conv),
             };
             let accepted = match (class, *ty) {
-                (ArgClass::String, Type::String) => true,
-                (class, Type::Int { size, signed }) => class.accepts_integer(size, signed),
+                (ArgClass::String, Ok(Type::String)) => true,
+                (class, Ok(Type::Int { size, signed })) => class.accepts_integer(size, signed),
                 _ => false,
             };
-            if !accepted {
-                self.error(
-                    ErrTag::D_PRINTF_ARG_TYPE,
-                    arg.span,
-                    format!(
-                        "printf( ) argument #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
-                        slot_idx + 2,
-                        slot.conv_number,
-                        slot.conv.name(),
-                        slot.conv.prototype(),
-                        ty.name()
-                    ),
-                );
+            if accepted {
+                continue;
             }
+            let type_name = match ty {
+                Ok(ty) => ty.name(),
+                Err(name) => name,
+            };
+            let (tag, conversion, prototype) = match dynamic {
+                Some(dynamic) => (
+                    ErrTag::D_PRINTF_DYN_TYPE,
+                    format!("% {dynamic} {}", slot.conv.name()),
+                    "int",
+                ),
+                None => (
+                    ErrTag::D_PRINTF_ARG_TYPE,
+                    format!("%{}", slot.conv.name()),
+                    slot.conv.prototype(),
+                ),
+            };
+            self.error(
+                tag,
+                arg.span,
+                format!(
+                    "{func}( ) argument #{} is incompatible with conversion #{} prototype:\n\tconversion: {conversion}\n\t prototype: {prototype}\n\t  argument: {type_name}",
+                    slot_idx + 2,
+                    slot.conv_number,
+                ),
+            );
         }
         if slots.len() < arg_types.len() {
             self.error(
                 ErrTag::D_PRINTF_ARG_EXTRA,
                 args[1 + slots.len()].span,
-                format!("printf( ) prototype mismatch: only {} arguments required by this format string", slots.len() + 1),
+                format!(
+                    "{func}( ) prototype mismatch: only {} arguments required by this format string",
+                    slots.len()
+                ),
             );
+        }
+    }
+
+    /// Checks `tracemem(address, size[, shown])`: `size` is a positive integer constant.
+    fn tracemem(&mut self, args: &[Expr]) {
+        let address_type = self.expr(&args[0]);
+        if !address_type.is_int() {
+            self.error(ErrTag::D_TRACEMEM_ADDR, args[0].span, format!("tracemem( ) argument #1 is incompatible with prototype:\n\tprototype: pointer or integer\n\t argument: {}", address_type.name()));
+        }
+        let size_type = self.expr(&args[1]);
+        if !size_type.is_int() {
+            self.error(ErrTag::D_PROTO_ARG, args[1].span, format!("tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: {}", size_type.name()));
+        } else if !matches!(args[1].kind, ExprKind::Int { value, .. } if value > 0 && value <= u64::from(MAX_TRACEMEM_SIZE))
+        {
+            self.error(
+                ErrTag::D_TRACEMEM_SIZE,
+                args[1].span,
+                "tracemem( ) argument #2 must be a non-zero positive integral constant expression",
+            );
+        }
+        if let Some(shown) = args.get(2) {
+            let ty = self.expr(shown);
+            if !ty.is_int() {
+                self.error(ErrTag::D_PROTO_ARG, shown.span, format!("tracemem( ) argument #3 is incompatible with prototype:\n\tprototype: ssize_t\n\t argument: {}", ty.name()));
+            }
         }
     }
 
@@ -357,5 +473,158 @@ impl Checker {
                 format!("aggregation @{name} key types differ from its first use"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile;
+    use crate::diagnostic::{Diagnostic, ErrTag, Origin};
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
+
+    fn first_error(text: &str) -> Diagnostic {
+        let mut sources = SourceMap::default();
+        let file = sources.add(text, text);
+        let errors = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &CompileOptions::default(),
+        )
+        .expect_err(text);
+        errors.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn printf_errors_are_libdtraces() {
+        let cases: [(&str, ErrTag, &str); 10] = [
+            (
+                r#"BEGIN { printf(""); }"#,
+                ErrTag::D_PRINTF_FMT_EMPTY,
+                "printf( ) format string is empty",
+            ),
+            (
+                "BEGIN { printf(1); }",
+                ErrTag::D_PROTO_ARG,
+                "printf( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: int",
+            ),
+            (
+                "BEGIN { printf(probename); }",
+                ErrTag::D_PRINTF_ARG_FMT,
+                "printf( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: string",
+            ),
+            (
+                r#"BEGIN { printf("%d %d", 1, 2, 3); }"#,
+                ErrTag::D_PRINTF_ARG_EXTRA,
+                "printf( ) prototype mismatch: only 2 arguments required by this format string",
+            ),
+            (
+                r#"BEGIN { printf("%d %s"); }"#,
+                ErrTag::D_PRINTF_ARG_PROTO,
+                "printf( ) prototype mismatch: conversion #1 (%d) is missing a corresponding value argument",
+            ),
+            (
+                r#"BEGIN { printf("%*d"); }"#,
+                ErrTag::D_PRINTF_DYN_PROTO,
+                "printf( ) prototype mismatch: conversion #1 (%d) is missing a corresponding \"*\" argument",
+            ),
+            (
+                r#"BEGIN { printf("%.*d", "s", 1); }"#,
+                ErrTag::D_PRINTF_DYN_TYPE,
+                "printf( ) argument #2 is incompatible with conversion #1 prototype:\n\tconversion: % .* d\n\t prototype: int\n\t  argument: string",
+            ),
+            (
+                r#"BEGIN { printf("%@d", 1); }"#,
+                ErrTag::D_PRINTF_AGG_CONV,
+                "%@ conversion requires an aggregation and is not for use with printf( )",
+            ),
+            (
+                r#"BEGIN { printf("%d", printf("x")); }"#,
+                ErrTag::D_PRINTF_ARG_TYPE,
+                "printf( ) argument #2 is incompatible with conversion #1 prototype:\n\tconversion: %d\n\t prototype: char, short, int, long, or long long\n\t  argument: void",
+            ),
+            (
+                r#"BEGIN { printf("%1$d", 1); }"#,
+                ErrTag::D_SYNTAX,
+                "format conversion #1 uses unsupported positional format (%n$)",
+            ),
+        ];
+        for (text, tag, message) in cases {
+            let error = first_error(text);
+            assert_eq!(
+                (error.tag, error.message.as_str()),
+                (tag, message),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn tracemem_errors_are_libdtraces() {
+        let cases: [(&str, ErrTag, &str); 4] = [
+            (
+                "BEGIN { tracemem(123); }",
+                ErrTag::D_PROTO_LEN,
+                "tracemem( ) prototype mismatch: 1 arg passed, at least 2 expected",
+            ),
+            (
+                "BEGIN { tracemem(1, 2, 3, 4); }",
+                ErrTag::D_PROTO_LEN,
+                "tracemem( ) prototype mismatch: 4 args passed, at most 3 expected",
+            ),
+            (
+                r#"BEGIN { tracemem(123, "i"); }"#,
+                ErrTag::D_PROTO_ARG,
+                "tracemem( ) argument #2 is incompatible with prototype:\n\tprototype: size_t\n\t argument: string",
+            ),
+            (
+                "BEGIN { tracemem(123, -456); }",
+                ErrTag::D_TRACEMEM_SIZE,
+                "tracemem( ) argument #2 must be a non-zero positive integral constant expression",
+            ),
+        ];
+        for (text, tag, message) in cases {
+            let error = first_error(text);
+            assert_eq!(
+                (error.tag, error.message.as_str()),
+                (tag, message),
+                "{text}"
+            );
+        }
+        let error = first_error(r#"BEGIN { tracemem("s", 4); }"#);
+        assert_eq!(error.tag, ErrTag::D_TRACEMEM_ADDR);
+    }
+
+    #[test]
+    fn division_by_a_zero_constant_is_refused() {
+        for text in ["BEGIN { trace(123 / 0); }", "BEGIN { trace(arg0 % 0); }"] {
+            let error = first_error(text);
+            assert_eq!(error.tag, ErrTag::D_DIV_ZERO, "{text}");
+            assert_eq!(error.message, "expression contains division by zero");
+        }
+    }
+
+    #[test]
+    fn exit_of_void_is_refused() {
+        let error = first_error("BEGIN { exit(exit(0)); }");
+        assert_eq!(error.tag, ErrTag::D_PROTO_ARG);
+        assert_eq!(
+            error.message,
+            "exit( ) argument #1 is incompatible with prototype:\n\tprototype: int\n\t argument: void"
+        );
+    }
+
+    #[test]
+    fn trace_of_void_or_aggregation_is_refused() {
+        let error = first_error("BEGIN { trace(trace(1)); }");
+        assert_eq!(error.tag, ErrTag::D_TRACE_VOID);
+        assert_eq!(
+            error.message,
+            "trace( ) may not be applied to a void expression"
+        );
+        let error = first_error("BEGIN { @a = count(); trace(@a); }");
+        assert_eq!(error.tag, ErrTag::D_TRACE_DYN);
     }
 }

@@ -273,6 +273,7 @@ pub fn record_desc() -> RecordDesc {
             kind: U64,
         })],
         size: 24,
+        blocks: Vec::new(),
     }
 }
 

@@ -5,8 +5,11 @@ use d_frontend::ir::{AggFunc, VReg};
 use super::emit::Emitter;
 use super::frame::{AGG_INIT, KEY_SLOT, SCRATCH};
 use super::inst::{ClauseContext, scratch_offset, scratch_pointer};
+use super::maps::MapIndex;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_PROBE_ID, RECORD_CLAUSE_ID, RECORD_CPU, RECORD_PROBE_ID, STATS_DROPS};
+use crate::layout::{
+    DCTX_PROBE_ID, RECORD_BLOCKS, RECORD_CLAUSE_ID, RECORD_CPU, RECORD_PROBE_ID, STATS_DROPS,
+};
 
 /// `BPF_RB_NO_WAKEUP`: the reader finds the record at its next poll.
 const BPF_RB_NO_WAKEUP: i32 = 1;
@@ -91,13 +94,14 @@ pub fn aggregate(
     emitter.place(done);
 }
 
-/// Fills in the header of the record at scratch `offset` and sends it to the ring buffer, counting
-/// a drop when it does not fit.
+/// Fills in the header of the record at scratch `offset` and sends it to the ring buffer, unless
+/// its blocks mask (which lowering fills in) says no block with an action ran.
 ///
 /// ```text
+///   if (rec->blocks == 0) goto sent                      r1 = *(u32 *)(rec + 12); if r1 == 0
 ///   rec->clause_id = N; rec->probe_id = dctx->probe_id; rec->cpu = smp_processor_id()
-///   if (ringbuf_output(events, rec, size, flags) < 0)   call bpf_ringbuf_output
-///           stats[0].drops++                             call lookup; *r0 += 1
+///   output(rec, size)                                     see `output`
+/// sent:
 /// ```
 pub fn emit_record(
     context: &ClauseContext<'_>,
@@ -107,6 +111,14 @@ pub fn emit_record(
     size: u32,
     wakeup: bool,
 ) {
+    let sent = emitter.target();
+    emitter.push(Insn::ldx_mem(
+        Size::W,
+        Reg::R1,
+        SCRATCH,
+        scratch_offset(offset) + RECORD_BLOCKS,
+    ));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, sent);
     emitter.push(Insn::st_mem(
         Size::W,
         SCRATCH,
@@ -127,13 +139,19 @@ pub fn emit_record(
         Reg::R0,
         scratch_offset(offset) + RECORD_CPU,
     ));
-    emitter.push(Insn::st_mem(
-        Size::W,
-        SCRATCH,
-        scratch_offset(offset) + 12,
-        0,
-    ));
-    emitter.load_map(Reg::R1, context.maps.events);
+    output(context.maps, emitter, offset, size, wakeup);
+    emitter.place(sent);
+}
+
+/// Sends the `size` bytes at scratch `offset` to the ring buffer, counting a drop when they do not
+/// fit.
+///
+/// ```text
+///   if (ringbuf_output(events, rec, size, flags) < 0)   call bpf_ringbuf_output
+///           stats[0].drops++                             call lookup; *r0 += 1
+/// ```
+pub fn output(maps: &MapIndex, emitter: &mut Emitter, offset: u32, size: u32, wakeup: bool) {
+    emitter.load_map(Reg::R1, maps.events);
     scratch_pointer(emitter, Reg::R2, offset);
     emitter.push(Insn::mov64_imm(Reg::R3, size as i32));
     emitter.push(Insn::mov64_imm(
@@ -145,7 +163,7 @@ pub fn emit_record(
         },
     ));
     emitter.push(Insn::call(Helper::bpf_ringbuf_output));
-    count_failure(context, emitter, STATS_DROPS);
+    count_failure(maps, emitter, STATS_DROPS);
 }
 
 /// After a helper call: when it failed (`r0 < 0`), adds one to this CPU's counter at `stat` in
@@ -155,11 +173,11 @@ pub fn emit_record(
 ///   if (r0 >= 0) goto done                    if r0 s>= 0 goto done
 ///   stats[0].counter++                        call lookup; *(u64 *)(r0 + stat) += 1
 /// ```
-pub fn count_failure(context: &ClauseContext<'_>, emitter: &mut Emitter, stat: i16) {
+pub fn count_failure(maps: &MapIndex, emitter: &mut Emitter, stat: i16) {
     let done = emitter.target();
     emitter.jump_imm(JmpOp::Jsge, Reg::R0, 0, done);
     emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, 0));
-    emitter.load_map(Reg::R1, context.maps.stats);
+    emitter.load_map(Reg::R1, maps.stats);
     emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
     emitter.push(Insn::call(Helper::bpf_map_lookup_elem));

@@ -66,6 +66,13 @@ impl Emitter {
         self.targets[target.0] = Some(self.insns.len());
     }
 
+    /// Whether some jump goes to `target`.
+    pub fn is_used(&self, target: Target) -> bool {
+        self.fixups
+            .iter()
+            .any(|&(_, fixup_target)| fixup_target == target)
+    }
+
     /// `goto target`.
     pub fn jump(&mut self, target: Target) {
         self.fixups.push((self.insns.len(), target));

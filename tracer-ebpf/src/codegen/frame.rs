@@ -5,14 +5,18 @@
 //! r0..r5    scratch within one IR instruction; helper arguments and result
 //! r6        the program's context (tracepoint record, perf_event data, raw_tp args)
 //! r7        the per-CPU scratch value: D context at 0, clause temporaries from SCRATCH_TEMP_BASE
-//! r8        the `globals` map value, in programs whose clauses use global variables
-//! r9        unused
+//! r8        the `globals` map value, in programs whose clauses use global variables; on the way
+//!           to a fault it carries the fault instead, and the error block points it at the
+//!           `globals` value again before any clause runs (see `fault`)
+//! r9        set only on the way to a fault: its address, then, in the error block, the faulting
+//!           clause
 //! r10       frame pointer
 //!
 //! stack (below r10)
-//! -8        4- or 8-byte map key, helper output word
-//! -32..-16  initial aggregation value {u64 n, i64 v}
-//! -40 - 8i  virtual register slot i
+//! -8        4- or 8-byte map key, helper output word, chill()'s deadline
+//! -32..-16  initial aggregation value {u64 n, i64 v}; chill()'s iteration count at -24
+//! -40 - 8i  virtual register slot i (i < MAX_SLOTS, down to -504)
+//! -512      the faulting probe's scratch pointer while the `ERROR` clauses run (see `fault`)
 //! ```
 
 use crate::insn::Reg;
@@ -27,6 +31,8 @@ pub const GLOBALS: Reg = Reg::R8;
 pub const KEY_SLOT: i16 = -8;
 /// The 16-byte initial aggregation value.
 pub const AGG_INIT: i16 = -32;
+/// Where the error block keeps the faulting probe's scratch pointer while `ERROR` clauses run.
+pub const SAVED_SCRATCH: i16 = -512;
 /// Where virtual register slot 0 is.
 const FIRST_SLOT: i16 = -40;
 /// The most virtual register slots a clause may use (the stack is 512 bytes).
@@ -44,6 +50,7 @@ mod tests {
     #[test]
     fn slots_fit_in_the_stack() {
         assert!(slot_offset(MAX_SLOTS - 1) >= -512);
+        assert!(slot_offset(MAX_SLOTS - 1) > SAVED_SCRATCH);
         assert!(slot_offset(0) < AGG_INIT);
     }
 }

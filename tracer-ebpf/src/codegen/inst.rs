@@ -6,12 +6,13 @@
 use d_frontend::ir::{BinOp, Builtin, COMM_SIZE, Cond, Inst, PROBE_NAME_SIZE, ProbeField, VReg};
 
 use super::emit::{Emitter, Target};
+use super::fault::FaultTarget;
 use super::frame::{KEY_SLOT, SCRATCH, slot_offset};
 use super::maps::MapIndex;
 use super::slots::SlotMap;
 use super::subr::StringArea;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, SCRATCH_TEMP_BASE};
+use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, Fault, SCRATCH_TEMP_BASE};
 
 /// What lowering one clause needs besides the instructions.
 pub struct ClauseContext<'a> {
@@ -25,6 +26,8 @@ pub struct ClauseContext<'a> {
     pub wall_clock_offset_ns: u64,
     /// The string work area.
     pub strings: StringArea,
+    /// Where a runtime fault goes.
+    pub fault: FaultTarget,
 }
 
 /// The `ldx`/`stx` offset of scratch temporary `offset`.
@@ -66,6 +69,9 @@ impl ClauseContext<'_> {
             Inst::Bin { op, dst, lhs, rhs } => {
                 self.load(emitter, Reg::R0, *lhs);
                 self.load(emitter, Reg::R1, *rhs);
+                if matches!(op, BinOp::UDiv | BinOp::SDiv | BinOp::UMod | BinOp::SMod) {
+                    self.fault_unless(emitter, JmpOp::Jne, Reg::R1, 0, Fault::DivZero, None);
+                }
                 emitter.push(bin_insn(*op));
                 self.store(emitter, *dst, Reg::R0);
             }
@@ -192,6 +198,47 @@ impl ClauseContext<'_> {
             } => self.store_var_string(emitter, *var, *key_offset, *offset),
             Inst::DeleteVar { var, key_offset } => self.delete_var(emitter, *var, *key_offset),
             Inst::Subr(subr) => self.subr(emitter, subr),
+            Inst::SetBit { offset, bit } => {
+                emitter.push(Insn::ldx_mem(
+                    Size::W,
+                    Reg::R0,
+                    SCRATCH,
+                    scratch_offset(*offset),
+                ));
+                emitter.push(Insn::alu32_imm(AluOp::Or, Reg::R0, (1u32 << bit) as i32));
+                emitter.push(Insn::stx_mem(
+                    Size::W,
+                    SCRATCH,
+                    Reg::R0,
+                    scratch_offset(*offset),
+                ));
+            }
+            Inst::ReadKernel {
+                offset,
+                size,
+                address,
+            } => {
+                //   if (probe_read_kernel(&scratch[offset], size, address) < 0)
+                //           fault BADADDR at address
+                scratch_pointer(emitter, Reg::R1, *offset);
+                emitter.push(Insn::mov64_imm(Reg::R2, *size as i32));
+                self.load(emitter, Reg::R3, *address);
+                emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+                self.load(emitter, Reg::R3, *address);
+                self.fault_unless(
+                    emitter,
+                    JmpOp::Jsge,
+                    Reg::R0,
+                    0,
+                    Fault::BadAddr,
+                    Some(Reg::R3),
+                );
+            }
+            Inst::Raise { signal } => {
+                self.load(emitter, Reg::R1, *signal);
+                emitter.push(Insn::call(Helper::bpf_send_signal));
+            }
+            Inst::Chill { ns } => self.chill(emitter, *ns),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }

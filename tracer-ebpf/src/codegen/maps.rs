@@ -14,7 +14,7 @@ use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, Module, PROBE_NAME_SIZE, Variable};
 
 use crate::elf::MapDef;
-use crate::layout::{AggSlot, SCRATCH_TEMP_BASE, Stats};
+use crate::layout::{AggSlot, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, Stats};
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
 #[expect(non_camel_case_types, reason = "names match the kernel's bpf_map_type")]
@@ -172,7 +172,7 @@ impl MapIndex {
                 MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
                 4,
                 extra_mask_offset + 8 * (mask_words - 1),
-                1,
+                SCRATCH_ENTRIES,
             ),
             def("events", MapType::BPF_MAP_TYPE_RINGBUF, 0, 0, bufsize),
             def(

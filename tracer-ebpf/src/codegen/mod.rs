@@ -7,7 +7,9 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod chill;
 pub(crate) mod emit;
+mod fault;
 pub(crate) mod frame;
 mod inst;
 pub(crate) mod maps;
@@ -22,6 +24,7 @@ use d_frontend::ir::{Clause, Inst, Module};
 use d_frontend::provider::ProbeKind;
 
 use self::emit::Emitter;
+use self::fault::FaultTarget;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
 use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
@@ -29,7 +32,7 @@ use self::slots::SlotMap;
 use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
-use crate::layout::DCTX_CLAUSE_MASK;
+use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE};
 use crate::plan::{Attach, CompiledProgram};
 use crate::trampoline;
 
@@ -240,7 +243,7 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
 /// The largest scratch area any clause needs, not counting the string work area after it;
 /// `reserved` bytes must fit after that area.
 fn scratch_size(module: &Module, reserved: u32) -> Result<u32, CodegenError> {
-    let mut size = 8;
+    let mut size = FAULT_RECORD_SIZE;
     let work_size = StringArea::size(module.strsize) + 8;
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
         let end = crate::layout::SCRATCH_TEMP_BASE + clause.scratch_size.next_multiple_of(8);
@@ -367,6 +370,7 @@ fn chunks_within_map_limit(
     let mut chunk_len = 0;
     for &clause_idx in clause_ids {
         let mut trial = Emitter::default();
+        let end = trial.target();
         clause_body(
             &mut trial,
             maps,
@@ -374,6 +378,7 @@ fn chunks_within_map_limit(
             &module.clauses[clause_idx],
             clause_idx,
             options,
+            FaultTarget::Silent { end },
         )?;
         let clause_maps: HashSet<usize> =
             trial.map_relocs.iter().map(|reloc| reloc.map_idx).collect();
@@ -438,6 +443,8 @@ fn program(
     emitter.push(Insn::mov64_imm(Reg::R0, 0));
     emitter.push(Insn::exit());
     emitter.place(first_clause);
+    let error_block = emitter.target();
+    let mut resumes = Vec::new();
     for (position, &clause_idx) in chunk.clause_ids.iter().enumerate() {
         let bit = chunk.first_bit + position;
         let clause = &module.clauses[clause_idx];
@@ -456,9 +463,43 @@ fn program(
             emitter.push(Insn::alu64_reg(AluOp::And, Reg::R1, Reg::R2));
             emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, skip);
         }
-        clause_body(&mut emitter, maps, strings, clause, clause_idx, options)?;
+        let handler = emitter.target();
+        let fault = FaultTarget::Report {
+            handler,
+            clause: clause_idx as u32,
+            start: emitter.insns.len(),
+        };
+        let slots = clause_body(
+            &mut emitter,
+            maps,
+            strings,
+            clause,
+            clause_idx,
+            options,
+            fault,
+        )?;
+        if emitter.is_used(handler) {
+            emitter.jump(skip);
+            emitter.place(handler);
+            let context = ClauseContext {
+                slots: &slots,
+                labels: &[],
+                maps,
+                wall_clock_offset_ns: options.wall_clock_offset_ns,
+                strings,
+                fault,
+            };
+            fault::clause_handler(&context, &mut emitter, clause, clause_idx, error_block);
+            resumes.push((clause_idx, skip));
+        }
         emitter.place(skip);
         emitter.set_clause(None);
+    }
+    if !resumes.is_empty() {
+        emitter.push(Insn::mov64_imm(Reg::R0, 0));
+        emitter.push(Insn::exit());
+        emitter.place(error_block);
+        error_clauses(&mut emitter, module, maps, strings, options, &resumes)?;
     }
     emitter.push(Insn::mov64_imm(Reg::R0, 0));
     emitter.push(Insn::exit());
@@ -469,6 +510,47 @@ fn program(
     Ok(emitter)
 }
 
+/// The error block: the fault record, then every `ERROR` clause, then back to the clause after
+/// the one that faulted (see `fault`).
+fn error_clauses(
+    emitter: &mut Emitter,
+    module: &Module,
+    maps: &MapIndex,
+    strings: StringArea,
+    options: &CodegenOptions,
+    resumes: &[(usize, emit::Target)],
+) -> Result<(), CodegenError> {
+    let error_probe = module
+        .probes
+        .iter()
+        .find(|probe| probe.kind == ProbeKind::Error);
+    let resume = fault::error_block_start(emitter, maps, error_probe.map_or(0, |probe| probe.id));
+    if let Some(error_probe) = error_probe {
+        for (clause_idx, clause) in module.clauses.iter().enumerate() {
+            if !clause.probe_ids.contains(&error_probe.id) {
+                continue;
+            }
+            emitter.set_clause(Some(clause_idx));
+            emitter.annotate(format!("clause {clause_idx} for ERROR"));
+            let end = emitter.target();
+            clause_body(
+                emitter,
+                maps,
+                strings,
+                clause,
+                clause_idx,
+                options,
+                FaultTarget::Silent { end },
+            )?;
+            emitter.place(end);
+        }
+    }
+    emitter.set_clause(None);
+    fault::error_block_end(emitter, resume, resumes);
+    Ok(())
+}
+
+/// Emits one clause's code; returns its register slots.
 fn clause_body(
     emitter: &mut Emitter,
     maps: &MapIndex,
@@ -476,7 +558,8 @@ fn clause_body(
     clause: &Clause,
     clause_idx: usize,
     options: &CodegenOptions,
-) -> Result<(), CodegenError> {
+    fault: FaultTarget,
+) -> Result<SlotMap, CodegenError> {
     let slots = SlotMap::assign(&clause.insts, clause.n_vregs);
     if slots.n_slots > MAX_SLOTS {
         return Err(CodegenError::TooManyRegisters {
@@ -491,6 +574,7 @@ fn clause_body(
         maps,
         wall_clock_offset_ns: options.wall_clock_offset_ns,
         strings,
+        fault,
     };
     for inst in &clause.insts {
         if let Inst::EmitRecord {
@@ -511,5 +595,5 @@ fn clause_body(
             context.emit(emitter, inst);
         }
     }
-    Ok(())
+    Ok(slots)
 }

@@ -175,6 +175,20 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 aggregations: aggregations.clone(),
             },
             RecordAction::Exit(value) => ActionDesc::Exit(field(value)),
+            RecordAction::System { format, args } => ActionDesc::System {
+                format: format.clone(),
+                args: args.iter().map(field).collect(),
+            },
+            RecordAction::Tracemem {
+                offset,
+                size,
+                shown,
+            } => ActionDesc::Tracemem {
+                offset: *offset,
+                size: *size,
+                shown: shown.as_ref().map(field),
+            },
+            RecordAction::Effect(_) => ActionDesc::Effect,
         })
         .collect();
     let size = clause
@@ -185,7 +199,11 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
             _ => None,
         })
         .unwrap_or(ir::RECORD_HEADER_RESERVED);
-    RecordDesc { actions, size }
+    RecordDesc {
+        actions,
+        size,
+        blocks: clause.action_blocks.clone(),
+    }
 }
 
 fn value_kind(ty: Type, strsize: u32) -> ValueKind {

@@ -74,6 +74,9 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
+        Inst::Raise { signal: value }
+        | Inst::Chill { ns: value }
+        | Inst::ReadKernel { address: value, .. } => vec![*value],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
         Inst::Subr(subr) => subr.registers(),
         Inst::Comment(_)
@@ -87,6 +90,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::LoadVarString { .. }
         | Inst::StoreVarString { .. }
         | Inst::DeleteVar { .. }
+        | Inst::SetBit { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

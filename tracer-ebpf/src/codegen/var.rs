@@ -85,6 +85,30 @@ pub fn prologue(emitter: &mut Emitter, maps: &MapIndex, clauses: &[&Clause], exi
     }
 }
 
+/// Points r8 at the `globals` value again, after the way to a fault used it (see `fault`); a
+/// program without globals leaves it alone.
+///
+/// ```text
+///   r0 = lookup(globals, 0)                   *(u32 *)(fp-8) = 0; call bpf_map_lookup_elem
+///   if (r0 == NULL) return 0                  if r0 != 0 goto +2; r0 = 0; exit
+///   r8 = r0
+/// ```
+pub fn reload_globals(emitter: &mut Emitter, maps: &MapIndex) {
+    let Some(globals) = maps.globals else {
+        return;
+    };
+    let found = emitter.target();
+    emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, 0));
+    emitter.load_map(Reg::R1, globals);
+    emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
+    emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, found);
+    emitter.push(Insn::exit());
+    emitter.place(found);
+    emitter.push(Insn::mov64_reg(GLOBALS, Reg::R0));
+}
+
 /// `r0 = lookup(map, &scratch[key_offset])`.
 fn lookup(emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
     let Some(key_offset) = key_offset else {
@@ -164,7 +188,7 @@ impl ClauseContext<'_> {
                 ));
                 emitter.push(Insn::mov64_imm(Reg::R4, BPF_ANY));
                 emitter.push(Insn::call(Helper::bpf_map_update_elem));
-                count_failure(self, emitter, STATS_DYNVAR_DROPS);
+                count_failure(self.maps, emitter, STATS_DYNVAR_DROPS);
             }
             storage => {
                 self.address(emitter, Reg::R1, storage);
@@ -192,7 +216,7 @@ impl ClauseContext<'_> {
                 scratch_pointer(emitter, Reg::R3, offset);
                 emitter.push(Insn::mov64_imm(Reg::R4, BPF_ANY));
                 emitter.push(Insn::call(Helper::bpf_map_update_elem));
-                count_failure(self, emitter, STATS_DYNVAR_DROPS);
+                count_failure(self.maps, emitter, STATS_DYNVAR_DROPS);
             }
             storage => {
                 self.address(emitter, Reg::R1, storage);

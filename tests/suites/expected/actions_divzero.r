@@ -1,0 +1,3 @@
+begin goes on
+tick 2
+
