@@ -267,6 +267,8 @@ pub enum Inst {
         key_offset: u32,
         /// The value aggregated (`None` for `count()`).
         value: Option<VReg>,
+        /// The increment of `quantize`, `lquantize` and `llquantize` (`None` for 1).
+        incr: Option<VReg>,
     },
     /// Sends the record at `offset` (header first) to userspace.
     EmitRecord {
@@ -292,6 +294,59 @@ pub enum AggFunc {
     Min,
     /// `max(x)`
     Max,
+    /// `stddev(x)`
+    Stddev,
+    /// `quantize(x [, incr])`
+    Quantize,
+    /// `lquantize(x, base, limit [, step [, incr]])`
+    Lquantize,
+    /// `llquantize(x, factor, lmag, hmag, steps [, incr])`
+    Llquantize,
+}
+
+impl AggFunc {
+    /// The function's D name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Stddev => "stddev",
+            AggFunc::Quantize => "quantize",
+            AggFunc::Lquantize => "lquantize",
+            AggFunc::Llquantize => "llquantize",
+        }
+    }
+}
+
+/// The constant arguments that shape an aggregation's buckets, fixed by its first use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AggParams {
+    /// Every function but `lquantize` and `llquantize`.
+    #[default]
+    None,
+    /// `lquantize`: values below `base`, then `levels` buckets of `step`, then the rest.
+    Linear {
+        /// The lowest bucket's value.
+        base: i32,
+        /// Buckets between the underflow and overflow buckets.
+        levels: u16,
+        /// Width of each bucket.
+        step: u16,
+    },
+    /// `llquantize`: `steps` buckets per power of `factor` from `factor^lmag` to `factor^hmag`.
+    LogLinear {
+        /// The base of the magnitudes.
+        factor: u16,
+        /// The lowest magnitude.
+        lmag: u16,
+        /// The highest magnitude.
+        hmag: u16,
+        /// Buckets per magnitude.
+        steps: u16,
+    },
 }
 
 /// An aggregation: its name, function and key types, fixed by its first use.
@@ -303,6 +358,8 @@ pub struct AggDecl {
     pub func: AggFunc,
     /// The key tuple's types.
     pub keys: Vec<Type>,
+    /// The bucket parameters of `lquantize` and `llquantize`.
+    pub params: AggParams,
 }
 
 /// A value in a record: offset from the record start (header included) and type.
@@ -335,6 +392,37 @@ pub enum RecordAction {
     },
     /// `exit(status)`.
     Exit(Field),
+    /// `clear(@a)`: zero every value of the aggregation, keeping its keys.
+    Clear {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+    },
+    /// `normalize(@a, n)`: print the aggregation's values divided by `n`.
+    Normalize {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+        /// The normalization factor.
+        factor: Field,
+    },
+    /// `denormalize(@a)`: print the aggregation's values as they are again.
+    Denormalize {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+    },
+    /// `trunc(@a [, n])`: keep only the `n` largest (or, for a negative `n`, smallest) entries.
+    Trunc {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+        /// How many to keep (`None`: none).
+        count: Option<Field>,
+    },
+    /// `setopt(name [, value])`: set a run-time option.
+    Setopt {
+        /// The option's name.
+        name: Field,
+        /// Its value (`None`: the option is turned on).
+        value: Option<Field>,
+    },
 }
 
 /// One clause, lowered.
@@ -392,10 +480,14 @@ impl Module {
             let keys: Vec<&str> = agg.keys.iter().map(|ty| ty.name()).collect();
             let _ = writeln!(
                 out,
-                "agg {agg_idx} @{} = {:?}[{}]",
+                "agg {agg_idx} @{} = {:?}[{}]{}",
                 agg.name,
                 agg.func,
-                keys.join(", ")
+                keys.join(", "),
+                match agg.params {
+                    AggParams::None => String::new(),
+                    params => format!(" {params:?}"),
+                }
             );
         }
         for (clause_idx, clause) in self.clauses.iter().enumerate() {
@@ -455,6 +547,23 @@ fn display_action(action: &RecordAction) -> String {
             format!("printa {shown} {}", aggs.join(" "))
         }
         RecordAction::Exit(field) => format!("exit {}", display_field(*field)),
+        RecordAction::Clear { agg } => format!("clear agg {agg}"),
+        RecordAction::Normalize { agg, factor } => {
+            format!("normalize agg {agg} {}", display_field(*factor))
+        }
+        RecordAction::Denormalize { agg } => format!("denormalize agg {agg}"),
+        RecordAction::Trunc { agg, count } => match count {
+            Some(count) => format!("trunc agg {agg} {}", display_field(*count)),
+            None => format!("trunc agg {agg}"),
+        },
+        RecordAction::Setopt { name, value } => match value {
+            Some(value) => format!(
+                "setopt {} {}",
+                display_field(*name),
+                display_field(*value)
+            ),
+            None => format!("setopt {}", display_field(*name)),
+        },
     }
 }
 
@@ -526,13 +635,17 @@ fn display_inst(inst: &Inst) -> String {
             agg,
             key_offset,
             value,
-        } => match value {
-            Some(value) => format!(
-                "aggregate agg {agg} key scratch[{key_offset}] value %{}",
-                value.0
-            ),
-            None => format!("aggregate agg {agg} key scratch[{key_offset}]"),
-        },
+            incr,
+        } => {
+            let mut text = format!("aggregate agg {agg} key scratch[{key_offset}]");
+            if let Some(value) = value {
+                let _ = write!(text, " value %{}", value.0);
+            }
+            if let Some(incr) = incr {
+                let _ = write!(text, " incr %{}", incr.0);
+            }
+            text
+        }
         Inst::EmitRecord {
             offset,
             size,

@@ -24,7 +24,8 @@ pub struct DecodedRecord {
     /// The header.
     pub header: RecordHeader,
     /// One entry per action of the [`RecordDesc`], in order: `trace` and `exit` have one value,
-    /// `printf` one per argument, `printa` none.
+    /// `printf` one per argument, `printa`, `clear` and `denormalize` none, `normalize` its
+    /// factor, `trunc` its count if given, `setopt` its name and value if given.
     pub actions: Vec<Vec<Value>>,
 }
 
@@ -81,7 +82,15 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
         let values = match action {
             ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
             ActionDesc::Printf { args, .. } => args.iter().map(field).collect::<Result<_, _>>()?,
-            ActionDesc::Printa { .. } => Vec::new(),
+            ActionDesc::Printa { .. }
+            | ActionDesc::Clear { .. }
+            | ActionDesc::Denormalize { .. } => Vec::new(),
+            ActionDesc::Normalize { factor, .. } => vec![field(factor)?],
+            ActionDesc::Trunc { count, .. } => count.iter().map(field).collect::<Result<_, _>>()?,
+            ActionDesc::Setopt { name, value } => std::iter::once(name)
+                .chain(value)
+                .map(field)
+                .collect::<Result<_, _>>()?,
         };
         actions.push(values);
     }

@@ -97,7 +97,18 @@ fn clause_writes_record(body: &[Stmt]) -> bool {
         };
         match &expr.kind {
             ast::ExprKind::Call { func, .. }
-                if matches!(func.as_str(), "trace" | "printf" | "printa" | "exit") =>
+                if matches!(
+                    func.as_str(),
+                    "trace"
+                        | "printf"
+                        | "printa"
+                        | "exit"
+                        | "clear"
+                        | "normalize"
+                        | "denormalize"
+                        | "trunc"
+                        | "setopt"
+                ) =>
             {
                 has_any_action = true;
                 has_data_action = true;
@@ -128,6 +139,8 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
             "printf" => args[1..].iter().map(stored).sum(),
+            "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
+            "setopt" => args.iter().map(stored).sum(),
             _ => 0,
         };
     }

@@ -1,10 +1,9 @@
 //! Checking clauses, statements and actions.
 
 use super::Checker;
-use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
+use crate::ast::{Clause, Expr, ExprKind, Stmt};
 use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
-use crate::ir::{AggDecl, AggFunc};
 use crate::printf::{self, ArgClass, SlotKind};
 use crate::types::Type;
 
@@ -88,6 +87,21 @@ impl Checker {
                     self.expr(expr);
                 }
             },
+            ExprKind::Agg { name, keys } => {
+                if !keys.is_empty() || self.aggregations.iter().any(|decl| &decl.name == name) {
+                    self.error(
+                        ErrTag::D_AGG_NULL,
+                        expr.span,
+                        format!("expression has null effect: @{name}"),
+                    );
+                } else {
+                    self.error(
+                        ErrTag::D_IDENT_UNDEF,
+                        expr.span,
+                        format!("failed to resolve @{name}: Unknown variable name"),
+                    );
+                }
+            }
             _ => {
                 self.expr(expr);
             }
@@ -95,15 +109,17 @@ impl Checker {
     }
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
-    fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
+    pub(super) fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
         let (func, min, max) = (function.name, function.min_args, function.max_args);
         if n_args >= min && n_args <= max {
             return true;
         }
-        let expected = if max == usize::MAX {
+        let expected = if min == max {
+            min.to_string()
+        } else if n_args < min {
             format!("at least {min}")
         } else {
-            min.to_string()
+            format!("at most {max}")
         };
         self.error(
             ErrTag::D_PROTO_LEN,
@@ -129,6 +145,8 @@ impl Checker {
             }
             FunctionKind::Printf => self.printf(args),
             FunctionKind::Printa => self.printa(args),
+            FunctionKind::AggAction(action) => self.agg_action(action, func, args),
+            FunctionKind::Setopt => self.setopt(args),
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
         }
     }
@@ -243,99 +261,17 @@ impl Checker {
                 ),
             }
         }
-    }
-
-    fn aggregation_assignment(
-        &mut self,
-        op: AssignOp,
-        name: &str,
-        keys: &[Expr],
-        value: &Expr,
-        expr: &Expr,
-    ) {
-        let key_types: Vec<Type> = keys.iter().map(|key| self.expr(key)).collect();
-        let ExprKind::Call {
-            func,
-            func_span,
-            args,
-        } = &value.kind
-        else {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                value.span,
-                format!("@{name} must be assigned the result of an aggregating function"),
-            );
-            return;
-        };
-        let Some((function, FunctionKind::Aggregating(agg_func))) =
-            function::lookup(func).map(|function| (function, function.kind))
-        else {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                *func_span,
-                format!("{func}( ) is not an aggregating function"),
-            );
-            return;
-        };
-        if let AssignOp::Compound(binary_op) = op {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                expr.span,
-                format!(
-                    "operator {}= may not be applied to aggregation @{name}",
-                    binary_op.symbol()
-                ),
-            );
-            return;
-        }
-        if !self.arity(function, *func_span, args.len()) {
-            return;
-        }
-        for arg in args {
-            let ty = self.expr(arg);
-            if !ty.is_int() {
-                self.error(ErrTag::D_PROTO_ARG, arg.span, format!("{func}( ) argument #1 is incompatible with prototype:\n\tprototype: int64_t\n\t argument: {}", ty.name()));
-            }
-        }
-        self.types.insert(value.span, Type::Void);
-        self.types.insert(expr.span, Type::Void);
-        self.declare_aggregation(name, agg_func, key_types, expr);
-    }
-
-    fn declare_aggregation(&mut self, name: &str, func: AggFunc, keys: Vec<Type>, expr: &Expr) {
-        let Some(existing) = self.aggregations.iter().find(|decl| decl.name == name) else {
-            self.aggregations.push(AggDecl {
-                name: name.to_string(),
-                func,
-                keys,
-            });
-            return;
-        };
-        if existing.func != func {
-            let previous = format!("{:?}", existing.func).to_lowercase();
-            let current = format!("{func:?}").to_lowercase();
-            self.error(ErrTag::D_AGG_REDEF, expr.span, format!("aggregation redefined: @{name}\n\t current: {current}( )\n\tprevious: {previous}( )"));
-        } else if existing.keys.len() != keys.len() {
-            self.error(
-                ErrTag::D_AGG_MDIM,
-                expr.span,
-                format!(
-                    "aggregation @{name} used with {} keys and {} keys",
-                    existing.keys.len(),
-                    keys.len()
-                ),
-            );
-        } else if existing
-            .keys
+        let names: Vec<&str> = aggregations
             .iter()
-            .zip(&keys)
-            .any(|(old, new)| (*old == Type::String) != (*new == Type::String))
-        {
-            self.error(
-                ErrTag::D_AGG_MDIM,
-                expr.span,
-                format!("aggregation @{name} key types differ from its first use"),
-            );
+            .filter_map(|aggregation| match &aggregation.kind {
+                ExprKind::Agg { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if let Some((first, others)) = names.split_first() {
+            for other in others {
+                self.printa_keys_match(first, other, args[0].span);
+            }
         }
     }
 }

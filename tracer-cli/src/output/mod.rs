@@ -2,7 +2,10 @@
 //!
 //! `printf` implements the conversions shared by `printf` and `printa`; `text` lays out everything
 //! else dtrace prints in its default (non-JSON) output: the probe header, `trace()` values and
-//! aggregations.
+//! aggregation keys; `agg` lays out aggregations, and `histogram` draws the distributions of
+//! `quantize`, `lquantize` and `llquantize`.
 
+pub mod agg;
+pub mod histogram;
 pub mod printf;
 pub mod text;

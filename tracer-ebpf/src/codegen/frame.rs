@@ -10,7 +10,9 @@
 //!
 //! stack (below r10)
 //! -8        4- or 8-byte map key, helper output word
-//! -32..-16  initial aggregation value {u64 n, i64 v}
+//! -16       aggregation update: the aggregation's generation
+//! -24       aggregation update: pointer to the all-zero value
+//! -32       aggregation update: pointer to the entry being reset
 //! -40 - 8i  virtual register slot i
 //! ```
 
@@ -22,8 +24,12 @@ pub const CTX: Reg = Reg::R6;
 pub const SCRATCH: Reg = Reg::R7;
 /// The stack word for map keys and helper outputs.
 pub const KEY_SLOT: i16 = -8;
-/// The 16-byte initial aggregation value.
-pub const AGG_INIT: i16 = -32;
+/// An aggregation update's copy of the aggregation's generation.
+pub const AGG_GEN_SLOT: i16 = -16;
+/// An aggregation update's pointer to the all-zero value (a spilled map value pointer).
+pub const AGG_ZERO_SLOT: i16 = -24;
+/// An aggregation update's pointer to its entry, kept across the helper call that resets it.
+pub const AGG_ENTRY_SLOT: i16 = -32;
 /// Where virtual register slot 0 is.
 const FIRST_SLOT: i16 = -40;
 /// The most virtual register slots a clause may use (the stack is 512 bytes).
@@ -41,6 +47,8 @@ mod tests {
     #[test]
     fn slots_fit_in_the_stack() {
         assert!(slot_offset(MAX_SLOTS - 1) >= -512);
-        assert!(slot_offset(0) < AGG_INIT);
+        assert!(slot_offset(0) < AGG_ENTRY_SLOT);
+        assert!(AGG_ENTRY_SLOT < AGG_ZERO_SLOT && AGG_ZERO_SLOT < AGG_GEN_SLOT);
+        assert!(AGG_GEN_SLOT < KEY_SLOT);
     }
 }

@@ -163,8 +163,9 @@ impl ClauseContext<'_> {
                 agg,
                 key_offset,
                 value,
+                incr,
             } => {
-                super::action::aggregate(self, emitter, *agg, *key_offset, *value);
+                super::agg::aggregate(self, emitter, *agg, *key_offset, *value, *incr);
             }
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }

@@ -7,6 +7,7 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod agg;
 pub(crate) mod emit;
 pub(crate) mod frame;
 mod inst;
@@ -58,6 +59,16 @@ pub enum CodegenError {
         /// The clause index.
         clause: usize,
         /// Bytes it needs.
+        size: u32,
+    },
+    /// An aggregation's per-CPU value is larger than the kernel allows.
+    #[error(
+        "aggregation @{name} needs {size} bytes per CPU, at most {MAX_SCRATCH_SIZE} are available"
+    )]
+    AggregationTooLarge {
+        /// The aggregation's name.
+        name: String,
+        /// Bytes its value needs.
         size: u32,
     },
     /// Too many clauses share one program's clause mask.
@@ -126,6 +137,15 @@ enum Group {
 /// Generates every program of `module`.
 pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, CodegenError> {
     let scratch_size = scratch_size(module)?;
+    for agg in &module.aggregations {
+        let size = crate::layout::agg_value_size(agg.func, agg.params);
+        if size > MAX_SCRATCH_SIZE {
+            return Err(CodegenError::AggregationTooLarge {
+                name: agg.name.clone(),
+                size,
+            });
+        }
+    }
     let maps = MapIndex::new(module, scratch_size, options.bufsize);
     let mut objects = Vec::new();
     let mut listings = Vec::new();
@@ -176,7 +196,7 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
     match maps
         .aggregations
         .iter()
-        .position(|(agg_map, _)| *agg_map == map_idx)
+        .position(|agg_map| agg_map.map == map_idx)
     {
         Some(agg_idx) => format!("@{}", module.aggregations[agg_idx].name),
         None => maps.defs[map_idx].name.clone(),

@@ -72,7 +72,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } => vec![*src],
-        Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
+        Inst::AggUpdate { value, incr, .. } => value.iter().chain(incr).copied().collect(),
         Inst::Comment(_)
         | Inst::Label(_)
         | Inst::Jump(_)

@@ -1,0 +1,726 @@
+//! Checking aggregations: `@a[keys] = func(args)` with each function's argument rules, and the
+//! actions that take a whole aggregation (`clear`, `normalize`, `denormalize`, `trunc`).
+//!
+//! The histogram functions take constant arguments that fix the shape of the aggregation's value
+//! (its buckets). libdtrace checks them when it generates code, each with its own tag and wording,
+//! and requires every use of one aggregation to give the same shape; both checks live here, so
+//! lowering and the back end read a shape that is known to be valid from [`AggParams`].
+
+use super::Checker;
+use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtin::function::{self, AggAction, FunctionKind};
+use crate::diagnostic::ErrTag;
+use crate::ir::{AggDecl, AggFunc, AggParams};
+use crate::source::Span;
+use crate::types::Type;
+
+/// An integer constant argument: its 64 bits and whether its type is signed.
+#[derive(Clone, Copy)]
+struct Constant {
+    bits: u64,
+    signed: bool,
+}
+
+impl Constant {
+    /// `dt_node_is_posconst`: non-zero, and positive when signed.
+    fn is_positive(self) -> bool {
+        self.bits != 0 && (!self.signed || (self.bits as i64) > 0)
+    }
+}
+
+impl Checker {
+    pub(super) fn aggregation_assignment(
+        &mut self,
+        op: AssignOp,
+        name: &str,
+        keys: &[Expr],
+        value: &Expr,
+        expr: &Expr,
+    ) {
+        if !self.keys_are_values(keys) {
+            return;
+        }
+        let key_types: Vec<Type> = keys.iter().map(|key| self.expr(key)).collect();
+        let ExprKind::Call {
+            func,
+            func_span,
+            args,
+        } = &value.kind
+        else {
+            self.error(
+                ErrTag::D_AGG_FUNC,
+                value.span,
+                format!("@{name} must be assigned the result of an aggregating function"),
+            );
+            return;
+        };
+        let Some(function) = function::lookup(func) else {
+            self.error(
+                ErrTag::D_FUNC_UNDEF,
+                *func_span,
+                format!("failed to resolve {func}: Unknown function name"),
+            );
+            return;
+        };
+        let FunctionKind::Aggregating(agg_func) = function.kind else {
+            self.error(
+                ErrTag::D_AGG_FUNC,
+                *func_span,
+                format!("{func}( ) is not an aggregating function"),
+            );
+            return;
+        };
+        if let AssignOp::Compound(binary_op) = op {
+            self.error(
+                ErrTag::D_AGG_FUNC,
+                expr.span,
+                format!(
+                    "operator {}= may not be applied to aggregation @{name}",
+                    binary_op.symbol()
+                ),
+            );
+            return;
+        }
+        if !self.arity(function, *func_span, args.len()) {
+            return;
+        }
+        let arg_types: Vec<Type> = args.iter().map(|arg| self.expr(arg)).collect();
+        if !self.aggregating_arg_types(agg_func, args, &arg_types) {
+            return;
+        }
+        self.types.insert(value.span, Type::Void);
+        self.types.insert(expr.span, Type::Void);
+        let Some(params) = self.agg_params(agg_func, args, value.span) else {
+            return;
+        };
+        self.declare_aggregation(name, agg_func, key_types, params, expr);
+    }
+
+    /// Aggregation keys must have a value: an aggregation or an action may not be one.
+    fn keys_are_values(&mut self, keys: &[Expr]) -> bool {
+        for (key_idx, key) in keys.iter().enumerate() {
+            let kind = match &key.kind {
+                ExprKind::Agg { .. } => "<DYN>",
+                ExprKind::Call { func, .. }
+                    if function::lookup(func).is_some_and(|function| {
+                        !matches!(function.kind, FunctionKind::Aggregating(_))
+                    }) =>
+                {
+                    "void"
+                }
+                _ => continue,
+            };
+            self.error(
+                ErrTag::D_KEY_TYPE,
+                key.span,
+                format!(
+                    "{kind} expression may not be used as aggregation index: key #{}",
+                    key_idx + 1
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The prototype checks: the value and the increment must be scalars, and the shape arguments of
+    /// `lquantize` and `llquantize` that the prototype types must be integers.
+    fn aggregating_arg_types(&mut self, func: AggFunc, args: &[Expr], types: &[Type]) -> bool {
+        let name = func.name();
+        if let Some(Type::String) = types.first() {
+            self.error(
+                ErrTag::D_AGG_SCALAR,
+                args[0].span,
+                format!("{name}( ) argument #1 must be of scalar type"),
+            );
+            return false;
+        }
+        let (n_typed, incr_position) = match func {
+            AggFunc::Quantize => (1, 2),
+            AggFunc::Lquantize => (3, 5),
+            AggFunc::Llquantize => (5, 6),
+            _ => return true,
+        };
+        for (arg_idx, (arg, ty)) in args.iter().zip(types).enumerate().take(n_typed).skip(1) {
+            if *ty == Type::String {
+                self.error(
+                    ErrTag::D_PROTO_ARG,
+                    arg.span,
+                    format!(
+                        "{name}( ) argument #{} is incompatible with prototype:\n\tprototype: int32_t\n\t argument: string",
+                        arg_idx + 1
+                    ),
+                );
+                return false;
+            }
+        }
+        if let Some(Type::String) = types.get(incr_position - 1) {
+            self.error(
+                ErrTag::D_PROTO_ARG,
+                args[incr_position - 1].span,
+                format!(
+                    "{name}( ) increment value (argument #{incr_position}) must be of scalar type"
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The bucket shape `lquantize` or `llquantize` asks for, checked as libdtrace checks it.
+    fn agg_params(&mut self, func: AggFunc, args: &[Expr], call: Span) -> Option<AggParams> {
+        match func {
+            AggFunc::Lquantize => self.linear_params(args, call),
+            AggFunc::Llquantize => self.log_linear_params(args),
+            _ => Some(AggParams::None),
+        }
+    }
+
+    fn linear_params(&mut self, args: &[Expr], call: Span) -> Option<AggParams> {
+        let base = self.constant_arg(
+            &args[1],
+            ErrTag::D_LQUANT_BASETYPE,
+            "lquantize( ) argument #1 must be an integer constant",
+        )?;
+        let base = i32::try_from(base.bits as i64).ok().or_else(|| {
+            self.error(
+                ErrTag::D_LQUANT_BASEVAL,
+                args[1].span,
+                "lquantize( ) argument #1 must be a 32-bit quantity",
+            );
+            None
+        })?;
+        let limit = self.constant_arg(
+            &args[2],
+            ErrTag::D_LQUANT_LIMTYPE,
+            "lquantize( ) argument #2 must be an integer constant",
+        )?;
+        let limit = i32::try_from(limit.bits as i64).ok().or_else(|| {
+            self.error(
+                ErrTag::D_LQUANT_LIMVAL,
+                args[2].span,
+                "lquantize( ) argument #2 must be a 32-bit quantity",
+            );
+            None
+        })?;
+        if limit <= base {
+            self.error(
+                ErrTag::D_LQUANT_MISMATCH,
+                call,
+                "lquantize( ) base (argument #1) must be less than limit (argument #2)",
+            );
+            return None;
+        }
+        let mut step = 1u64;
+        if let Some(step_arg) = args.get(3) {
+            let message = "lquantize( ) argument #3 must be a non-zero positive integer constant";
+            let constant = self.constant_arg(step_arg, ErrTag::D_LQUANT_STEPTYPE, message)?;
+            if !constant.is_positive() {
+                self.error(ErrTag::D_LQUANT_STEPTYPE, step_arg.span, message);
+                return None;
+            }
+            step = constant.bits;
+            if step > u64::from(u16::MAX) {
+                self.error(
+                    ErrTag::D_LQUANT_STEPVAL,
+                    step_arg.span,
+                    "lquantize( ) argument #3 must be a 16-bit quantity",
+                );
+                return None;
+            }
+        }
+        let levels = (i64::from(limit) - i64::from(base)) as u64 / step;
+        if levels == 0 {
+            self.error(
+                ErrTag::D_LQUANT_STEPLARGE,
+                call,
+                "lquantize( ) step (argument #3) too large: must have at least one quantization level",
+            );
+            return None;
+        }
+        let Ok(levels) = u16::try_from(levels) else {
+            self.error(
+                ErrTag::D_LQUANT_STEPSMALL,
+                call,
+                "lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity",
+            );
+            return None;
+        };
+        Some(AggParams::Linear {
+            base,
+            levels,
+            step: step as u16,
+        })
+    }
+
+    fn log_linear_params(&mut self, args: &[Expr]) -> Option<AggParams> {
+        let factor = self.constant_arg(
+            &args[1],
+            ErrTag::D_LLQUANT_FACTORTYPE,
+            "llquantize( ) argument #1 must be an integer constant",
+        )?;
+        let Some(factor) = u16::try_from(factor.bits).ok().filter(|&factor| factor >= 2) else {
+            self.error(
+                ErrTag::D_LLQUANT_FACTORVAL,
+                args[1].span,
+                "llquantize( ) argument #1 must be an unsigned 16-bit quantity greater than or equal to 2",
+            );
+            return None;
+        };
+        let lmag = self.constant_arg(
+            &args[2],
+            ErrTag::D_LLQUANT_LMAGTYPE,
+            "llquantize( ) argument #2 must be an integer constant",
+        )?;
+        let Ok(lmag) = u16::try_from(lmag.bits) else {
+            self.error(
+                ErrTag::D_LLQUANT_LMAGVAL,
+                args[2].span,
+                "llquantize( ) argument #2 must be an unsigned 16-bit quantity",
+            );
+            return None;
+        };
+        let hmag = self.constant_arg(
+            &args[3],
+            ErrTag::D_LLQUANT_HMAGTYPE,
+            "llquantize( ) argument #3 must be an integer constant",
+        )?;
+        let hmag_message = match u16::try_from(hmag.bits) {
+            Err(_) => Some("llquantize( ) argument #3 must be an unsigned 16-bit quantity"),
+            Ok(hmag) if hmag < lmag => Some(
+                "llquantize( ) argument #3 (high magnitude) must be at least argument #2 (low magnitude)",
+            ),
+            Ok(hmag) if power(factor, u32::from(hmag) + 1).is_none() => {
+                Some("llquantize( ) argument #3 (high magnitude) will cause overflow of 64 bits")
+            }
+            Ok(_) => None,
+        };
+        if let Some(message) = hmag_message {
+            self.error(ErrTag::D_LLQUANT_HMAGVAL, args[3].span, message);
+            return None;
+        }
+        let hmag = hmag.bits as u16;
+        let steps_message = "llquantize( ) argument #4 must be a non-zero positive integer constant";
+        let steps = self.constant_arg(&args[4], ErrTag::D_LLQUANT_STEPTYPE, steps_message)?;
+        if !steps.is_positive() {
+            self.error(ErrTag::D_LLQUANT_STEPTYPE, args[4].span, steps_message);
+            return None;
+        }
+        let Ok(steps) = u16::try_from(steps.bits) else {
+            self.error(
+                ErrTag::D_LLQUANT_STEPVAL,
+                args[4].span,
+                "llquantize( ) argument #4 must be an unsigned 16-bit quantity",
+            );
+            return None;
+        };
+        if let Some(message) = steps_fit_factor(factor, lmag, steps) {
+            self.error(ErrTag::D_LLQUANT_STEPVAL, args[1].span, message);
+            return None;
+        }
+        Some(AggParams::LogLinear {
+            factor,
+            lmag,
+            hmag,
+            steps,
+        })
+    }
+
+    /// Types `arg` and folds it to an integer constant, or reports `tag` with `message`.
+    fn constant_arg(&mut self, arg: &Expr, tag: ErrTag, message: &str) -> Option<Constant> {
+        let constant = self.fold(arg);
+        if constant.is_none() {
+            self.error(tag, arg.span, message);
+        }
+        constant
+    }
+
+    /// The value of an integer constant expression, folded as the D parser folds constants.
+    fn fold(&self, expr: &Expr) -> Option<Constant> {
+        let Type::Int { size, signed } = self.types.get(expr.span) else {
+            return None;
+        };
+        let bits = match &expr.kind {
+            ExprKind::Int { value, .. } => *value,
+            ExprKind::Char(ch) => i64::from(*ch as i8) as u64,
+            ExprKind::Unary { op, operand } => {
+                let operand = self.fold(operand)?.bits;
+                match op {
+                    UnaryOp::Neg => operand.wrapping_neg(),
+                    UnaryOp::Plus => operand,
+                    UnaryOp::BitNot => !operand,
+                    UnaryOp::LogicalNot => u64::from(operand == 0),
+                    _ => return None,
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let lhs = self.fold(lhs)?;
+                let rhs = self.fold(rhs)?;
+                fold_binary(*op, lhs, rhs)?
+            }
+            _ => return None,
+        };
+        Some(Constant {
+            bits: truncate(bits, size, signed),
+            signed,
+        })
+    }
+
+    pub(super) fn declare_aggregation(
+        &mut self,
+        name: &str,
+        func: AggFunc,
+        keys: Vec<Type>,
+        params: AggParams,
+        expr: &Expr,
+    ) {
+        let Some(existing) = self.aggregations.iter().find(|decl| decl.name == name) else {
+            self.aggregations.push(AggDecl {
+                name: name.to_string(),
+                func,
+                keys,
+                params,
+            });
+            return;
+        };
+        if existing.func != func {
+            let (previous, current) = (existing.func.name(), func.name());
+            self.error(ErrTag::D_AGG_REDEF, expr.span, format!("aggregation redefined: @{name}\n\t current: {current}( )\n\tprevious: {previous}( )"));
+        } else if existing.keys.len() != keys.len() {
+            self.error(
+                ErrTag::D_AGG_MDIM,
+                expr.span,
+                format!(
+                    "aggregation @{name} used with {} keys and {} keys",
+                    existing.keys.len(),
+                    keys.len()
+                ),
+            );
+        } else if existing
+            .keys
+            .iter()
+            .zip(&keys)
+            .any(|(old, new)| (*old == Type::String) != (*new == Type::String))
+        {
+            self.error(
+                ErrTag::D_AGG_MDIM,
+                expr.span,
+                format!("aggregation @{name} key types differ from its first use"),
+            );
+        } else if let Some((tag, message)) = params_mismatch(existing.params, params) {
+            self.error(tag, expr.span, message);
+        }
+    }
+
+    /// `clear`, `normalize`, `denormalize` and `trunc`: the first argument must be an aggregation
+    /// that the program assigns, the second a scalar.
+    pub(super) fn agg_action(&mut self, action: AggAction, func: &str, args: &[Expr]) {
+        let (arg_tag, undefined_tag) = match action {
+            AggAction::Clear => (ErrTag::D_CLEAR_AGGARG, ErrTag::D_CLEAR_AGGBAD),
+            AggAction::Normalize | AggAction::Denormalize => {
+                (ErrTag::D_NORMALIZE_AGGARG, ErrTag::D_NORMALIZE_AGGBAD)
+            }
+            AggAction::Trunc => (ErrTag::D_TRUNC_AGGARG, ErrTag::D_TRUNC_AGGBAD),
+        };
+        let ExprKind::Agg { name, keys } = &args[0].kind else {
+            let errors = self.errors.len();
+            let ty = self.expr(&args[0]);
+            self.errors.truncate(errors);
+            self.error(
+                arg_tag,
+                args[0].span,
+                format!(
+                    "{func}( ) argument #1 is incompatible with prototype:\n\tprototype: aggregation\n\t argument: {}",
+                    ty.name()
+                ),
+            );
+            return;
+        };
+        if !keys.is_empty() {
+            self.error(
+                arg_tag,
+                args[0].span,
+                format!(
+                    "{func}( ) argument #1 is incompatible with prototype:\n\tprototype: aggregation\n\t argument: aggregation element"
+                ),
+            );
+            return;
+        }
+        if let Some(arg) = args.get(1) {
+            let ty = if matches!(arg.kind, ExprKind::Agg { .. }) {
+                None
+            } else {
+                Some(self.expr(arg))
+            };
+            if ty.is_none_or(|ty| ty == Type::String) {
+                let prototype = if action == AggAction::Normalize {
+                    "uint64_t"
+                } else {
+                    "int64_t"
+                };
+                self.error(
+                    ErrTag::D_PROTO_ARG,
+                    arg.span,
+                    format!(
+                        "{func}( ) argument #2 is incompatible with prototype:\n\tprototype: {prototype}\n\t argument: {}",
+                        ty.map_or("<DYN>", Type::name)
+                    ),
+                );
+                return;
+            }
+        }
+        if !self.aggregations.iter().any(|decl| &decl.name == name) {
+            self.error(
+                undefined_tag,
+                args[0].span,
+                format!("undefined aggregation: @{name}"),
+            );
+        }
+    }
+
+    /// `setopt(name [, value])`: both strings.
+    pub(super) fn setopt(&mut self, args: &[Expr]) {
+        for (arg_idx, arg) in args.iter().enumerate() {
+            let ty = self.expr(arg);
+            if ty != Type::String {
+                self.error(
+                    ErrTag::D_PROTO_ARG,
+                    arg.span,
+                    format!(
+                        "setopt( ) argument #{} is incompatible with prototype:\n\tprototype: char *\n\t argument: {}",
+                        arg_idx + 1,
+                        ty.name()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `printa` of several aggregations: every one must have the first one's key signature.
+    pub(super) fn printa_keys_match(&mut self, first: &str, other: &str, span: Span) {
+        let decl = |name: &str| self.aggregations.iter().find(|decl| decl.name == name);
+        let (Some(first_decl), Some(other_decl)) = (decl(first), decl(other)) else {
+            return;
+        };
+        let (first_keys, other_keys) = (first_decl.keys.clone(), other_decl.keys.clone());
+        if first_keys.len() != other_keys.len() {
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            self.error(
+                ErrTag::D_PRINTA_AGGKEY,
+                span,
+                format!(
+                    "printa( ): @{first} and @{other} do not have matching key signatures: @{first} has {} key{}, @{other} has {} key{}",
+                    first_keys.len(),
+                    plural(first_keys.len()),
+                    other_keys.len(),
+                    plural(other_keys.len())
+                ),
+            );
+            return;
+        }
+        for (key_idx, (first_key, other_key)) in first_keys.iter().zip(&other_keys).enumerate() {
+            if (*first_key == Type::String) != (*other_key == Type::String) {
+                self.error(
+                    ErrTag::D_PRINTA_AGGPROTO,
+                    span,
+                    format!(
+                        "printa( ): @{other}[ ] key #{n} is incompatible with @{first}:\n{first:>9} key #{n}: {}\n{other:>9} key #{n}: {}",
+                        first_key.name(),
+                        other_key.name(),
+                        n = key_idx + 1
+                    ),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// `factor` to the power `exponent`, if it fits in 64 bits.
+fn power(factor: u16, exponent: u32) -> Option<u64> {
+    u64::from(factor).checked_pow(exponent)
+}
+
+/// libdtrace's rules tying `llquantize`'s steps to its factor, or the message of the one broken.
+fn steps_fit_factor(factor: u16, lmag: u16, steps: u16) -> Option<&'static str> {
+    let (factor, steps) = (u64::from(factor), u64::from(steps));
+    if steps < factor && factor % steps != 0 {
+        return Some(
+            "llquantize() argument #4 (steps) must evenly divide argument #1 (factor) when steps<factor",
+        );
+    }
+    if steps > factor {
+        if steps % factor != 0 {
+            return Some(
+                "llquantize() argument #4 (steps) must be a multiple of argument #1 (factor) when steps>factor",
+            );
+        }
+        if lmag == 0 && (factor * factor) % steps != 0 {
+            return Some(
+                "llquantize() argument #4 (steps) must evenly divide the square of argument #1 (factor) when steps>factor and lmag==0",
+            );
+        }
+        let magnitude = power(factor as u16, u32::from(lmag) + 1).unwrap_or(u64::MAX);
+        if lmag != 0 && magnitude % steps != 0 {
+            return Some(
+                "llquantize() argument #4 (steps) must evenly divide pow(argument #1 (factor), lmag (argument #2) + 1) when steps>factor and lmag>0",
+            );
+        }
+    }
+    None
+}
+
+/// Why a later use's bucket shape differs from the first use's, with libdtrace's tag.
+fn params_mismatch(previous: AggParams, current: AggParams) -> Option<(ErrTag, String)> {
+    match (previous, current) {
+        (
+            AggParams::Linear {
+                base: old_base,
+                levels: old_levels,
+                step: old_step,
+            },
+            AggParams::Linear { base, levels, step },
+        ) => {
+            let (old_span, span) = (
+                i32::from(old_levels) * i32::from(old_step),
+                i32::from(levels) * i32::from(step),
+            );
+            if old_base != base {
+                Some((
+                    ErrTag::D_LQUANT_MATCHBASE,
+                    format!("lquantize( ) base (argument #1) doesn't match previous declaration: expected {old_base}, found {base}"),
+                ))
+            } else if old_span != span {
+                Some((
+                    ErrTag::D_LQUANT_MATCHLIM,
+                    format!(
+                        "lquantize( ) limit (argument #2) doesn't match previous declaration: expected {}, found {}",
+                        old_base.wrapping_add(old_span),
+                        base.wrapping_add(span)
+                    ),
+                ))
+            } else if old_step != step {
+                Some((
+                    ErrTag::D_LQUANT_MATCHSTEP,
+                    format!("lquantize( ) step (argument #3) doesn't match previous declaration: expected {old_step}, found {step}"),
+                ))
+            } else {
+                None
+            }
+        }
+        (
+            AggParams::LogLinear {
+                factor: old_factor,
+                lmag: old_lmag,
+                hmag: old_hmag,
+                steps: old_steps,
+            },
+            AggParams::LogLinear {
+                factor,
+                lmag,
+                hmag,
+                steps,
+            },
+        ) => {
+            let fields = [
+                (old_factor, factor, ErrTag::D_LLQUANT_MATCHFACTOR, "factor (argument #1)"),
+                (old_lmag, lmag, ErrTag::D_LLQUANT_MATCHLMAG, "lmag (argument #2)"),
+                (old_hmag, hmag, ErrTag::D_LLQUANT_MATCHHMAG, "hmag (argument #3)"),
+                (old_steps, steps, ErrTag::D_LLQUANT_MATCHSTEPS, "steps (argument #4)"),
+            ];
+            fields
+                .into_iter()
+                .find(|(old, new, _, _)| old != new)
+                .map(|(old, new, tag, what)| {
+                    (
+                        tag,
+                        format!("llquantize() {what} doesn't match previous declaration: expected {old}, found {new}"),
+                    )
+                })
+        }
+        _ => None,
+    }
+}
+
+/// Folds a binary operation on two constants; `None` for a division by zero.
+fn fold_binary(op: BinaryOp, lhs: Constant, rhs: Constant) -> Option<u64> {
+    let signed = lhs.signed && rhs.signed;
+    let (left, right) = (lhs.bits, rhs.bits);
+    let compare = |ordering: std::cmp::Ordering| {
+        if signed {
+            (left as i64).cmp(&(right as i64)) == ordering
+        } else {
+            left.cmp(&right) == ordering
+        }
+    };
+    let value = match op {
+        BinaryOp::Add => left.wrapping_add(right),
+        BinaryOp::Sub => left.wrapping_sub(right),
+        BinaryOp::Mul => left.wrapping_mul(right),
+        BinaryOp::Div if signed => (left as i64).checked_div(right as i64)? as u64,
+        BinaryOp::Div => left.checked_div(right)?,
+        BinaryOp::Mod if signed => (left as i64).checked_rem(right as i64)? as u64,
+        BinaryOp::Mod => left.checked_rem(right)?,
+        BinaryOp::Shl => left.wrapping_shl(right as u32),
+        BinaryOp::Shr if lhs.signed => ((left as i64).wrapping_shr(right as u32)) as u64,
+        BinaryOp::Shr => left.wrapping_shr(right as u32),
+        BinaryOp::BitAnd => left & right,
+        BinaryOp::BitOr => left | right,
+        BinaryOp::BitXor => left ^ right,
+        BinaryOp::Lt => u64::from(compare(std::cmp::Ordering::Less)),
+        BinaryOp::Gt => u64::from(compare(std::cmp::Ordering::Greater)),
+        BinaryOp::Le => u64::from(!compare(std::cmp::Ordering::Greater)),
+        BinaryOp::Ge => u64::from(!compare(std::cmp::Ordering::Less)),
+        BinaryOp::Eq => u64::from(left == right),
+        BinaryOp::Ne => u64::from(left != right),
+        BinaryOp::LogicalAnd => u64::from(left != 0 && right != 0),
+        BinaryOp::LogicalOr => u64::from(left != 0 || right != 0),
+        BinaryOp::LogicalXor => u64::from((left != 0) != (right != 0)),
+    };
+    Some(value)
+}
+
+/// `bits` cut to `size` bytes and extended back as the type says.
+fn truncate(bits: u64, size: u8, signed: bool) -> u64 {
+    if size >= 8 {
+        return bits;
+    }
+    let shift = 64 - 8 * u32::from(size);
+    if signed {
+        (((bits << shift) as i64) >> shift) as u64
+    } else {
+        (bits << shift) >> shift
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llquantize_steps_must_fit_the_factor() {
+        assert_eq!(steps_fit_factor(10, 0, 10), None);
+        assert_eq!(steps_fit_factor(10, 0, 5), None);
+        assert!(steps_fit_factor(10, 0, 3).is_some_and(|text| text.contains("evenly divide argument #1")));
+        assert!(steps_fit_factor(10, 0, 15).is_some_and(|text| text.contains("multiple")));
+        assert!(steps_fit_factor(10, 0, 40).is_some_and(|text| text.contains("square")));
+        assert_eq!(steps_fit_factor(4, 4, 32), None);
+        assert!(steps_fit_factor(4, 1, 32).is_some_and(|text| text.contains("pow(")));
+    }
+
+    #[test]
+    fn constants_fold_at_their_type() {
+        let int = |bits: i64| Constant {
+            bits: bits as u64,
+            signed: true,
+        };
+        assert_eq!(fold_binary(BinaryOp::Sub, int(100), int(20)), Some(80));
+        assert_eq!(fold_binary(BinaryOp::Div, int(1), int(0)), None);
+        assert_eq!(
+            fold_binary(BinaryOp::Div, int(-7), int(2)),
+            Some((-3i64) as u64)
+        );
+        assert_eq!(truncate((-1i64) as u64, 4, false), 0xffff_ffff);
+        assert_eq!(truncate(0x1_8000_0000, 4, true), 0xffff_ffff_8000_0000);
+    }
+}

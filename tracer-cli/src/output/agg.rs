@@ -1,0 +1,410 @@
+//! Aggregations as dtrace prints them: the default layout, `printa` with a format, the order of
+//! rows, and several aggregations joined by key.
+//!
+//! The caller adds the separators, which dtrace prints from its main loop:
+//! - `printa(@a, ...)` without a format writes `\n`, then [`print_aggregations`];
+//! - `printa("...", @a, ...)` writes only [`printa_formatted`], with no leading newline;
+//! - at exit, dtrace writes `\n` (even with `quiet`), then prints each aggregation that no `printa`
+//!   printed with [`print_aggregations`], one after the other.
+//!
+//! Rows are ordered as libdtrace's `dt_aggregate_valcmp` and `dt_aggregate_keycmp` order them (see
+//! [`SortOptions`]): by value, then by key. Values compare as their function says: `count`, `sum`,
+//! `min` and `max` as signed numbers, `avg` and `stddev` by their result, histograms by the sum of
+//! bucket value times count and then by the count at zero. Keys compare position by position;
+//! integers by size, then as unsigned numbers of that size (so a `char` -1 sorts after 2), strings
+//! byte by byte. Values are compared before normalization.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use d_frontend::printf::FormatPiece;
+use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_data_words};
+
+use super::histogram::{quantize_bucket_value, write_histogram};
+use super::printf::{format_row, unsigned_of};
+use super::text::write_key;
+
+/// One aggregation's merged entries and how to print them.
+#[derive(Clone, Copy, Debug)]
+pub struct Aggregation<'a> {
+    /// The aggregating function.
+    pub func: AggFunc,
+    /// The bucket parameters of `lquantize` and `llquantize`.
+    pub params: AggParams,
+    /// The `normalize()` factor (1 when not normalized).
+    pub normal: u64,
+    /// Keys and value of each entry, in any order; an aggregation without keys has one row with
+    /// no keys.
+    pub rows: &'a [(Vec<Value>, AggValue)],
+}
+
+/// The run-time options that order aggregation rows (libdtrace's `aggsort*` options).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SortOptions {
+    /// `aggsortkey`: order by key, then by value.
+    pub by_key: bool,
+    /// `aggsortrev`: reverse every comparison.
+    pub reverse: bool,
+    /// `aggsortkeypos`: the key position compared first (the others follow, wrapping around).
+    pub key_position: usize,
+    /// `aggsortpos`: which of several joined aggregations' values is compared first.
+    pub agg_position: usize,
+}
+
+/// The default layout of one or more aggregations joined by key: each row's keys, then one value
+/// per aggregation (all-zero data where an aggregation has no entry for the key), then `\n`.
+pub fn print_aggregations(aggs: &[Aggregation<'_>], options: SortOptions, out: &mut Vec<u8>) {
+    for row in join(aggs, options) {
+        for key in row.keys {
+            write_key(key, out);
+        }
+        for (agg, value) in aggs.iter().zip(&row.values) {
+            write_datum(agg, value, out);
+        }
+        out.push(b'\n');
+    }
+}
+
+/// `printa(format, @a, @b, ...)`: each joined, ordered row formatted with `pieces`. Conversions
+/// without `@` take the keys in order; `%@` conversions take the aggregations' values in order,
+/// and those past the last aggregation repeat its value.
+pub fn printa_formatted(
+    pieces: &[FormatPiece],
+    aggs: &[Aggregation<'_>],
+    options: SortOptions,
+    out: &mut Vec<u8>,
+) {
+    for row in join(aggs, options) {
+        let values: Vec<Value> = aggs
+            .iter()
+            .zip(&row.values)
+            .map(|(agg, value)| format_value(agg, value))
+            .collect();
+        format_row(pieces, row.keys, &values, out);
+    }
+}
+
+/// The order in which the exit dump prints aggregations `0..n`: as declared, or reversed with
+/// `aggsortrev` (libdtrace compares the aggregation first, with the same reversal).
+pub fn dump_order(n_aggs: usize, options: SortOptions) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n_aggs).collect();
+    if options.reverse {
+        order.reverse();
+    }
+    order
+}
+
+/// The entries of `agg` that `trunc(@a, count)` keeps: the `count` largest by value (then key),
+/// or with a negative `count` the `-count` smallest.
+pub fn truncated_keys(agg: &Aggregation<'_>, count: i64) -> Vec<Vec<Value>> {
+    let mut rows: Vec<&(Vec<Value>, AggValue)> = agg.rows.iter().collect();
+    rows.sort_by(|lhs, rhs| {
+        compare_values(agg, &lhs.1, &rhs.1).then_with(|| compare_keys(&lhs.0, &rhs.0, 0))
+    });
+    if count >= 0 {
+        rows.reverse();
+    }
+    let kept = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+    rows.into_iter()
+        .skip(kept)
+        .map(|(keys, _)| keys.clone())
+        .collect()
+}
+
+/// One datum of the default layout, as libdtrace's `dt_print_datum`.
+fn write_datum(agg: &Aggregation<'_>, value: &AggValue, out: &mut Vec<u8>) {
+    let normal = agg.normal.max(1);
+    let mut sink = Sink(out);
+    let _ = match *value {
+        AggValue::Histogram(ref buckets) => {
+            write_histogram(agg.func, agg.params, buckets, normal, sink.0);
+            Ok(())
+        }
+        AggValue::Avg { count, total } => {
+            let average = (total / normal as i64).checked_div(count as i64).unwrap_or(0);
+            write!(sink, " {average:>16}")
+        }
+        AggValue::Stddev {
+            count,
+            total,
+            squares,
+        } => write!(sink, " {:>16}", stddev(count, total, squares, normal)),
+        AggValue::Count(count) => write!(sink, " {:>16}", (count / normal) as i64),
+        AggValue::Sum(value) | AggValue::Min(value) | AggValue::Max(value) => {
+            write!(sink, " {:>16}", ((value as u64) / normal) as i64)
+        }
+    };
+}
+
+/// The value a `%@` conversion prints, as libdtrace's `pfprint_*` functions compute it. A histogram
+/// is drawn whole in place of the conversion, whatever the conversion is; it is passed as text,
+/// which is longer than any width the conversion could pad it to.
+fn format_value(agg: &Aggregation<'_>, value: &AggValue) -> Value {
+    let normal = agg.normal.max(1);
+    let int = |bits: u64, signed: bool| Value::Int {
+        bits,
+        size: 8,
+        signed,
+    };
+    match *value {
+        AggValue::Histogram(ref buckets) => {
+            let mut text = Vec::new();
+            write_histogram(agg.func, agg.params, buckets, normal, &mut text);
+            Value::Str(text)
+        }
+        // libdtrace reads the average's data as unsigned here, unlike in the default layout.
+        AggValue::Avg { count, total } => {
+            int((total as u64 / normal).checked_div(count).unwrap_or(0), true)
+        }
+        AggValue::Stddev {
+            count,
+            total,
+            squares,
+        } => int(stddev(count, total, squares, normal), true),
+        AggValue::Count(count) => int(count / normal, false),
+        AggValue::Sum(value) | AggValue::Min(value) | AggValue::Max(value) => {
+            int((value / normal as i64) as u64, true)
+        }
+    }
+}
+
+/// libdtrace's `dt_stddev`: `sqrt(avg(x^2) - avg(x)^2)` in integers, 0 without values.
+pub fn stddev(count: u64, total: i64, squares: u128, normal: u64) -> u64 {
+    if count == 0 {
+        return 0;
+    }
+    let normal = normal.max(1);
+    let mean_of_squares = squares / u128::from(normal) / u128::from(count);
+    let mean = (total / normal as i64).checked_div(count as i64).unwrap_or(0);
+    let square_of_mean = u128::from(mean.unsigned_abs()).pow(2);
+    mean_of_squares.wrapping_sub(square_of_mean).isqrt() as u64
+}
+
+/// Compares two values of `agg`'s function, as libdtrace's `dt_aggregate_valcmp`.
+fn compare_values(agg: &Aggregation<'_>, lhs: &AggValue, rhs: &AggValue) -> Ordering {
+    match (lhs, rhs) {
+        (AggValue::Histogram(lhs), AggValue::Histogram(rhs)) => {
+            let (lhs_sum, lhs_zero) = histogram_weight(agg, lhs);
+            let (rhs_sum, rhs_zero) = histogram_weight(agg, rhs);
+            lhs_sum
+                .partial_cmp(&rhs_sum)
+                .unwrap_or(Ordering::Equal)
+                .then(lhs_zero.cmp(&rhs_zero))
+        }
+        (
+            &AggValue::Stddev {
+                count,
+                total,
+                squares,
+            },
+            &AggValue::Stddev {
+                count: rhs_count,
+                total: rhs_total,
+                squares: rhs_squares,
+            },
+        ) => stddev(count, total, squares, 1).cmp(&stddev(rhs_count, rhs_total, rhs_squares, 1)),
+        _ => scalar(lhs).cmp(&scalar(rhs)),
+    }
+}
+
+/// The signed number `count`, `sum`, `min`, `max` and `avg` sort by.
+fn scalar(value: &AggValue) -> i64 {
+    match *value {
+        AggValue::Count(count) => count as i64,
+        AggValue::Sum(value) | AggValue::Min(value) | AggValue::Max(value) => value,
+        AggValue::Avg { count, total } => total.checked_div(count as i64).unwrap_or(0),
+        AggValue::Stddev { .. } | AggValue::Histogram(_) => 0,
+    }
+}
+
+/// A histogram's sort weight: the sum of each bucket's value times its count, and the count of the
+/// bucket that holds zero (0 when no bucket does).
+fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (f64, i64) {
+    let count = |bucket: usize| buckets.get(bucket).copied().unwrap_or(0);
+    match agg.params {
+        AggParams::Linear { base, levels, step } => {
+            let (base, levels, step) = (i64::from(base), i64::from(levels), i64::from(step));
+            let mut sum = count(0) as f64 * (base - 1) as f64;
+            let mut zero = if base - 1 == 0 { Some(count(0)) } else { None };
+            for level in 0..levels {
+                let value = base + level * step;
+                sum += count(level as usize + 1) as f64 * value as f64;
+                if value == 0 {
+                    zero = zero.or(Some(count(level as usize + 1)));
+                }
+            }
+            let limit = base + levels * step;
+            sum += count(levels as usize + 1) as f64 * (limit + 1) as f64;
+            if limit + 1 == 0 {
+                zero = zero.or(Some(count(levels as usize + 1)));
+            }
+            (sum, zero.unwrap_or(0))
+        }
+        AggParams::LogLinear {
+            factor,
+            lmag,
+            hmag,
+            steps,
+        } => {
+            let geometry = LogLinear {
+                factor,
+                lmag,
+                hmag,
+                steps,
+            };
+            let underflow = geometry.underflow_bucket() as usize;
+            let (factor, steps) = (f64::from(factor), u64::from(steps));
+            let steps_factor = steps / u64::from(geometry.factor);
+            let pair = |offset: usize| count(underflow + offset) - count(underflow - offset);
+            let mut sum = factor.powi(i32::from(lmag)) * pair(1) as f64;
+            let mut offset = 1;
+            let mut magnitude = i32::from(lmag);
+            if lmag == 0 && steps > u64::from(geometry.factor) {
+                for step in 2..=u64::from(geometry.factor) {
+                    offset += steps_factor as usize;
+                    sum += step as f64 * pair(offset) as f64;
+                }
+                magnitude = 1;
+            }
+            let mut scale = factor.powi(magnitude + 1) / steps as f64;
+            for _ in magnitude..=i32::from(hmag) {
+                for step in steps_factor + 1..=steps {
+                    offset += 1;
+                    sum += step as f64 * scale * pair(offset) as f64;
+                }
+                scale *= factor;
+            }
+            (sum, count(underflow))
+        }
+        AggParams::None => {
+            let sum = (0..buckets.len())
+                .map(|bucket| quantize_bucket_value(bucket) as f64 * count(bucket) as f64)
+                .sum();
+            (sum, count(63))
+        }
+    }
+}
+
+/// dtrace's key order from position `key_position` on, wrapping around (`aggsortkeypos`): fewer
+/// keys first, then position by position.
+fn compare_keys(lhs: &[Value], rhs: &[Value], key_position: usize) -> Ordering {
+    let start = if key_position < lhs.len() {
+        key_position
+    } else {
+        0
+    };
+    lhs.len().cmp(&rhs.len()).then_with(|| {
+        (0..lhs.len())
+            .map(|offset| (start + offset) % lhs.len())
+            .map(|key_idx| compare_key(&lhs[key_idx], &rhs[key_idx]))
+            .find(|ordering| ordering.is_ne())
+            .unwrap_or(Ordering::Equal)
+    })
+}
+
+/// Integers by size, then as unsigned numbers of that size; strings byte by byte.
+fn compare_key(lhs: &Value, rhs: &Value) -> Ordering {
+    match (lhs, rhs) {
+        (
+            &Value::Int {
+                bits: lhs_bits,
+                size: lhs_size,
+                ..
+            },
+            &Value::Int {
+                bits: rhs_bits,
+                size: rhs_size,
+                ..
+            },
+        ) => lhs_size
+            .cmp(&rhs_size)
+            .then_with(|| unsigned_of(lhs_bits, lhs_size).cmp(&unsigned_of(rhs_bits, rhs_size))),
+        (Value::Str(lhs), Value::Str(rhs)) => lhs.cmp(rhs),
+        (Value::Int { .. }, Value::Str(_)) => Ordering::Less,
+        (Value::Str(_), Value::Int { .. }) => Ordering::Greater,
+    }
+}
+
+/// The value an aggregation has for a key it never saw: all-zero data.
+fn zero(agg: &Aggregation<'_>) -> AggValue {
+    match agg.func {
+        AggFunc::Count => AggValue::Count(0),
+        AggFunc::Sum => AggValue::Sum(0),
+        AggFunc::Avg => AggValue::Avg { count: 0, total: 0 },
+        AggFunc::Stddev => AggValue::Stddev {
+            count: 0,
+            total: 0,
+            squares: 0,
+        },
+        AggFunc::Min => AggValue::Min(0),
+        AggFunc::Max => AggValue::Max(0),
+        AggFunc::Quantize | AggFunc::Lquantize | AggFunc::Llquantize => {
+            AggValue::Histogram(vec![0; agg_data_words(agg.func, agg.params) as usize])
+        }
+    }
+}
+
+/// One key with a value per aggregation.
+struct JoinedRow<'a> {
+    keys: &'a [Value],
+    values: Vec<AggValue>,
+}
+
+/// Joins aggregations by key and orders the rows as libdtrace's `dt_aggregate_bundlecmp`: values
+/// from aggregation `agg_position` on (wrapping around), then keys; or keys first with
+/// `aggsortkey`; every comparison reversed with `aggsortrev`.
+fn join<'a>(aggs: &[Aggregation<'a>], options: SortOptions) -> Vec<JoinedRow<'a>> {
+    let mut rows: Vec<JoinedRow<'a>> = Vec::new();
+    let mut row_of_keys: HashMap<&'a [Value], usize> = HashMap::new();
+    for (agg_idx, agg) in aggs.iter().enumerate() {
+        for (keys, value) in agg.rows {
+            let row_idx = *row_of_keys.entry(keys.as_slice()).or_insert_with(|| {
+                rows.push(JoinedRow {
+                    keys,
+                    values: aggs.iter().map(zero).collect(),
+                });
+                rows.len() - 1
+            });
+            rows[row_idx].values[agg_idx] = value.clone();
+        }
+    }
+    let first_agg = if options.agg_position < aggs.len() {
+        options.agg_position
+    } else {
+        0
+    };
+    rows.sort_by(|lhs, rhs| {
+        let by_value = || {
+            (0..aggs.len())
+                .map(|offset| (first_agg + offset) % aggs.len())
+                .map(|agg_idx| {
+                    compare_values(&aggs[agg_idx], &lhs.values[agg_idx], &rhs.values[agg_idx])
+                })
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or(Ordering::Equal)
+        };
+        let by_key = || compare_keys(lhs.keys, rhs.keys, options.key_position);
+        let ordering = if options.by_key {
+            by_key().then_with(by_value)
+        } else {
+            by_value().then_with(by_key)
+        };
+        if options.reverse {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    });
+    rows
+}
+
+/// Lets `write!` append to a byte buffer.
+struct Sink<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
