@@ -124,6 +124,8 @@ pub enum ErrTag {
     D_PRINTA_AGGPROTO,
     /// An aggregation key without a value.
     D_KEY_TYPE,
+    /// `printa` of an aggregation that was never assigned.
+    D_PRINTA_AGGBAD,
     /// Operator applied to operands of the wrong type.
     D_OP_INT,
     /// Operand is not an lvalue.
@@ -144,7 +146,7 @@ pub enum ErrTag {
     D_PRINTF_FMT_EMPTY,
     /// printa argument errors.
     D_PRINTA_PROTO,
-    /// printa of an aggregation that was never assigned.
+    /// printa argument that is not an aggregation.
     D_PRINTA_AGGARG,
     /// Variable used with inconsistent types.
     D_DECL_INCOMPAT,

@@ -234,11 +234,15 @@ impl Checker {
             }
             _ => args,
         };
+        let first_agg_arg = args.len() - aggregations.len() + 1;
         if aggregations.is_empty() {
             self.error(
                 ErrTag::D_PRINTA_PROTO,
                 args[0].span,
-                "printa( ) prototype mismatch: aggregation argument expected",
+                format!(
+                    "printa( ) prototype mismatch: {} args passed, {first_agg_arg} expected",
+                    args.len()
+                ),
             );
         }
         for aggregation in aggregations {
@@ -246,19 +250,25 @@ impl Checker {
                 ExprKind::Agg { name, keys } if keys.is_empty() => {
                     if !self.aggregations.iter().any(|decl| &decl.name == name) {
                         self.error(
-                            ErrTag::D_PRINTA_AGGARG,
+                            ErrTag::D_PRINTA_AGGBAD,
                             aggregation.span,
-                            format!(
-                                "printa( ) argument #1 refers to undefined aggregation @{name}"
-                            ),
+                            format!("undefined aggregation: @{name}"),
                         );
                     }
                 }
-                _ => self.error(
-                    ErrTag::D_PRINTA_PROTO,
-                    aggregation.span,
-                    "printa( ) argument is incompatible with prototype:\n\tprototype: aggregation",
-                ),
+                _ => {
+                    let errors = self.errors.len();
+                    let ty = self.expr(aggregation);
+                    self.errors.truncate(errors);
+                    self.error(
+                        ErrTag::D_PRINTA_AGGARG,
+                        aggregation.span,
+                        format!(
+                            "printa( ) argument #{first_agg_arg} is incompatible with prototype:\n\tprototype: aggregation\n\t argument: {}",
+                            ty.name()
+                        ),
+                    );
+                }
             }
         }
         let names: Vec<&str> = aggregations

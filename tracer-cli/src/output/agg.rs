@@ -408,3 +408,337 @@ impl std::fmt::Write for Sink<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use d_frontend::printf::parse_format;
+
+    fn int(value: i64, size: u8, signed: bool) -> Value {
+        Value::Int {
+            bits: value as u64,
+            size,
+            signed,
+        }
+    }
+
+    fn string(text: &str) -> Value {
+        Value::Str(text.as_bytes().to_vec())
+    }
+
+    fn view(func: AggFunc, rows: &[(Vec<Value>, AggValue)]) -> Aggregation<'_> {
+        Aggregation {
+            func,
+            params: AggParams::None,
+            normal: 1,
+            rows,
+        }
+    }
+
+    fn layout(aggs: &[Aggregation<'_>], options: SortOptions) -> String {
+        let mut out = Vec::new();
+        print_aggregations(aggs, options, &mut out);
+        String::from_utf8(out).expect("output is UTF-8")
+    }
+
+    fn default_layout(func: AggFunc, rows: &[(Vec<Value>, AggValue)]) -> String {
+        layout(&[view(func, rows)], SortOptions::default())
+    }
+
+    fn formatted(fmt: &str, aggs: &[Aggregation<'_>], options: SortOptions) -> String {
+        let pieces = parse_format(fmt.as_bytes()).expect("format parses");
+        let mut out = Vec::new();
+        printa_formatted(&pieces, aggs, options, &mut out);
+        String::from_utf8(out).expect("output is UTF-8")
+    }
+
+    #[test]
+    fn keyless_aggregations() {
+        let count = [(vec![], AggValue::Count(2))];
+        assert_eq!(
+            default_layout(AggFunc::Count, &count),
+            format!(" {:>16}\n", 2)
+        );
+        let avg = [(
+            vec![],
+            AggValue::Avg {
+                count: 2,
+                total: -900,
+            },
+        )];
+        assert_eq!(
+            default_layout(AggFunc::Avg, &avg),
+            format!(" {:>16}\n", -450)
+        );
+        assert_eq!(default_layout(AggFunc::Sum, &[]), "");
+    }
+
+    #[test]
+    fn rows_sort_by_value_then_key() {
+        let rows = [
+            (vec![int(3, 4, true)], AggValue::Sum(1100)),
+            (vec![int(0, 4, true)], AggValue::Sum(500)),
+            (vec![int(-1, 4, true)], AggValue::Sum(500)),
+            (vec![int(2, 4, true)], AggValue::Sum(-7)),
+        ];
+        let expected = format!(
+            " {:>8} {:>16}\n {:>8} {:>16}\n {:>8} {:>16}\n {:>8} {:>16}\n",
+            2, -7, 0, 500, -1, 500, 3, 1100
+        );
+        assert_eq!(default_layout(AggFunc::Sum, &rows), expected);
+    }
+
+    #[test]
+    fn keys_print_by_type_size() {
+        let rows = [
+            (vec![int(-2, 1, true), int(-2, 2, true)], AggValue::Count(1)),
+            (vec![int(-2, 4, true), int(-2, 8, true)], AggValue::Count(2)),
+        ];
+        let expected = format!(
+            " {:>3} {:>5} {:>16}\n {:>8} {:>16} {:>16}\n",
+            254, 65534, 1, -2, -2, 2
+        );
+        assert_eq!(default_layout(AggFunc::Count, &rows), expected);
+    }
+
+    #[test]
+    fn string_keys() {
+        let rows = [
+            (vec![string("dog"), int(-1, 8, true)], AggValue::Sum(-111)),
+            (vec![string("cat"), int(-1, 8, true)], AggValue::Sum(-1)),
+        ];
+        let expected = format!(
+            "  {:<50} {:>16} {:>16}\n  {:<50} {:>16} {:>16}\n",
+            "dog", -1, -111, "cat", -1, -1
+        );
+        assert_eq!(default_layout(AggFunc::Sum, &rows), expected);
+    }
+
+    #[test]
+    fn unprintable_string_keys_are_dumped() {
+        let rows = [(vec![Value::Str(b"a\xffb".to_vec())], AggValue::Count(1))];
+        let header = format!(
+            "\n{:11}{}  0123456789abcdef\n",
+            "", "  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f"
+        );
+        let line = format!("{:5}{:>5}: 61 ff 62 00{:36}  a.b.\n", "", 0, "");
+        let expected = format!("{header}{line} {:>16}\n", 1);
+        assert_eq!(default_layout(AggFunc::Count, &rows), expected);
+    }
+
+    #[test]
+    fn joined_aggregations_fill_missing_values_with_zero() {
+        let counts = [
+            (vec![string("b")], AggValue::Count(5)),
+            (vec![string("a")], AggValue::Count(5)),
+        ];
+        let maxes = [
+            (vec![string("a")], AggValue::Max(9)),
+            (vec![string("c")], AggValue::Max(1)),
+        ];
+        let aggs = [view(AggFunc::Count, &counts), view(AggFunc::Max, &maxes)];
+        let expected = format!(
+            "  {:<50} {:>16} {:>16}\n  {:<50} {:>16} {:>16}\n  {:<50} {:>16} {:>16}\n",
+            "c", 0, 1, "b", 5, 0, "a", 5, 9
+        );
+        assert_eq!(layout(&aggs, SortOptions::default()), expected);
+        let options = SortOptions::default();
+        assert_eq!(
+            formatted("%s %@d/%@d\n", &aggs, options),
+            "c 0/1\nb 5/0\na 5/9\n"
+        );
+        // `aggsortpos` compares the maxima first.
+        let by_max = SortOptions {
+            agg_position: 1,
+            ..SortOptions::default()
+        };
+        assert_eq!(
+            formatted("%s %@d/%@d\n", &aggs, by_max),
+            "b 5/0\nc 0/1\na 5/9\n"
+        );
+    }
+
+    #[test]
+    fn sort_options_order_by_key_position_and_reverse() {
+        let rows = [
+            (vec![string("b"), int(1, 4, true)], AggValue::Sum(3)),
+            (vec![string("a"), int(2, 4, true)], AggValue::Sum(2)),
+            (vec![string("c"), int(0, 4, true)], AggValue::Sum(1)),
+        ];
+        let aggs = [view(AggFunc::Sum, &rows)];
+        let fmt = "%s%d ";
+        let options = SortOptions::default();
+        assert_eq!(formatted(fmt, &aggs, options), "c0 a2 b1 ");
+        let by_key = SortOptions {
+            by_key: true,
+            ..options
+        };
+        assert_eq!(formatted(fmt, &aggs, by_key), "a2 b1 c0 ");
+        let second_key = SortOptions {
+            key_position: 1,
+            ..by_key
+        };
+        assert_eq!(formatted(fmt, &aggs, second_key), "c0 b1 a2 ");
+        let past_the_keys = SortOptions {
+            key_position: 2,
+            ..by_key
+        };
+        assert_eq!(formatted(fmt, &aggs, past_the_keys), "a2 b1 c0 ");
+        let reversed = SortOptions {
+            reverse: true,
+            ..options
+        };
+        assert_eq!(formatted(fmt, &aggs, reversed), "b1 a2 c0 ");
+        assert_eq!(dump_order(3, reversed), [2, 1, 0]);
+        assert_eq!(dump_order(2, options), [0, 1]);
+    }
+
+    #[test]
+    fn printa_with_formats() {
+        let rows = [(vec![], AggValue::Count(1))];
+        let count = [view(AggFunc::Count, &rows)];
+        let options = SortOptions::default();
+        assert_eq!(formatted("%@u", &count, options), "1");
+        assert_eq!(formatted("%@u %@u %@u\n", &count, options), "1 1 1\n");
+        let tour = [
+            (vec![string("Ghent"), int(0, 4, true)], AggValue::Sum(5)),
+            (
+                vec![string("Amsterdam"), int(17, 4, true)],
+                AggValue::Sum(-3),
+            ),
+        ];
+        let sums = [view(AggFunc::Sum, &tour)];
+        let expected = format!(
+            "{:>20} {:>8} {:>8}\n{:>20} {:>8} {:>8}\n",
+            "Amsterdam", 17, -3, "Ghent", 0, 5
+        );
+        assert_eq!(formatted("%20s %8d %8@d\n", &sums, options), expected);
+        assert_eq!(
+            formatted("%@x\n", &sums, options),
+            "fffffffffffffffd\n5\n"
+        );
+    }
+
+    #[test]
+    fn printa_dynamic_width_from_keys() {
+        let rows = [
+            (vec![int(10, 4, true), int(100, 4, true)], AggValue::Sum(1)),
+            (vec![int(-10, 4, true), int(200, 4, true)], AggValue::Sum(2)),
+        ];
+        let sums = [view(AggFunc::Sum, &rows)];
+        let options = SortOptions::default();
+        let expected = format!("-->{:<10}<--\n-->{:<10}<--\n", 100, 200);
+        assert_eq!(formatted("-->%-*d<--\n", &sums, options), expected);
+        let expected = format!("-->{:>10}<--\n-->{:<10}<--\n", 100, 200);
+        assert_eq!(formatted("-->%*d<--\n", &sums, options), expected);
+    }
+
+    #[test]
+    fn printa_count_is_unsigned() {
+        let options = SortOptions::default();
+        let rows = [(vec![], AggValue::Count(u64::MAX))];
+        let count = [view(AggFunc::Count, &rows)];
+        assert_eq!(formatted("%@d", &count, options), "18446744073709551615");
+        let rows = [(vec![], AggValue::Min(-1))];
+        let min = [view(AggFunc::Min, &rows)];
+        assert_eq!(
+            formatted("%@d %@u", &min, options),
+            "-1 18446744073709551615"
+        );
+    }
+
+    #[test]
+    fn normalized_values_divide_as_libdtrace_does() {
+        let rows = [(vec![], AggValue::Sum(1000))];
+        let mut sums = view(AggFunc::Sum, &rows);
+        sums.normal = 3;
+        assert_eq!(
+            layout(&[sums], SortOptions::default()),
+            format!(" {:>16}\n", 333)
+        );
+        // The default layout divides the bits unsigned; `%@d` divides them signed.
+        let rows = [(vec![], AggValue::Sum(-10))];
+        let mut negative = view(AggFunc::Sum, &rows);
+        negative.normal = 5;
+        assert_eq!(
+            layout(&[negative], SortOptions::default()),
+            format!(" {:>16}\n", (-10i64 as u64 / 5) as i64)
+        );
+        assert_eq!(formatted("%@d", &[negative], SortOptions::default()), "-2");
+    }
+
+    #[test]
+    fn averages_and_standard_deviations() {
+        assert_eq!(stddev(0, 0, 0, 1), 0);
+        // 10 and 20: mean 15, mean of squares 250, variance 25.
+        assert_eq!(stddev(2, 30, 500, 1), 5);
+        // Large values keep their precision: 5e9, 5e9 + 100, 5e9 + 200.
+        let squares: u128 = [0u128, 100, 200]
+            .iter()
+            .map(|offset| (5_000_000_000 + offset).pow(2))
+            .sum();
+        assert_eq!(stddev(3, 15_000_000_300, squares, 1), 81);
+        let rows = [(
+            vec![],
+            AggValue::Stddev {
+                count: 2,
+                total: 30,
+                squares: 500,
+            },
+        )];
+        assert_eq!(
+            default_layout(AggFunc::Stddev, &rows),
+            format!(" {:>16}\n", 5)
+        );
+        // printa's `%@d` divides the average's data unsigned.
+        let rows = [(vec![], AggValue::Avg { count: 2, total: -4 })];
+        let avg = [view(AggFunc::Avg, &rows)];
+        assert_eq!(
+            formatted("%@d", &avg, SortOptions::default()),
+            ((-4i64 as u64) / 2).to_string()
+        );
+    }
+
+    #[test]
+    fn histograms_sort_by_weighted_sum_then_zero_bucket() {
+        let mut low = vec![0; 127];
+        low[63] = 5;
+        low[64] = 1;
+        let mut high = vec![0; 127];
+        high[65] = 1;
+        let mut zeros = vec![0; 127];
+        zeros[63] = 9;
+        zeros[64] = 1;
+        let rows = [
+            (vec![string("high")], AggValue::Histogram(high)),
+            (vec![string("zeros")], AggValue::Histogram(zeros)),
+            (vec![string("low")], AggValue::Histogram(low)),
+        ];
+        let aggs = [view(AggFunc::Quantize, &rows)];
+        let text = layout(&aggs, SortOptions::default());
+        let keys: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("  ") && !line.trim().is_empty())
+            .filter(|line| !line.contains('|') && !line.contains("value"))
+            .map(str::trim)
+            .collect();
+        assert_eq!(keys, ["low", "zeros", "high"]);
+    }
+
+    #[test]
+    fn trunc_keeps_the_largest_or_smallest_entries() {
+        let rows = [
+            (vec![int(1, 4, true)], AggValue::Sum(10)),
+            (vec![int(2, 4, true)], AggValue::Sum(30)),
+            (vec![int(3, 4, true)], AggValue::Sum(20)),
+        ];
+        let sums = view(AggFunc::Sum, &rows);
+        assert_eq!(truncated_keys(&sums, 2), [vec![int(1, 4, true)]]);
+        assert_eq!(
+            truncated_keys(&sums, -1),
+            [vec![int(3, 4, true)], vec![int(2, 4, true)]]
+        );
+        assert_eq!(truncated_keys(&sums, 0).len(), 3);
+        assert!(truncated_keys(&sums, 5).is_empty());
+    }
+}

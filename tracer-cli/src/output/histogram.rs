@@ -369,7 +369,7 @@ mod tests {
         assert!(text.contains(&row("0", &format!("{:40}|", ""), "0")));
         let buckets = quantize(&[(-1, -1), (1, 3)]);
         let text = histogram(AggFunc::Quantize, AggParams::None, &buckets, 1);
-        assert!(text.contains(&row("-1", &format!("{:15}{}|{:20}", "", "@".repeat(5)), "-1")));
+        assert!(text.contains(&row("-1", &format!("{:15}{}|{:20}", "", "@".repeat(5), ""), "-1")));
         assert!(text.contains(&row("1", &format!("{:20}|{}{:5}", "", "@".repeat(15), ""), "3")));
         assert!(text.contains(&row("0", &format!("{:20}|{:20}", "", ""), "0")));
     }
