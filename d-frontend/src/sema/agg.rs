@@ -696,6 +696,202 @@ fn truncate(bits: u64, size: u8, signed: bool) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::compile;
+    use crate::diagnostic::{Diagnostic, Origin};
+    use crate::ir::Module;
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
+
+    fn compile_one(text: &str) -> Result<Module, Vec<Diagnostic>> {
+        let mut sources = SourceMap::default();
+        let file = sources.add(text, text);
+        compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &CompileOptions::default(),
+        )
+        .map(|compiled| compiled.module)
+    }
+
+    /// The first error of `body` inside a `BEGIN` clause: its tag and message.
+    fn first_error(body: &str) -> (ErrTag, String) {
+        let text = format!("BEGIN {{ {body} }}");
+        let errors = compile_one(&text).expect_err(&text);
+        (errors[0].tag, errors[0].message.clone())
+    }
+
+    #[test]
+    fn histogram_shapes_come_from_the_constant_arguments() {
+        let module = compile_one(
+            "BEGIN { @q = quantize(1, 2); @l = lquantize(3, -10, 100 - 10, 5); @ll = llquantize(4, 10, 0, 6, 20, 3); @s = stddev(1); }",
+        )
+        .unwrap();
+        let params: Vec<(AggFunc, AggParams)> = module
+            .aggregations
+            .iter()
+            .map(|decl| (decl.func, decl.params))
+            .collect();
+        assert_eq!(
+            params,
+            [
+                (AggFunc::Quantize, AggParams::None),
+                (
+                    AggFunc::Lquantize,
+                    AggParams::Linear {
+                        base: -10,
+                        levels: 20,
+                        step: 5
+                    }
+                ),
+                (
+                    AggFunc::Llquantize,
+                    AggParams::LogLinear {
+                        factor: 10,
+                        lmag: 0,
+                        hmag: 6,
+                        steps: 20
+                    }
+                ),
+                (AggFunc::Stddev, AggParams::None),
+            ]
+        );
+    }
+
+    #[test]
+    fn lquantize_arguments_are_checked_in_order() {
+        let cases = [
+            ("@ = lquantize(1, pid, 10);", ErrTag::D_LQUANT_BASETYPE, "lquantize( ) argument #1 must be an integer constant"),
+            ("@ = lquantize(1, 0x10000000000, 10);", ErrTag::D_LQUANT_BASEVAL, "lquantize( ) argument #1 must be a 32-bit quantity"),
+            ("@ = lquantize(1, 0, pid);", ErrTag::D_LQUANT_LIMTYPE, "lquantize( ) argument #2 must be an integer constant"),
+            ("@ = lquantize(1, 0, -0x10000000000);", ErrTag::D_LQUANT_LIMVAL, "lquantize( ) argument #2 must be a 32-bit quantity"),
+            ("@ = lquantize(1, 1100, 1100, -100);", ErrTag::D_LQUANT_MISMATCH, "lquantize( ) base (argument #1) must be less than limit (argument #2)"),
+            ("@ = lquantize(1, 0, 1100, 0);", ErrTag::D_LQUANT_STEPTYPE, "lquantize( ) argument #3 must be a non-zero positive integer constant"),
+            ("@ = lquantize(1, 0, 1100, -1);", ErrTag::D_LQUANT_STEPTYPE, "lquantize( ) argument #3 must be a non-zero positive integer constant"),
+            ("@ = lquantize(1, 0, 1100, 70000);", ErrTag::D_LQUANT_STEPVAL, "lquantize( ) argument #3 must be a 16-bit quantity"),
+            ("@ = lquantize(1, 0, 10, 20);", ErrTag::D_LQUANT_STEPLARGE, "lquantize( ) step (argument #3) too large: must have at least one quantization level"),
+            ("@ = lquantize(1, 0, 100000);", ErrTag::D_LQUANT_STEPSMALL, "lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity"),
+            ("@ = lquantize(1, 0);", ErrTag::D_PROTO_LEN, "lquantize( ) prototype mismatch: 2 args passed, at least 3 expected"),
+            ("@ = lquantize(1, 0, 10, 1, 1, 1);", ErrTag::D_PROTO_LEN, "lquantize( ) prototype mismatch: 6 args passed, at most 5 expected"),
+            ("@ = lquantize(1, 0, 10, 1, \"x\");", ErrTag::D_PROTO_ARG, "lquantize( ) increment value (argument #5) must be of scalar type"),
+            ("@ = lquantize(\"x\", 0, 10);", ErrTag::D_AGG_SCALAR, "lquantize( ) argument #1 must be of scalar type"),
+        ];
+        for (body, tag, message) in cases {
+            assert_eq!(first_error(body), (tag, message.to_string()), "{body}");
+        }
+    }
+
+    #[test]
+    fn later_uses_must_keep_the_first_shape() {
+        let cases = [
+            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 1, 10);", ErrTag::D_LQUANT_MATCHBASE, "lquantize( ) base (argument #1) doesn't match previous declaration: expected 0, found 1"),
+            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 20);", ErrTag::D_LQUANT_MATCHLIM, "lquantize( ) limit (argument #2) doesn't match previous declaration: expected 10, found 20"),
+            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 10, 2);", ErrTag::D_LQUANT_MATCHSTEP, "lquantize( ) step (argument #3) doesn't match previous declaration: expected 1, found 2"),
+            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 20, 0, 6, 20);", ErrTag::D_LLQUANT_MATCHFACTOR, "llquantize() factor (argument #1) doesn't match previous declaration: expected 10, found 20"),
+            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 1, 6, 20);", ErrTag::D_LLQUANT_MATCHLMAG, "llquantize() lmag (argument #2) doesn't match previous declaration: expected 0, found 1"),
+            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 5, 20);", ErrTag::D_LLQUANT_MATCHHMAG, "llquantize() hmag (argument #3) doesn't match previous declaration: expected 6, found 5"),
+            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 6, 10);", ErrTag::D_LLQUANT_MATCHSTEPS, "llquantize() steps (argument #4) doesn't match previous declaration: expected 20, found 10"),
+            ("@ = quantize(1); @ = lquantize(1, 0, 10);", ErrTag::D_AGG_REDEF, "aggregation redefined: @\n\t current: lquantize( )\n\tprevious: quantize( )"),
+        ];
+        for (body, tag, message) in cases {
+            assert_eq!(first_error(body), (tag, message.to_string()), "{body}");
+        }
+    }
+
+    #[test]
+    fn llquantize_arguments_are_checked_in_order() {
+        let cases = [
+            ("@ = llquantize(1, pid, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORTYPE),
+            ("@ = llquantize(1, 1, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORVAL),
+            ("@ = llquantize(1, 70000, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORVAL),
+            ("@ = llquantize(1, 10, pid, 6, 20);", ErrTag::D_LLQUANT_LMAGTYPE),
+            ("@ = llquantize(1, 10, -1, 6, 20);", ErrTag::D_LLQUANT_LMAGVAL),
+            ("@ = llquantize(1, 10, 0, pid, 20);", ErrTag::D_LLQUANT_HMAGTYPE),
+            ("@ = llquantize(1, 10, 5, 4, 20);", ErrTag::D_LLQUANT_HMAGVAL),
+            ("@ = llquantize(1, 10, 0, 19, 10);", ErrTag::D_LLQUANT_HMAGVAL),
+            ("@ = llquantize(1, 10, 0, 6, 0);", ErrTag::D_LLQUANT_STEPTYPE),
+            ("@ = llquantize(1, 10, 0, 6, 70000);", ErrTag::D_LLQUANT_STEPVAL),
+            ("@ = llquantize(1, 10, 0, 6, 3);", ErrTag::D_LLQUANT_STEPVAL),
+            ("@ = llquantize(1, 10, 0, 6);", ErrTag::D_PROTO_LEN),
+        ];
+        for (body, tag) in cases {
+            assert_eq!(first_error(body).0, tag, "{body}");
+        }
+        assert_eq!(
+            first_error("@ = llquantize(1, 10, 0, 19, 10);").1,
+            "llquantize( ) argument #3 (high magnitude) will cause overflow of 64 bits"
+        );
+        assert!(compile_one("BEGIN { @ = llquantize(1, 10, 0, 18, 10); }").is_ok());
+    }
+
+    #[test]
+    fn aggregation_actions_need_an_assigned_aggregation() {
+        let cases = [
+            ("clear(count());", ErrTag::D_CLEAR_AGGARG),
+            ("normalize(1, 4);", ErrTag::D_NORMALIZE_AGGARG),
+            ("denormalize(1);", ErrTag::D_NORMALIZE_AGGARG),
+            ("trunc(1);", ErrTag::D_TRUNC_AGGARG),
+            ("clear(@nosuch);", ErrTag::D_CLEAR_AGGBAD),
+            ("@a = count(); normalize(@a, \"a\");", ErrTag::D_PROTO_ARG),
+            ("@a = count(); trunc(@a, @a);", ErrTag::D_PROTO_ARG),
+            ("@a = count(); trunc(@a, 1, 2);", ErrTag::D_PROTO_LEN),
+            ("setopt(1);", ErrTag::D_PROTO_ARG),
+            ("setopt();", ErrTag::D_PROTO_LEN),
+            ("@a; @a = count();", ErrTag::D_IDENT_UNDEF),
+            ("@a = count(); @a;", ErrTag::D_AGG_NULL),
+            ("@a[1];", ErrTag::D_AGG_NULL),
+            ("@[trace(0)] = count();", ErrTag::D_KEY_TYPE),
+            ("@a = nosuch();", ErrTag::D_FUNC_UNDEF),
+            ("avg(1);", ErrTag::D_CG_EXPR),
+        ];
+        for (body, tag) in cases {
+            assert_eq!(first_error(body).0, tag, "{body}");
+        }
+        assert_eq!(
+            first_error("normalize(1, 4);").1,
+            "normalize( ) argument #1 is incompatible with prototype:\n\tprototype: aggregation\n\t argument: int"
+        );
+        assert_eq!(
+            first_error("@a = count(); trunc(@a, 1, 2);").1,
+            "trunc( ) prototype mismatch: 3 args passed, at most 2 expected"
+        );
+    }
+
+    #[test]
+    fn aggregation_actions_record_their_arguments() {
+        let module = compile_one(
+            "BEGIN { @a = count(); normalize(@a, 5); denormalize(@a); trunc(@a, -3); trunc(@a); clear(@a); setopt(\"aggsortrev\"); setopt(\"quiet\", \"no\"); }",
+        )
+        .unwrap();
+        let dump = module.dump();
+        for line in [
+            "record normalize agg 0 int@16",
+            "record denormalize agg 0",
+            "record trunc agg 0 int@24",
+            "record trunc agg 0\n",
+            "record clear agg 0",
+            "record setopt string@32\n",
+            "record setopt string@288 string@544",
+        ] {
+            assert!(dump.contains(line), "{line} in\n{dump}");
+        }
+    }
+
+    #[test]
+    fn printa_aggregations_must_share_key_signatures() {
+        assert_eq!(
+            first_error("@foo[123] = sum(123); @bar = sum(456); printa(\"%d\", @foo, @bar);"),
+            (
+                ErrTag::D_PRINTA_AGGKEY,
+                "printa( ): @foo and @bar do not have matching key signatures: @foo has 1 key, @bar has 0 keys".to_string()
+            )
+        );
+        assert_eq!(
+            first_error("@foo[123] = sum(123); @bar[\"x\"] = sum(456); printa(@foo, @bar);").0,
+            ErrTag::D_PRINTA_AGGPROTO
+        );
+    }
 
     #[test]
     fn llquantize_steps_must_fit_the_factor() {
