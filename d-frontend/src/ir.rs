@@ -557,11 +557,7 @@ fn display_action(action: &RecordAction) -> String {
             None => format!("trunc agg {agg}"),
         },
         RecordAction::Setopt { name, value } => match value {
-            Some(value) => format!(
-                "setopt {} {}",
-                display_field(*name),
-                display_field(*value)
-            ),
+            Some(value) => format!("setopt {} {}", display_field(*name), display_field(*value)),
             None => format!("setopt {}", display_field(*name)),
         },
     }

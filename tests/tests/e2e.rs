@@ -14,7 +14,16 @@ macro_rules! suites {
     };
 }
 
-suites!(basics, syscall, profile, scripts, lifecycle, flags, errors, aggregations);
+suites!(
+    basics,
+    syscall,
+    profile,
+    scripts,
+    lifecycle,
+    flags,
+    errors,
+    aggregations
+);
 
 #[test]
 fn every_suite_file_has_a_test() {

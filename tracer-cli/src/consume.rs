@@ -300,7 +300,7 @@ impl<'a> Consumer<'a> {
             self.options
                 .get(name)
                 .and_then(|value| usize::try_from(value).ok())
-                .filter(|&value| value <= i32::MAX as usize)
+                .filter(|&value| i32::try_from(value).is_ok())
                 .unwrap_or(0)
         };
         SortOptions {

@@ -68,11 +68,7 @@ impl Session {
     pub fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError> {
         let generations = RawMap::open(&self.ebpf, AGG_GEN_MAP)?;
         let next = self.generation(agg)?.wrapping_add(1);
-        generations.update(
-            &agg.generation.to_ne_bytes(),
-            &next.to_ne_bytes(),
-            BPF_ANY,
-        )
+        generations.update(&agg.generation.to_ne_bytes(), &next.to_ne_bytes(), BPF_ANY)
     }
 
     /// Deletes the entries whose keys are in `doomed`, on every CPU (`trunc()`).
@@ -218,7 +214,10 @@ mod tests {
             AggValue::Count(7)
         );
         let values = [cpu(LIVE, &[-10]), cpu(LIVE - 1, &[100]), cpu(LIVE, &[4])];
-        assert_eq!(merge_per_cpu(AggFunc::Sum, LIVE, &values), AggValue::Sum(-6));
+        assert_eq!(
+            merge_per_cpu(AggFunc::Sum, LIVE, &values),
+            AggValue::Sum(-6)
+        );
     }
 
     #[test]
@@ -248,7 +247,10 @@ mod tests {
         let values = [cpu(LIVE, &[7]), cpu(0, &[0]), cpu(LIVE, &[12])];
         assert_eq!(merge_per_cpu(AggFunc::Min, LIVE, &values), AggValue::Min(7));
         let values = [cpu(LIVE, &[-7]), cpu(LIVE - 1, &[5]), cpu(LIVE, &[-12])];
-        assert_eq!(merge_per_cpu(AggFunc::Max, LIVE, &values), AggValue::Max(-7));
+        assert_eq!(
+            merge_per_cpu(AggFunc::Max, LIVE, &values),
+            AggValue::Max(-7)
+        );
         // A real 0 counts.
         let values = [cpu(LIVE, &[0]), cpu(LIVE, &[5])];
         assert_eq!(merge_per_cpu(AggFunc::Min, LIVE, &values), AggValue::Min(0));

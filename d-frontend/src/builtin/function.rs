@@ -48,7 +48,12 @@ pub struct Function {
     pub max_args: usize,
 }
 
-const fn aggregating(name: &'static str, func: AggFunc, min_args: usize, max_args: usize) -> Function {
+const fn aggregating(
+    name: &'static str,
+    func: AggFunc,
+    min_args: usize,
+    max_args: usize,
+) -> Function {
     Function {
         name,
         kind: FunctionKind::Aggregating(func),
@@ -57,7 +62,12 @@ const fn aggregating(name: &'static str, func: AggFunc, min_args: usize, max_arg
     }
 }
 
-const fn agg_action(name: &'static str, action: AggAction, min_args: usize, max_args: usize) -> Function {
+const fn agg_action(
+    name: &'static str,
+    action: AggAction,
+    min_args: usize,
+    max_args: usize,
+) -> Function {
     Function {
         name,
         kind: FunctionKind::AggAction(action),

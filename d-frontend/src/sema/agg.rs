@@ -259,7 +259,10 @@ impl Checker {
             ErrTag::D_LLQUANT_FACTORTYPE,
             "llquantize( ) argument #1 must be an integer constant",
         )?;
-        let Some(factor) = u16::try_from(factor.bits).ok().filter(|&factor| factor >= 2) else {
+        let Some(factor) = u16::try_from(factor.bits)
+            .ok()
+            .filter(|&factor| factor >= 2)
+        else {
             self.error(
                 ErrTag::D_LLQUANT_FACTORVAL,
                 args[1].span,
@@ -300,7 +303,8 @@ impl Checker {
             return None;
         }
         let hmag = hmag.bits as u16;
-        let steps_message = "llquantize( ) argument #4 must be a non-zero positive integer constant";
+        let steps_message =
+            "llquantize( ) argument #4 must be a non-zero positive integer constant";
         let steps = self.constant_arg(&args[4], ErrTag::D_LLQUANT_STEPTYPE, steps_message)?;
         if !steps.is_positive() {
             self.error(ErrTag::D_LLQUANT_STEPTYPE, args[4].span, steps_message);
@@ -544,24 +548,24 @@ fn power(factor: u16, exponent: u32) -> Option<u64> {
 /// libdtrace's rules tying `llquantize`'s steps to its factor, or the message of the one broken.
 fn steps_fit_factor(factor: u16, lmag: u16, steps: u16) -> Option<&'static str> {
     let (factor, steps) = (u64::from(factor), u64::from(steps));
-    if steps < factor && factor % steps != 0 {
+    if steps < factor && !factor.is_multiple_of(steps) {
         return Some(
             "llquantize() argument #4 (steps) must evenly divide argument #1 (factor) when steps<factor",
         );
     }
     if steps > factor {
-        if steps % factor != 0 {
+        if !steps.is_multiple_of(factor) {
             return Some(
                 "llquantize() argument #4 (steps) must be a multiple of argument #1 (factor) when steps>factor",
             );
         }
-        if lmag == 0 && (factor * factor) % steps != 0 {
+        if lmag == 0 && !(factor * factor).is_multiple_of(steps) {
             return Some(
                 "llquantize() argument #4 (steps) must evenly divide the square of argument #1 (factor) when steps>factor and lmag==0",
             );
         }
         let magnitude = power(factor as u16, u32::from(lmag) + 1).unwrap_or(u64::MAX);
-        if lmag != 0 && magnitude % steps != 0 {
+        if lmag != 0 && !magnitude.is_multiple_of(steps) {
             return Some(
                 "llquantize() argument #4 (steps) must evenly divide pow(argument #1 (factor), lmag (argument #2) + 1) when steps>factor and lmag>0",
             );
@@ -588,7 +592,9 @@ fn params_mismatch(previous: AggParams, current: AggParams) -> Option<(ErrTag, S
             if old_base != base {
                 Some((
                     ErrTag::D_LQUANT_MATCHBASE,
-                    format!("lquantize( ) base (argument #1) doesn't match previous declaration: expected {old_base}, found {base}"),
+                    format!(
+                        "lquantize( ) base (argument #1) doesn't match previous declaration: expected {old_base}, found {base}"
+                    ),
                 ))
             } else if old_span != span {
                 Some((
@@ -602,7 +608,9 @@ fn params_mismatch(previous: AggParams, current: AggParams) -> Option<(ErrTag, S
             } else if old_step != step {
                 Some((
                     ErrTag::D_LQUANT_MATCHSTEP,
-                    format!("lquantize( ) step (argument #3) doesn't match previous declaration: expected {old_step}, found {step}"),
+                    format!(
+                        "lquantize( ) step (argument #3) doesn't match previous declaration: expected {old_step}, found {step}"
+                    ),
                 ))
             } else {
                 None
@@ -623,10 +631,30 @@ fn params_mismatch(previous: AggParams, current: AggParams) -> Option<(ErrTag, S
             },
         ) => {
             let fields = [
-                (old_factor, factor, ErrTag::D_LLQUANT_MATCHFACTOR, "factor (argument #1)"),
-                (old_lmag, lmag, ErrTag::D_LLQUANT_MATCHLMAG, "lmag (argument #2)"),
-                (old_hmag, hmag, ErrTag::D_LLQUANT_MATCHHMAG, "hmag (argument #3)"),
-                (old_steps, steps, ErrTag::D_LLQUANT_MATCHSTEPS, "steps (argument #4)"),
+                (
+                    old_factor,
+                    factor,
+                    ErrTag::D_LLQUANT_MATCHFACTOR,
+                    "factor (argument #1)",
+                ),
+                (
+                    old_lmag,
+                    lmag,
+                    ErrTag::D_LLQUANT_MATCHLMAG,
+                    "lmag (argument #2)",
+                ),
+                (
+                    old_hmag,
+                    hmag,
+                    ErrTag::D_LLQUANT_MATCHHMAG,
+                    "hmag (argument #3)",
+                ),
+                (
+                    old_steps,
+                    steps,
+                    ErrTag::D_LLQUANT_MATCHSTEPS,
+                    "steps (argument #4)",
+                ),
             ];
             fields
                 .into_iter()
@@ -762,20 +790,76 @@ mod tests {
     #[test]
     fn lquantize_arguments_are_checked_in_order() {
         let cases = [
-            ("@ = lquantize(1, pid, 10);", ErrTag::D_LQUANT_BASETYPE, "lquantize( ) argument #1 must be an integer constant"),
-            ("@ = lquantize(1, 0x10000000000, 10);", ErrTag::D_LQUANT_BASEVAL, "lquantize( ) argument #1 must be a 32-bit quantity"),
-            ("@ = lquantize(1, 0, pid);", ErrTag::D_LQUANT_LIMTYPE, "lquantize( ) argument #2 must be an integer constant"),
-            ("@ = lquantize(1, 0, -0x10000000000);", ErrTag::D_LQUANT_LIMVAL, "lquantize( ) argument #2 must be a 32-bit quantity"),
-            ("@ = lquantize(1, 1100, 1100, -100);", ErrTag::D_LQUANT_MISMATCH, "lquantize( ) base (argument #1) must be less than limit (argument #2)"),
-            ("@ = lquantize(1, 0, 1100, 0);", ErrTag::D_LQUANT_STEPTYPE, "lquantize( ) argument #3 must be a non-zero positive integer constant"),
-            ("@ = lquantize(1, 0, 1100, -1);", ErrTag::D_LQUANT_STEPTYPE, "lquantize( ) argument #3 must be a non-zero positive integer constant"),
-            ("@ = lquantize(1, 0, 1100, 70000);", ErrTag::D_LQUANT_STEPVAL, "lquantize( ) argument #3 must be a 16-bit quantity"),
-            ("@ = lquantize(1, 0, 10, 20);", ErrTag::D_LQUANT_STEPLARGE, "lquantize( ) step (argument #3) too large: must have at least one quantization level"),
-            ("@ = lquantize(1, 0, 100000);", ErrTag::D_LQUANT_STEPSMALL, "lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity"),
-            ("@ = lquantize(1, 0);", ErrTag::D_PROTO_LEN, "lquantize( ) prototype mismatch: 2 args passed, at least 3 expected"),
-            ("@ = lquantize(1, 0, 10, 1, 1, 1);", ErrTag::D_PROTO_LEN, "lquantize( ) prototype mismatch: 6 args passed, at most 5 expected"),
-            ("@ = lquantize(1, 0, 10, 1, \"x\");", ErrTag::D_PROTO_ARG, "lquantize( ) increment value (argument #5) must be of scalar type"),
-            ("@ = lquantize(\"x\", 0, 10);", ErrTag::D_AGG_SCALAR, "lquantize( ) argument #1 must be of scalar type"),
+            (
+                "@ = lquantize(1, pid, 10);",
+                ErrTag::D_LQUANT_BASETYPE,
+                "lquantize( ) argument #1 must be an integer constant",
+            ),
+            (
+                "@ = lquantize(1, 0x10000000000, 10);",
+                ErrTag::D_LQUANT_BASEVAL,
+                "lquantize( ) argument #1 must be a 32-bit quantity",
+            ),
+            (
+                "@ = lquantize(1, 0, pid);",
+                ErrTag::D_LQUANT_LIMTYPE,
+                "lquantize( ) argument #2 must be an integer constant",
+            ),
+            (
+                "@ = lquantize(1, 0, -0x10000000000);",
+                ErrTag::D_LQUANT_LIMVAL,
+                "lquantize( ) argument #2 must be a 32-bit quantity",
+            ),
+            (
+                "@ = lquantize(1, 1100, 1100, -100);",
+                ErrTag::D_LQUANT_MISMATCH,
+                "lquantize( ) base (argument #1) must be less than limit (argument #2)",
+            ),
+            (
+                "@ = lquantize(1, 0, 1100, 0);",
+                ErrTag::D_LQUANT_STEPTYPE,
+                "lquantize( ) argument #3 must be a non-zero positive integer constant",
+            ),
+            (
+                "@ = lquantize(1, 0, 1100, -1);",
+                ErrTag::D_LQUANT_STEPTYPE,
+                "lquantize( ) argument #3 must be a non-zero positive integer constant",
+            ),
+            (
+                "@ = lquantize(1, 0, 1100, 70000);",
+                ErrTag::D_LQUANT_STEPVAL,
+                "lquantize( ) argument #3 must be a 16-bit quantity",
+            ),
+            (
+                "@ = lquantize(1, 0, 10, 20);",
+                ErrTag::D_LQUANT_STEPLARGE,
+                "lquantize( ) step (argument #3) too large: must have at least one quantization level",
+            ),
+            (
+                "@ = lquantize(1, 0, 100000);",
+                ErrTag::D_LQUANT_STEPSMALL,
+                "lquantize( ) step (argument #3) too small: number of quantization levels must be a 16-bit quantity",
+            ),
+            (
+                "@ = lquantize(1, 0);",
+                ErrTag::D_PROTO_LEN,
+                "lquantize( ) prototype mismatch: 2 args passed, at least 3 expected",
+            ),
+            (
+                "@ = lquantize(1, 0, 10, 1, 1, 1);",
+                ErrTag::D_PROTO_LEN,
+                "lquantize( ) prototype mismatch: 6 args passed, at most 5 expected",
+            ),
+            (
+                "@ = lquantize(1, 0, 10, 1, \"x\");",
+                ErrTag::D_PROTO_ARG,
+                "lquantize( ) increment value (argument #5) must be of scalar type",
+            ),
+            (
+                "@ = lquantize(\"x\", 0, 10);",
+                ErrTag::D_AGG_SCALAR,
+                "lquantize( ) argument #1 must be of scalar type",
+            ),
         ];
         for (body, tag, message) in cases {
             assert_eq!(first_error(body), (tag, message.to_string()), "{body}");
@@ -785,14 +869,46 @@ mod tests {
     #[test]
     fn later_uses_must_keep_the_first_shape() {
         let cases = [
-            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 1, 10);", ErrTag::D_LQUANT_MATCHBASE, "lquantize( ) base (argument #1) doesn't match previous declaration: expected 0, found 1"),
-            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 20);", ErrTag::D_LQUANT_MATCHLIM, "lquantize( ) limit (argument #2) doesn't match previous declaration: expected 10, found 20"),
-            ("@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 10, 2);", ErrTag::D_LQUANT_MATCHSTEP, "lquantize( ) step (argument #3) doesn't match previous declaration: expected 1, found 2"),
-            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 20, 0, 6, 20);", ErrTag::D_LLQUANT_MATCHFACTOR, "llquantize() factor (argument #1) doesn't match previous declaration: expected 10, found 20"),
-            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 1, 6, 20);", ErrTag::D_LLQUANT_MATCHLMAG, "llquantize() lmag (argument #2) doesn't match previous declaration: expected 0, found 1"),
-            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 5, 20);", ErrTag::D_LLQUANT_MATCHHMAG, "llquantize() hmag (argument #3) doesn't match previous declaration: expected 6, found 5"),
-            ("@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 6, 10);", ErrTag::D_LLQUANT_MATCHSTEPS, "llquantize() steps (argument #4) doesn't match previous declaration: expected 20, found 10"),
-            ("@ = quantize(1); @ = lquantize(1, 0, 10);", ErrTag::D_AGG_REDEF, "aggregation redefined: @\n\t current: lquantize( )\n\tprevious: quantize( )"),
+            (
+                "@ = lquantize(1, 0, 10); @ = lquantize(1, 1, 10);",
+                ErrTag::D_LQUANT_MATCHBASE,
+                "lquantize( ) base (argument #1) doesn't match previous declaration: expected 0, found 1",
+            ),
+            (
+                "@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 20);",
+                ErrTag::D_LQUANT_MATCHLIM,
+                "lquantize( ) limit (argument #2) doesn't match previous declaration: expected 10, found 20",
+            ),
+            (
+                "@ = lquantize(1, 0, 10); @ = lquantize(1, 0, 10, 2);",
+                ErrTag::D_LQUANT_MATCHSTEP,
+                "lquantize( ) step (argument #3) doesn't match previous declaration: expected 1, found 2",
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 20, 0, 6, 20);",
+                ErrTag::D_LLQUANT_MATCHFACTOR,
+                "llquantize() factor (argument #1) doesn't match previous declaration: expected 10, found 20",
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 1, 6, 20);",
+                ErrTag::D_LLQUANT_MATCHLMAG,
+                "llquantize() lmag (argument #2) doesn't match previous declaration: expected 0, found 1",
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 5, 20);",
+                ErrTag::D_LLQUANT_MATCHHMAG,
+                "llquantize() hmag (argument #3) doesn't match previous declaration: expected 6, found 5",
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 20); @ = llquantize(1, 10, 0, 6, 10);",
+                ErrTag::D_LLQUANT_MATCHSTEPS,
+                "llquantize() steps (argument #4) doesn't match previous declaration: expected 20, found 10",
+            ),
+            (
+                "@ = quantize(1); @ = lquantize(1, 0, 10);",
+                ErrTag::D_AGG_REDEF,
+                "aggregation redefined: @\n\t current: lquantize( )\n\tprevious: quantize( )",
+            ),
         ];
         for (body, tag, message) in cases {
             assert_eq!(first_error(body), (tag, message.to_string()), "{body}");
@@ -802,16 +918,46 @@ mod tests {
     #[test]
     fn llquantize_arguments_are_checked_in_order() {
         let cases = [
-            ("@ = llquantize(1, pid, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORTYPE),
-            ("@ = llquantize(1, 1, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORVAL),
-            ("@ = llquantize(1, 70000, 0, 6, 20);", ErrTag::D_LLQUANT_FACTORVAL),
-            ("@ = llquantize(1, 10, pid, 6, 20);", ErrTag::D_LLQUANT_LMAGTYPE),
-            ("@ = llquantize(1, 10, -1, 6, 20);", ErrTag::D_LLQUANT_LMAGVAL),
-            ("@ = llquantize(1, 10, 0, pid, 20);", ErrTag::D_LLQUANT_HMAGTYPE),
-            ("@ = llquantize(1, 10, 5, 4, 20);", ErrTag::D_LLQUANT_HMAGVAL),
-            ("@ = llquantize(1, 10, 0, 19, 10);", ErrTag::D_LLQUANT_HMAGVAL),
-            ("@ = llquantize(1, 10, 0, 6, 0);", ErrTag::D_LLQUANT_STEPTYPE),
-            ("@ = llquantize(1, 10, 0, 6, 70000);", ErrTag::D_LLQUANT_STEPVAL),
+            (
+                "@ = llquantize(1, pid, 0, 6, 20);",
+                ErrTag::D_LLQUANT_FACTORTYPE,
+            ),
+            (
+                "@ = llquantize(1, 1, 0, 6, 20);",
+                ErrTag::D_LLQUANT_FACTORVAL,
+            ),
+            (
+                "@ = llquantize(1, 70000, 0, 6, 20);",
+                ErrTag::D_LLQUANT_FACTORVAL,
+            ),
+            (
+                "@ = llquantize(1, 10, pid, 6, 20);",
+                ErrTag::D_LLQUANT_LMAGTYPE,
+            ),
+            (
+                "@ = llquantize(1, 10, -1, 6, 20);",
+                ErrTag::D_LLQUANT_LMAGVAL,
+            ),
+            (
+                "@ = llquantize(1, 10, 0, pid, 20);",
+                ErrTag::D_LLQUANT_HMAGTYPE,
+            ),
+            (
+                "@ = llquantize(1, 10, 5, 4, 20);",
+                ErrTag::D_LLQUANT_HMAGVAL,
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 19, 10);",
+                ErrTag::D_LLQUANT_HMAGVAL,
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 0);",
+                ErrTag::D_LLQUANT_STEPTYPE,
+            ),
+            (
+                "@ = llquantize(1, 10, 0, 6, 70000);",
+                ErrTag::D_LLQUANT_STEPVAL,
+            ),
             ("@ = llquantize(1, 10, 0, 6, 3);", ErrTag::D_LLQUANT_STEPVAL),
             ("@ = llquantize(1, 10, 0, 6);", ErrTag::D_PROTO_LEN),
         ];
@@ -897,7 +1043,10 @@ mod tests {
     fn llquantize_steps_must_fit_the_factor() {
         assert_eq!(steps_fit_factor(10, 0, 10), None);
         assert_eq!(steps_fit_factor(10, 0, 5), None);
-        assert!(steps_fit_factor(10, 0, 3).is_some_and(|text| text.contains("evenly divide argument #1")));
+        assert!(
+            steps_fit_factor(10, 0, 3)
+                .is_some_and(|text| text.contains("evenly divide argument #1"))
+        );
         assert!(steps_fit_factor(10, 0, 15).is_some_and(|text| text.contains("multiple")));
         assert!(steps_fit_factor(10, 0, 40).is_some_and(|text| text.contains("square")));
         assert_eq!(steps_fit_factor(4, 4, 32), None);

@@ -109,7 +109,12 @@ impl Checker {
     }
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
-    pub(super) fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
+    pub(super) fn arity(
+        &mut self,
+        function: &Function,
+        span: crate::source::Span,
+        n_args: usize,
+    ) -> bool {
         let (func, min, max) = (function.name, function.min_args, function.max_args);
         if n_args >= min && n_args <= max {
             return true;

@@ -122,7 +122,9 @@ fn write_datum(agg: &Aggregation<'_>, value: &AggValue, out: &mut Vec<u8>) {
             Ok(())
         }
         AggValue::Avg { count, total } => {
-            let average = (total / normal as i64).checked_div(count as i64).unwrap_or(0);
+            let average = (total / normal as i64)
+                .checked_div(count as i64)
+                .unwrap_or(0);
             write!(sink, " {average:>16}")
         }
         AggValue::Stddev {
@@ -154,9 +156,10 @@ fn format_value(agg: &Aggregation<'_>, value: &AggValue) -> Value {
             Value::Str(text)
         }
         // libdtrace reads the average's data as unsigned here, unlike in the default layout.
-        AggValue::Avg { count, total } => {
-            int((total as u64 / normal).checked_div(count).unwrap_or(0), true)
-        }
+        AggValue::Avg { count, total } => int(
+            (total as u64 / normal).checked_div(count).unwrap_or(0),
+            true,
+        ),
         AggValue::Stddev {
             count,
             total,
@@ -176,7 +179,9 @@ pub fn stddev(count: u64, total: i64, squares: u128, normal: u64) -> u64 {
     }
     let normal = normal.max(1);
     let mean_of_squares = squares / u128::from(normal) / u128::from(count);
-    let mean = (total / normal as i64).checked_div(count as i64).unwrap_or(0);
+    let mean = (total / normal as i64)
+        .checked_div(count as i64)
+        .unwrap_or(0);
     let square_of_mean = u128::from(mean.unsigned_abs()).pow(2);
     mean_of_squares.wrapping_sub(square_of_mean).isqrt() as u64
 }
@@ -220,6 +225,10 @@ fn scalar(value: &AggValue) -> i64 {
 
 /// A histogram's sort weight: the sum of each bucket's value times its count, and the count of the
 /// bucket that holds zero (0 when no bucket does).
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "libdtrace sums the weights in floating point; large counts round as there"
+)]
 fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (f64, i64) {
     let count = |bucket: usize| buckets.get(bucket).copied().unwrap_or(0);
     match agg.params {
@@ -613,10 +622,7 @@ mod tests {
             "Amsterdam", 17, -3, "Ghent", 0, 5
         );
         assert_eq!(formatted("%20s %8d %8@d\n", &sums, options), expected);
-        assert_eq!(
-            formatted("%@x\n", &sums, options),
-            "fffffffffffffffd\n5\n"
-        );
+        assert_eq!(formatted("%@x\n", &sums, options), "fffffffffffffffd\n5\n");
     }
 
     #[test]
@@ -691,7 +697,13 @@ mod tests {
             format!(" {:>16}\n", 5)
         );
         // printa's `%@d` divides the average's data unsigned.
-        let rows = [(vec![], AggValue::Avg { count: 2, total: -4 })];
+        let rows = [(
+            vec![],
+            AggValue::Avg {
+                count: 2,
+                total: -4,
+            },
+        )];
         let avg = [view(AggFunc::Avg, &rows)];
         assert_eq!(
             formatted("%@d", &avg, SortOptions::default()),

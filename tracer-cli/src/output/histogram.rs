@@ -81,7 +81,10 @@ fn shown_range(buckets: &[i64], zero_window: (usize, usize)) -> (usize, usize) {
     let Some(first) = buckets.iter().position(|&count| count != 0) else {
         return zero_window;
     };
-    let last = buckets.iter().rposition(|&count| count != 0).unwrap_or(first);
+    let last = buckets
+        .iter()
+        .rposition(|&count| count != 0)
+        .unwrap_or(first);
     (first.saturating_sub(1), (last + 1).min(buckets.len() - 1))
 }
 
@@ -122,7 +125,10 @@ fn log_linear_rows(buckets: &[i64], geometry: LogLinear) -> Vec<(String, usize)>
     let (first, last) = match buckets.iter().position(|&count| count != 0) {
         None => (underflow + 1, underflow + 1),
         Some(first) => {
-            let last = buckets.iter().rposition(|&count| count != 0).unwrap_or(first);
+            let last = buckets
+                .iter()
+                .rposition(|&count| count != 0)
+                .unwrap_or(first);
             (first as i64, last as i64)
         }
     };
@@ -292,8 +298,7 @@ impl std::fmt::Write for Sink<'_> {
 mod tests {
     use super::*;
 
-    const HEADER: &str =
-        "\n           value  ------------- Distribution ------------- count    \n";
+    const HEADER: &str = "\n           value  ------------- Distribution ------------- count    \n";
 
     fn histogram(func: AggFunc, params: AggParams, buckets: &[i64], normal: u64) -> String {
         let mut out = Vec::new();
@@ -369,8 +374,16 @@ mod tests {
         assert!(text.contains(&row("0", &format!("{:40}|", ""), "0")));
         let buckets = quantize(&[(-1, -1), (1, 3)]);
         let text = histogram(AggFunc::Quantize, AggParams::None, &buckets, 1);
-        assert!(text.contains(&row("-1", &format!("{:15}{}|{:20}", "", "@".repeat(5), ""), "-1")));
-        assert!(text.contains(&row("1", &format!("{:20}|{}{:5}", "", "@".repeat(15), ""), "3")));
+        assert!(text.contains(&row(
+            "-1",
+            &format!("{:15}{}|{:20}", "", "@".repeat(5), ""),
+            "-1"
+        )));
+        assert!(text.contains(&row(
+            "1",
+            &format!("{:20}|{}{:5}", "", "@".repeat(15), ""),
+            "3"
+        )));
         assert!(text.contains(&row("0", &format!("{:20}|{:20}", "", ""), "0")));
     }
 
@@ -430,7 +443,9 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["2", "3", "4", "5", "6", "7", "8", "9", "10", "20", "30", "40"]
+            [
+                "2", "3", "4", "5", "6", "7", "8", "9", "10", "20", "30", "40"
+            ]
         );
     }
 

@@ -114,9 +114,19 @@ fn load_value(context: &ClauseContext<'_>, emitter: &mut Emitter, value: Option<
 
 /// `entry->data[word] += reg`, with `entry` in r0 and `scratch` free.
 fn add_to_word(emitter: &mut Emitter, word: i16, reg: Reg, scratch: Reg) {
-    emitter.push(Insn::ldx_mem(Size::DW, scratch, Reg::R0, AGG_DATA + 8 * word));
+    emitter.push(Insn::ldx_mem(
+        Size::DW,
+        scratch,
+        Reg::R0,
+        AGG_DATA + 8 * word,
+    ));
     emitter.push(Insn::alu64_reg(AluOp::Add, scratch, reg));
-    emitter.push(Insn::stx_mem(Size::DW, Reg::R0, scratch, AGG_DATA + 8 * word));
+    emitter.push(Insn::stx_mem(
+        Size::DW,
+        Reg::R0,
+        scratch,
+        AGG_DATA + 8 * word,
+    ));
 }
 
 /// Updates the data of the entry in r0 with the value.
@@ -353,8 +363,7 @@ fn llquantize_bucket(emitter: &mut Emitter, geometry: LogLinear, bucket: Target)
         emitter.jump(signed);
         emitter.place(next);
     }
-    let overflow =
-        (u64::from(geometry.hmag) - u64::from(geometry.lmag) + 1) * per_magnitude + 1;
+    let overflow = (u64::from(geometry.hmag) - u64::from(geometry.lmag) + 1) * per_magnitude + 1;
     load_constant(emitter, Reg::R5, overflow);
     emitter.place(signed);
     emitter.jump_imm(JmpOp::Jsge, Reg::R1, 0, nonnegative);

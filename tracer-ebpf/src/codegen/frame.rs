@@ -48,7 +48,7 @@ mod tests {
     fn slots_fit_in_the_stack() {
         assert!(slot_offset(MAX_SLOTS - 1) >= -512);
         assert!(slot_offset(0) < AGG_ENTRY_SLOT);
-        assert!(AGG_ENTRY_SLOT < AGG_ZERO_SLOT && AGG_ZERO_SLOT < AGG_GEN_SLOT);
-        assert!(AGG_GEN_SLOT < KEY_SLOT);
+        const { assert!(AGG_ENTRY_SLOT < AGG_ZERO_SLOT && AGG_ZERO_SLOT < AGG_GEN_SLOT) };
+        const { assert!(AGG_GEN_SLOT < KEY_SLOT) };
     }
 }
