@@ -11,6 +11,7 @@ use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::builtin::function::{self, AggAction, FunctionKind};
 use crate::diagnostic::ErrTag;
 use crate::ir::{AggDecl, AggFunc, AggParams};
+use crate::printf::{self, ArgClass, FormatPiece, SlotKind};
 use crate::source::Span;
 use crate::types::Type;
 
@@ -540,6 +541,89 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// `printa(format, @a, ...)`: the conversions without `@` take the first aggregation's keys in
+    /// order and must fit their types; the `%@` conversions must fit the aggregated values.
+    pub(super) fn printa_format_keys(&mut self, pieces: &[FormatPiece], first: &str, span: Span) {
+        let Some(decl) = self.aggregations.iter().find(|decl| decl.name == first) else {
+            return;
+        };
+        let (keys, func) = (decl.keys.clone(), decl.func);
+        let mut keys = keys.iter().enumerate();
+        for slot in printf::arg_slots(pieces) {
+            let class = match slot.kind {
+                SlotKind::Width | SlotKind::Precision => ArgClass::Integer,
+                SlotKind::Value => printf::arg_class(slot.conv),
+            };
+            let Some((key_idx, &ty)) = keys.next() else {
+                self.error(
+                    ErrTag::D_PRINTF_ARG_PROTO,
+                    span,
+                    format!(
+                        "printa( ) prototype mismatch: conversion #{} (%{}) is missing a corresponding value argument",
+                        slot.conv_number,
+                        slot.conv.name()
+                    ),
+                );
+                return;
+            };
+            if !class_accepts(class, ty) {
+                self.error(
+                    ErrTag::D_PRINTF_ARG_TYPE,
+                    span,
+                    format!(
+                        "printa( ) argument #{} is incompatible with conversion #{} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
+                        key_idx + 2,
+                        slot.conv_number,
+                        slot.conv.name(),
+                        slot.conv.prototype(),
+                        ty.name()
+                    ),
+                );
+                return;
+            }
+        }
+        let value_type = if func == AggFunc::Count {
+            Type::ULONG
+        } else {
+            Type::LONG
+        };
+        let conversions = pieces.iter().filter_map(|piece| match piece {
+            FormatPiece::Conversion(conv) if conv.is_agg => Some(conv),
+            _ => None,
+        });
+        for conv in conversions {
+            if !class_accepts(printf::arg_class(conv), value_type) {
+                let number = pieces
+                    .iter()
+                    .filter(|piece| matches!(piece, FormatPiece::Conversion(_)))
+                    .position(|piece| matches!(piece, FormatPiece::Conversion(other) if std::ptr::eq(other, conv)))
+                    .map_or(0, |position| position + 1);
+                self.error(
+                    ErrTag::D_PRINTF_ARG_TYPE,
+                    span,
+                    format!(
+                        "printa( ) aggregating action is incompatible with conversion #{number} prototype:\n\tconversion: %{}\n\t prototype: {}\n\t  argument: {}",
+                        conv.name(),
+                        conv.prototype(),
+                        value_type.name()
+                    ),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Whether a value of type `ty` fits a conversion's argument class.
+fn class_accepts(class: ArgClass, ty: Type) -> bool {
+    match (class, ty) {
+        (ArgClass::String, Type::String) => true,
+        (class, Type::Int { size, signed }) => class.accepts_integer(size, signed),
+        _ => false,
+    }
+}
+
 /// `factor` to the power `exponent`, if it fits in 64 bits.
 fn power(factor: u16, exponent: u32) -> Option<u64> {
     u64::from(factor).checked_pow(exponent)
@@ -1022,6 +1106,29 @@ mod tests {
         ] {
             assert!(dump.contains(line), "{line} in\n{dump}");
         }
+    }
+
+    #[test]
+    fn printa_formats_must_fit_the_keys_and_values() {
+        assert_eq!(
+            first_error("@a[\"x\"] = count(); printa(\"%d %@d\", @a);"),
+            (
+                ErrTag::D_PRINTF_ARG_TYPE,
+                "printa( ) argument #2 is incompatible with conversion #1 prototype:\n\tconversion: %d\n\t prototype: char, short, int, long, or long long\n\t  argument: string".to_string()
+            )
+        );
+        assert_eq!(
+            first_error("@a[1] = count(); printa(\"%d %d\", @a);").1,
+            "printa( ) prototype mismatch: conversion #2 (%d) is missing a corresponding value argument"
+        );
+        assert_eq!(
+            first_error("@a[1] = sum(1); printa(\"%d %@s\", @a);").0,
+            ErrTag::D_PRINTF_ARG_TYPE
+        );
+        assert!(
+            compile_one("BEGIN { @a[1, \"x\"] = count(); printa(\"%d %s %@d %@u %@x\", @a); }")
+                .is_ok()
+        );
     }
 
     #[test]

@@ -287,6 +287,11 @@ impl Checker {
             for other in others {
                 self.printa_keys_match(first, other, args[0].span);
             }
+            if let ExprKind::Str(format) = &args[0].kind
+                && let Ok(pieces) = printf::parse_format(format)
+            {
+                self.printa_format_keys(&pieces, first, args[0].span);
+            }
         }
     }
 }
