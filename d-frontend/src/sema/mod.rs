@@ -4,6 +4,7 @@
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
 mod agg;
+mod agg_shape;
 mod expr;
 mod stmt;
 
