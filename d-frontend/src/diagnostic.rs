@@ -52,6 +52,81 @@ pub enum ErrTag {
     D_AGG_FUNC,
     /// Aggregation key count or types differ between uses.
     D_AGG_MDIM,
+    /// Aggregation statement with no aggregating function.
+    D_AGG_NULL,
+    /// Aggregating function or action called from an expression.
+    D_CG_EXPR,
+    /// `lquantize` base is not an integer constant.
+    D_LQUANT_BASETYPE,
+    /// `lquantize` base is not a 32-bit quantity.
+    D_LQUANT_BASEVAL,
+    /// `lquantize` limit is not an integer constant.
+    D_LQUANT_LIMTYPE,
+    /// `lquantize` limit is not a 32-bit quantity.
+    D_LQUANT_LIMVAL,
+    /// `lquantize` base is not below its limit.
+    D_LQUANT_MISMATCH,
+    /// `lquantize` step is not a positive integer constant.
+    D_LQUANT_STEPTYPE,
+    /// `lquantize` step is not a 16-bit quantity.
+    D_LQUANT_STEPVAL,
+    /// `lquantize` step leaves no quantization level.
+    D_LQUANT_STEPLARGE,
+    /// `lquantize` step makes more than 65535 levels.
+    D_LQUANT_STEPSMALL,
+    /// `lquantize` base differs from an earlier use.
+    D_LQUANT_MATCHBASE,
+    /// `lquantize` limit differs from an earlier use.
+    D_LQUANT_MATCHLIM,
+    /// `lquantize` step differs from an earlier use.
+    D_LQUANT_MATCHSTEP,
+    /// `llquantize` factor is not an integer constant.
+    D_LLQUANT_FACTORTYPE,
+    /// `llquantize` factor is out of range.
+    D_LLQUANT_FACTORVAL,
+    /// `llquantize` low magnitude is not an integer constant.
+    D_LLQUANT_LMAGTYPE,
+    /// `llquantize` low magnitude is out of range.
+    D_LLQUANT_LMAGVAL,
+    /// `llquantize` high magnitude is not an integer constant.
+    D_LLQUANT_HMAGTYPE,
+    /// `llquantize` high magnitude is out of range.
+    D_LLQUANT_HMAGVAL,
+    /// `llquantize` steps is not a positive integer constant.
+    D_LLQUANT_STEPTYPE,
+    /// `llquantize` steps is out of range or does not fit the factor.
+    D_LLQUANT_STEPVAL,
+    /// `llquantize` factor differs from an earlier use.
+    D_LLQUANT_MATCHFACTOR,
+    /// `llquantize` low magnitude differs from an earlier use.
+    D_LLQUANT_MATCHLMAG,
+    /// `llquantize` high magnitude differs from an earlier use.
+    D_LLQUANT_MATCHHMAG,
+    /// `llquantize` steps differs from an earlier use.
+    D_LLQUANT_MATCHSTEPS,
+    /// `clear` argument is not an aggregation.
+    D_CLEAR_AGGARG,
+    /// `clear` of an aggregation that was never assigned.
+    D_CLEAR_AGGBAD,
+    /// `normalize` or `denormalize` argument is not an aggregation.
+    D_NORMALIZE_AGGARG,
+    /// `normalize` factor is not a scalar.
+    D_NORMALIZE_SCALAR,
+    /// `normalize` or `denormalize` of an aggregation that was never assigned.
+    D_NORMALIZE_AGGBAD,
+    /// `trunc` argument is not an aggregation.
+    D_TRUNC_AGGARG,
+    /// `trunc` of an aggregation that was never assigned.
+    D_TRUNC_AGGBAD,
+    /// `printa` aggregations with different key counts.
+    D_PRINTA_AGGKEY,
+    /// `printa` aggregations with different key types.
+    D_PRINTA_AGGPROTO,
+    /// A key without a value (an aggregation's or an associative array's), or of a type that cannot
+    /// be a key.
+    D_KEY_TYPE,
+    /// `printa` of an aggregation that was never assigned.
+    D_PRINTA_AGGBAD,
     /// Operator applied to operands of the wrong type.
     D_OP_INT,
     /// Operand is not an lvalue.
@@ -88,7 +163,7 @@ pub enum ErrTag {
     D_TRACE_DYN,
     /// printa argument errors.
     D_PRINTA_PROTO,
-    /// printa of an aggregation that was never assigned.
+    /// printa argument that is not an aggregation.
     D_PRINTA_AGGARG,
     /// Variable used with inconsistent types.
     D_DECL_INCOMPAT,
@@ -112,8 +187,6 @@ pub enum ErrTag {
     D_OP_ARITH,
     /// Assignment to something that is not a writable variable.
     D_OP_WRITE,
-    /// An expression of a type that cannot be an associative array key.
-    D_KEY_TYPE,
     /// Feature outside what this version supports.
     D_UNKNOWN,
 }

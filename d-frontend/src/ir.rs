@@ -286,6 +286,8 @@ pub enum Inst {
         key_offset: u32,
         /// The value aggregated (`None` for `count()`).
         value: Option<VReg>,
+        /// The increment of `quantize`, `lquantize` and `llquantize` (`None` for 1).
+        incr: Option<VReg>,
     },
     /// `dst = var[key]`: an integer variable's value, or 0 when a dynamic variable is unset.
     LoadVar {
@@ -385,6 +387,59 @@ pub enum AggFunc {
     Min,
     /// `max(x)`
     Max,
+    /// `stddev(x)`
+    Stddev,
+    /// `quantize(x [, incr])`
+    Quantize,
+    /// `lquantize(x, base, limit [, step [, incr]])`
+    Lquantize,
+    /// `llquantize(x, factor, lmag, hmag, steps [, incr])`
+    Llquantize,
+}
+
+impl AggFunc {
+    /// The function's D name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Stddev => "stddev",
+            AggFunc::Quantize => "quantize",
+            AggFunc::Lquantize => "lquantize",
+            AggFunc::Llquantize => "llquantize",
+        }
+    }
+}
+
+/// The constant arguments that shape an aggregation's buckets, fixed by its first use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AggParams {
+    /// Every function but `lquantize` and `llquantize`.
+    #[default]
+    None,
+    /// `lquantize`: values below `base`, then `levels` buckets of `step`, then the rest.
+    Linear {
+        /// The lowest bucket's value.
+        base: i32,
+        /// Buckets between the underflow and overflow buckets.
+        levels: u16,
+        /// Width of each bucket.
+        step: u16,
+    },
+    /// `llquantize`: `steps` buckets per power of `factor` from `factor^lmag` to `factor^hmag`.
+    LogLinear {
+        /// The base of the magnitudes.
+        factor: u16,
+        /// The lowest magnitude.
+        lmag: u16,
+        /// The highest magnitude.
+        hmag: u16,
+        /// Buckets per magnitude.
+        steps: u16,
+    },
 }
 
 /// An aggregation: its name, function and key types, fixed by its first use.
@@ -396,6 +451,8 @@ pub struct AggDecl {
     pub func: AggFunc,
     /// The key tuple's types.
     pub keys: Vec<Type>,
+    /// The bucket parameters of `lquantize` and `llquantize`.
+    pub params: AggParams,
 }
 
 /// A D variable: its scope, name and type, fixed by its declaration or first assignment.
@@ -498,6 +555,37 @@ pub enum RecordAction {
     /// An action done in the kernel (`raise`, `stop`, `chill`): it records no value, but like
     /// every action it makes the probe line print.
     Effect(&'static str),
+    /// `clear(@a)`: zero every value of the aggregation, keeping its keys.
+    Clear {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+    },
+    /// `normalize(@a, n)`: print the aggregation's values divided by `n`.
+    Normalize {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+        /// The normalization factor.
+        factor: Field,
+    },
+    /// `denormalize(@a)`: print the aggregation's values as they are again.
+    Denormalize {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+    },
+    /// `trunc(@a [, n])`: keep only the `n` largest (or, for a negative `n`, smallest) entries.
+    Trunc {
+        /// Index into [`Module::aggregations`].
+        agg: usize,
+        /// How many to keep (`None`: none).
+        count: Option<Field>,
+    },
+    /// `setopt(name [, value])`: set a run-time option.
+    Setopt {
+        /// The option's name.
+        name: Field,
+        /// Its value (`None`: the option is turned on).
+        value: Option<Field>,
+    },
 }
 
 /// One clause, lowered.
@@ -562,10 +650,14 @@ impl Module {
             let keys: Vec<&str> = agg.keys.iter().map(|ty| ty.name()).collect();
             let _ = writeln!(
                 out,
-                "agg {agg_idx} @{} = {:?}[{}]",
+                "agg {agg_idx} @{} = {:?}[{}]{}",
                 agg.name,
                 agg.func,
-                keys.join(", ")
+                keys.join(", "),
+                match agg.params {
+                    AggParams::None => String::new(),
+                    params => format!(" {params:?}"),
+                }
             );
         }
         for (var_idx, var) in self.variables.iter().enumerate() {
@@ -650,6 +742,19 @@ fn display_action(action: &RecordAction) -> String {
             None => format!("tracemem bytes@{offset}+{size}"),
         },
         RecordAction::Effect(action) => format!("effect {action}"),
+        RecordAction::Clear { agg } => format!("clear agg {agg}"),
+        RecordAction::Normalize { agg, factor } => {
+            format!("normalize agg {agg} {}", display_field(*factor))
+        }
+        RecordAction::Denormalize { agg } => format!("denormalize agg {agg}"),
+        RecordAction::Trunc { agg, count } => match count {
+            Some(count) => format!("trunc agg {agg} {}", display_field(*count)),
+            None => format!("trunc agg {agg}"),
+        },
+        RecordAction::Setopt { name, value } => match value {
+            Some(value) => format!("setopt {} {}", display_field(*name), display_field(*value)),
+            None => format!("setopt {}", display_field(*name)),
+        },
     }
 }
 
@@ -725,13 +830,17 @@ fn display_inst(inst: &Inst) -> String {
             agg,
             key_offset,
             value,
-        } => match value {
-            Some(value) => format!(
-                "aggregate agg {agg} key scratch[{key_offset}] value %{}",
-                value.0
-            ),
-            None => format!("aggregate agg {agg} key scratch[{key_offset}]"),
-        },
+            incr,
+        } => {
+            let mut text = format!("aggregate agg {agg} key scratch[{key_offset}]");
+            if let Some(value) = value {
+                let _ = write!(text, " value %{}", value.0);
+            }
+            if let Some(incr) = incr {
+                let _ = write!(text, " incr %{}", incr.0);
+            }
+            text
+        }
         Inst::LoadVar {
             dst,
             var,

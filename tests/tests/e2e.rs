@@ -15,7 +15,17 @@ macro_rules! suites {
 }
 
 suites!(
-    basics, syscall, profile, scripts, lifecycle, flags, errors, variables, strings, actions
+    basics,
+    syscall,
+    profile,
+    scripts,
+    lifecycle,
+    flags,
+    errors,
+    variables,
+    strings,
+    actions,
+    aggregations
 );
 
 #[test]

@@ -1,9 +1,12 @@
 //! Consuming what the probes send: records become text as dtrace prints them.
 //!
 //! The consumer owns the output state dtrace keeps across records: whether the column header was
-//! printed, which aggregations `printa` has printed (those are not printed again at exit), and the
-//! exit status an `exit()` record asked for. Once an `exit()` record arrived, only `END`'s records
-//! are printed, as dtrace stops every other probe.
+//! printed, which aggregations `printa` has printed (those are not printed again at exit), each
+//! aggregation's `normalize()` factor, the run-time options `setopt()` changes, and the exit status
+//! an `exit()` record asked for. The aggregation actions (`clear`, `normalize`, `denormalize`,
+//! `trunc`) and `setopt` take effect when their record is consumed, in order with `printa`, as in
+//! dtrace, whose consumer runs them too. Once an `exit()` record arrived, only `END`'s records are
+//! printed, as dtrace stops every other probe.
 
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
@@ -15,27 +18,47 @@ use tracer_daemon::load::Session;
 use tracer_ebpf::layout::{AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value};
 use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
-use crate::output::printf;
-use crate::output::text::{self, Aggregation};
+use crate::flags::{OptionError, Options};
+use crate::output::agg::{self, Aggregation, SortOptions};
+use crate::output::printf::{self, signed_of, unsigned_of};
+use crate::output::text;
 use crate::output::tracemem;
 
 /// The program name runtime errors start with.
 const PROGRAM: &str = "tracer";
 
+/// The options `setopt()` may change while tracing, as libdtrace's dynamic run-time options; the
+/// consumer reads the ones it uses (`quiet` and the `aggsort*` options) at each record.
+const DYNAMIC_OPTIONS: &[&str] = &[
+    "aggrate",
+    "aggsortkey",
+    "aggsortkeypos",
+    "aggsortpos",
+    "aggsortrev",
+    "flowindent",
+    "quiet",
+    "quietresize",
+    "rawbytes",
+    "stackindent",
+    "switchrate",
+];
+
 /// Prints records and aggregations for one compiled program.
 pub struct Consumer<'a> {
     program: &'a CompiledProgram,
-    quiet: bool,
+    options: Options,
     header_printed: bool,
     printed: Vec<bool>,
+    /// Per aggregation, the `normalize()` factor.
+    normals: Vec<u64>,
     /// Per clause, per action: the parsed format of `printf` and formatted `printa`.
     formats: Vec<Vec<Option<Vec<FormatPiece>>>>,
     exit_status: Option<i32>,
 }
 
 impl<'a> Consumer<'a> {
-    /// A consumer for `program`; `quiet` is dtrace's `-q`.
-    pub fn new(program: &'a CompiledProgram, quiet: bool) -> Consumer<'a> {
+    /// A consumer for `program` with the options of the command line and `#pragma`s.
+    pub fn new(program: &'a CompiledProgram, options: Options) -> Consumer<'a> {
         let formats = program
             .records
             .iter()
@@ -57,9 +80,10 @@ impl<'a> Consumer<'a> {
             .collect();
         Consumer {
             program,
-            quiet,
+            options,
             header_printed: false,
             printed: vec![false; program.aggregations.len()],
+            normals: vec![1; program.aggregations.len()],
             formats,
             exit_status: None,
         }
@@ -104,9 +128,11 @@ impl<'a> Consumer<'a> {
             anyhow::bail!("received a record for clause {clause_id}, which does not exist");
         };
         let decoded = decode_record(desc, bytes).context("received a malformed record")?;
+        let probe = self.probe(decoded.header.probe_id);
+        let quiet = self.options.quiet();
         let mut line_open = false;
         if desc.actions.is_empty() {
-            self.start_line(&decoded.header, &mut line_open, out);
+            self.start_line(&decoded.header, quiet, &mut line_open, out);
         }
         let mut current_block = None;
         for (action_idx, (action, values)) in desc.actions.iter().zip(&decoded.actions).enumerate()
@@ -116,14 +142,14 @@ impl<'a> Consumer<'a> {
                 continue;
             }
             if !line_open || current_block != block {
-                self.start_line(&decoded.header, &mut line_open, out);
+                self.start_line(&decoded.header, quiet, &mut line_open, out);
                 current_block = block;
             }
             let format = self.formats[clause_id][action_idx].as_deref();
             match action {
                 ActionDesc::Trace(_) => {
                     if let Some(value) = values.first() {
-                        text::trace_value(value, self.quiet, out);
+                        text::trace_value(value, quiet, out);
                     }
                 }
                 ActionDesc::Printf { .. } => {
@@ -134,14 +160,10 @@ impl<'a> Consumer<'a> {
                     aggregations,
                 } => {
                     let pieces = raw_format.as_ref().map(|_| format.unwrap_or_default());
-                    printa(
-                        self.program,
-                        &mut self.printed,
-                        pieces,
-                        aggregations,
-                        session,
-                        out,
-                    )?;
+                    self.printa(pieces, aggregations, session, out)?;
+                    for &agg_idx in aggregations {
+                        self.printed[agg_idx] = true;
+                    }
                 }
                 ActionDesc::Exit(_) => {
                     self.exit_status = Some(exit_status(values.first()));
@@ -155,6 +177,47 @@ impl<'a> Consumer<'a> {
                     }
                 }
                 ActionDesc::Effect => {}
+                ActionDesc::Clear { agg } => {
+                    let desc = &self.program.aggregations[*agg];
+                    session
+                        .clear_aggregation(desc)
+                        .with_context(|| format!("failed to clear aggregation @{}", desc.name))?;
+                }
+                ActionDesc::Normalize { agg, .. } => {
+                    self.normals[*agg] = values.first().map_or(1, |value| match *value {
+                        Value::Int { bits, size, .. } => unsigned_of(bits, size),
+                        Value::Str(_) => 1,
+                    });
+                }
+                ActionDesc::Denormalize { agg } => self.normals[*agg] = 1,
+                ActionDesc::Trunc { agg, .. } => {
+                    let count = match values.first() {
+                        Some(&Value::Int { bits, size, .. }) => signed_of(bits, size),
+                        _ => 0,
+                    };
+                    self.trunc(*agg, count, session)?;
+                }
+                ActionDesc::Setopt { .. } => {
+                    let (name, value) = (values.first(), values.get(1));
+                    let setting = |value: Option<&Value>| match value {
+                        Some(Value::Str(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+                        _ => "1".to_string(),
+                    };
+                    let (name, value) = (setting(name), setting(value));
+                    if let Err(error) = self.setopt(&name, &value) {
+                        let probe = probe.map_or_else(String::new, |probe| {
+                            format!(
+                                "{}:{}:{}:{}",
+                                probe.provider, probe.module, probe.function, probe.name
+                            )
+                        });
+                        let _ = write!(
+                            std::io::stderr().lock(),
+                            "tracer: error in dt_clause_{clause_id} for probe ID {} ({probe}): couldn't set option \"{name}\" to \"{value}\": {error}\n\n",
+                            decoded.header.probe_id
+                        );
+                    }
+                }
             }
         }
         if line_open {
@@ -163,10 +226,17 @@ impl<'a> Consumer<'a> {
         Ok(())
     }
 
-    /// Without `quiet`, ends the open probe line, if any, and starts one for the record's probe
+    /// Without `quiet` (as it was when the record arrived: a `setopt()` in it takes effect from
+    /// the next record), ends the open probe line, if any, and starts one for the record's probe
     /// (after the column header, before the first).
-    fn start_line(&mut self, header: &RecordHeader, line_open: &mut bool, out: &mut Vec<u8>) {
-        if self.quiet {
+    fn start_line(
+        &mut self,
+        header: &RecordHeader,
+        quiet: bool,
+        line_open: &mut bool,
+        out: &mut Vec<u8>,
+    ) {
+        if quiet {
             return;
         }
         if *line_open {
@@ -198,57 +268,121 @@ impl<'a> Consumer<'a> {
             .map(|probe_idx| &probes[probe_idx])
     }
 
-    /// At exit: a newline, then every aggregation no `printa` printed, in order of first use.
+    /// At exit: a newline, then every aggregation no `printa` printed, in order of first use
+    /// (reversed with `aggsortrev`).
     pub fn finish(&mut self, session: &Session, out: &mut Vec<u8>) -> anyhow::Result<()> {
         out.push(b'\n');
-        for (agg_idx, desc) in self.program.aggregations.iter().enumerate() {
+        let sort = self.sort_options();
+        for agg_idx in agg::dump_order(self.program.aggregations.len(), sort) {
             if self.printed[agg_idx] {
                 continue;
             }
-            let rows = session
-                .aggregation(desc)
-                .with_context(|| format!("failed to read aggregation @{}", desc.name))?;
-            text::print_aggregation(desc.func, &rows, out);
+            let rows = self.read(agg_idx, session)?;
+            agg::print_aggregations(&[self.view(agg_idx, &rows)], sort, out);
         }
         Ok(())
     }
-}
 
-/// Prints aggregations for a `printa` record and marks them printed.
-fn printa(
-    program: &CompiledProgram,
-    printed: &mut [bool],
-    format: Option<&[FormatPiece]>,
-    aggregations: &[usize],
-    session: &Session,
-    out: &mut Vec<u8>,
-) -> anyhow::Result<()> {
-    let mut snapshots: Vec<Vec<(Vec<Value>, AggValue)>> = Vec::new();
-    for &agg_idx in aggregations {
-        let desc = &program.aggregations[agg_idx];
-        snapshots.push(
-            session
-                .aggregation(desc)
-                .with_context(|| format!("failed to read aggregation @{}", desc.name))?,
-        );
-        printed[agg_idx] = true;
+    /// Prints aggregations for a `printa` record.
+    fn printa(
+        &self,
+        format: Option<&[FormatPiece]>,
+        aggregations: &[usize],
+        session: &Session,
+        out: &mut Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let mut snapshots = Vec::new();
+        for &agg_idx in aggregations {
+            snapshots.push(self.read(agg_idx, session)?);
+        }
+        let views: Vec<Aggregation<'_>> = aggregations
+            .iter()
+            .zip(&snapshots)
+            .map(|(&agg_idx, rows)| self.view(agg_idx, rows))
+            .collect();
+        let sort = self.sort_options();
+        match format {
+            Some(pieces) => agg::printa_formatted(pieces, &views, sort, out),
+            None => {
+                out.push(b'\n');
+                agg::print_aggregations(&views, sort, out);
+            }
+        }
+        Ok(())
     }
-    let views: Vec<Aggregation<'_>> = aggregations
-        .iter()
-        .zip(&snapshots)
-        .map(|(&agg_idx, rows)| Aggregation {
-            func: program.aggregations[agg_idx].func,
+
+    /// `trunc(@a, count)`: deletes every entry but the kept ones.
+    fn trunc(&self, agg_idx: usize, count: i64, session: &Session) -> anyhow::Result<()> {
+        let rows = self.read(agg_idx, session)?;
+        let doomed = agg::truncated_keys(&self.view(agg_idx, &rows), count);
+        let desc = &self.program.aggregations[agg_idx];
+        session
+            .remove_aggregation_keys(desc, &doomed)
+            .with_context(|| format!("failed to truncate aggregation @{}", desc.name))
+    }
+
+    /// `setopt(name, value)`: sets a dynamic run-time option; others cannot change while tracing.
+    fn setopt(&mut self, name: &str, value: &str) -> Result<(), SetoptError> {
+        if !DYNAMIC_OPTIONS.contains(&name) {
+            let mut probe = Options::default();
+            return match probe.set(name, Some(value)) {
+                Err(OptionError::InvalidName) => Err(SetoptError::Option(OptionError::InvalidName)),
+                _ => Err(SetoptError::Active),
+            };
+        }
+        self.options
+            .set(name, Some(value))
+            .map_err(SetoptError::Option)
+    }
+
+    fn read(
+        &self,
+        agg_idx: usize,
+        session: &Session,
+    ) -> anyhow::Result<Vec<(Vec<Value>, AggValue)>> {
+        let desc = &self.program.aggregations[agg_idx];
+        session
+            .aggregation(desc)
+            .with_context(|| format!("failed to read aggregation @{}", desc.name))
+    }
+
+    fn view<'r>(&self, agg_idx: usize, rows: &'r [(Vec<Value>, AggValue)]) -> Aggregation<'r> {
+        let desc = &self.program.aggregations[agg_idx];
+        Aggregation {
+            func: desc.func,
+            params: desc.params,
+            normal: self.normals[agg_idx],
             rows,
-        })
-        .collect();
-    match format {
-        Some(pieces) => text::printa_formatted(pieces, &views, out),
-        None => {
-            out.push(b'\n');
-            text::print_aggregations(&views, out);
         }
     }
-    Ok(())
+
+    /// The `aggsort*` options as they are now.
+    fn sort_options(&self) -> SortOptions {
+        let position = |name: &str| {
+            self.options
+                .get(name)
+                .and_then(|value| usize::try_from(value).ok())
+                .filter(|&value| i32::try_from(value).is_ok())
+                .unwrap_or(0)
+        };
+        SortOptions {
+            by_key: self.options.is_set("aggsortkey"),
+            reverse: self.options.is_set("aggsortrev"),
+            key_position: position("aggsortkeypos"),
+            agg_position: position("aggsortpos"),
+        }
+    }
+}
+
+/// Why `setopt()` failed, in libdtrace's words.
+#[derive(Debug, thiserror::Error)]
+enum SetoptError {
+    /// The name or value is invalid.
+    #[error(transparent)]
+    Option(OptionError),
+    /// The option exists but only takes effect before tracing starts (`EDT_ACTIVE`).
+    #[error("Operation illegal when tracing is active")]
+    Active,
 }
 
 /// `system(format, ...)`: writes what is pending to stdout, then runs the formatted command

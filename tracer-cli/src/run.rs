@@ -122,7 +122,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     for target in &mut targets {
         target.release()?;
     }
-    trace(&mut session, &generated, &mut targets, &signals, quiet)
+    trace(&mut session, &generated, &mut targets, &signals, options)
 }
 
 /// `tracer: description 'BEGIN ' matched 1 probe`, once per source, as dtrace prints it.
@@ -144,9 +144,9 @@ fn trace(
     generated: &Generated,
     targets: &mut [Target],
     signals: &Signals,
-    quiet: bool,
+    options: Options,
 ) -> anyhow::Result<u8> {
-    let mut consumer = Consumer::new(&generated.program, quiet);
+    let mut consumer = Consumer::new(&generated.program, options);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;

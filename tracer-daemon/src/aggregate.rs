@@ -1,34 +1,93 @@
 //! Aggregations: reading a `BPF_MAP_TYPE_PERCPU_HASH` and merging each key's per-CPU values.
 //!
-//! Generated code updates only the slot of the CPU it runs on, so no lock is taken in the kernel;
-//! userspace pays instead, merging the slots when it reads. Merging and key decoding are pure
+//! Generated code updates only the value of the CPU it runs on, so no lock is taken in the kernel;
+//! userspace pays instead, merging the values when it reads. Merging and key decoding are pure
 //! functions ([`merge_per_cpu`], [`decode_key`]) so they are tested without a kernel.
 //!
-//! Every function keeps one [`AggSlot`] `{ n, v }` per CPU:
+//! Each CPU's value is a generation word and the function's data (`layout::AGG_GEN`). Only data of
+//! the aggregation's current generation counts; older data was cleared by `clear()` or never
+//! written (generation 0). The live data merges as DTrace merges its per-CPU buffers:
 //!
 //! ```text
-//! count  n: values                 merged: sum of n
-//! sum    n: values, v: total       merged: sum of v (two's complement)
-//! avg    n: values, v: total       merged: sum of n, sum of v
-//! min    n: values, v: minimum     merged: min of v over the slots with n > 0
-//! max    n: values, v: maximum     merged: max of v over the slots with n > 0
+//! count, sum, avg, stddev, histograms   every word added (two's complement, wrapping)
+//! min, max                              the least or greatest value
 //! ```
 //!
-//! The kernel zero-fills the other CPUs' slots when a program inserts a key, so a CPU that never
-//! saw a key holds `n == 0` for it: the identity for `count`, `sum` and `avg`, and skipped by
-//! `min` and `max`, for which a zero `v` would otherwise be a value nobody recorded.
+//! An entry with no live data still exists, with zero values (`INT64_MAX` for `min` and
+//! `INT64_MIN` for `max`, the values DTrace resets them to), so `clear()` keeps every key.
 
-use tracer_ebpf::layout::{AggFunc, AggSlot, AggValue, Value, ValueKind};
+use tracer_ebpf::layout::{
+    AGG_DATA, AGG_GEN_MAP, AggFunc, AggValue, Value, ValueKind, agg_data_words, agg_value_size,
+};
 use tracer_ebpf::plan::AggDesc;
 
 use crate::error::EngineError;
 use crate::load::Session;
-use crate::maps::RawMap;
+use crate::maps::{BPF_ANY, RawMap};
+
+/// One CPU's value of an aggregation entry: its generation and data words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuValue {
+    /// The generation it was written in.
+    pub generation: u64,
+    /// The function's data.
+    pub words: Vec<u64>,
+}
 
 impl Session {
     /// Every entry of the aggregation `agg`: its key decoded with `agg.keys` and its value merged
     /// across CPUs, sorted by key.
     pub fn aggregation(&self, agg: &AggDesc) -> Result<Vec<(Vec<Value>, AggValue)>, EngineError> {
+        let map = self.aggregation_map(agg)?;
+        let generation = self.generation(agg)?;
+        let n_words = agg_data_words(agg.func, agg.params) as usize;
+        let mut entries = Vec::new();
+        for key in map.keys()? {
+            // A key deleted since the walk saw it is simply gone.
+            let Some(per_cpu) = map.lookup(&key)? else {
+                continue;
+            };
+            let Some(values) = per_cpu
+                .iter()
+                .map(|value| decode_value(value, n_words))
+                .collect::<Option<Vec<_>>>()
+            else {
+                unreachable!("value sizes were checked against map `{}`", agg.map);
+            };
+            let Some(keys) = decode_key(&agg.keys, &key) else {
+                unreachable!("key sizes were checked against map `{}`", agg.map);
+            };
+            entries.push((keys, merge_per_cpu(agg.func, generation, &values)));
+        }
+        entries.sort_by(|lhs, rhs| lhs.0.cmp(&rhs.0));
+        Ok(entries)
+    }
+
+    /// `clear(@a)`: starts the aggregation's next generation, which zeroes every value and keeps
+    /// every key.
+    pub fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError> {
+        let generations = RawMap::open(&self.ebpf, AGG_GEN_MAP)?;
+        let next = self.generation(agg)?.wrapping_add(1);
+        generations.update(&agg.generation.to_ne_bytes(), &next.to_ne_bytes(), BPF_ANY)
+    }
+
+    /// Deletes the entries whose keys are in `doomed`, on every CPU (`trunc()`).
+    pub fn remove_aggregation_keys(
+        &self,
+        agg: &AggDesc,
+        doomed: &[Vec<Value>],
+    ) -> Result<(), EngineError> {
+        let map = self.aggregation_map(agg)?;
+        for key in map.keys()? {
+            if decode_key(&agg.keys, &key).is_some_and(|keys| doomed.contains(&keys)) {
+                map.delete(&key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregation's map, with its key and value sizes checked against `agg`.
+    fn aggregation_map<'a>(&'a self, agg: &'a AggDesc) -> Result<RawMap<'a>, EngineError> {
         let map = RawMap::open(&self.ebpf, &agg.map)?;
         let key_size = agg.key_size() as usize;
         if map.key_size() != key_size {
@@ -38,7 +97,7 @@ impl Session {
                 expected: map.key_size(),
             });
         }
-        let value_size = size_of::<AggSlot>();
+        let value_size = agg_value_size(agg.func, agg.params) as usize;
         if map.value_size() != value_size {
             return Err(EngineError::ValueSize {
                 map: agg.map.clone(),
@@ -46,68 +105,80 @@ impl Session {
                 expected: map.value_size(),
             });
         }
-        let mut entries = Vec::new();
-        for key in map.keys()? {
-            // A key deleted since the walk saw it is simply gone.
-            let Some(per_cpu) = map.lookup(&key)? else {
-                continue;
-            };
-            let Some(slots) = per_cpu
-                .iter()
-                .map(|value| decode_slot(value))
-                .collect::<Option<Vec<_>>>()
-            else {
-                unreachable!("value sizes were checked against map `{}`", agg.map);
-            };
-            // A `min` or `max` entry no CPU has written yet has no value to show.
-            let Some(merged) = merge_per_cpu(agg.func, &slots) else {
-                continue;
-            };
-            let Some(values) = decode_key(&agg.keys, &key) else {
-                unreachable!("key sizes were checked against map `{}`", agg.map);
-            };
-            entries.push((values, merged));
-        }
-        entries.sort_by(|lhs, rhs| lhs.0.cmp(&rhs.0));
-        Ok(entries)
+        Ok(map)
+    }
+
+    /// The aggregation's current generation.
+    fn generation(&self, agg: &AggDesc) -> Result<u64, EngineError> {
+        let generations = RawMap::open(&self.ebpf, AGG_GEN_MAP)?;
+        let value = generations
+            .lookup(&agg.generation.to_ne_bytes())?
+            .and_then(|per_cpu| per_cpu.into_iter().next());
+        let Some(word) = value.as_deref().and_then(|bytes| bytes.get(..8)) else {
+            return Err(EngineError::ValueSize {
+                map: AGG_GEN_MAP.to_owned(),
+                size: 8,
+                expected: value.map_or(0, |bytes| bytes.len()),
+            });
+        };
+        Ok(u64::from_ne_bytes(word.try_into().unwrap_or_default()))
     }
 }
 
-/// Reads one CPU's [`AggSlot`] from the start of `bytes`; `None` when there are too few.
-pub fn decode_slot(bytes: &[u8]) -> Option<AggSlot> {
-    let word =
-        |offset: usize| -> Option<[u8; 8]> { bytes.get(offset..offset + 8)?.try_into().ok() };
-    Some(AggSlot {
-        n: u64::from_ne_bytes(word(std::mem::offset_of!(AggSlot, n))?),
-        v: i64::from_ne_bytes(word(std::mem::offset_of!(AggSlot, v))?),
+/// Reads one CPU's value of `n_words` data words; `None` when `bytes` is too short.
+pub fn decode_value(bytes: &[u8], n_words: usize) -> Option<CpuValue> {
+    let word = |word_idx: usize| -> Option<u64> {
+        let start = word_idx.checked_mul(8)?;
+        let field = bytes.get(start..start.checked_add(8)?)?;
+        Some(u64::from_ne_bytes(field.try_into().ok()?))
+    };
+    let first_data = AGG_DATA as usize / 8;
+    Some(CpuValue {
+        generation: word(0)?,
+        words: (first_data..first_data + n_words)
+            .map(word)
+            .collect::<Option<_>>()?,
     })
 }
 
-/// Merges one key's per-CPU slots into its value; `None` for a `min` or `max` that no CPU has
-/// written (every `n` is 0).
-pub fn merge_per_cpu(func: AggFunc, slots: &[AggSlot]) -> Option<AggValue> {
-    let count = || {
-        slots
-            .iter()
-            .fold(0, |count, slot| slot.n.wrapping_add(count))
+/// Merges one key's per-CPU values of the current `generation` into its value.
+pub fn merge_per_cpu(func: AggFunc, generation: u64, values: &[CpuValue]) -> AggValue {
+    let live: Vec<&[u64]> = values
+        .iter()
+        .filter(|value| value.generation == generation)
+        .map(|value| value.words.as_slice())
+        .collect();
+    let sum = |word_idx: usize| {
+        live.iter().fold(0u64, |total, words| {
+            total.wrapping_add(words.get(word_idx).copied().unwrap_or(0))
+        })
     };
-    let total = || {
-        slots
-            .iter()
-            .fold(0, |total: i64, slot| total.wrapping_add(slot.v))
-    };
-    let written = || slots.iter().filter(|slot| slot.n != 0).map(|slot| slot.v);
-    let merged = match func {
-        AggFunc::Count => AggValue::Count(count()),
-        AggFunc::Sum => AggValue::Sum(total()),
+    let firsts = live
+        .iter()
+        .map(|words| words.first().copied().unwrap_or(0) as i64);
+    match func {
+        AggFunc::Count => AggValue::Count(sum(0)),
+        AggFunc::Sum => AggValue::Sum(sum(0) as i64),
         AggFunc::Avg => AggValue::Avg {
-            count: count(),
-            total: total(),
+            count: sum(0),
+            total: sum(1) as i64,
         },
-        AggFunc::Min => AggValue::Min(written().min()?),
-        AggFunc::Max => AggValue::Max(written().max()?),
-    };
-    Some(merged)
+        AggFunc::Stddev => AggValue::Stddev {
+            count: sum(0),
+            total: sum(1) as i64,
+            squares: live.iter().fold(0u128, |total, words| {
+                let low = words.get(2).copied().unwrap_or(0);
+                let high = words.get(3).copied().unwrap_or(0);
+                total.wrapping_add(u128::from(high) << 64 | u128::from(low))
+            }),
+        },
+        AggFunc::Min => AggValue::Min(firsts.min().unwrap_or(i64::MAX)),
+        AggFunc::Max => AggValue::Max(firsts.max().unwrap_or(i64::MIN)),
+        AggFunc::Quantize | AggFunc::Lquantize | AggFunc::Llquantize => {
+            let n_buckets = values.first().map_or(0, |value| value.words.len());
+            AggValue::Histogram((0..n_buckets).map(|bucket| sum(bucket) as i64).collect())
+        }
+    }
 }
 
 /// Splits an aggregation key into its values, one per kind, stored back to back; `None` when the
@@ -126,81 +197,116 @@ pub fn decode_key(kinds: &[ValueKind], key: &[u8]) -> Option<Vec<Value>> {
 mod tests {
     use super::*;
 
-    fn slot(n: u64, v: i64) -> AggSlot {
-        AggSlot { n, v }
+    const LIVE: u64 = 3;
+
+    fn cpu(generation: u64, words: &[i64]) -> CpuValue {
+        CpuValue {
+            generation,
+            words: words.iter().map(|&word| word as u64).collect(),
+        }
     }
 
     #[test]
-    fn count_and_sum_add_every_cpu() {
-        let slots = [slot(3, 0), slot(0, 0), slot(4, 0)];
+    fn count_and_sum_add_every_live_cpu() {
+        let values = [cpu(LIVE, &[3]), cpu(0, &[0]), cpu(LIVE, &[4])];
         assert_eq!(
-            merge_per_cpu(AggFunc::Count, &slots),
-            Some(AggValue::Count(7))
+            merge_per_cpu(AggFunc::Count, LIVE, &values),
+            AggValue::Count(7)
         );
-        let slots = [slot(2, -10), slot(0, 0), slot(1, 4)];
-        assert_eq!(merge_per_cpu(AggFunc::Sum, &slots), Some(AggValue::Sum(-6)));
-    }
-
-    #[test]
-    fn avg_adds_counts_and_totals() {
-        let slots = [slot(2, 10), slot(0, 0), slot(1, -4)];
+        let values = [cpu(LIVE, &[-10]), cpu(LIVE - 1, &[100]), cpu(LIVE, &[4])];
         assert_eq!(
-            merge_per_cpu(AggFunc::Avg, &slots),
-            Some(AggValue::Avg { count: 3, total: 6 })
+            merge_per_cpu(AggFunc::Sum, LIVE, &values),
+            AggValue::Sum(-6)
         );
     }
 
     #[test]
-    fn min_and_max_skip_cpus_that_never_saw_the_key() {
-        let slots = [slot(1, 7), slot(0, 0), slot(3, 12)];
-        assert_eq!(merge_per_cpu(AggFunc::Min, &slots), Some(AggValue::Min(7)));
-        let slots = [slot(1, -7), slot(0, 0), slot(3, -12)];
-        assert_eq!(merge_per_cpu(AggFunc::Max, &slots), Some(AggValue::Max(-7)));
-        let slots = [slot(1, i64::MIN), slot(2, i64::MAX)];
+    fn avg_and_stddev_add_counts_totals_and_squares() {
+        let values = [cpu(LIVE, &[2, 10]), cpu(0, &[0, 0]), cpu(LIVE, &[1, -4])];
         assert_eq!(
-            merge_per_cpu(AggFunc::Min, &slots),
-            Some(AggValue::Min(i64::MIN))
+            merge_per_cpu(AggFunc::Avg, LIVE, &values),
+            AggValue::Avg { count: 3, total: 6 }
         );
+        let values = [
+            cpu(LIVE, &[1, 1, -1, 0]),
+            cpu(LIVE, &[1, 2, 5, 7]),
+            cpu(LIVE - 1, &[9, 9, 9, 9]),
+        ];
         assert_eq!(
-            merge_per_cpu(AggFunc::Max, &slots),
-            Some(AggValue::Max(i64::MAX))
+            merge_per_cpu(AggFunc::Stddev, LIVE, &values),
+            AggValue::Stddev {
+                count: 2,
+                total: 3,
+                squares: (8 << 64) | 4
+            }
+        );
+    }
+
+    #[test]
+    fn min_and_max_take_only_live_cpus() {
+        let values = [cpu(LIVE, &[7]), cpu(0, &[0]), cpu(LIVE, &[12])];
+        assert_eq!(merge_per_cpu(AggFunc::Min, LIVE, &values), AggValue::Min(7));
+        let values = [cpu(LIVE, &[-7]), cpu(LIVE - 1, &[5]), cpu(LIVE, &[-12])];
+        assert_eq!(
+            merge_per_cpu(AggFunc::Max, LIVE, &values),
+            AggValue::Max(-7)
         );
         // A real 0 counts.
-        let slots = [slot(1, 0), slot(1, 5)];
-        assert_eq!(merge_per_cpu(AggFunc::Min, &slots), Some(AggValue::Min(0)));
+        let values = [cpu(LIVE, &[0]), cpu(LIVE, &[5])];
+        assert_eq!(merge_per_cpu(AggFunc::Min, LIVE, &values), AggValue::Min(0));
     }
 
     #[test]
-    fn min_and_max_without_values_are_none() {
-        let slots = [slot(0, 0), slot(0, 0)];
-        assert_eq!(merge_per_cpu(AggFunc::Min, &slots), None);
-        assert_eq!(merge_per_cpu(AggFunc::Max, &[]), None);
+    fn cleared_entries_keep_their_keys_with_reset_values() {
+        let stale = [cpu(LIVE - 1, &[40]), cpu(0, &[0])];
         assert_eq!(
-            merge_per_cpu(AggFunc::Count, &slots),
-            Some(AggValue::Count(0))
+            merge_per_cpu(AggFunc::Count, LIVE, &stale),
+            AggValue::Count(0)
+        );
+        assert_eq!(
+            merge_per_cpu(AggFunc::Min, LIVE, &stale),
+            AggValue::Min(i64::MAX)
+        );
+        assert_eq!(
+            merge_per_cpu(AggFunc::Max, LIVE, &stale),
+            AggValue::Max(i64::MIN)
+        );
+    }
+
+    #[test]
+    fn histograms_add_bucket_by_bucket() {
+        let values = [
+            cpu(LIVE, &[1, 0, -2]),
+            cpu(LIVE, &[0, 5, 1]),
+            cpu(0, &[0, 0, 0]),
+        ];
+        assert_eq!(
+            merge_per_cpu(AggFunc::Quantize, LIVE, &values),
+            AggValue::Histogram(vec![1, 5, -1])
         );
     }
 
     #[test]
     fn sums_wrap_instead_of_panicking() {
-        let slots = [slot(1, i64::MAX), slot(1, 1)];
+        let values = [cpu(LIVE, &[i64::MAX]), cpu(LIVE, &[1])];
         assert_eq!(
-            merge_per_cpu(AggFunc::Sum, &slots),
-            Some(AggValue::Sum(i64::MIN))
+            merge_per_cpu(AggFunc::Sum, LIVE, &values),
+            AggValue::Sum(i64::MIN)
         );
-        let slots = [slot(u64::MAX, 0), slot(2, 0)];
-        assert_eq!(
-            merge_per_cpu(AggFunc::Count, &slots),
-            Some(AggValue::Count(1))
-        );
+        let values = [cpu(LIVE, &[1, 0, -1, -1]), cpu(LIVE, &[1, 0, 1, 0])];
+        let AggValue::Stddev { squares, .. } = merge_per_cpu(AggFunc::Stddev, LIVE, &values) else {
+            panic!("stddev merges to a stddev value");
+        };
+        assert_eq!(squares, 0);
     }
 
     #[test]
-    fn slots_decode_from_bytes() {
-        let mut bytes = 3u64.to_ne_bytes().to_vec();
+    fn values_decode_from_bytes() {
+        let mut bytes = LIVE.to_ne_bytes().to_vec();
         bytes.extend_from_slice(&(-9i64).to_ne_bytes());
-        assert_eq!(decode_slot(&bytes), Some(slot(3, -9)));
-        assert_eq!(decode_slot(&bytes[..15]), None);
+        bytes.extend_from_slice(&4u64.to_ne_bytes());
+        assert_eq!(decode_value(&bytes, 2), Some(cpu(LIVE, &[-9, 4])));
+        assert_eq!(decode_value(&bytes[..23], 2), None);
     }
 
     #[test]

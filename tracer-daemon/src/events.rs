@@ -25,7 +25,9 @@ pub struct DecodedRecord {
     pub header: RecordHeader,
     /// One entry per action of the [`RecordDesc`], in order: `trace` and `exit` have one value,
     /// `printf` and `system` one per argument, `tracemem` its bytes (all of them, as a
-    /// [`Value::Str`]) then its shown count if any, `printa` and in-kernel actions none.
+    /// [`Value::Str`]) then its shown count if any, `printa`, `clear`, `denormalize` and in-kernel
+    /// actions none, `normalize` its factor, `trunc` its count if given, `setopt` its name and
+    /// value if given.
     pub actions: Vec<Vec<Value>>,
 }
 
@@ -102,7 +104,16 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
                 }
                 values
             }
-            ActionDesc::Printa { .. } | ActionDesc::Effect => Vec::new(),
+            ActionDesc::Printa { .. }
+            | ActionDesc::Effect
+            | ActionDesc::Clear { .. }
+            | ActionDesc::Denormalize { .. } => Vec::new(),
+            ActionDesc::Normalize { factor, .. } => vec![field(factor)?],
+            ActionDesc::Trunc { count, .. } => count.iter().map(field).collect::<Result<_, _>>()?,
+            ActionDesc::Setopt { name, value } => std::iter::once(name)
+                .chain(value)
+                .map(field)
+                .collect::<Result<_, _>>()?,
         };
         actions.push(values);
     }

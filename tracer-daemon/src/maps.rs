@@ -139,6 +139,25 @@ impl<'a> RawMap<'a> {
         }
     }
 
+    /// Deletes one element (every CPU's value of it); an absent key is not an error.
+    pub(crate) fn delete(&self, key: &[u8]) -> Result<(), EngineError> {
+        self.check_key(key)?;
+        let mut attr = self.elem_attr(key.as_ptr(), std::ptr::null_mut(), 0);
+        // SAFETY: `key` has the map's key size; the command reads no value.
+        let result = unsafe {
+            sys::bpf(
+                "bpf_map_delete_elem",
+                bpf_cmd::BPF_MAP_DELETE_ELEM,
+                &mut attr,
+            )
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(source) if source.io_error.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+            Err(source) => Err(self.access_error(source)),
+        }
+    }
+
     /// Every key in the map, in the kernel's iteration order.
     pub(crate) fn keys(&self) -> Result<Vec<Vec<u8>>, EngineError> {
         let mut keys: Vec<Vec<u8>> = Vec::new();

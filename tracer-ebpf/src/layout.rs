@@ -214,59 +214,139 @@ pub enum Value {
     Str(Vec<u8>),
 }
 
-/// Aggregating functions: the front end's, which records and map values are laid out for.
-pub use d_frontend::ir::AggFunc;
+/// Aggregating functions and their bucket parameters: the front end's, which map values are laid
+/// out for.
+pub use d_frontend::ir::{AggFunc, AggParams};
 
-/// One CPU's value of an aggregation entry (`BPF_MAP_TYPE_PERCPU_HASH` value).
+/// Offset of the generation word that starts every CPU's value of an aggregation entry.
 ///
-/// `n` counts the values aggregated on that CPU; `v` is their sum (`sum`, `avg`) or the extreme
-/// (`min`, `max`), and unused for `count`. A slot with `n == 0` was never written on that CPU (the
-/// kernel zeroes other CPUs' slots when one CPU inserts a key), so `min`/`max` skip it when merging.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AggSlot {
-    /// Values aggregated on this CPU.
-    pub n: u64,
-    /// Their sum, minimum or maximum.
-    pub v: i64,
+/// ```text
+/// per-CPU value of an aggregation entry (BPF_MAP_TYPE_PERCPU_HASH):
+///   0    u64  generation   the aggregation's generation when this CPU last wrote the entry
+///   8    ...  data         u64 words, as DTrace lays them out for the function:
+///             count          [count]
+///             sum            [total]
+///             avg            [count, total]
+///             stddev         [count, total, squares low 64 bits, squares high 64 bits]
+///             min, max       [value]
+///             quantize       [127 buckets: -2^62 .. -1, 0, 1 .. 2^62]
+///             lquantize      [below base, levels buckets, from base + levels * step on]
+///             llquantize     [negative overflow, negative buckets, |x| < factor^lmag,
+///                             positive buckets, positive overflow]
+/// ```
+///
+/// `clear()` bumps the aggregation's generation in the `agg_gen` map ([`AGG_GEN_MAP`]). Generated
+/// code zeroes a CPU's data before it next updates an entry whose generation is older, and the
+/// consumer counts only data of the current generation; so every key stays, with zero values, as in
+/// DTrace. A CPU that never wrote an entry holds generation 0 (the kernel zero-fills the other CPUs'
+/// values when one inserts a key), older than [`AGG_FIRST_GEN`].
+pub const AGG_GEN: i16 = 0;
+/// Offset of the function's data in an aggregation entry's per-CPU value.
+pub const AGG_DATA: i16 = 8;
+/// The generation every aggregation starts at.
+pub const AGG_FIRST_GEN: u64 = 1;
+/// The map of generations: `BPF_MAP_TYPE_ARRAY`, a `u64` per aggregation, keyed by its index.
+pub const AGG_GEN_MAP: &str = "agg_gen";
+/// `quantize()`'s buckets: powers of two from -2^62 to 2^62 around a bucket for 0.
+pub const QUANTIZE_BUCKETS: u32 = 127;
+/// The index of `quantize()`'s bucket for 0.
+pub const QUANTIZE_ZERO_BUCKET: u32 = 63;
+
+/// The geometry of `llquantize(x, factor, lmag, hmag, steps)`'s buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogLinear {
+    /// The base of the magnitudes.
+    pub factor: u16,
+    /// The lowest magnitude.
+    pub lmag: u16,
+    /// The highest magnitude.
+    pub hmag: u16,
+    /// Buckets per magnitude.
+    pub steps: u16,
+}
+
+impl LogLinear {
+    /// The buckets of one magnitude that lower magnitudes do not already cover.
+    pub fn buckets_per_magnitude(self) -> u32 {
+        u32::from(self.steps) - u32::from(self.steps / self.factor)
+    }
+
+    /// The index of the bucket for `|x| < factor^lmag`, in the middle.
+    pub fn underflow_bucket(self) -> u32 {
+        1 + (u32::from(self.hmag) - u32::from(self.lmag) + 1) * self.buckets_per_magnitude()
+    }
+
+    /// How many buckets there are, both overflow buckets included.
+    pub fn n_buckets(self) -> u32 {
+        2 * self.underflow_bucket() + 1
+    }
+}
+
+/// How many `u64` data words an aggregation of `func` with `params` keeps per CPU.
+///
+/// # Panics
+///
+/// If `lquantize` or `llquantize` comes without its parameters: sema always gives them.
+pub fn agg_data_words(func: AggFunc, params: AggParams) -> u32 {
+    match (func, params) {
+        (AggFunc::Count | AggFunc::Sum | AggFunc::Min | AggFunc::Max, _) => 1,
+        (AggFunc::Avg, _) => 2,
+        (AggFunc::Stddev, _) => 4,
+        (AggFunc::Quantize, _) => QUANTIZE_BUCKETS,
+        (AggFunc::Lquantize, AggParams::Linear { levels, .. }) => u32::from(levels) + 2,
+        (
+            AggFunc::Llquantize,
+            AggParams::LogLinear {
+                factor,
+                lmag,
+                hmag,
+                steps,
+            },
+        ) => LogLinear {
+            factor,
+            lmag,
+            hmag,
+            steps,
+        }
+        .n_buckets(),
+        (func, params) => panic!("{func:?} aggregation with parameters {params:?}"),
+    }
+}
+
+/// Bytes of one CPU's value of an aggregation entry: the generation, then the data.
+pub fn agg_value_size(func: AggFunc, params: AggParams) -> u32 {
+    AGG_DATA as u32 + 8 * agg_data_words(func, params)
 }
 
 /// One aggregation entry's value after merging the per-CPU values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AggValue {
     /// `count()`
     Count(u64),
     /// `sum(x)` (two's-complement sum; printed signed).
     Sum(i64),
-    /// `avg(x)`: how many values and their sum; printed as `total / count`.
+    /// `avg(x)`: how many values and their sum.
     Avg {
         /// Values aggregated.
         count: u64,
         /// Their sum.
         total: i64,
     },
+    /// `stddev(x)`: how many values, their sum and the sum of their squares.
+    Stddev {
+        /// Values aggregated.
+        count: u64,
+        /// Their sum.
+        total: i64,
+        /// The sum of their squares, in 128 bits as DTrace keeps it.
+        squares: u128,
+    },
     /// `min(x)`
     Min(i64),
     /// `max(x)`
     Max(i64),
-}
-
-impl AggValue {
-    /// The value printa's `%@` conversions and the default layout print.
-    pub fn scalar(self) -> i64 {
-        match self {
-            AggValue::Count(count) => count as i64,
-            AggValue::Sum(total) => total,
-            AggValue::Avg { count, total } => {
-                if count == 0 {
-                    0
-                } else {
-                    total / count as i64
-                }
-            }
-            AggValue::Min(value) | AggValue::Max(value) => value,
-        }
-    }
+    /// `quantize`, `lquantize` or `llquantize`: the (signed) weight of each bucket.
+    Histogram(Vec<i64>),
 }
 
 #[cfg(test)]

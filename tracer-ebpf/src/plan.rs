@@ -4,7 +4,7 @@
 //! This is plain data (DTrace keeps the same facts in its DOF: probe list, enabled-probe
 //! descriptions, aggregation descriptions).
 
-use crate::layout::{AggFunc, ValueKind};
+use crate::layout::{AggFunc, AggParams, ValueKind};
 
 /// A compiled D program, ready to load.
 #[derive(Clone, Debug)]
@@ -153,6 +153,37 @@ pub enum ActionDesc {
     },
     /// An action done in the kernel (`raise`, `stop`, `chill`); it records nothing.
     Effect,
+    /// `clear(@a)`: bump the aggregation's generation, which zeroes its values.
+    Clear {
+        /// Index into `CompiledProgram::aggregations`.
+        agg: usize,
+    },
+    /// `normalize(@a, n)`: print the aggregation's values divided by `n` from now on.
+    Normalize {
+        /// Index into `CompiledProgram::aggregations`.
+        agg: usize,
+        /// The factor.
+        factor: FieldDesc,
+    },
+    /// `denormalize(@a)`: print the aggregation's values undivided again.
+    Denormalize {
+        /// Index into `CompiledProgram::aggregations`.
+        agg: usize,
+    },
+    /// `trunc(@a [, n])`: delete all but the `n` largest (negative: smallest) entries.
+    Trunc {
+        /// Index into `CompiledProgram::aggregations`.
+        agg: usize,
+        /// How many to keep; none when absent.
+        count: Option<FieldDesc>,
+    },
+    /// `setopt(name [, value])`: set a run-time option in the consumer.
+    Setopt {
+        /// The option's name (a string).
+        name: FieldDesc,
+        /// Its value (a string); absent turns the option on.
+        value: Option<FieldDesc>,
+    },
 }
 
 /// One aggregation.
@@ -160,10 +191,15 @@ pub enum ActionDesc {
 pub struct AggDesc {
     /// The D name without `@` (empty for `@`).
     pub name: String,
-    /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, value per `AggFunc::value_size`).
+    /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, values laid out as `layout::AGG_GEN`
+    /// says, `layout::agg_value_size` bytes per CPU).
     pub map: String,
+    /// Its key in the `layout::AGG_GEN_MAP` map of generations.
+    pub generation: u32,
     /// The aggregating function.
     pub func: AggFunc,
+    /// The bucket parameters of `lquantize` and `llquantize`.
+    pub params: AggParams,
     /// The key tuple's kinds; the key is their stored values back to back (8 zero bytes when empty).
     pub keys: Vec<ValueKind>,
 }

@@ -301,3 +301,56 @@ fn tracemem_records_its_bytes_and_faults_on_bad_reads() {
     );
     parsed(&generated);
 }
+
+#[test]
+fn every_aggregating_function_gets_its_value_layout_and_the_shared_maps() {
+    let generated = generate_for(
+        "BEGIN { @c = count(); @s = sum(1); @a = avg(1); @m = min(1); @x = max(1); @d = stddev(1); @q = quantize(1, 2); @l = lquantize(1, 0, 100, 10, 2); @ll = llquantize(1, 10, 0, 2, 10, 2); }",
+    );
+    let object = parsed(&generated);
+    let value_size = |name: &str| {
+        object
+            .maps
+            .get(name)
+            .unwrap_or_else(|| panic!("no map {name}"))
+            .value_size()
+    };
+    // A generation word, then DTrace's data words for each function.
+    let expected = [
+        ("agg_0", 1),
+        ("agg_1", 1),
+        ("agg_2", 2),
+        ("agg_3", 1),
+        ("agg_4", 1),
+        ("agg_5", 4),
+        ("agg_6", 127),
+        ("agg_7", 10 + 2),
+        ("agg_8", 2 * 3 * 9 + 3),
+    ];
+    for (name, words) in expected {
+        assert_eq!(value_size(name), 8 + 8 * words, "{name}");
+    }
+    assert_eq!(value_size("agg_zero"), 8 + 8 * 127);
+    assert_eq!(value_size("agg_gen"), 8);
+    let generations: Vec<_> = generated
+        .program
+        .map_inits
+        .iter()
+        .filter(|init| init.map == "agg_gen")
+        .map(|init| (init.key.clone(), init.value.clone()))
+        .collect();
+    assert_eq!(generations.len(), 9);
+    assert!(
+        generations
+            .iter()
+            .all(|(_, value)| *value == 1u64.to_ne_bytes())
+    );
+}
+
+#[test]
+fn programs_without_aggregations_have_no_aggregation_maps() {
+    let generated = generate_for("BEGIN { trace(1); exit(0); }");
+    let object = parsed(&generated);
+    assert!(!object.maps.contains_key("agg_gen"));
+    assert!(!object.maps.contains_key("agg_zero"));
+}

@@ -1,5 +1,6 @@
-//! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`), destructive actions
-//! (`raise`, `system`, `stop`, `chill`, and those tracer refuses) and aggregating functions.
+//! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`, the aggregation actions),
+//! destructive actions (`raise`, `system`, `stop`, `chill`, and those tracer refuses) and
+//! aggregating functions.
 
 use crate::ir::AggFunc;
 
@@ -30,6 +31,23 @@ pub enum FunctionKind {
     WritesUser,
     /// An aggregating function, allowed only as `@a[...] = func(...)`.
     Aggregating(AggFunc),
+    /// An action on a whole aggregation, run by the consumer in record order.
+    AggAction(AggAction),
+    /// `setopt(name [, value])`.
+    Setopt,
+}
+
+/// The actions that take an aggregation as their first argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggAction {
+    /// `clear(@a)`.
+    Clear,
+    /// `normalize(@a, n)`.
+    Normalize,
+    /// `denormalize(@a)`.
+    Denormalize,
+    /// `trunc(@a [, n])`.
+    Trunc,
 }
 
 /// A built-in function and its argument count.
@@ -43,6 +61,34 @@ pub struct Function {
     pub min_args: usize,
     /// Most arguments (`usize::MAX` for variadic).
     pub max_args: usize,
+}
+
+const fn aggregating(
+    name: &'static str,
+    func: AggFunc,
+    min_args: usize,
+    max_args: usize,
+) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::Aggregating(func),
+        min_args,
+        max_args,
+    }
+}
+
+const fn agg_action(
+    name: &'static str,
+    action: AggAction,
+    min_args: usize,
+    max_args: usize,
+) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::AggAction(action),
+        min_args,
+        max_args,
+    }
 }
 
 /// Every built-in function.
@@ -154,6 +200,22 @@ pub const FUNCTIONS: &[Function] = &[
         kind: FunctionKind::Aggregating(AggFunc::Max),
         min_args: 1,
         max_args: 1,
+    },
+    aggregating("stddev", AggFunc::Stddev, 1, 1),
+    // The histograms' prototypes end in `...`: libdtrace checks the upper bound when it generates
+    // code, with the `at most` wording, so the table's maxima give that wording here.
+    aggregating("quantize", AggFunc::Quantize, 1, 2),
+    aggregating("lquantize", AggFunc::Lquantize, 3, 5),
+    aggregating("llquantize", AggFunc::Llquantize, 5, 6),
+    agg_action("clear", AggAction::Clear, 1, 1),
+    agg_action("normalize", AggAction::Normalize, 2, 2),
+    agg_action("denormalize", AggAction::Denormalize, 1, 1),
+    agg_action("trunc", AggAction::Trunc, 1, 2),
+    Function {
+        name: "setopt",
+        kind: FunctionKind::Setopt,
+        min_args: 1,
+        max_args: 2,
     },
 ];
 

@@ -1,9 +1,9 @@
 //! Lowering statements that are actions: `trace`, `printf`, `printa`, `exit`, the destructive
-//! actions and aggregations.
+//! actions, the aggregation actions, `setopt` and aggregations.
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
-use crate::ir::{Field, Inst, RecordAction};
+use crate::ir::{AggFunc, Field, Inst, RecordAction};
 use crate::types::{Type, string_size};
 
 /// Linux's `SIGSTOP`, which `stop()` sends.
@@ -26,7 +26,7 @@ impl Lowerer<'_> {
                 let ExprKind::Call { args, .. } = &value.kind else {
                     unreachable!("sema checked the aggregating function");
                 };
-                self.aggregate(name, keys, args.first(), expr);
+                self.aggregate(name, keys, args, expr);
             }
             ExprKind::Call { func, .. } if crate::builtin::subr::lookup(func).is_some() => {
                 self.comment(expr.span, func);
@@ -136,6 +136,24 @@ impl Lowerer<'_> {
                 self.push(expr.span, Inst::Chill { ns });
                 self.actions.push(RecordAction::Effect("chill"));
             }
+            "clear" | "normalize" | "denormalize" | "trunc" => {
+                let ExprKind::Agg { name, .. } = &args[0].kind else {
+                    unreachable!("sema checked that {func}( ) takes an aggregation");
+                };
+                let agg = self.aggregation_index(name);
+                let second = args.get(1).map(|arg| self.record_value(arg));
+                self.actions.push(match (func, second) {
+                    ("clear", _) => RecordAction::Clear { agg },
+                    ("normalize", Some(factor)) => RecordAction::Normalize { agg, factor },
+                    ("trunc", count) => RecordAction::Trunc { agg, count },
+                    _ => RecordAction::Denormalize { agg },
+                });
+            }
+            "setopt" => {
+                let name = self.record_value(&args[0]);
+                let value = args.get(1).map(|arg| self.record_value(arg));
+                self.actions.push(RecordAction::Setopt { name, value });
+            }
             _ => unreachable!("sema accepts no action {func}"),
         }
     }
@@ -177,7 +195,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn aggregate(&mut self, name: &str, keys: &[Expr], value: Option<&Expr>, expr: &Expr) {
+    fn aggregate(&mut self, name: &str, keys: &[Expr], args: &[Expr], expr: &Expr) {
         self.comment(expr.span, &format!("@{name}"));
         let agg = self.aggregation_index(name);
         let key_types = self.checked.aggregations[agg].keys.clone();
@@ -206,13 +224,23 @@ impl Lowerer<'_> {
             self.value_into(key, value_type, cursor);
             cursor += ty.stored_size(self.strsize());
         }
-        let value = value.map(|value| self.converted(value, Type::LONG));
+        let value = args.first().map(|value| self.converted(value, Type::LONG));
+        let incr_position = match self.checked.aggregations[agg].func {
+            AggFunc::Quantize => 1,
+            AggFunc::Lquantize => 4,
+            AggFunc::Llquantize => 5,
+            _ => usize::MAX,
+        };
+        let incr = args
+            .get(incr_position)
+            .map(|incr| self.converted(incr, Type::LONG));
         self.push(
             expr.span,
             Inst::AggUpdate {
                 agg,
                 key_offset,
                 value,
+                incr,
             },
         );
     }

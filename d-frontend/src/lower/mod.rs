@@ -163,7 +163,8 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
             "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
-            "printf" | "system" => args[1..].iter().map(stored).sum(),
+            "printf" | "system" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
+            "setopt" => args.iter().map(stored).sum(),
             _ => 0,
         };
     }

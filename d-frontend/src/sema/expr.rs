@@ -96,9 +96,9 @@ impl Checker {
                 match function::lookup(func) {
                     Some(function) if matches!(function.kind, FunctionKind::Aggregating(_)) => {
                         self.error(
-                            ErrTag::D_AGG_FUNC,
+                            ErrTag::D_CG_EXPR,
                             *func_span,
-                            format!("{func}( ) may only be used as the value of an aggregation"),
+                            format!("aggregating function {func}( ) may not be called from a D expression (D program context required)"),
                         );
                     }
                     Some(_) => {

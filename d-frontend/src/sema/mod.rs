@@ -3,6 +3,8 @@
 //! Sema reports every error in the program, then stops: lowering never runs on a program with
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
+mod agg;
+mod agg_shape;
 pub mod blocks;
 mod destructive;
 mod expr;

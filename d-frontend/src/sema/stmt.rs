@@ -1,10 +1,10 @@
 //! Checking clauses, statements and actions.
 
 use super::{Checker, blocks};
-use crate::ast::{AssignOp, Clause, Expr, ExprKind, Stmt};
+use crate::ast::{Clause, Expr, ExprKind, Stmt};
 use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
-use crate::ir::{AggDecl, AggFunc, MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
+use crate::ir::{MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
 use crate::printf::{self, ArgClass, SlotKind};
 use crate::source::Span;
 use crate::types::Type;
@@ -82,6 +82,21 @@ impl Checker {
                     self.expr(expr);
                 }
             },
+            ExprKind::Agg { name, keys } => {
+                if !keys.is_empty() || self.aggregations.iter().any(|decl| &decl.name == name) {
+                    self.error(
+                        ErrTag::D_AGG_NULL,
+                        expr.span,
+                        format!("expression has null effect: @{name}"),
+                    );
+                } else {
+                    self.error(
+                        ErrTag::D_IDENT_UNDEF,
+                        expr.span,
+                        format!("failed to resolve @{name}: Unknown variable name"),
+                    );
+                }
+            }
             _ => {
                 self.expr(expr);
             }
@@ -89,7 +104,12 @@ impl Checker {
     }
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
-    fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
+    pub(super) fn arity(
+        &mut self,
+        function: &Function,
+        span: crate::source::Span,
+        n_args: usize,
+    ) -> bool {
         self.prototype_len(
             function.name,
             function.min_args,
@@ -162,6 +182,8 @@ impl Checker {
             | FunctionKind::Chill
             | FunctionKind::StopsKernel
             | FunctionKind::WritesUser => self.destructive_action(kind, func, func_span, args),
+            FunctionKind::AggAction(action) => self.agg_action(action, func, args),
+            FunctionKind::Setopt => self.setopt(args),
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
         }
     }
@@ -352,11 +374,15 @@ impl Checker {
             }
             _ => args,
         };
+        let first_agg_arg = args.len() - aggregations.len() + 1;
         if aggregations.is_empty() {
             self.error(
                 ErrTag::D_PRINTA_PROTO,
                 args[0].span,
-                "printa( ) prototype mismatch: aggregation argument expected",
+                format!(
+                    "printa( ) prototype mismatch: {} args passed, {first_agg_arg} expected",
+                    args.len()
+                ),
             );
         }
         for aggregation in aggregations {
@@ -364,114 +390,43 @@ impl Checker {
                 ExprKind::Agg { name, keys } if keys.is_empty() => {
                     if !self.aggregations.iter().any(|decl| &decl.name == name) {
                         self.error(
-                            ErrTag::D_PRINTA_AGGARG,
+                            ErrTag::D_PRINTA_AGGBAD,
                             aggregation.span,
-                            format!(
-                                "printa( ) argument #1 refers to undefined aggregation @{name}"
-                            ),
+                            format!("undefined aggregation: @{name}"),
                         );
                     }
                 }
-                _ => self.error(
-                    ErrTag::D_PRINTA_PROTO,
-                    aggregation.span,
-                    "printa( ) argument is incompatible with prototype:\n\tprototype: aggregation",
-                ),
+                _ => {
+                    let errors = self.errors.len();
+                    let ty = self.expr(aggregation);
+                    self.errors.truncate(errors);
+                    self.error(
+                        ErrTag::D_PRINTA_AGGARG,
+                        aggregation.span,
+                        format!(
+                            "printa( ) argument #{first_agg_arg} is incompatible with prototype:\n\tprototype: aggregation\n\t argument: {}",
+                            ty.name()
+                        ),
+                    );
+                }
             }
         }
-    }
-
-    fn aggregation_assignment(
-        &mut self,
-        op: AssignOp,
-        name: &str,
-        keys: &[Expr],
-        value: &Expr,
-        expr: &Expr,
-    ) {
-        let key_types: Vec<Type> = keys.iter().map(|key| self.expr(key)).collect();
-        let ExprKind::Call {
-            func,
-            func_span,
-            args,
-        } = &value.kind
-        else {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                value.span,
-                format!("@{name} must be assigned the result of an aggregating function"),
-            );
-            return;
-        };
-        let Some((function, FunctionKind::Aggregating(agg_func))) =
-            function::lookup(func).map(|function| (function, function.kind))
-        else {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                *func_span,
-                format!("{func}( ) is not an aggregating function"),
-            );
-            return;
-        };
-        if let AssignOp::Compound(binary_op) = op {
-            self.error(
-                ErrTag::D_AGG_FUNC,
-                expr.span,
-                format!(
-                    "operator {}= may not be applied to aggregation @{name}",
-                    binary_op.symbol()
-                ),
-            );
-            return;
-        }
-        if !self.arity(function, *func_span, args.len()) {
-            return;
-        }
-        for arg in args {
-            let ty = self.expr(arg);
-            if !ty.is_int() {
-                self.error(ErrTag::D_PROTO_ARG, arg.span, format!("{func}( ) argument #1 is incompatible with prototype:\n\tprototype: int64_t\n\t argument: {}", ty.name()));
-            }
-        }
-        self.types.insert(value.span, Type::Void);
-        self.types.insert(expr.span, Type::Void);
-        self.declare_aggregation(name, agg_func, key_types, expr);
-    }
-
-    fn declare_aggregation(&mut self, name: &str, func: AggFunc, keys: Vec<Type>, expr: &Expr) {
-        let Some(existing) = self.aggregations.iter().find(|decl| decl.name == name) else {
-            self.aggregations.push(AggDecl {
-                name: name.to_string(),
-                func,
-                keys,
-            });
-            return;
-        };
-        if existing.func != func {
-            let previous = format!("{:?}", existing.func).to_lowercase();
-            let current = format!("{func:?}").to_lowercase();
-            self.error(ErrTag::D_AGG_REDEF, expr.span, format!("aggregation redefined: @{name}\n\t current: {current}( )\n\tprevious: {previous}( )"));
-        } else if existing.keys.len() != keys.len() {
-            self.error(
-                ErrTag::D_AGG_MDIM,
-                expr.span,
-                format!(
-                    "aggregation @{name} used with {} keys and {} keys",
-                    existing.keys.len(),
-                    keys.len()
-                ),
-            );
-        } else if existing
-            .keys
+        let names: Vec<&str> = aggregations
             .iter()
-            .zip(&keys)
-            .any(|(old, new)| (*old == Type::String) != (*new == Type::String))
-        {
-            self.error(
-                ErrTag::D_AGG_MDIM,
-                expr.span,
-                format!("aggregation @{name} key types differ from its first use"),
-            );
+            .filter_map(|aggregation| match &aggregation.kind {
+                ExprKind::Agg { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if let Some((first, others)) = names.split_first() {
+            for other in others {
+                self.printa_keys_match(first, other, args[0].span);
+            }
+            if let ExprKind::Str(format) = &args[0].kind
+                && let Ok(pieces) = printf::parse_format(format)
+            {
+                self.printa_format_keys(&pieces, first, args[0].span);
+            }
         }
     }
 }

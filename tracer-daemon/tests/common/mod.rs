@@ -5,7 +5,7 @@
 
 use tracer_ebpf::elf::{MapDef, MapReloc, ProgramObject, write_object};
 use tracer_ebpf::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use tracer_ebpf::layout::{AggFunc, ValueKind};
+use tracer_ebpf::layout::{AGG_FIRST_GEN, AGG_GEN_MAP, AggFunc, AggParams, ValueKind};
 use tracer_ebpf::plan::{
     ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProgramPlan, RecordDesc,
 };
@@ -107,8 +107,8 @@ impl Asm {
         self
     }
 
-    /// `calls[r8].n += 1` in the per-CPU hash (an `AggSlot`), inserting `{1, 0}` when the key is
-    /// new.
+    /// `calls[r8]`'s count (data word 0, after the generation word) `+= 1` in the per-CPU hash,
+    /// inserting `{generation 1, count 1}` when the key is new.
     pub fn count_r8(&mut self) -> &mut Asm {
         self.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R8, -16))
             .ld_map(Reg::R1, CALLS)
@@ -117,7 +117,7 @@ impl Asm {
             .push(Insn::call(Helper::bpf_map_lookup_elem))
             .jump(JmpOp::Jne, Reg::R0, 0, "increment")
             .push(Insn::st_mem(Size::DW, Reg::FP, -40, 1))
-            .push(Insn::st_mem(Size::DW, Reg::FP, -32, 0))
+            .push(Insn::st_mem(Size::DW, Reg::FP, -32, 1))
             .ld_map(Reg::R1, CALLS)
             .push(Insn::mov64_reg(Reg::R2, Reg::FP))
             .push(Insn::alu64_imm(AluOp::Add, Reg::R2, -16))
@@ -127,9 +127,9 @@ impl Asm {
             .push(Insn::call(Helper::bpf_map_update_elem))
             .jump(JmpOp::Ja, Reg::R0, 0, "counted")
             .label("increment")
-            .push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, 0))
+            .push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, 8))
             .push(Insn::alu64_imm(AluOp::Add, Reg::R1, 1))
-            .push(Insn::stx_mem(Size::DW, Reg::R0, Reg::R1, 0))
+            .push(Insn::stx_mem(Size::DW, Reg::R0, Reg::R1, 8))
             .label("counted")
     }
 
@@ -215,7 +215,8 @@ pub fn tick_counter(name: &str) -> ProgramObject {
     asm.finish(name, "perf_event")
 }
 
-/// The maps every test object has: `config`, `events` (`ring_size` bytes), `stats`, `calls`.
+/// The maps every test object has: `config`, `events` (`ring_size` bytes), `stats`, `calls` and
+/// the aggregations' generations.
 pub fn maps(ring_size: u32) -> Vec<MapDef> {
     let map = |name: &str, map_type, key_size, value_size, max_entries| MapDef {
         name: name.to_owned(),
@@ -230,6 +231,7 @@ pub fn maps(ring_size: u32) -> Vec<MapDef> {
         map("events", BPF_MAP_TYPE_RINGBUF, 0, 0, ring_size),
         map("stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1),
         map("calls", BPF_MAP_TYPE_PERCPU_HASH, 8, 16, 1024),
+        map(AGG_GEN_MAP, BPF_MAP_TYPE_ARRAY, 4, 8, 1),
     ]
 }
 
@@ -252,11 +254,18 @@ pub fn compiled(programs: &[(ProgramObject, Attach)], ring_size: u32) -> Compile
                 attach: attach.clone(),
             })
             .collect(),
-        map_inits: vec![MapInit {
-            map: "config".to_owned(),
-            key: 0u32.to_ne_bytes().to_vec(),
-            value: gettid().to_ne_bytes().to_vec(),
-        }],
+        map_inits: vec![
+            MapInit {
+                map: "config".to_owned(),
+                key: 0u32.to_ne_bytes().to_vec(),
+                value: gettid().to_ne_bytes().to_vec(),
+            },
+            MapInit {
+                map: AGG_GEN_MAP.to_owned(),
+                key: 0u32.to_ne_bytes().to_vec(),
+                value: AGG_FIRST_GEN.to_ne_bytes().to_vec(),
+            },
+        ],
         probes: Vec::new(),
         records: vec![record_desc(), record_desc(), record_desc()],
         aggregations: vec![calls_agg()],
@@ -282,7 +291,9 @@ pub fn calls_agg() -> AggDesc {
     AggDesc {
         name: "calls".to_owned(),
         map: "calls".to_owned(),
+        generation: 0,
         func: AggFunc::Count,
+        params: AggParams::None,
         keys: vec![U64],
     }
 }

@@ -23,7 +23,7 @@
 use d_frontend::ir::VReg;
 
 use super::emit::Emitter;
-use super::frame::{AGG_INIT, KEY_SLOT};
+use super::frame::{AGG_ZERO_SLOT, KEY_SLOT};
 use super::inst::ClauseContext;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::Fault;
@@ -36,7 +36,7 @@ pub const CLOCK_READS_PER_ITERATION: usize = 32;
 pub const CHILL_MAX_NS: i32 = 500_000_000;
 
 /// The stack word counting iterations (the aggregation scratch, unused here).
-const COUNTER: i16 = AGG_INIT + 8;
+const COUNTER: i16 = AGG_ZERO_SLOT;
 
 impl ClauseContext<'_> {
     /// Emits `chill(ns)`.

@@ -14,7 +14,9 @@
 //!
 //! stack (below r10)
 //! -8        4- or 8-byte map key, helper output word, chill()'s deadline
-//! -32..-16  initial aggregation value {u64 n, i64 v}; chill()'s iteration count at -24
+//! -16       aggregation update: the aggregation's generation
+//! -24       aggregation update: pointer to the all-zero value; chill()'s iteration count
+//! -32       aggregation update: pointer to the entry being reset
 //! -40 - 8i  virtual register slot i (i < MAX_SLOTS, down to -504)
 //! -512      the faulting probe's scratch pointer while the `ERROR` clauses run (see `fault`)
 //! ```
@@ -29,8 +31,12 @@ pub const SCRATCH: Reg = Reg::R7;
 pub const GLOBALS: Reg = Reg::R8;
 /// The stack word for map keys and helper outputs.
 pub const KEY_SLOT: i16 = -8;
-/// The 16-byte initial aggregation value.
-pub const AGG_INIT: i16 = -32;
+/// An aggregation update's copy of the aggregation's generation.
+pub const AGG_GEN_SLOT: i16 = -16;
+/// An aggregation update's pointer to the all-zero value (a spilled map value pointer).
+pub const AGG_ZERO_SLOT: i16 = -24;
+/// An aggregation update's pointer to its entry, kept across the helper call that resets it.
+pub const AGG_ENTRY_SLOT: i16 = -32;
 /// Where the error block keeps the faulting probe's scratch pointer while `ERROR` clauses run.
 pub const SAVED_SCRATCH: i16 = -512;
 /// Where virtual register slot 0 is.
@@ -51,6 +57,8 @@ mod tests {
     fn slots_fit_in_the_stack() {
         assert!(slot_offset(MAX_SLOTS - 1) >= -512);
         assert!(slot_offset(MAX_SLOTS - 1) > SAVED_SCRATCH);
-        assert!(slot_offset(0) < AGG_INIT);
+        assert!(slot_offset(0) < AGG_ENTRY_SLOT);
+        const { assert!(AGG_ENTRY_SLOT < AGG_ZERO_SLOT && AGG_ZERO_SLOT < AGG_GEN_SLOT) };
+        const { assert!(AGG_GEN_SLOT < KEY_SLOT) };
     }
 }

@@ -173,8 +173,9 @@ impl ClauseContext<'_> {
                 agg,
                 key_offset,
                 value,
+                incr,
             } => {
-                super::action::aggregate(self, emitter, *agg, *key_offset, *value);
+                super::agg::aggregate(self, emitter, *agg, *key_offset, *value, *incr);
             }
             Inst::LoadVar {
                 dst,

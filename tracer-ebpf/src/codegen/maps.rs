@@ -11,10 +11,10 @@
 //!   holding the value's stored size; an element exists only while it is non-zero.
 
 use d_frontend::ast::VarScope;
-use d_frontend::ir::{AggFunc, Module, PROBE_NAME_SIZE, Variable};
+use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
 
 use crate::elf::MapDef;
-use crate::layout::{AggSlot, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, Stats};
+use crate::layout::{AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, Stats, agg_value_size};
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
 #[expect(non_camel_case_types, reason = "names match the kernel's bpf_map_type")]
@@ -88,13 +88,15 @@ pub struct MapIndex {
     pub syscall_entry: usize,
     /// The same for return probes.
     pub syscall_return: usize,
+    /// Per aggregation: its map and value layout.
+    pub aggregations: Vec<AggMap>,
+    /// The maps every aggregation update uses, when the program has aggregations.
+    pub agg_support: Option<AggSupport>,
     /// Words of clause mask per syscall probe (one per 64 clauses of the larger syscall program).
     pub mask_words: u32,
     /// Scratch offset of clause mask words 1 and up (word 0 is the D context's clause mask): just
     /// past the clause temporaries.
     pub extra_mask_offset: i16,
-    /// Per aggregation: its map and function.
-    pub aggregations: Vec<(usize, AggFunc)>,
     /// The `globals` map, when the program has global variables.
     pub globals: Option<usize>,
     /// Per variable: where it lives.
@@ -105,6 +107,29 @@ pub struct MapIndex {
     pub locals_size: u32,
     /// Bytes per string value: `strsize` characters, the NUL, padding (`types::string_size`).
     pub string_size: u32,
+}
+
+/// One aggregation's map and the layout of its values.
+#[derive(Clone, Copy, Debug)]
+pub struct AggMap {
+    /// Its map's index.
+    pub map: usize,
+    /// The aggregating function.
+    pub func: AggFunc,
+    /// The bucket parameters.
+    pub params: AggParams,
+    /// Bytes of one CPU's value.
+    pub value_size: u32,
+}
+
+/// The maps shared by every aggregation.
+#[derive(Clone, Copy, Debug)]
+pub struct AggSupport {
+    /// [`AGG_GEN_MAP`]: each aggregation's generation.
+    pub generations: usize,
+    /// `agg_zero`: one all-zero value as large as the largest aggregation value, copied over an
+    /// entry to insert or reset it.
+    pub zeros: usize,
 }
 
 fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
@@ -212,17 +237,44 @@ impl MapIndex {
                 .map(|ty| ty.stored_size(module.strsize))
                 .sum::<u32>()
                 .max(8);
-            aggregations.push((defs.len(), agg.func));
+            let value_size = agg_value_size(agg.func, agg.params);
+            aggregations.push(AggMap {
+                map: defs.len(),
+                func: agg.func,
+                params: agg.params,
+                value_size,
+            });
             let mut agg_def = def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
-                size_of::<AggSlot>() as u32,
+                value_size,
                 AGG_ENTRIES,
             );
             agg_def.flags = BPF_F_NO_PREALLOC;
             defs.push(agg_def);
         }
+        let largest_value = aggregations.iter().map(|agg| agg.value_size).max();
+        let agg_support = largest_value.map(|largest_value| {
+            defs.push(def(
+                AGG_GEN_MAP,
+                MapType::BPF_MAP_TYPE_ARRAY,
+                4,
+                8,
+                aggregations.len() as u32,
+            ));
+            defs.push(def(
+                "agg_zero",
+                MapType::BPF_MAP_TYPE_ARRAY,
+                4,
+                largest_value,
+                1,
+            ));
+            AggSupport {
+                generations: defs.len() - 2,
+                zeros: defs.len() - 1,
+            }
+        });
         let strsize = module.strsize;
         let (mut globals_size, mut locals_size) = (0, 0);
         let mut variables = Vec::new();
@@ -280,6 +332,7 @@ impl MapIndex {
             locals_offset: scratch_size,
             locals_size,
             string_size: d_frontend::types::string_size(strsize),
+            agg_support,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod agg;
 mod chill;
 pub(crate) mod emit;
 mod fault;
@@ -76,6 +77,16 @@ pub enum CodegenError {
     )]
     LocalsTooLarge {
         /// Bytes they need.
+        size: u32,
+    },
+    /// An aggregation's per-CPU value is larger than the kernel allows.
+    #[error(
+        "aggregation @{name} needs {size} bytes per CPU, at most {MAX_SCRATCH_SIZE} are available"
+    )]
+    AggregationTooLarge {
+        /// The aggregation's name.
+        name: String,
+        /// Bytes its value needs.
         size: u32,
     },
     /// A jump does not fit in 16 bits.
@@ -166,6 +177,15 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         options.bufsize,
         options.dynvarsize,
     );
+    for agg in &module.aggregations {
+        let size = crate::layout::agg_value_size(agg.func, agg.params);
+        if size > MAX_SCRATCH_SIZE {
+            return Err(CodegenError::AggregationTooLarge {
+                name: agg.name.clone(),
+                size,
+            });
+        }
+    }
     let mut objects = Vec::new();
     let mut listings = Vec::new();
     let mut attaches = Vec::new();
@@ -226,7 +246,7 @@ fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
     if let Some(agg_idx) = maps
         .aggregations
         .iter()
-        .position(|(agg_map, _)| *agg_map == map_idx)
+        .position(|agg_map| agg_map.map == map_idx)
     {
         return format!("@{}", module.aggregations[agg_idx].name);
     }

@@ -8,7 +8,7 @@ use d_frontend::types::Type;
 
 use super::maps::{MapIndex, aggregation_map_name, syscall_value_size};
 use super::{Chunk, Group};
-use crate::layout::ValueKind;
+use crate::layout::{AGG_FIRST_GEN, AGG_GEN_MAP, ValueKind};
 use crate::plan::{
     ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
     RecordDesc,
@@ -23,6 +23,7 @@ pub(super) fn compiled_program(
     attaches: &[(String, Attach, Group, Chunk)],
 ) -> CompiledProgram {
     let mut map_inits = probe_name_inits(module, maps);
+    map_inits.extend(generation_inits(module));
     for is_return in [false, true] {
         // A group's programs share one syscall map; mask bits count across all its clauses.
         let clause_ids: Vec<usize> = attaches
@@ -67,7 +68,9 @@ pub(super) fn compiled_program(
             .map(|(agg_idx, agg)| AggDesc {
                 name: agg.name.clone(),
                 map: aggregation_map_name(agg_idx),
+                generation: agg_idx as u32,
                 func: agg.func,
+                params: agg.params,
                 keys: agg
                     .keys
                     .iter()
@@ -103,6 +106,18 @@ fn probe_name_inits(module: &Module, maps: &MapIndex) -> Vec<MapInit> {
                 key: probe.id.to_ne_bytes().to_vec(),
                 value,
             }
+        })
+        .collect()
+}
+
+/// Every aggregation starts at generation [`AGG_FIRST_GEN`], so a CPU's value still at generation 0
+/// reads as never written.
+fn generation_inits(module: &Module) -> Vec<MapInit> {
+    (0..module.aggregations.len() as u32)
+        .map(|agg_idx| MapInit {
+            map: AGG_GEN_MAP.to_string(),
+            key: agg_idx.to_ne_bytes().to_vec(),
+            value: AGG_FIRST_GEN.to_ne_bytes().to_vec(),
         })
         .collect()
 }
@@ -189,6 +204,20 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 shown: shown.as_ref().map(field),
             },
             RecordAction::Effect(_) => ActionDesc::Effect,
+            RecordAction::Clear { agg } => ActionDesc::Clear { agg: *agg },
+            RecordAction::Normalize { agg, factor } => ActionDesc::Normalize {
+                agg: *agg,
+                factor: field(factor),
+            },
+            RecordAction::Denormalize { agg } => ActionDesc::Denormalize { agg: *agg },
+            RecordAction::Trunc { agg, count } => ActionDesc::Trunc {
+                agg: *agg,
+                count: count.as_ref().map(field),
+            },
+            RecordAction::Setopt { name, value } => ActionDesc::Setopt {
+                name: field(name),
+                value: value.as_ref().map(field),
+            },
         })
         .collect();
     let size = clause

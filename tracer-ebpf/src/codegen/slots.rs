@@ -77,7 +77,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. } => vec![*value],
-        Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
+        Inst::AggUpdate { value, incr, .. } => value.iter().chain(incr).copied().collect(),
         Inst::Subr(subr) => subr.registers(),
         Inst::Comment(_)
         | Inst::Label(_)
