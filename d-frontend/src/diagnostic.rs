@@ -60,6 +60,12 @@ pub enum ErrTag {
     D_OP_INCOMPAT,
     /// Macro argument not defined.
     D_MACRO_UNDEF,
+    /// Macro argument integer overflow.
+    D_MACRO_OFLOW,
+    /// Last macro argument never referenced.
+    D_MACRO_UNUSED,
+    /// `#pragma D option` could not set the option.
+    D_PRAGMA_OPTSET,
     /// printf format error.
     D_PRINTF_ARG_TYPE,
     /// printf conversion count mismatch.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, compile};
 use d_frontend::diagnostic::{self, DiagFormat, Origin, RenderOptions};
+use d_frontend::lex::macros::MacroVariables;
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
 use tracer_cli::consume::Consumer;
@@ -50,8 +51,11 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
     let options = CompileOptions {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
-        target: targets.first().map(|target| target.pid() as u32),
-        tracer_pid: std::process::id(),
+        program_name: args.program_name.clone(),
+        macro_args: args.macro_args.clone(),
+        macro_variables: macro_variables(targets.first().map(Target::pid)),
+        defaultargs: args.options.is_set("defaultargs"),
+        argref: args.options.is_set("argref"),
     };
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
@@ -197,6 +201,34 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
         wall_clock_offset_ns: wall_clock_offset_ns(),
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
     })
+}
+
+/// `$pid`, `$ppid`, `$uid` and the other macro variables: this process's ids, and `$target`'s
+/// pid (0 without `-c` or `-p`).
+fn macro_variables(target: Option<i32>) -> MacroVariables {
+    // SAFETY: these calls only read the calling process's ids and cannot fail for it.
+    let (egid, euid, gid, pgid, ppid, sid, uid) = unsafe {
+        (
+            libc::getegid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getpgid(0),
+            libc::getppid(),
+            libc::getsid(0),
+            libc::getuid(),
+        )
+    };
+    MacroVariables {
+        egid,
+        euid,
+        gid,
+        pid: std::process::id(),
+        pgid: pgid as u32,
+        ppid: ppid as u32,
+        sid: sid as u32,
+        target: target.map_or(0, |pid| pid as u32),
+        uid,
+    }
 }
 
 /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, for `walltimestamp`.

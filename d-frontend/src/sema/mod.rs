@@ -11,27 +11,38 @@ use std::collections::HashMap;
 use crate::ast::{self, Item};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir::{AggDecl, SourceSummary};
+use crate::lex::macros::MacroVariables;
 use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
-/// Options that change how a program is checked and lowered.
+/// Options that change how a program is read, checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// The `strsize` option: bytes per string.
     pub strsize: u32,
-    /// `$target`: the `-c` or `-p` process, if any.
-    pub target: Option<u32>,
-    /// `$pid`: the tracer's own process ID.
-    pub tracer_pid: u32,
+    /// `$0` of a probe description: the program's own name as it was run. A script's `$0` is the
+    /// script's name.
+    pub program_name: String,
+    /// `$1`, `$2`, ...: the operands of the command line.
+    pub macro_args: Vec<String>,
+    /// `$pid`, `$target`, `$uid` and the other macro variables.
+    pub macro_variables: MacroVariables,
+    /// The `defaultargs` option: missing macro arguments are 0 or `""`.
+    pub defaultargs: bool,
+    /// The `argref` option: the last macro argument need not be referenced.
+    pub argref: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             strsize: 256,
-            target: None,
-            tracer_pid: 0,
+            program_name: String::new(),
+            macro_args: Vec::new(),
+            macro_variables: MacroVariables::default(),
+            defaultargs: false,
+            argref: false,
         }
     }
 }
@@ -102,7 +113,6 @@ pub fn check(
         types: TypeMap::default(),
         aggregations: Vec::new(),
         errors: Vec::new(),
-        options: options.clone(),
         ppid_available: ppid_offsets.is_some(),
     };
     let mut probe_table = ProbeTable::new(catalog);
@@ -178,7 +188,6 @@ struct Checker {
     types: TypeMap,
     aggregations: Vec<AggDecl>,
     errors: Vec<Diagnostic>,
-    options: CompileOptions,
     ppid_available: bool,
 }
 
@@ -207,8 +216,7 @@ impl Checker {
     fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
         for spec in &clause.probes {
-            let text = self.expand_probe_macros(&spec.text);
-            let Some(desc) = ProbeDesc::parse(&text) else {
+            let Some(desc) = ProbeDesc::parse(&spec.text) else {
                 self.error(
                     ErrTag::D_PDESC_INVAL,
                     spec.span,
@@ -237,12 +245,5 @@ impl Checker {
             }
         }
         matched
-    }
-
-    /// Replaces `$target` and `$pid` in a probe description (as in `pid$target`).
-    fn expand_probe_macros(&self, text: &str) -> String {
-        let target = self.options.target.unwrap_or(0).to_string();
-        text.replace("$target", &target)
-            .replace("$pid", &self.options.tracer_pid.to_string())
     }
 }

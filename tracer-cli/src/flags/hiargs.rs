@@ -79,6 +79,8 @@ pub struct HiArgs {
     pub output_file: Option<PathBuf>,
     /// The operands: the macro arguments `$1`, `$2`, ...
     pub macro_args: Vec<String>,
+    /// The program's name as it was run: `$0` in probe descriptions.
+    pub program_name: String,
 }
 
 impl HiArgs {
@@ -144,6 +146,7 @@ impl HiArgs {
             dump,
             output_file: low.output_file,
             macro_args: low.macro_args,
+            program_name: low.program_name,
         })
     }
 

@@ -125,6 +125,8 @@ pub struct LowArgs {
     pub dump: Option<String>,
     /// The operands, which become the macro arguments `$1`, `$2`, ...
     pub macro_args: Vec<String>,
+    /// The program's name as it was run (`argv[0]`): `$0` in probe descriptions.
+    pub program_name: String,
 }
 
 /// The clap id of the operands.
@@ -141,7 +143,7 @@ impl LowArgs {
         if args.len() <= 1 {
             return Err(UsageError::usage_only().into());
         }
-        let matches = match command().try_get_matches_from(args) {
+        let matches = match command().try_get_matches_from(&args) {
             Ok(matches) => matches,
             Err(clap_error) => return Err(usage_error_from_clap(&clap_error).into()),
         };
@@ -152,7 +154,10 @@ impl LowArgs {
         push_occurrences(&matches, MACRO_ARGS, None, &mut occurrences);
         occurrences.sort_by_key(|(arg_idx, _, _)| *arg_idx);
 
-        let mut low = LowArgs::default();
+        let mut low = LowArgs {
+            program_name: args[0].to_string_lossy().into_owned(),
+            ..LowArgs::default()
+        };
         let (mut help, mut n_modes, mut version) = (false, 0, false);
         for (_, flag, value) in occurrences {
             let Some(flag) = flag else {
@@ -518,6 +523,12 @@ mod tests {
         assert_eq!(low.macro_args, vec!["one", "two", "-e", "-n"]);
         assert_eq!(low.options, vec![OptionArg::Quiet]);
         assert!(!low.compile_only);
+    }
+
+    #[test]
+    fn the_program_name_is_kept_for_dollar_zero() {
+        let low = LowArgs::parse(["/usr/sbin/tracer", "-n", "BEGIN"]).expect("parse");
+        assert_eq!(low.program_name, "/usr/sbin/tracer");
     }
 
     #[test]
