@@ -6,7 +6,7 @@ use crate::lex::macros::Macros;
 use crate::lower::lower;
 use crate::parse::parse_source_with_macros;
 use crate::provider::ProbeCatalog;
-use crate::sema::{self, CompileOptions, SourceProgram};
+use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
 use crate::source::{FileId, SourceMap};
 
 /// A compiled program: the IR, and the `#pragma D option` settings for the caller to apply.
@@ -15,7 +15,7 @@ pub struct Compiled {
     /// The lowered program.
     pub module: ir::Module,
     /// `#pragma D option name[=value]`, in order.
-    pub pragma_options: Vec<(String, Option<String>)>,
+    pub pragma_options: Vec<PragmaOption>,
 }
 
 /// Compiles the sources (`-n` descriptions and `-s` scripts, in command-line order) as one program.

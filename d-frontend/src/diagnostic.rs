@@ -179,9 +179,14 @@ pub fn render(sources: &SourceMap, diagnostic: &Diagnostic, options: &RenderOpti
     } else {
         String::new()
     };
+    let included = sources.included_file(diagnostic.span);
+    let location = match included {
+        Some(name) => format!("\"{name}\", line {line}"),
+        None => format!("line {line}"),
+    };
     let mut out = match options.origin {
         Origin::Script => format!(
-            "{}: failed to compile script {}: {tag}line {line}: {}\n",
+            "{}: failed to compile script {}: {tag}{location}: {}\n",
             options.program, file.name, diagnostic.message
         ),
         Origin::ProbeSpecifier => format!(
@@ -205,7 +210,11 @@ pub fn render(sources: &SourceMap, diagnostic: &Diagnostic, options: &RenderOpti
         .next()
         .map_or(1, |first| first.chars().count().max(1));
     let gutter = " ".repeat(line.to_string().len());
-    let _ = writeln!(out, "{gutter}--> {}:{line}:{column}", file.name);
+    let _ = writeln!(
+        out,
+        "{gutter}--> {}:{line}:{column}",
+        included.unwrap_or(&file.name)
+    );
     let _ = writeln!(out, "{gutter} |");
     let _ = writeln!(out, "{line} | {source_line}");
     let _ = writeln!(

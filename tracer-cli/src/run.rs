@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, compile};
-use d_frontend::diagnostic::{self, DiagFormat, Origin, RenderOptions};
+use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
 use d_frontend::lex::macros::MacroVariables;
 use d_frontend::sema::CompileOptions;
-use d_frontend::source::SourceMap;
+use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind};
+use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind, apply_pragmas};
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
@@ -60,34 +60,16 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
-            let render_options = |origin| RenderOptions {
-                program: PROGRAM,
-                origin,
-                errtags: args.options.errtags(),
-                format: if args.options.choice("diagfmt") == Some("dtrace") {
-                    DiagFormat::Dtrace
-                } else {
-                    DiagFormat::Rich
-                },
-            };
-            let mut stderr = std::io::stderr().lock();
-            for diagnostic in diagnostics.iter().take(1) {
-                let origin = inputs
-                    .iter()
-                    .find(|(file, _)| *file == diagnostic.span.file)
-                    .map_or(Origin::Script, |(_, origin)| *origin);
-                let _ = stderr.write_all(
-                    diagnostic::render(&sources, diagnostic, &render_options(origin)).as_bytes(),
-                );
+            if let Some(diagnostic) = diagnostics.first() {
+                print_diagnostic(&sources, &inputs, diagnostic, &args.options);
             }
             return Ok(1);
         }
     };
     let mut options = args.options.clone();
-    for (name, value) in &compiled.pragma_options {
-        options
-            .set(name, value.as_deref())
-            .with_context(|| format!("failed to set #pragma D option {name}"))?;
+    if let Err(diagnostic) = apply_pragmas(&mut options, &compiled.pragma_options) {
+        print_diagnostic(&sources, &inputs, &diagnostic, &options);
+        return Ok(1);
     }
     let quiet = options.quiet();
     let generated = generate(&compiled.module, &codegen_options(&options)?)
@@ -125,6 +107,28 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         target.release()?;
     }
     trace(&mut session, &generated, &mut targets, &signals, quiet)
+}
+
+/// Prints a compile error as dtrace words it for a script or a probe specifier.
+fn print_diagnostic(
+    sources: &SourceMap,
+    inputs: &[(FileId, Origin)],
+    diagnostic: &Diagnostic,
+    options: &Options,
+) {
+    let origin = inputs
+        .iter()
+        .find(|(file, _)| *file == diagnostic.span.file)
+        .map_or(Origin::Script, |(_, origin)| *origin);
+    let render_options = RenderOptions {
+        program: PROGRAM,
+        origin,
+        errtags: options.errtags(),
+        format: options.diag_format(),
+    };
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(diagnostic::render(sources, diagnostic, &render_options).as_bytes());
 }
 
 /// Consumes records until the run ends, then runs `END` and prints what is left.

@@ -221,7 +221,7 @@ impl Expander<'_> {
         }
         match classify(&text) {
             ArgumentText::Str(raw) => push(TokenKind::Str(decode_escapes(raw.as_bytes()))),
-            ArgumentText::Ident => push(TokenKind::Ident(text.to_owned())),
+            ArgumentText::Ident => push(TokenKind::Ident(text.clone())),
             ArgumentText::Int { negative, digits } => {
                 let lit = match int_literal(digits, spelling.clone()) {
                     Ok(lit) => lit,

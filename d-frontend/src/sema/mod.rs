@@ -78,14 +78,25 @@ pub struct Checked {
     pub types: TypeMap,
     /// Aggregations in order of first use.
     pub aggregations: Vec<AggDecl>,
-    /// `#pragma D option` settings, in order (`name`, optional value).
-    pub pragma_options: Vec<(String, Option<String>)>,
+    /// `#pragma D option` settings, in order.
+    pub pragma_options: Vec<PragmaOption>,
     /// What each source matched.
     pub sources: Vec<SourceSummary>,
     /// `task_struct` offsets for `ppid` (`real_parent`, `tgid`), when BTF has them.
     pub ppid_offsets: Option<(u32, u32)>,
     /// The options it was checked with.
     pub options: CompileOptions,
+}
+
+/// One `#pragma D option name[=value]` line, for the caller to check against its option table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PragmaOption {
+    /// The option's name.
+    pub name: String,
+    /// The text after `=`, if any.
+    pub value: Option<String>,
+    /// The pragma line, where an invalid setting is reported (`D_PRAGMA_OPTSET`).
+    pub span: Span,
 }
 
 /// One parsed source and how it was given.
@@ -196,12 +207,19 @@ impl Checker {
         self.errors.push(Diagnostic::error(tag, span, message));
     }
 
-    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<(String, Option<String>)>) {
+    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<PragmaOption>) {
         match pragma.words.as_slice() {
-            [keyword, setting] if keyword == "option" => match setting.split_once('=') {
-                Some((name, value)) => options.push((name.to_string(), Some(value.to_string()))),
-                None => options.push((setting.clone(), None)),
-            },
+            [keyword, setting] if keyword == "option" => {
+                let (name, value) = match setting.split_once('=') {
+                    Some((name, value)) => (name, Some(value.to_owned())),
+                    None => (setting.as_str(), None),
+                };
+                options.push(PragmaOption {
+                    name: name.to_owned(),
+                    value,
+                    span: pragma.span,
+                });
+            }
             _ => self.error(
                 ErrTag::D_SYNTAX,
                 pragma.span,

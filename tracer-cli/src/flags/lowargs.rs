@@ -81,19 +81,16 @@ pub enum OptionArg {
     FlowIndent,
     /// `-Z`: `zdefs`.
     ZeroMatches,
-}
-
-/// One C preprocessor flag; all are accepted and then reported as not yet supported.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PreprocessorArg {
-    /// `-C`.
+    /// `-C`: `cpp`.
     Cpp,
-    /// `-D NAME[=DEF]`.
-    Define(OsString),
-    /// `-I PATH`.
-    Include(OsString),
-    /// `-U NAME`.
-    Undefine(OsString),
+    /// `-D NAME[=DEF]`: `define`.
+    Define(String),
+    /// `-I PATH`: `incdir`.
+    Include(String),
+    /// `-U NAME`: `undef`.
+    Undefine(String),
+    /// `-H`: `cpphdrs`.
+    CppHeaders,
 }
 
 /// The command line as typed.
@@ -105,10 +102,9 @@ pub struct LowArgs {
     pub sources: Vec<SourceArg>,
     /// `-c` and `-p`, in command-line order.
     pub targets: Vec<TargetArg>,
-    /// `-x`, `-q`, `-w`, `-b`, `-F` and `-Z`, in command-line order.
+    /// `-x` and the flags that set options (`-q`, `-w`, `-b`, `-F`, `-Z`, `-C`, `-D`, `-I`,
+    /// `-U`, `-H`), in command-line order: preprocessor arguments keep their order too.
     pub options: Vec<OptionArg>,
-    /// `-C`, `-D`, `-I` and `-U`, in command-line order.
-    pub preprocessor: Vec<PreprocessorArg>,
     /// `-e`.
     pub compile_only: bool,
     /// `-S`.
@@ -219,16 +215,15 @@ impl LowArgs {
                 .push(OptionArg::BufSize(utf8(flag.key, value)?)),
             FlagId::FlowIndent => self.options.push(OptionArg::FlowIndent),
             FlagId::ZeroMatches => self.options.push(OptionArg::ZeroMatches),
-            FlagId::Cpp => self.preprocessor.push(PreprocessorArg::Cpp),
-            FlagId::Define => self
-                .preprocessor
-                .push(PreprocessorArg::Define(value.clone())),
+            FlagId::Cpp => self.options.push(OptionArg::Cpp),
+            FlagId::Define => self.options.push(OptionArg::Define(utf8(flag.key, value)?)),
             FlagId::Include => self
-                .preprocessor
-                .push(PreprocessorArg::Include(value.clone())),
+                .options
+                .push(OptionArg::Include(utf8(flag.key, value)?)),
             FlagId::Undefine => self
-                .preprocessor
-                .push(PreprocessorArg::Undefine(value.clone())),
+                .options
+                .push(OptionArg::Undefine(utf8(flag.key, value)?)),
+            FlagId::CppHeaders => self.options.push(OptionArg::CppHeaders),
             FlagId::CompileOnly => self.compile_only = true,
             FlagId::Intermediate => self.intermediate = true,
             FlagId::Verbose => self.verbose = self.verbose.saturating_add(1),
@@ -504,15 +499,28 @@ mod tests {
     }
 
     #[test]
-    fn preprocessor_flags_are_recorded() {
-        let low = parse(&["-C", "-D", "X=1", "-I/usr/include", "-U", "Y", "-s", "a.d"]);
+    fn preprocessor_flags_are_options_in_order() {
+        let low = parse(&[
+            "-C",
+            "-D",
+            "X=1",
+            "-xdefine=Z",
+            "-I/usr/include",
+            "-U",
+            "Y",
+            "-H",
+            "-s",
+            "a.d",
+        ]);
         assert_eq!(
-            low.preprocessor,
+            low.options,
             vec![
-                PreprocessorArg::Cpp,
-                PreprocessorArg::Define("X=1".into()),
-                PreprocessorArg::Include("/usr/include".into()),
-                PreprocessorArg::Undefine("Y".into()),
+                OptionArg::Cpp,
+                OptionArg::Define("X=1".into()),
+                OptionArg::Set("define=Z".into()),
+                OptionArg::Include("/usr/include".into()),
+                OptionArg::Undefine("Y".into()),
+                OptionArg::CppHeaders,
             ]
         );
     }
