@@ -1,13 +1,14 @@
 //! The whole front half in one function: parse every source, check them together, lower.
 
-use crate::diagnostic::{Diagnostic, Origin};
+use crate::ast::Item;
+use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
 use crate::lex::macros::Macros;
 use crate::lower::lower;
 use crate::parse::parse_source_with_macros;
 use crate::provider::ProbeCatalog;
 use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Span};
 
 /// A compiled program: the IR, and the `#pragma D option` settings for the caller to apply.
 #[derive(Clone, Debug)]
@@ -30,6 +31,20 @@ pub fn compile(
     for &(file, origin) in inputs {
         let (program, diagnostics) =
             parse_source_with_macros(sources, file, &macros(sources, file, origin, options));
+        let empty = diagnostics.is_empty()
+            && !options.empty
+            && program
+                .items
+                .iter()
+                .all(|item| matches!(item, Item::Pragma(_)));
+        if empty {
+            let end = sources.file(file).text.len();
+            errors.push(Diagnostic::error(
+                ErrTag::D_EMPTY,
+                Span::new(file, end, end),
+                "empty D program translation unit",
+            ));
+        }
         errors.extend(diagnostics);
         programs.push(SourceProgram {
             file,
@@ -129,6 +144,36 @@ mod tests {
         .unwrap();
         assert_eq!(compiled.module.sources[0].n_matched, 1);
         assert_eq!(compiled.module.clauses.len(), 2);
+    }
+
+    #[test]
+    fn a_source_without_clauses_is_empty_unless_permitted() {
+        let errors = compile_one("#pragma D option quiet\n").unwrap_err();
+        assert_eq!(errors[0].tag, crate::diagnostic::ErrTag::D_EMPTY);
+        assert_eq!(errors[0].message, "empty D program translation unit");
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", "\n");
+        let options = CompileOptions {
+            empty: true,
+            ..CompileOptions::default()
+        };
+        let compiled = compile(&sources, &[(file, Origin::Script)], &FakeCatalog, &options);
+        assert!(compiled.expect("empty is permitted").module.clauses.is_empty());
+    }
+
+    #[test]
+    fn zdefs_permits_descriptions_that_match_nothing() {
+        let mut sources = SourceMap::default();
+        let text = "nosuch:::probe { } BEGIN { }";
+        let file = sources.add(text, text);
+        let options = CompileOptions {
+            zdefs: true,
+            ..CompileOptions::default()
+        };
+        let compiled =
+            compile(&sources, &[(file, Origin::ProbeSpecifier)], &FakeCatalog, &options)
+                .expect("zdefs permits it");
+        assert_eq!(compiled.module.sources[0].n_matched, 1);
     }
 
     #[test]

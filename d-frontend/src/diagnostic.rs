@@ -36,6 +36,8 @@ pub enum ErrTag {
     D_PDESC_INVAL,
     /// Probe description matched no probes.
     D_PDESC_ZERO,
+    /// A program with no clauses.
+    D_EMPTY,
     /// Undefined identifier.
     D_IDENT_UNDEF,
     /// Wrong number of arguments to a function.

@@ -56,6 +56,8 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         macro_variables: macro_variables(targets.first().map(Target::pid)),
         defaultargs: args.options.is_set("defaultargs"),
         argref: args.options.is_set("argref"),
+        zdefs: args.options.zdefs(),
+        empty: args.options.is_set("empty"),
     };
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
@@ -72,6 +74,23 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         return Ok(1);
     }
     let quiet = options.quiet();
+    let n_matched: usize = compiled
+        .module
+        .sources
+        .iter()
+        .map(|source| source.n_matched)
+        .sum();
+    if n_matched == 0 && !options.zdefs() && args.mode == Mode::Exec {
+        if !quiet {
+            print_banner(&compiled);
+        }
+        let what = if args.programs.is_empty() {
+            "specified"
+        } else {
+            "matched"
+        };
+        return Err(anyhow::anyhow!("no probes {what}"));
+    }
     let generated = generate(&compiled.module, &codegen_options(&options)?)
         .context("failed to generate code")?;
     if args.intermediate {
@@ -93,20 +112,25 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         }
     };
     if !quiet {
-        let mut stderr = std::io::stderr().lock();
-        for source in &compiled.module.sources {
-            let plural = if source.n_matched == 1 { "" } else { "s" };
-            let _ = writeln!(
-                stderr,
-                "{PROGRAM}: {} '{}' matched {} probe{plural}",
-                source.kind, source.name, source.n_matched
-            );
-        }
+        print_banner(&compiled);
     }
     for target in &mut targets {
         target.release()?;
     }
     trace(&mut session, &generated, &mut targets, &signals, quiet)
+}
+
+/// `tracer: script 'x.d' matched 2 probes`, one line per source.
+fn print_banner(compiled: &Compiled) {
+    let mut stderr = std::io::stderr().lock();
+    for source in &compiled.module.sources {
+        let plural = if source.n_matched == 1 { "" } else { "s" };
+        let _ = writeln!(
+            stderr,
+            "{PROGRAM}: {} '{}' matched {} probe{plural}",
+            source.kind, source.name, source.n_matched
+        );
+    }
 }
 
 /// Prints a compile error as dtrace words it for a script or a probe specifier.

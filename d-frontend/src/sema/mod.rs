@@ -32,6 +32,10 @@ pub struct CompileOptions {
     pub defaultargs: bool,
     /// The `argref` option: the last macro argument need not be referenced.
     pub argref: bool,
+    /// The `zdefs` option (`-Z`): a probe description may match no probe.
+    pub zdefs: bool,
+    /// The `empty` option: a source may have no clause.
+    pub empty: bool,
 }
 
 impl Default for CompileOptions {
@@ -43,6 +47,8 @@ impl Default for CompileOptions {
             macro_variables: MacroVariables::default(),
             defaultargs: false,
             argref: false,
+            zdefs: false,
+            empty: false,
         }
     }
 }
@@ -124,6 +130,7 @@ pub fn check(
         types: TypeMap::default(),
         aggregations: Vec::new(),
         errors: Vec::new(),
+        zdefs: options.zdefs,
         ppid_available: ppid_offsets.is_some(),
     };
     let mut probe_table = ProbeTable::new(catalog);
@@ -199,6 +206,8 @@ struct Checker {
     types: TypeMap,
     aggregations: Vec<AggDecl>,
     errors: Vec<Diagnostic>,
+    /// `-Z`: descriptions that match nothing are not errors.
+    zdefs: bool,
     ppid_available: bool,
 }
 
@@ -246,7 +255,7 @@ impl Checker {
                 continue;
             };
             let found = table.matching(&desc);
-            if found.is_empty() {
+            if found.is_empty() && !self.zdefs {
                 self.error(
                     ErrTag::D_PDESC_ZERO,
                     spec.span,
