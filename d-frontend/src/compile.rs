@@ -158,7 +158,13 @@ mod tests {
             ..CompileOptions::default()
         };
         let compiled = compile(&sources, &[(file, Origin::Script)], &FakeCatalog, &options);
-        assert!(compiled.expect("empty is permitted").module.clauses.is_empty());
+        assert!(
+            compiled
+                .expect("empty is permitted")
+                .module
+                .clauses
+                .is_empty()
+        );
     }
 
     #[test]
@@ -170,9 +176,13 @@ mod tests {
             zdefs: true,
             ..CompileOptions::default()
         };
-        let compiled =
-            compile(&sources, &[(file, Origin::ProbeSpecifier)], &FakeCatalog, &options)
-                .expect("zdefs permits it");
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &options,
+        )
+        .expect("zdefs permits it");
         assert_eq!(compiled.module.sources[0].n_matched, 1);
     }
 

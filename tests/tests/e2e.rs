@@ -14,7 +14,9 @@ macro_rules! suites {
     };
 }
 
-suites!(basics, syscall, profile, scripts, lifecycle, flags, errors, options);
+suites!(
+    basics, syscall, profile, scripts, lifecycle, flags, errors, options
+);
 
 #[test]
 fn every_suite_file_has_a_test() {
