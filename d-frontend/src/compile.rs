@@ -1,12 +1,14 @@
 //! The whole front half in one function: parse every source, check them together, lower.
 
-use crate::diagnostic::{Diagnostic, Origin};
+use crate::ast::Item;
+use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
+use crate::lex::macros::Macros;
 use crate::lower::lower;
-use crate::parse::parse_source;
+use crate::parse::parse_source_with_macros;
 use crate::provider::ProbeCatalog;
-use crate::sema::{self, CompileOptions, SourceProgram};
-use crate::source::{FileId, SourceMap};
+use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
+use crate::source::{FileId, SourceMap, Span};
 
 /// A compiled program: the IR, and the `#pragma D option` settings for the caller to apply.
 #[derive(Clone, Debug)]
@@ -14,7 +16,7 @@ pub struct Compiled {
     /// The lowered program.
     pub module: ir::Module,
     /// `#pragma D option name[=value]`, in order.
-    pub pragma_options: Vec<(String, Option<String>)>,
+    pub pragma_options: Vec<PragmaOption>,
 }
 
 /// Compiles the sources (`-n` descriptions and `-s` scripts, in command-line order) as one program.
@@ -27,7 +29,22 @@ pub fn compile(
     let mut programs = Vec::new();
     let mut errors = Vec::new();
     for &(file, origin) in inputs {
-        let (program, diagnostics) = parse_source(sources, file);
+        let (program, diagnostics) =
+            parse_source_with_macros(sources, file, &macros(sources, file, origin, options));
+        let empty = diagnostics.is_empty()
+            && !options.empty
+            && program
+                .items
+                .iter()
+                .all(|item| matches!(item, Item::Pragma(_)));
+        if empty {
+            let end = sources.file(file).text.len();
+            errors.push(Diagnostic::error(
+                ErrTag::D_EMPTY,
+                Span::new(file, end, end),
+                "empty D program translation unit",
+            ));
+        }
         errors.extend(diagnostics);
         programs.push(SourceProgram {
             file,
@@ -44,6 +61,23 @@ pub fn compile(
         module,
         pragma_options: checked.pragma_options,
     })
+}
+
+/// What the macros of one source stand for: `$0` is a script's name, or the program's for a probe
+/// description, as dtrace passes them to `dt_compile`.
+fn macros(sources: &SourceMap, file: FileId, origin: Origin, options: &CompileOptions) -> Macros {
+    let arg0 = match origin {
+        Origin::Script => sources.file(file).name.clone(),
+        Origin::ProbeSpecifier => options.program_name.clone(),
+    };
+    Macros {
+        args: std::iter::once(arg0)
+            .chain(options.macro_args.iter().cloned())
+            .collect(),
+        variables: options.macro_variables,
+        defaultargs: options.defaultargs,
+        argref: options.argref,
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +106,84 @@ mod tests {
         assert_eq!(module.clauses[0].record, None);
         assert_eq!(module.sources[0].name, "syscall::openat:entry ");
         assert_eq!(module.sources[0].n_matched, 1);
+    }
+
+    #[test]
+    fn macros_are_substituted_per_source() {
+        let mut sources = SourceMap::default();
+        let description = sources.add("syscall::$1:entry { }", "syscall::$1:entry { }");
+        let script = sources.add("t.d", "BEGIN { trace($$0); trace($2); }");
+        let options = CompileOptions {
+            macro_args: vec!["openat".to_owned(), "pid".to_owned()],
+            ..CompileOptions::default()
+        };
+        let errors = compile(
+            &sources,
+            &[(description, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &options,
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].tag, crate::diagnostic::ErrTag::D_MACRO_UNUSED);
+        assert_eq!(
+            errors[0].message,
+            "extraneous argument 'pid' ($2 is not referenced)"
+        );
+        let compiled = compile(
+            &sources,
+            &[
+                (description, Origin::ProbeSpecifier),
+                (script, Origin::Script),
+            ],
+            &FakeCatalog,
+            &CompileOptions {
+                argref: true,
+                ..options
+            },
+        )
+        .unwrap();
+        assert_eq!(compiled.module.sources[0].n_matched, 1);
+        assert_eq!(compiled.module.clauses.len(), 2);
+    }
+
+    #[test]
+    fn a_source_without_clauses_is_empty_unless_permitted() {
+        let errors = compile_one("#pragma D option quiet\n").unwrap_err();
+        assert_eq!(errors[0].tag, crate::diagnostic::ErrTag::D_EMPTY);
+        assert_eq!(errors[0].message, "empty D program translation unit");
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", "\n");
+        let options = CompileOptions {
+            empty: true,
+            ..CompileOptions::default()
+        };
+        let compiled = compile(&sources, &[(file, Origin::Script)], &FakeCatalog, &options);
+        assert!(
+            compiled
+                .expect("empty is permitted")
+                .module
+                .clauses
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn zdefs_permits_descriptions_that_match_nothing() {
+        let mut sources = SourceMap::default();
+        let text = "nosuch:::probe { } BEGIN { }";
+        let file = sources.add(text, text);
+        let options = CompileOptions {
+            zdefs: true,
+            ..CompileOptions::default()
+        };
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::ProbeSpecifier)],
+            &FakeCatalog,
+            &options,
+        )
+        .expect("zdefs permits it");
+        assert_eq!(compiled.module.sources[0].n_matched, 1);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum ErrTag {
     D_PDESC_INVAL,
     /// Probe description matched no probes.
     D_PDESC_ZERO,
+    /// A program with no clauses.
+    D_EMPTY,
     /// Undefined identifier.
     D_IDENT_UNDEF,
     /// Wrong number of arguments to a function.
@@ -137,6 +139,12 @@ pub enum ErrTag {
     D_DIV_ZERO,
     /// Macro argument not defined.
     D_MACRO_UNDEF,
+    /// Macro argument integer overflow.
+    D_MACRO_OFLOW,
+    /// Last macro argument never referenced.
+    D_MACRO_UNUSED,
+    /// `#pragma D option` could not set the option.
+    D_PRAGMA_OPTSET,
     /// printf format error.
     D_PRINTF_ARG_TYPE,
     /// printf conversion count mismatch.
@@ -284,9 +292,14 @@ pub fn render(sources: &SourceMap, diagnostic: &Diagnostic, options: &RenderOpti
     } else {
         String::new()
     };
+    let included = sources.included_file(diagnostic.span);
+    let location = match included {
+        Some(name) => format!("\"{name}\", line {line}"),
+        None => format!("line {line}"),
+    };
     let mut out = match options.origin {
         Origin::Script => format!(
-            "{}: failed to compile script {}: {tag}line {line}: {}\n",
+            "{}: failed to compile script {}: {tag}{location}: {}\n",
             options.program, file.name, diagnostic.message
         ),
         Origin::ProbeSpecifier => format!(
@@ -310,7 +323,11 @@ pub fn render(sources: &SourceMap, diagnostic: &Diagnostic, options: &RenderOpti
         .next()
         .map_or(1, |first| first.chars().count().max(1));
     let gutter = " ".repeat(line.to_string().len());
-    let _ = writeln!(out, "{gutter}--> {}:{line}:{column}", file.name);
+    let _ = writeln!(
+        out,
+        "{gutter}--> {}:{line}:{column}",
+        included.unwrap_or(&file.name)
+    );
     let _ = writeln!(out, "{gutter} |");
     let _ = writeln!(out, "{line} | {source_line}");
     let _ = writeln!(

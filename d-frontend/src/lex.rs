@@ -12,6 +12,7 @@
 //! and the `--dump=tokens` text live in `token`.
 
 mod literal;
+pub mod macros;
 mod token;
 
 pub use token::{IntLit, Keyword, Token, TokenKind, dump_tokens};

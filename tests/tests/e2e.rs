@@ -25,7 +25,8 @@ suites!(
     variables,
     strings,
     actions,
-    aggregations
+    aggregations,
+    options
 );
 
 #[test]

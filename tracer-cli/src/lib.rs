@@ -3,5 +3,6 @@
 pub mod consume;
 pub mod flags;
 pub mod output;
+pub mod preproc;
 pub mod signals;
 pub mod target;

@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, compile};
-use d_frontend::diagnostic::{self, DiagFormat, Origin, RenderOptions};
+use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
+use d_frontend::lex::macros::MacroVariables;
 use d_frontend::sema::CompileOptions;
-use d_frontend::source::SourceMap;
+use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind};
+use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind, apply_pragmas};
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
@@ -51,42 +52,46 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
     let options = CompileOptions {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
-        target: targets.first().map(|target| target.pid() as u32),
-        tracer_pid: std::process::id(),
+        program_name: args.program_name.clone(),
+        macro_args: args.macro_args.clone(),
+        macro_variables: macro_variables(targets.first().map(Target::pid)),
+        defaultargs: args.options.is_set("defaultargs"),
+        argref: args.options.is_set("argref"),
+        zdefs: args.options.zdefs(),
+        empty: args.options.is_set("empty"),
     };
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
-            let render_options = |origin| RenderOptions {
-                program: PROGRAM,
-                origin,
-                errtags: args.options.errtags(),
-                format: if args.options.choice("diagfmt") == Some("dtrace") {
-                    DiagFormat::Dtrace
-                } else {
-                    DiagFormat::Rich
-                },
-            };
-            let mut stderr = std::io::stderr().lock();
-            for diagnostic in diagnostics.iter().take(1) {
-                let origin = inputs
-                    .iter()
-                    .find(|(file, _)| *file == diagnostic.span.file)
-                    .map_or(Origin::Script, |(_, origin)| *origin);
-                let _ = stderr.write_all(
-                    diagnostic::render(&sources, diagnostic, &render_options(origin)).as_bytes(),
-                );
+            if let Some(diagnostic) = diagnostics.first() {
+                print_diagnostic(&sources, &inputs, diagnostic, &args.options);
             }
             return Ok(1);
         }
     };
     let mut options = args.options.clone();
-    for (name, value) in &compiled.pragma_options {
-        options
-            .set(name, value.as_deref())
-            .with_context(|| format!("failed to set #pragma D option {name}"))?;
+    if let Err(diagnostic) = apply_pragmas(&mut options, &compiled.pragma_options) {
+        print_diagnostic(&sources, &inputs, &diagnostic, &options);
+        return Ok(1);
     }
     let quiet = options.quiet();
+    let n_matched: usize = compiled
+        .module
+        .sources
+        .iter()
+        .map(|source| source.n_matched)
+        .sum();
+    if n_matched == 0 && !options.zdefs() && args.mode == Mode::Exec {
+        if !quiet {
+            print_banner(&compiled);
+        }
+        let what = if args.programs.is_empty() {
+            "specified"
+        } else {
+            "matched"
+        };
+        return Err(anyhow::anyhow!("no probes {what}"));
+    }
     let generated = generate(&compiled.module, &codegen_options(&options)?)
         .context("failed to generate code")?;
     if args.intermediate {
@@ -136,6 +141,28 @@ fn print_banner(compiled: &Compiled) {
             source.kind, source.name, source.n_matched
         );
     }
+}
+
+/// Prints a compile error as dtrace words it for a script or a probe specifier.
+fn print_diagnostic(
+    sources: &SourceMap,
+    inputs: &[(FileId, Origin)],
+    diagnostic: &Diagnostic,
+    options: &Options,
+) {
+    let origin = inputs
+        .iter()
+        .find(|(file, _)| *file == diagnostic.span.file)
+        .map_or(Origin::Script, |(_, origin)| *origin);
+    let render_options = RenderOptions {
+        program: PROGRAM,
+        origin,
+        errtags: options.errtags(),
+        format: options.diag_format(),
+    };
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(diagnostic::render(sources, diagnostic, &render_options).as_bytes());
 }
 
 /// Consumes records until the run ends, then runs `END` and prints what is left.
@@ -225,6 +252,34 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
         dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
     })
+}
+
+/// `$pid`, `$ppid`, `$uid` and the other macro variables: this process's ids, and `$target`'s
+/// pid (0 without `-c` or `-p`).
+fn macro_variables(target: Option<i32>) -> MacroVariables {
+    // SAFETY: these calls only read the calling process's ids and cannot fail for it.
+    let (egid, euid, gid, pgid, ppid, sid, uid) = unsafe {
+        (
+            libc::getegid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getpgid(0),
+            libc::getppid(),
+            libc::getsid(0),
+            libc::getuid(),
+        )
+    };
+    MacroVariables {
+        egid,
+        euid,
+        gid,
+        pid: std::process::id(),
+        pgid: pgid as u32,
+        ppid: ppid as u32,
+        sid: sid as u32,
+        target: target.map_or(0, |pid| pid as u32),
+        uid,
+    }
 }
 
 /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, for `walltimestamp`.

@@ -216,7 +216,7 @@ fn float_len(rest: &[u8]) -> usize {
 /// `unsigned long`, `long long`, `unsigned long long` that holds the value, starting from the one
 /// the suffix names and skipping unsigned types for a decimal constant without `u`.
 /// Returns `(unsigned, long)`, or `None` when no type holds the value.
-fn int_type(value: u64, decimal: bool, suffix: &str) -> Option<(bool, bool)> {
+pub(super) fn int_type(value: u64, decimal: bool, suffix: &str) -> Option<(bool, bool)> {
     let has_u = suffix.contains(['u', 'U']);
     let n_ells = suffix.matches(['l', 'L']).count();
     let step = if decimal || has_u { 2 } else { 1 };

@@ -40,11 +40,7 @@ impl Lowerer<'_> {
                 dst
             }
             ExprKind::Macro { name, .. } => {
-                let value = match name.as_str() {
-                    "pid" => self.checked.options.tracer_pid,
-                    _ => self.checked.options.target.unwrap_or(0),
-                };
-                self.constant(span, u64::from(value))
+                unreachable!("sema rejects the unsubstituted macro ${name}")
             }
             ExprKind::Unary { op, operand } => self.unary(*op, operand, expr),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr),

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 
 use crate::ast::Program;
 use crate::diagnostic::{Diagnostic, ErrTag};
+use crate::lex::macros::{self, Macros};
 use crate::lex::{self, Token, TokenKind};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -44,9 +45,39 @@ pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
 }
 
 /// Lexes and parses one source file, returning the errors of both stages in source order.
+///
+/// Macros are left as they are; [`parse_source_with_macros`] substitutes them.
 pub fn parse_source(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnostic>) {
+    let (tokens, diagnostics) = lex::lex(&sources.file(file).text, file);
+    parse_lexed(file, &tokens, diagnostics)
+}
+
+/// Lexes one source file, substitutes its macros and parses it, as `dt_compile` reads a program.
+///
+/// An unreferenced last argument (`D_MACRO_UNUSED`) is reported only when nothing else is wrong,
+/// because libdtrace checks for it only after a program has parsed.
+pub fn parse_source_with_macros(
+    sources: &SourceMap,
+    file: FileId,
+    macros: &Macros,
+) -> (Program, Vec<Diagnostic>) {
     let (tokens, mut diagnostics) = lex::lex(&sources.file(file).text, file);
-    let (program, parse_diagnostics) = parse(&tokens, file);
+    let expansion = macros::expand(tokens, macros);
+    diagnostics.extend(expansion.errors);
+    let (program, mut diagnostics) = parse_lexed(file, &expansion.tokens, diagnostics);
+    if diagnostics.is_empty() {
+        diagnostics.extend(expansion.unused);
+    }
+    (program, diagnostics)
+}
+
+/// Parses lexed tokens and merges the parser's errors into `diagnostics`, the lexer's.
+fn parse_lexed(
+    file: FileId,
+    tokens: &[Token],
+    mut diagnostics: Vec<Diagnostic>,
+) -> (Program, Vec<Diagnostic>) {
+    let (program, parse_diagnostics) = parse(tokens, file);
     // The lexer has already reported what is wrong with a bad character or an unbalanced closer; the
     // parser's syntax error at the same place would only repeat it.
     let lexed_at: HashSet<u32> = diagnostics

@@ -161,14 +161,20 @@ impl Checker {
         }
     }
 
+    /// A macro that reached sema was not substituted (the program was parsed without
+    /// [`parse_source_with_macros`](crate::parse::parse_source_with_macros)), so it has no value.
     fn macro_variable(&mut self, name: &str, quoted: bool, expr: &Expr) -> Type {
-        if quoted || !matches!(name, "target" | "pid") {
-            self.error(
-                ErrTag::D_MACRO_UNDEF,
-                expr.span,
-                format!("macro argument ${name} is not defined"),
-            );
-        }
+        let what = if name.starts_with(|ch: char| ch.is_ascii_digit()) {
+            "macro argument"
+        } else {
+            "macro variable"
+        };
+        let dollars = if quoted { "$$" } else { "$" };
+        self.error(
+            ErrTag::D_MACRO_UNDEF,
+            expr.span,
+            format!("{what} {dollars}{name} is not defined"),
+        );
         Type::INT
     }
 

@@ -17,27 +17,44 @@ use std::collections::HashMap;
 use crate::ast::{self, Item, VarScope};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir::{AggDecl, SourceSummary, Variable};
+use crate::lex::macros::MacroVariables;
 use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
-/// Options that change how a program is checked and lowered.
+/// Options that change how a program is read, checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// The `strsize` option: bytes per string.
     pub strsize: u32,
-    /// `$target`: the `-c` or `-p` process, if any.
-    pub target: Option<u32>,
-    /// `$pid`: the tracer's own process ID.
-    pub tracer_pid: u32,
+    /// `$0` of a probe description: the program's own name as it was run. A script's `$0` is the
+    /// script's name.
+    pub program_name: String,
+    /// `$1`, `$2`, ...: the operands of the command line.
+    pub macro_args: Vec<String>,
+    /// `$pid`, `$target`, `$uid` and the other macro variables.
+    pub macro_variables: MacroVariables,
+    /// The `defaultargs` option: missing macro arguments are 0 or `""`.
+    pub defaultargs: bool,
+    /// The `argref` option: the last macro argument need not be referenced.
+    pub argref: bool,
+    /// The `zdefs` option (`-Z`): a probe description may match no probe.
+    pub zdefs: bool,
+    /// The `empty` option: a source may have no clause.
+    pub empty: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             strsize: 256,
-            target: None,
-            tracer_pid: 0,
+            program_name: String::new(),
+            macro_args: Vec::new(),
+            macro_variables: MacroVariables::default(),
+            defaultargs: false,
+            argref: false,
+            zdefs: false,
+            empty: false,
         }
     }
 }
@@ -75,8 +92,8 @@ pub struct Checked {
     pub aggregations: Vec<AggDecl>,
     /// Variables in order of declaration or first use.
     pub variables: Vec<Variable>,
-    /// `#pragma D option` settings, in order (`name`, optional value).
-    pub pragma_options: Vec<(String, Option<String>)>,
+    /// `#pragma D option` settings, in order.
+    pub pragma_options: Vec<PragmaOption>,
     /// What each source matched.
     pub sources: Vec<SourceSummary>,
     /// `task_struct` offsets for `ppid` (`real_parent`, `tgid`), when BTF has them.
@@ -99,6 +116,17 @@ impl Checked {
             None => panic!("sema declared no variable {}{name}", scope.prefix()),
         }
     }
+}
+
+/// One `#pragma D option name[=value]` line, for the caller to check against its option table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PragmaOption {
+    /// The option's name.
+    pub name: String,
+    /// The text after `=`, if any.
+    pub value: Option<String>,
+    /// The pragma line, where an invalid setting is reported (`D_PRAGMA_OPTSET`).
+    pub span: Span,
 }
 
 /// One parsed source and how it was given.
@@ -127,7 +155,7 @@ pub fn check(
         aggregations: Vec::new(),
         variables: Vec::new(),
         errors: Vec::new(),
-        options: options.clone(),
+        zdefs: options.zdefs,
         ppid_available: ppid_offsets.is_some(),
         destructive: false,
     };
@@ -189,12 +217,12 @@ pub fn check(
 /// The last `#pragma D option strsize=N` with a number DTrace accepts (2 or more), which sizes
 /// every string of the program as `-x strsize` does. Other values are left for the caller, which
 /// checks every pragma option and reports bad ones.
-fn pragma_strsize(pragma_options: &[(String, Option<String>)]) -> Option<u32> {
+fn pragma_strsize(pragma_options: &[PragmaOption]) -> Option<u32> {
     pragma_options
         .iter()
         .rev()
-        .find(|(name, _)| name == "strsize")
-        .and_then(|(_, value)| value.as_deref()?.parse::<u32>().ok())
+        .find(|option| option.name == "strsize")
+        .and_then(|option| option.value.as_deref()?.parse::<u32>().ok())
         .filter(|strsize| (2..=1 << 20).contains(strsize))
 }
 
@@ -228,7 +256,8 @@ struct Checker {
     aggregations: Vec<AggDecl>,
     variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
-    options: CompileOptions,
+    /// `-Z`: descriptions that match nothing are not errors.
+    zdefs: bool,
     ppid_available: bool,
     destructive: bool,
 }
@@ -238,12 +267,19 @@ impl Checker {
         self.errors.push(Diagnostic::error(tag, span, message));
     }
 
-    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<(String, Option<String>)>) {
+    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<PragmaOption>) {
         match pragma.words.as_slice() {
-            [keyword, setting] if keyword == "option" => match setting.split_once('=') {
-                Some((name, value)) => options.push((name.to_string(), Some(value.to_string()))),
-                None => options.push((setting.clone(), None)),
-            },
+            [keyword, setting] if keyword == "option" => {
+                let (name, value) = match setting.split_once('=') {
+                    Some((name, value)) => (name, Some(value.to_owned())),
+                    None => (setting.as_str(), None),
+                };
+                options.push(PragmaOption {
+                    name: name.to_owned(),
+                    value,
+                    span: pragma.span,
+                });
+            }
             _ => self.error(
                 ErrTag::D_SYNTAX,
                 pragma.span,
@@ -258,8 +294,7 @@ impl Checker {
     fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
         for spec in &clause.probes {
-            let text = self.expand_probe_macros(&spec.text);
-            let Some(desc) = ProbeDesc::parse(&text) else {
+            let Some(desc) = ProbeDesc::parse(&spec.text) else {
                 self.error(
                     ErrTag::D_PDESC_INVAL,
                     spec.span,
@@ -271,7 +306,7 @@ impl Checker {
                 continue;
             };
             let found = table.matching(&desc);
-            if found.is_empty() {
+            if found.is_empty() && !self.zdefs {
                 self.error(
                     ErrTag::D_PDESC_ZERO,
                     spec.span,
@@ -288,12 +323,5 @@ impl Checker {
             }
         }
         matched
-    }
-
-    /// Replaces `$target` and `$pid` in a probe description (as in `pid$target`).
-    fn expand_probe_macros(&self, text: &str) -> String {
-        let target = self.options.target.unwrap_or(0).to_string();
-        text.replace("$target", &target)
-            .replace("$pid", &self.options.tracer_pid.to_string())
     }
 }

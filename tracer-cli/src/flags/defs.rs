@@ -16,6 +16,7 @@ pub(crate) enum FlagId {
     Function,
     FlowIndent,
     Help,
+    CppHeaders,
     ProbeId,
     Include,
     List,
@@ -119,14 +120,14 @@ pub(crate) const FLAGS: &[Flag] = &[
         FlagId::Cpp,
         "C",
         'C',
-        "run the C preprocessor on scripts (not yet supported)",
+        "run the C preprocessor cpp(1) on scripts (-x cpp)",
     ),
     value(
         FlagId::Define,
         "D",
         'D',
         "name[=def]",
-        "define a preprocessor symbol (not yet supported)",
+        "define a symbol for the preprocessor (-x define)",
     ),
     switch(
         FlagId::CompileOnly,
@@ -156,6 +157,12 @@ pub(crate) const FLAGS: &[Flag] = &[
         source: false,
         help: "print this help and exit",
     },
+    switch(
+        FlagId::CppHeaders,
+        "H",
+        'H',
+        "print the names of included files to stderr (-x cpphdrs)",
+    ),
     source(
         FlagId::ProbeId,
         "i",
@@ -168,7 +175,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         "I",
         'I',
         "path",
-        "add a preprocessor include directory (not yet supported)",
+        "add a directory to the preprocessor's search path (-x incdir)",
     ),
     switch(
         FlagId::List,
@@ -242,7 +249,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         "U",
         'U',
         "name",
-        "undefine a preprocessor symbol (not yet supported)",
+        "undefine a symbol for the preprocessor (-x undef)",
     ),
     switch(FlagId::Verbose, "v", 'v', "report more detail"),
     switch(FlagId::Version, "V", 'V', "print the version and exit"),
@@ -369,7 +376,7 @@ mod tests {
     fn usage_lists_every_flag() {
         let text = usage();
         assert!(
-            text.starts_with("Usage: tracer [-CeFhlqSvVwZ] [-b bufsz] [-c cmd]"),
+            text.starts_with("Usage: tracer [-CeFhHlqSvVwZ] [-b bufsz] [-c cmd]"),
             "{text}"
         );
         for flag in FLAGS {

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::UsageError;
-use super::lowargs::{LowArgs, OptionArg, PreprocessorArg, ProbeSpecKind, SourceArg, TargetArg};
+use super::lowargs::{LowArgs, OptionArg, ProbeSpecKind, SourceArg, TargetArg};
 use super::options::Options;
+use crate::preproc;
 use crate::target::{CommandLine, Errno, TargetRequest, check_pid, parse_pid};
 
 /// What the run does after compiling.
@@ -79,23 +80,13 @@ pub struct HiArgs {
     pub output_file: Option<PathBuf>,
     /// The operands: the macro arguments `$1`, `$2`, ...
     pub macro_args: Vec<String>,
+    /// The program's name as it was run: `$0` in probe descriptions.
+    pub program_name: String,
 }
 
 impl HiArgs {
     /// Checks `low` and reads what it names.
     pub fn from_low(low: LowArgs) -> anyhow::Result<HiArgs> {
-        if let Some(preprocessor_arg) = low.preprocessor.first() {
-            let flag = match preprocessor_arg {
-                PreprocessorArg::Cpp => "-C",
-                PreprocessorArg::Define(_) => "-D",
-                PreprocessorArg::Include(_) => "-I",
-                PreprocessorArg::Undefine(_) => "-U",
-            };
-            return Err(UsageError::message(format!(
-                "{flag}: not yet supported (tracer has no C preprocessor)"
-            ))
-            .into());
-        }
         match low.output_format.as_deref() {
             None | Some("text") => {}
             Some("json") => return Err(UsageError::message("-O json: not yet supported").into()),
@@ -125,7 +116,7 @@ impl HiArgs {
         }
         let mut programs = Vec::with_capacity(low.sources.len());
         for source_arg in low.sources {
-            programs.push(read_source(source_arg)?);
+            programs.push(read_source(source_arg, &options)?);
         }
         let mode = if low.list {
             Mode::List
@@ -144,6 +135,7 @@ impl HiArgs {
             dump,
             output_file: low.output_file,
             macro_args: low.macro_args,
+            program_name: low.program_name,
         })
     }
 
@@ -160,30 +152,42 @@ impl HiArgs {
     }
 }
 
-/// Applies the option flags in order, as dtrace's second pass does.
+/// Applies the option flags in order, as dtrace's second pass does. A bad option is an error
+/// (status 1), not a usage error, because dtrace reports it with `dfatal`.
 fn apply_options(option_args: &[OptionArg]) -> anyhow::Result<Options> {
     let mut options = Options::default();
     for option_arg in option_args {
-        let (flag, name, value) = match option_arg {
+        let (name, value) = match option_arg {
             OptionArg::Set(text) => match text.split_once('=') {
-                Some((name, value)) => ("-x", name, Some(value)),
-                None => ("-x", text.as_str(), None),
+                Some((name, value)) => (name, Some(value)),
+                None => (text.as_str(), None),
             },
-            OptionArg::Quiet => ("-q", "quiet", None),
-            OptionArg::Destructive => ("-w", "destructive", None),
-            OptionArg::BufSize(size) => ("-b", "bufsize", Some(size.as_str())),
-            OptionArg::FlowIndent => ("-F", "flowindent", None),
-            OptionArg::ZeroMatches => ("-Z", "zdefs", None),
+            OptionArg::Quiet => ("quiet", None),
+            OptionArg::Destructive => ("destructive", None),
+            OptionArg::BufSize(size) => ("bufsize", Some(size.as_str())),
+            OptionArg::FlowIndent => ("flowindent", None),
+            OptionArg::ZeroMatches => ("zdefs", None),
+            OptionArg::Cpp => ("cpp", None),
+            OptionArg::Define(text) => ("define", Some(text.as_str())),
+            OptionArg::Include(text) => ("incdir", Some(text.as_str())),
+            OptionArg::Undefine(text) => ("undef", Some(text.as_str())),
+            OptionArg::CppHeaders => ("cpphdrs", None),
         };
         if let Err(option_error) = options.set(name, value) {
             let what = match option_arg {
                 OptionArg::Set(_) => format!("-x {name}"),
+                OptionArg::Quiet => "-q".to_owned(),
+                OptionArg::Destructive => "-w".to_owned(),
                 OptionArg::BufSize(size) => format!("-b {size}"),
-                _ => flag.to_owned(),
+                OptionArg::FlowIndent => "-F".to_owned(),
+                OptionArg::ZeroMatches => "-Z".to_owned(),
+                OptionArg::Cpp => "-C".to_owned(),
+                OptionArg::Define(text) => format!("-D {text}"),
+                OptionArg::Include(text) => format!("-I {text}"),
+                OptionArg::Undefine(text) => format!("-U {text}"),
+                OptionArg::CppHeaders => "-H".to_owned(),
             };
-            return Err(
-                UsageError::message(format!("failed to set {what}: {option_error}")).into(),
-            );
+            return Err(anyhow::anyhow!("failed to set {what}: {option_error}"));
         }
     }
     Ok(options)
@@ -200,18 +204,33 @@ fn prepare_target(target_arg: &TargetArg) -> anyhow::Result<TargetRequest> {
     }
 }
 
-fn read_source(source_arg: SourceArg) -> anyhow::Result<ProgramSource> {
+/// Reads a source; with `-C` (the `cpp` option) a script is preprocessed, as libdtrace
+/// preprocesses files but not the text of `-n`.
+fn read_source(source_arg: SourceArg, options: &Options) -> anyhow::Result<ProgramSource> {
     match source_arg {
         SourceArg::Probes { kind, text } => Ok(ProgramSource {
             kind: ProgramKind::Probes(kind),
             name: text.clone(),
             text,
         }),
-        SourceArg::Script(path) => Ok(ProgramSource {
-            kind: ProgramKind::Script,
-            name: path.display().to_string(),
-            text: read_script(&path)?,
-        }),
+        SourceArg::Script(path) => {
+            let name = path.display().to_string();
+            let mut text = read_script(&path)?;
+            if options.is_set("cpp") {
+                text = match preproc::preprocess(&text, options) {
+                    Ok(text) => text,
+                    Err(preproc_error) => {
+                        return Err(anyhow::Error::new(preproc_error)
+                            .context(format!("failed to compile script {name}")));
+                    }
+                };
+            }
+            Ok(ProgramSource {
+                kind: ProgramKind::Script,
+                name,
+                text,
+            })
+        }
     }
 }
 
@@ -394,34 +413,66 @@ mod tests {
             failure(&["-x", "wibble=1", "-n", "BEGIN"]),
             (
                 "tracer: failed to set -x wibble: Invalid option name\n".to_owned(),
-                2
+                1
             )
         );
         assert_eq!(
             failure(&["-xstrsize=1", "-n", "BEGIN"]),
             (
                 "tracer: failed to set -x strsize: Invalid value for specified option\n".to_owned(),
-                2
+                1
             )
         );
         assert_eq!(
             failure(&["-b", "lots", "-n", "BEGIN"]),
             (
                 "tracer: failed to set -b lots: Invalid value for specified option\n".to_owned(),
-                2
+                1
             )
+        );
+        assert_eq!(
+            failure(&["-x", "version=99.1", "-n", "BEGIN"]).0,
+            "tracer: failed to set -x version: Requested version is not supported by compiler\n"
         );
     }
 
     #[test]
-    fn unsupported_flags() {
-        let (stderr, status) = failure(&["-C", "-s", "x.d"]);
+    fn preprocessor_flags_set_options() {
+        let hi = hi(&[
+            "-C", "-D", "X=1", "-I", "inc", "-U", "Y", "-H", "-n", "BEGIN",
+        ]);
+        assert!(hi.options.is_set("cpp"));
+        assert_eq!(hi.options.cpp_args(), ["-DX=1", "-Iinc", "-UY", "-H"]);
+    }
+
+    #[test]
+    fn scripts_are_preprocessed_with_dash_capital_c() {
+        let script = Script::new("cpp.d", b"#define NAME BEGIN\nNAME { exit(X); }\n");
+        let hi = hi(&["-C", "-D", "X=3", "-s", script.path()]);
+        assert!(
+            hi.programs[0].text.contains("BEGIN { exit(3); }"),
+            "{:?}",
+            hi.programs
+        );
+        let hi_plain = super::HiArgs::from_low(
+            LowArgs::parse(["tracer", "-s", script.path()]).expect("parse"),
+        )
+        .expect("read");
+        assert!(hi_plain.programs[0].text.starts_with("#define NAME BEGIN"));
+        let broken = Script::new("broken.d", b"#if\n");
+        let (stderr, status) = failure(&["-C", "-s", broken.path()]);
         assert_eq!(
             stderr,
-            "tracer: -C: not yet supported (tracer has no C preprocessor)\n"
+            format!(
+                "tracer: failed to compile script {}: Preprocessor failed to process input program\n",
+                broken.path()
+            )
         );
-        assert_eq!(status, 2);
-        assert_eq!(failure(&["-D", "X", "-n", "BEGIN"]).1, 2);
+        assert_eq!(status, 1);
+    }
+
+    #[test]
+    fn unsupported_flags() {
         assert_eq!(
             failure(&["-O", "json", "-n", "BEGIN"]),
             ("tracer: -O json: not yet supported\n".to_owned(), 2)
@@ -480,7 +531,11 @@ mod tests {
 
     #[test]
     fn option_errors_come_before_file_errors() {
-        assert_eq!(failure(&["-s", "wassup", "-x", "bogus"]).1, 2);
+        let (stderr, _) = failure(&["-s", "wassup", "-x", "bogus"]);
+        assert_eq!(
+            stderr,
+            "tracer: failed to set -x bogus: Invalid option name\n"
+        );
     }
 
     #[test]

@@ -81,19 +81,16 @@ pub enum OptionArg {
     FlowIndent,
     /// `-Z`: `zdefs`.
     ZeroMatches,
-}
-
-/// One C preprocessor flag; all are accepted and then reported as not yet supported.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PreprocessorArg {
-    /// `-C`.
+    /// `-C`: `cpp`.
     Cpp,
-    /// `-D NAME[=DEF]`.
-    Define(OsString),
-    /// `-I PATH`.
-    Include(OsString),
-    /// `-U NAME`.
-    Undefine(OsString),
+    /// `-D NAME[=DEF]`: `define`.
+    Define(String),
+    /// `-I PATH`: `incdir`.
+    Include(String),
+    /// `-U NAME`: `undef`.
+    Undefine(String),
+    /// `-H`: `cpphdrs`.
+    CppHeaders,
 }
 
 /// The command line as typed.
@@ -105,10 +102,9 @@ pub struct LowArgs {
     pub sources: Vec<SourceArg>,
     /// `-c` and `-p`, in command-line order.
     pub targets: Vec<TargetArg>,
-    /// `-x`, `-q`, `-w`, `-b`, `-F` and `-Z`, in command-line order.
+    /// `-x` and the flags that set options (`-q`, `-w`, `-b`, `-F`, `-Z`, `-C`, `-D`, `-I`,
+    /// `-U`, `-H`), in command-line order: preprocessor arguments keep their order too.
     pub options: Vec<OptionArg>,
-    /// `-C`, `-D`, `-I` and `-U`, in command-line order.
-    pub preprocessor: Vec<PreprocessorArg>,
     /// `-e`.
     pub compile_only: bool,
     /// `-S`.
@@ -125,6 +121,8 @@ pub struct LowArgs {
     pub dump: Option<String>,
     /// The operands, which become the macro arguments `$1`, `$2`, ...
     pub macro_args: Vec<String>,
+    /// The program's name as it was run (`argv[0]`): `$0` in probe descriptions.
+    pub program_name: String,
 }
 
 /// The clap id of the operands.
@@ -141,7 +139,7 @@ impl LowArgs {
         if args.len() <= 1 {
             return Err(UsageError::usage_only().into());
         }
-        let matches = match command().try_get_matches_from(args) {
+        let matches = match command().try_get_matches_from(&args) {
             Ok(matches) => matches,
             Err(clap_error) => return Err(usage_error_from_clap(&clap_error).into()),
         };
@@ -152,7 +150,10 @@ impl LowArgs {
         push_occurrences(&matches, MACRO_ARGS, None, &mut occurrences);
         occurrences.sort_by_key(|(arg_idx, _, _)| *arg_idx);
 
-        let mut low = LowArgs::default();
+        let mut low = LowArgs {
+            program_name: args[0].to_string_lossy().into_owned(),
+            ..LowArgs::default()
+        };
         let (mut help, mut n_modes, mut version) = (false, 0, false);
         for (_, flag, value) in occurrences {
             let Some(flag) = flag else {
@@ -214,16 +215,15 @@ impl LowArgs {
                 .push(OptionArg::BufSize(utf8(flag.key, value)?)),
             FlagId::FlowIndent => self.options.push(OptionArg::FlowIndent),
             FlagId::ZeroMatches => self.options.push(OptionArg::ZeroMatches),
-            FlagId::Cpp => self.preprocessor.push(PreprocessorArg::Cpp),
-            FlagId::Define => self
-                .preprocessor
-                .push(PreprocessorArg::Define(value.clone())),
+            FlagId::Cpp => self.options.push(OptionArg::Cpp),
+            FlagId::Define => self.options.push(OptionArg::Define(utf8(flag.key, value)?)),
             FlagId::Include => self
-                .preprocessor
-                .push(PreprocessorArg::Include(value.clone())),
+                .options
+                .push(OptionArg::Include(utf8(flag.key, value)?)),
             FlagId::Undefine => self
-                .preprocessor
-                .push(PreprocessorArg::Undefine(value.clone())),
+                .options
+                .push(OptionArg::Undefine(utf8(flag.key, value)?)),
+            FlagId::CppHeaders => self.options.push(OptionArg::CppHeaders),
             FlagId::CompileOnly => self.compile_only = true,
             FlagId::Intermediate => self.intermediate = true,
             FlagId::Verbose => self.verbose = self.verbose.saturating_add(1),
@@ -499,15 +499,28 @@ mod tests {
     }
 
     #[test]
-    fn preprocessor_flags_are_recorded() {
-        let low = parse(&["-C", "-D", "X=1", "-I/usr/include", "-U", "Y", "-s", "a.d"]);
+    fn preprocessor_flags_are_options_in_order() {
+        let low = parse(&[
+            "-C",
+            "-D",
+            "X=1",
+            "-xdefine=Z",
+            "-I/usr/include",
+            "-U",
+            "Y",
+            "-H",
+            "-s",
+            "a.d",
+        ]);
         assert_eq!(
-            low.preprocessor,
+            low.options,
             vec![
-                PreprocessorArg::Cpp,
-                PreprocessorArg::Define("X=1".into()),
-                PreprocessorArg::Include("/usr/include".into()),
-                PreprocessorArg::Undefine("Y".into()),
+                OptionArg::Cpp,
+                OptionArg::Define("X=1".into()),
+                OptionArg::Set("define=Z".into()),
+                OptionArg::Include("/usr/include".into()),
+                OptionArg::Undefine("Y".into()),
+                OptionArg::CppHeaders,
             ]
         );
     }
@@ -518,6 +531,12 @@ mod tests {
         assert_eq!(low.macro_args, vec!["one", "two", "-e", "-n"]);
         assert_eq!(low.options, vec![OptionArg::Quiet]);
         assert!(!low.compile_only);
+    }
+
+    #[test]
+    fn the_program_name_is_kept_for_dollar_zero() {
+        let low = LowArgs::parse(["/usr/sbin/tracer", "-n", "BEGIN"]).expect("parse");
+        assert_eq!(low.program_name, "/usr/sbin/tracer");
     }
 
     #[test]

@@ -11,18 +11,20 @@
 
 mod defs;
 mod hiargs;
+mod interp;
 mod lowargs;
 mod options;
+mod optval;
+mod pragma;
 
 use std::ffi::OsString;
 use std::fmt;
 
 pub use defs::usage;
 pub use hiargs::{DumpStage, HiArgs, Mode, ProgramKind, ProgramSource};
-pub use lowargs::{
-    LowArgs, OptionArg, PreprocessorArg, ProbeSpecKind, SourceArg, SpecialMode, TargetArg,
-};
-pub use options::{OptionError, Options};
+pub use lowargs::{LowArgs, OptionArg, ProbeSpecKind, SourceArg, SpecialMode, TargetArg};
+pub use options::{LATEST_VERSION, OptionError, OptionSource, Options};
+pub use pragma::apply_pragmas;
 
 /// What parsing the command line decided.
 #[derive(Debug)]
@@ -35,9 +37,11 @@ pub enum ParseResult {
     Err(anyhow::Error),
 }
 
-/// Parses the process's own command line.
+/// Parses the process's own command line, splitting the options of a `#!` line first.
 pub fn parse() -> ParseResult {
-    parse_from(std::env::args_os())
+    parse_from(interp::split_interpreter_options(
+        std::env::args_os().collect(),
+    ))
 }
 
 /// Parses `args`, whose first element is the program name.
@@ -208,13 +212,16 @@ mod tests {
         let report = parse_err(&[]);
         assert_eq!(report.status, 2);
         assert!(report.stderr.starts_with("Usage: tracer "));
+    }
 
+    #[test]
+    fn option_errors_exit_1_as_dtraces_dfatal() {
         let report = parse_err(&["-x", "bogus", "-n", "BEGIN"]);
         assert_eq!(
             report.stderr,
             "tracer: failed to set -x bogus: Invalid option name\n"
         );
-        assert_eq!(report.status, 2);
+        assert_eq!(report.status, 1);
     }
 
     #[test]

@@ -1,36 +1,73 @@
 //! The `-x name[=value]` options: one table mirroring libdtrace's `dt_options.c`.
 //!
 //! Options come from `-x`, from the flags that are shorthands for them (`-q`, `-w`, `-b`, `-F`,
-//! `-Z`) and from `#pragma D option` lines, so the table and its value parsers live apart from
-//! the flag parser and [`Options::set`] can be called for each source. Values are stored the way
-//! libdtrace stores them, one optional integer per option, where `None` is `DTRACEOPT_UNSET`:
-//! sizes in bytes, rates in nanoseconds, choices as an index into their list of names, and every
-//! other option as the number it was given (a bare `-x quiet` stores 0, which counts as set).
+//! `-Z`, `-C`, `-D`, `-I`, `-U`, `-H`) and from `#pragma D option` lines, so the table and its
+//! value parsers live apart from the flag parser and [`Options::set`] can be called for each
+//! source. Values are stored the way libdtrace stores them, one optional integer per option,
+//! where `None` is `DTRACEOPT_UNSET`: sizes in bytes, rates in nanoseconds, choices as an index
+//! into their list of names, and every other option as the number it was given (a bare `-x quiet`
+//! stores 0, which counts as set). Options whose value is a path or a word also keep their text.
+//! The preprocessor options (`define`, `undef`, `incdir`, `cppargs`, `cpphdrs`) append to one
+//! ordered list of `cpp` arguments, as `dt_cpp_add_arg` does.
+//!
+//! Every libdtrace option is accepted and validated with libdtrace's rules and messages, so that
+//! scripts written for dtrace run. Those tracer has no use for (the CTF, DOF, linker and library
+//! paths, debugging aids, the register counts of DIF) are stored and have no other effect.
 
 use std::fmt;
 
 use d_frontend::diagnostic::DiagFormat;
 
+use super::optval;
+
 /// How an option's value is written and stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    /// `yes`/`no` and friends or a number; no value means 0 (set) and an empty value unsets it.
+    /// `yes`/`no` and friends or a number (`dt_opt_runtime`).
     Runtime,
-    /// Bytes with an optional `k`, `m`, `g` or `t` suffix; no value means 0.
+    /// Bytes with an optional `k`, `m`, `g` or `t` suffix; no value means 0 (`dt_opt_size`).
     Size {
         /// The smallest accepted value.
         min: u64,
         /// The largest accepted value; above it the error is an overflow.
         max: u64,
     },
-    /// A time with a suffix from `ns` to `day`, or a frequency in `hz`; no value means 0.
+    /// A size that is required, rounded up to 8 bytes, and replaced by `default` when it is 0
+    /// or above `max` (`pcapsize`, `printsize`).
+    PacketSize { default: u64, max: u64 },
+    /// A size rounded up to hold one more 8-byte word (`scratchsize`).
+    ScratchSize,
+    /// A required size, or `unlimited` (`lockmem`).
+    LockMem,
+    /// A time with a suffix from `ns` to `day`, or a frequency in `hz` (`dt_opt_rate`).
     Rate,
     /// One name from a fixed list; a value is required.
-    Choice(&'static [&'static str]),
-    /// A compiler flag that takes no value.
-    CompileFlag,
-    /// An option libdtrace has that tracer does not implement yet.
-    Unsupported,
+    Choice {
+        names: &'static [&'static str],
+        ignore_case: bool,
+    },
+    /// A compiler flag that takes no value (`dt_opt_cflags` and friends).
+    Flag,
+    /// Clears the named flag (`kdefs` clears `knodefs`).
+    ClearFlag(&'static str),
+    /// A flag that ignores any value it is given (`droptags`, `lazyload`).
+    AnyValue,
+    /// A required text, kept as given (paths, `sysslice`).
+    Text,
+    /// A required `atoi` number of at least `min` (`disasm`, `tree`, `tregs`, ...).
+    Count { min: i64 },
+    /// `iregs`: a register count, which must be exactly DIF's 8.
+    Registers,
+    /// `version`: a D version that tracer implements, no newer than any set before.
+    Version,
+    /// `amin`: minimum stability attributes.
+    Attributes,
+    /// A preprocessor argument: the value with this prefix (`-D`, `-U`, `-I`).
+    CppOption(&'static str),
+    /// `cppargs`: blank-separated preprocessor arguments.
+    CppArgs,
+    /// `cpphdrs`: `cpp -H`; takes no value.
+    CppHeaders,
 }
 
 /// One entry of the option table.
@@ -39,110 +76,190 @@ struct OptionDef {
     kind: Kind,
     /// The value before any `-x`, as libdtrace and dtrace(8) set it.
     default: Option<u64>,
+    /// libdtrace refuses it inside a D program (`EDT_BADOPTCTX`): it must be known before
+    /// compiling starts.
+    command_line_only: bool,
 }
 
-const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 const NANOS_PER_SEC: u64 = 1_000_000_000;
+const ANY_SIZE: Kind = Kind::Size {
+    min: 0,
+    max: i64::MAX as u64,
+};
 
 /// The names `-x diagfmt` accepts, in the order of [`DiagFormat`]'s variants.
 const DIAG_FORMATS: &[&str] = &["rich", "dtrace"];
 
+/// The D versions tracer's compiler accepts for `-x version` (libdtrace's `_dtrace_versions`).
+const VERSIONS: &[u32] = &[
+    optval::version_number(1, 0, 0),
+    optval::version_number(1, 1, 0),
+    optval::version_number(1, 2, 0),
+    optval::version_number(1, 2, 1),
+    optval::version_number(1, 2, 2),
+    optval::version_number(1, 3, 0),
+    optval::version_number(1, 4, 0),
+    optval::version_number(1, 4, 1),
+    optval::version_number(1, 5, 0),
+    optval::version_number(1, 6, 0),
+    optval::version_number(1, 6, 1),
+    optval::version_number(1, 6, 2),
+    optval::version_number(1, 6, 3),
+    optval::version_number(1, 6, 4),
+    optval::version_number(2, 0, 0),
+];
+
+/// The newest D version: the default of `version` and of `__SUNW_D_VERSION`.
+pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
+
 /// Every option tracer knows, sorted by name. `diagfmt` is ours; the rest are libdtrace's.
 const OPTIONS: &[OptionDef] = &[
-    opt("aggrate", Kind::Rate, Some(0)),
+    opt("aggpercpu", Kind::Flag),
+    opt("aggrate", Kind::Rate).default(0),
+    opt("aggsize", ANY_SIZE).default(4 * MIB),
+    opt("aggsortkey", Kind::Runtime),
+    opt("aggsortkeypos", Kind::Runtime),
+    opt("aggsortpos", Kind::Runtime),
+    opt("aggsortrev", Kind::Runtime),
+    opt("amin", Kind::Attributes),
+    opt("argref", Kind::Flag),
+    opt("bpflog", Kind::Runtime),
+    opt("bpflogsize", ANY_SIZE),
+    opt("bufpolicy", choice(&["ring", "fill", "switch"])),
+    opt("bufresize", choice(&["auto", "manual"])),
+    opt("bufsize", ANY_SIZE).default(4 * MIB),
+    opt("cleanrate", Kind::Rate),
+    opt("core", Kind::Flag),
+    opt("cpp", Kind::Flag),
+    opt("cppargs", Kind::CppArgs).command_line_only(),
+    opt("cpphdrs", Kind::CppHeaders).command_line_only(),
+    opt("cpppath", Kind::Text).command_line_only(),
+    opt("cpu", Kind::Runtime),
+    opt("ctfpath", Kind::Text).command_line_only(),
+    opt("ctypes", Kind::Text),
+    opt("debug", Kind::Flag),
+    opt("debugassert", choice(&["mutexes"])),
+    opt("defaultargs", Kind::Flag),
+    opt("define", Kind::CppOption("-D")).command_line_only(),
+    opt("destructive", Kind::Runtime),
+    opt("diagfmt", choice(DIAG_FORMATS)).default(0),
+    opt("disasm", Kind::Count { min: 0 }),
+    opt("dofstashpath", Kind::Text),
+    opt("droptags", Kind::AnyValue),
+    opt("dtypes", Kind::Text),
+    opt("dynvarsize", ANY_SIZE).default(MIB),
+    opt("empty", Kind::Flag),
+    opt("errtags", Kind::Flag),
+    opt("evaltime", choice(&["exec", "preinit", "postinit", "main"])),
+    opt("flowindent", Kind::Runtime),
+    opt("grabanon", Kind::Runtime),
+    opt("incdir", Kind::CppOption("-I")).command_line_only(),
+    opt("iregs", Kind::Registers),
+    opt("jstackframes", Kind::Runtime),
+    opt("jstackstrsize", ANY_SIZE),
+    opt("kdefs", Kind::ClearFlag("knodefs")),
+    opt("knodefs", Kind::Flag),
+    opt("late", choice(&["dynamic", "static"])),
+    opt("lazyload", Kind::AnyValue),
+    opt("ldpath", Kind::Text).command_line_only(),
+    opt("libdir", Kind::Text),
+    opt("linkmode", choice(&["kernel", "dynamic", "static"])),
+    opt("linknommap", Kind::AnyValue),
     opt(
-        "aggsize",
-        Kind::Size {
-            min: 0,
-            max: u64::MAX,
+        "linktype",
+        Kind::Choice {
+            names: &["elf", "dof"],
+            ignore_case: true,
         },
-        Some(4 * MIB),
     ),
-    opt("aggsortkey", Kind::Runtime, None),
-    opt("aggsortkeypos", Kind::Runtime, None),
-    opt("aggsortpos", Kind::Runtime, None),
-    opt("aggsortrev", Kind::Runtime, None),
-    opt("argref", Kind::CompileFlag, None),
-    opt("bpflog", Kind::Runtime, None),
+    opt("lockmem", Kind::LockMem).command_line_only(),
+    opt("maxframes", Kind::Runtime),
+    opt("modpath", Kind::Text).command_line_only(),
+    opt("nolibs", Kind::Flag),
+    opt("noresolve", Kind::Runtime),
+    opt("nspec", Kind::Runtime).default(1),
     opt(
-        "bpflogsize",
-        Kind::Size {
-            min: 0,
-            max: u64::MAX,
+        "pcapsize",
+        Kind::PacketSize {
+            default: 128,
+            max: 65_535,
         },
-        None,
-    ),
-    opt("bufpolicy", Kind::Choice(&["ring", "fill", "switch"]), None),
-    opt("bufresize", Kind::Choice(&["auto", "manual"]), None),
+    )
+    .default(128),
+    opt("pgmax", Kind::Count { min: 0 }),
+    opt("preallocate", ANY_SIZE),
     opt(
-        "bufsize",
-        Kind::Size {
-            min: 0,
-            max: u64::MAX,
+        "printsize",
+        Kind::PacketSize {
+            default: 8192,
+            max: 65_536,
         },
-        Some(4 * MIB),
     ),
-    opt("cleanrate", Kind::Rate, None),
-    opt("cpp", Kind::Unsupported, None),
-    opt("cppargs", Kind::Unsupported, None),
-    opt("cpphdrs", Kind::Unsupported, None),
-    opt("cpppath", Kind::Unsupported, None),
-    opt("cpu", Kind::Runtime, None),
-    opt("defaultargs", Kind::CompileFlag, None),
-    opt("define", Kind::Unsupported, None),
-    opt("destructive", Kind::Runtime, None),
-    opt("diagfmt", Kind::Choice(DIAG_FORMATS), Some(0)),
-    opt(
-        "dynvarsize",
-        Kind::Size {
-            min: 0,
-            max: u64::MAX,
-        },
-        Some(MIB),
-    ),
-    opt("empty", Kind::CompileFlag, None),
-    opt("errtags", Kind::CompileFlag, None),
-    opt("flowindent", Kind::Runtime, None),
-    opt("incdir", Kind::Unsupported, None),
-    opt("maxframes", Kind::Runtime, None),
-    opt("noresolve", Kind::Runtime, None),
-    opt("nspec", Kind::Runtime, Some(1)),
-    opt("pspec", Kind::CompileFlag, None),
-    opt("quiet", Kind::Runtime, None),
-    opt("quietresize", Kind::Runtime, None),
-    opt("rawbytes", Kind::Runtime, None),
-    opt(
-        "specsize",
-        Kind::Size {
-            min: 0,
-            max: u64::MAX,
-        },
-        Some(4 * MIB),
-    ),
-    opt("stackframes", Kind::Runtime, None),
-    opt("stackindent", Kind::Runtime, None),
-    opt("statusrate", Kind::Rate, Some(NANOS_PER_SEC)),
-    opt("stdc", Kind::Unsupported, None),
+    opt("procfspath", Kind::Text).command_line_only(),
+    opt("pspec", Kind::Flag),
+    opt("quiet", Kind::Runtime),
+    opt("quietresize", Kind::Runtime),
+    opt("rawbytes", Kind::Runtime),
+    opt("scratchsize", Kind::ScratchSize),
+    opt("specsize", ANY_SIZE).default(4 * MIB),
+    opt("stackframes", Kind::Runtime),
+    opt("stackindent", Kind::Runtime),
+    opt("statusrate", Kind::Rate).default(NANOS_PER_SEC),
+    opt("stdc", choice(&["a", "c", "t", "s"])).command_line_only(),
+    opt("strip", Kind::Flag),
     opt(
         "strsize",
         Kind::Size {
             min: 2,
             max: u32::MAX as u64,
         },
-        Some(256),
-    ),
-    opt("switchrate", Kind::Rate, Some(0)),
-    opt("undef", Kind::Unsupported, None),
-    opt("ustackframes", Kind::Runtime, None),
-    opt("zdefs", Kind::CompileFlag, None),
+    )
+    .default(256),
+    opt("switchrate", Kind::Rate).default(0),
+    opt("syslibdir", Kind::Text),
+    opt("sysslice", Kind::Text),
+    opt("tree", Kind::Count { min: 1 }),
+    opt("tregs", Kind::Count { min: 1 }),
+    opt("udefs", Kind::ClearFlag("unodefs")),
+    opt("undef", Kind::CppOption("-U")).command_line_only(),
+    opt("unodefs", Kind::Flag),
+    opt("useruid", Kind::Count { min: 0 }),
+    opt("ustackframes", Kind::Runtime),
+    opt("verbose", Kind::Flag),
+    opt("version", Kind::Version).default(LATEST_VERSION as u64),
+    opt("zdefs", Kind::Flag),
 ];
 
-const fn opt(name: &'static str, kind: Kind, default: Option<u64>) -> OptionDef {
+const fn opt(name: &'static str, kind: Kind) -> OptionDef {
     OptionDef {
         name,
         kind,
-        default,
+        default: None,
+        command_line_only: false,
+    }
+}
+
+const fn choice(names: &'static [&'static str]) -> Kind {
+    Kind::Choice {
+        names,
+        ignore_case: false,
+    }
+}
+
+impl OptionDef {
+    const fn default(self, value: u64) -> OptionDef {
+        OptionDef {
+            default: Some(value),
+            ..self
+        }
+    }
+
+    const fn command_line_only(self) -> OptionDef {
+        OptionDef {
+            command_line_only: true,
+            ..self
+        }
     }
 }
 
@@ -159,9 +276,30 @@ pub enum OptionError {
     /// The value is larger than the option can hold (`EOVERFLOW`).
     #[error("Value too large for defined data type")]
     Overflow,
-    /// libdtrace has this option but tracer does not implement it yet.
-    #[error("Option not yet supported")]
-    Unsupported,
+    /// A preprocessor or path option set by `#pragma D option` (`EDT_BADOPTCTX`).
+    #[error("Option cannot be used from within a D program")]
+    BadContext,
+    /// `version` is not `major.minor.micro` (`EDT_VERSINVAL`).
+    #[error("Version is not properly formatted or is too large")]
+    VersionInvalid,
+    /// `version` names a version the compiler does not have (`EDT_VERSUNDEF`).
+    #[error("Requested version is not supported by compiler")]
+    VersionUndefined,
+    /// `version` is newer than one set before (`EDT_VERSREDUCED`).
+    #[error("Requested version conflicts with earlier setting")]
+    VersionReduced,
+    /// `iregs` below DIF's register count (`EDT_NOREG`).
+    #[error("Insufficient registers to generate code")]
+    NoRegisters,
+}
+
+/// Where a setting comes from, which decides whether the command-line-only options are allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionSource {
+    /// `-x` and the flags that stand for options.
+    CommandLine,
+    /// `#pragma D option`.
+    Program,
 }
 
 /// The value of every option, as libdtrace's `dt_options[]` array holds them.
@@ -169,51 +307,171 @@ pub enum OptionError {
 pub struct Options {
     /// One slot per entry of `OPTIONS`, in the same order.
     values: Vec<Option<u64>>,
+    /// The text of the text-valued options, one slot per entry of `OPTIONS`.
+    texts: Vec<Option<String>>,
+    /// Arguments for the C preprocessor, in the order they were given.
+    cpp_args: Vec<String>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             values: OPTIONS.iter().map(|def| def.default).collect(),
+            texts: vec![None; OPTIONS.len()],
+            cpp_args: Vec::new(),
         }
     }
 }
 
 impl fmt::Debug for Options {
-    /// Only the options that have a value, by name.
+    /// Only the options that have a value, by name, and the preprocessor arguments.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let set = OPTIONS
             .iter()
             .zip(&self.values)
             .filter_map(|(def, value)| value.map(|value| (def.name, value)));
-        f.debug_map().entries(set).finish()
+        f.debug_map()
+            .entries(set)
+            .entry(&"cpp_args", &self.cpp_args)
+            .finish()
     }
 }
 
 impl Options {
-    /// Sets option `name` from the text after `=` (`None` when there was no `=`).
+    /// Sets option `name` from the command line, from the text after `=` (`None` when there was
+    /// no `=`).
     pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<(), OptionError> {
+        self.set_from(OptionSource::CommandLine, name, value)
+    }
+
+    /// Sets option `name` from `source`.
+    pub fn set_from(
+        &mut self,
+        source: OptionSource,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<(), OptionError> {
         let Some(option_idx) = OPTIONS.iter().position(|def| def.name == name) else {
             return Err(OptionError::InvalidName);
         };
-        let parsed = match OPTIONS[option_idx].kind {
-            Kind::Runtime => parse_runtime(value)?,
-            Kind::Size { min, max } => parse_size(value, min, max)?,
-            Kind::Rate => Some(parse_rate(value)?),
-            Kind::Choice(names) => {
-                let Some(choice_idx) = value.and_then(|text| names.iter().position(|n| *n == text))
-                else {
+        let def = &OPTIONS[option_idx];
+        if def.command_line_only && source == OptionSource::Program && value.is_some() {
+            return Err(OptionError::BadContext);
+        }
+        let required = || value.ok_or(OptionError::InvalidValue);
+        let parsed = match def.kind {
+            Kind::Runtime => optval::runtime(value)?,
+            Kind::Size { min, max } => {
+                let bytes = value.map_or(Ok(0), optval::size)?;
+                if bytes < min {
+                    return Err(OptionError::InvalidValue);
+                }
+                if bytes > max {
+                    return Err(OptionError::Overflow);
+                }
+                Some(bytes)
+            }
+            Kind::PacketSize { default, max } => {
+                let bytes = value.map_or(Ok(default), optval::size)?;
+                let bytes = if bytes == 0 || bytes > max {
+                    default
+                } else {
+                    bytes
+                };
+                Some(bytes.next_multiple_of(8))
+            }
+            Kind::ScratchSize => {
+                let bytes = value.map_or(Ok(0), optval::size)?;
+                Some(if bytes > 0 {
+                    (bytes + 8).next_multiple_of(8)
+                } else {
+                    0
+                })
+            }
+            Kind::LockMem => match required()? {
+                "unlimited" => Some(u64::MAX),
+                text => Some(optval::size(text)?),
+            },
+            Kind::Rate => Some(value.map_or(Ok(0), optval::rate)?),
+            Kind::Choice { names, ignore_case } => {
+                let text = required()?;
+                let Some(choice_idx) = names.iter().position(|name| {
+                    if ignore_case {
+                        name.eq_ignore_ascii_case(text)
+                    } else {
+                        *name == text
+                    }
+                }) else {
                     return Err(OptionError::InvalidValue);
                 };
                 Some(choice_idx as u64)
             }
-            Kind::CompileFlag => {
+            Kind::Flag | Kind::CppHeaders if value.is_some() => {
+                return Err(OptionError::InvalidValue);
+            }
+            Kind::Flag => Some(1),
+            Kind::ClearFlag(flag) => {
                 if value.is_some() {
+                    return Err(OptionError::InvalidValue);
+                }
+                self.values[table_index(flag)] = None;
+                return Ok(());
+            }
+            Kind::AnyValue => Some(1),
+            Kind::Text => {
+                self.texts[option_idx] = Some(required()?.to_owned());
+                Some(1)
+            }
+            Kind::Count { min } => {
+                let count = optval::atoi(required()?);
+                if count < min {
+                    return Err(OptionError::InvalidValue);
+                }
+                Some(count as u64)
+            }
+            Kind::Registers => {
+                const DIF_REGISTERS: i64 = 8;
+                let count = optval::atoi(required()?);
+                if count <= 0 || count > DIF_REGISTERS {
+                    return Err(OptionError::InvalidValue);
+                }
+                if count < DIF_REGISTERS {
+                    return Err(OptionError::NoRegisters);
+                }
+                Some(count as u64)
+            }
+            Kind::Version => {
+                let version = optval::version(required()?).ok_or(OptionError::VersionInvalid)?;
+                if !VERSIONS.contains(&version) {
+                    return Err(OptionError::VersionUndefined);
+                }
+                if self.values[option_idx].is_some_and(|current| u64::from(version) > current) {
+                    return Err(OptionError::VersionReduced);
+                }
+                Some(u64::from(version))
+            }
+            Kind::Attributes => {
+                if !optval::attributes(required()?) {
                     return Err(OptionError::InvalidValue);
                 }
                 Some(1)
             }
-            Kind::Unsupported => return Err(OptionError::Unsupported),
+            Kind::CppOption(prefix) => {
+                self.cpp_args.push(format!("{prefix}{}", required()?));
+                Some(1)
+            }
+            Kind::CppArgs => {
+                self.cpp_args
+                    .extend(required()?.split_ascii_whitespace().map(str::to_owned));
+                Some(1)
+            }
+            Kind::CppHeaders => {
+                if source == OptionSource::Program {
+                    return Err(OptionError::BadContext);
+                }
+                self.cpp_args.push("-H".to_owned());
+                Some(1)
+            }
         };
         self.values[option_idx] = parsed;
         Ok(())
@@ -241,11 +499,21 @@ impl Options {
     /// If `name` is not a choice option in the table.
     pub fn choice(&self, name: &str) -> Option<&'static str> {
         let option_idx = table_index(name);
-        let Kind::Choice(names) = OPTIONS[option_idx].kind else {
+        let Kind::Choice { names, .. } = OPTIONS[option_idx].kind else {
             panic!("`{name}` is not a choice option");
         };
         let choice_idx = self.values[option_idx]?;
         names.get(choice_idx as usize).copied()
+    }
+
+    /// The text of a path or word option such as `cpppath`, if set.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts[table_index(name)].as_deref()
+    }
+
+    /// The preprocessor arguments from `-D`, `-U`, `-I`, `-H` and their options, in order.
+    pub fn cpp_args(&self) -> &[String] {
+        &self.cpp_args
     }
 
     /// `quiet` (`-q`): print only what the program traces.
@@ -290,6 +558,13 @@ impl Options {
             _ => DiagFormat::Rich,
         }
     }
+
+    /// `version`: the D version scripts are compiled for, as `DT_VERSION_NUMBER` encodes it.
+    pub fn version(&self) -> u32 {
+        self.get("version")
+            .and_then(|version| u32::try_from(version).ok())
+            .unwrap_or(LATEST_VERSION)
+    }
 }
 
 /// The position of option `name` in `OPTIONS`; the name comes from code, so a miss is a bug.
@@ -298,127 +573,6 @@ fn table_index(name: &str) -> usize {
         Some(option_idx) => option_idx,
         None => panic!("`{name}` is not in the option table"),
     }
-}
-
-/// `dt_opt_runtime`: a yes/no word or a non-negative number.
-fn parse_runtime(value: Option<&str>) -> Result<Option<u64>, OptionError> {
-    const COUPLES: &[(&str, &str)] = &[
-        ("yes", "no"),
-        ("enable", "disable"),
-        ("enabled", "disabled"),
-        ("true", "false"),
-        ("on", "off"),
-        ("set", "unset"),
-    ];
-    let Some(text) = value else {
-        return Ok(Some(0));
-    };
-    if text.is_empty() {
-        return Ok(None);
-    }
-    for (positive, negative) in COUPLES {
-        if text.eq_ignore_ascii_case(positive) {
-            return Ok(Some(1));
-        }
-        if text.eq_ignore_ascii_case(negative) {
-            return Ok(None);
-        }
-    }
-    match parse_c_number(text) {
-        Some((number, "")) => Ok(Some(number)),
-        _ => Err(OptionError::InvalidValue),
-    }
-}
-
-/// `dt_opt_size`: a number of bytes with an optional binary suffix.
-fn parse_size(value: Option<&str>, min: u64, max: u64) -> Result<Option<u64>, OptionError> {
-    let Some(text) = value else {
-        return Ok(Some(0));
-    };
-    let (digits, multiplier) = match text.as_bytes().last().map(u8::to_ascii_lowercase) {
-        Some(b'k') => (&text[..text.len() - 1], KIB),
-        Some(b'm') => (&text[..text.len() - 1], MIB),
-        Some(b'g') => (&text[..text.len() - 1], 1024 * MIB),
-        Some(b't') => (&text[..text.len() - 1], 1024 * 1024 * MIB),
-        _ => (text, 1),
-    };
-    let Some((number, "")) = parse_c_number(digits) else {
-        return Err(OptionError::InvalidValue);
-    };
-    let Some(bytes) = number.checked_mul(multiplier) else {
-        return Err(OptionError::InvalidValue);
-    };
-    if bytes < min {
-        return Err(OptionError::InvalidValue);
-    }
-    if bytes > max {
-        return Err(OptionError::Overflow);
-    }
-    Ok(Some(bytes))
-}
-
-/// `dt_opt_rate`: a time (nanoseconds without a suffix) or a frequency in `hz`.
-fn parse_rate(value: Option<&str>) -> Result<u64, OptionError> {
-    const SUFFIXES: &[(&str, u64)] = &[
-        ("ns", 1),
-        ("nsec", 1),
-        ("us", 1_000),
-        ("usec", 1_000),
-        ("ms", 1_000_000),
-        ("msec", 1_000_000),
-        ("s", NANOS_PER_SEC),
-        ("sec", NANOS_PER_SEC),
-        ("m", 60 * NANOS_PER_SEC),
-        ("min", 60 * NANOS_PER_SEC),
-        ("h", 3600 * NANOS_PER_SEC),
-        ("hour", 3600 * NANOS_PER_SEC),
-        ("d", 86_400 * NANOS_PER_SEC),
-        ("day", 86_400 * NANOS_PER_SEC),
-    ];
-    let Some(text) = value else {
-        return Ok(0);
-    };
-    let Some((number, suffix)) = parse_c_number(text) else {
-        return Err(OptionError::InvalidValue);
-    };
-    if suffix.eq_ignore_ascii_case("hz") {
-        return Ok(NANOS_PER_SEC.checked_div(number).unwrap_or(0));
-    }
-    let multiplier = if suffix.is_empty() {
-        1
-    } else {
-        match SUFFIXES
-            .iter()
-            .find(|(name, _)| suffix.eq_ignore_ascii_case(name))
-        {
-            Some((_, multiplier)) => *multiplier,
-            None => return Err(OptionError::InvalidValue),
-        }
-    };
-    number
-        .checked_mul(multiplier)
-        .ok_or(OptionError::InvalidValue)
-}
-
-/// Reads a non-negative integer the way `strtoull(text, &end, 0)` does (`0x` for hexadecimal, a
-/// leading `0` for octal) and returns it with the unread rest, or `None` when no digit was read,
-/// the number is negative or it overflows.
-fn parse_c_number(text: &str) -> Option<(u64, &str)> {
-    let unsigned = text.strip_prefix('+').unwrap_or(text);
-    let (radix, digits) = match unsigned.as_bytes() {
-        [b'0', b'x' | b'X', next, ..] if next.is_ascii_hexdigit() => (16, &unsigned[2..]),
-        [b'0', ..] => (8, unsigned),
-        _ => (10, unsigned),
-    };
-    let n_digits = digits
-        .bytes()
-        .take_while(|byte| char::from(*byte).is_digit(radix))
-        .count();
-    if n_digits == 0 {
-        return None;
-    }
-    let number = u64::from_str_radix(&digits[..n_digits], radix).ok()?;
-    Some((number, &digits[n_digits..]))
 }
 
 #[cfg(test)]
@@ -444,12 +598,115 @@ mod tests {
     }
 
     #[test]
+    fn every_libdtrace_option_is_known() {
+        let libdtrace = [
+            "aggpercpu",
+            "amin",
+            "argref",
+            "core",
+            "cpp",
+            "cppargs",
+            "cpphdrs",
+            "cpppath",
+            "ctypes",
+            "ctfpath",
+            "defaultargs",
+            "debug",
+            "debugassert",
+            "define",
+            "disasm",
+            "dofstashpath",
+            "droptags",
+            "dtypes",
+            "empty",
+            "errtags",
+            "evaltime",
+            "incdir",
+            "iregs",
+            "kdefs",
+            "knodefs",
+            "late",
+            "lazyload",
+            "ldpath",
+            "libdir",
+            "linkmode",
+            "linktype",
+            "linknommap",
+            "modpath",
+            "nolibs",
+            "pgmax",
+            "preallocate",
+            "procfspath",
+            "pspec",
+            "stdc",
+            "strip",
+            "syslibdir",
+            "sysslice",
+            "tree",
+            "tregs",
+            "udefs",
+            "undef",
+            "unodefs",
+            "useruid",
+            "verbose",
+            "version",
+            "zdefs",
+            "aggsize",
+            "bpflog",
+            "bpflogsize",
+            "bufsize",
+            "bufpolicy",
+            "bufresize",
+            "cleanrate",
+            "cpu",
+            "destructive",
+            "dynvarsize",
+            "grabanon",
+            "jstackframes",
+            "jstackstrsize",
+            "lockmem",
+            "maxframes",
+            "nspec",
+            "pcapsize",
+            "scratchsize",
+            "specsize",
+            "stackframes",
+            "statusrate",
+            "strsize",
+            "ustackframes",
+            "noresolve",
+            "aggrate",
+            "aggsortkey",
+            "aggsortkeypos",
+            "aggsortpos",
+            "aggsortrev",
+            "flowindent",
+            "quiet",
+            "quietresize",
+            "rawbytes",
+            "stackindent",
+            "switchrate",
+            "printsize",
+        ];
+        for name in libdtrace {
+            assert!(
+                OPTIONS.iter().any(|def| def.name == name),
+                "{name} is missing"
+            );
+        }
+        assert_eq!(OPTIONS.len(), libdtrace.len() + 1, "only diagfmt is ours");
+    }
+
+    #[test]
     fn defaults_mirror_libdtrace() {
         let options = Options::default();
         assert_eq!(options.strsize(), 256);
         assert_eq!(options.bufsize(), 4 * MIB);
+        assert_eq!(options.get("aggsize"), Some(4 * MIB));
         assert_eq!(options.get("nspec"), Some(1));
         assert_eq!(options.get("statusrate"), Some(NANOS_PER_SEC));
+        assert_eq!(options.get("pcapsize"), Some(128));
+        assert_eq!(options.version(), 0x0200_0001);
         assert!(!options.quiet());
         assert_eq!(options.diag_format(), DiagFormat::Rich);
     }
@@ -464,37 +721,39 @@ mod tests {
     #[test]
     fn runtime_options_take_words_and_numbers() {
         assert!(set("quiet", None).unwrap().quiet());
-        assert!(set("quiet", Some("yes")).unwrap().quiet());
-        assert!(set("quiet", Some("ON")).unwrap().quiet());
         assert!(!set("quiet", Some("no")).unwrap().quiet());
-        assert!(!set("quiet", Some("")).unwrap().quiet());
         // As in libdtrace, any number sets an on/off option, even 0.
         assert!(set("quiet", Some("0")).unwrap().quiet());
         assert_eq!(set("nspec", Some("4")).unwrap().get("nspec"), Some(4));
-        assert_eq!(set("nspec", Some("0x10")).unwrap().get("nspec"), Some(16));
-        assert_eq!(set("nspec", Some("010")).unwrap().get("nspec"), Some(8));
         assert_eq!(set("nspec", Some("-72")), Err(OptionError::InvalidValue));
-        assert_eq!(set("nspec", Some("4x")), Err(OptionError::InvalidValue));
-        assert_eq!(
-            set("nspec", Some("99999999999999999999")),
-            Err(OptionError::InvalidValue)
-        );
     }
 
     #[test]
-    fn sizes_take_binary_suffixes() {
-        let size = |text| set("bufsize", Some(text)).map(|options| options.bufsize());
-        assert_eq!(size("512"), Ok(512));
-        assert_eq!(size("4k"), Ok(4 * KIB));
-        assert_eq!(size("4K"), Ok(4 * KIB));
-        assert_eq!(size("2m"), Ok(2 * MIB));
-        assert_eq!(size("1g"), Ok(1024 * MIB));
-        assert_eq!(size("1t"), Ok(1024 * 1024 * MIB));
-        assert_eq!(size("k"), Err(OptionError::InvalidValue));
-        assert_eq!(size("4kb"), Err(OptionError::InvalidValue));
-        assert_eq!(size("-1"), Err(OptionError::InvalidValue));
-        assert_eq!(size("99999999999t"), Err(OptionError::InvalidValue));
+    fn sizes_store_bytes() {
+        assert_eq!(set("bufsize", Some("2m")).unwrap().bufsize(), 2 * MIB);
+        assert_eq!(
+            set("dynvarsize", Some("4k")).unwrap().get("dynvarsize"),
+            Some(4096)
+        );
         assert_eq!(set("bufsize", None).unwrap().bufsize(), 0);
+        assert_eq!(set("bufsize", Some("-1")), Err(OptionError::InvalidValue));
+        assert_eq!(
+            set("scratchsize", Some("1")).unwrap().get("scratchsize"),
+            Some(16)
+        );
+        assert_eq!(
+            set("pcapsize", Some("70000")).unwrap().get("pcapsize"),
+            Some(128)
+        );
+        assert_eq!(
+            set("printsize", Some("13")).unwrap().get("printsize"),
+            Some(16)
+        );
+        assert_eq!(
+            set("lockmem", Some("unlimited")).unwrap().get("lockmem"),
+            Some(u64::MAX)
+        );
+        assert_eq!(set("lockmem", None), Err(OptionError::InvalidValue));
     }
 
     #[test]
@@ -505,48 +764,117 @@ mod tests {
     }
 
     #[test]
-    fn rates_take_time_suffixes_and_hz() {
-        let rate = |text| set("switchrate", Some(text)).map(|options| options.get("switchrate"));
-        assert_eq!(rate("10"), Ok(Some(10)));
-        assert_eq!(rate("10ns"), Ok(Some(10)));
-        assert_eq!(rate("250us"), Ok(Some(250_000)));
-        assert_eq!(rate("10ms"), Ok(Some(10_000_000)));
-        assert_eq!(rate("1s"), Ok(Some(NANOS_PER_SEC)));
-        assert_eq!(rate("2SEC"), Ok(Some(2 * NANOS_PER_SEC)));
-        assert_eq!(rate("1m"), Ok(Some(60 * NANOS_PER_SEC)));
-        assert_eq!(rate("1day"), Ok(Some(86_400 * NANOS_PER_SEC)));
-        assert_eq!(rate("10hz"), Ok(Some(100_000_000)));
-        assert_eq!(rate("0hz"), Ok(Some(0)));
-        assert_eq!(rate("10parsecs"), Err(OptionError::InvalidValue));
-        assert_eq!(rate("hz"), Err(OptionError::InvalidValue));
+    fn rates_store_nanoseconds() {
+        assert_eq!(
+            set("switchrate", Some("10hz")).unwrap().get("switchrate"),
+            Some(100_000_000)
+        );
+        assert_eq!(
+            set("aggrate", Some("2ms")).unwrap().get("aggrate"),
+            Some(2_000_000)
+        );
+        assert_eq!(set("cleanrate", Some("2x")), Err(OptionError::InvalidValue));
     }
 
     #[test]
     fn choices_need_a_listed_name() {
-        assert_eq!(
-            set("bufpolicy", Some("fill")).unwrap().choice("bufpolicy"),
-            Some("fill")
-        );
+        let options = set("bufpolicy", Some("fill")).unwrap();
+        assert_eq!(options.choice("bufpolicy"), Some("fill"));
         assert_eq!(
             set("bufpolicy", Some("FILL")),
             Err(OptionError::InvalidValue)
         );
         assert_eq!(set("bufpolicy", None), Err(OptionError::InvalidValue));
+        assert_eq!(
+            set("linktype", Some("ELF")).unwrap().choice("linktype"),
+            Some("elf")
+        );
+        assert_eq!(set("stdc", Some("X")), Err(OptionError::InvalidValue));
         let options = set("diagfmt", Some("dtrace")).unwrap();
         assert_eq!(options.diag_format(), DiagFormat::Dtrace);
     }
 
     #[test]
-    fn compile_flags_take_no_value() {
+    fn flags_take_no_value() {
         assert!(set("errtags", None).unwrap().errtags());
         assert!(set("zdefs", None).unwrap().zdefs());
         assert_eq!(set("errtags", Some("1")), Err(OptionError::InvalidValue));
+        assert!(
+            set("droptags", Some("anything"))
+                .unwrap()
+                .is_set("droptags")
+        );
+        let mut options = set("knodefs", None).unwrap();
+        options.set("kdefs", None).unwrap();
+        assert!(!options.is_set("knodefs"));
     }
 
     #[test]
-    fn preprocessor_options_are_unsupported() {
-        assert_eq!(set("cpp", None), Err(OptionError::Unsupported));
-        assert_eq!(set("define", Some("X=1")), Err(OptionError::Unsupported));
+    fn texts_and_counts_need_a_value() {
+        assert_eq!(
+            set("cpppath", Some("/bin/cat")).unwrap().text("cpppath"),
+            Some("/bin/cat")
+        );
+        assert_eq!(set("cpppath", None), Err(OptionError::InvalidValue));
+        assert_eq!(set("tree", Some("0")), Err(OptionError::InvalidValue));
+        assert_eq!(set("disasm", Some("3")).unwrap().get("disasm"), Some(3));
+        assert_eq!(set("iregs", Some("9")), Err(OptionError::InvalidValue));
+        assert_eq!(set("iregs", Some("7")), Err(OptionError::NoRegisters));
+        assert!(set("iregs", Some("8")).is_ok());
+        assert_eq!(set("amin", Some("Solid")), Err(OptionError::InvalidValue));
+    }
+
+    #[test]
+    fn versions_may_only_go_down() {
+        assert_eq!(
+            set("version", Some("99.1")),
+            Err(OptionError::VersionUndefined)
+        );
+        assert_eq!(
+            set("version", Some("1.x")),
+            Err(OptionError::VersionInvalid)
+        );
+        let mut options = set("version", Some("1.6")).unwrap();
+        assert_eq!(options.version(), 0x0100_6000);
+        assert_eq!(
+            options.set("version", Some("2.0")),
+            Err(OptionError::VersionReduced)
+        );
+    }
+
+    #[test]
+    fn preprocessor_options_build_cpp_arguments_in_order() {
+        let mut options = Options::default();
+        options.set("define", Some("X=1")).unwrap();
+        options.set("cpphdrs", None).unwrap();
+        options.set("incdir", Some("inc")).unwrap();
+        options.set("cppargs", Some(" -dM  -P")).unwrap();
+        options.set("undef", Some("Y")).unwrap();
+        assert_eq!(
+            options.cpp_args(),
+            ["-DX=1", "-H", "-Iinc", "-dM", "-P", "-UY"]
+        );
+        assert_eq!(options.set("define", None), Err(OptionError::InvalidValue));
+    }
+
+    #[test]
+    fn a_program_may_not_set_preprocessor_or_path_options() {
+        let mut options = Options::default();
+        let from_program = OptionSource::Program;
+        assert_eq!(
+            options.set_from(from_program, "define", Some("X")),
+            Err(OptionError::BadContext)
+        );
+        assert_eq!(
+            options.set_from(from_program, "cpphdrs", None),
+            Err(OptionError::BadContext)
+        );
+        assert_eq!(
+            options.set_from(from_program, "modpath", Some("/x")),
+            Err(OptionError::BadContext)
+        );
+        assert!(options.set_from(from_program, "quiet", None).is_ok());
+        assert!(options.cpp_args().is_empty());
     }
 
     #[test]

@@ -1,0 +1,2 @@
+hello from cpp 7 v2
+

@@ -1,0 +1,6 @@
+BEGIN
+{
+	exit(0);
+}
+
+#pragma D option bufsize=lots
