@@ -23,8 +23,14 @@ use super::emit::Emitter;
 use super::inst::ClauseContext;
 
 impl ClauseContext<'_> {
-    /// Emits the code for one subroutine instruction.
+    /// Emits the code for one subroutine instruction. Some subroutines keep values in r8 and r9
+    /// across helper calls, so r8 points at the `globals` value again afterwards (see `frame`).
     pub fn subr(&self, emitter: &mut Emitter, subr: &Subr) {
+        self.subr_code(emitter, subr);
+        super::var::reload_globals(emitter, self.maps);
+    }
+
+    fn subr_code(&self, emitter: &mut Emitter, subr: &Subr) {
         let area = self.strings;
         match subr {
             Subr::StrLen { dst, src } => {
