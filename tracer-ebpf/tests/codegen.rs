@@ -354,3 +354,26 @@ fn programs_without_aggregations_have_no_aggregation_maps() {
     assert!(!object.maps.contains_key("agg_gen"));
     assert!(!object.maps.contains_key("agg_zero"));
 }
+
+#[test]
+fn begin_clauses_past_the_map_limit_split_into_programs_run_in_order() {
+    let text = (0..100)
+        .map(|clause| format!("BEGIN {{ @c{clause} = count(); }}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let generated = generate_for(&text);
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    assert_eq!(
+        plans,
+        [
+            ("dtrace_begin", &Attach::Begin),
+            ("dtrace_begin_1", &Attach::Begin)
+        ]
+    );
+    parsed(&generated);
+}

@@ -194,12 +194,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         if clause_ids.is_empty() {
             continue;
         }
-        let chunks = match group {
-            Group::Syscalls { .. } => {
-                chunks_within_map_limit(module, &maps, strings, &clause_ids, options)?
-            }
-            Group::Single { .. } => vec![clause_ids.len()],
-        };
+        let chunks = chunks_within_map_limit(module, &maps, strings, &clause_ids, options)?;
         let mut first_bit = 0;
         for (chunk_idx, chunk_len) in chunks.into_iter().enumerate() {
             let name = match chunk_idx {
@@ -371,10 +366,11 @@ pub(crate) struct Chunk {
 /// The most maps one program may use (the kernel's `MAX_USED_MAPS`).
 const MAX_MAPS_PER_PROGRAM: usize = 64;
 
-/// Splits a syscall group's clauses into runs whose programs each use at most
-/// [`MAX_MAPS_PER_PROGRAM`] maps (each aggregation has a map of its own); returns the run lengths.
-/// The programs of one group attach to the same tracepoint in order, so clauses still run in
-/// program order.
+/// Splits a probe group's clauses into runs whose programs each use at most
+/// [`MAX_MAPS_PER_PROGRAM`] maps (each aggregation and dynamic variable has a map of its own);
+/// returns the run lengths. The programs of one group attach to the same tracepoint in order (or
+/// each to its own perf event, or, for `BEGIN` and `END`, run one after another), so clauses still
+/// run in program order.
 fn chunks_within_map_limit(
     module: &Module,
     maps: &MapIndex,
