@@ -49,18 +49,8 @@ pub struct EffectCase {
 
 /// The start-up cases.
 pub fn startup_cases() -> Vec<StartupCase> {
-    let mut ten_clauses_d = String::new();
-    let mut ten_clauses_bt = String::new();
-    for idx in 0..10 {
-        let _ = write!(
-            ten_clauses_d,
-            "syscall::getppid:entry /arg0 == {idx}/ {{ @c{idx} = count(); }} "
-        );
-        let _ = write!(
-            ten_clauses_bt,
-            "tracepoint:syscalls:sys_enter_getppid /pid == {idx}/ {{ @c{idx} = count(); }} "
-        );
-    }
+    let (ten_clauses_d, ten_clauses_bt) = many_clauses(10);
+    let (thousand_clauses_d, thousand_clauses_bt) = many_clauses(1000);
     vec![
         StartupCase {
             name: "one syscall probe",
@@ -77,7 +67,30 @@ pub fn startup_cases() -> Vec<StartupCase> {
             d: format!("{ten_clauses_d}BEGIN {{ printf(\"ready\\n\"); }}"),
             bpftrace: format!("{ten_clauses_bt}BEGIN {{ printf(\"ready\\n\"); }}"),
         },
+        StartupCase {
+            name: "1,000-clause script",
+            d: format!("{thousand_clauses_d}BEGIN {{ printf(\"ready\\n\"); }}"),
+            bpftrace: format!("{thousand_clauses_bt}BEGIN {{ printf(\"ready\\n\"); }}"),
+        },
     ]
+}
+
+/// `n` clauses on `getppid`, each with a predicate and an aggregation of its own, for tracer and
+/// for bpftrace.
+fn many_clauses(n: usize) -> (String, String) {
+    let mut d = String::new();
+    let mut bpftrace = String::new();
+    for idx in 0..n {
+        let _ = write!(
+            d,
+            "syscall::getppid:entry /arg0 == {idx}/ {{ @c{idx} = count(); }} "
+        );
+        let _ = write!(
+            bpftrace,
+            "tracepoint:syscalls:sys_enter_getppid /pid == {idx}/ {{ @c{idx} = count(); }} "
+        );
+    }
+    (d, bpftrace)
 }
 
 /// `BEGIN { exit(0); }`, timed as a whole process.

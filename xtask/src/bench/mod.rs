@@ -7,7 +7,8 @@
 //! Each case runs `--runs` times (default 5) for each tool in alternation, so drift on the machine
 //! touches both alike. Sections:
 //! 1. start-up: launch until the probes are attached (the program's `BEGIN` prints `ready`), and
-//!    launch until exit after SIGTERM (attach plus teardown); `BEGIN { exit(0); }` end to end;
+//!    launch until exit after SIGTERM (attach plus teardown), for one probe, every syscall, and
+//!    scripts of 10 and 1,000 clauses (compile and load); `BEGIN { exit(0); }` end to end;
 //! 2. probe effect: nanoseconds each traced call gains over the untraced workload
 //!    (`xtask/bench/workload.c`: `--calls` `getppid()` or one-byte `read()` calls);
 //! 3. throughput: a `printf` per call into a file, events delivered per second, with every loss
