@@ -6,6 +6,7 @@
 
 mod action;
 mod expr;
+mod memory;
 
 use crate::ast::{self, Stmt};
 use crate::ir::{self, Inst, Label, RECORD_HEADER_RESERVED, VReg};

@@ -10,6 +10,7 @@
 //! reports every independent error.
 
 mod clause;
+mod decl;
 mod expr;
 
 use std::collections::HashSet;
@@ -99,6 +100,8 @@ enum ParseError<'t> {
     InvalidControl { word: &'t str, span: Span },
     /// `#error words`.
     ErrorDirective { words: &'t [String], span: Span },
+    /// Type specifiers that do not go together (`struct a { } struct b { }`, `char int`).
+    Combination { span: Span },
 }
 
 impl ParseError<'_> {
@@ -138,6 +141,9 @@ impl ParseError<'_> {
                 span,
                 format!("invalid control directive: #{word}"),
             ),
+            ParseError::Combination { span } => {
+                Diagnostic::error(ErrTag::D_DECL_COMBO, span, "invalid type combination")
+            }
             ParseError::ErrorDirective { words, span } => {
                 let text = words.iter().fold(String::new(), |mut text, word| {
                     text.push_str(word);

@@ -22,7 +22,7 @@ pub(crate) fn int_constant_type(value: u64, unsigned: bool, long: bool) -> Type 
     Type::ULONG
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Types `expr` and everything in it, records the types, and returns `expr`'s type. On an error
     /// the expression is reported and typed `int` so checking can go on.
     pub(super) fn expr(&mut self, expr: &Expr) -> Type {
@@ -60,12 +60,13 @@ impl Checker {
                 then_expr,
                 else_expr,
             } => {
-                self.integer_operand(cond, "?:");
+                self.scalar_operand(cond, "?:");
                 let then_type = self.expr(then_expr);
                 let else_type = self.expr(else_expr);
                 match (then_type, else_type) {
                     (Type::String, Type::String) => Type::String,
                     (lhs, rhs) if lhs.is_int() && rhs.is_int() => Type::common(lhs, rhs),
+                    (lhs, rhs) if lhs.is_pointer() && lhs == rhs => lhs,
                     _ => {
                         self.error(
                             ErrTag::D_OP_INCOMPAT,
@@ -76,6 +77,7 @@ impl Checker {
                     }
                 }
             }
+            ExprKind::Call { func, args, .. } if func == "stringof" => self.stringof(args, expr),
             ExprKind::Call {
                 func,
                 func_span,
@@ -110,14 +112,23 @@ impl Checker {
             ExprKind::Assign { .. } => self.unsupported(expr, "assignment to variables"),
             ExprKind::ThreadLocal(_) => self.unsupported(expr, "thread-local variables"),
             ExprKind::ClauseLocal(_) => self.unsupported(expr, "clause-local variables"),
-            ExprKind::Index { .. } => self.unsupported(expr, "arrays"),
-            ExprKind::Member { .. } => self.unsupported(expr, "struct members"),
-            ExprKind::Cast { .. } => self.unsupported(expr, "casts"),
-            ExprKind::SizeOf(_) => self.unsupported(expr, "sizeof"),
+            ExprKind::Index { base, index } => self.index(base, index, expr),
+            ExprKind::Member {
+                base,
+                member,
+                arrow,
+            } => self.member(base, member, *arrow, expr),
+            ExprKind::Cast { ty, operand } => self.cast(ty, operand, expr),
+            ExprKind::SizeOf(arg) => self.sizeof(arg, expr),
+            ExprKind::OffsetOf {
+                ty,
+                member,
+                member_span,
+            } => self.offsetof(ty, member, *member_span, expr),
         }
     }
 
-    fn unsupported(&mut self, expr: &Expr, what: &str) -> Type {
+    pub(super) fn unsupported(&mut self, expr: &Expr, what: &str) -> Type {
         self.error(
             ErrTag::D_UNKNOWN,
             expr.span,
@@ -127,7 +138,21 @@ impl Checker {
     }
 
     fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        if let Some(&inline_idx) = self.scope.inlines.get(name) {
+            let inline = &self.type_info.inlines[inline_idx];
+            let ty = inline.ty;
+            if let Some(value) = inline.constant {
+                self.type_info.constants.insert(expr.span, value);
+            }
+            self.type_info.inline_uses.insert(expr.span, inline_idx);
+            return ty;
+        }
+        if let Some(&(value, ty)) = self.scope.enumerators.get(name) {
+            self.type_info.constants.insert(expr.span, value as u64);
+            return ty;
+        }
         match variable::lookup(name) {
+            Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
             Some(variable) if variable.source == VariableSource::Ppid && !self.ppid_available => {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
@@ -159,7 +184,21 @@ impl Checker {
         Type::INT
     }
 
-    fn integer_operand(&mut self, operand: &Expr, op: &str) -> Type {
+    /// Types an operand that must be an integer or a pointer (`!`, `&&`, conditions).
+    pub(super) fn scalar_operand(&mut self, operand: &Expr, op: &str) -> Type {
+        let ty = self.expr(operand);
+        if !ty.is_scalar() {
+            self.error(
+                ErrTag::D_OP_SCALAR,
+                operand.span,
+                format!("operator {op} requires operands of scalar type"),
+            );
+            return Type::INT;
+        }
+        ty
+    }
+
+    pub(super) fn integer_operand(&mut self, operand: &Expr, op: &str) -> Type {
         let ty = self.expr(operand);
         if !ty.is_int() {
             self.error(
@@ -183,10 +222,11 @@ impl Checker {
                 self.integer_operand(operand, symbol).promoted()
             }
             UnaryOp::LogicalNot => {
-                self.integer_operand(operand, "!");
+                self.scalar_operand(operand, "!");
                 Type::INT
             }
-            UnaryOp::Deref | UnaryOp::AddrOf => self.unsupported(expr, "pointers"),
+            UnaryOp::Deref => self.deref(operand),
+            UnaryOp::AddrOf => self.addr_of(operand),
             UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
                 self.unsupported(expr, "increments of variables")
             }
@@ -204,8 +244,8 @@ impl Checker {
             | BinaryOp::Ge => {
                 let lhs_type = self.expr(lhs);
                 let rhs_type = self.expr(rhs);
-                if !lhs_type.is_int() || !rhs_type.is_int() {
-                    let span = if lhs_type.is_int() {
+                if !lhs_type.is_scalar() || !rhs_type.is_scalar() {
+                    let span = if lhs_type.is_scalar() {
                         rhs.span
                     } else {
                         lhs.span
@@ -219,10 +259,11 @@ impl Checker {
                 Type::INT
             }
             BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => {
-                self.integer_operand(lhs, symbol);
-                self.integer_operand(rhs, symbol);
+                self.scalar_operand(lhs, symbol);
+                self.scalar_operand(rhs, symbol);
                 Type::INT
             }
+            BinaryOp::Add | BinaryOp::Sub => self.additive(op, lhs, rhs),
             BinaryOp::Shl | BinaryOp::Shr => {
                 let lhs_type = self.integer_operand(lhs, symbol);
                 self.integer_operand(rhs, symbol);

@@ -1,5 +1,5 @@
 self int x;
-inline int one = 1;
+translator struct s < int x > { a = x; };
 #foo
 BEGIN
 {

@@ -1,0 +1,613 @@
+//! Declarations and type names: `struct`/`union`/`enum` definitions with C's layout, `typedef`,
+//! `inline`, and the resolution of a type name to a [`Type`].
+//!
+//! Names resolve as in libdtrace: C's integer keywords and D's own typedefs first, then what the
+//! program declared, then the kernel's types from the catalog. A backquoted scope (`` D`s ``,
+//! `` vmlinux`task_struct ``) picks the program's or the kernel's types only.
+
+use super::Checker;
+use super::scope::Inline;
+use crate::ast::{Decl, DeclClass, Declarator, Expr, TagBody, TagKind, TypeName, TypeSpec};
+use crate::diagnostic::ErrTag;
+use crate::provider::KernelNamespace;
+use crate::source::Span;
+use crate::types::{IntegerWordsError, Member, StructDef, Type, d_typedef, integer_type_name};
+
+/// Where a name is looked up, from its backquoted scope.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Any,
+    Program,
+    Kernel,
+}
+
+/// Splits `` module`name `` into the origin it asks for and the name.
+fn scoped(name: &str) -> (Origin, &str) {
+    match name.split_once('`') {
+        Some(("D", rest)) => (Origin::Program, rest),
+        Some(("", rest)) => (Origin::Any, rest),
+        Some((_, rest)) => (Origin::Kernel, rest),
+        None => (Origin::Any, name),
+    }
+}
+
+impl Checker<'_> {
+    /// Resolves a type name in a cast, `sizeof` or `offsetof`; reports and returns `None` when
+    /// it names no type.
+    pub(super) fn type_name(&mut self, ty: &TypeName) -> Option<Type> {
+        let words: Vec<&str> = ty.words.iter().map(String::as_str).collect();
+        let base = match self.named_type(&words) {
+            Ok(base) => base,
+            Err(tag) => {
+                self.unknown_type(tag, ty, &words);
+                return None;
+            }
+        };
+        let mut resolved = base?;
+        for _ in 0..ty.pointer_depth {
+            resolved = self.type_info.table.pointer_to(resolved);
+        }
+        Some(resolved)
+    }
+
+    fn unknown_type(&mut self, tag: ErrTag, ty: &TypeName, words: &[&str]) {
+        if tag == ErrTag::D_DECL_COMBO {
+            self.error(tag, ty.span, "invalid type combination");
+            return;
+        }
+        let stars = "*".repeat(ty.pointer_depth as usize);
+        self.error(
+            tag,
+            ty.span,
+            format!(
+                "failed to resolve type {} {stars}: Unknown type name",
+                words.join(" ")
+            ),
+        );
+    }
+
+    /// The type specifier words name. `Ok(None)` for a tag that is not defined anywhere; `Err`
+    /// carries the tag to report.
+    pub(super) fn named_type(&mut self, words: &[&str]) -> Result<Option<Type>, ErrTag> {
+        let words: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|word| !matches!(*word, "const" | "volatile" | "restrict"))
+            .collect();
+        match words.as_slice() {
+            [keyword @ ("struct" | "union" | "enum"), tag] => {
+                let kind = match *keyword {
+                    "struct" => TagKind::Struct,
+                    "union" => TagKind::Union,
+                    _ => TagKind::Enum,
+                };
+                self.tagged_type(kind, tag)
+                    .map(Some)
+                    .ok_or(ErrTag::D_UNKNOWN)
+            }
+            ["void"] => Ok(Some(Type::Void)),
+            ["string"] => Ok(Some(Type::String)),
+            _ if words.iter().any(|word| matches!(*word, "float" | "double")) => {
+                if words.iter().filter(|word| **word == "double").count() > 1 {
+                    return Err(ErrTag::D_DECL_COMBO);
+                }
+                Err(ErrTag::D_UNKNOWN)
+            }
+            _ => match integer_type_name(&words) {
+                Some(Ok(ty)) => Ok(Some(ty)),
+                Some(Err(IntegerWordsError::Combination)) => Err(ErrTag::D_DECL_COMBO),
+                Some(Err(IntegerWordsError::Unknown)) => Err(ErrTag::D_UNKNOWN),
+                None => match words.as_slice() {
+                    [name] => self.typedef(name).map(Some).ok_or(ErrTag::D_UNKNOWN),
+                    _ => Err(ErrTag::D_UNKNOWN),
+                },
+            },
+        }
+    }
+
+    /// A typedef name: D's own, the program's, then the kernel's.
+    pub(super) fn typedef(&mut self, name: &str) -> Option<Type> {
+        let (origin, name) = scoped(name);
+        if origin != Origin::Kernel {
+            if let Some(ty) = d_typedef(name) {
+                return Some(ty);
+            }
+            if let Some(&ty) = self.scope.typedefs.get(name) {
+                return Some(ty);
+            }
+        }
+        if origin == Origin::Program {
+            return None;
+        }
+        let id = self
+            .catalog
+            .kernel_type_named(KernelNamespace::Plain, name)?;
+        self.type_info.table.import_kernel(self.catalog, id)
+    }
+
+    /// `struct tag`, `union tag` or `enum tag`: the program's, then the kernel's.
+    fn tagged_type(&mut self, kind: TagKind, tag: &str) -> Option<Type> {
+        let (origin, tag) = scoped(tag);
+        if origin != Origin::Kernel
+            && let Some(&ty) = self.scope.tags.get(&(kind, tag.to_owned()))
+        {
+            return Some(ty);
+        }
+        if origin == Origin::Program {
+            return None;
+        }
+        let namespace = match kind {
+            TagKind::Struct => KernelNamespace::Struct,
+            TagKind::Union => KernelNamespace::Union,
+            TagKind::Enum => KernelNamespace::Enum,
+        };
+        let id = self.catalog.kernel_type_named(namespace, tag)?;
+        self.type_info.table.import_kernel(self.catalog, id)
+    }
+
+    /// Checks a declaration at the outer level.
+    pub(super) fn declaration(&mut self, decl: &Decl) {
+        if let DeclClass::Other(word) = &decl.class
+            && !decl.declarators.is_empty()
+        {
+            self.error(
+                ErrTag::D_UNKNOWN,
+                decl.span,
+                format!("{word} variable declarations are not supported yet"),
+            );
+            return;
+        }
+        let Some(base) = self.type_spec(&decl.ty) else {
+            return;
+        };
+        if decl.declarators.is_empty() {
+            if !matches!(decl.ty, TypeSpec::Tagged { .. }) || decl.class != DeclClass::None {
+                self.error(ErrTag::D_DECL_USELESS, decl.span, "useless declaration");
+            }
+            return;
+        }
+        for declarator in &decl.declarators {
+            if declarator.name.contains('`') {
+                self.error(
+                    ErrTag::D_DECL_SCOPE,
+                    declarator.span,
+                    format!(
+                        "D scoping operator may not be used in a declaration name ({})",
+                        declarator.name
+                    ),
+                );
+                continue;
+            }
+            match decl.class {
+                DeclClass::Typedef => self.typedef_declaration(base, declarator),
+                DeclClass::Inline => self.inline_declaration(base, declarator),
+                _ => self.error(
+                    ErrTag::D_UNKNOWN,
+                    declarator.span,
+                    "global variable declarations are not supported yet",
+                ),
+            }
+        }
+    }
+
+    fn typedef_declaration(&mut self, base: Type, declarator: &Declarator) {
+        let Some(ty) = self.declarator_type(base, declarator) else {
+            return;
+        };
+        let name = &declarator.name;
+        if self.scope.typedefs.contains_key(name)
+            || d_typedef(name).is_some()
+            || integer_type_name(&[name.as_str()]).is_some()
+        {
+            self.error(
+                ErrTag::D_DECL_IDRED,
+                declarator.span,
+                format!("typedef redeclared: {name}"),
+            );
+            return;
+        }
+        self.scope.typedefs.insert(name.clone(), ty);
+    }
+
+    fn inline_declaration(&mut self, base: Type, declarator: &Declarator) {
+        let name = &declarator.name;
+        if self.scope.inlines.contains_key(name) {
+            self.error(
+                ErrTag::D_DECL_IDRED,
+                declarator.span,
+                format!(
+                    "identifier redefined: {name}\n\t current: inline definition\n\tprevious: scalar inline"
+                ),
+            );
+            return;
+        }
+        let Some(value) = &declarator.init else {
+            self.error(
+                ErrTag::D_SYNTAX,
+                declarator.span,
+                format!("inline {name} requires a value after ="),
+            );
+            return;
+        };
+        let Some(ty) = self.declarator_type(base, declarator) else {
+            return;
+        };
+        let value_type = self.expr(value);
+        let compatible = match (ty, value_type) {
+            (Type::String, value_type) => {
+                value_type == Type::String || self.type_info.table.is_char_array(value_type)
+            }
+            (ty, value_type) if ty.is_scalar() => value_type.is_scalar(),
+            (ty, value_type) => ty == value_type,
+        };
+        if !compatible {
+            let table = &self.type_info.table;
+            let message = format!(
+                "inline {name} definition uses incompatible types: \"{}\" = \"{}\"",
+                table.name(ty),
+                table.name(value_type)
+            );
+            self.error(ErrTag::D_OP_INCOMPAT, value.span, message);
+            return;
+        }
+        let constant = match ty {
+            Type::Int { size, signed } => self
+                .fold(value)
+                .map(|folded| super::consteval::normalize(folded, size, signed)),
+            _ => None,
+        };
+        self.type_info.inlines.push(Inline {
+            name: name.clone(),
+            ty,
+            value: value.clone(),
+            constant,
+        });
+        let inline_idx = self.type_info.inlines.len() - 1;
+        self.scope.inlines.insert(name.clone(), inline_idx);
+    }
+
+    /// The type a declarator gives its base type: pointers, then array dimensions.
+    fn declarator_type(&mut self, base: Type, declarator: &Declarator) -> Option<Type> {
+        let mut ty = base;
+        for _ in 0..declarator.pointer_depth {
+            ty = self.type_info.table.pointer_to(ty);
+        }
+        for dim in declarator.dims.iter().rev() {
+            let len = self.positive_constant(dim, ErrTag::D_DECL_ARRSUB, "array size")?;
+            if ty == Type::Void {
+                self.error(
+                    ErrTag::D_DECL_VOIDOBJ,
+                    declarator.span,
+                    "cannot declare array of void",
+                );
+                return None;
+            }
+            ty = self.type_info.table.array_of(ty, len);
+        }
+        Some(ty)
+    }
+
+    /// A positive integer constant (an array size, a bitfield width), or a report.
+    fn positive_constant(&mut self, expr: &Expr, tag: ErrTag, what: &str) -> Option<u32> {
+        self.expr(expr);
+        let value = self
+            .fold(expr)
+            .and_then(|value| u32::try_from(value as i64).ok())
+            .filter(|value| *value > 0);
+        if value.is_none() {
+            self.error(
+                tag,
+                expr.span,
+                format!("positive integral constant expression expected as {what}"),
+            );
+        }
+        value
+    }
+
+    /// The type a specifier names, defining a struct, union or enum body on the way.
+    fn type_spec(&mut self, spec: &TypeSpec) -> Option<Type> {
+        match spec {
+            TypeSpec::Named { words, span } => self.type_name(&TypeName {
+                words: words.clone(),
+                pointer_depth: 0,
+                span: *span,
+            }),
+            TypeSpec::Tagged {
+                kind,
+                tag,
+                body,
+                span,
+            } => match body {
+                None => {
+                    let tag = tag.as_deref().unwrap_or_default();
+                    Some(match self.tagged_type(*kind, tag) {
+                        Some(ty) => ty,
+                        None => self.forward(*kind, tag),
+                    })
+                }
+                Some(TagBody::Enumerators(enumerators)) => {
+                    self.define_enum(tag.as_deref(), enumerators, *span)
+                }
+                Some(TagBody::Members(members)) => {
+                    self.define_struct(*kind, tag.as_deref(), members, *span)
+                }
+            },
+        }
+    }
+
+    /// Declares a struct or union (or enum) the program names before defining it.
+    fn forward(&mut self, kind: TagKind, tag: &str) -> Type {
+        let ty = if kind == TagKind::Enum {
+            Type::INT
+        } else {
+            self.type_info.table.add_struct(StructDef {
+                name: Some(tag.to_owned()),
+                union: kind == TagKind::Union,
+                size: 0,
+                align: 1,
+                members: None,
+                kernel: None,
+            })
+        };
+        self.scope.tags.insert((kind, tag.to_owned()), ty);
+        ty
+    }
+
+    fn define_struct(
+        &mut self,
+        kind: TagKind,
+        tag: Option<&str>,
+        members: &[crate::ast::MemberDecl],
+        span: Span,
+    ) -> Option<Type> {
+        let union = kind == TagKind::Union;
+        let existing = tag.and_then(|tag| self.scope.tags.get(&(kind, tag.to_owned())).copied());
+        let id = match existing {
+            Some(Type::Struct(id)) if self.type_info.table.struct_def(id).members.is_none() => id,
+            Some(ty) => {
+                let name = self.type_info.table.name(ty);
+                self.error(
+                    ErrTag::D_DECL_TYPERED,
+                    span,
+                    format!("type redeclared: {name}"),
+                );
+                return None;
+            }
+            None => {
+                let ty = match tag {
+                    Some(tag) => self.forward(kind, tag),
+                    None => self.type_info.table.add_struct(StructDef {
+                        name: None,
+                        union,
+                        size: 0,
+                        align: 1,
+                        members: None,
+                        kernel: None,
+                    }),
+                };
+                let Type::Struct(id) = ty else {
+                    unreachable!("a struct or union forward is a struct type, not {ty:?}");
+                };
+                id
+            }
+        };
+        let layout = self.lay_out(union, members)?;
+        self.type_info
+            .table
+            .complete_struct(id, layout.0, layout.1, layout.2);
+        Some(Type::Struct(id))
+    }
+
+    /// Lays out members as C does: each at the next offset aligned for its type (0 in a union),
+    /// bitfields packed into units of their type. Returns the members, size and alignment.
+    fn lay_out(
+        &mut self,
+        union: bool,
+        members: &[crate::ast::MemberDecl],
+    ) -> Option<(Vec<Member>, u32, u32)> {
+        let mut laid_out: Vec<Member> = Vec::new();
+        let mut bit_cursor = 0u32;
+        let mut max_bits = 0u32;
+        let mut align = 1u32;
+        let mut ok = true;
+        let strsize = self.options.strsize;
+        for member in members {
+            let Some(base) = self.type_spec(&member.ty) else {
+                ok = false;
+                continue;
+            };
+            let anonymous = [Declarator {
+                name: String::new(),
+                pointer_depth: 0,
+                dims: Vec::new(),
+                bits: None,
+                init: None,
+                span: member.span,
+            }];
+            let declarators = if member.declarators.is_empty() {
+                &anonymous[..]
+            } else {
+                &member.declarators[..]
+            };
+            for declarator in declarators {
+                let Some(ty) = self.declarator_type(base, declarator) else {
+                    ok = false;
+                    continue;
+                };
+                let name = &declarator.name;
+                if !name.is_empty() && laid_out.iter().any(|known| &known.name == name) {
+                    self.error(
+                        ErrTag::D_UNKNOWN,
+                        declarator.span,
+                        format!(
+                            "failed to define member '{name}': Duplicate member or variable name"
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+                if ty == Type::Void {
+                    self.error(
+                        ErrTag::D_DECL_VOIDOBJ,
+                        declarator.span,
+                        format!("cannot have void member: {name}"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                let Some(size) = self.type_info.table.size_of(ty, strsize) else {
+                    let type_name = self.type_info.table.name(ty);
+                    self.error(
+                        ErrTag::D_DECL_INCOMPLETE,
+                        declarator.span,
+                        format!("incomplete struct/union/enum {type_name}: {name}"),
+                    );
+                    ok = false;
+                    continue;
+                };
+                let type_align = self.type_info.table.align_of(ty);
+                align = align.max(type_align);
+                let unit_bits = size * 8;
+                let (bit_offset, bit_size) = match &declarator.bits {
+                    Some(bits) => {
+                        let width = self.bitfield_width(bits, ty, declarator)?;
+                        let start = if union { 0 } else { bit_cursor };
+                        let start = if start % unit_bits + width > unit_bits {
+                            start.next_multiple_of(unit_bits)
+                        } else {
+                            start
+                        };
+                        (start, width)
+                    }
+                    None => {
+                        let start = if union { 0 } else { bit_cursor };
+                        (start.next_multiple_of(type_align * 8), 0)
+                    }
+                };
+                let end = bit_offset + if bit_size == 0 { unit_bits } else { bit_size };
+                max_bits = max_bits.max(end);
+                if !union {
+                    bit_cursor = end;
+                }
+                laid_out.push(Member {
+                    name: name.clone(),
+                    ty,
+                    bit_offset,
+                    bit_size,
+                });
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let size = max_bits.div_ceil(8).next_multiple_of(align);
+        Some((laid_out, size, align))
+    }
+
+    fn bitfield_width(&mut self, bits: &Expr, ty: Type, declarator: &Declarator) -> Option<u32> {
+        let name = &declarator.name;
+        let width = self.positive_constant(bits, ErrTag::D_DECL_BFCONST, "bit-field size")?;
+        let Type::Int { size, .. } = ty else {
+            self.error(
+                ErrTag::D_DECL_BFTYPE,
+                declarator.span,
+                format!("invalid type for bit-field: {name}"),
+            );
+            return None;
+        };
+        if width > u32::from(size) * 8 {
+            self.error(
+                ErrTag::D_DECL_BFSIZE,
+                declarator.span,
+                format!("bit-field too big for type: {name}"),
+            );
+            return None;
+        }
+        Some(width)
+    }
+
+    fn define_enum(
+        &mut self,
+        tag: Option<&str>,
+        enumerators: &[crate::ast::Enumerator],
+        span: Span,
+    ) -> Option<Type> {
+        if let Some(tag) = tag
+            && self
+                .scope
+                .tags
+                .contains_key(&(TagKind::Enum, tag.to_owned()))
+        {
+            self.error(
+                ErrTag::D_DECL_TYPERED,
+                span,
+                format!("type redeclared: enum {tag}"),
+            );
+            return None;
+        }
+        let mut next = 0i64;
+        let mut names: Vec<&str> = Vec::new();
+        for enumerator in enumerators {
+            let name = enumerator.name.as_str();
+            if let Some(value) = &enumerator.value {
+                self.expr(value);
+                let Some(folded) = self.fold(value).filter(|_| self.is_integer_expr(value)) else {
+                    self.error(
+                        ErrTag::D_DECL_ENCONST,
+                        value.span,
+                        format!(
+                            "enumerator '{name}' must be assigned to an integral constant expression"
+                        ),
+                    );
+                    continue;
+                };
+                next = self.signed_value(value, folded);
+            }
+            if next > i64::from(i32::MAX) {
+                self.error(
+                    ErrTag::D_DECL_ENOFLOW,
+                    enumerator.span,
+                    format!("enumerator '{name}' value overflows INT_MAX (2147483647)"),
+                );
+                continue;
+            }
+            if next < i64::from(i32::MIN) {
+                self.error(
+                    ErrTag::D_DECL_ENOFLOW,
+                    enumerator.span,
+                    format!("enumerator '{name}' value overflows INT_MIN (-2147483648)"),
+                );
+                continue;
+            }
+            if names.contains(&name) {
+                self.error(
+                    ErrTag::D_UNKNOWN,
+                    enumerator.span,
+                    format!(
+                        "failed to define enumerator '{name}': Duplicate member or variable name"
+                    ),
+                );
+                continue;
+            }
+            if self.scope.enumerators.contains_key(name) {
+                self.error(
+                    ErrTag::D_DECL_IDRED,
+                    enumerator.span,
+                    format!("identifier redeclared: {name}"),
+                );
+                continue;
+            }
+            names.push(name);
+            self.scope
+                .enumerators
+                .insert(name.to_owned(), (next, Type::INT));
+            next += 1;
+        }
+        if let Some(tag) = tag {
+            self.scope
+                .tags
+                .insert((TagKind::Enum, tag.to_owned()), Type::INT);
+        }
+        Some(Type::INT)
+    }
+}
