@@ -43,12 +43,8 @@ impl Lowerer<'_> {
             }
             ExprKind::Index { base, index } => {
                 let base_type = self.type_of(base);
-                let element = match (
-                    self.table().array(base_type),
-                    self.table().pointee(base_type),
-                ) {
-                    (Some((element, _)), _) | (None, Some(element)) => element,
-                    (None, None) => unreachable!("sema checked that {base_type:?} is indexable"),
+                let Some(element) = self.table().element(base_type) else {
+                    unreachable!("sema checked that {base_type:?} is indexable");
                 };
                 let base_address = self.int_expr(base);
                 let subscript = self.int_expr(&index[0]);
@@ -210,9 +206,8 @@ impl Lowerer<'_> {
         let lhs_type = self.type_of(lhs);
         let rhs_type = self.type_of(rhs);
         let element_size = |lowerer: &Self, ty: Type| {
-            let element = match (lowerer.table().pointee(ty), lowerer.table().array(ty)) {
-                (Some(element), _) | (None, Some((element, _))) => element,
-                (None, None) => unreachable!("sema checked that {ty:?} is a pointer"),
+            let Some(element) = lowerer.table().element(ty) else {
+                unreachable!("sema checked that {ty:?} is a pointer");
             };
             lowerer.size_of(element)
         };
@@ -291,5 +286,111 @@ impl Lowerer<'_> {
                 size,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::compile_one;
+    use crate::ir::{BinOp, Builtin, Inst, RecordAction};
+    use crate::types::Type;
+
+    fn insts_of(body: &str) -> Vec<Inst> {
+        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
+            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
+        compiled.module.clauses[0].insts.clone()
+    }
+
+    fn loads(insts: &[Inst]) -> Vec<(u8, bool)> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Load { size, signed, .. } => Some((*size, *signed)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn constants(insts: &[Inst]) -> Vec<u64> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Const { value, .. } => Some(*value),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_are_read_through_probe_reads_at_their_offsets() {
+        let insts = insts_of("trace(curthread->real_parent->tgid);");
+        assert!(insts.contains(&Inst::Builtin {
+            dst: crate::ir::VReg(0),
+            builtin: Builtin::CurThread
+        }));
+        assert_eq!(loads(&insts), [(8, false), (4, true)]);
+        assert_eq!(constants(&insts), [2440, 2428]);
+    }
+
+    #[test]
+    fn char_arrays_are_copied_as_strings() {
+        let compiled = compile_one("BEGIN { trace(curthread->comm); }").expect("compiles");
+        let clause = &compiled.module.clauses[0];
+        assert!(
+            clause
+                .insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::ReadBytes { size: 16, .. })),
+            "{:?}",
+            clause.insts
+        );
+        let Some([RecordAction::Trace(field)]) = clause.record.as_deref() else {
+            panic!("{:?}", clause.record);
+        };
+        assert_eq!(field.ty, Type::String);
+    }
+
+    #[test]
+    fn stringof_a_pointer_reads_a_kernel_string() {
+        let insts = insts_of("trace(stringof(curthread->stack));");
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::ReadStr { size: 256, .. })),
+            "{insts:?}"
+        );
+    }
+
+    #[test]
+    fn bitfields_are_shifted_out_of_their_bytes() {
+        let insts = insts_of("trace(curthread->in_execve);");
+        assert_eq!(loads(&insts), [(1, false)]);
+        assert_eq!(constants(&insts), [100, 62, 63]);
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Bin {
+                op: BinOp::LShr,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn pointer_arithmetic_scales_by_the_element_size() {
+        let insts = insts_of("trace((int *)8 + 2);");
+        assert_eq!(constants(&insts), [8, 2, 4]);
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::Bin { op: BinOp::Mul, .. }))
+        );
+        let insts = insts_of("trace((long *)64 - (long *)8);");
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Bin {
+                op: BinOp::SDiv,
+                ..
+            }
+        )));
     }
 }

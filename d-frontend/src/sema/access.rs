@@ -79,6 +79,7 @@ impl Checker<'_> {
                 table.name(to)
             );
             self.error(ErrTag::D_CAST_INVAL, expr.span, message);
+            return Type::INT;
         }
         to
     }
@@ -456,5 +457,135 @@ impl Checker<'_> {
     /// The type specifier words name, without reporting anything.
     fn named_type_quiet(&mut self, words: &[&str]) -> Option<Type> {
         self.named_type(words).ok().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::{compile_one, errors_of, traced_constant};
+
+    #[test]
+    fn sizeof_and_offsetof_reach_kernel_types() {
+        assert_eq!(traced_constant("sizeof(struct task_struct)"), 3072);
+        assert_eq!(traced_constant("offsetof(struct task_struct, tgid)"), 2428);
+        assert_eq!(traced_constant("sizeof(curthread->comm)"), 16);
+        assert_eq!(traced_constant("sizeof(pid_t)"), 4);
+        assert_eq!(traced_constant("sizeof(u32)"), 4);
+        assert_eq!(traced_constant("sizeof(enum pid_type)"), 4);
+        assert_eq!(traced_constant("sizeof(struct task_struct *)"), 8);
+        assert_eq!(traced_constant("sizeof \"hi\""), 3);
+        assert_eq!(traced_constant("sizeof(string)"), 256);
+    }
+
+    #[test]
+    fn members_casts_and_pointers_type_check() {
+        for program in [
+            "BEGIN { printf(\"%d %s %d\", curthread->pid, curthread->comm, curthread->real_parent->tgid); }",
+            "BEGIN { trace(((struct task_struct *)curthread)->real_parent->tgid); }",
+            "BEGIN { trace((*curthread).pid + curthread->comm[0]); }",
+            "BEGIN { trace(&curthread->pid - &curthread->pid); printf(\"%p\", &curthread->comm[1]); }",
+            "BEGIN /curthread->real_parent && !curthread->stack/ { trace(stringof(curthread->comm)); }",
+            "BEGIN { @[curthread->comm] = count(); trace(curthread->in_execve); }",
+        ] {
+            if let Err(errors) = compile_one(program) {
+                panic!("{program}: {errors:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn misuse_is_reported_with_libdtrace_words() {
+        for (body, expected) in [
+            (
+                "trace(pid->x);",
+                "[D_OP_PTR] operator -> must be applied to a pointer",
+            ),
+            (
+                "trace(curthread.pid);",
+                "[D_OP_SOU] operator . cannot be applied to type \"struct task_struct *\"; must be applied to a struct or union",
+            ),
+            (
+                "trace(curthread->pid->x);",
+                "[D_OP_PTR] operator -> must be applied to a pointer",
+            ),
+            (
+                "trace(curthread->nope);",
+                "[D_TYPE_MEMBER] nope is not a member of struct task_struct",
+            ),
+            (
+                "trace(curthread->files->f_pos);",
+                "[D_OP_INCOMPLETE] operator -> cannot be applied to a forward declaration: no struct file definition is available",
+            ),
+            (
+                "trace(*pid);",
+                "[D_DEREF_NONPTR] cannot dereference non-pointer type",
+            ),
+            (
+                "trace(*curthread->stack);",
+                "[D_DEREF_VOID] cannot dereference pointer to void",
+            ),
+            (
+                "trace(&pid);",
+                "[D_ADDROF_VAR] cannot take address of dynamic variable",
+            ),
+            (
+                "trace(&(pid + 1));",
+                "[D_ADDROF_LVAL] unacceptable operand for unary & operator",
+            ),
+            (
+                "trace(&curthread->in_execve);",
+                "[D_ADDROF_BITFIELD] cannot take address of bit-field",
+            ),
+            (
+                "trace(curthread->stack + 1);",
+                "[D_OP_INCOMPAT] operands have incompatible types: \"void *\" + \"int\"",
+            ),
+            (
+                "trace((struct task_struct)0);",
+                "[D_CAST_INVAL] invalid cast expression: \"int\" to \"struct task_struct\"",
+            ),
+            (
+                "trace(sizeof(void));",
+                "[D_SIZEOF_TYPE] cannot apply sizeof to an operand of unknown size",
+            ),
+            (
+                "trace(sizeof(curthread->in_execve));",
+                "[D_SIZEOF_BITFIELD] cannot apply sizeof to a bit-field",
+            ),
+            (
+                "trace(offsetof(int, x));",
+                "[D_OFFSETOF_TYPE] offsetof operand must be a struct or union type",
+            ),
+            (
+                "trace(offsetof(struct nosuch, x));",
+                "[D_OFFSETOF_TYPE] offsetof operand must be a struct or union type",
+            ),
+            (
+                "trace(offsetof(struct task_struct, in_execve));",
+                "[D_OFFSETOF_BITFIELD] cannot take offset of a bit-field: in_execve",
+            ),
+            (
+                "trace(offsetof(struct task_struct, NULL));",
+                "[D_UNKNOWN] failed to determine offset of NULL: Member name not found",
+            ),
+            (
+                "trace(curthread->comm[16]);",
+                "[D_ARR_BOUNDS] index outside array bounds: 16, max is 16",
+            ),
+            (
+                "trace(*curthread);",
+                "[D_UNKNOWN] values of type struct task_struct cannot be recorded yet",
+            ),
+            (
+                "printf(\"%d\", curthread);",
+                "[D_PRINTF_ARG_TYPE] printf( ) argument #2 is incompatible with conversion #1 prototype:\n\tconversion: %d\n\t prototype: char, short, int, long, or long long\n\t  argument: struct task_struct *",
+            ),
+        ] {
+            assert_eq!(
+                errors_of(&format!("BEGIN {{ {body} }}")),
+                [expected],
+                "{body}"
+            );
+        }
     }
 }

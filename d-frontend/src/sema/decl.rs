@@ -611,3 +611,113 @@ impl Checker<'_> {
         Some(Type::INT)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::{constants_of, errors_of, traced_constant};
+
+    const RECORD: &str =
+        "struct rec { char c; int i; short h; long l; unsigned a : 3, b : 7; char name[5]; };";
+
+    #[test]
+    fn structs_are_laid_out_as_in_c() {
+        let value = |expr: &str| constants_of(&format!("{RECORD} BEGIN {{ trace({expr}); }}"))[0];
+        assert_eq!(value("offsetof(struct rec, i)"), 4);
+        assert_eq!(value("offsetof(struct rec, h)"), 8);
+        assert_eq!(value("offsetof(struct rec, l)"), 16);
+        assert_eq!(value("offsetof(struct rec, name)"), 26);
+        assert_eq!(value("sizeof(struct rec)"), 32);
+    }
+
+    #[test]
+    fn unions_take_their_largest_member() {
+        let values = constants_of(
+            "union u { char c; int a[3]; short s; }; BEGIN { trace(sizeof(union u)); trace(offsetof(union u, s)); }",
+        );
+        assert_eq!(values, [12, 0]);
+    }
+
+    #[test]
+    fn enumerators_count_on_from_the_last_value() {
+        let program = "enum e { A, B = 5, C, D = C * 2 + A }; BEGIN { trace(D); }";
+        assert_eq!(constants_of(program), [12]);
+    }
+
+    #[test]
+    fn typedefs_chain_and_inline_constants_fold() {
+        assert_eq!(traced_constant("sizeof(uint16_t)"), 2);
+        assert_eq!(traced_constant("sizeof(unsigned long long)"), 8);
+        let program = "typedef short s16; typedef s16 alias; inline alias NEG = 65535; BEGIN { trace(NEG); trace(sizeof(alias)); }";
+        let values = constants_of(program);
+        assert_eq!(values, [u64::MAX, 2]);
+    }
+
+    #[test]
+    fn declaration_errors_use_libdtrace_words() {
+        for (program, expected) in [
+            (
+                "typedef int t; typedef char t;",
+                "[D_DECL_IDRED] typedef redeclared: t",
+            ),
+            (
+                "enum a { X }; enum b { X };",
+                "[D_DECL_IDRED] identifier redeclared: X",
+            ),
+            (
+                "enum e { x = 3, x = 4 };",
+                "[D_UNKNOWN] failed to define enumerator 'x': Duplicate member or variable name",
+            ),
+            (
+                "enum e { big = 2147483648 };",
+                "[D_DECL_ENOFLOW] enumerator 'big' value overflows INT_MAX (2147483647)",
+            ),
+            (
+                "enum e { s = \"no\" };",
+                "[D_DECL_ENCONST] enumerator 's' must be assigned to an integral constant expression",
+            ),
+            (
+                "struct s { int x; char x; };",
+                "[D_UNKNOWN] failed to define member 'x': Duplicate member or variable name",
+            ),
+            (
+                "struct r { struct pirate p; };",
+                "[D_DECL_INCOMPLETE] incomplete struct/union/enum struct pirate: p",
+            ),
+            (
+                "struct s { void v; };",
+                "[D_DECL_VOIDOBJ] cannot have void member: v",
+            ),
+            (
+                "struct s { int a : 40; };",
+                "[D_DECL_BFSIZE] bit-field too big for type: a",
+            ),
+            ("extern int;", "[D_DECL_USELESS] useless declaration"),
+            (
+                "inline int i = \"str\";",
+                "[D_OP_INCOMPAT] inline i definition uses incompatible types: \"int\" = \"string\"",
+            ),
+            (
+                "inline int f = f + 3;",
+                "[D_IDENT_UNDEF] failed to resolve f: Unknown variable name",
+            ),
+            (
+                "inline int f = 1; inline int f = 2;",
+                "[D_DECL_IDRED] identifier redefined: f\n\t current: inline definition\n\tprevious: scalar inline",
+            ),
+            (
+                "BEGIN { trace((char int)0); }",
+                "[D_DECL_COMBO] invalid type combination",
+            ),
+            (
+                "BEGIN { trace((short long)0); }",
+                "[D_UNKNOWN] failed to resolve type short long : Unknown type name",
+            ),
+            (
+                "int `x;",
+                "[D_DECL_SCOPE] D scoping operator may not be used in a declaration name (`x)",
+            ),
+        ] {
+            assert_eq!(errors_of(program), [expected], "{program}");
+        }
+    }
+}

@@ -164,6 +164,12 @@ impl TypeTable {
         }
     }
 
+    /// What a pointer points to or an array holds; `None` for other types.
+    pub fn element(&self, ty: Type) -> Option<Type> {
+        self.pointee(ty)
+            .or_else(|| self.array(ty).map(|(element, _)| element))
+    }
+
     /// Whether `ty` is a `char` array, which D uses as a string.
     pub fn is_char_array(&self, ty: Type) -> bool {
         matches!(self.array(ty), Some((Type::Int { size: 1, .. }, _)))
@@ -342,7 +348,7 @@ impl TypeTable {
                 name: (!name.is_empty()).then_some(name),
                 union,
                 size,
-                align: size.min(8).max(1),
+                align: size.clamp(1, 8),
                 members: None,
                 kernel: Some(id),
             }),
