@@ -14,6 +14,8 @@ use super::{
 
 /// `BTF_INT_SIGNED` in an integer's encoding byte.
 const BTF_INT_SIGNED: u32 = 1;
+/// `BTF_INT_CHAR` in an integer's encoding byte.
+const BTF_INT_CHAR: u32 = 2;
 
 impl Btf {
     /// Type `type_id` as the front end describes kernel types; 0 is `void`. `None` when there is
@@ -25,10 +27,14 @@ impl Btf {
         let record = self.record(type_id)?;
         let kernel_type = match record.kind {
             BTF_KIND_INT => {
-                let encoding = read_u32(&self.data, record.extra, "int").ok()?;
+                let encoding = (read_u32(&self.data, record.extra, "int").ok()? >> 24) & 0xf;
+                // pahole does not mark plain `char` signed, but it is on x86-64, and D's `char`
+                // is signed.
+                let plain_char =
+                    encoding & BTF_INT_CHAR != 0 || self.string(record.name_off) == Some("char");
                 KernelType::Int {
                     size: record.size_or_type,
-                    signed: (encoding >> 24) & BTF_INT_SIGNED != 0,
+                    signed: encoding & BTF_INT_SIGNED != 0 || plain_char,
                 }
             }
             BTF_KIND_PTR => KernelType::Pointer {
