@@ -14,7 +14,7 @@ macro_rules! suites {
     };
 }
 
-suites!(basics, syscall, profile, scripts, lifecycle, flags, errors);
+suites!(basics, syscall, profile, scripts, lifecycle, flags, errors, types);
 
 #[test]
 fn every_suite_file_has_a_test() {
