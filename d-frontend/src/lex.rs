@@ -35,6 +35,7 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
         parens: 0,
         brackets: 0,
         after_member: false,
+        in_declaration: false,
         tokens: Vec::new(),
         errors: Vec::new(),
     };
@@ -187,6 +188,9 @@ struct Lexer<'a> {
     brackets: u32,
     /// The previous token was `.` or `->`, so a keyword spelling is a member name.
     after_member: bool,
+    /// The expression level was entered by a declaration keyword, so it lasts until the `;`
+    /// even past the `}` of a struct body (`struct { int a; } x;`).
+    in_declaration: bool,
     tokens: Vec<Token>,
     errors: Vec<LexError<'a>>,
 }
@@ -362,6 +366,7 @@ impl Lexer<'_> {
                 match Keyword::starting_declaration(text) {
                     Some(keyword) => {
                         self.enter_expr();
+                        self.in_declaration = true;
                         TokenKind::Keyword(keyword)
                     }
                     None => TokenKind::ProbeSpec(text.to_owned()),
@@ -373,6 +378,7 @@ impl Lexer<'_> {
 
     fn enter_expr(&mut self) {
         self.mode = Mode::Expr;
+        self.in_declaration = false;
         self.braces = 0;
         self.parens = 0;
         self.brackets = 0;
@@ -399,6 +405,7 @@ impl Lexer<'_> {
                 None => self.errors.push(LexError::Extra { closer: ']', span }),
             },
             TokenKind::RBrace => match self.braces.checked_sub(1) {
+                Some(0) if self.in_declaration => self.braces = 0,
                 Some(0) => self.mode = Mode::Outer,
                 Some(braces) => self.braces = braces,
                 None => {
@@ -406,7 +413,10 @@ impl Lexer<'_> {
                     self.mode = Mode::Outer;
                 }
             },
-            TokenKind::Semi if self.braces == 0 => self.mode = Mode::Outer,
+            TokenKind::Semi if self.braces == 0 => {
+                self.mode = Mode::Outer;
+                self.in_declaration = false;
+            }
             _ => {}
         }
         kind
@@ -568,6 +578,13 @@ mod tests {
         let kinds = kinds("BEGIN { x = a - b; } tick-1s { }");
         assert!(kinds.contains(&TokenKind::Minus));
         assert!(kinds.contains(&spec("tick-1s")));
+    }
+
+    #[test]
+    fn a_declaration_lasts_past_its_closing_brace() {
+        let kinds = kinds("struct s { int a; } var; BEGIN { }");
+        assert!(kinds.contains(&TokenKind::Ident("var".into())));
+        assert!(kinds.contains(&spec("BEGIN")));
     }
 
     #[test]

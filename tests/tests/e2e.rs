@@ -14,7 +14,9 @@ macro_rules! suites {
     };
 }
 
-suites!(basics, syscall, profile, scripts, lifecycle, flags, errors, types);
+suites!(
+    basics, syscall, profile, scripts, lifecycle, flags, errors, types
+);
 
 #[test]
 fn every_suite_file_has_a_test() {

@@ -112,7 +112,7 @@ fn kernel_types_come_from_btf_by_name_and_id() {
         .expect("tgid");
     assert_eq!(tgid.ty, Type::INT);
     assert_eq!(
-        u32::from(tgid.bit_offset) / 8,
+        tgid.bit_offset / 8,
         catalog
             .struct_member("task_struct", "tgid")
             .expect("tgid")

@@ -148,6 +148,16 @@ impl Checker<'_> {
     /// Checks a declaration at the outer level.
     pub(super) fn declaration(&mut self, decl: &Decl) {
         if let DeclClass::Other(word) = &decl.class
+            && matches!(word.as_str(), "auto" | "register" | "static")
+        {
+            self.error(
+                ErrTag::D_DECL_BADCLASS,
+                decl.span,
+                "specified storage class not appropriate in D",
+            );
+            return;
+        }
+        if let DeclClass::Other(word) = &decl.class
             && !decl.declarators.is_empty()
         {
             self.error(

@@ -38,10 +38,7 @@ impl Checker<'_> {
                 unsigned,
                 long,
             } => int_constant_type(*value, *unsigned, *long),
-            ExprKind::Char(_) => Type::Int {
-                size: 1,
-                signed: true,
-            },
+            ExprKind::Char(_) => Type::INT,
             ExprKind::Str(_) => Type::String,
             ExprKind::Ident(name) => self.identifier(name, expr),
             ExprKind::Macro { name, quoted } => self.macro_variable(name, *quoted, expr),
@@ -146,6 +143,11 @@ impl Checker<'_> {
             }
             self.type_info.inline_uses.insert(expr.span, inline_idx);
             return ty;
+        }
+        // libdtrace's built-in `inline long NULL = 0`; like its value, it has the size of an int.
+        if name == "NULL" {
+            self.type_info.constants.insert(expr.span, 0);
+            return Type::INT;
         }
         if let Some(&(value, ty)) = self.scope.enumerators.get(name) {
             self.type_info.constants.insert(expr.span, value as u64);
@@ -265,16 +267,34 @@ impl Checker<'_> {
             }
             BinaryOp::Add | BinaryOp::Sub => self.additive(op, lhs, rhs),
             BinaryOp::Shl | BinaryOp::Shr => {
-                let lhs_type = self.integer_operand(lhs, symbol);
-                self.integer_operand(rhs, symbol);
+                let (lhs_type, _) = self.integer_operands(op, lhs, rhs);
                 lhs_type.promoted()
             }
             _ => {
-                let lhs_type = self.integer_operand(lhs, symbol);
-                let rhs_type = self.integer_operand(rhs, symbol);
+                let (lhs_type, rhs_type) = self.integer_operands(op, lhs, rhs);
                 Type::common(lhs_type, rhs_type)
             }
         }
+    }
+
+    /// Types both operands of a binary operator that needs integers, reporting once as libdtrace
+    /// does (`*` and `/` ask for arithmetic types, the others for integral ones).
+    fn integer_operands(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> (Type, Type) {
+        let lhs_type = self.expr(lhs);
+        let rhs_type = self.expr(rhs);
+        if lhs_type.is_int() && rhs_type.is_int() {
+            return (lhs_type, rhs_type);
+        }
+        let (tag, kind) = match op {
+            BinaryOp::Mul | BinaryOp::Div => (ErrTag::D_OP_ARITH, "arithmetic"),
+            _ => (ErrTag::D_OP_INT, "integral"),
+        };
+        self.error(
+            tag,
+            lhs.span.to(rhs.span),
+            format!("operator {} requires operands of {kind} type", op.symbol()),
+        );
+        (Type::INT, Type::INT)
     }
 }
 
