@@ -17,9 +17,9 @@ mod token;
 pub use token::{IntLit, Keyword, Token, TokenKind, dump_tokens};
 pub(crate) use token::{escape, int_type_name};
 
-use crate::builtin::typedef;
 use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::source::{FileId, Span};
+use crate::types::d_typedef;
 
 /// Lexes a whole source text.
 ///
@@ -36,6 +36,7 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
         parens: 0,
         brackets: 0,
         after_member: false,
+        in_declaration: false,
         tokens: Vec::new(),
         errors: Vec::new(),
     };
@@ -188,6 +189,9 @@ struct Lexer<'a> {
     brackets: u32,
     /// The previous token was `.` or `->`, so a keyword spelling is a member name.
     after_member: bool,
+    /// The expression level was entered by a declaration keyword, so it lasts until the `;`
+    /// even past the `}` of a struct body (`struct { int a; } x;`).
+    in_declaration: bool,
     tokens: Vec<Token>,
     errors: Vec<LexError<'a>>,
 }
@@ -363,12 +367,14 @@ impl Lexer<'_> {
                 match Keyword::starting_declaration(text) {
                     Some(keyword) => {
                         self.enter_expr();
+                        self.in_declaration = true;
                         TokenKind::Keyword(keyword)
                     }
                     // A built-in typedef starts a declaration (`uint64_t x;`), as libdtrace's
                     // lexer decides by looking the word up as a type.
-                    None if typedef::lookup(text).is_some() => {
+                    None if d_typedef(text).is_some() => {
                         self.enter_expr();
+                        self.in_declaration = true;
                         TokenKind::Ident(text.to_owned())
                     }
                     None => TokenKind::ProbeSpec(text.to_owned()),
@@ -380,6 +386,7 @@ impl Lexer<'_> {
 
     fn enter_expr(&mut self) {
         self.mode = Mode::Expr;
+        self.in_declaration = false;
         self.braces = 0;
         self.parens = 0;
         self.brackets = 0;
@@ -406,6 +413,7 @@ impl Lexer<'_> {
                 None => self.errors.push(LexError::Extra { closer: ']', span }),
             },
             TokenKind::RBrace => match self.braces.checked_sub(1) {
+                Some(0) if self.in_declaration => self.braces = 0,
                 Some(0) => self.mode = Mode::Outer,
                 Some(braces) => self.braces = braces,
                 None => {
@@ -413,7 +421,10 @@ impl Lexer<'_> {
                     self.mode = Mode::Outer;
                 }
             },
-            TokenKind::Semi if self.braces == 0 => self.mode = Mode::Outer,
+            TokenKind::Semi if self.braces == 0 => {
+                self.mode = Mode::Outer;
+                self.in_declaration = false;
+            }
             _ => {}
         }
         kind
@@ -575,6 +586,13 @@ mod tests {
         let kinds = kinds("BEGIN { x = a - b; } tick-1s { }");
         assert!(kinds.contains(&TokenKind::Minus));
         assert!(kinds.contains(&spec("tick-1s")));
+    }
+
+    #[test]
+    fn a_declaration_lasts_past_its_closing_brace() {
+        let kinds = kinds("struct s { int a; } var; BEGIN { }");
+        assert!(kinds.contains(&TokenKind::Ident("var".into())));
+        assert!(kinds.contains(&spec("BEGIN")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ macro_rules! suites {
 }
 
 suites!(
-    basics, syscall, profile, scripts, lifecycle, flags, errors, variables
+    basics, syscall, profile, scripts, lifecycle, flags, errors, variables, types
 );
 
 #[test]

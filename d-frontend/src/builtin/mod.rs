@@ -4,5 +4,4 @@
 //! built-in touches one table.
 
 pub mod function;
-pub mod typedef;
 pub mod variable;

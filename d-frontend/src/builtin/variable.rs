@@ -14,6 +14,8 @@ pub enum VariableSource {
     Execname,
     /// One of the probe's names.
     ProbeName(ProbeField),
+    /// `curthread`, whose type (`struct task_struct *`) comes from kernel BTF.
+    CurThread,
 }
 
 /// A built-in variable.
@@ -73,6 +75,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "execname",
         ty: Type::String,
         source: VariableSource::Execname,
+    },
+    Variable {
+        name: "curthread",
+        ty: Type::Void,
+        source: VariableSource::CurThread,
     },
     probe_name("probeprov", ProbeField::Provider),
     probe_name("probemod", ProbeField::Module),

@@ -6,6 +6,7 @@
 
 mod action;
 mod expr;
+mod memory;
 mod var;
 
 use crate::ast::{self, Stmt};

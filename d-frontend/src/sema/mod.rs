@@ -3,7 +3,11 @@
 //! Sema reports every error in the program, then stops: lowering never runs on a program with
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
+mod access;
+mod consteval;
+mod decl;
 mod expr;
+mod scope;
 mod stmt;
 mod var;
 
@@ -15,6 +19,8 @@ use crate::ir::{AggDecl, SourceSummary, Variable};
 use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
+
+pub use scope::{Inline, TypeInfo};
 
 /// Options that change how a program is checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +84,8 @@ pub struct Checked {
     pub ppid_offsets: Option<(u32, u32)>,
     /// The options it was checked with.
     pub options: CompileOptions,
+    /// The type table and what sema resolved for lowering (constants, members, inlines).
+    pub type_info: TypeInfo,
 }
 
 impl Checked {
@@ -122,6 +130,9 @@ pub fn check(
         errors: Vec::new(),
         options: options.clone(),
         ppid_available: ppid_offsets.is_some(),
+        catalog,
+        type_info: TypeInfo::default(),
+        scope: scope::Scope::default(),
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -134,7 +145,7 @@ pub fn check(
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
-                Item::VarDecl(decl) => checker.var_decl(&decl),
+                Item::Decl(decl) => checker.declaration(&decl),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
                     n_matched += matched.len();
@@ -170,6 +181,7 @@ pub fn check(
         sources: summaries,
         ppid_offsets,
         options: options.clone(),
+        type_info: checker.type_info,
     })
 }
 
@@ -198,16 +210,22 @@ fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) 
 }
 
 /// The checking state shared by the statement and expression checkers.
-struct Checker {
+struct Checker<'c> {
     types: TypeMap,
     aggregations: Vec<AggDecl>,
     variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
     options: CompileOptions,
     ppid_available: bool,
+    /// Where kernel types come from.
+    catalog: &'c dyn ProbeCatalog,
+    /// The type table and the facts lowering needs.
+    type_info: TypeInfo,
+    /// The names the program's declarations put in scope.
+    scope: scope::Scope,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::error(tag, span, message));
     }

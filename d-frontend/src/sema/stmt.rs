@@ -15,11 +15,11 @@ enum Nesting {
     Conditional,
 }
 
-impl Checker {
+impl Checker<'_> {
     pub(super) fn clause(&mut self, clause: &Clause) {
         if let Some(predicate) = &clause.predicate {
             let ty = self.expr(predicate);
-            if !ty.is_int() {
+            if !ty.is_scalar() {
                 self.error(
                     ErrTag::D_OP_INT,
                     predicate.span,
@@ -41,7 +41,7 @@ impl Checker {
                     ..
                 } => {
                     let ty = self.expr(cond);
-                    if !ty.is_int() {
+                    if !ty.is_scalar() {
                         self.error(
                             ErrTag::D_OP_INT,
                             cond.span,
@@ -94,6 +94,23 @@ impl Checker {
         }
     }
 
+    /// The type a value is recorded as (a `char` array as a string); reports values that have no
+    /// recorded form (structs, other arrays, `void`).
+    fn recordable(&mut self, ty: Type, expr: &Expr) -> Type {
+        if self.type_info.table.is_char_array(ty) {
+            return Type::String;
+        }
+        if matches!(ty, Type::Struct(_) | Type::Array(_) | Type::Void) {
+            let name = self.type_info.table.name(ty);
+            self.error(
+                ErrTag::D_UNKNOWN,
+                expr.span,
+                format!("values of type {name} cannot be recorded yet"),
+            );
+        }
+        ty
+    }
+
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
     fn arity(&mut self, function: &Function, span: crate::source::Span, n_args: usize) -> bool {
         let (func, min, max) = (function.name, function.min_args, function.max_args);
@@ -119,7 +136,8 @@ impl Checker {
     fn action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
         match kind {
             FunctionKind::Trace => {
-                self.expr(&args[0]);
+                let ty = self.expr(&args[0]);
+                self.recordable(ty, &args[0]);
             }
             FunctionKind::Exit => {
                 let ty = self.expr(&args[0]);
@@ -174,6 +192,8 @@ impl Checker {
             };
             let accepted = match (class, *ty) {
                 (ArgClass::String, Type::String) => true,
+                (ArgClass::String, ty) => self.type_info.table.is_char_array(ty),
+                (ArgClass::Pointer, Type::Pointer(_)) => true,
                 (class, Type::Int { size, signed }) => class.accepts_integer(size, signed),
                 _ => false,
             };
@@ -187,7 +207,7 @@ impl Checker {
                         slot.conv_number,
                         slot.conv.name(),
                         slot.conv.prototype(),
-                        ty.name()
+                        self.type_info.table.name(*ty)
                     ),
                 );
             }
@@ -253,7 +273,13 @@ impl Checker {
         value: &Expr,
         expr: &Expr,
     ) {
-        let key_types: Vec<Type> = keys.iter().map(|key| self.expr(key)).collect();
+        let key_types: Vec<Type> = keys
+            .iter()
+            .map(|key| {
+                let ty = self.expr(key);
+                self.recordable(ty, key)
+            })
+            .collect();
         let ExprKind::Call {
             func,
             func_span,

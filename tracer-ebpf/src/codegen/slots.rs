@@ -74,6 +74,8 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
+        Inst::Load { dst, addr, .. } => vec![*dst, *addr],
+        Inst::ReadBytes { addr, .. } | Inst::ReadStr { addr, .. } => vec![*addr],
         Inst::AggUpdate { value, .. } => value.iter().copied().collect(),
         Inst::Comment(_)
         | Inst::Label(_)
