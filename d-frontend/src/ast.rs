@@ -19,8 +19,9 @@ pub enum Item {
     Clause(Clause),
     /// `#pragma D ...` (the words after `#pragma D`).
     Pragma(Pragma),
-    /// A variable declaration: `int x;`, `self string s;`, `this char c;`, `int a[string];`.
-    VarDecl(VarDecl),
+    /// A declaration: `struct s { ... };`, `typedef int t;`, `inline int x = 1;`, `enum e { A };`,
+    /// and variables: `int x;`, `self string s;`, `this char c;`, `int a[string, int];`.
+    Decl(Decl),
 }
 
 /// Where a variable lives: D's three variable scopes.
@@ -45,18 +46,151 @@ impl VarScope {
     }
 }
 
-/// One declarator of a variable declaration (`this char a, b;` gives two).
+/// A declaration at the outer level.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VarDecl {
-    /// `self`, `this` or neither.
-    pub scope: VarScope,
-    /// The type as written; `None` when only a storage class is given (`self x;` declares an `int`).
-    pub ty: Option<TypeName>,
-    /// The variable's name.
+pub struct Decl {
+    /// `typedef`, `inline`, `self`, `this` or another storage class, if any.
+    pub class: DeclClass,
+    /// The type specifier; `None` when only a storage class is written (`self x;` declares an
+    /// `int`, as C's implicit `int`).
+    pub ty: Option<TypeSpec>,
+    /// The names declared (none for `struct s { ... };`).
+    pub declarators: Vec<Declarator>,
+    /// The whole declaration, up to its `;`.
+    pub span: Span,
+}
+
+/// The storage class of a declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeclClass {
+    /// None written: a type definition, or a global variable when a name is declared.
+    None,
+    /// `typedef`.
+    Typedef,
+    /// `inline`.
+    Inline,
+    /// `self`: thread-local variables.
+    ThreadLocal,
+    /// `this`: clause-local variables.
+    ClauseLocal,
+    /// Another class word (`extern`, `static`, `register`, `auto`).
+    Other(String),
+}
+
+impl DeclClass {
+    /// The scope of the variables a declaration of this class declares; `None` for a class that
+    /// declares no variables (`typedef`, `inline`, `extern`, ...).
+    pub fn var_scope(&self) -> Option<VarScope> {
+        match self {
+            DeclClass::None => Some(VarScope::Global),
+            DeclClass::ThreadLocal => Some(VarScope::ThreadLocal),
+            DeclClass::ClauseLocal => Some(VarScope::ClauseLocal),
+            DeclClass::Typedef | DeclClass::Inline | DeclClass::Other(_) => None,
+        }
+    }
+}
+
+/// A type specifier in a declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeSpec {
+    /// Specifier words (`unsigned long`, `string`, `uint64_t`), with qualifiers dropped.
+    Named {
+        /// The words in order.
+        words: Vec<String>,
+        /// Where they are.
+        span: Span,
+    },
+    /// `struct`, `union` or `enum`, with a tag, a body or both.
+    Tagged {
+        /// Which keyword.
+        kind: TagKind,
+        /// The tag, if named.
+        tag: Option<String>,
+        /// The braces, if this defines the type.
+        body: Option<TagBody>,
+        /// From the keyword to the tag or closing brace.
+        span: Span,
+    },
+}
+
+impl TypeSpec {
+    /// Where the specifier is.
+    pub fn span(&self) -> Span {
+        match self {
+            TypeSpec::Named { span, .. } | TypeSpec::Tagged { span, .. } => *span,
+        }
+    }
+}
+
+/// `struct`, `union` or `enum`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TagKind {
+    /// `struct`.
+    Struct,
+    /// `union`.
+    Union,
+    /// `enum`.
+    Enum,
+}
+
+impl TagKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TagKind::Struct => "struct",
+            TagKind::Union => "union",
+            TagKind::Enum => "enum",
+        }
+    }
+}
+
+/// What the braces of a struct, union or enum definition hold.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TagBody {
+    /// Struct or union members.
+    Members(Vec<MemberDecl>),
+    /// Enumerators.
+    Enumerators(Vec<Enumerator>),
+}
+
+/// One member declaration line: `int a, *b, c[4];` or an anonymous `struct { ... };`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberDecl {
+    /// The type specifier.
+    pub ty: TypeSpec,
+    /// The members it declares (none for an anonymous struct or union member).
+    pub declarators: Vec<Declarator>,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// `NAME` or `NAME = value` in an enum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enumerator {
+    /// The name.
     pub name: String,
-    /// For an associative array, the key types between the brackets (`int a[string, int];`).
+    /// The value expression, if given.
+    pub value: Option<Expr>,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A declarator: `*name[4]`, `bits : 3`, `x = expr`, `a[string, int]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declarator {
+    /// The name declared.
+    pub name: String,
+    /// How many `*` come before it.
+    pub pointer_depth: u32,
+    /// The `[N]` suffixes, outermost first.
+    pub dims: Vec<Expr>,
+    /// For an associative array, the key types between its brackets (`int a[string, int];`).
     pub keys: Option<Vec<TypeName>>,
-    /// The declarator (the name and its brackets).
+    /// The bitfield width after `:`.
+    pub bits: Option<Expr>,
+    /// The value after `=` (for `inline`).
+    pub init: Option<Expr>,
+    /// Where it is.
     pub span: Span,
 }
 
@@ -224,6 +358,15 @@ pub enum ExprKind {
     },
     /// `sizeof(type)` or `sizeof expr`.
     SizeOf(Box<SizeOfArg>),
+    /// `offsetof(type, member)`.
+    OffsetOf {
+        /// The struct or union type.
+        ty: TypeName,
+        /// The member's name.
+        member: String,
+        /// Where the member's name is.
+        member_span: Span,
+    },
 }
 
 /// The operand of `sizeof`.

@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 
 use crate::ast::{
-    AssignOp, Clause, Expr, ExprKind, Item, Program, SizeOfArg, Stmt, TypeName, VarDecl,
+    AssignOp, Clause, Decl, DeclClass, Declarator, Expr, ExprKind, Item, Program, SizeOfArg, Stmt,
+    TagBody, TypeName, TypeSpec,
 };
 use crate::lex::{escape, int_type_name};
 use crate::source::Span;
@@ -31,7 +32,7 @@ pub fn dump_ast(program: &Program) -> String {
                     .collect();
                 dumper.line(&format!("Pragma {}", words.join(" ")), Some(pragma.span));
             }
-            Item::VarDecl(decl) => dumper.var_decl(decl),
+            Item::Decl(decl) => dumper.decl(decl),
         }
     }
     dumper.out
@@ -72,6 +73,98 @@ impl Dumper {
         self.indent -= 1;
     }
 
+    fn decl(&mut self, decl: &Decl) {
+        let class = match &decl.class {
+            DeclClass::None => String::new(),
+            DeclClass::Typedef => " typedef".to_owned(),
+            DeclClass::Inline => " inline".to_owned(),
+            DeclClass::ThreadLocal => " self".to_owned(),
+            DeclClass::ClauseLocal => " this".to_owned(),
+            DeclClass::Other(word) => format!(" {word}"),
+        };
+        self.line(&format!("Decl{class}"), Some(decl.span));
+        self.indent += 1;
+        if let Some(ty) = &decl.ty {
+            self.type_spec(ty);
+        }
+        for declarator in &decl.declarators {
+            self.declarator(declarator);
+        }
+        self.indent -= 1;
+    }
+
+    fn type_spec(&mut self, ty: &TypeSpec) {
+        match ty {
+            TypeSpec::Named { words, span } => {
+                self.line(&format!("Type {}", words.join(" ")), Some(*span));
+            }
+            TypeSpec::Tagged {
+                kind,
+                tag,
+                body,
+                span,
+            } => {
+                let tag = tag.as_deref().unwrap_or("<anon>");
+                self.line(&format!("Type {} {tag}", kind.keyword()), Some(*span));
+                self.indent += 1;
+                match body {
+                    Some(TagBody::Members(members)) => {
+                        for member in members {
+                            self.line("Member", Some(member.span));
+                            self.indent += 1;
+                            self.type_spec(&member.ty);
+                            for declarator in &member.declarators {
+                                self.declarator(declarator);
+                            }
+                            self.indent -= 1;
+                        }
+                    }
+                    Some(TagBody::Enumerators(enumerators)) => {
+                        for enumerator in enumerators {
+                            self.line(
+                                &format!("Enumerator {}", enumerator.name),
+                                Some(enumerator.span),
+                            );
+                            if let Some(value) = &enumerator.value {
+                                self.indent += 1;
+                                self.expr(value);
+                                self.indent -= 1;
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                self.indent -= 1;
+            }
+        }
+    }
+
+    fn declarator(&mut self, declarator: &Declarator) {
+        let stars = "*".repeat(declarator.pointer_depth as usize);
+        self.line(
+            &format!("Declarator {stars}{}", declarator.name),
+            Some(declarator.span),
+        );
+        self.indent += 1;
+        for dim in &declarator.dims {
+            self.group("Dim", |dumper| dumper.expr(dim));
+        }
+        if let Some(keys) = &declarator.keys {
+            self.group("Keys", |dumper| {
+                for key in keys {
+                    dumper.type_name(key);
+                }
+            });
+        }
+        if let Some(bits) = &declarator.bits {
+            self.group("Bits", |dumper| dumper.expr(bits));
+        }
+        if let Some(init) = &declarator.init {
+            self.group("Init", |dumper| dumper.expr(init));
+        }
+        self.indent -= 1;
+    }
+
     fn stmts(&mut self, stmts: &[Stmt]) {
         for stmt in stmts {
             match stmt {
@@ -94,25 +187,6 @@ impl Dumper {
                 }
             }
         }
-    }
-
-    fn var_decl(&mut self, decl: &VarDecl) {
-        self.line(
-            &format!("VarDecl {}{}", decl.scope.prefix(), decl.name),
-            Some(decl.span),
-        );
-        self.indent += 1;
-        if let Some(ty) = &decl.ty {
-            self.type_name(ty);
-        }
-        if let Some(keys) = &decl.keys {
-            self.group("Keys", |dumper| {
-                for key in keys {
-                    dumper.type_name(key);
-                }
-            });
-        }
-        self.indent -= 1;
     }
 
     fn type_name(&mut self, ty: &TypeName) {
@@ -189,6 +263,18 @@ impl Dumper {
                 self.indent += 1;
                 self.type_name(ty);
                 self.expr(operand);
+                self.indent -= 1;
+                return;
+            }
+            ExprKind::OffsetOf {
+                ty,
+                member,
+                member_span,
+            } => {
+                self.line("OffsetOf", Some(expr.span));
+                self.indent += 1;
+                self.type_name(ty);
+                self.line(&format!("Member {member}"), Some(*member_span));
                 self.indent -= 1;
                 return;
             }

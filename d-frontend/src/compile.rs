@@ -81,11 +81,12 @@ fn macros(sources: &SourceMap, file: FileId, origin: Origin, options: &CompileOp
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::provider::tests::FakeCatalog;
 
-    fn compile_one(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    /// Compiles one `-n` source against the fake catalog.
+    pub(crate) fn compile_one(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
         let mut sources = SourceMap::default();
         let file = sources.add(text, text);
         compile(
@@ -94,6 +95,40 @@ mod tests {
             &FakeCatalog,
             &CompileOptions::default(),
         )
+    }
+
+    /// Every constant the first clause of `program` loads, in order.
+    pub(crate) fn constants_of(program: &str) -> Vec<u64> {
+        let compiled =
+            compile_one(program).unwrap_or_else(|errors| panic!("{program}: {errors:?}"));
+        compiled.module.clauses[0]
+            .insts
+            .iter()
+            .filter_map(|inst| match inst {
+                ir::Inst::Const { value, .. } => Some(*value),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The value `BEGIN { trace(expr); }` records, when sema folded `expr` to one constant.
+    pub(crate) fn traced_constant(expr: &str) -> u64 {
+        let constants = constants_of(&format!("BEGIN {{ trace({expr}); }}"));
+        match constants[..] {
+            [value] => value,
+            _ => panic!("{expr} lowers to constants {constants:?}"),
+        }
+    }
+
+    /// The messages of a program that must fail to compile.
+    pub(crate) fn errors_of(text: &str) -> Vec<String> {
+        match compile_one(text) {
+            Ok(_) => panic!("{text} compiled"),
+            Err(errors) => errors
+                .into_iter()
+                .map(|error| format!("[{:?}] {}", error.tag, error.message))
+                .collect(),
+        }
     }
 
     #[test]

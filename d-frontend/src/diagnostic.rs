@@ -197,6 +197,66 @@ pub enum ErrTag {
     D_OP_WRITE,
     /// Feature outside what this version supports.
     D_UNKNOWN,
+    /// Type specifier words that do not combine.
+    D_DECL_COMBO,
+    /// Struct, union or enum used before it is defined.
+    D_DECL_INCOMPLETE,
+    /// Enumerator value is not an integer constant.
+    D_DECL_ENCONST,
+    /// Enumerator value does not fit in `int`.
+    D_DECL_ENOFLOW,
+    /// Scoping backquote in a declared name.
+    D_DECL_SCOPE,
+    /// Object or member of type `void`.
+    D_DECL_VOIDOBJ,
+    /// Array dimension is not a positive integer constant.
+    D_DECL_ARRSUB,
+    /// An associative array's key of a type keys cannot have (`void`).
+    D_DECL_PROTO_TYPE,
+    /// Bitfield width is not a positive integer constant.
+    D_DECL_BFCONST,
+    /// Bitfield of a non-integer type.
+    D_DECL_BFTYPE,
+    /// Bitfield wider than its type.
+    D_DECL_BFSIZE,
+    /// Storage class not allowed here.
+    D_DECL_BADCLASS,
+    /// Struct or union type defined twice.
+    D_DECL_TYPERED,
+    /// Type lookup failed.
+    D_TYPE_ERR,
+    /// No such member.
+    D_TYPE_MEMBER,
+    /// Cast between types that do not convert.
+    D_CAST_INVAL,
+    /// `sizeof` of something without a size.
+    D_SIZEOF_TYPE,
+    /// `sizeof` of a bitfield.
+    D_SIZEOF_BITFIELD,
+    /// `offsetof` of a non-struct type.
+    D_OFFSETOF_TYPE,
+    /// `offsetof` of a bitfield.
+    D_OFFSETOF_BITFIELD,
+    /// `*` applied to a non-pointer.
+    D_DEREF_NONPTR,
+    /// `*` applied to `void *`.
+    D_DEREF_VOID,
+    /// `&` of a variable.
+    D_ADDROF_VAR,
+    /// `&` of something that is not an lvalue.
+    D_ADDROF_LVAL,
+    /// `&` of a bitfield.
+    D_ADDROF_BITFIELD,
+    /// `.` or `->` on a non-struct.
+    D_OP_SOU,
+    /// `->` on a non-pointer.
+    D_OP_PTR,
+    /// Member access through a pointer to an undefined struct.
+    D_OP_INCOMPLETE,
+    /// Constant index outside an array's bounds.
+    D_ARR_BOUNDS,
+    /// `stringof` of a value that has no string form.
+    D_STRINGOF_TYPE,
 }
 
 impl ErrTag {

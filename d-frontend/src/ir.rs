@@ -129,6 +129,8 @@ pub enum Builtin {
     Arg(u8),
     /// `errno`.
     Errno,
+    /// `curthread`: the current task's `struct task_struct *` (`bpf_get_current_task`).
+    CurThread,
 }
 
 /// The four names of the probe that fired.
@@ -277,6 +279,38 @@ pub enum Inst {
         offset: u32,
         /// Which name.
         field: ProbeField,
+    },
+    /// `dst` = the `size` bytes at kernel address `addr`, zero- or sign-extended. Read with
+    /// `bpf_probe_read_kernel`, never a direct load; a read that faults gives 0.
+    Load {
+        /// Destination.
+        dst: VReg,
+        /// The address.
+        addr: VReg,
+        /// Bytes read (1, 2, 4, 8).
+        size: u8,
+        /// Sign-extend rather than zero-extend.
+        signed: bool,
+    },
+    /// Copies `size` bytes at kernel address `addr` to a scratch offset with
+    /// `bpf_probe_read_kernel` (zeros when the read faults).
+    ReadBytes {
+        /// Scratch offset.
+        offset: u32,
+        /// The address.
+        addr: VReg,
+        /// Bytes.
+        size: u32,
+    },
+    /// Copies the NUL-terminated string at kernel address `addr` to a scratch offset, at most
+    /// `size` bytes with the NUL, with `bpf_probe_read_kernel_str`.
+    ReadStr {
+        /// Scratch offset.
+        offset: u32,
+        /// The address.
+        addr: VReg,
+        /// Most bytes written.
+        size: u32,
     },
     /// Aggregates into `aggregations[agg]` under the key at `key_offset`.
     AggUpdate {
@@ -823,6 +857,24 @@ fn display_inst(inst: &Inst) -> String {
             format!("scratch[{dst_offset}..+{size}] = scratch[{src_offset}..]")
         }
         Inst::CurrentComm { offset } => format!("scratch[{offset}..+{COMM_SIZE}] = comm"),
+        Inst::Load {
+            dst,
+            addr,
+            size,
+            signed,
+        } => format!(
+            "%{} = load {}{} [%{}]",
+            dst.0,
+            if *signed { "s" } else { "u" },
+            size * 8,
+            addr.0
+        ),
+        Inst::ReadBytes { offset, addr, size } => {
+            format!("scratch[{offset}..+{size}] = read [%{}]", addr.0)
+        }
+        Inst::ReadStr { offset, addr, size } => {
+            format!("scratch[{offset}..+{size}] = readstr [%{}]", addr.0)
+        }
         Inst::ProbeName { offset, field } => {
             format!("scratch[{offset}..+{PROBE_NAME_SIZE}] = probe {field:?}")
         }

@@ -18,9 +18,11 @@ mod token;
 pub use token::{IntLit, Keyword, Token, TokenKind, dump_tokens};
 pub(crate) use token::{escape, int_type_name};
 
-use crate::builtin::typedef;
+use std::collections::HashSet;
+
 use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::source::{FileId, Span};
+use crate::types::d_typedef;
 
 /// Lexes a whole source text.
 ///
@@ -37,6 +39,9 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
         parens: 0,
         brackets: 0,
         after_member: false,
+        in_declaration: false,
+        in_typedef: false,
+        typedef_names: HashSet::new(),
         tokens: Vec::new(),
         errors: Vec::new(),
     };
@@ -189,6 +194,14 @@ struct Lexer<'a> {
     brackets: u32,
     /// The previous token was `.` or `->`, so a keyword spelling is a member name.
     after_member: bool,
+    /// The expression level was entered by a declaration keyword, so it lasts until the `;`
+    /// even past the `}` of a struct body (`struct { int a; } x;`).
+    in_declaration: bool,
+    /// The current declaration started with `typedef`.
+    in_typedef: bool,
+    /// The names `typedef` declarations have declared so far, which start declarations too
+    /// (`typedef int myint_t; myint_t x;`), as libdtrace's lexer finds them among the types.
+    typedef_names: HashSet<String>,
     tokens: Vec<Token>,
     errors: Vec<LexError<'a>>,
 }
@@ -364,12 +377,15 @@ impl Lexer<'_> {
                 match Keyword::starting_declaration(text) {
                     Some(keyword) => {
                         self.enter_expr();
+                        self.in_declaration = true;
+                        self.in_typedef = keyword == Keyword::Typedef;
                         TokenKind::Keyword(keyword)
                     }
-                    // A built-in typedef starts a declaration (`uint64_t x;`), as libdtrace's
-                    // lexer decides by looking the word up as a type.
-                    None if typedef::lookup(text).is_some() => {
+                    // A typedef, built-in or declared, starts a declaration (`uint64_t x;`), as
+                    // libdtrace's lexer decides by looking the word up as a type.
+                    None if d_typedef(text).is_some() || self.typedef_names.contains(text) => {
                         self.enter_expr();
+                        self.in_declaration = true;
                         TokenKind::Ident(text.to_owned())
                     }
                     None => TokenKind::ProbeSpec(text.to_owned()),
@@ -381,6 +397,8 @@ impl Lexer<'_> {
 
     fn enter_expr(&mut self) {
         self.mode = Mode::Expr;
+        self.in_declaration = false;
+        self.in_typedef = false;
         self.braces = 0;
         self.parens = 0;
         self.brackets = 0;
@@ -394,6 +412,9 @@ impl Lexer<'_> {
         }
         let kind = self.lex_common(byte);
         let span = self.span(start, self.pos);
+        if self.in_typedef {
+            self.note_typedef_name(&kind);
+        }
         match kind {
             TokenKind::LParen => self.parens += 1,
             TokenKind::LBracket => self.brackets += 1,
@@ -407,6 +428,7 @@ impl Lexer<'_> {
                 None => self.errors.push(LexError::Extra { closer: ']', span }),
             },
             TokenKind::RBrace => match self.braces.checked_sub(1) {
+                Some(0) if self.in_declaration => self.braces = 0,
                 Some(0) => self.mode = Mode::Outer,
                 Some(braces) => self.braces = braces,
                 None => {
@@ -414,10 +436,32 @@ impl Lexer<'_> {
                     self.mode = Mode::Outer;
                 }
             },
-            TokenKind::Semi if self.braces == 0 => self.mode = Mode::Outer,
+            TokenKind::Semi if self.braces == 0 => {
+                self.mode = Mode::Outer;
+                self.in_declaration = false;
+            }
             _ => {}
         }
         kind
+    }
+
+    /// Records the name a `typedef` declarator declares: a name followed by `;`, `,` or `[` outside
+    /// any braces (`typedef struct s { int a; } s_t, *s_p;`).
+    fn note_typedef_name(&mut self, kind: &TokenKind) {
+        let ends_declarator = matches!(
+            kind,
+            TokenKind::Semi | TokenKind::Comma | TokenKind::LBracket
+        );
+        if !ends_declarator || self.braces != 0 || self.parens != 0 || self.brackets != 0 {
+            return;
+        }
+        if let Some(Token {
+            kind: TokenKind::Ident(name),
+            ..
+        }) = self.tokens.last()
+        {
+            self.typedef_names.insert(name.clone());
+        }
     }
 
     /// Decides between division and the end of a predicate by looking at the next non-blank byte.
@@ -576,6 +620,26 @@ mod tests {
         let kinds = kinds("BEGIN { x = a - b; } tick-1s { }");
         assert!(kinds.contains(&TokenKind::Minus));
         assert!(kinds.contains(&spec("tick-1s")));
+    }
+
+    #[test]
+    fn declared_typedefs_start_declarations() {
+        let declared = kinds(
+            "typedef struct { int a; } pair_t, *pair_p;\ntypedef int row_t[4];\npair_t x; pair_p y; row_t z; BEGIN { }",
+        );
+        for name in ["pair_t", "pair_p", "row_t"] {
+            assert!(!declared.contains(&spec(name)), "{name}: {declared:?}");
+        }
+        assert!(declared.contains(&TokenKind::Ident("pair_p".into())));
+        assert!(declared.contains(&spec("BEGIN")));
+        assert!(kinds("foo_t x;").contains(&spec("foo_t")));
+    }
+
+    #[test]
+    fn a_declaration_lasts_past_its_closing_brace() {
+        let kinds = kinds("struct s { int a; } var; BEGIN { }");
+        assert!(kinds.contains(&TokenKind::Ident("var".into())));
+        assert!(kinds.contains(&spec("BEGIN")));
     }
 
     #[test]

@@ -1,4 +1,20 @@
-//! D types, as far as the compiler needs them today: integers of each width and strings.
+//! D types: integers of each width, strings, pointers, arrays, structs and unions.
+//!
+//! [`Type`] is `Copy` and small so that sema and lowering can pass it around freely. Scalars are
+//! complete in themselves; pointers, arrays, structs and unions refer by [`TypeId`] to an entry of
+//! the program's [`TypeTable`], which holds the pointee, the element type and length, or the
+//! members. Typedefs and enums are resolved to the type they stand for (an enum to its integer
+//! type), so code that matches on `Type::Int` sees every integer.
+
+mod names;
+mod table;
+
+pub use names::{IntegerWordsError, d_typedef, integer_type_name};
+pub use table::{Member, MemberRef, StructDef, TypeDef, TypeTable};
+
+/// An index into a [`TypeTable`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub u32);
 
 /// Bytes a string value takes: `strsize` characters and the terminating NUL, as in DTrace, rounded
 /// up to 8 so that word-wise code may read the whole slot. The byte at index `strsize` is never part
@@ -22,6 +38,12 @@ pub enum Type {
     String,
     /// The type of actions and of `void` functions.
     Void,
+    /// A pointer; the table entry ([`TypeDef::Pointer`]) gives the pointee.
+    Pointer(TypeId),
+    /// An array of known length; the table entry ([`TypeDef::Array`]) gives element and length.
+    Array(TypeId),
+    /// A struct or union; the table entry ([`TypeDef::Struct`]) gives its members.
+    Struct(TypeId),
 }
 
 impl Type {
@@ -51,11 +73,23 @@ impl Type {
         matches!(self, Type::Int { .. })
     }
 
-    /// Bytes a value of this type takes in a record or an aggregation key: integers are widened to
-    /// 8 bytes, strings take [`string_size`].
+    /// Whether this is a pointer type.
+    pub fn is_pointer(self) -> bool {
+        matches!(self, Type::Pointer(_))
+    }
+
+    /// Whether this is a scalar (an integer or a pointer): what arithmetic, comparisons and
+    /// conditions accept.
+    pub fn is_scalar(self) -> bool {
+        matches!(self, Type::Int { .. } | Type::Pointer(_))
+    }
+
+    /// Bytes a value of this type takes in a record or an aggregation key: integers and pointers
+    /// are widened to 8 bytes, strings take [`string_size`]. Arrays are recorded as strings,
+    /// because sema lets only `char` arrays into records.
     pub fn stored_size(self, strsize: u32) -> u32 {
         match self {
-            Type::String => string_size(strsize),
+            Type::String | Type::Array(_) => string_size(strsize),
             _ => 8,
         }
     }
@@ -91,6 +125,9 @@ impl Type {
             Type::Int { signed: false, .. } => "uint64_t",
             Type::String => "string",
             Type::Void => "void",
+            Type::Pointer(_) => "pointer",
+            Type::Array(_) => "array",
+            Type::Struct(_) => "struct",
         }
     }
 

@@ -1,16 +1,19 @@
-//! A small reader for kernel BTF: where a member sits in a kernel struct.
+//! A small reader for kernel BTF: kernel types by name and ID, and where a member sits in a
+//! kernel struct.
 //!
-//! aya-obj parses BTF, but keeps type lookup and member iteration private. The question the
-//! front end asks is narrow (offset and size of `struct S`'s member `m`, looking through nested
-//! anonymous structs and unions as `task_struct` needs), so this module reads the format itself
+//! aya-obj parses BTF, but keeps type lookup and member iteration private. The questions the
+//! front end asks are narrow (the ID of `struct S` or typedef `T`, one type's record, the offset
+//! and size of `struct S`'s member `m`), so this module reads the format itself
 //! (`include/uapi/linux/btf.h`): a header, a type section of variable-length records, and a
-//! string section.
+//! string section. Turning records into the front end's `KernelType`s is in `types`.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use d_frontend::provider::MemberInfo;
+use d_frontend::provider::{KernelNamespace, MemberInfo};
+
+mod types;
 
 /// Where the running kernel's BTF is.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -94,8 +97,9 @@ pub struct Btf {
     type_offsets: Vec<usize>,
     strings_start: usize,
     strings_len: usize,
-    /// The first `BTF_KIND_STRUCT` type with each name.
-    structs: HashMap<String, u32>,
+    /// The first type with each name in each namespace: structs, unions, enums, and typedefs
+    /// and integers as plain names.
+    names: HashMap<(KernelNamespace, String), u32>,
 }
 
 /// One `struct btf_type` record's common part.
@@ -146,7 +150,7 @@ impl Btf {
             type_offsets: Vec::new(),
             strings_start,
             strings_len: str_len,
-            structs: HashMap::new(),
+            names: HashMap::new(),
         };
         let mut offset = types_start;
         while offset < types_end {
@@ -165,12 +169,20 @@ impl Btf {
                 kind => return Err(BtfError::UnknownKind { kind, type_id }),
             };
             check_range(&btf.data, record.extra, extra_len, "type record")?;
-            if record.kind == BTF_KIND_STRUCT
+            let namespace = match record.kind {
+                BTF_KIND_STRUCT => Some(KernelNamespace::Struct),
+                BTF_KIND_UNION => Some(KernelNamespace::Union),
+                BTF_KIND_ENUM | BTF_KIND_ENUM64 => Some(KernelNamespace::Enum),
+                BTF_KIND_TYPEDEF | BTF_KIND_INT => Some(KernelNamespace::Plain),
+                _ => None,
+            };
+            if let Some(namespace) = namespace
                 && let Some(name) = btf.string(record.name_off)
                 && !name.is_empty()
-                && !btf.structs.contains_key(name)
             {
-                btf.structs.insert(name.to_owned(), type_id);
+                btf.names
+                    .entry((namespace, name.to_owned()))
+                    .or_insert(type_id);
             }
             btf.type_offsets.push(offset);
             offset = record.extra + extra_len;
@@ -182,8 +194,13 @@ impl Btf {
     /// and union members; `None` when there is no such struct or member, or the member is a
     /// bitfield (it has no byte offset and size).
     pub fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
-        let struct_id = *self.structs.get(struct_name)?;
+        let struct_id = self.type_named(KernelNamespace::Struct, struct_name)?;
         self.find_member(struct_id, member, 0, 0)
+    }
+
+    /// The ID of the first type called `name` in `namespace`.
+    pub fn type_named(&self, namespace: KernelNamespace, name: &str) -> Option<u32> {
+        self.names.get(&(namespace, name.to_owned())).copied()
     }
 
     fn find_member(&self, type_id: u32, member: &str, base: u32, depth: u32) -> Option<MemberInfo> {
@@ -374,9 +391,11 @@ pub(crate) mod tests {
             self.n_types
         }
 
+        /// A signed integer.
         pub(crate) fn int(&mut self, name: &str, size: u32) -> u32 {
             let id = self.push_type(name, BTF_KIND_INT, 0, false, size);
-            self.types.extend_from_slice(&(size * 8).to_ne_bytes());
+            let encoding = (1 << 24) | (size * 8);
+            self.types.extend_from_slice(&encoding.to_ne_bytes());
             id
         }
 

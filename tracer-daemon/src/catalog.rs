@@ -2,7 +2,7 @@
 //!
 //! Syscalls come from tracefs (`events/syscalls/sys_enter_*` and `sys_exit_*`) joined with the
 //! generated syscall table, because tracefs names the tracepoints but not the numbers
-//! `raw_syscalls` reports. Struct members come from the kernel's BTF. The syscall list is read
+//! `raw_syscalls` reports. Struct members and kernel types come from the kernel's BTF. The syscall list is read
 //! when the catalog is made; BTF (several megabytes) is parsed on the first member lookup, and both
 //! are kept for the catalog's life.
 
@@ -11,7 +11,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
+use d_frontend::provider::{
+    KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
+};
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
 use crate::generated::syscalls_x86_64::SYSCALLS;
@@ -96,6 +98,14 @@ impl ProbeCatalog for KernelCatalog {
 
     fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
         self.btf().ok()?.struct_member(struct_name, member)
+    }
+
+    fn kernel_type_named(&self, namespace: KernelNamespace, name: &str) -> Option<KernelTypeId> {
+        self.btf().ok()?.type_named(namespace, name)
+    }
+
+    fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
+        self.btf().ok()?.kernel_type(id)
     }
 }
 

@@ -6,5 +6,4 @@
 pub mod constant;
 pub mod function;
 pub mod subr;
-pub mod typedef;
 pub mod variable;

@@ -16,6 +16,8 @@ pub enum VariableSource {
     ProbeName(ProbeField),
     /// A constant: `NULL`, which D declares as `inline long NULL = 0`.
     Constant(u64),
+    /// `curthread`, whose type (`struct task_struct *`) comes from kernel BTF.
+    CurThread,
 }
 
 /// A built-in variable.
@@ -75,6 +77,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "execname",
         ty: Type::String,
         source: VariableSource::Execname,
+    },
+    Variable {
+        name: "curthread",
+        ty: Type::Void,
+        source: VariableSource::CurThread,
     },
     probe_name("probeprov", ProbeField::Provider),
     probe_name("probemod", ProbeField::Module),

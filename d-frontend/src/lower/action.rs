@@ -160,16 +160,26 @@ impl Lowerer<'_> {
 
     /// Evaluates `expr` into the next field of the record.
     fn record_value(&mut self, expr: &Expr) -> Field {
-        let ty = self.type_of(expr);
+        let ty = self.recorded_type(expr);
         let offset = self.record_field(ty.stored_size(self.strsize()));
         self.value_into(expr, ty, offset);
         Field { offset, ty }
     }
 
-    /// Writes `expr`'s value at scratch `offset`: 8 bytes for an integer, `strsize` for a string.
+    /// The type `expr` is recorded as: a `char` array as a string, anything else as itself.
+    fn recorded_type(&self, expr: &Expr) -> Type {
+        let ty = self.type_of(expr);
+        if self.checked.type_info.table.is_char_array(ty) {
+            return Type::String;
+        }
+        ty
+    }
+
+    /// Writes `expr`'s value at scratch `offset`: 8 bytes for an integer or a pointer, `strsize`
+    /// for a string or a `char` array.
     fn value_into(&mut self, expr: &Expr, ty: Type, offset: u32) {
         if ty == Type::String {
-            self.string_into(expr, offset);
+            self.string_value_into(expr, offset);
         } else {
             let value = self.int_expr(expr);
             self.push(

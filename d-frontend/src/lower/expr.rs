@@ -12,6 +12,13 @@ impl Lowerer<'_> {
     /// sign- or zero-extended to 64 bits.
     pub(super) fn int_expr(&mut self, expr: &Expr) -> VReg {
         let span = expr.span;
+        if let Some(&value) = self.checked.type_info.constants.get(&span) {
+            return self.constant(span, value);
+        }
+        if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
+            let inline = &self.checked.type_info.inlines[inline_idx];
+            return self.converted(&inline.value, inline.ty);
+        }
         match &expr.kind {
             ExprKind::Int { value, .. } => self.constant(span, *value),
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
@@ -31,6 +38,7 @@ impl Lowerer<'_> {
                         };
                         Builtin::Ppid { real_parent, tgid }
                     }
+                    VariableSource::CurThread => Builtin::CurThread,
                     VariableSource::Execname | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }
@@ -77,16 +85,20 @@ impl Lowerer<'_> {
                 );
                 dst
             }
-            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) | ExprKind::Index { .. } => {
-                self.load_var(expr)
-            }
+            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => self.load_var(expr),
+            ExprKind::Index { base, .. } if self.is_array_variable(base) => self.load_var(expr),
             ExprKind::Assign { op, target, value } => self.assign_int(*op, target, value, expr),
             ExprKind::Call { func, args, .. } => self.subroutine_int(func, args, span),
+            ExprKind::Member { .. } | ExprKind::Index { .. } => self.place_value(expr),
+            ExprKind::Cast { operand, .. } => {
+                let to = self.type_of(expr);
+                self.converted(operand, to)
+            }
             _ => unreachable!("sema rejects {:?} in integer expressions", expr.kind),
         }
     }
 
-    fn constant(&mut self, span: crate::source::Span, value: u64) -> VReg {
+    pub(super) fn constant(&mut self, span: crate::source::Span, value: u64) -> VReg {
         let dst = self.vreg();
         self.push(span, Inst::Const { dst, value });
         dst
@@ -106,6 +118,9 @@ impl Lowerer<'_> {
         from: Type,
         to: Type,
     ) -> VReg {
+        // A pointer converts like the 64-bit unsigned integer holding its address.
+        let as_integer = |ty: Type| if ty.is_pointer() { Type::ULONG } else { ty };
+        let (from, to) = (as_integer(from), as_integer(to));
         let (
             Type::Int {
                 size: from_size,
@@ -181,7 +196,8 @@ impl Lowerer<'_> {
             UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
                 self.increment(op, operand, expr)
             }
-            _ => unreachable!("sema rejects {op:?}"),
+            UnaryOp::Deref => self.place_value(expr),
+            UnaryOp::AddrOf => self.address_of(operand),
         }
     }
 
@@ -270,7 +286,7 @@ impl Lowerer<'_> {
             | BinaryOp::Le
             | BinaryOp::Gt
             | BinaryOp::Ge
-                if self.type_of(lhs) == Type::String || self.type_of(rhs) == Type::String =>
+                if self.is_string_like(lhs) || self.is_string_like(rhs) =>
             {
                 self.string_comparison(op, lhs, rhs, span)
             }
@@ -280,7 +296,12 @@ impl Lowerer<'_> {
             | BinaryOp::Le
             | BinaryOp::Gt
             | BinaryOp::Ge => {
-                let common = Type::common(self.type_of(lhs), self.type_of(rhs));
+                let (lhs_type, rhs_type) = (self.type_of(lhs), self.type_of(rhs));
+                let common = if lhs_type.is_int() && rhs_type.is_int() {
+                    Type::common(lhs_type, rhs_type)
+                } else {
+                    Type::ULONG
+                };
                 let signed = matches!(common, Type::Int { signed: true, .. });
                 let lhs_value = self.converted(lhs, common);
                 let rhs_value = self.converted(rhs, common);
@@ -308,6 +329,11 @@ impl Lowerer<'_> {
                 );
                 dst
             }
+            BinaryOp::Add | BinaryOp::Sub
+                if !self.type_of(lhs).is_int() || !self.type_of(rhs).is_int() =>
+            {
+                self.pointer_arithmetic(op, lhs, rhs, expr)
+            }
             _ => {
                 let lhs_value = self.converted(lhs, ty);
                 let rhs_value = match op {
@@ -334,6 +360,10 @@ impl Lowerer<'_> {
     pub(super) fn string_into(&mut self, expr: &Expr, offset: u32) {
         let size = string_size(self.strsize());
         let span = expr.span;
+        if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
+            let value = &self.checked.type_info.inlines[inline_idx].value;
+            return self.string_value_into(value, offset);
+        }
         if self.type_of(expr).is_int() {
             self.push(span, Inst::Subr(Subr::SetNull { dst: offset }));
             return;
@@ -382,8 +412,25 @@ impl Lowerer<'_> {
                 self.load_var_string(expr, offset);
             }
             ExprKind::Assign { target, value, .. } => self.assign_string(target, value, offset),
+            ExprKind::Call { func, args, .. } if func == "stringof" => {
+                self.string_value_into(&args[0], offset);
+            }
             ExprKind::Call { func, args, .. } => self.subroutine_string(func, args, span, offset),
+            ExprKind::Cast { operand, .. } => self.string_value_into(operand, offset),
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
+        }
+    }
+
+    /// Writes `expr` as a string: a string as it is, a `char` array place copied, and a scalar
+    /// read as the address of a NUL-terminated kernel string (`stringof`, casts to `string`).
+    pub(super) fn string_value_into(&mut self, expr: &Expr, offset: u32) {
+        let ty = self.type_of(expr);
+        if ty == Type::String {
+            self.string_into(expr, offset);
+        } else if self.checked.type_info.table.is_char_array(ty) {
+            self.char_array_into(expr, offset);
+        } else {
+            self.kernel_string_into(expr, offset);
         }
     }
 }

@@ -11,6 +11,7 @@
 
 mod action;
 mod expr;
+mod memory;
 mod subr;
 mod var;
 

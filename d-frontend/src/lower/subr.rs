@@ -28,6 +28,19 @@ impl Lowerer<'_> {
         offset
     }
 
+    /// A new string slot holding `expr`'s string: a `string`, or the one a `char` array holds.
+    fn string_value_temp(&mut self, expr: &Expr) -> u32 {
+        let offset = self.temp(string_size(self.strsize()));
+        self.string_value_into(expr, offset);
+        offset
+    }
+
+    /// Whether `expr` compares as a string: a `string`, or a `char` array (which holds one).
+    pub(super) fn is_string_like(&self, expr: &Expr) -> bool {
+        let ty = self.type_of(expr);
+        ty == Type::String || self.checked.type_info.table.is_char_array(ty)
+    }
+
     /// `lhs op rhs` where one side is a string: `strcmp`'s sign, or a test against `NULL`.
     pub(super) fn string_comparison(
         &mut self,
@@ -36,7 +49,7 @@ impl Lowerer<'_> {
         rhs: &Expr,
         span: Span,
     ) -> VReg {
-        let (lhs_type, rhs_type) = (self.type_of(lhs), self.type_of(rhs));
+        let (lhs_string, rhs_string) = (self.is_string_like(lhs), self.is_string_like(rhs));
         let mark = self.scratch_top;
         let zero = self.vreg();
         self.push(
@@ -47,9 +60,9 @@ impl Lowerer<'_> {
             },
         );
         let result = self.vreg();
-        if lhs_type == rhs_type {
-            let lhs_slot = self.string_temp(lhs);
-            let rhs_slot = self.string_temp(rhs);
+        if lhs_string == rhs_string {
+            let lhs_slot = self.string_value_temp(lhs);
+            let rhs_slot = self.string_value_temp(rhs);
             self.push(
                 span,
                 Inst::Subr(Subr::StrCmp {
@@ -59,8 +72,8 @@ impl Lowerer<'_> {
                 }),
             );
         } else {
-            let string = if lhs_type == Type::String { lhs } else { rhs };
-            let slot = self.string_temp(string);
+            let string = if lhs_string { lhs } else { rhs };
+            let slot = self.string_value_temp(string);
             // `s == NULL` is `isnull(s) != 0`, so the test below compares with 0 the other way.
             self.push(
                 span,
@@ -71,7 +84,7 @@ impl Lowerer<'_> {
             );
         }
         self.release_temps(mark);
-        let cond = match (op, lhs_type == rhs_type) {
+        let cond = match (op, lhs_string == rhs_string) {
             (BinaryOp::Eq, true) | (BinaryOp::Ne, false) => Cond::Eq,
             (BinaryOp::Ne, true) | (BinaryOp::Eq, false) => Cond::Ne,
             (BinaryOp::Lt, _) => Cond::SLt,
@@ -80,7 +93,7 @@ impl Lowerer<'_> {
             _ => Cond::SGe,
         };
         let dst = self.vreg();
-        let (lhs_value, rhs_value) = match (op, lhs_type == rhs_type) {
+        let (lhs_value, rhs_value) = match (op, lhs_string == rhs_string) {
             (BinaryOp::Eq | BinaryOp::Ne, false) => (zero, result),
             _ => (result, zero),
         };

@@ -28,6 +28,20 @@ struct Access {
 }
 
 impl Lowerer<'_> {
+    /// Whether `base[...]` subscripts an associative array (rather than a pointer or an array
+    /// value), as sema decided: `base` names a variable that sema made an array.
+    pub(super) fn is_array_variable(&self, base: &Expr) -> bool {
+        let (scope, name) = match &base.kind {
+            ExprKind::Ident(name) => (VarScope::Global, name),
+            ExprKind::ThreadLocal(name) => (VarScope::ThreadLocal, name),
+            _ => return false,
+        };
+        self.checked
+            .variables
+            .iter()
+            .any(|var| var.scope == scope && var.name == *name && var.keys.is_some())
+    }
+
     /// Resolves a variable expression (`x`, `self->x`, `this->x`, `a[k...]`, `self->a[k...]`) and
     /// builds its key.
     fn access(&mut self, target: &Expr) -> Access {
@@ -75,7 +89,7 @@ impl Lowerer<'_> {
         }
         for (key, ty) in index.into_iter().flatten().zip(key_types) {
             if ty == Type::String {
-                self.string_into(key, cursor);
+                self.string_value_into(key, cursor);
             } else {
                 let value = self.converted(key, ty);
                 self.push(
@@ -99,7 +113,7 @@ impl Lowerer<'_> {
         self.checked.variables[access.var].ty
     }
 
-    fn load(&mut self, span: Span, access: Access) -> VReg {
+    fn load_access(&mut self, span: Span, access: Access) -> VReg {
         let dst = self.vreg();
         self.push(
             span,
@@ -158,7 +172,7 @@ impl Lowerer<'_> {
     /// Reads an integer variable.
     pub(super) fn load_var(&mut self, expr: &Expr) -> VReg {
         let access = self.access(expr);
-        self.load(expr.span, access)
+        self.load_access(expr.span, access)
     }
 
     /// Copies a string variable to scratch `offset`.
@@ -190,7 +204,7 @@ impl Lowerer<'_> {
             AssignOp::Compound(binary_op) => {
                 // `x op= v` is `x = x op v`: computed in the operands' common type (the promoted
                 // left type for shifts), then converted to the variable's type.
-                let old = self.load(span, access);
+                let old = self.load_access(span, access);
                 let ty = match binary_op {
                     BinaryOp::Shl | BinaryOp::Shr => var_type.promoted(),
                     _ => Type::common(var_type, self.type_of(value)),
@@ -237,7 +251,7 @@ impl Lowerer<'_> {
             self.push(span, Inst::Zero { offset, size });
             return;
         }
-        self.string_into(value, offset);
+        self.string_value_into(value, offset);
         self.push(
             span,
             Inst::StoreVarString {
@@ -254,9 +268,23 @@ impl Lowerer<'_> {
         let span = expr.span;
         let access = self.access(operand);
         let ty = self.var_type(access);
-        let old = self.load(span, access);
-        let one = self.vreg();
-        self.push(span, Inst::Const { dst: one, value: 1 });
+        let old = self.load_access(span, access);
+        // A pointer steps by the size of what it points to.
+        let step = match self.checked.type_info.table.pointee(ty) {
+            Some(target) => self.checked.type_info.table.size_of(target, 1).map_or_else(
+                || unreachable!("sema checked that {target:?} has a size"),
+                u64::from,
+            ),
+            None => 1,
+        };
+        let step_value = self.vreg();
+        self.push(
+            span,
+            Inst::Const {
+                dst: step_value,
+                value: step,
+            },
+        );
         let sum = self.vreg();
         let bin_op = if matches!(op, UnaryOp::PreInc | UnaryOp::PostInc) {
             BinOp::Add
@@ -269,7 +297,7 @@ impl Lowerer<'_> {
                 op: bin_op,
                 dst: sum,
                 lhs: old,
-                rhs: one,
+                rhs: step_value,
             },
         );
         let new = self.normalize(span, sum, ty);

@@ -18,7 +18,19 @@ impl<'t> Parser<'t> {
                         items.push(Item::Clause(clause));
                     }
                 }
-                TokenKind::Keyword(_) | TokenKind::Ident(_) => self.parse_declaration(&mut items),
+                TokenKind::Keyword(Keyword::Translator | Keyword::Provider | Keyword::Import) => {
+                    let TokenKind::Keyword(keyword) = token.kind else {
+                        unreachable!("matched a keyword");
+                    };
+                    self.skip_declaration(keyword);
+                }
+                // A keyword, or one of D's built-in typedefs (the lexer leaves every other word at
+                // the outer level a probe description), starts a declaration.
+                TokenKind::Keyword(_) | TokenKind::Ident(_) => {
+                    if let Some(decl) = self.parse_declaration() {
+                        items.push(Item::Decl(decl));
+                    }
+                }
                 _ => {
                     self.report(self.unexpected());
                     self.bump();
@@ -30,7 +42,7 @@ impl<'t> Parser<'t> {
         items.sort_by_key(|item| match item {
             Item::Clause(clause) => clause.span.start,
             Item::Pragma(pragma) => pragma.span.start,
-            Item::VarDecl(decl) => decl.span.start,
+            Item::Decl(decl) => decl.span.start,
         });
         Program { items }
     }
@@ -242,18 +254,22 @@ impl<'t> Parser<'t> {
     }
 
     /// Reports a declaration (which the AST does not hold) and skips past its `;`.
-    pub(super) fn skip_declaration(&mut self, keyword: Option<Keyword>) {
+    fn skip_declaration(&mut self, keyword: Keyword) {
         let token = self.bump();
         let message = match keyword {
-            Some(Keyword::Inline) => "inline definitions are not supported",
-            Some(Keyword::Translator) => "translator definitions are not supported",
-            Some(Keyword::Provider) => "provider definitions are not supported",
-            _ => "declarations are not supported",
+            Keyword::Translator => "translator definitions are not supported",
+            Keyword::Provider => "provider definitions are not supported",
+            _ => "import declarations are not supported",
         };
         self.report(ParseError::Unsupported {
             message,
             span: token.span,
         });
+        self.skip_past_semicolon();
+    }
+
+    /// Skips past the next `;` outside braces, or up to the next probe description.
+    pub(super) fn skip_past_semicolon(&mut self) {
         let mut depth = 0u32;
         loop {
             match self.peek().kind {
@@ -389,15 +405,14 @@ mod tests {
     }
 
     #[test]
-    fn declarations_are_reported_and_skipped() {
-        let (items, messages) = parse("extern int x;\nstruct s { int a; int b; };\nBEGIN {}");
-        assert_eq!(
-            messages,
-            [
-                "declarations are not supported",
-                "declarations are not supported"
-            ]
+    fn declarations_are_items_and_translators_are_skipped() {
+        let (items, messages) = parse(
+            "self int x;\nstruct s { int a; int b; };\ntranslator t < int x > { a = x; };\nBEGIN {}",
         );
-        assert_eq!(items.len(), 1);
+        assert_eq!(messages, ["translator definitions are not supported"]);
+        assert!(matches!(
+            &items[..],
+            [Item::Decl(_), Item::Decl(_), Item::Clause(_)]
+        ));
     }
 }

@@ -1,307 +1,435 @@
-//! Variable declarations at the outer level: `int x;`, `self string s;`, `this char a, b;`,
-//! `uint64_t t;`, `int a[string, int];` (an associative array's value and key types).
+//! Declarations: `struct`, `union` and `enum` definitions, `typedef`, `inline` and variables
+//! (`int x;`, `self string s;`, `this char a, b;`, `int a[string, int];`).
 //!
-//! A declaration is `[self | this] specifiers declarator {, declarator} ;`, where a declarator is a
-//! name with optional `*`s before it and an optional key list after it. Every declarator becomes
-//! one [`VarDecl`] item; sema decides which types it supports. Declarations this parser does not
-//! model (storage classes other than `self` and `this`, struct bodies, function declarators,
-//! `inline`, `typedef`, ...) are left to [`Parser::skip_declaration`], which reports them.
+//! The grammar is C's, cut down to what D uses (`dt_grammar.y`'s `declaration`): an optional
+//! storage class, a type specifier, then declarators with `*`, `[N]`, a bitfield width or an
+//! initializer. D adds the `self` and `this` classes and associative arrays, whose brackets hold
+//! key types instead of a dimension. Function declarators are not part of D programs.
+//!
+//! Without a type catalog the parser takes a name for a typedef only where no base type has been
+//! given yet, which is where C needs a type; sema then checks that the name is one. After a storage
+//! class the type may be left out (`self x;` declares an `int`), so there a name is the type only
+//! when a declarator follows it. Between brackets, a type keyword, a name followed by `*` or `,`,
+//! or one of D's built-in typedefs starts a list of key types; anything else is a dimension.
 
 use super::{PResult, ParseError, Parser};
-use crate::ast::{Item, TypeName, VarDecl, VarScope};
+use crate::ast::{
+    Decl, DeclClass, Declarator, Enumerator, MemberDecl, TagBody, TagKind, TypeName, TypeSpec,
+};
 use crate::lex::{Keyword, TokenKind};
-use crate::source::Span;
+use crate::types::d_typedef;
 
-/// Whether the last word is `struct`, `union` or `enum`, which a tag name follows.
-fn after_tag(words: &[String]) -> bool {
-    words
-        .last()
-        .is_some_and(|word| matches!(word.as_str(), "struct" | "union" | "enum"))
-}
-
-/// What parsing a declaration found.
-enum Declaration {
-    /// Variable declarators.
-    Variables(Vec<VarDecl>),
-    /// Something other than a variable declaration, to be skipped.
-    Other,
+/// The storage class a keyword names, if it is one.
+fn storage_class(keyword: Keyword) -> Option<DeclClass> {
+    let class = match keyword {
+        Keyword::Typedef => DeclClass::Typedef,
+        Keyword::Inline => DeclClass::Inline,
+        Keyword::SelfKw => DeclClass::ThreadLocal,
+        Keyword::This => DeclClass::ClauseLocal,
+        Keyword::Extern | Keyword::Static | Keyword::Register | Keyword::Auto => {
+            DeclClass::Other(keyword.as_str().to_owned())
+        }
+        _ => return None,
+    };
+    Some(class)
 }
 
 impl<'t> Parser<'t> {
-    /// Parses the declaration at the cursor (a keyword or a built-in typedef name) into items.
-    pub(super) fn parse_declaration(&mut self, items: &mut Vec<Item>) {
-        let start = self.pos;
-        let first = self.peek();
-        match self.parse_var_declaration() {
-            Ok(Declaration::Variables(decls)) => {
-                items.extend(decls.into_iter().map(Item::VarDecl));
-            }
-            Ok(Declaration::Other) => {
-                self.pos = start;
-                let keyword = match first.kind {
-                    TokenKind::Keyword(keyword) => Some(keyword),
-                    _ => None,
-                };
-                self.skip_declaration(keyword);
-            }
+    /// A declaration at the outer level; on an error it is reported and skipped past its `;`.
+    pub(super) fn parse_declaration(&mut self) -> Option<Decl> {
+        match self.parse_declaration_inner() {
+            Ok(decl) => Some(decl),
             Err(error) => {
                 self.report(error);
                 self.skip_past_semicolon();
+                None
             }
         }
     }
 
-    fn parse_var_declaration(&mut self) -> PResult<'t, Declaration> {
-        let mut scope = VarScope::Global;
-        let mut class_span: Option<Span> = None;
-        while let TokenKind::Keyword(keyword @ (Keyword::SelfKw | Keyword::This)) = self.peek().kind
+    fn parse_declaration_inner(&mut self) -> PResult<'t, Decl> {
+        let start = self.peek().span;
+        let mut class = DeclClass::None;
+        while let TokenKind::Keyword(keyword) = self.peek().kind
+            && let Some(next_class) = storage_class(keyword)
         {
             let token = self.bump();
-            if class_span.is_some() {
+            if class != DeclClass::None {
                 return Err(ParseError::DeclClass { span: token.span });
             }
-            class_span = Some(token.span);
-            scope = if keyword == Keyword::SelfKw {
-                VarScope::ThreadLocal
-            } else {
-                VarScope::ClauseLocal
-            };
+            class = next_class;
         }
-        let Some(words) = self.declaration_specifiers()? else {
-            return Ok(Declaration::Other);
-        };
-        let ty = if words.is_empty() {
-            if class_span.is_none() {
-                return Ok(Declaration::Other);
-            }
+        let implicit_int = class != DeclClass::None && self.implicit_type();
+        let ty = if implicit_int {
             None
         } else {
-            let end = self.tokens[self.pos - 1].span;
-            let start = self.tokens[self.pos - words.len()].span;
-            Some(TypeName {
-                words,
-                pointer_depth: 0,
-                span: start.to(end),
-            })
+            Some(self.parse_type_spec()?)
         };
-        if self.at(&TokenKind::Semi) {
-            let token = self.bump();
-            return Err(ParseError::UselessDecl { span: token.span });
+        let mut declarators = Vec::new();
+        if !self.at(&TokenKind::Semi) {
+            loop {
+                declarators.push(self.parse_declarator()?);
+                if !self.at(&TokenKind::Comma) {
+                    break;
+                }
+                self.bump();
+            }
         }
-        let mut decls = Vec::new();
+        let semi = self.expect(&TokenKind::Semi)?;
+        Ok(Decl {
+            class,
+            ty,
+            declarators,
+            span: start.to(semi.span),
+        })
+    }
+
+    /// Whether the type is left out after a storage class: the next token is a name that a
+    /// declarator, not another name or a `*`, follows (`self x;`, `self x, y;`, `self a[int];`).
+    fn implicit_type(&self) -> bool {
+        matches!(self.peek().kind, TokenKind::Ident(_))
+            && !matches!(self.nth(1).kind, TokenKind::Ident(_) | TokenKind::Star)
+    }
+
+    /// Specifier words or a `struct`/`union`/`enum` specifier; qualifiers are dropped.
+    fn parse_type_spec(&mut self) -> PResult<'t, TypeSpec> {
+        let start = self.peek().span;
+        let mut words = Vec::new();
+        let mut has_typedef_name = false;
+        let mut tagged = None;
         loop {
-            let Some(decl) = self.declarator(scope, ty.as_ref())? else {
-                return Ok(Declaration::Other);
+            let token = self.peek();
+            match &token.kind {
+                TokenKind::Keyword(keyword) if keyword.is_qualifier() => {
+                    self.bump();
+                }
+                TokenKind::Keyword(keyword) if keyword.is_base_type() => {
+                    if tagged.is_some() || has_typedef_name {
+                        return Err(ParseError::Combination { span: token.span });
+                    }
+                    words.push(keyword.as_str().to_owned());
+                    self.bump();
+                }
+                TokenKind::Keyword(keyword) if keyword.is_tagged() => {
+                    if tagged.is_some() || !words.is_empty() {
+                        return Err(ParseError::Combination { span: token.span });
+                    }
+                    tagged = Some(self.parse_tagged()?);
+                }
+                TokenKind::Ident(name) if words.is_empty() && tagged.is_none() => {
+                    words.push(name.clone());
+                    has_typedef_name = true;
+                    self.bump();
+                }
+                _ => break,
+            }
+        }
+        if let Some(tagged) = tagged {
+            return Ok(tagged);
+        }
+        if words.is_empty() {
+            return Err(self.unexpected());
+        }
+        let end = self.tokens[self.pos.saturating_sub(1)].span;
+        Ok(TypeSpec::Named {
+            words,
+            span: start.to(end),
+        })
+    }
+
+    /// `struct tag`, `struct tag { members }`, `struct { members }`, and the same for `union` and
+    /// `enum`.
+    fn parse_tagged(&mut self) -> PResult<'t, TypeSpec> {
+        let keyword = self.bump();
+        let kind = match keyword.kind {
+            TokenKind::Keyword(Keyword::Union) => TagKind::Union,
+            TokenKind::Keyword(Keyword::Enum) => TagKind::Enum,
+            _ => TagKind::Struct,
+        };
+        let mut tag = None;
+        if let TokenKind::Ident(name) = &self.peek().kind {
+            tag = Some(name.clone());
+            self.bump();
+        }
+        let body = if self.at(&TokenKind::LBrace) {
+            self.bump();
+            Some(if kind == TagKind::Enum {
+                TagBody::Enumerators(self.parse_enumerators()?)
+            } else {
+                TagBody::Members(self.parse_members()?)
+            })
+        } else {
+            None
+        };
+        if tag.is_none() && body.is_none() {
+            return Err(self.unexpected());
+        }
+        let end = self.tokens[self.pos.saturating_sub(1)].span;
+        Ok(TypeSpec::Tagged {
+            kind,
+            tag,
+            body,
+            span: keyword.span.to(end),
+        })
+    }
+
+    /// Member lines up to and including the closing `}`; at least one.
+    fn parse_members(&mut self) -> PResult<'t, Vec<MemberDecl>> {
+        let mut members = Vec::new();
+        loop {
+            if self.at(&TokenKind::RBrace) && !members.is_empty() {
+                self.bump();
+                return Ok(members);
+            }
+            self.enter()?;
+            let member = self.parse_member_decl();
+            self.leave();
+            members.push(member?);
+        }
+    }
+
+    fn parse_member_decl(&mut self) -> PResult<'t, MemberDecl> {
+        let start = self.peek().span;
+        let ty = self.parse_type_spec()?;
+        let mut declarators = Vec::new();
+        if !self.at(&TokenKind::Semi) {
+            loop {
+                declarators.push(self.parse_declarator()?);
+                if !self.at(&TokenKind::Comma) {
+                    break;
+                }
+                self.bump();
+            }
+        }
+        let semi = self.expect(&TokenKind::Semi)?;
+        Ok(MemberDecl {
+            ty,
+            declarators,
+            span: start.to(semi.span),
+        })
+    }
+
+    /// `NAME [= value]` separated by commas (a trailing one allowed) up to and including `}`.
+    fn parse_enumerators(&mut self) -> PResult<'t, Vec<Enumerator>> {
+        let mut enumerators = Vec::new();
+        loop {
+            if self.at(&TokenKind::RBrace) && !enumerators.is_empty() {
+                self.bump();
+                return Ok(enumerators);
+            }
+            let token = self.peek();
+            let TokenKind::Ident(name) = &token.kind else {
+                return Err(self.unexpected());
             };
-            decls.push(decl);
+            self.bump();
+            let mut span = token.span;
+            let mut value = None;
+            if self.at(&TokenKind::Assign) {
+                self.bump();
+                let expr = self.parse_expr()?;
+                span = span.to(expr.span);
+                value = Some(expr);
+            }
+            enumerators.push(Enumerator {
+                name: name.clone(),
+                value,
+                span,
+            });
             match self.peek().kind {
-                TokenKind::LParen => return Ok(Declaration::Other),
                 TokenKind::Comma => {
                     self.bump();
                 }
-                TokenKind::Semi => {
-                    self.bump();
-                    return Ok(Declaration::Variables(decls));
-                }
+                TokenKind::RBrace => {}
                 _ => return Err(self.unexpected()),
             }
         }
     }
 
-    /// The type specifier words after the storage class; `None` for a declaration this parser
-    /// leaves alone (another storage class, a tagged type with a body).
-    fn declaration_specifiers(&mut self) -> PResult<'t, Option<Vec<String>>> {
-        let mut words = Vec::new();
-        let mut has_base = false;
-        loop {
-            let token = self.peek();
-            match &token.kind {
-                TokenKind::Keyword(keyword) if keyword.is_qualifier() || keyword.is_base_type() => {
-                    words.push(keyword.as_str().to_owned());
-                    has_base |= keyword.is_base_type();
-                }
-                TokenKind::Keyword(keyword) if keyword.is_tagged() && !has_base => {
-                    words.push(keyword.as_str().to_owned());
-                    self.bump();
-                    let TokenKind::Ident(tag) = &self.peek().kind else {
-                        return Ok(None);
-                    };
-                    words.push(tag.clone());
-                    if self.nth(1).kind == TokenKind::LBrace {
-                        return Ok(None);
-                    }
-                    has_base = true;
-                }
-                TokenKind::Keyword(_) => return Ok(None),
-                // A name is the type only before any other specifier and when a declarator
-                // follows it; otherwise it is the declarator (`self x;`, `int x;`).
-                TokenKind::Ident(name)
-                    if !has_base
-                        && words.is_empty()
-                        && matches!(self.nth(1).kind, TokenKind::Ident(_) | TokenKind::Star) =>
-                {
-                    words.push(name.clone());
-                    has_base = true;
-                }
-                _ => return Ok(Some(words)),
-            }
-            self.bump();
-        }
-    }
-
-    /// `[*...] name [ [type, ...] ]`; `None` for a declarator this parser does not model.
-    fn declarator(
-        &mut self,
-        scope: VarScope,
-        ty: Option<&TypeName>,
-    ) -> PResult<'t, Option<VarDecl>> {
+    /// `*name[N]`, `name : bits`, `name = value`.
+    fn parse_declarator(&mut self) -> PResult<'t, Declarator> {
         let start = self.peek().span;
         let mut pointer_depth = 0;
         while self.at(&TokenKind::Star) {
             self.bump();
             pointer_depth += 1;
         }
-        let token = self.peek();
-        let TokenKind::Ident(name) = &token.kind else {
-            if token.kind == TokenKind::LParen {
-                return Ok(None);
-            }
+        let TokenKind::Ident(name) = &self.peek().kind else {
             return Err(self.unexpected());
         };
+        let name = name.clone();
         self.bump();
-        let mut end = token.span;
+        let mut dims = Vec::new();
         let mut keys = None;
-        if self.at(&TokenKind::LBracket) {
+        while keys.is_none() && self.at(&TokenKind::LBracket) {
             self.bump();
-            let mut key_types = Vec::new();
-            loop {
-                key_types.push(self.key_type()?);
-                match self.bump() {
-                    comma if comma.kind == TokenKind::Comma => {}
-                    close if close.kind == TokenKind::RBracket => {
-                        end = close.span;
-                        break;
-                    }
-                    _ => {
-                        self.pos -= 1;
-                        return Err(self.unexpected());
-                    }
-                }
+            if dims.is_empty() && self.bracket_holds_types() {
+                keys = Some(self.parse_key_types()?);
+                continue;
             }
-            keys = Some(key_types);
+            dims.push(self.parse_expr()?);
+            self.expect(&TokenKind::RBracket)?;
         }
-        let ty = ty.map(|ty| TypeName {
+        let mut bits = None;
+        if self.at(&TokenKind::Colon) {
+            self.bump();
+            bits = Some(self.parse_expr()?);
+        }
+        let mut init = None;
+        if self.at(&TokenKind::Assign) {
+            self.bump();
+            init = Some(self.parse_expr()?);
+        }
+        let end = self.tokens[self.pos.saturating_sub(1)].span;
+        Ok(Declarator {
+            name,
             pointer_depth,
-            ..ty.clone()
-        });
-        Ok(Some(VarDecl {
-            scope,
-            ty,
-            name: name.clone(),
+            dims,
             keys,
-            span: start.to(end),
-        }))
-    }
-
-    /// One key type of an associative array declaration: specifier words, then `*`s.
-    fn key_type(&mut self) -> PResult<'t, TypeName> {
-        let start = self.peek().span;
-        let mut words = Vec::new();
-        loop {
-            let token = self.peek();
-            match &token.kind {
-                TokenKind::Keyword(keyword) if keyword.starts_type() => {
-                    words.push(keyword.as_str().to_owned());
-                }
-                TokenKind::Ident(name) if words.is_empty() || after_tag(&words) => {
-                    words.push(name.clone());
-                }
-                _ => break,
-            }
-            self.bump();
-        }
-        if words.is_empty() {
-            return Err(self.unexpected());
-        }
-        let mut pointer_depth = 0;
-        while self.at(&TokenKind::Star) {
-            self.bump();
-            pointer_depth += 1;
-        }
-        let end = self.tokens[self.pos - 1].span;
-        Ok(TypeName {
-            words,
-            pointer_depth,
+            bits,
+            init,
             span: start.to(end),
         })
     }
 
-    /// Skips past the next `;` (or up to a probe description or the end of input).
-    fn skip_past_semicolon(&mut self) {
-        loop {
-            match self.peek().kind {
-                TokenKind::Eof | TokenKind::ProbeSpec(_) => return,
-                TokenKind::Semi => {
-                    self.bump();
-                    return;
-                }
-                _ => {
-                    self.bump();
-                }
+    /// Whether the brackets just opened hold an associative array's key types.
+    fn bracket_holds_types(&self) -> bool {
+        match &self.peek().kind {
+            TokenKind::Keyword(keyword) => keyword.starts_type(),
+            TokenKind::Ident(name) => {
+                matches!(self.nth(1).kind, TokenKind::Star | TokenKind::Comma)
+                    || d_typedef(name).is_some()
             }
+            _ => false,
         }
+    }
+
+    /// Key types separated by commas, up to and including the `]`.
+    fn parse_key_types(&mut self) -> PResult<'t, Vec<TypeName>> {
+        let mut keys = Vec::new();
+        loop {
+            keys.push(self.parse_type_name()?);
+            if !self.at(&TokenKind::Comma) {
+                break;
+            }
+            self.bump();
+        }
+        self.expect(&TokenKind::RBracket)?;
+        Ok(keys)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::ast::{Item, VarDecl, VarScope};
+    use crate::ast::{Decl, DeclClass, Item, TagBody, TagKind, TypeSpec, VarScope};
     use crate::parse::parse_source;
     use crate::source::SourceMap;
 
-    fn parse(text: &str) -> (Vec<Item>, Vec<String>) {
+    fn parse(text: &str) -> (Vec<Decl>, Vec<String>) {
         let mut sources = SourceMap::default();
         let file = sources.add("t.d", text);
         let (program, diagnostics) = parse_source(&sources, file);
-        let messages = diagnostics.into_iter().map(|d| d.message).collect();
-        (program.items, messages)
-    }
-
-    fn decls(text: &str) -> Vec<VarDecl> {
-        let (items, messages) = parse(text);
-        assert!(messages.is_empty(), "{text}: {messages:?}");
-        items
+        let decls = program
+            .items
             .into_iter()
             .filter_map(|item| match item {
-                Item::VarDecl(decl) => Some(decl),
+                Item::Decl(decl) => Some(decl),
                 _ => None,
             })
-            .collect()
-    }
-
-    /// `scope name: words*depth [keys]` for each declarator.
-    fn shapes(text: &str) -> Vec<String> {
-        decls(text)
-            .iter()
-            .map(|decl| {
-                let ty = decl.ty.as_ref().map_or("-".to_owned(), |ty| {
-                    format!(
-                        "{}{}",
-                        ty.words.join(" "),
-                        "*".repeat(ty.pointer_depth as usize)
-                    )
-                });
-                let keys = decl.keys.as_ref().map_or(String::new(), |keys| {
-                    let keys: Vec<String> = keys.iter().map(|key| key.words.join(" ")).collect();
-                    format!(" [{}]", keys.join(", "))
-                });
-                format!("{}{}: {ty}{keys}", decl.scope.prefix(), decl.name)
-            })
-            .collect()
+            .collect();
+        let messages = diagnostics.into_iter().map(|d| d.message).collect();
+        (decls, messages)
     }
 
     #[test]
-    fn scalars_of_each_scope() {
+    fn struct_definitions_with_members_of_every_shape() {
+        let (decls, messages) = parse(
+            "struct s {\n\tint a, *b;\n\tchar name[16];\n\tunsigned flag : 3;\n\tunion { int x; long y; };\n};\nBEGIN {}",
+        );
+        assert!(messages.is_empty(), "{messages:?}");
+        let [decl] = &decls[..] else {
+            panic!("{decls:?}");
+        };
+        let Some(TypeSpec::Tagged {
+            kind: TagKind::Struct,
+            tag: Some(tag),
+            body: Some(TagBody::Members(members)),
+            ..
+        }) = &decl.ty
+        else {
+            panic!("{:?}", decl.ty);
+        };
+        assert_eq!(tag, "s");
+        assert_eq!(members.len(), 4);
+        assert_eq!(members[0].declarators[1].pointer_depth, 1);
+        assert_eq!(members[1].declarators[0].dims.len(), 1);
+        assert!(members[2].declarators[0].bits.is_some());
+        assert!(members[3].declarators.is_empty());
+    }
+
+    #[test]
+    fn typedef_enum_and_inline() {
+        let (decls, messages) = parse(
+            "typedef unsigned long long u64_t;\nenum e { A, B = 5, C, };\ninline int MAX = 10 / 2;\n",
+        );
+        assert!(messages.is_empty(), "{messages:?}");
+        assert_eq!(decls[0].class, DeclClass::Typedef);
+        assert_eq!(decls[0].declarators[0].name, "u64_t");
+        let Some(TypeSpec::Tagged {
+            body: Some(TagBody::Enumerators(enumerators)),
+            ..
+        }) = &decls[1].ty
+        else {
+            panic!("{:?}", decls[1].ty);
+        };
+        assert_eq!(enumerators.len(), 3);
+        assert!(enumerators[1].value.is_some());
+        assert_eq!(decls[2].class, DeclClass::Inline);
+        assert!(decls[2].declarators[0].init.is_some());
+    }
+
+    #[test]
+    fn a_missing_semicolon_between_definitions_is_a_bad_combination() {
+        let (_, messages) = parse("struct a { int x; }\nstruct b { int y; };\n");
+        assert_eq!(messages, ["invalid type combination"]);
+        let (_, messages) = parse("enum e {\n};\nstruct s { };\n");
+        assert_eq!(
+            messages,
+            ["syntax error near \"}\"", "syntax error near \"}\""]
+        );
+    }
+
+    /// `scope name: words*depth [keys]` for each variable declarator.
+    fn shapes(text: &str) -> Vec<String> {
+        let (decls, messages) = parse(text);
+        assert!(messages.is_empty(), "{text}: {messages:?}");
+        let mut shapes = Vec::new();
+        for decl in &decls {
+            let scope = decl.class.var_scope().expect("a variable declaration");
+            let words = match &decl.ty {
+                Some(TypeSpec::Named { words, .. }) => words.join(" "),
+                Some(TypeSpec::Tagged { kind, tag, .. }) => {
+                    format!("{} {}", kind.keyword(), tag.as_deref().unwrap_or_default())
+                }
+                None => "-".to_owned(),
+            };
+            for declarator in &decl.declarators {
+                let stars = "*".repeat(declarator.pointer_depth as usize);
+                let keys = declarator.keys.as_ref().map_or(String::new(), |keys| {
+                    let keys: Vec<String> = keys.iter().map(|key| key.words.join(" ")).collect();
+                    format!(" [{}]", keys.join(", "))
+                });
+                shapes.push(format!(
+                    "{}{}: {words}{stars}{keys}",
+                    scope.prefix(),
+                    declarator.name
+                ));
+            }
+        }
+        shapes
+    }
+
+    #[test]
+    fn variables_of_each_scope() {
         assert_eq!(
             shapes("int x; self string s; this char a, b; uint64_t t; unsigned long long u;"),
             [
@@ -315,52 +443,53 @@ mod tests {
         );
         assert_eq!(shapes("self x, y;"), ["self->x: -", "self->y: -"]);
         assert_eq!(shapes("int *p, q;"), ["p: int*", "q: int"]);
+        assert_eq!(
+            shapes("self struct task_struct *t; this foo_t f;"),
+            ["self->t: struct task_struct*", "this->f: foo_t"]
+        );
     }
 
     #[test]
     fn associative_arrays_list_their_key_types() {
         assert_eq!(
-            shapes("string s[int]; self int a[string, uint64_t];"),
-            ["s: string [int]", "self->a: int [string, uint64_t]"]
+            shapes("string s[int]; self int a[string, uint64_t]; int b[pid_t]; int c[foo_t *];"),
+            [
+                "s: string [int]",
+                "self->a: int [string, uint64_t]",
+                "b: int [pid_t]",
+                "c: int [foo_t]"
+            ]
         );
-        let [decl] = &decls("int a[string];\nBEGIN {}")[..] else {
-            panic!()
-        };
-        assert_eq!((decl.span.start, decl.span.end), (4, 13));
-        assert_eq!(decl.scope, VarScope::Global);
+        let (decls, _) = parse("int a[string];\nint d[4];\nBEGIN {}");
+        let declarator = &decls[0].declarators[0];
+        assert_eq!((declarator.span.start, declarator.span.end), (4, 13));
+        assert_eq!(decls[0].class.var_scope(), Some(VarScope::Global));
+        assert!(decls[1].declarators[0].keys.is_none());
+        assert_eq!(decls[1].declarators[0].dims.len(), 1);
     }
 
     #[test]
     fn declarations_interleave_with_clauses() {
-        let (items, messages) = parse("BEGIN { } int i; tick-1s { }");
-        assert!(messages.is_empty(), "{messages:?}");
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", "BEGIN { } int i; tick-1s { }");
+        let (program, diagnostics) = parse_source(&sources, file);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(matches!(
-            &items[..],
-            [Item::Clause(_), Item::VarDecl(_), Item::Clause(_)]
+            &program.items[..],
+            [Item::Clause(_), Item::Decl(_), Item::Clause(_)]
         ));
     }
 
     #[test]
-    fn bad_declarations_are_errors() {
+    fn bad_variable_declarations_are_errors() {
         assert_eq!(
             parse("self this int x;").1,
             ["only one storage class allowed in a declaration"]
         );
-        assert_eq!(parse("int;").1, ["useless declaration"]);
         assert_eq!(parse("int x y;").1, ["syntax error near \"y\""]);
-        assert_eq!(parse("int a[1];\nBEGIN {}").1, ["syntax error near \"1\""]);
-    }
-
-    #[test]
-    fn other_declarations_are_still_unsupported() {
         assert_eq!(
-            parse("inline int x = 1;\nextern int y;\nstruct s { int a; };\nint f(int);").1,
-            [
-                "inline definitions are not supported",
-                "declarations are not supported",
-                "declarations are not supported",
-                "declarations are not supported"
-            ]
+            parse("int a[string][4];\nBEGIN {}").1,
+            ["syntax error near \"[\""]
         );
     }
 }

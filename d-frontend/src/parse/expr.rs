@@ -266,8 +266,30 @@ impl<'t> Parser<'t> {
         Ok(expr(ExprKind::SizeOf(Box::new(arg)), keyword.span.to(end)))
     }
 
+    /// `offsetof(type, member)`.
+    fn parse_offsetof(&mut self) -> PResult<'t, Expr> {
+        let keyword = self.bump();
+        self.expect(&TokenKind::LParen)?;
+        let ty = self.parse_type_name()?;
+        self.expect(&TokenKind::Comma)?;
+        let member_token = self.peek();
+        let TokenKind::Ident(member) = &member_token.kind else {
+            return Err(self.unexpected());
+        };
+        self.bump();
+        let close = self.expect(&TokenKind::RParen)?;
+        Ok(expr(
+            ExprKind::OffsetOf {
+                ty,
+                member: member.clone(),
+                member_span: member_token.span,
+            },
+            keyword.span.to(close.span),
+        ))
+    }
+
     /// A type name: specifier words, then `*`s.
-    fn parse_type_name(&mut self) -> PResult<'t, TypeName> {
+    pub(super) fn parse_type_name(&mut self) -> PResult<'t, TypeName> {
         let start = self.peek().span;
         let mut words = Vec::new();
         let mut has_base = false;
@@ -440,12 +462,7 @@ impl<'t> Parser<'t> {
             TokenKind::Keyword(keyword @ (Keyword::SelfKw | Keyword::This)) => {
                 return Ok(self.parse_variable_scope(*keyword));
             }
-            TokenKind::Keyword(Keyword::Offsetof) => {
-                return Err(ParseError::Unsupported {
-                    message: "offsetof( ) is not supported",
-                    span: token.span,
-                });
-            }
+            TokenKind::Keyword(Keyword::Offsetof) => return self.parse_offsetof(),
             TokenKind::Keyword(Keyword::Xlate) => {
                 return Err(ParseError::Unsupported {
                     message: "xlate is not supported",

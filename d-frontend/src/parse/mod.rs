@@ -131,10 +131,10 @@ enum ParseError<'t> {
     InvalidControl { word: &'t str, span: Span },
     /// `#error words`.
     ErrorDirective { words: &'t [String], span: Span },
+    /// Type specifiers that do not go together (`struct a { } struct b { }`, `char int`).
+    Combination { span: Span },
     /// A second storage class in a declaration (`self this int x;`).
     DeclClass { span: Span },
-    /// A declaration that declares nothing (`int;`).
-    UselessDecl { span: Span },
 }
 
 impl ParseError<'_> {
@@ -174,6 +174,9 @@ impl ParseError<'_> {
                 span,
                 format!("invalid control directive: #{word}"),
             ),
+            ParseError::Combination { span } => {
+                Diagnostic::error(ErrTag::D_DECL_COMBO, span, "invalid type combination")
+            }
             ParseError::ErrorDirective { words, span } => {
                 let text = words.iter().fold(String::new(), |mut text, word| {
                     text.push_str(word);
@@ -187,9 +190,6 @@ impl ParseError<'_> {
                 span,
                 "only one storage class allowed in a declaration",
             ),
-            ParseError::UselessDecl { span } => {
-                Diagnostic::error(ErrTag::D_DECL_USELESS, span, "useless declaration")
-            }
         }
     }
 }

@@ -21,6 +21,98 @@ pub struct MemberInfo {
     pub size: u32,
 }
 
+/// A kernel type's ID in the catalog: its BTF type ID, where 0 is `void`.
+pub type KernelTypeId = u32;
+
+/// Which namespace a kernel type name is looked up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelNamespace {
+    /// `struct NAME`.
+    Struct,
+    /// `union NAME`.
+    Union,
+    /// `enum NAME`.
+    Enum,
+    /// A plain name: a typedef (`pid_t`, `u32`) or a base type (`int`).
+    Plain,
+}
+
+/// One kernel type, as BTF describes it; the types it refers to are given by ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelType {
+    /// `void`.
+    Void,
+    /// An integer (also `char` and `_Bool`).
+    Int {
+        /// Size in bytes.
+        size: u32,
+        /// Signed or unsigned.
+        signed: bool,
+    },
+    /// A pointer.
+    Pointer {
+        /// The pointee.
+        target: KernelTypeId,
+    },
+    /// An array.
+    Array {
+        /// The element type.
+        element: KernelTypeId,
+        /// Number of elements.
+        len: u32,
+    },
+    /// A struct or union with its members.
+    Struct {
+        /// Its tag (empty when anonymous).
+        name: String,
+        /// A union rather than a struct.
+        union: bool,
+        /// Size in bytes.
+        size: u32,
+        /// The members, in order.
+        members: Vec<KernelMember>,
+    },
+    /// A struct or union declared but not defined.
+    Forward {
+        /// Its tag.
+        name: String,
+        /// A union rather than a struct.
+        union: bool,
+    },
+    /// An enum, which D treats as its integer type.
+    Enum {
+        /// Size in bytes.
+        size: u32,
+        /// Whether some enumerator is negative.
+        signed: bool,
+    },
+    /// A typedef.
+    Typedef {
+        /// What it names.
+        target: KernelTypeId,
+    },
+    /// `const`, `volatile`, `restrict` or a type tag around a type.
+    Qualified {
+        /// The qualified type.
+        target: KernelTypeId,
+    },
+    /// A function, a floating-point type or anything else D has no type for.
+    Other,
+}
+
+/// A member of a kernel struct or union.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelMember {
+    /// Its name (empty for an anonymous struct or union member).
+    pub name: String,
+    /// Its type.
+    pub ty: KernelTypeId,
+    /// Offset in bits from the start of the struct.
+    pub bit_offset: u32,
+    /// Width in bits of a bitfield, 0 for an ordinary member.
+    pub bit_size: u32,
+}
+
 /// Facts about the running kernel.
 pub trait ProbeCatalog {
     /// Every system call that has entry and return tracepoints, in syscall-number order.
@@ -29,4 +121,17 @@ pub trait ProbeCatalog {
     /// The offset and size of `member` in `struct struct_name` (e.g. `task_struct`, `real_parent`),
     /// or `None` when BTF does not have it.
     fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo>;
+
+    /// The ID of the kernel type called `name` in `namespace`, or `None` when there is none (or no
+    /// BTF). Catalogs without kernel types keep this default.
+    fn kernel_type_named(&self, namespace: KernelNamespace, name: &str) -> Option<KernelTypeId> {
+        let _ = (namespace, name);
+        None
+    }
+
+    /// The kernel type with ID `id`, or `None` when there is no such type.
+    fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
+        let _ = id;
+        None
+    }
 }

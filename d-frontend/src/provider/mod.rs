@@ -11,7 +11,9 @@ mod dtrace;
 mod profile;
 mod syscall;
 
-pub use catalog::{MemberInfo, ProbeCatalog, SyscallInfo};
+pub use catalog::{
+    KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
+};
 pub use desc::{ProbeDesc, field_matches, is_glob};
 
 /// A probe that exists (or was created for this program).
@@ -108,6 +110,90 @@ pub(crate) mod tests {
                 }),
                 _ => None,
             }
+        }
+
+        fn kernel_type_named(
+            &self,
+            namespace: KernelNamespace,
+            name: &str,
+        ) -> Option<KernelTypeId> {
+            match (namespace, name) {
+                (KernelNamespace::Struct, "task_struct") => Some(6),
+                (KernelNamespace::Plain, "pid_t") => Some(4),
+                (KernelNamespace::Plain, "u32") => Some(12),
+                (KernelNamespace::Enum, "pid_type") => Some(13),
+                (KernelNamespace::Struct, "file") => Some(14),
+                _ => None,
+            }
+        }
+
+        fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
+            let member = |name: &str, ty, bit_offset, bit_size| KernelMember {
+                name: name.to_owned(),
+                ty,
+                bit_offset,
+                bit_size,
+            };
+            let ty = match id {
+                0 => KernelType::Void,
+                1 => KernelType::Int {
+                    size: 4,
+                    signed: true,
+                },
+                2 => KernelType::Int {
+                    size: 8,
+                    signed: true,
+                },
+                3 => KernelType::Int {
+                    size: 1,
+                    signed: true,
+                },
+                4 => KernelType::Typedef { target: 1 },
+                5 => KernelType::Array {
+                    element: 3,
+                    len: 16,
+                },
+                // A task_struct shaped like the kernel's where it matters: `tgid` sits in an
+                // anonymous struct, `in_execve` is a bitfield, `real_parent` points back.
+                6 => KernelType::Struct {
+                    name: "task_struct".to_owned(),
+                    union: false,
+                    size: 3072,
+                    members: vec![
+                        member("stack", 11, 24 * 8, 0),
+                        member("in_execve", 10, 100 * 8 + 1, 1),
+                        member("pid", 4, 2424 * 8, 0),
+                        member("", 8, 2428 * 8, 0),
+                        member("real_parent", 7, 2440 * 8, 0),
+                        member("comm", 5, 3000 * 8, 0),
+                        member("files", 15, 3016 * 8, 0),
+                    ],
+                },
+                7 => KernelType::Pointer { target: 6 },
+                8 => KernelType::Struct {
+                    name: String::new(),
+                    union: false,
+                    size: 12,
+                    members: vec![member("tgid", 4, 0, 0), member("flags", 2, 32, 0)],
+                },
+                10 => KernelType::Int {
+                    size: 4,
+                    signed: false,
+                },
+                11 => KernelType::Pointer { target: 0 },
+                12 => KernelType::Typedef { target: 10 },
+                13 => KernelType::Enum {
+                    size: 4,
+                    signed: false,
+                },
+                14 => KernelType::Forward {
+                    name: "file".to_owned(),
+                    union: false,
+                },
+                15 => KernelType::Pointer { target: 14 },
+                _ => return None,
+            };
+            Some(ty)
         }
     }
 

@@ -13,7 +13,7 @@ use crate::printf::{self, ArgClass, FormatPiece, SlotKind};
 use crate::source::Span;
 use crate::types::Type;
 
-impl Checker {
+impl Checker<'_> {
     pub(super) fn aggregation_assignment(
         &mut self,
         op: AssignOp,
@@ -25,7 +25,13 @@ impl Checker {
         if !self.keys_are_values(keys) {
             return;
         }
-        let key_types: Vec<Type> = keys.iter().map(|key| self.expr(key)).collect();
+        let key_types: Vec<Type> = keys
+            .iter()
+            .map(|key| {
+                let ty = self.expr(key);
+                self.recordable(ty, key)
+            })
+            .collect();
         let ExprKind::Call {
             func,
             func_span,
@@ -322,7 +328,7 @@ impl Checker {
     }
 }
 
-impl Checker {
+impl Checker<'_> {
     /// `printa(format, @a, ...)`: the conversions without `@` take the first aggregation's keys in
     /// order and must fit their types; the `%@` conversions must fit the aggregated values.
     pub(super) fn printa_format_keys(&mut self, pieces: &[FormatPiece], first: &str, span: Span) {

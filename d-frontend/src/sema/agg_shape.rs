@@ -27,7 +27,7 @@ impl Constant {
     }
 }
 
-impl Checker {
+impl Checker<'_> {
     /// The bucket shape `lquantize` or `llquantize` asks for, checked as libdtrace checks it.
     pub(super) fn agg_params(
         &mut self,
@@ -198,7 +198,7 @@ impl Checker {
 
     /// Types `arg` and folds it to an integer constant, or reports `tag` with `message`.
     fn constant_arg(&mut self, arg: &Expr, tag: ErrTag, message: &str) -> Option<Constant> {
-        let constant = self.fold(arg);
+        let constant = self.fold_agg_constant(arg);
         if constant.is_none() {
             self.error(tag, arg.span, message);
         }
@@ -206,7 +206,7 @@ impl Checker {
     }
 
     /// The value of an integer constant expression, folded as the D parser folds constants.
-    fn fold(&self, expr: &Expr) -> Option<Constant> {
+    fn fold_agg_constant(&self, expr: &Expr) -> Option<Constant> {
         let Type::Int { size, signed } = self.types.get(expr.span) else {
             return None;
         };
@@ -214,7 +214,7 @@ impl Checker {
             ExprKind::Int { value, .. } => *value,
             ExprKind::Char(ch) => i64::from(*ch as i8) as u64,
             ExprKind::Unary { op, operand } => {
-                let operand = self.fold(operand)?.bits;
+                let operand = self.fold_agg_constant(operand)?.bits;
                 match op {
                     UnaryOp::Neg => operand.wrapping_neg(),
                     UnaryOp::Plus => operand,
@@ -224,8 +224,8 @@ impl Checker {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let lhs = self.fold(lhs)?;
-                let rhs = self.fold(rhs)?;
+                let lhs = self.fold_agg_constant(lhs)?;
+                let rhs = self.fold_agg_constant(rhs)?;
                 fold_binary(*op, lhs, rhs)?
             }
             _ => return None,

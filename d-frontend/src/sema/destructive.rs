@@ -10,7 +10,7 @@ use crate::builtin::function::FunctionKind;
 use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::source::Span;
 
-impl Checker {
+impl Checker<'_> {
     pub(super) fn destructive_action(
         &mut self,
         kind: FunctionKind,

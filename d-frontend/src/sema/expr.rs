@@ -24,7 +24,7 @@ pub(crate) fn int_constant_type(value: u64, unsigned: bool, long: bool) -> Type 
     Type::ULONG
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Types `expr` and everything in it, records the types, and returns `expr`'s type. On an error
     /// the expression is reported and typed `int` so checking can go on.
     pub(super) fn expr(&mut self, expr: &Expr) -> Type {
@@ -40,10 +40,7 @@ impl Checker {
                 unsigned,
                 long,
             } => int_constant_type(*value, *unsigned, *long),
-            ExprKind::Char(_) => Type::Int {
-                size: 1,
-                signed: true,
-            },
+            ExprKind::Char(_) => Type::INT,
             ExprKind::Str(_) => Type::String,
             ExprKind::Ident(name) => self.identifier(name, expr),
             ExprKind::Macro { name, quoted } => self.macro_variable(name, *quoted, expr),
@@ -55,14 +52,14 @@ impl Checker {
                 );
                 Type::INT
             }
-            ExprKind::Unary { op, operand } => self.unary(*op, operand, expr),
+            ExprKind::Unary { op, operand } => self.unary(*op, operand),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr),
             ExprKind::Ternary {
                 cond,
                 then_expr,
                 else_expr,
             } => {
-                self.integer_operand(cond, "?:");
+                self.scalar_operand(cond, "?:");
                 let then_type = self.expr(then_expr);
                 let else_type = self.expr(else_expr);
                 let null_branch =
@@ -72,6 +69,7 @@ impl Checker {
                     (Type::String, _) if null_branch(else_expr, else_type) => Type::String,
                     (_, Type::String) if null_branch(then_expr, then_type) => Type::String,
                     (lhs, rhs) if lhs.is_int() && rhs.is_int() => Type::common(lhs, rhs),
+                    (lhs, rhs) if lhs.is_pointer() && lhs == rhs => lhs,
                     _ => {
                         self.error(
                             ErrTag::D_OP_INCOMPAT,
@@ -82,6 +80,7 @@ impl Checker {
                     }
                 }
             }
+            ExprKind::Call { func, args, .. } if func == "stringof" => self.stringof(args, expr),
             ExprKind::Call {
                 func,
                 func_span,
@@ -129,10 +128,22 @@ impl Checker {
             }
             ExprKind::ThreadLocal(name) => self.scoped_read(VarScope::ThreadLocal, name, expr.span),
             ExprKind::ClauseLocal(name) => self.scoped_read(VarScope::ClauseLocal, name, expr.span),
-            ExprKind::Index { base, index } => self.index_read(base, index, expr),
-            ExprKind::Member { .. } => self.unsupported(expr, "struct members"),
-            ExprKind::Cast { .. } => self.unsupported(expr, "casts"),
-            ExprKind::SizeOf(_) => self.unsupported(expr, "sizeof"),
+            ExprKind::Index { base, index } if self.subscripts_variable(base) => {
+                self.index_read(base, index, expr)
+            }
+            ExprKind::Index { base, index } => self.index(base, index, expr),
+            ExprKind::Member {
+                base,
+                member,
+                arrow,
+            } => self.member(base, member, *arrow, expr),
+            ExprKind::Cast { ty, operand } => self.cast(ty, operand, expr),
+            ExprKind::SizeOf(arg) => self.sizeof(arg, expr),
+            ExprKind::OffsetOf {
+                ty,
+                member,
+                member_span,
+            } => self.offsetof(ty, member, *member_span, expr),
         }
     }
 
@@ -146,7 +157,26 @@ impl Checker {
     }
 
     fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        if let Some(&inline_idx) = self.scope.inlines.get(name) {
+            let inline = &self.type_info.inlines[inline_idx];
+            let ty = inline.ty;
+            if let Some(value) = inline.constant {
+                self.type_info.constants.insert(expr.span, value);
+            }
+            self.type_info.inline_uses.insert(expr.span, inline_idx);
+            return ty;
+        }
+        // libdtrace's built-in `inline long NULL = 0`; like its value, it has the size of an int.
+        if name == "NULL" {
+            self.type_info.constants.insert(expr.span, 0);
+            return Type::INT;
+        }
+        if let Some(&(value, ty)) = self.scope.enumerators.get(name) {
+            self.type_info.constants.insert(expr.span, value as u64);
+            return ty;
+        }
         match variable::lookup(name) {
+            Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
             Some(variable) if variable.source == VariableSource::Ppid && !self.ppid_available => {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
@@ -178,7 +208,21 @@ impl Checker {
         Type::INT
     }
 
-    fn integer_operand(&mut self, operand: &Expr, op: &str) -> Type {
+    /// Types an operand that must be an integer or a pointer (`!`, `&&`, conditions).
+    pub(super) fn scalar_operand(&mut self, operand: &Expr, op: &str) -> Type {
+        let ty = self.expr(operand);
+        if !ty.is_scalar() {
+            self.error(
+                ErrTag::D_OP_SCALAR,
+                operand.span,
+                format!("operator {op} requires operands of scalar type"),
+            );
+            return Type::INT;
+        }
+        ty
+    }
+
+    pub(super) fn integer_operand(&mut self, operand: &Expr, op: &str) -> Type {
         let ty = self.expr(operand);
         if !ty.is_int() {
             self.error(
@@ -191,7 +235,7 @@ impl Checker {
         ty
     }
 
-    fn unary(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> Type {
+    fn unary(&mut self, op: UnaryOp, operand: &Expr) -> Type {
         match op {
             UnaryOp::Neg | UnaryOp::Plus | UnaryOp::BitNot => {
                 let symbol = match op {
@@ -202,10 +246,11 @@ impl Checker {
                 self.integer_operand(operand, symbol).promoted()
             }
             UnaryOp::LogicalNot => {
-                self.integer_operand(operand, "!");
+                self.scalar_operand(operand, "!");
                 Type::INT
             }
-            UnaryOp::Deref | UnaryOp::AddrOf => self.unsupported(expr, "pointers"),
+            UnaryOp::Deref => self.deref(operand),
+            UnaryOp::AddrOf => self.addr_of(operand),
             UnaryOp::PreInc | UnaryOp::PreDec | UnaryOp::PostInc | UnaryOp::PostDec => {
                 self.increment(op, operand)
             }
@@ -223,22 +268,42 @@ impl Checker {
             | BinaryOp::Ge => {
                 let lhs_type = self.expr(lhs);
                 let rhs_type = self.expr(rhs);
-                self.string_comparison(op, (lhs, lhs_type), (rhs, rhs_type), expr.span);
+                // A `char` array compares as the string it holds, as in DTrace.
+                let as_string = |ty: Type| {
+                    if self.type_info.table.is_char_array(ty) {
+                        Type::String
+                    } else {
+                        ty
+                    }
+                };
+                let (lhs_type, rhs_type) = (as_string(lhs_type), as_string(rhs_type));
+                if lhs_type == Type::String || rhs_type == Type::String {
+                    self.string_comparison(op, (lhs, lhs_type), (rhs, rhs_type), expr.span);
+                } else if !lhs_type.is_scalar() || !rhs_type.is_scalar() {
+                    self.error(
+                        ErrTag::D_OP_INCOMPAT,
+                        expr.span,
+                        format!(
+                            "operands have incompatible types: \"{}\" {symbol} \"{}\"",
+                            self.type_info.table.name(lhs_type),
+                            self.type_info.table.name(rhs_type)
+                        ),
+                    );
+                }
                 Type::INT
             }
             BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor => {
-                self.integer_operand(lhs, symbol);
-                self.integer_operand(rhs, symbol);
+                self.scalar_operand(lhs, symbol);
+                self.scalar_operand(rhs, symbol);
                 Type::INT
             }
+            BinaryOp::Add | BinaryOp::Sub => self.additive(op, lhs, rhs),
             BinaryOp::Shl | BinaryOp::Shr => {
-                let lhs_type = self.integer_operand(lhs, symbol);
-                self.integer_operand(rhs, symbol);
+                let (lhs_type, _) = self.integer_operands(op, lhs, rhs);
                 lhs_type.promoted()
             }
             _ => {
-                let lhs_type = self.integer_operand(lhs, symbol);
-                let rhs_type = self.integer_operand(rhs, symbol);
+                let (lhs_type, rhs_type) = self.integer_operands(op, lhs, rhs);
                 if matches!(op, BinaryOp::Div | BinaryOp::Mod)
                     && matches!(rhs.kind, ExprKind::Int { value: 0, .. })
                 {
@@ -251,6 +316,26 @@ impl Checker {
                 Type::common(lhs_type, rhs_type)
             }
         }
+    }
+
+    /// Types both operands of a binary operator that needs integers, reporting once as libdtrace
+    /// does (`*` and `/` ask for arithmetic types, the others for integral ones).
+    fn integer_operands(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> (Type, Type) {
+        let lhs_type = self.expr(lhs);
+        let rhs_type = self.expr(rhs);
+        if lhs_type.is_int() && rhs_type.is_int() {
+            return (lhs_type, rhs_type);
+        }
+        let (tag, kind) = match op {
+            BinaryOp::Mul | BinaryOp::Div => (ErrTag::D_OP_ARITH, "arithmetic"),
+            _ => (ErrTag::D_OP_INT, "integral"),
+        };
+        self.error(
+            tag,
+            lhs.span.to(rhs.span),
+            format!("operator {} requires operands of {kind} type", op.symbol()),
+        );
+        (Type::INT, Type::INT)
     }
 }
 

@@ -3,11 +3,15 @@
 //! Sema reports every error in the program, then stops: lowering never runs on a program with
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
+mod access;
 mod agg;
 mod agg_shape;
 pub mod blocks;
+mod consteval;
+mod decl;
 mod destructive;
 mod expr;
+mod scope;
 mod stmt;
 pub(crate) mod subr;
 mod var;
@@ -21,6 +25,8 @@ use crate::lex::macros::MacroVariables;
 use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
+
+pub use scope::{Inline, TypeInfo};
 
 /// Options that change how a program is read, checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +108,8 @@ pub struct Checked {
     pub options: CompileOptions,
     /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
     pub destructive: bool,
+    /// The type table and what sema resolved for lowering (constants, members, inlines).
+    pub type_info: TypeInfo,
 }
 
 impl Checked {
@@ -156,8 +164,12 @@ pub fn check(
         variables: Vec::new(),
         errors: Vec::new(),
         zdefs: options.zdefs,
+        strsize: options.strsize,
         ppid_available: ppid_offsets.is_some(),
         destructive: false,
+        catalog,
+        type_info: TypeInfo::default(),
+        scope: scope::Scope::default(),
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -170,7 +182,7 @@ pub fn check(
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
-                Item::VarDecl(decl) => checker.var_decl(&decl),
+                Item::Decl(decl) => checker.declaration(&decl),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
                     n_matched += matched.len();
@@ -211,6 +223,7 @@ pub fn check(
         ppid_offsets,
         options,
         destructive: checker.destructive,
+        type_info: checker.type_info,
     })
 }
 
@@ -251,18 +264,26 @@ fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) 
 }
 
 /// The checking state shared by the statement and expression checkers.
-struct Checker {
+struct Checker<'c> {
     types: TypeMap,
     aggregations: Vec<AggDecl>,
     variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
     /// `-Z`: descriptions that match nothing are not errors.
     zdefs: bool,
+    /// The `strsize` option: bytes in a `string`.
+    strsize: u32,
     ppid_available: bool,
     destructive: bool,
+    /// Where kernel types come from.
+    catalog: &'c dyn ProbeCatalog,
+    /// The type table and the facts lowering needs.
+    type_info: TypeInfo,
+    /// The names the program's declarations put in scope.
+    scope: scope::Scope,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::error(tag, span, message));
     }

@@ -9,11 +9,11 @@ use crate::printf::{self, ArgClass, SlotKind};
 use crate::source::Span;
 use crate::types::Type;
 
-impl Checker {
+impl Checker<'_> {
     pub(super) fn clause(&mut self, clause: &Clause) {
         if let Some(predicate) = &clause.predicate {
             let ty = self.expr(predicate);
-            if !ty.is_int() {
+            if !ty.is_scalar() {
                 self.error(
                     ErrTag::D_OP_INT,
                     predicate.span,
@@ -43,7 +43,7 @@ impl Checker {
                     ..
                 } => {
                     let ty = self.expr(cond);
-                    if !ty.is_int() {
+                    if !ty.is_scalar() {
                         self.error(
                             ErrTag::D_OP_INT,
                             cond.span,
@@ -101,6 +101,23 @@ impl Checker {
                 self.expr(expr);
             }
         }
+    }
+
+    /// The type a value is recorded as (a `char` array as a string); reports values that have no
+    /// recorded form (structs, other arrays, `void`).
+    pub(super) fn recordable(&mut self, ty: Type, expr: &Expr) -> Type {
+        if self.type_info.table.is_char_array(ty) {
+            return Type::String;
+        }
+        if matches!(ty, Type::Struct(_) | Type::Array(_) | Type::Void) {
+            let name = self.type_info.table.name(ty);
+            self.error(
+                ErrTag::D_UNKNOWN,
+                expr.span,
+                format!("values of type {name} cannot be recorded yet"),
+            );
+        }
+        ty
     }
 
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
@@ -163,7 +180,9 @@ impl Checker {
                     args[0].span,
                     "trace( ) may not be applied to a dynamic expression",
                 ),
-                Ok(_) => {}
+                Ok(ty) => {
+                    self.recordable(ty, &args[0]);
+                }
             },
             FunctionKind::Exit => {
                 let type_name = match self.value_argument(&args[0]) {
@@ -290,6 +309,8 @@ impl Checker {
             };
             let accepted = match (class, *ty) {
                 (ArgClass::String, Ok(Type::String)) => true,
+                (ArgClass::String, Ok(ty)) => self.type_info.table.is_char_array(ty),
+                (ArgClass::Pointer, Ok(Type::Pointer(_))) => true,
                 (class, Ok(Type::Int { size, signed })) => class.accepts_integer(size, signed),
                 _ => false,
             };
@@ -297,8 +318,8 @@ impl Checker {
                 continue;
             }
             let type_name = match ty {
-                Ok(ty) => ty.name(),
-                Err(name) => name,
+                Ok(ty) => self.type_info.table.name(*ty),
+                Err(name) => (*name).to_string(),
             };
             let (tag, conversion, prototype) = match dynamic {
                 Some(dynamic) => (

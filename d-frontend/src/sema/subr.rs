@@ -18,7 +18,7 @@ pub(crate) fn is_null_constant(expr: &Expr) -> bool {
     }
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Checks a call of `subroutine` and returns its result type.
     pub(super) fn subroutine(
         &mut self,

@@ -5,14 +5,18 @@
 //! `++`/`--`) in program order, and that fixes its type: the declared type, the assigned value's
 //! type, or `int64_t` for an increment. Reading a variable before then is an error. An associative
 //! array's key types are fixed the same way, by its declaration or the first subscript.
+//!
+//! Variables hold what the back end stores in 8 bytes or a string: integers, pointers (`self->p =
+//! curthread`) and strings (a `char` array such as `curthread->comm` is stored as a string).
+//! Struct, union and array values are not supported yet.
 
 use super::Checker;
-use crate::ast::{self, AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
-use crate::builtin::{typedef, variable};
+use crate::ast::{AssignOp, BinaryOp, Declarator, Expr, ExprKind, TypeName, UnaryOp, VarScope};
+use crate::builtin::variable;
 use crate::diagnostic::ErrTag;
 use crate::ir::Variable;
 use crate::source::Span;
-use crate::types::Type;
+use crate::types::{Type, d_typedef};
 
 /// The most keys an associative array may have (libdtrace's tuple registers allow nine).
 const MAX_KEYS: usize = 9;
@@ -47,17 +51,11 @@ impl VarState {
     }
 }
 
-/// Whether two types may be assigned to each other (libdtrace's `dt_node_is_argcompat` for the
-/// types this compiler has).
-fn compatible(lhs: Type, rhs: Type) -> bool {
-    (lhs.is_int() && rhs.is_int()) || (lhs == Type::String && rhs == Type::String)
-}
-
 fn is_zero_literal(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Int { value: 0, .. })
 }
 
-impl Checker {
+impl Checker<'_> {
     fn find_var(&self, scope: VarScope, name: &str) -> Option<usize> {
         self.variables
             .iter()
@@ -75,79 +73,129 @@ impl Checker {
         self.variables.len() - 1
     }
 
-    /// A declaration item: `int x;`, `self string s;`, `string a[int];`.
-    pub(super) fn var_decl(&mut self, decl: &ast::VarDecl) {
-        let name = &decl.name;
-        if decl.scope == VarScope::Global && variable::lookup(name).is_some() {
+    /// One declarator of a variable declaration (`int x;`, `self string s;`, `string a[int];`,
+    /// `this struct task_struct *t;`), whose type specifier names `base`.
+    pub(super) fn var_declaration(&mut self, scope: VarScope, base: Type, declarator: &Declarator) {
+        let name = &declarator.name;
+        let span = declarator.span;
+        if scope == VarScope::Global && variable::lookup(name).is_some() {
             let message = format!("built-in identifier redeclared: {name}");
-            self.error(ErrTag::D_DECL_IDRED, decl.span, message);
+            self.error(ErrTag::D_DECL_IDRED, span, message);
             return;
         }
-        if typedef::lookup(name).is_some() {
+        if d_typedef(name).is_some() || self.scope.typedefs.contains_key(name) {
             let message = format!("typedef identifier redeclared: {name}");
-            self.error(ErrTag::D_DECL_IDRED, decl.span, message);
+            self.error(ErrTag::D_DECL_IDRED, span, message);
             return;
         }
-        if decl.keys.is_some() && decl.scope == VarScope::ClauseLocal {
+        if declarator.keys.is_some() && scope == VarScope::ClauseLocal {
             let message =
                 format!("associative arrays may not be declared as local variables: {name}");
-            self.error(ErrTag::D_DECL_LOCASSC, decl.span, message);
+            self.error(ErrTag::D_DECL_LOCASSC, span, message);
             return;
         }
-        let ty = match &decl.ty {
-            None => Type::INT,
-            Some(type_name) => match self.declared_type(type_name) {
-                Some(ty) => ty,
+        let Some(ty) = self.declarator_type(base, declarator) else {
+            return;
+        };
+        if !self.storable(ty, span) {
+            return;
+        }
+        let keys = match &declarator.keys {
+            None => None,
+            Some(key_names) => match self.key_types(key_names) {
+                Some(keys) => Some(keys),
                 None => return,
             },
         };
-        let keys = match &decl.keys {
-            None => None,
-            Some(key_names) => {
-                let keys: Option<Vec<Type>> = key_names
-                    .iter()
-                    .map(|key| self.declared_type(key))
-                    .collect();
-                let Some(keys) = keys else {
-                    return;
-                };
-                Some(keys)
-            }
-        };
         let is_array = keys.is_some();
-        if let Some(var_idx) = self.find_var(decl.scope, name) {
-            self.redeclaration(var_idx, ty, keys, decl.span);
+        if let Some(var_idx) = self.find_var(scope, name) {
+            self.redeclaration(var_idx, ty, keys, span);
             return;
         }
-        let var_idx = self.create_var(decl.scope, name, is_array);
+        let var_idx = self.create_var(scope, name, is_array);
         self.variables[var_idx].ty = Some(ty);
         self.variables[var_idx].keys = keys;
     }
 
-    /// The integer or string type a declaration names; other types are reported.
-    fn declared_type(&mut self, type_name: &ast::TypeName) -> Option<Type> {
-        let resolved = typedef::resolve(&type_name.words).filter(|_| type_name.pointer_depth == 0);
-        if resolved.is_none() {
-            let stars = "*".repeat(type_name.pointer_depth as usize);
-            let message = format!(
-                "variables of type {}{stars} are not supported yet",
-                type_name.words.join(" ")
-            );
-            self.error(ErrTag::D_UNKNOWN, type_name.span, message);
+    /// Whether a variable can hold values of type `ty`; reports the types it cannot hold yet.
+    fn storable(&mut self, ty: Type, span: Span) -> bool {
+        if matches!(ty, Type::Int { .. } | Type::String | Type::Pointer(_)) {
+            return true;
         }
-        resolved
+        let message = format!(
+            "variables of type {} are not supported yet",
+            self.type_info.table.name(ty)
+        );
+        self.error(ErrTag::D_UNKNOWN, span, message);
+        false
+    }
+
+    /// The key types of an associative array declaration; `None` once one is reported.
+    fn key_types(&mut self, key_names: &[TypeName]) -> Option<Vec<Type>> {
+        let mut keys = Vec::new();
+        for (key_idx, key_name) in key_names.iter().enumerate() {
+            let ty = self.type_name(key_name)?;
+            if ty == Type::Void {
+                let message = format!(
+                    "array prototype may not use parameter of type void: (anonymous), parameter #{}",
+                    key_idx + 1
+                );
+                self.error(ErrTag::D_DECL_PROTO_TYPE, key_name.span, message);
+                return None;
+            }
+            if !self.storable(ty, key_name.span) {
+                return None;
+            }
+            keys.push(ty);
+        }
+        Some(keys)
+    }
+
+    /// The name of a variable's type in messages: D's names for integers (`int64_t`), C's for the
+    /// rest (`struct task_struct *`).
+    fn var_type_name(&self, ty: Type) -> String {
+        match ty {
+            Type::Int { .. } | Type::String | Type::Void => ty.name().to_owned(),
+            _ => self.type_info.table.name(ty),
+        }
+    }
+
+    /// Whether a value of type `value_type` may be assigned to (or used as a key of) type
+    /// `var_type`: libdtrace's `dt_node_is_argcompat` for the types variables hold. A pointer
+    /// takes a pointer to the same type, any pointer to or from `void *`, and the constant 0.
+    fn assignable(&self, var_type: Type, value_type: Type, value: Option<&Expr>) -> bool {
+        let table = &self.type_info.table;
+        let is_string = |ty: Type| ty == Type::String || table.is_char_array(ty);
+        if (var_type.is_int() && value_type.is_int())
+            || (is_string(var_type) && is_string(value_type))
+        {
+            return true;
+        }
+        let (Some(var_target), Some(value_target)) =
+            (table.element(var_type), table.element(value_type))
+        else {
+            return var_type.is_pointer()
+                && value_type.is_int()
+                && value.is_some_and(|value| self.fold(value) == Some(0));
+        };
+        var_type.is_pointer()
+            && (var_target == value_target
+                || var_target == Type::Void
+                || value_target == Type::Void)
     }
 
     /// A second declaration of a variable must agree with what is known of it.
     fn redeclaration(&mut self, var_idx: usize, ty: Type, keys: Option<Vec<Type>>, span: Span) {
         let var = &self.variables[var_idx];
         let current_kind = if keys.is_some() { "array" } else { "scalar" };
-        let previous_ty = var.ty.map_or("<DYN>", Type::name);
+        let previous_ty = var
+            .ty
+            .map_or_else(|| "<DYN>".to_owned(), |ty| self.var_type_name(ty));
         if var.is_array != keys.is_some() || var.ty.is_some_and(|known| known != ty) {
             let message = format!(
                 "identifier redeclared: {}\n\t current: {current_kind} {}\n\tprevious: {} {previous_ty}",
                 var.name,
-                ty.name(),
+                self.var_type_name(ty),
                 var.kind_name()
             );
             self.error(ErrTag::D_DECL_IDRED, span, message);
@@ -161,14 +209,14 @@ impl Checker {
                     "identifier redeclared: {}\n\t current: array, key #{} of type {}\n\tprevious: array, key #{} of type {}",
                     var.name,
                     key_idx + 1,
-                    keys[key_idx].name(),
+                    self.var_type_name(keys[key_idx]),
                     key_idx + 1,
-                    known[key_idx].name()
+                    self.var_type_name(known[key_idx])
                 ),
                 _ => format!(
                     "identifier redeclared: {}\n\t current: array of {}, tuple length {}\n\tprevious: array of {previous_ty}, tuple length {}",
                     var.name,
-                    ty.name(),
+                    self.var_type_name(ty),
                     keys.len(),
                     known.len()
                 ),
@@ -245,6 +293,26 @@ impl Checker {
         self.error(ErrTag::D_IDENT_BADREF, span, message);
     }
 
+    /// Whether `base[...]` subscripts an associative array rather than indexing a pointer or an
+    /// array value: `base` names a variable (or a name not yet known) that is not a scalar of
+    /// pointer or array type. libdtrace's `dt_cook_op2` decides the same way.
+    pub(super) fn subscripts_variable(&self, base: &Expr) -> bool {
+        let (scope, name) = match &base.kind {
+            ExprKind::Ident(name) if !self.names_value(name) => (VarScope::Global, name),
+            ExprKind::ThreadLocal(name) => (VarScope::ThreadLocal, name),
+            ExprKind::ClauseLocal(name) => (VarScope::ClauseLocal, name),
+            _ => return false,
+        };
+        let Some(var_idx) = self.find_var(scope, name) else {
+            return true;
+        };
+        let var = &self.variables[var_idx];
+        var.is_array
+            || !var
+                .ty
+                .is_some_and(|ty| matches!(ty, Type::Pointer(_) | Type::Array(_)))
+    }
+
     /// Resolves `base[index...]` to an associative array, creating it on first use, and checks
     /// the subscripts against its key types (fixing them on first use).
     fn array(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
@@ -284,10 +352,10 @@ impl Checker {
             }
         }
         for (key_idx, (key, ty)) in index.iter().zip(&key_types).enumerate() {
-            if !ty.is_int() && *ty != Type::String {
+            if !ty.is_scalar() && *ty != Type::String && !self.type_info.table.is_char_array(*ty) {
                 let message = format!(
                     "{} expression may not be used as array index: key #{}",
-                    ty.name(),
+                    self.var_type_name(*ty),
                     key_idx + 1
                 );
                 self.error(ErrTag::D_KEY_TYPE, key.span, message);
@@ -295,6 +363,17 @@ impl Checker {
             }
         }
         let Some(known) = &self.variables[var_idx].keys else {
+            // A `char` array key is stored as a string.
+            let key_types = key_types
+                .into_iter()
+                .map(|ty| {
+                    if self.type_info.table.is_char_array(ty) {
+                        Type::String
+                    } else {
+                        ty
+                    }
+                })
+                .collect();
             self.variables[var_idx].keys = Some(key_types);
             return Some(var_idx);
         };
@@ -311,14 +390,14 @@ impl Checker {
         }
         let mismatch = known
             .iter()
-            .zip(&key_types)
-            .position(|(prototype, key)| !compatible(*prototype, *key));
+            .zip(key_types.iter().zip(index))
+            .position(|(prototype, (ty, key))| !self.assignable(*prototype, *ty, Some(key)));
         if let Some(key_idx) = mismatch {
             let message = format!(
                 "{name}[ ] key #{} is incompatible with prototype:\n\tprototype: {}\n\t      key: {}",
                 key_idx + 1,
-                known[key_idx].name(),
-                key_types[key_idx].name()
+                self.var_type_name(known[key_idx]),
+                self.var_type_name(key_types[key_idx])
             );
             self.error(ErrTag::D_PROTO_ARG, index[key_idx].span, message);
             return None;
@@ -338,6 +417,10 @@ impl Checker {
             ExprKind::Ident(name) => (VarScope::Global, name),
             ExprKind::ThreadLocal(name) => (VarScope::ThreadLocal, name),
             ExprKind::ClauseLocal(name) => (VarScope::ClauseLocal, name),
+            ExprKind::Index { base, .. } if !self.subscripts_variable(base) => {
+                self.unsupported(target, "assignments through pointers");
+                return None;
+            }
             ExprKind::Index { base, index } => {
                 let var_idx = self.array(base, index, target)?;
                 self.types
@@ -384,12 +467,16 @@ impl Checker {
         };
         let var_type = match (op, self.variables[var_idx].ty) {
             (AssignOp::Assign, None) => {
-                let ty = if value_type == Type::Void {
-                    Type::INT
-                } else {
-                    value_type
+                let ty = match value_type {
+                    Type::Void => Type::INT,
+                    ty if self.type_info.table.is_char_array(ty) => Type::String,
+                    ty => ty,
                 };
                 self.variables[var_idx].ty = Some(ty);
+                if !self.storable(ty, target.span.to(value.span)) {
+                    self.types.insert(target.span, ty);
+                    return ty;
+                }
                 ty
             }
             (AssignOp::Compound(_), None) => self.defined_type(var_idx, target.span),
@@ -398,18 +485,18 @@ impl Checker {
         self.types.insert(target.span, var_type);
         let is_dynamic = self.variables[var_idx].is_array
             || self.variables[var_idx].scope == VarScope::ThreadLocal;
-        let incompatible = |checker: &mut Checker| {
+        let incompatible = |checker: &mut Checker<'_>| {
             let message = format!(
                 "operands have incompatible types: \"{}\" {symbol} \"{}\"",
-                var_type.name(),
-                value_type.name()
+                checker.var_type_name(var_type),
+                checker.var_type_name(value_type)
             );
             checker.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
         };
         match op {
             AssignOp::Assign => {
                 let deletes = is_dynamic && is_zero_literal(value);
-                if !compatible(var_type, value_type) && !deletes {
+                if !self.assignable(var_type, value_type, Some(value)) && !deletes {
                     incompatible(self);
                 }
             }
@@ -434,7 +521,8 @@ impl Checker {
         var_type
     }
 
-    /// Types `++x`, `x++`, `--x`, `x--`; a new variable becomes an `int64_t`.
+    /// Types `++x`, `x++`, `--x`, `x--`; a new variable becomes an `int64_t`. A pointer steps by
+    /// the size of what it points to.
     pub(super) fn increment(&mut self, op: UnaryOp, operand: &Expr) -> Type {
         let symbol = if matches!(op, UnaryOp::PreInc | UnaryOp::PostInc) {
             "++"
@@ -446,7 +534,13 @@ impl Checker {
         };
         let ty = *self.variables[var_idx].ty.get_or_insert(Type::LONG);
         self.types.insert(operand.span, ty);
-        if !ty.is_int() {
+        let steps = ty.is_int()
+            || self
+                .type_info
+                .table
+                .pointee(ty)
+                .is_some_and(|target| self.type_info.table.size_of(target, 1).is_some());
+        if !steps {
             let message = format!("operator {symbol} requires operand of scalar type");
             self.error(ErrTag::D_OP_SCALAR, operand.span, message);
             return Type::INT;
@@ -515,7 +609,7 @@ mod tests {
                 "x int",
                 "s string",
                 "self->ts uint64_t",
-                "this->c char",
+                "this->c int",
                 "a[] int64_t [int, string]"
             ]
         );
@@ -540,6 +634,38 @@ mod tests {
             ]
         );
         assert_eq!(variables("int x; int x;\nBEGIN { trace(x); }"), ["x int"]);
+    }
+
+    #[test]
+    fn variables_hold_pointers_and_char_arrays_as_strings() {
+        assert_eq!(
+            variables(
+                "self struct task_struct *t; this int *p; self u32 *w[pid_t];\nBEGIN { self->t = curthread; self->t = 0; x = curthread->real_parent; x = NULL; c = curthread->comm; k[curthread->comm] = 1; k[\"init\"]++; this->p = (int *)0; this->p++; self->w[pid] = (void *)0; }"
+            ),
+            [
+                "self->t pointer",
+                "this->p pointer",
+                "self->w[] pointer [int]",
+                "x pointer",
+                "c string",
+                "k[] int [string]"
+            ]
+        );
+    }
+
+    #[test]
+    fn subscripts_of_pointer_variables_index_memory() {
+        assert_eq!(
+            variables("BEGIN { this->p = curthread; self->pid = this->p[0].pid; }"),
+            ["this->p pointer", "self->pid int"]
+        );
+        assert_eq!(
+            error("BEGIN { this->p = curthread; this->p[0] = *curthread; }"),
+            (
+                ErrTag::D_UNKNOWN,
+                "assignments through pointers are not supported yet".to_owned()
+            )
+        );
     }
 
     #[test]
@@ -734,9 +860,39 @@ mod tests {
                 "associative arrays may not be declared as local variables: a",
             ),
             (
-                "double d;\nBEGIN { }",
+                "struct s { int a; };\nstruct s v;\nBEGIN { }",
                 ErrTag::D_UNKNOWN,
-                "variables of type double are not supported yet",
+                "variables of type struct s are not supported yet",
+            ),
+            (
+                "BEGIN { this->t = *curthread; }",
+                ErrTag::D_UNKNOWN,
+                "variables of type struct task_struct are not supported yet",
+            ),
+            (
+                "int x[void, char];\nBEGIN { }",
+                ErrTag::D_DECL_PROTO_TYPE,
+                "array prototype may not use parameter of type void: (anonymous), parameter #1",
+            ),
+            (
+                "BEGIN { x = 1; x = curthread; }",
+                ErrTag::D_OP_INCOMPAT,
+                "operands have incompatible types: \"int\" = \"struct task_struct *\"",
+            ),
+            (
+                "BEGIN { this->p = curthread; this->p = (char *)0 + 1; }",
+                ErrTag::D_OP_INCOMPAT,
+                "operands have incompatible types: \"struct task_struct *\" = \"char *\"",
+            ),
+            (
+                "BEGIN { a[1] = 2; trace(&a[1]); }",
+                ErrTag::D_ADDROF_VAR,
+                "cannot take address of dynamic variable",
+            ),
+            (
+                "typedef int t;\nint t;\nBEGIN { }",
+                ErrTag::D_DECL_IDRED,
+                "typedef identifier redeclared: t",
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");

@@ -169,6 +169,25 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::call(Helper::bpf_get_current_comm));
             }
             Inst::ProbeName { offset, field } => self.probe_name(emitter, *offset, *field),
+            Inst::Load {
+                dst,
+                addr,
+                size,
+                signed,
+            } => self.load_kernel(emitter, *dst, *addr, *size, *signed),
+            Inst::ReadBytes { offset, addr, size } => {
+                self.read_kernel(
+                    emitter,
+                    *offset,
+                    *addr,
+                    *size,
+                    Helper::bpf_probe_read_kernel,
+                );
+            }
+            Inst::ReadStr { offset, addr, size } => {
+                let helper = Helper::bpf_probe_read_kernel_str;
+                self.read_kernel(emitter, *offset, *addr, *size, helper);
+            }
             Inst::AggUpdate {
                 agg,
                 key_offset,
@@ -291,6 +310,7 @@ impl ClauseContext<'_> {
                 ));
             }
             Builtin::Errno => emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, SCRATCH, DCTX_ERRNO)),
+            Builtin::CurThread => emitter.push(Insn::call(Helper::bpf_get_current_task)),
             Builtin::Ppid { real_parent, tgid } => {
                 //   task = bpf_get_current_task()           call bpf_get_current_task
                 //   probe_read(&word, 8, &task->real_parent) r1 = fp-8; r2 = 8; r3 = r0 + off; call
@@ -312,6 +332,48 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::ldx_mem(Size::W, Reg::R0, Reg::FP, KEY_SLOT));
             }
         }
+    }
+
+    /// Reads `size` bytes at a kernel address into `dst`'s own stack slot, then extends them.
+    fn load_kernel(&self, emitter: &mut Emitter, dst: VReg, addr: VReg, size: u8, signed: bool) {
+        //   slot = 0                                 r3 = addr; *(u64 *)(fp+slot) = 0
+        //   probe_read_kernel(&slot, size, addr)     r1 = fp+slot; r2 = size; call
+        //   dst = extend(*(uN *)&slot)               r0 = *(uN *)(fp+slot); r0 <<= s; r0 s>>= s
+        // The address is loaded first: `dst` may share its slot with `addr`.
+        let slot = slot_offset(self.slots.slot(dst));
+        self.load(emitter, Reg::R3, addr);
+        emitter.push(Insn::st_mem(Size::DW, Reg::FP, slot, 0));
+        emitter.push(Insn::mov64_reg(Reg::R1, Reg::FP));
+        emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
+        emitter.push(Insn::mov64_imm(Reg::R2, i32::from(size)));
+        emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+        emitter.push(Insn::ldx_mem(
+            Size::from_bytes(u32::from(size)),
+            Reg::R0,
+            Reg::FP,
+            slot,
+        ));
+        if signed && size < 8 {
+            let shift = 64 - 8 * i32::from(size);
+            emitter.push(Insn::alu64_imm(AluOp::Lsh, Reg::R0, shift));
+            emitter.push(Insn::alu64_imm(AluOp::Arsh, Reg::R0, shift));
+        }
+        self.store(emitter, dst, Reg::R0);
+    }
+
+    /// `helper(&scratch[offset], size, addr)` for the kernel memory and string readers.
+    fn read_kernel(
+        &self,
+        emitter: &mut Emitter,
+        offset: u32,
+        addr: VReg,
+        size: u32,
+        helper: Helper,
+    ) {
+        self.load(emitter, Reg::R3, addr);
+        scratch_pointer(emitter, Reg::R1, offset);
+        emitter.push(Insn::mov64_imm(Reg::R2, size as i32));
+        emitter.push(Insn::call(helper));
     }
 
     fn probe_name(&self, emitter: &mut Emitter, offset: u32, field: ProbeField) {

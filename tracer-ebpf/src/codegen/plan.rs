@@ -238,8 +238,14 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
 fn value_kind(ty: Type, strsize: u32) -> ValueKind {
     match ty {
         Type::Int { size, signed } => ValueKind::Int { size, signed },
-        Type::String | Type::Void => ValueKind::Str {
+        Type::Pointer(_) => ValueKind::Int {
+            size: 8,
+            signed: false,
+        },
+        // Sema lets only `char` arrays into records, and lowering copies them as strings.
+        Type::String | Type::Void | Type::Array(_) => ValueKind::Str {
             size: d_frontend::types::string_size(strsize),
         },
+        Type::Struct(_) => unreachable!("sema keeps structs out of records and keys"),
     }
 }

@@ -77,6 +77,8 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. } => vec![*value],
+        Inst::Load { dst, addr, .. } => vec![*dst, *addr],
+        Inst::ReadBytes { addr, .. } | Inst::ReadStr { addr, .. } => vec![*addr],
         Inst::AggUpdate { value, incr, .. } => value.iter().chain(incr).copied().collect(),
         Inst::Subr(subr) => subr.registers(),
         Inst::Comment(_)

@@ -1,5 +1,5 @@
-extern int x;
-inline int one = 1;
+self int x;
+translator struct s < int x > { a = x; };
 #foo
 BEGIN
 {

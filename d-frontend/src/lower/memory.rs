@@ -1,0 +1,396 @@
+//! Lowering memory access: addresses of places, loads through safe probe reads, pointer arithmetic
+//! and `char` arrays copied as strings.
+//!
+//! Nothing here loads from a kernel address directly: every read is an [`Inst::Load`],
+//! [`Inst::ReadBytes`] or [`Inst::ReadStr`], which the back end turns into
+//! `bpf_probe_read_kernel` or `bpf_probe_read_kernel_str` calls.
+
+use super::Lowerer;
+use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::ir::{BinOp, Inst, VReg};
+use crate::source::Span;
+use crate::types::{Type, TypeTable};
+
+impl Lowerer<'_> {
+    fn table(&self) -> &TypeTable {
+        &self.checked.type_info.table
+    }
+
+    /// The size of `ty` in bytes, which sema has checked exists.
+    fn size_of(&self, ty: Type) -> u32 {
+        match self.table().size_of(ty, self.strsize()) {
+            Some(size) => size,
+            None => unreachable!("sema checked that {ty:?} has a size"),
+        }
+    }
+
+    /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`).
+    pub(super) fn address_of(&mut self, expr: &Expr) -> VReg {
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Unary {
+                op: UnaryOp::Deref,
+                operand,
+            } => self.int_expr(operand),
+            ExprKind::Member { base, arrow, .. } => {
+                let base_address = if *arrow {
+                    self.int_expr(base)
+                } else {
+                    self.address_of(base)
+                };
+                let member = self.member_ref(expr);
+                self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
+            }
+            ExprKind::Index { base, index } => {
+                let base_type = self.type_of(base);
+                let Some(element) = self.table().element(base_type) else {
+                    unreachable!("sema checked that {base_type:?} is indexable");
+                };
+                let base_address = self.int_expr(base);
+                let subscript = self.int_expr(&index[0]);
+                self.scaled_add(
+                    span,
+                    base_address,
+                    subscript,
+                    self.size_of(element),
+                    BinOp::Add,
+                )
+            }
+            _ => unreachable!("sema checked that {:?} is a place", expr.kind),
+        }
+    }
+
+    fn member_ref(&self, expr: &Expr) -> crate::types::MemberRef {
+        match self.checked.type_info.members.get(&expr.span) {
+            Some(member) => *member,
+            None => unreachable!("sema resolved the member at {:?}", expr.span),
+        }
+    }
+
+    /// `base + offset`.
+    fn offset_by(&mut self, span: Span, base: VReg, offset: u64) -> VReg {
+        if offset == 0 {
+            return base;
+        }
+        let offset = self.constant(span, offset);
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Add,
+                dst,
+                lhs: base,
+                rhs: offset,
+            },
+        );
+        dst
+    }
+
+    /// `base op index * scale`.
+    fn scaled_add(&mut self, span: Span, base: VReg, index: VReg, scale: u32, op: BinOp) -> VReg {
+        let scaled = if scale == 1 {
+            index
+        } else {
+            let scale = self.constant(span, u64::from(scale));
+            let scaled = self.vreg();
+            self.push(
+                span,
+                Inst::Bin {
+                    op: BinOp::Mul,
+                    dst: scaled,
+                    lhs: index,
+                    rhs: scale,
+                },
+            );
+            scaled
+        };
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op,
+                dst,
+                lhs: base,
+                rhs: scaled,
+            },
+        );
+        dst
+    }
+
+    /// The value of a place: a scalar read from memory (a bitfield extracted from its bytes), or,
+    /// for an array or a struct, its address.
+    pub(super) fn place_value(&mut self, expr: &Expr) -> VReg {
+        let ty = self.type_of(expr);
+        let address = self.address_of(expr);
+        let Type::Int { size, signed } = ty else {
+            if ty.is_pointer() {
+                return self.load(expr.span, address, 8, false);
+            }
+            return address;
+        };
+        let member = matches!(expr.kind, ExprKind::Member { .. })
+            .then(|| self.member_ref(expr))
+            .filter(|member| member.bit_size != 0);
+        let Some(member) = member else {
+            return self.load(expr.span, address, size, signed);
+        };
+        self.bitfield(
+            expr.span,
+            address,
+            member.bit_offset % 8,
+            member.bit_size,
+            signed,
+        )
+    }
+
+    fn load(&mut self, span: Span, addr: VReg, size: u8, signed: bool) -> VReg {
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Load {
+                dst,
+                addr,
+                size,
+                signed,
+            },
+        );
+        dst
+    }
+
+    /// Reads the bytes holding a bitfield that starts `shift` bits into the byte at `address`,
+    /// then moves its `width` bits to the top and back down to extend them.
+    fn bitfield(
+        &mut self,
+        span: Span,
+        address: VReg,
+        shift: u32,
+        width: u32,
+        signed: bool,
+    ) -> VReg {
+        let n_bytes = (shift + width).div_ceil(8).next_power_of_two().min(8);
+        let unit = self.load(span, address, n_bytes as u8, false);
+        let up = self.constant(span, u64::from(64 - shift - width));
+        let raised = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Shl,
+                dst: raised,
+                lhs: unit,
+                rhs: up,
+            },
+        );
+        let down = self.constant(span, u64::from(64 - width));
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: if signed { BinOp::AShr } else { BinOp::LShr },
+                dst,
+                lhs: raised,
+                rhs: down,
+            },
+        );
+        dst
+    }
+
+    /// `lhs + rhs` or `lhs - rhs` where a pointer (or an array, as its address) is involved.
+    pub(super) fn pointer_arithmetic(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        expr: &Expr,
+    ) -> VReg {
+        let span = expr.span;
+        let lhs_type = self.type_of(lhs);
+        let rhs_type = self.type_of(rhs);
+        let element_size = |lowerer: &Self, ty: Type| {
+            let Some(element) = lowerer.table().element(ty) else {
+                unreachable!("sema checked that {ty:?} is a pointer");
+            };
+            lowerer.size_of(element)
+        };
+        let bin_op = if op == BinaryOp::Add {
+            BinOp::Add
+        } else {
+            BinOp::Sub
+        };
+        let lhs_value = self.int_expr(lhs);
+        let rhs_value = self.int_expr(rhs);
+        if lhs_type.is_int() {
+            let scale = element_size(self, rhs_type);
+            return self.scaled_add(span, rhs_value, lhs_value, scale, bin_op);
+        }
+        if rhs_type.is_int() {
+            let scale = element_size(self, lhs_type);
+            return self.scaled_add(span, lhs_value, rhs_value, scale, bin_op);
+        }
+        let scale = element_size(self, lhs_type);
+        let bytes = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Sub,
+                dst: bytes,
+                lhs: lhs_value,
+                rhs: rhs_value,
+            },
+        );
+        if scale == 1 {
+            return bytes;
+        }
+        let scale = self.constant(span, u64::from(scale));
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::SDiv,
+                dst,
+                lhs: bytes,
+                rhs: scale,
+            },
+        );
+        dst
+    }
+
+    /// Writes a `char` array place as a NUL-padded string of `strsize` bytes at `offset`.
+    pub(super) fn char_array_into(&mut self, expr: &Expr, offset: u32) {
+        let size = self.strsize();
+        let Some((_, len)) = self.table().array(self.type_of(expr)) else {
+            unreachable!("sema checked that {:?} is a char array", expr.kind);
+        };
+        let address = self.address_of(expr);
+        self.push(expr.span, Inst::Zero { offset, size });
+        self.push(
+            expr.span,
+            Inst::ReadBytes {
+                offset,
+                addr: address,
+                size: len.min(size - 1),
+            },
+        );
+    }
+
+    /// Writes the NUL-terminated string at the address `expr` holds, as `strsize` bytes at
+    /// `offset`.
+    pub(super) fn kernel_string_into(&mut self, expr: &Expr, offset: u32) {
+        let size = self.strsize();
+        let address = self.int_expr(expr);
+        self.push(expr.span, Inst::Zero { offset, size });
+        self.push(
+            expr.span,
+            Inst::ReadStr {
+                offset,
+                addr: address,
+                size,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::compile_one;
+    use crate::ir::{BinOp, Builtin, Inst, RecordAction};
+    use crate::types::Type;
+
+    fn insts_of(body: &str) -> Vec<Inst> {
+        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
+            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
+        compiled.module.clauses[0].insts.clone()
+    }
+
+    fn loads(insts: &[Inst]) -> Vec<(u8, bool)> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Load { size, signed, .. } => Some((*size, *signed)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn constants(insts: &[Inst]) -> Vec<u64> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Const { value, .. } => Some(*value),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_are_read_through_probe_reads_at_their_offsets() {
+        let insts = insts_of("trace(curthread->real_parent->tgid);");
+        assert!(insts.contains(&Inst::Builtin {
+            dst: crate::ir::VReg(0),
+            builtin: Builtin::CurThread
+        }));
+        assert_eq!(loads(&insts), [(8, false), (4, true)]);
+        assert_eq!(constants(&insts), [2440, 2428]);
+    }
+
+    #[test]
+    fn char_arrays_are_copied_as_strings() {
+        let compiled = compile_one("BEGIN { trace(curthread->comm); }").expect("compiles");
+        let clause = &compiled.module.clauses[0];
+        assert!(
+            clause
+                .insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::ReadBytes { size: 16, .. })),
+            "{:?}",
+            clause.insts
+        );
+        let Some([RecordAction::Trace(field)]) = clause.record.as_deref() else {
+            panic!("{:?}", clause.record);
+        };
+        assert_eq!(field.ty, Type::String);
+    }
+
+    #[test]
+    fn stringof_a_pointer_reads_a_kernel_string() {
+        let insts = insts_of("trace(stringof(curthread->stack));");
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::ReadStr { size: 256, .. })),
+            "{insts:?}"
+        );
+    }
+
+    #[test]
+    fn bitfields_are_shifted_out_of_their_bytes() {
+        let insts = insts_of("trace(curthread->in_execve);");
+        assert_eq!(loads(&insts), [(1, false)]);
+        assert_eq!(constants(&insts), [100, 62, 63]);
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Bin {
+                op: BinOp::LShr,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn pointer_arithmetic_scales_by_the_element_size() {
+        let insts = insts_of("trace((int *)8 + 2);");
+        assert_eq!(constants(&insts), [8, 2, 4]);
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::Bin { op: BinOp::Mul, .. }))
+        );
+        let insts = insts_of("trace((long *)64 - (long *)8);");
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Bin {
+                op: BinOp::SDiv,
+                ..
+            }
+        )));
+    }
+}

@@ -1,0 +1,3 @@
+44 20
+tracer tracer 7
+
