@@ -76,7 +76,9 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
-        | Inst::ReadKernel { address: value, .. } => vec![*value],
+        | Inst::ReadKernel { address: value, .. }
+        | Inst::Speculate { id: value, .. }
+        | Inst::FinishSpeculation { id: value, .. } => vec![*value],
         Inst::AggUpdate { value, incr, .. } => value.iter().chain(incr).copied().collect(),
         Inst::Subr(subr) => subr.registers(),
         Inst::Comment(_)
@@ -91,6 +93,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::StoreVarString { .. }
         | Inst::DeleteVar { .. }
         | Inst::SetBit { .. }
+        | Inst::SpecBound { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }
