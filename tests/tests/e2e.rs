@@ -26,7 +26,8 @@ suites!(
     strings,
     actions,
     aggregations,
-    options
+    options,
+    speculation
 );
 
 #[test]
