@@ -4,14 +4,14 @@
 //!
 //! libdtrace walks a clause's statements in order and keeps flags of what it has seen so far:
 //!
-//! | statement                  | refused after                                   | sets        |
-//! |----------------------------|-------------------------------------------------|-------------|
-//! | `speculate()`              | `speculate()`, `commit()`, data, aggregation     | SPECULATE   |
-//! | `commit()`                 | data, aggregation                               | COMMIT      |
-//! | `discard()`                | nothing                                         |             |
-//! | aggregation                | `commit()`, `speculate()`                       | AGGREGATION |
-//! | destructive action, exit() | `speculate()`; and as data below                |             |
-//! | other data-recording action| `commit()`                                      | DATA        |
+//! | statement                     | refused after                                | sets        |
+//! |-------------------------------|----------------------------------------------|-------------|
+//! | `speculate()`                 | `speculate()`, `commit()`, data, aggregation | SPECULATE   |
+//! | `commit()`                    | data, aggregation                            | COMMIT      |
+//! | `discard()`                   | nothing                                      |             |
+//! | aggregation                   | `commit()`, `speculate()`                    | AGGREGATION |
+//! | destructive action, `exit()`  | `speculate()`, `commit()`                    | DATA        |
+//! | other data-recording action   | `commit()`                                   | DATA        |
 //!
 //! It stops at the first violation, so each clause reports at most one. These errors come after
 //! the clause's type errors and before the next clause's, as libdtrace checks each clause's types
