@@ -184,13 +184,13 @@ impl<'a> Consumer<'a> {
                 continue;
             }
             if let ActionDesc::Commit(_) | ActionDesc::Discard(_) = action {
-                // Ending a speculation prints no probe line. A committed record cannot end one,
-                // as in DTrace, which only looks for them in records it has not kept.
+                // Ending a speculation prints no probe line. A speculative record cannot end
+                // one, as in DTrace, which only looks for them in records it has not kept.
                 let outcome = match action {
                     ActionDesc::Commit(_) => Outcome::Committed,
                     _ => Outcome::Discarded,
                 };
-                if let (Some(Value::Int { bits, .. }), false) = (values.first(), committed) {
+                if let (Some(Value::Int { bits, .. }), 0) = (values.first(), header.spec_id) {
                     ended.push((finished_speculation(*bits), outcome));
                 }
                 continue;
