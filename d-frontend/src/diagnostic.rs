@@ -145,6 +145,8 @@ pub enum ErrTag {
     D_MACRO_UNUSED,
     /// `#pragma D option` could not set the option.
     D_PRAGMA_OPTSET,
+    /// `#pragma D option` without a setting, or with more than one.
+    D_PRAGMA_MALFORM,
     /// printf format error.
     D_PRINTF_ARG_TYPE,
     /// printf conversion count mismatch.
@@ -195,6 +197,24 @@ pub enum ErrTag {
     D_OP_ARITH,
     /// Assignment to something that is not a writable variable.
     D_OP_WRITE,
+    /// `commit()` after a data-recording action.
+    D_COMM_DREC,
+    /// `speculate()` after `speculate()`.
+    D_SPEC_SPEC,
+    /// `speculate()` after `commit()`.
+    D_SPEC_COMM,
+    /// `speculate()` after a data-recording action.
+    D_SPEC_DREC,
+    /// An aggregation after `commit()`.
+    D_AGG_COMM,
+    /// An aggregation after `speculate()`.
+    D_AGG_SPEC,
+    /// A destructive action after `speculate()`.
+    D_ACT_SPEC,
+    /// `exit()` after `speculate()`.
+    D_EXIT_SPEC,
+    /// A data-recording action after `commit()`.
+    D_DREC_COMM,
     /// Feature outside what this version supports.
     D_UNKNOWN,
     /// Type specifier words that do not combine.

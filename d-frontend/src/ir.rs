@@ -28,6 +28,9 @@ pub const RECORD_HEADER_RESERVED: u32 = 16;
 pub const RECORD_BLOCKS_OFFSET: u32 = 12;
 /// Most basic blocks with data-recording actions one clause may have (bits of that mask).
 pub const MAX_RECORD_BLOCKS: usize = 32;
+/// Offset in the record header of the two bytes that mark a speculative record (the speculation's
+/// ID and generation), which [`Inst::Speculate`] sets; zero in every other record.
+pub const RECORD_SPEC_OFFSET: u32 = 10;
 /// Most bytes one `tracemem()` records.
 pub const MAX_TRACEMEM_SIZE: u32 = 4096;
 /// Bytes `bpf_get_current_comm` writes (`TASK_COMM_LEN`).
@@ -396,6 +399,35 @@ pub enum Inst {
         /// Nanoseconds.
         ns: VReg,
     },
+    /// `speculate(id)`: when speculation `id` is active, marks the clause's record (at scratch 0)
+    /// as speculative, by its ID and generation at [`RECORD_SPEC_OFFSET`]; otherwise goes to
+    /// `abort`, skipping the rest of the clause.
+    Speculate {
+        /// The speculation ID.
+        id: VReg,
+        /// The end of the clause.
+        abort: Label,
+    },
+    /// After a data-recording action of a clause that speculates: when the record is speculative
+    /// and its first `size` bytes exceed the `specsize` option, counts a speculative drop and goes
+    /// to `abort`, as DTrace checks each value it stores.
+    SpecBound {
+        /// Bytes of the record written so far, header included.
+        size: u32,
+        /// The end of the clause.
+        abort: Label,
+    },
+    /// `commit(id)` or `discard(id)`: moves speculation `id` from active to committing or
+    /// discarding, and stores `id | generation << 32` at a scratch offset (0 when it was not
+    /// active), for the consumer to finish it. An `id` above `nspec` is an illegal operation.
+    FinishSpeculation {
+        /// The speculation ID.
+        id: VReg,
+        /// Scratch offset of the 8-byte field.
+        offset: u32,
+        /// `commit` rather than `discard`.
+        commit: bool,
+    },
     /// Sends the record at `offset` (header first) to userspace, unless its header's blocks mask
     /// ([`RECORD_BLOCKS_OFFSET`]) is zero: then no action of the clause ran to its block's end.
     EmitRecord {
@@ -620,6 +652,10 @@ pub enum RecordAction {
         /// Its value (`None`: the option is turned on).
         value: Option<Field>,
     },
+    /// `commit(id)`: the speculation [`Inst::FinishSpeculation`] moved to committing, if any.
+    Commit(Field),
+    /// `discard(id)`: the speculation [`Inst::FinishSpeculation`] moved to discarding, if any.
+    Discard(Field),
 }
 
 /// One clause, lowered.
@@ -789,6 +825,8 @@ fn display_action(action: &RecordAction) -> String {
             Some(value) => format!("setopt {} {}", display_field(*name), display_field(*value)),
             None => format!("setopt {}", display_field(*name)),
         },
+        RecordAction::Commit(field) => format!("commit {}", display_field(*field)),
+        RecordAction::Discard(field) => format!("discard {}", display_field(*field)),
     }
 }
 
@@ -930,6 +968,18 @@ fn display_inst(inst: &Inst) -> String {
         } => format!("scratch[{offset}..+{size}] = kernel[%{}]", address.0),
         Inst::Raise { signal } => format!("raise %{}", signal.0),
         Inst::Chill { ns } => format!("chill %{}", ns.0),
+        Inst::Speculate { id, abort } => format!("speculate %{} else jump L{}", id.0, abort.0),
+        Inst::SpecBound { size, abort } => {
+            format!(
+                "if speculative and {size} > specsize: spec drop, jump L{}",
+                abort.0
+            )
+        }
+        Inst::FinishSpeculation { id, offset, commit } => format!(
+            "scratch[{offset}..+8] = {} %{}",
+            if *commit { "commit" } else { "discard" },
+            id.0
+        ),
         Inst::EmitRecord {
             offset,
             size,

@@ -7,6 +7,9 @@
 //! `trunc`) and `setopt` take effect when their record is consumed, in order with `printa`, as in
 //! dtrace, whose consumer runs them too. Once an `exit()` record arrived, only `END`'s records are
 //! printed, as dtrace stops every other probe.
+//!
+//! Speculative records are kept aside (see `speculation`) until their `commit()` record, after
+//! whose own actions they are printed, or their `discard()` record.
 
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
@@ -15,7 +18,9 @@ use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
 use tracer_daemon::events::decode_record;
 use tracer_daemon::load::Session;
-use tracer_ebpf::layout::{AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value};
+use tracer_ebpf::layout::{
+    AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, finished_speculation,
+};
 use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::flags::{OptionError, Options};
@@ -23,9 +28,12 @@ use crate::output::agg::{self, Aggregation, SortOptions};
 use crate::output::printf::{self, signed_of, unsigned_of};
 use crate::output::text;
 use crate::output::tracemem;
+use crate::speculation::{Arrival, Outcome, Speculations};
 
 /// The program name runtime errors start with.
 const PROGRAM: &str = "tracer";
+/// The `specsize` option's default, libdtrace's.
+const DEFAULT_SPECSIZE: u64 = 4 << 20;
 
 /// The options `setopt()` may change while tracing, as libdtrace's dynamic run-time options; the
 /// consumer reads the ones it uses (`quiet` and the `aggsort*` options) at each record.
@@ -54,6 +62,8 @@ pub struct Consumer<'a> {
     /// Per clause, per action: the parsed format of `printf` and formatted `printa`.
     formats: Vec<Vec<Option<Vec<FormatPiece>>>>,
     exit_status: Option<i32>,
+    /// The records kept for each speculation, when the program speculates.
+    speculations: Option<Speculations>,
 }
 
 impl<'a> Consumer<'a> {
@@ -78,6 +88,10 @@ impl<'a> Consumer<'a> {
                     .collect()
             })
             .collect();
+        let speculations = program.speculations.as_ref().map(|specs| {
+            let specsize = options.get("specsize").unwrap_or(DEFAULT_SPECSIZE);
+            Speculations::new(specs.nspec, specsize)
+        });
         Consumer {
             program,
             options,
@@ -86,7 +100,13 @@ impl<'a> Consumer<'a> {
             normals: vec![1; program.aggregations.len()],
             formats,
             exit_status: None,
+            speculations,
         }
+    }
+
+    /// Speculative records dropped because their speculation's records would pass `specsize`.
+    pub fn spec_drops(&self) -> u64 {
+        self.speculations.as_ref().map_or(0, Speculations::drops)
     }
 
     /// The status of the last `exit()` record (`END`'s overrides the one that ended tracing, as
@@ -105,6 +125,18 @@ impl<'a> Consumer<'a> {
         session: &Session,
         out: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
+        self.consume(bytes, session, out, false)
+    }
+
+    /// Prints one record; a `committed` one comes back from its speculation, and is printed
+    /// whatever its header says.
+    fn consume(
+        &mut self,
+        bytes: &[u8],
+        session: &Session,
+        out: &mut Vec<u8>,
+        committed: bool,
+    ) -> anyhow::Result<()> {
         let Some(header) = RecordHeader::decode(bytes) else {
             anyhow::bail!(
                 "received a record of {} bytes, too short for a header",
@@ -118,10 +150,19 @@ impl<'a> Consumer<'a> {
             eprintln!("{PROGRAM}: {}", fault_message(self.program, &fault));
             return Ok(());
         }
-        if self.exit_status.is_some() && !self.is_end(header.probe_id) {
+        if self.exit_status.is_some() && !self.is_end(header.probe_id) && !committed {
             // After exit(), only END runs: DTrace stops every other probe at once, so a record
             // that another probe sent after the exit record is not printed.
             return Ok(());
+        }
+        if header.spec_id != 0 && !committed {
+            let arrival = match &mut self.speculations {
+                Some(speculations) => speculations.arrive(header.spec_id, header.spec_gen, bytes),
+                None => Arrival::Dropped,
+            };
+            if arrival != Arrival::Print {
+                return Ok(());
+            }
         }
         let clause_id = header.clause_id as usize;
         let Some(desc) = self.program.records.get(clause_id) else {
@@ -135,10 +176,23 @@ impl<'a> Consumer<'a> {
             self.start_line(&decoded.header, quiet, &mut line_open, out);
         }
         let mut current_block = None;
+        let mut ended = Vec::new();
         for (action_idx, (action, values)) in desc.actions.iter().zip(&decoded.actions).enumerate()
         {
             let block = desc.blocks.get(action_idx).copied();
             if block.is_some_and(|bit| header.blocks.checked_shr(bit).unwrap_or(0) & 1 == 0) {
+                continue;
+            }
+            if let ActionDesc::Commit(_) | ActionDesc::Discard(_) = action {
+                // Ending a speculation prints no probe line. A speculative record cannot end
+                // one, as in DTrace, which only looks for them in records it has not kept.
+                let outcome = match action {
+                    ActionDesc::Commit(_) => Outcome::Committed,
+                    _ => Outcome::Discarded,
+                };
+                if let (Some(Value::Int { bits, .. }), 0) = (values.first(), header.spec_id) {
+                    ended.push((finished_speculation(*bits), outcome));
+                }
                 continue;
             }
             if !line_open || current_block != block {
@@ -197,6 +251,7 @@ impl<'a> Consumer<'a> {
                     };
                     self.trunc(*agg, count, session)?;
                 }
+                ActionDesc::Commit(_) | ActionDesc::Discard(_) => {}
                 ActionDesc::Setopt { .. } => {
                     let (name, value) = (values.first(), values.get(1));
                     let setting = |value: Option<&Value>| match value {
@@ -222,6 +277,37 @@ impl<'a> Consumer<'a> {
         }
         if line_open {
             out.push(b'\n');
+        }
+        for ((id, generation), outcome) in ended {
+            self.end_speculation(id, generation, outcome, session, out)?;
+        }
+        Ok(())
+    }
+
+    /// After a `commit()` or `discard()` record: prints or drops what the speculation holds, then
+    /// frees its ID for `speculation()` to hand out again. ID 0 is no speculation.
+    fn end_speculation(
+        &mut self,
+        id: u8,
+        generation: u8,
+        outcome: Outcome,
+        session: &Session,
+        out: &mut Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let (Some(speculations), Some(specs)) =
+            (&mut self.speculations, &self.program.speculations)
+        else {
+            return Ok(());
+        };
+        if id == 0 {
+            return Ok(());
+        }
+        let records = speculations.end(id, generation, outcome);
+        session
+            .free_speculation(specs, id, generation)
+            .with_context(|| format!("failed to free speculation {id}"))?;
+        for record in records {
+            self.consume(&record, session, out, true)?;
         }
         Ok(())
     }
@@ -250,7 +336,8 @@ impl<'a> Consumer<'a> {
             (probe.function.as_str(), probe.name.as_str())
         });
         out.extend_from_slice(
-            text::probe_line_prefix(header.cpu, header.probe_id, function, name).as_bytes(),
+            text::probe_line_prefix(u32::from(header.cpu), header.probe_id, function, name)
+                .as_bytes(),
         );
         *line_open = true;
     }
@@ -497,6 +584,7 @@ mod tests {
             aggregations: Vec::new(),
             events_map: "events".to_string(),
             stats_map: "stats".to_string(),
+            speculations: None,
         }
     }
 
@@ -506,6 +594,8 @@ mod tests {
                 clause_id: FAULT_RECORD_ID,
                 probe_id: 1,
                 cpu: 0,
+                spec_id: 0,
+                spec_gen: 0,
                 blocks: 1,
             },
             clause: 4,

@@ -5,4 +5,5 @@ pub mod flags;
 pub mod output;
 pub mod preproc;
 pub mod signals;
+pub mod speculation;
 pub mod target;

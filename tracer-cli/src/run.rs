@@ -25,8 +25,11 @@ use tracer_daemon::load::Session;
 use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
 
-/// How long the consumer waits for records before checking for the end of the run.
+/// How long the consumer waits for records before checking for the end of the run, unless the
+/// `switchrate` option asks for less.
 const SWITCH_INTERVAL: Duration = Duration::from_millis(50);
+/// The shortest wait `switchrate` may ask for.
+const MIN_SWITCH_INTERVAL: Duration = Duration::from_millis(1);
 /// The program name printed before every message.
 const PROGRAM: &str = "tracer";
 
@@ -173,13 +176,20 @@ fn trace(
     signals: &Signals,
     options: Options,
 ) -> anyhow::Result<u8> {
+    // A faster switch rate also frees committed and discarded speculations sooner.
+    let interval = match options.get("switchrate") {
+        Some(rate) if rate > 0 => {
+            Duration::from_nanos(rate).clamp(MIN_SWITCH_INTERVAL, SWITCH_INTERVAL)
+        }
+        _ => SWITCH_INTERVAL,
+    };
     let mut consumer = Consumer::new(&generated.program, options);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;
     loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
-        drain(session, &mut consumer, &mut out, SWITCH_INTERVAL)?;
+        drain(session, &mut consumer, &mut out, interval)?;
         stdout.write_all(&out)?;
         stdout.flush()?;
         out.clear();
@@ -193,7 +203,7 @@ fn trace(
     consumer.finish(session, &mut out)?;
     stdout.write_all(&out)?;
     stdout.flush()?;
-    report_drops(session)?;
+    report_drops(session, consumer.spec_drops())?;
     Ok(consumer.exit_status().unwrap_or(0) as u8)
 }
 
@@ -219,8 +229,11 @@ fn drain(
 }
 
 /// `tracer: N drops on CPU C`, as dtrace reports principal-buffer drops, then `tracer: N dynamic
-/// variable drops` for stores that found a thread-local's or an associative array's map full.
-fn report_drops(session: &Session) -> anyhow::Result<()> {
+/// variable drops` for stores that found a thread-local's or an associative array's map full, then
+/// the speculation drops in dtrace's words and order: records that did not fit in `specsize` (in
+/// the kernel or, `consumer_spec_drops`, in the consumer), and `speculation()` calls that found no
+/// free ID.
+fn report_drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<()> {
     for (cpu, drops) in session.drops()? {
         if drops > 0 {
             eprintln!(
@@ -240,6 +253,29 @@ fn report_drops(session: &Session) -> anyhow::Result<()> {
             if dynvar_drops == 1 { "" } else { "s" }
         );
     }
+    let spec_drops = session.spec_drops()?;
+    let plural = |count: u64| if count == 1 { "" } else { "s" };
+    let spec_drop_count = spec_drops.drops + consumer_spec_drops;
+    if spec_drop_count > 0 {
+        eprintln!(
+            "{PROGRAM}: {spec_drop_count} speculative drop{}",
+            plural(spec_drop_count)
+        );
+    }
+    if spec_drops.busy > 0 {
+        eprintln!(
+            "{PROGRAM}: {} failed speculation{} (available buffer(s) still busy)",
+            spec_drops.busy,
+            plural(spec_drops.busy)
+        );
+    }
+    if spec_drops.unavail > 0 {
+        eprintln!(
+            "{PROGRAM}: {} failed speculation{} (no speculative buffer available)",
+            spec_drops.unavail,
+            plural(spec_drops.unavail)
+        );
+    }
     Ok(())
 }
 
@@ -251,6 +287,10 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
         wall_clock_offset_ns: wall_clock_offset_ns(),
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
         dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
+        nspec: options
+            .get("nspec")
+            .map_or(1, |nspec| u32::try_from(nspec).unwrap_or(u32::MAX)),
+        specsize: options.get("specsize").unwrap_or(4 << 20),
     })
 }
 

@@ -27,7 +27,7 @@ pub struct DecodedRecord {
     /// `printf` and `system` one per argument, `tracemem` its bytes (all of them, as a
     /// [`Value::Str`]) then its shown count if any, `printa`, `clear`, `denormalize` and in-kernel
     /// actions none, `normalize` its factor, `trunc` its count if given, `setopt` its name and
-    /// value if given.
+    /// value if given, `commit` and `discard` the speculation they finished.
     pub actions: Vec<Vec<Value>>,
 }
 
@@ -109,6 +109,9 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
             | ActionDesc::Clear { .. }
             | ActionDesc::Denormalize { .. } => Vec::new(),
             ActionDesc::Normalize { factor, .. } => vec![field(factor)?],
+            ActionDesc::Commit(finished) | ActionDesc::Discard(finished) => {
+                vec![field(finished)?]
+            }
             ActionDesc::Trunc { count, .. } => count.iter().map(field).collect::<Result<_, _>>()?,
             ActionDesc::Setopt { name, value } => std::iter::once(name)
                 .chain(value)
@@ -186,7 +189,7 @@ impl Session {
     /// The `stats` counter at `offset` on every possible CPU. The kernel returns one value per
     /// possible CPU in CPU order, and possible CPUs are numbered from 0 without gaps, so slot `i`
     /// is CPU `i`.
-    fn per_cpu_stat(&self, offset: i16) -> Result<Vec<(u32, u64)>, EngineError> {
+    pub(crate) fn per_cpu_stat(&self, offset: i16) -> Result<Vec<(u32, u64)>, EngineError> {
         let stats = RawMap::open(&self.ebpf, &self.stats_map)?;
         let start = offset as usize;
         if stats.value_size() < start + 8 {
@@ -270,6 +273,8 @@ mod tests {
                 clause_id: 2,
                 probe_id: 7,
                 cpu: 1,
+                spec_id: 0,
+                spec_gen: 0,
                 blocks: 0
             }
         );

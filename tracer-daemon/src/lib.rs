@@ -51,5 +51,6 @@ pub mod events;
 pub mod generated;
 pub mod load;
 mod maps;
+pub mod speculations;
 mod sys;
 pub mod tracefs;

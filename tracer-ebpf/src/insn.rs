@@ -169,6 +169,10 @@ const BPF_END: u8 = 0xd0;
 const BPF_TO_BE: u8 = 0x08;
 /// `src_reg` of an `ld_imm64` whose immediate is a map fd (`BPF_PSEUDO_MAP_FD`).
 pub const BPF_PSEUDO_MAP_FD: u8 = 1;
+/// `BPF_ATOMIC`, the mode of atomic read-modify-write stores.
+const BPF_ATOMIC: u8 = 0xc0;
+/// `BPF_CMPXCHG`, the compare-and-exchange operation of `BPF_ATOMIC` (with `BPF_FETCH`).
+const BPF_CMPXCHG: i32 = 0xf1;
 
 /// One 8-byte eBPF instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,6 +416,18 @@ impl Insn {
         }
     }
 
+    /// `r0 = atomic64_cmpxchg((u64 *)(dst + off), r0, src)`: stores `src` when the word equals
+    /// r0; r0 receives the word's old value either way.
+    pub fn atomic64_cmpxchg(dst: Reg, src: Reg, off: i16) -> Insn {
+        Insn {
+            code: class::STX | Size::DW as u8 | BPF_ATOMIC,
+            dst: dst.0,
+            src: src.0,
+            off,
+            imm: BPF_CMPXCHG,
+        }
+    }
+
     /// Whether this is the first half of an `ld_imm64`.
     pub fn is_ld_imm64(self) -> bool {
         self.code == class::LD | Size::DW as u8 | BPF_IMM
@@ -519,6 +535,11 @@ mod tests {
         assert_eq!(
             Insn::to_be64(Reg::R3).to_bytes(),
             [0xdc, 0x03, 0, 0, 64, 0, 0, 0]
+        );
+        // r0 = atomic64_cmpxchg((u64 *)(r3 + 0), r0, r2): 0xdb, imm 0xf1.
+        assert_eq!(
+            Insn::atomic64_cmpxchg(Reg::R3, Reg::R2, 0).to_bytes(),
+            [0xdb, 0x23, 0, 0, 0xf1, 0, 0, 0]
         );
         let [first, second] = Insn::ld_map_fd(Reg::R1);
         assert_eq!(first.to_bytes(), [0x18, 0x11, 0, 0, 0, 0, 0, 0]);

@@ -45,8 +45,13 @@ pub struct RecordHeader {
     pub clause_id: u32,
     /// The probe that fired.
     pub probe_id: u32,
-    /// The CPU it fired on.
-    pub cpu: u32,
+    /// The CPU it fired on. Clauses that do not speculate write it as a 32-bit word, which also
+    /// clears the speculation fields after it.
+    pub cpu: u16,
+    /// The speculation the record belongs to (1 to `nspec`), or 0 for a record to print now.
+    pub spec_id: u8,
+    /// The low byte of that speculation's generation (see [`SPECS_MAP`]).
+    pub spec_gen: u8,
     /// Bit `i` set: the clause's basic block `i` ran to its end, so the actions the record
     /// description places in block `i` are to be printed. Generated code sends no record whose
     /// mask is zero.
@@ -61,6 +66,10 @@ pub const RECORD_CLAUSE_ID: i16 = 0;
 pub const RECORD_PROBE_ID: i16 = 4;
 /// Offset of [`RecordHeader::cpu`].
 pub const RECORD_CPU: i16 = 8;
+/// Offset of [`RecordHeader::spec_id`].
+pub const RECORD_SPEC_ID: i16 = 10;
+/// Offset of [`RecordHeader::spec_gen`].
+pub const RECORD_SPEC_GEN: i16 = 11;
 /// Offset of [`RecordHeader::blocks`].
 pub const RECORD_BLOCKS: i16 = 12;
 
@@ -71,10 +80,13 @@ impl RecordHeader {
             let field = bytes.get(offset..offset + 4)?;
             Some(u32::from_ne_bytes(field.try_into().ok()?))
         };
+        let cpu = bytes.get(8..10)?;
         Some(RecordHeader {
             clause_id: word(0)?,
             probe_id: word(4)?,
-            cpu: word(8)?,
+            cpu: u16::from_ne_bytes(cpu.try_into().ok()?),
+            spec_id: *bytes.get(10)?,
+            spec_gen: *bytes.get(11)?,
             blocks: word(12)?,
         })
     }
@@ -142,12 +154,64 @@ pub struct Stats {
     pub drops: u64,
     /// Stores to dynamic variables (thread-locals, associative arrays) that found their map full.
     pub dynvar_drops: u64,
+    /// Speculative records larger than `specsize`, which ended their clause.
+    pub spec_drops: u64,
+    /// `speculation()` calls that found no free speculation while some were being committed or
+    /// discarded.
+    pub spec_busy: u64,
+    /// `speculation()` calls that found every speculation active.
+    pub spec_unavail: u64,
 }
 
 /// Offset of [`Stats::drops`].
 pub const STATS_DROPS: i16 = 0;
 /// Offset of [`Stats::dynvar_drops`].
 pub const STATS_DYNVAR_DROPS: i16 = 8;
+/// Offset of [`Stats::spec_drops`].
+pub const STATS_SPEC_DROPS: i16 = 16;
+/// Offset of [`Stats::spec_busy`].
+pub const STATS_SPEC_BUSY: i16 = 24;
+/// Offset of [`Stats::spec_unavail`].
+pub const STATS_SPEC_UNAVAIL: i16 = 32;
+
+/// The map of speculations: `BPF_MAP_TYPE_ARRAY` of `nspec + 1` `u64` state words, keyed by
+/// speculation ID (entry 0 is unused), present when the program uses speculations.
+///
+/// ```text
+/// state word:  generation << SPEC_GEN_SHIFT | state
+///   SPEC_FREE         no one holds the ID
+///   SPEC_ACTIVE       speculation() returned it; speculate() may add records to it
+///   SPEC_COMMITTING   commit() ended it; the consumer prints its records, then frees it
+///   SPEC_DISCARDING   discard() ended it; the consumer drops its records, then frees it
+/// ```
+///
+/// Generated code moves an ID from free to active (bumping the generation) and from active to
+/// committing or discarding with an atomic compare-and-exchange, so two CPUs never both win; only
+/// the consumer, once it has handled the `commit()` or `discard()` record, sets it free again. A
+/// speculative record carries its speculation's ID and generation, so records of an ID's earlier
+/// use are never mixed with a later one's.
+pub const SPECS_MAP: &str = "specs";
+/// A speculation ID nobody holds.
+pub const SPEC_FREE: u64 = 0;
+/// A speculation `speculation()` returned, which `speculate()` may add to.
+pub const SPEC_ACTIVE: u64 = 1;
+/// A speculation `commit()` ended, until the consumer has printed it.
+pub const SPEC_COMMITTING: u64 = 2;
+/// A speculation `discard()` ended, until the consumer has dropped it.
+pub const SPEC_DISCARDING: u64 = 3;
+/// The bits of a state word holding the state.
+pub const SPEC_STATE_MASK: u64 = 0xff;
+/// Where a state word's generation starts.
+pub const SPEC_GEN_SHIFT: u32 = 8;
+/// The most speculations a program may have (`nspec`): the record header keeps the ID in a byte.
+pub const MAX_NSPEC: u32 = 255;
+
+/// Splits the field `commit()` and `discard()` record, `id | generation << 32`, into the ID (0
+/// when the speculation was not active) and the generation's low byte.
+pub fn finished_speculation(field: u64) -> (u8, u8) {
+    let id = u8::try_from(field & 0xffff_ffff).unwrap_or(0);
+    (id, (field >> 32) as u8)
+}
 
 /// The type of one recorded value, which says how many bytes it takes and how to print it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -366,6 +430,19 @@ mod tests {
         );
         assert_eq!(std::mem::offset_of!(RecordHeader, cpu) as i16, RECORD_CPU);
         assert_eq!(
+            std::mem::offset_of!(RecordHeader, spec_id) as i16,
+            RECORD_SPEC_ID
+        );
+        assert_eq!(
+            std::mem::offset_of!(RecordHeader, spec_gen) as i16,
+            RECORD_SPEC_GEN
+        );
+        assert_eq!(
+            RECORD_SPEC_ID as u32,
+            d_frontend::ir::RECORD_SPEC_OFFSET,
+            "lowering clears the speculation fields where the header has them"
+        );
+        assert_eq!(
             std::mem::offset_of!(RecordHeader, blocks) as i16,
             RECORD_BLOCKS
         );
@@ -384,6 +461,38 @@ mod tests {
             std::mem::offset_of!(Stats, dynvar_drops) as i16,
             STATS_DYNVAR_DROPS
         );
+        assert_eq!(
+            std::mem::offset_of!(Stats, spec_drops) as i16,
+            STATS_SPEC_DROPS
+        );
+        assert_eq!(
+            std::mem::offset_of!(Stats, spec_busy) as i16,
+            STATS_SPEC_BUSY
+        );
+        assert_eq!(
+            std::mem::offset_of!(Stats, spec_unavail) as i16,
+            STATS_SPEC_UNAVAIL
+        );
+    }
+
+    #[test]
+    fn a_32_bit_cpu_clears_the_speculation_fields() {
+        let mut bytes = vec![0xffu8; 16];
+        bytes[8..12].copy_from_slice(&3u32.to_ne_bytes());
+        let header = RecordHeader::decode(&bytes).expect("16 bytes");
+        assert_eq!((header.cpu, header.spec_id, header.spec_gen), (3, 0, 0));
+        bytes[10] = 2;
+        bytes[11] = 7;
+        let header = RecordHeader::decode(&bytes).expect("16 bytes");
+        assert_eq!((header.cpu, header.spec_id, header.spec_gen), (3, 2, 7));
+    }
+
+    #[test]
+    fn finished_speculations_split_into_id_and_generation() {
+        assert_eq!(finished_speculation(0), (0, 0));
+        assert_eq!(finished_speculation(3 | (0x1_02 << 32)), (3, 2));
+        assert_eq!(finished_speculation(0x1_0000_0000), (0, 1));
+        assert_eq!(finished_speculation(300), (0, 0));
     }
 
     #[test]

@@ -25,6 +25,18 @@ pub struct CompiledProgram {
     pub events_map: String,
     /// Name of the per-CPU `stats` map (`layout::Stats`).
     pub stats_map: String,
+    /// The map of speculations and how many there are, when the program uses them.
+    pub speculations: Option<SpecDesc>,
+}
+
+/// The speculations of a program: the consumer frees an ID in their map once it has printed or
+/// dropped what the ID held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecDesc {
+    /// The map of state words (`layout::SPECS_MAP`), keyed by speculation ID.
+    pub map: String,
+    /// IDs go from 1 to `nspec`.
+    pub nspec: u32,
 }
 
 /// One program in the object.
@@ -184,6 +196,11 @@ pub enum ActionDesc {
         /// Its value (a string); absent turns the option on.
         value: Option<FieldDesc>,
     },
+    /// `commit(id)`: print what the speculation the field names (`layout::finished_speculation`)
+    /// holds, then free it.
+    Commit(FieldDesc),
+    /// `discard(id)`: drop what the speculation the field names holds, then free it.
+    Discard(FieldDesc),
 }
 
 /// One aggregation.

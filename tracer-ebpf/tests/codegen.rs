@@ -56,6 +56,8 @@ fn generate_for(text: &str) -> Generated {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
             dynvarsize: 1 << 20,
+            nspec: 1,
+            specsize: 4 << 20,
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))

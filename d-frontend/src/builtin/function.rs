@@ -1,6 +1,6 @@
 //! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`, the aggregation actions),
-//! destructive actions (`raise`, `system`, `stop`, `chill`, and those tracer refuses) and
-//! aggregating functions.
+//! destructive actions (`raise`, `system`, `stop`, `chill`, and those tracer refuses), the
+//! speculation actions (`speculate`, `commit`, `discard`) and aggregating functions.
 
 use crate::ir::AggFunc;
 
@@ -35,6 +35,12 @@ pub enum FunctionKind {
     AggAction(AggAction),
     /// `setopt(name [, value])`.
     Setopt,
+    /// `speculate(id)`: the clause's later data-recording actions go to speculation `id`.
+    Speculate,
+    /// `commit(id)`: speculation `id`'s data is to be printed.
+    Commit,
+    /// `discard(id)`: speculation `id`'s data is to be thrown away.
+    Discard,
 }
 
 /// The actions that take an aggregation as their first argument.
@@ -216,6 +222,24 @@ pub const FUNCTIONS: &[Function] = &[
         kind: FunctionKind::Setopt,
         min_args: 1,
         max_args: 2,
+    },
+    Function {
+        name: "speculate",
+        kind: FunctionKind::Speculate,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "commit",
+        kind: FunctionKind::Commit,
+        min_args: 1,
+        max_args: 1,
+    },
+    Function {
+        name: "discard",
+        kind: FunctionKind::Discard,
+        min_args: 1,
+        max_args: 1,
     },
 ];
 

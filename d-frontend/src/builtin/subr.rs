@@ -41,6 +41,8 @@ pub enum SubrKind {
     Rand,
     /// `int progenyof(pid_t)`
     Progenyof,
+    /// `int speculation()`
+    Speculation,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -174,6 +176,7 @@ pub const SUBROUTINES: &[Subroutine] = &[
         Type::String,
     ),
     subr("rand", SubrKind::Rand, &[], 0, Type::INT),
+    subr("speculation", SubrKind::Speculation, &[], 0, Type::INT),
     subr(
         "progenyof",
         SubrKind::Progenyof,

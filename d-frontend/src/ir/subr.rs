@@ -1,5 +1,5 @@
 //! Subroutine instructions: string operations over scratch slots, and the few subroutines that need
-//! a helper or a walk the back end writes out (`rand`, `progenyof`, `copyinstr`).
+//! a helper or a walk the back end writes out (`rand`, `progenyof`, `copyinstr`, `speculation`).
 //!
 //! Every string operand and result is a whole string slot (`types::string_size` bytes, NUL-padded)
 //! at a scratch offset; an instruction writing a string first clears its slot. The back end turns
@@ -143,6 +143,11 @@ pub enum Subr {
         /// Destination.
         dst: VReg,
     },
+    /// `dst = speculation()`: claims a free speculation ID, or 0 when none is free.
+    Speculation {
+        /// Destination.
+        dst: VReg,
+    },
     /// `dst = progenyof(pid)`: whether the current process is `pid` or one of its descendants.
     ProgenyOf {
         /// Destination.
@@ -163,7 +168,8 @@ impl Subr {
             Subr::StrLen { dst, .. }
             | Subr::StrCmp { dst, .. }
             | Subr::IsNull { dst, .. }
-            | Subr::Rand { dst } => vec![*dst],
+            | Subr::Rand { dst }
+            | Subr::Speculation { dst } => vec![*dst],
             Subr::Substr { index, count, .. } => {
                 [Some(*index), *count].into_iter().flatten().collect()
             }
@@ -277,6 +283,7 @@ impl Subr {
                 format!("{} = copyinstr {}, {}", slot(dst), reg(addr), opt(max))
             }
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
+            Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
         }
     }

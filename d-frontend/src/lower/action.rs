@@ -46,6 +46,7 @@ impl Lowerer<'_> {
 
     fn action(&mut self, func: &str, args: &[Expr], expr: &Expr) {
         self.comment(expr.span, func);
+        let record_start = self.record_cursor;
         match func {
             "trace" => {
                 let field = self.record_value(&args[0]);
@@ -154,7 +155,11 @@ impl Lowerer<'_> {
                 let value = args.get(1).map(|arg| self.record_value(arg));
                 self.actions.push(RecordAction::Setopt { name, value });
             }
+            "speculate" | "commit" | "discard" => self.speculation_action(func, &args[0], expr),
             _ => unreachable!("sema accepts no action {func}"),
+        }
+        if self.record_cursor > record_start {
+            self.spec_bound(expr.span);
         }
     }
 

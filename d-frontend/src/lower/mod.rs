@@ -12,11 +12,14 @@
 mod action;
 mod expr;
 mod memory;
+mod spec;
 mod subr;
 mod var;
 
 use crate::ast::{self, Stmt};
-use crate::ir::{self, Inst, Label, RECORD_BLOCKS_OFFSET, RECORD_HEADER_RESERVED, VReg};
+use crate::ir::{
+    self, Inst, Label, RECORD_BLOCKS_OFFSET, RECORD_HEADER_RESERVED, RECORD_SPEC_OFFSET, VReg,
+};
 use crate::sema::{Checked, TypeMap, blocks};
 use crate::source::Span;
 use crate::types::Type;
@@ -62,6 +65,7 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         block_start: None,
         action_blocks: Vec::new(),
         n_record_blocks: 0,
+        speculation_end: None,
     };
     let end = lowerer.label();
     if writes_record {
@@ -72,6 +76,17 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
             Inst::Zero {
                 offset: RECORD_BLOCKS_OFFSET,
                 size: 4,
+            },
+        );
+    }
+    if spec::speculates(&clause.body) {
+        // The record is not speculative until `speculate()` runs.
+        lowerer.speculation_end = Some(end);
+        lowerer.push(
+            clause.span,
+            Inst::Zero {
+                offset: RECORD_SPEC_OFFSET,
+                size: 2,
             },
         );
     }
@@ -166,6 +181,7 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
             "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
             "printf" | "system" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
             "setopt" => args.iter().map(stored).sum(),
+            "commit" | "discard" => spec::FINISH_FIELD_SIZE,
             _ => 0,
         };
     }
@@ -207,6 +223,9 @@ struct Lowerer<'a> {
     block_start: Option<usize>,
     action_blocks: Vec<u32>,
     n_record_blocks: u32,
+    /// In a clause that calls `speculate()`, the end of the clause, where a speculation that is
+    /// not active or a record too large for `specsize` jumps.
+    speculation_end: Option<Label>,
 }
 
 impl Lowerer<'_> {

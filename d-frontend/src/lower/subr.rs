@@ -152,6 +152,7 @@ impl Lowerer<'_> {
                 reverse: subroutine.kind == SubrKind::Rindex,
             },
             (SubrKind::Rand, []) => Subr::Rand { dst },
+            (SubrKind::Speculation, []) => Subr::Speculation { dst },
             (SubrKind::Progenyof, [Arg::Int(pid)]) => {
                 let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
                     unreachable!("sema checked that task_struct offsets are available");

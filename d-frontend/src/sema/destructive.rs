@@ -1,4 +1,5 @@
-//! Checking destructive actions: `raise`, `system`, `stop`, `chill`, and those tracer refuses.
+//! Checking destructive actions: `raise`, `system`, `stop`, `chill`, and those tracer refuses
+//! (which `clause_flags` refuses, in the order libdtrace finds them).
 //!
 //! A program that uses one is marked destructive; the consumer refuses to enable it unless
 //! destructive actions are allowed (`-w` or `#pragma D option destructive`), as dtrace does when it
@@ -7,17 +8,10 @@
 use super::Checker;
 use crate::ast::Expr;
 use crate::builtin::function::FunctionKind;
-use crate::diagnostic::{Diagnostic, ErrTag};
-use crate::source::Span;
+use crate::diagnostic::ErrTag;
 
 impl Checker<'_> {
-    pub(super) fn destructive_action(
-        &mut self,
-        kind: FunctionKind,
-        func: &str,
-        func_span: Span,
-        args: &[Expr],
-    ) {
+    pub(super) fn destructive_action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
         match kind {
             FunctionKind::Raise | FunctionKind::Chill => {
                 let ty = self.expr(&args[0]);
@@ -30,25 +24,6 @@ impl Checker<'_> {
                 }
             }
             FunctionKind::System => self.printf("system", args),
-            FunctionKind::StopsKernel => {
-                self.errors.push(
-                    Diagnostic::error(
-                        ErrTag::D_UNKNOWN,
-                        func_span,
-                        format!("{func}() is not implemented (yet)"),
-                    )
-                    .with_note("tracer never stops the kernel"),
-                );
-            }
-            FunctionKind::WritesUser => {
-                self.errors.push(
-                    Diagnostic::error(
-                        ErrTag::D_UNKNOWN,
-                        func_span,
-                        format!("{func}( ) is not supported: writing user memory needs the bpf_probe_write_user helper, which is unavailable"),
-                    )
-                );
-            }
             _ => {}
         }
         self.destructive = true;

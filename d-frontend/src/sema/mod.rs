@@ -7,6 +7,7 @@ mod access;
 mod agg;
 mod agg_shape;
 pub mod blocks;
+mod clause_flags;
 mod consteval;
 mod decl;
 mod destructive;
@@ -301,6 +302,16 @@ impl Checker<'_> {
                     span: pragma.span,
                 });
             }
+            [keyword] if keyword == "option" => self.error(
+                ErrTag::D_PRAGMA_MALFORM,
+                pragma.span,
+                "malformed #pragma option <option>=<val>",
+            ),
+            [keyword, ..] if keyword == "option" => self.error(
+                ErrTag::D_PRAGMA_MALFORM,
+                pragma.span,
+                "superfluous arguments specified for #pragma option",
+            ),
             _ => self.error(
                 ErrTag::D_SYNTAX,
                 pragma.span,
@@ -344,5 +355,40 @@ impl Checker<'_> {
             }
         }
         matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::compile;
+    use crate::diagnostic::{ErrTag, Origin};
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
+
+    #[test]
+    fn option_pragmas_take_exactly_one_setting() {
+        for (text, message) in [
+            (
+                "#pragma D option nspec=24 * 44\nBEGIN { }",
+                "superfluous arguments specified for #pragma option",
+            ),
+            (
+                "#pragma D option\nBEGIN { }",
+                "malformed #pragma option <option>=<val>",
+            ),
+        ] {
+            let mut sources = SourceMap::default();
+            let file = sources.add("t.d", text);
+            let errors = compile(
+                &sources,
+                &[(file, Origin::Script)],
+                &FakeCatalog,
+                &CompileOptions::default(),
+            )
+            .expect_err(text);
+            assert_eq!(errors[0].tag, ErrTag::D_PRAGMA_MALFORM, "{text}");
+            assert_eq!(errors[0].message, message);
+        }
     }
 }

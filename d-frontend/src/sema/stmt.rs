@@ -6,7 +6,6 @@ use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
 use crate::ir::{MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
 use crate::printf::{self, ArgClass, SlotKind};
-use crate::source::Span;
 use crate::types::Type;
 
 impl Checker<'_> {
@@ -22,6 +21,7 @@ impl Checker<'_> {
             }
         }
         self.statements(&clause.body);
+        self.clause_flags(&clause.body);
         let n_blocks = blocks::n_record_blocks(&clause.body);
         if n_blocks > MAX_RECORD_BLOCKS {
             self.error(
@@ -76,7 +76,7 @@ impl Checker<'_> {
                     if !self.arity(function, *func_span, args.len()) {
                         return;
                     }
-                    self.action(function.kind, func, *func_span, args);
+                    self.action(function.kind, func, args);
                 }
                 _ => {
                     self.expr(expr);
@@ -167,7 +167,7 @@ impl Checker<'_> {
         false
     }
 
-    fn action(&mut self, kind: FunctionKind, func: &str, func_span: Span, args: &[Expr]) {
+    fn action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
         match kind {
             FunctionKind::Trace => match self.value_argument(&args[0]) {
                 Err("void") => self.error(
@@ -200,9 +200,12 @@ impl Checker<'_> {
             | FunctionKind::Stop
             | FunctionKind::Chill
             | FunctionKind::StopsKernel
-            | FunctionKind::WritesUser => self.destructive_action(kind, func, func_span, args),
+            | FunctionKind::WritesUser => self.destructive_action(kind, func, args),
             FunctionKind::AggAction(action) => self.agg_action(action, func, args),
             FunctionKind::Setopt => self.setopt(args),
+            FunctionKind::Speculate | FunctionKind::Commit | FunctionKind::Discard => {
+                self.speculation_id(func, &args[0]);
+            }
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
         }
     }

@@ -271,6 +271,7 @@ pub fn compiled(programs: &[(ProgramObject, Attach)], ring_size: u32) -> Compile
         aggregations: vec![calls_agg()],
         events_map: "events".to_owned(),
         stats_map: "stats".to_owned(),
+        speculations: None,
     }
 }
 

@@ -23,6 +23,9 @@ const BPF_RB_FORCE_WAKEUP: i32 = 2;
 ///   output(rec, size)                                     see `output`
 /// sent:
 /// ```
+///
+/// The CPU is written as a 32-bit word, which clears the speculation fields after it, except in a
+/// clause that may speculate (`speculative`), whose `speculate()` set them.
 pub fn emit_record(
     context: &ClauseContext<'_>,
     emitter: &mut Emitter,
@@ -30,6 +33,7 @@ pub fn emit_record(
     offset: u32,
     size: u32,
     wakeup: bool,
+    speculative: bool,
 ) {
     let sent = emitter.target();
     emitter.push(Insn::ldx_mem(
@@ -54,7 +58,7 @@ pub fn emit_record(
     ));
     emitter.push(Insn::call(Helper::bpf_get_smp_processor_id));
     emitter.push(Insn::stx_mem(
-        Size::W,
+        if speculative { Size::H } else { Size::W },
         SCRATCH,
         Reg::R0,
         scratch_offset(offset) + RECORD_CPU,
@@ -96,6 +100,17 @@ pub fn output(maps: &MapIndex, emitter: &mut Emitter, offset: u32, size: u32, wa
 pub fn count_failure(maps: &MapIndex, emitter: &mut Emitter, stat: i16) {
     let done = emitter.target();
     emitter.jump_imm(JmpOp::Jsge, Reg::R0, 0, done);
+    bump_stat(maps, emitter, stat);
+    emitter.place(done);
+}
+
+/// Adds one to this CPU's counter at `stat` in the `stats` map. Clobbers r0..r5.
+///
+/// ```text
+///   stats[0].counter++                        call lookup; *(u64 *)(r0 + stat) += 1
+/// ```
+pub fn bump_stat(maps: &MapIndex, emitter: &mut Emitter, stat: i16) {
+    let done = emitter.target();
     emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, 0));
     emitter.load_map(Reg::R1, maps.stats);
     emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));

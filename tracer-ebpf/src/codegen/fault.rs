@@ -125,7 +125,15 @@ pub fn clause_handler(
             wakeup,
         } = inst
         {
-            action::emit_record(context, emitter, clause_idx as u32, *offset, *size, *wakeup);
+            action::emit_record(
+                context,
+                emitter,
+                clause_idx as u32,
+                *offset,
+                *size,
+                *wakeup,
+                super::spec::speculates(clause),
+            );
         }
     }
     emitter.jump(error_block);

@@ -7,10 +7,10 @@
 //! r7        the per-CPU scratch value: D context at 0, clause temporaries from SCRATCH_TEMP_BASE
 //! r8        the `globals` map value, in programs whose clauses use global variables; on the way
 //!           to a fault it carries the fault instead, and the error block points it at the
-//!           `globals` value again before any clause runs (see `fault`); string subroutines use it
-//!           as a temporary and point it back too (`var::reload_globals`)
-//! r9        a temporary of string subroutines; on the way to a fault, its address, then, in the
-//!           error block, the faulting clause
+//!           `globals` value again before any clause runs (see `fault`); subroutines (strings,
+//!           `speculation()`) use it as a temporary and point it back too (`var::reload_globals`)
+//! r9        a temporary of subroutines; on the way to a fault, its address, then, in the error
+//!           block, the faulting clause
 //! r10       frame pointer
 //!
 //! stack (below r10)

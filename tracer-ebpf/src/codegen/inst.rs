@@ -259,6 +259,15 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::call(Helper::bpf_send_signal));
             }
             Inst::Chill { ns } => self.chill(emitter, *ns),
+            Inst::Speculate { id, abort } => {
+                self.speculate(emitter, *id, self.labels[abort.0 as usize]);
+            }
+            Inst::SpecBound { size, abort } => {
+                self.spec_bound(emitter, *size, self.labels[abort.0 as usize]);
+            }
+            Inst::FinishSpeculation { id, offset, commit } => {
+                self.finish_speculation(emitter, *id, *offset, *commit);
+            }
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }

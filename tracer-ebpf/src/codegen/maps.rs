@@ -14,7 +14,9 @@ use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
 
 use crate::elf::MapDef;
-use crate::layout::{AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, Stats, agg_value_size};
+use crate::layout::{
+    AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, SPECS_MAP, Stats, agg_value_size,
+};
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
 #[expect(non_camel_case_types, reason = "names match the kernel's bpf_map_type")]
@@ -107,6 +109,19 @@ pub struct MapIndex {
     pub locals_size: u32,
     /// Bytes per string value: `strsize` characters, the NUL, padding (`types::string_size`).
     pub string_size: u32,
+    /// The map of speculations, when the program uses them.
+    pub speculations: Option<SpecMap>,
+}
+
+/// The map of speculations ([`SPECS_MAP`]) and the options its code checks against.
+#[derive(Clone, Copy, Debug)]
+pub struct SpecMap {
+    /// Its map's index.
+    pub map: usize,
+    /// The `nspec` option: IDs go from 1 to `nspec`.
+    pub nspec: u32,
+    /// The `specsize` option: the most bytes one speculative record may take.
+    pub specsize: u64,
 }
 
 /// One aggregation's map and the layout of its values.
@@ -333,6 +348,18 @@ impl MapIndex {
             locals_size,
             string_size: d_frontend::types::string_size(strsize),
             agg_support,
+            speculations: None,
         }
+    }
+
+    /// Adds the map of speculations: one state word per ID, `nspec` of them after the unused 0.
+    pub fn add_speculations(&mut self, nspec: u32, specsize: u64) {
+        self.defs
+            .push(def(SPECS_MAP, MapType::BPF_MAP_TYPE_ARRAY, 4, 8, nspec + 1));
+        self.speculations = Some(SpecMap {
+            map: self.defs.len() - 1,
+            nspec,
+            specsize,
+        });
     }
 }

@@ -16,6 +16,7 @@ mod inst;
 pub(crate) mod maps;
 mod plan;
 mod slots;
+mod spec;
 mod subr;
 mod var;
 
@@ -33,7 +34,7 @@ use self::slots::SlotMap;
 use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE};
+use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE, MAX_NSPEC};
 use crate::plan::{Attach, CompiledProgram};
 use crate::trampoline;
 
@@ -46,6 +47,10 @@ pub struct CodegenOptions {
     pub bufsize: u32,
     /// Bytes each dynamic variable's map may hold (`dynvarsize`).
     pub dynvarsize: u64,
+    /// How many speculations may be active at once (`nspec`, at most `layout::MAX_NSPEC`).
+    pub nspec: u32,
+    /// The most bytes one speculation keeps (`specsize`).
+    pub specsize: u64,
 }
 
 /// Why code generation failed.
@@ -170,13 +175,16 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         .unwrap_or(1)
         .max(1) as u32;
     let strings = StringArea::new(module.strsize, scratch_size(module, 8 * (mask_words - 1))?);
-    let maps = MapIndex::new(
+    let mut maps = MapIndex::new(
         module,
         strings.end(),
         mask_words,
         options.bufsize,
         options.dynvarsize,
     );
+    if spec::uses_speculations(module) {
+        maps.add_speculations(options.nspec.min(MAX_NSPEC), options.specsize);
+    }
     for agg in &module.aggregations {
         let size = crate::layout::agg_value_size(agg.func, agg.params);
         if size > MAX_SCRATCH_SIZE {
@@ -606,6 +614,7 @@ fn clause_body(
                 *offset,
                 *size,
                 *wakeup,
+                spec::speculates(clause),
             );
         } else {
             context.emit(emitter, inst);

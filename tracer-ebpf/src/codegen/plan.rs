@@ -11,7 +11,7 @@ use super::{Chunk, Group};
 use crate::layout::{AGG_FIRST_GEN, AGG_GEN_MAP, ValueKind};
 use crate::plan::{
     ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
-    RecordDesc,
+    RecordDesc, SpecDesc,
 };
 
 /// Builds the plan for an object whose programs are `attaches` (name, attach point, probe group,
@@ -80,6 +80,10 @@ pub(super) fn compiled_program(
             .collect(),
         events_map: maps.defs[maps.events].name.clone(),
         stats_map: maps.defs[maps.stats].name.clone(),
+        speculations: maps.speculations.map(|spec_map| SpecDesc {
+            map: maps.defs[spec_map.map].name.clone(),
+            nspec: spec_map.nspec,
+        }),
     }
 }
 
@@ -218,6 +222,8 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 name: field(name),
                 value: value.as_ref().map(field),
             },
+            RecordAction::Commit(value) => ActionDesc::Commit(field(value)),
+            RecordAction::Discard(value) => ActionDesc::Discard(field(value)),
         })
         .collect();
     let size = clause

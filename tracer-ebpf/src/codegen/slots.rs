@@ -76,7 +76,9 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
-        | Inst::ReadKernel { address: value, .. } => vec![*value],
+        | Inst::ReadKernel { address: value, .. }
+        | Inst::Speculate { id: value, .. }
+        | Inst::FinishSpeculation { id: value, .. } => vec![*value],
         Inst::Load { dst, addr, .. } => vec![*dst, *addr],
         Inst::ReadBytes { addr, .. } | Inst::ReadStr { addr, .. } => vec![*addr],
         Inst::AggUpdate { value, incr, .. } => value.iter().chain(incr).copied().collect(),
@@ -93,6 +95,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::StoreVarString { .. }
         | Inst::DeleteVar { .. }
         | Inst::SetBit { .. }
+        | Inst::SpecBound { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

@@ -88,6 +88,7 @@ impl ClauseContext<'_> {
                 proc::copyinstr(self, emitter, *dst, *addr, *max);
             }
             Subr::Rand { dst } => proc::rand(self, emitter, *dst),
+            Subr::Speculation { dst } => self.speculation(emitter, *dst),
             Subr::ProgenyOf {
                 dst,
                 pid,

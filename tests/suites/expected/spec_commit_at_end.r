@@ -1,0 +1,2 @@
+kept in BEGIN, printed at END
+

@@ -1,0 +1,4 @@
+n = 1
+ERROR fired
+after the fault, n = 1
+

@@ -1,0 +1,3 @@
+1 2 3
+clauses that ran to their end: 2
+

@@ -1,0 +1,2 @@
+write of 3 bytes to fd 1
+
