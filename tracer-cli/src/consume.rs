@@ -56,6 +56,8 @@ pub struct Consumer<'a> {
     program: &'a CompiledProgram,
     options: Options,
     header_printed: bool,
+    /// dtrace's testing mode (`text::testing_mode`): probe lines without CPU and ID columns.
+    testing: bool,
     printed: Vec<bool>,
     /// Per aggregation, the `normalize()` factor.
     normals: Vec<u64>,
@@ -96,6 +98,7 @@ impl<'a> Consumer<'a> {
             program,
             options,
             header_printed: false,
+            testing: text::testing_mode(),
             printed: vec![false; program.aggregations.len()],
             normals: vec![1; program.aggregations.len()],
             formats,
@@ -329,15 +332,21 @@ impl<'a> Consumer<'a> {
             out.push(b'\n');
         }
         if !self.header_printed {
-            out.extend_from_slice(text::probe_header().as_bytes());
+            out.extend_from_slice(text::probe_header(self.testing).as_bytes());
             self.header_printed = true;
         }
         let (function, name) = self.probe(header.probe_id).map_or(("", ""), |probe| {
             (probe.function.as_str(), probe.name.as_str())
         });
         out.extend_from_slice(
-            text::probe_line_prefix(u32::from(header.cpu), header.probe_id, function, name)
-                .as_bytes(),
+            text::probe_line_prefix(
+                u32::from(header.cpu),
+                header.probe_id,
+                function,
+                name,
+                self.testing,
+            )
+            .as_bytes(),
         );
         *line_open = true;
     }

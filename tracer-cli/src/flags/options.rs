@@ -88,8 +88,9 @@ const ANY_SIZE: Kind = Kind::Size {
     max: i64::MAX as u64,
 };
 
-/// The names `-x diagfmt` accepts, in the order of [`DiagFormat`]'s variants.
-const DIAG_FORMATS: &[&str] = &["rich", "dtrace"];
+/// The names `-x diagfmt` accepts: `auto` (the default) prints [`DiagFormat::Rich`] on a
+/// terminal and dtrace's one line otherwise, so pipes, files and scripts get dtrace's output.
+const DIAG_FORMATS: &[&str] = &["auto", "rich", "dtrace"];
 
 /// The D versions tracer's compiler accepts for `-x version` (libdtrace's `_dtrace_versions`).
 const VERSIONS: &[u32] = &[
@@ -551,11 +552,14 @@ impl Options {
         self.get("bufsize").unwrap_or(4 * MIB)
     }
 
-    /// `diagfmt`: how much of each compiler error to print.
+    /// `diagfmt`: how much of each compiler error to print; `auto` asks whether standard error
+    /// is a terminal.
     pub fn diag_format(&self) -> DiagFormat {
         match self.choice("diagfmt") {
             Some("dtrace") => DiagFormat::Dtrace,
-            _ => DiagFormat::Rich,
+            Some("rich") => DiagFormat::Rich,
+            _ if std::io::IsTerminal::is_terminal(&std::io::stderr()) => DiagFormat::Rich,
+            _ => DiagFormat::Dtrace,
         }
     }
 
@@ -708,7 +712,7 @@ mod tests {
         assert_eq!(options.get("pcapsize"), Some(128));
         assert_eq!(options.version(), 0x0200_0001);
         assert!(!options.quiet());
-        assert_eq!(options.diag_format(), DiagFormat::Rich);
+        assert_eq!(options.choice("diagfmt"), Some("auto"));
     }
 
     #[test]

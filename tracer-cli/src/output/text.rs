@@ -12,15 +12,36 @@ use tracer_ebpf::layout::Value;
 use super::printf::{signed_of, unsigned_of};
 
 /// The column header printed before the first record without `quiet`, newline included.
-pub fn probe_header() -> &'static str {
-    "CPU     ID                    FUNCTION:NAME\n"
+pub fn probe_header(testing: bool) -> &'static str {
+    if testing {
+        "                   FUNCTION:NAME\n"
+    } else {
+        "CPU     ID                    FUNCTION:NAME\n"
+    }
 }
 
 /// The start of each record's line without `quiet`: CPU, probe ID and `function:name` (`:BEGIN`
-/// for `dtrace:::BEGIN`), ending with a space.
-pub fn probe_line_prefix(cpu: u32, probe_id: u32, function: &str, name: &str) -> String {
+/// for `dtrace:::BEGIN`), ending with a space. In testing mode (see [`testing_mode`]) the CPU
+/// and ID columns, which vary from run to run, are left out.
+pub fn probe_line_prefix(
+    cpu: u32,
+    probe_id: u32,
+    function: &str,
+    name: &str,
+    testing: bool,
+) -> String {
     let probe = format!("{function}:{name}");
-    format!("{cpu:>3} {probe_id:>6} {probe:>32} ")
+    if testing {
+        format!("{probe:>32} ")
+    } else {
+        format!("{cpu:>3} {probe_id:>6} {probe:>32} ")
+    }
+}
+
+/// dtrace's testing mode, which its test suite turns on with the `_DTRACE_TESTING` environment
+/// variable to quiet output that varies between runs (the CPU and probe ID columns).
+pub fn testing_mode() -> bool {
+    std::env::var_os("_DTRACE_TESTING").is_some()
 }
 
 /// What `trace(value)` writes. Without `quiet`, integers are right-aligned in a column sized for
@@ -148,15 +169,26 @@ mod tests {
     #[test]
     fn header_and_prefix() {
         assert_eq!(
-            probe_header(),
+            probe_header(false),
             format!("CPU {:>6} {:>32}\n", "ID", "FUNCTION:NAME")
         );
         assert_eq!(
-            probe_line_prefix(0, 1, "", "BEGIN"),
+            probe_line_prefix(0, 1, "", "BEGIN", false),
             format!("  0      1 {:>32} ", ":BEGIN")
         );
-        let long = probe_line_prefix(12, 123_456, "do_sys_openat2_with_a_long_name", "entry");
+        let long = probe_line_prefix(
+            12,
+            123_456,
+            "do_sys_openat2_with_a_long_name",
+            "entry",
+            false,
+        );
         assert_eq!(long, " 12 123456 do_sys_openat2_with_a_long_name:entry ");
+        assert_eq!(probe_header(true), format!("{:>32}\n", "FUNCTION:NAME"));
+        assert_eq!(
+            probe_line_prefix(0, 1, "", "BEGIN", true),
+            format!("{:>32} ", ":BEGIN")
+        );
     }
 
     #[test]

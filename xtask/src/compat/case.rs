@@ -66,12 +66,11 @@ impl Case {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let base = root.join(script.with_extension(""));
         let kind = if text.starts_with("#!dtrace") {
             Kind::Interpreter
-        } else if is_executable(&base.with_extension("sh")) {
+        } else if is_executable(&root.join(sibling_path(script, "sh"))) {
             Kind::Shell
-        } else if base.with_extension("c").exists() {
+        } else if root.join(sibling_path(script, "c")).exists() {
             Kind::CProgram
         } else {
             Kind::Script
@@ -118,17 +117,30 @@ impl Case {
 
     /// The expected-output file, if the test has one.
     pub fn expected_output(&self, root: &Path) -> Option<PathBuf> {
-        let base = root.join(self.script.with_extension(""));
-        [base.with_extension("x86_64.r"), base.with_extension("r")]
+        ["x86_64.r", "r"]
             .into_iter()
+            .map(|suffix| self.sibling(root, suffix))
             .find(|path| path.exists())
     }
 
     /// The expected-output postprocessor, if the test has one.
     pub fn postprocessor(&self, root: &Path) -> Option<PathBuf> {
-        let path = root.join(self.script.with_extension("r.p"));
+        let path = self.sibling(root, "r.p");
         is_executable(&path).then_some(path)
     }
+
+    /// The file beside the script with `suffix` in place of `d`: `tst.a.d` gives `tst.a.r`
+    /// (`Path::with_extension` would give `tst.r`, the tests' names having dots of their own).
+    fn sibling(&self, root: &Path, suffix: &str) -> PathBuf {
+        root.join(sibling_path(&self.script, suffix))
+    }
+}
+
+/// `script` with its final `d` replaced by `suffix`.
+fn sibling_path(script: &Path, suffix: &str) -> PathBuf {
+    let text = script.to_string_lossy();
+    let base = text.strip_suffix(".d").unwrap_or(&text);
+    PathBuf::from(format!("{base}.{suffix}"))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -213,6 +225,18 @@ mod tests {
                 ("trigger".to_string(), "delaydie".to_string()),
                 ("nosort".to_string(), String::new()),
             ]
+        );
+    }
+
+    #[test]
+    fn siblings_keep_the_dots_of_the_name() {
+        assert_eq!(
+            sibling_path(Path::new("test/unittest/aggs/tst.max_neg.d"), "r"),
+            Path::new("test/unittest/aggs/tst.max_neg.r")
+        );
+        assert_eq!(
+            sibling_path(Path::new("a/err.D_X.y.d"), "r.p"),
+            Path::new("a/err.D_X.y.r.p")
         );
     }
 

@@ -91,6 +91,7 @@ pub fn run(root: &Path, tracer: &Path, case: &Case) -> Report {
         .args(["-k", "2", &case.timeout_secs.to_string(), "bash", "-c"])
         .arg(&command_line)
         .current_dir(root)
+        .env("_DTRACE_TESTING", "t")
         .stdin(Stdio::null())
         .output();
     let output = match result {
