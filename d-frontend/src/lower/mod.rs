@@ -13,6 +13,7 @@ mod action;
 mod expr;
 mod memory;
 mod subr;
+mod translate;
 mod var;
 
 use crate::ast::{self, Stmt};
@@ -62,6 +63,7 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         block_start: None,
         action_blocks: Vec::new(),
         n_record_blocks: 0,
+        bindings: Vec::new(),
     };
     let end = lowerer.label();
     if writes_record {
@@ -207,6 +209,8 @@ struct Lowerer<'a> {
     block_start: Option<usize>,
     action_blocks: Vec<u32>,
     n_record_blocks: u32,
+    /// The translator members and inline arrays being expanded, innermost last.
+    bindings: Vec<translate::Binding>,
 }
 
 impl Lowerer<'_> {

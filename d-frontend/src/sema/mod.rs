@@ -11,9 +11,11 @@ mod consteval;
 mod decl;
 mod destructive;
 mod expr;
+mod inline;
 mod scope;
 mod stmt;
 pub(crate) mod subr;
+mod translate;
 mod var;
 
 use std::collections::HashMap;
@@ -26,7 +28,9 @@ use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
-pub use scope::{Inline, TypeInfo};
+pub use scope::{
+    Binder, Inline, ParamRef, TranslatorDef, TranslatorMemberDef, TypeInfo, XlateMember,
+};
 
 /// Options that change how a program is read, checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,6 +187,7 @@ pub fn check(
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
                 Item::Decl(decl) => checker.declaration(&decl),
+                Item::Translator(translator) => checker.translator(&translator),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
                     n_matched += matched.len();
