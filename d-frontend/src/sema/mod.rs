@@ -52,6 +52,8 @@ pub struct CompileOptions {
     pub zdefs: bool,
     /// The `empty` option: a source may have no clause.
     pub empty: bool,
+    /// The files of the D library ([`crate::library`]), checked before the inputs.
+    pub library: Vec<FileId>,
 }
 
 impl Default for CompileOptions {
@@ -65,6 +67,7 @@ impl Default for CompileOptions {
             argref: false,
             zdefs: false,
             empty: false,
+            library: Vec::new(),
         }
     }
 }
@@ -202,7 +205,9 @@ pub fn check(
                 }
             }
         }
-        summaries.push(summary(sources, source.file, source.origin, n_matched));
+        if !options.library.contains(&source.file) {
+            summaries.push(summary(sources, source.file, source.origin, n_matched));
+        }
     }
     if !checker.errors.is_empty() {
         return Err(checker.errors);
