@@ -22,6 +22,38 @@ pub enum Item {
     /// A declaration: `struct s { ... };`, `typedef int t;`, `inline int x = 1;`, `enum e { A };`,
     /// and variables: `int x;`, `self string s;`, `this char c;`, `int a[string, int];`.
     Decl(Decl),
+    /// `translator output < input name > { member = expr; ... };`.
+    Translator(Translator),
+}
+
+/// A translator definition: how to compute each member of the output struct from the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Translator {
+    /// The output type: a struct or union (sema checks), as a specifier and its `*`s.
+    pub output: TypeSpec,
+    /// How many `*` follow the output specifier.
+    pub output_pointer_depth: u32,
+    /// The input type.
+    pub input: TypeName,
+    /// The name the member expressions use for the input.
+    pub param: String,
+    /// Where that name is.
+    pub param_span: Span,
+    /// `member = expr;` in order.
+    pub members: Vec<TranslatorMember>,
+    /// From `translator` to the final `;`.
+    pub span: Span,
+}
+
+/// `member = expr;` in a translator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranslatorMember {
+    /// The output member's name.
+    pub name: String,
+    /// Where the name is.
+    pub name_span: Span,
+    /// Its value, in terms of the translator's input.
+    pub value: Expr,
 }
 
 /// Where a variable lives: D's three variable scopes.
@@ -186,6 +218,9 @@ pub struct Declarator {
     pub dims: Vec<Expr>,
     /// For an associative array, the key types between its brackets (`int a[string, int];`).
     pub keys: Option<Vec<TypeName>>,
+    /// For an inline array, the parameter names after the key types (`inline int f[int x] = x;`),
+    /// one per key; `None` for a key written without a name.
+    pub key_names: Vec<Option<(String, Span)>>,
     /// The bitfield width after `:`.
     pub bits: Option<Expr>,
     /// The value after `=` (for `inline`).
@@ -358,6 +393,13 @@ pub enum ExprKind {
     },
     /// `sizeof(type)` or `sizeof expr`.
     SizeOf(Box<SizeOfArg>),
+    /// `xlate<type>(operand)`: the operand seen through the translator to `type`.
+    Xlate {
+        /// The output type, a struct or union or a pointer to one.
+        ty: TypeName,
+        /// The input.
+        operand: Box<Expr>,
+    },
     /// `offsetof(type, member)`.
     OffsetOf {
         /// The struct or union type.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::ast::{
     AssignOp, Clause, Decl, DeclClass, Declarator, Expr, ExprKind, Item, Program, SizeOfArg, Stmt,
-    TagBody, TypeName, TypeSpec,
+    TagBody, Translator, TypeName, TypeSpec,
 };
 use crate::lex::{escape, int_type_name};
 use crate::source::Span;
@@ -33,6 +33,7 @@ pub fn dump_ast(program: &Program) -> String {
                 dumper.line(&format!("Pragma {}", words.join(" ")), Some(pragma.span));
             }
             Item::Decl(decl) => dumper.decl(decl),
+            Item::Translator(translator) => dumper.translator(translator),
         }
     }
     dumper.out
@@ -89,6 +90,30 @@ impl Dumper {
         }
         for declarator in &decl.declarators {
             self.declarator(declarator);
+        }
+        self.indent -= 1;
+    }
+
+    fn translator(&mut self, translator: &Translator) {
+        self.line("Translator", Some(translator.span));
+        self.indent += 1;
+        self.group("Output", |dumper| {
+            dumper.type_spec(&translator.output);
+            if translator.output_pointer_depth > 0 {
+                let stars = "*".repeat(translator.output_pointer_depth as usize);
+                dumper.line(&format!("Pointer {stars}"), None);
+            }
+        });
+        self.group("Input", |dumper| dumper.type_name(&translator.input));
+        self.line(
+            &format!("Param {}", translator.param),
+            Some(translator.param_span),
+        );
+        for member in &translator.members {
+            self.line(&format!("Member {}", member.name), Some(member.name_span));
+            self.indent += 1;
+            self.expr(&member.value);
+            self.indent -= 1;
         }
         self.indent -= 1;
     }
@@ -151,8 +176,11 @@ impl Dumper {
         }
         if let Some(keys) = &declarator.keys {
             self.group("Keys", |dumper| {
-                for key in keys {
+                for (key_idx, key) in keys.iter().enumerate() {
                     dumper.type_name(key);
+                    if let Some(Some((name, span))) = declarator.key_names.get(key_idx) {
+                        dumper.line(&format!("Param {name}"), Some(*span));
+                    }
                 }
             });
         }
@@ -260,6 +288,14 @@ impl Dumper {
             }
             ExprKind::Cast { ty, operand } => {
                 self.line("Cast", Some(expr.span));
+                self.indent += 1;
+                self.type_name(ty);
+                self.expr(operand);
+                self.indent -= 1;
+                return;
+            }
+            ExprKind::Xlate { ty, operand } => {
+                self.line("Xlate", Some(expr.span));
                 self.indent += 1;
                 self.type_name(ty);
                 self.expr(operand);

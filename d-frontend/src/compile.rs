@@ -1,11 +1,12 @@
-//! The whole front half in one function: parse every source, check them together, lower.
+//! The whole front half in one function: parse every source (the D library's first), check them
+//! together, lower.
 
 use crate::ast::Item;
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
 use crate::lex::macros::Macros;
 use crate::lower::lower;
-use crate::parse::parse_source_with_macros;
+use crate::parse::{parse_source, parse_source_with_macros};
 use crate::provider::ProbeCatalog;
 use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
 use crate::source::{FileId, SourceMap, Span};
@@ -28,6 +29,15 @@ pub fn compile(
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let mut programs = Vec::new();
     let mut errors = Vec::new();
+    for &file in &options.library {
+        let (program, diagnostics) = parse_source(sources, file);
+        errors.extend(diagnostics);
+        programs.push(SourceProgram {
+            file,
+            origin: Origin::Script,
+            program,
+        });
+    }
     for &(file, origin) in inputs {
         let (program, diagnostics) =
             parse_source_with_macros(sources, file, &macros(sources, file, origin, options));

@@ -277,6 +277,20 @@ pub enum ErrTag {
     D_ARR_BOUNDS,
     /// `stringof` of a value that has no string form.
     D_STRINGOF_TYPE,
+    /// A second translator between the same input and output types.
+    D_XLATE_REDECL,
+    /// A translator whose output type is not a complete struct or union.
+    D_XLATE_SOU,
+    /// A translator member that is not a member of the output type.
+    D_XLATE_MEMB,
+    /// A translator member whose expression does not convert to the member's type.
+    D_XLATE_INCOMPAT,
+    /// `xlate` with no translator from the operand's type to the requested one.
+    D_XLATE_NONE,
+    /// A member of translated data that its translator does not define.
+    D_XLATE_NOCONV,
+    /// An operator applied to a dynamic value (translated data).
+    D_OP_DYN,
 }
 
 impl ErrTag {

@@ -15,6 +15,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod ir;
 pub mod lex;
+pub mod library;
 pub mod lower;
 pub mod parse;
 pub mod printf;

@@ -28,7 +28,8 @@ suites!(
     aggregations,
     options,
     types,
-    speculation
+    speculation,
+    translators
 );
 
 #[test]

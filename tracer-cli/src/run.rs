@@ -36,6 +36,7 @@ const PROGRAM: &str = "tracer";
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let mut sources = SourceMap::default();
+    let library = d_frontend::library::add(&mut sources, d_frontend::library::FILES);
     let mut inputs = Vec::new();
     for program in &args.programs {
         let origin = match program.kind {
@@ -62,6 +63,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         argref: args.options.is_set("argref"),
         zdefs: args.options.zdefs(),
         empty: args.options.is_set("empty"),
+        library,
     };
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,

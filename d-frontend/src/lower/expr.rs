@@ -15,6 +15,9 @@ impl Lowerer<'_> {
         if let Some(&value) = self.checked.type_info.constants.get(&span) {
             return self.constant(span, value);
         }
+        if let Some(value) = self.expanded_int(expr) {
+            return value;
+        }
         if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
             let inline = &self.checked.type_info.inlines[inline_idx];
             return self.converted(&inline.value, inline.ty);
@@ -360,6 +363,9 @@ impl Lowerer<'_> {
     pub(super) fn string_into(&mut self, expr: &Expr, offset: u32) {
         let size = string_size(self.strsize());
         let span = expr.span;
+        if self.expanded_string_into(expr, offset) {
+            return;
+        }
         if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
             let value = &self.checked.type_info.inlines[inline_idx].value;
             return self.string_value_into(value, offset);
@@ -424,6 +430,9 @@ impl Lowerer<'_> {
     /// Writes `expr` as a string: a string as it is, a `char` array place copied, and a scalar
     /// read as the address of a NUL-terminated kernel string (`stringof`, casts to `string`).
     pub(super) fn string_value_into(&mut self, expr: &Expr, offset: u32) {
+        if self.expanded_string_into(expr, offset) {
+            return;
+        }
         let ty = self.type_of(expr);
         if ty == Type::String {
             self.string_into(expr, offset);

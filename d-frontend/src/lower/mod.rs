@@ -14,6 +14,7 @@ mod expr;
 mod memory;
 mod spec;
 mod subr;
+mod translate;
 mod var;
 
 use crate::ast::{self, Stmt};
@@ -66,6 +67,7 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         action_blocks: Vec::new(),
         n_record_blocks: 0,
         speculation_end: None,
+        bindings: Vec::new(),
     };
     let end = lowerer.label();
     if writes_record {
@@ -226,6 +228,8 @@ struct Lowerer<'a> {
     /// In a clause that calls `speculate()`, the end of the clause, where a speculation that is
     /// not active or a record too large for `specsize` jumps.
     speculation_end: Option<Label>,
+    /// The translator members and inline arrays being expanded, innermost last.
+    bindings: Vec<translate::Binding>,
 }
 
 impl Lowerer<'_> {

@@ -18,7 +18,12 @@ impl<'t> Parser<'t> {
                         items.push(Item::Clause(clause));
                     }
                 }
-                TokenKind::Keyword(Keyword::Translator | Keyword::Provider | Keyword::Import) => {
+                TokenKind::Keyword(Keyword::Translator) => {
+                    if let Some(translator) = self.parse_translator() {
+                        items.push(Item::Translator(translator));
+                    }
+                }
+                TokenKind::Keyword(Keyword::Provider | Keyword::Import) => {
                     let TokenKind::Keyword(keyword) = token.kind else {
                         unreachable!("matched a keyword");
                     };
@@ -43,6 +48,7 @@ impl<'t> Parser<'t> {
             Item::Clause(clause) => clause.span.start,
             Item::Pragma(pragma) => pragma.span.start,
             Item::Decl(decl) => decl.span.start,
+            Item::Translator(translator) => translator.span.start,
         });
         Program { items }
     }
@@ -257,7 +263,6 @@ impl<'t> Parser<'t> {
     fn skip_declaration(&mut self, keyword: Keyword) {
         let token = self.bump();
         let message = match keyword {
-            Keyword::Translator => "translator definitions are not supported",
             Keyword::Provider => "provider definitions are not supported",
             _ => "import declarations are not supported",
         };
@@ -405,14 +410,19 @@ mod tests {
     }
 
     #[test]
-    fn declarations_are_items_and_translators_are_skipped() {
+    fn declarations_and_translators_are_items_and_providers_are_skipped() {
         let (items, messages) = parse(
-            "self int x;\nstruct s { int a; int b; };\ntranslator t < int x > { a = x; };\nBEGIN {}",
+            "self int x;\nstruct s { int a; int b; };\ntranslator struct s < int x > { a = x; };\nprovider p { probe q(); };\nBEGIN {}",
         );
-        assert_eq!(messages, ["translator definitions are not supported"]);
+        assert_eq!(messages, ["provider definitions are not supported"]);
         assert!(matches!(
             &items[..],
-            [Item::Decl(_), Item::Decl(_), Item::Clause(_)]
+            [
+                Item::Decl(_),
+                Item::Decl(_),
+                Item::Translator(_),
+                Item::Clause(_)
+            ]
         ));
     }
 }

@@ -17,7 +17,11 @@ use crate::ast::{
     Decl, DeclClass, Declarator, Enumerator, MemberDecl, TagBody, TagKind, TypeName, TypeSpec,
 };
 use crate::lex::{Keyword, TokenKind};
+use crate::source::Span;
 use crate::types::d_typedef;
+
+/// An array declarator's key types and their parameter names.
+type KeyTypes = (Vec<TypeName>, Vec<Option<(String, Span)>>);
 
 /// The storage class a keyword names, if it is one.
 fn storage_class(keyword: Keyword) -> Option<DeclClass> {
@@ -92,7 +96,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Specifier words or a `struct`/`union`/`enum` specifier; qualifiers are dropped.
-    fn parse_type_spec(&mut self) -> PResult<'t, TypeSpec> {
+    pub(super) fn parse_type_spec(&mut self) -> PResult<'t, TypeSpec> {
         let start = self.peek().span;
         let mut words = Vec::new();
         let mut has_typedef_name = false;
@@ -152,6 +156,16 @@ impl<'t> Parser<'t> {
             self.bump();
         }
         let body = if self.at(&TokenKind::LBrace) {
+            // libdtrace rejects a second definition at its `{`, before reading the body.
+            if let Some(tag) = &tag
+                && !self.defined_tags.insert((kind, tag.clone()))
+            {
+                return Err(ParseError::TypeRedeclared {
+                    kind,
+                    tag: tag.clone(),
+                    span: self.peek().span,
+                });
+            }
             self.bump();
             Some(if kind == TagKind::Enum {
                 TagBody::Enumerators(self.parse_enumerators()?)
@@ -260,10 +274,13 @@ impl<'t> Parser<'t> {
         self.bump();
         let mut dims = Vec::new();
         let mut keys = None;
+        let mut key_names = Vec::new();
         while keys.is_none() && self.at(&TokenKind::LBracket) {
             self.bump();
             if dims.is_empty() && self.bracket_holds_types() {
-                keys = Some(self.parse_key_types()?);
+                let (types, names) = self.parse_key_types()?;
+                keys = Some(types);
+                key_names = names;
                 continue;
             }
             dims.push(self.parse_expr()?);
@@ -285,6 +302,7 @@ impl<'t> Parser<'t> {
             pointer_depth,
             dims,
             keys,
+            key_names,
             bits,
             init,
             span: start.to(end),
@@ -296,25 +314,37 @@ impl<'t> Parser<'t> {
         match &self.peek().kind {
             TokenKind::Keyword(keyword) => keyword.starts_type(),
             TokenKind::Ident(name) => {
-                matches!(self.nth(1).kind, TokenKind::Star | TokenKind::Comma)
-                    || d_typedef(name).is_some()
+                matches!(
+                    self.nth(1).kind,
+                    TokenKind::Star | TokenKind::Comma | TokenKind::Ident(_)
+                ) || d_typedef(name).is_some()
             }
             _ => false,
         }
     }
 
-    /// Key types separated by commas, up to and including the `]`.
-    fn parse_key_types(&mut self) -> PResult<'t, Vec<TypeName>> {
+    /// Key types separated by commas, up to and including the `]`, each with the parameter name
+    /// an inline array gives it, if any (`inline int sum[int x, int y] = x + y;`).
+    fn parse_key_types(&mut self) -> PResult<'t, KeyTypes> {
         let mut keys = Vec::new();
+        let mut names = Vec::new();
         loop {
             keys.push(self.parse_type_name()?);
+            let token = self.peek();
+            names.push(match &token.kind {
+                TokenKind::Ident(name) => {
+                    self.bump();
+                    Some((name.clone(), token.span))
+                }
+                _ => None,
+            });
             if !self.at(&TokenKind::Comma) {
                 break;
             }
             self.bump();
         }
         self.expect(&TokenKind::RBracket)?;
-        Ok(keys)
+        Ok((keys, names))
     }
 }
 

@@ -9,7 +9,7 @@
 //! So `(name)` is a cast only when what follows can only be an operand (`(uint64_t)arg0`), and
 //! `(name *)` always is; `sizeof(name)` is left as an expression for sema to reinterpret.
 
-use super::{PResult, ParseError, Parser};
+use super::{PResult, Parser};
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, SizeOfArg, TypeName, UnaryOp};
 use crate::lex::{Keyword, TokenKind};
 use crate::source::Span;
@@ -74,7 +74,11 @@ fn starts_operand(kind: &TokenKind) -> bool {
             | TokenKind::Bang
             | TokenKind::Tilde
             | TokenKind::Keyword(
-                Keyword::SelfKw | Keyword::This | Keyword::Sizeof | Keyword::Stringof
+                Keyword::SelfKw
+                    | Keyword::This
+                    | Keyword::Sizeof
+                    | Keyword::Stringof
+                    | Keyword::Xlate
             )
     )
 }
@@ -288,6 +292,24 @@ impl<'t> Parser<'t> {
         ))
     }
 
+    /// `xlate < type > ( expression )`.
+    fn parse_xlate(&mut self) -> PResult<'t, Expr> {
+        let keyword = self.bump();
+        self.expect(&TokenKind::Lt)?;
+        let ty = self.parse_type_name()?;
+        self.expect(&TokenKind::Gt)?;
+        self.expect(&TokenKind::LParen)?;
+        let operand = self.parse_expr()?;
+        let close = self.expect(&TokenKind::RParen)?;
+        Ok(expr(
+            ExprKind::Xlate {
+                ty,
+                operand: Box::new(operand),
+            },
+            keyword.span.to(close.span),
+        ))
+    }
+
     /// A type name: specifier words, then `*`s.
     pub(super) fn parse_type_name(&mut self) -> PResult<'t, TypeName> {
         let start = self.peek().span;
@@ -463,12 +485,7 @@ impl<'t> Parser<'t> {
                 return Ok(self.parse_variable_scope(*keyword));
             }
             TokenKind::Keyword(Keyword::Offsetof) => return self.parse_offsetof(),
-            TokenKind::Keyword(Keyword::Xlate) => {
-                return Err(ParseError::Unsupported {
-                    message: "xlate is not supported",
-                    span: token.span,
-                });
-            }
+            TokenKind::Keyword(Keyword::Xlate) => return self.parse_xlate(),
             TokenKind::LParen => {
                 self.bump();
                 let inner = self.parse_expr()?;
@@ -612,6 +629,31 @@ mod tests {
             panic!()
         };
         assert!(matches!(*arg, SizeOfArg::Expr(_)));
+    }
+
+    #[test]
+    fn xlate_takes_a_type_and_an_operand_and_members_follow() {
+        let ExprKind::Member {
+            base,
+            member,
+            arrow,
+        } = parse_expr("xlate<struct out *>(curthread)->pid").kind
+        else {
+            panic!()
+        };
+        assert_eq!((member.as_str(), arrow), ("pid", true));
+        let ExprKind::Xlate { ty, operand } = base.kind else {
+            panic!("{base:?}");
+        };
+        assert_eq!(
+            (ty.words.join(" "), ty.pointer_depth),
+            ("struct out".to_owned(), 1)
+        );
+        assert!(matches!(operand.kind, ExprKind::Ident(ref name) if name == "curthread"));
+        assert!(matches!(
+            parse_expr("(xlate<out_t>(x + 1)).a").kind,
+            ExprKind::Member { arrow: false, .. }
+        ));
     }
 
     #[test]

@@ -12,10 +12,11 @@
 mod clause;
 mod decl;
 mod expr;
+mod translator;
 
 use std::collections::HashSet;
 
-use crate::ast::Program;
+use crate::ast::{Program, TagKind};
 use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::lex::macros::{self, Macros};
 use crate::lex::{self, Token, TokenKind};
@@ -102,6 +103,7 @@ fn parse_terminated(tokens: &[Token]) -> (Program, Vec<Diagnostic>) {
         pos: 0,
         depth: 0,
         errors: Vec::new(),
+        defined_tags: HashSet::new(),
     };
     let program = parser.parse_program(tokens);
     let mut diagnostics: Vec<Diagnostic> = parser
@@ -135,6 +137,12 @@ enum ParseError<'t> {
     Combination { span: Span },
     /// A second storage class in a declaration (`self this int x;`).
     DeclClass { span: Span },
+    /// A second body for a struct, union or enum tag of this source.
+    TypeRedeclared {
+        kind: TagKind,
+        tag: String,
+        span: Span,
+    },
 }
 
 impl ParseError<'_> {
@@ -190,6 +198,15 @@ impl ParseError<'_> {
                 span,
                 "only one storage class allowed in a declaration",
             ),
+            ParseError::TypeRedeclared {
+                kind,
+                ref tag,
+                span,
+            } => Diagnostic::error(
+                ErrTag::D_DECL_TYPERED,
+                span,
+                format!("type redeclared: {} {tag}", kind.keyword()),
+            ),
         }
     }
 }
@@ -204,6 +221,9 @@ struct Parser<'t> {
     /// Current nesting, against [`MAX_DEPTH`].
     depth: u32,
     errors: Vec<ParseError<'t>>,
+    /// The struct, union and enum tags this source has given a body, so that a second body is
+    /// reported where it starts, as libdtrace does.
+    defined_tags: HashSet<(TagKind, String)>,
 }
 
 impl<'t> Parser<'t> {

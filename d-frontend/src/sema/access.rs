@@ -7,6 +7,7 @@
 //! `dt_cook_op1`, `dt_cook_op2` and `dt_node_offsetof`.
 
 use super::Checker;
+use super::translate::Translated;
 use crate::ast::{BinaryOp, Expr, ExprKind, SizeOfArg, TypeName, UnaryOp};
 use crate::builtin::variable;
 use crate::diagnostic::ErrTag;
@@ -36,6 +37,9 @@ impl Checker<'_> {
     /// Whether a typed expression denotes memory with an address: `*p`, `p->m`, a member of a
     /// place, or an element of a pointer or of an array place.
     pub(super) fn is_place(&self, expr: &Expr) -> bool {
+        if self.type_info.xlate_members.contains_key(&expr.span) {
+            return false;
+        }
         match &expr.kind {
             ExprKind::Unary {
                 op: UnaryOp::Deref, ..
@@ -61,6 +65,20 @@ impl Checker<'_> {
     /// `(type) operand`: same types, scalars to scalars, arrays to pointers, anything to `void`,
     /// and scalars, pointers and `char` arrays to `string`.
     pub(super) fn cast(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Type {
+        if let Translated::Yes { ty: from, .. } = self.translated(operand) {
+            if self.type_name(ty).is_some() {
+                // The type as written: libdtrace names the cast's type before resolving typedefs.
+                let stars = "*".repeat(ty.pointer_depth as usize);
+                let separator = if stars.is_empty() { "" } else { " " };
+                let message = format!(
+                    "invalid cast expression: \"{}\" to \"{}{separator}{stars}\"",
+                    Self::translated_name(from),
+                    ty.words.join(" ")
+                );
+                self.error(ErrTag::D_CAST_INVAL, expr.span, message);
+            }
+            return Type::INT;
+        }
         let from = self.expr(operand);
         let Some(to) = self.type_name(ty) else {
             return Type::INT;
@@ -301,6 +319,13 @@ impl Checker<'_> {
 
     /// `base.member` and `base->member`.
     pub(super) fn member(&mut self, base: &Expr, name: &str, arrow: bool, expr: &Expr) -> Type {
+        match self.translated(base) {
+            Translated::Yes { translator, ty } => {
+                return self.translated_member(translator, ty, name, arrow, expr);
+            }
+            Translated::Failed => return Type::INT,
+            Translated::No => {}
+        }
         let base_type = self.expr(base);
         let op = if arrow { "->" } else { "." };
         let container = if arrow {

@@ -8,7 +8,6 @@
 //! `` vmlinux`task_struct ``) picks the program's or the kernel's types only.
 
 use super::Checker;
-use super::scope::Inline;
 use crate::ast::{Decl, DeclClass, Declarator, Expr, TagBody, TagKind, TypeName, TypeSpec};
 use crate::diagnostic::ErrTag;
 use crate::provider::KernelNamespace;
@@ -226,68 +225,8 @@ impl Checker<'_> {
         self.scope.typedefs.insert(name.clone(), ty);
     }
 
-    fn inline_declaration(&mut self, base: Type, declarator: &Declarator) {
-        if !self.no_keys(declarator) {
-            return;
-        }
-        let name = &declarator.name;
-        if self.scope.inlines.contains_key(name) {
-            self.error(
-                ErrTag::D_DECL_IDRED,
-                declarator.span,
-                format!(
-                    "identifier redefined: {name}\n\t current: inline definition\n\tprevious: scalar inline"
-                ),
-            );
-            return;
-        }
-        let Some(value) = &declarator.init else {
-            self.error(
-                ErrTag::D_SYNTAX,
-                declarator.span,
-                format!("inline {name} requires a value after ="),
-            );
-            return;
-        };
-        let Some(ty) = self.declarator_type(base, declarator) else {
-            return;
-        };
-        let value_type = self.expr(value);
-        let compatible = match (ty, value_type) {
-            (Type::String, value_type) => {
-                value_type == Type::String || self.type_info.table.is_char_array(value_type)
-            }
-            (ty, value_type) if ty.is_scalar() => value_type.is_scalar(),
-            (ty, value_type) => ty == value_type,
-        };
-        if !compatible {
-            let table = &self.type_info.table;
-            let message = format!(
-                "inline {name} definition uses incompatible types: \"{}\" = \"{}\"",
-                table.name(ty),
-                table.name(value_type)
-            );
-            self.error(ErrTag::D_OP_INCOMPAT, value.span, message);
-            return;
-        }
-        let constant = match ty {
-            Type::Int { size, signed } => self
-                .fold(value)
-                .map(|folded| super::consteval::normalize(folded, size, signed)),
-            _ => None,
-        };
-        self.type_info.inlines.push(Inline {
-            name: name.clone(),
-            ty,
-            value: value.clone(),
-            constant,
-        });
-        let inline_idx = self.type_info.inlines.len() - 1;
-        self.scope.inlines.insert(name.clone(), inline_idx);
-    }
-
     /// Whether a declarator that is not a variable's has no key types; reports one that has.
-    fn no_keys(&mut self, declarator: &Declarator) -> bool {
+    pub(super) fn no_keys(&mut self, declarator: &Declarator) -> bool {
         if declarator.keys.is_none() {
             return true;
         }
@@ -341,7 +280,7 @@ impl Checker<'_> {
     }
 
     /// The type a specifier names, defining a struct, union or enum body on the way.
-    fn type_spec(&mut self, spec: &TypeSpec) -> Option<Type> {
+    pub(super) fn type_spec(&mut self, spec: &TypeSpec) -> Option<Type> {
         match spec {
             TypeSpec::Named { words, span } => self.type_name(&TypeName {
                 words: words.clone(),
@@ -457,6 +396,7 @@ impl Checker<'_> {
                 pointer_depth: 0,
                 dims: Vec::new(),
                 keys: None,
+                key_names: Vec::new(),
                 bits: None,
                 init: None,
                 span: member.span,

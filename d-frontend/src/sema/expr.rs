@@ -128,6 +128,12 @@ impl Checker<'_> {
             }
             ExprKind::ThreadLocal(name) => self.scoped_read(VarScope::ThreadLocal, name, expr.span),
             ExprKind::ClauseLocal(name) => self.scoped_read(VarScope::ClauseLocal, name, expr.span),
+            ExprKind::Index { base, index } if self.inline_array(base).is_some() => {
+                let Some(inline_idx) = self.inline_array(base) else {
+                    unreachable!("the guard found an inline array");
+                };
+                self.inline_call(inline_idx, index, expr)
+            }
             ExprKind::Index { base, index } if self.subscripts_variable(base) => {
                 self.index_read(base, index, expr)
             }
@@ -138,6 +144,7 @@ impl Checker<'_> {
                 arrow,
             } => self.member(base, member, *arrow, expr),
             ExprKind::Cast { ty, operand } => self.cast(ty, operand, expr),
+            ExprKind::Xlate { .. } => self.translated_misuse(expr),
             ExprKind::SizeOf(arg) => self.sizeof(arg, expr),
             ExprKind::OffsetOf {
                 ty,
@@ -157,8 +164,22 @@ impl Checker<'_> {
     }
 
     fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        if let Some(ty) = self.param_use(name, expr.span) {
+            return ty;
+        }
         if let Some(&inline_idx) = self.scope.inlines.get(name) {
             let inline = &self.type_info.inlines[inline_idx];
+            if self.type_info.xlates.contains_key(&inline.value.span) {
+                return self.translated_misuse(expr);
+            }
+            if !inline.params.is_empty() {
+                self.error(
+                    ErrTag::D_IDENT_BADREF,
+                    expr.span,
+                    format!("associative array '{name}' may not be referenced as scalar"),
+                );
+                return Type::INT;
+            }
             let ty = inline.ty;
             if let Some(value) = inline.constant {
                 self.type_info.constants.insert(expr.span, value);

@@ -12,9 +12,11 @@ mod consteval;
 mod decl;
 mod destructive;
 mod expr;
+mod inline;
 mod scope;
 mod stmt;
 pub(crate) mod subr;
+mod translate;
 mod var;
 
 use std::collections::HashMap;
@@ -27,7 +29,9 @@ use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
-pub use scope::{Inline, TypeInfo};
+pub use scope::{
+    Binder, Inline, ParamRef, TranslatorDef, TranslatorMemberDef, TypeInfo, XlateMember,
+};
 
 /// Options that change how a program is read, checked and lowered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,8 @@ pub struct CompileOptions {
     pub zdefs: bool,
     /// The `empty` option: a source may have no clause.
     pub empty: bool,
+    /// The files of the D library ([`crate::library`]), checked before the inputs.
+    pub library: Vec<FileId>,
 }
 
 impl Default for CompileOptions {
@@ -62,6 +68,7 @@ impl Default for CompileOptions {
             argref: false,
             zdefs: false,
             empty: false,
+            library: Vec::new(),
         }
     }
 }
@@ -184,6 +191,7 @@ pub fn check(
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
                 Item::Decl(decl) => checker.declaration(&decl),
+                Item::Translator(translator) => checker.translator(&translator),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
                     n_matched += matched.len();
@@ -198,7 +206,9 @@ pub fn check(
                 }
             }
         }
-        summaries.push(summary(sources, source.file, source.origin, n_matched));
+        if !options.library.contains(&source.file) {
+            summaries.push(summary(sources, source.file, source.origin, n_matched));
+        }
     }
     if !checker.errors.is_empty() {
         return Err(checker.errors);

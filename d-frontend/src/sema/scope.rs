@@ -1,4 +1,5 @@
-//! What declarations put in scope, and what sema tells lowering about types.
+//! What declarations put in scope, and what sema tells lowering about types, inlines and
+//! translators.
 //!
 //! [`Scope`] is sema's own: the tags, typedefs, enumerators and inlines a program declares, looked
 //! up by name while checking. [`TypeInfo`] is the part lowering needs, keyed by the span of the
@@ -21,6 +22,58 @@ pub struct Inline {
     pub value: Expr,
     /// The value, already converted to `ty`, when it is an integer constant.
     pub constant: Option<u64>,
+    /// For an inline array (`inline int sum[int x, int y] = x + y;`), the parameters' types; the
+    /// value names parameter `n` where [`TypeInfo::param_uses`] says so.
+    pub params: Vec<Type>,
+}
+
+/// A translator: how each member of its output struct is computed from its input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranslatorDef {
+    /// The input type.
+    pub input: Type,
+    /// The output struct or union.
+    pub output: Type,
+    /// The members it defines, in order (the first wins when one is defined twice).
+    pub members: Vec<TranslatorMemberDef>,
+}
+
+/// One `member = value;` of a translator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranslatorMemberDef {
+    /// The output member's name.
+    pub name: String,
+    /// The output member's type, which the value is converted to.
+    pub ty: Type,
+    /// The value, typed once at the definition; its input name is parameter 0 of the translator.
+    pub value: Expr,
+}
+
+/// What binds a parameter: a translator (its input) or an inline array (its keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binder {
+    /// The translator of that index in [`TypeInfo::translators`].
+    Translator(usize),
+    /// The inline of that index in [`TypeInfo::inlines`].
+    Inline(usize),
+}
+
+/// A use of a parameter inside a translator member or an inline array's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamRef {
+    /// Whose parameter it is.
+    pub binder: Binder,
+    /// Which one, from 0.
+    pub index: usize,
+}
+
+/// A member read through a translator: `xlate<T>(x).m` or `xlate<T *>(x)->m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XlateMember {
+    /// The translator, in [`TypeInfo::translators`].
+    pub translator: usize,
+    /// The member, in its [`TranslatorDef::members`].
+    pub member: usize,
 }
 
 /// The type facts of a checked program.
@@ -37,6 +90,16 @@ pub struct TypeInfo {
     pub inline_uses: HashMap<Span, usize>,
     /// The program's inlines, in declaration order.
     pub inlines: Vec<Inline>,
+    /// For each subscripted inline array (`sum[1, 2]`), its index in `inlines`.
+    pub inline_calls: HashMap<Span, usize>,
+    /// The program's translators, in declaration order.
+    pub translators: Vec<TranslatorDef>,
+    /// For each `xlate` expression, its translator.
+    pub xlates: HashMap<Span, usize>,
+    /// For each `.` or `->` on translated data, the translator member it reads.
+    pub xlate_members: HashMap<Span, XlateMember>,
+    /// For each identifier that names a translator's input or an inline array's parameter, which.
+    pub param_uses: HashMap<Span, ParamRef>,
 }
 
 /// What the program's declarations named.
@@ -50,4 +113,7 @@ pub(super) struct Scope {
     pub(super) enumerators: HashMap<String, (i64, Type)>,
     /// Inlines, by name, as indexes into [`TypeInfo::inlines`].
     pub(super) inlines: HashMap<String, usize>,
+    /// The parameters in scope while a translator member or an inline array's value is checked:
+    /// name, type and reference, innermost last.
+    pub(super) params: Vec<(String, Type, ParamRef)>,
 }

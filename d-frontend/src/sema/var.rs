@@ -163,7 +163,12 @@ impl Checker<'_> {
     /// Whether a value of type `value_type` may be assigned to (or used as a key of) type
     /// `var_type`: libdtrace's `dt_node_is_argcompat` for the types variables hold. A pointer
     /// takes a pointer to the same type, any pointer to or from `void *`, and the constant 0.
-    fn assignable(&self, var_type: Type, value_type: Type, value: Option<&Expr>) -> bool {
+    pub(super) fn assignable(
+        &self,
+        var_type: Type,
+        value_type: Type,
+        value: Option<&Expr>,
+    ) -> bool {
         let table = &self.type_info.table;
         let is_string = |ty: Type| ty == Type::String || table.is_char_array(ty);
         if (var_type.is_int() && value_type.is_int())

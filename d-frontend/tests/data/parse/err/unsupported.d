@@ -1,5 +1,5 @@
 self int x;
-translator struct s < int x > { a = x; };
+provider p { probe q(); };
 #foo
 BEGIN
 {

@@ -1,0 +1,104 @@
+//! The D library: declarations compiled before every program, as `dtrace` reads the files of
+//! `/usr/lib/dtrace` before the user's.
+//!
+//! A library file holds what D programs may use without declaring it: types, inlines and
+//! translators (`psinfo_t` and the `xlate<psinfo_t *>(curthread)` translator are meant to live
+//! here). The files are built into the binary, so a program never depends on what is installed.
+//! The caller adds them to the [`SourceMap`] with [`add`] and names them in
+//! [`CompileOptions::library`](crate::sema::CompileOptions::library); `compile` then checks them
+//! first, without macro arguments, and they take no part in the banner of matched probes.
+
+use crate::source::{FileId, SourceMap};
+
+/// The library's files, as name and text, in the order they are compiled. None are shipped yet:
+/// the translators of the process model come with the providers that use them.
+pub const FILES: &[(&str, &str)] = &[];
+
+/// Adds `files` to `sources` and returns their ids, for
+/// [`CompileOptions::library`](crate::sema::CompileOptions::library).
+pub fn add(sources: &mut SourceMap, files: &[(&str, &str)]) -> Vec<FileId> {
+    files
+        .iter()
+        .map(|&(name, text)| sources.add(name, text))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile;
+    use crate::diagnostic::Origin;
+    use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+
+    const LIBRARY: &[(&str, &str)] = &[(
+        "procs.d",
+        "struct proc_info { int pid; long twice; };\ntranslator struct proc_info < int p > { pid = p; twice = p * 2; };\ninline int ANSWER = 42;\n",
+    )];
+
+    #[test]
+    fn library_declarations_serve_the_program() {
+        let mut sources = SourceMap::default();
+        let library = add(&mut sources, LIBRARY);
+        let program = sources.add(
+            "t.d",
+            "BEGIN { trace(xlate<struct proc_info>(ANSWER).twice); }",
+        );
+        let options = CompileOptions {
+            library,
+            ..CompileOptions::default()
+        };
+        let compiled = compile(
+            &sources,
+            &[(program, Origin::Script)],
+            &FakeCatalog,
+            &options,
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        assert_eq!(compiled.module.sources.len(), 1);
+        assert_eq!(compiled.module.sources[0].name, "t.d");
+        assert!(
+            compiled.module.clauses[0]
+                .insts
+                .iter()
+                .any(|inst| matches!(inst, crate::ir::Inst::Const { value: 42, .. }))
+        );
+    }
+
+    #[test]
+    fn library_errors_name_the_library_file() {
+        let mut sources = SourceMap::default();
+        let library = add(&mut sources, &[("bad.d", "inline int x = nosuch;\n")]);
+        let program = sources.add("t.d", "BEGIN { }");
+        let options = CompileOptions {
+            library,
+            ..CompileOptions::default()
+        };
+        let errors = compile(
+            &sources,
+            &[(program, Origin::Script)],
+            &FakeCatalog,
+            &options,
+        )
+        .unwrap_err();
+        assert_eq!(sources.file(errors[0].span.file).name, "bad.d");
+    }
+
+    #[test]
+    fn the_shipped_library_compiles() {
+        let mut sources = SourceMap::default();
+        let library = add(&mut sources, FILES);
+        let program = sources.add("t.d", "BEGIN { }");
+        let options = CompileOptions {
+            library,
+            ..CompileOptions::default()
+        };
+        compile(
+            &sources,
+            &[(program, Origin::Script)],
+            &FakeCatalog,
+            &options,
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Lowering expressions with parameters: translator members and inline arrays.
+//!
+//! `xlate<T>(x).m` lowers as translator member `m`'s value with the translator's input bound to
+//! `x`, and `sum[1, 2]` as the inline's value with its parameters bound to the subscripts, as
+//! libdtrace's code generator runs over the member's parse tree with the input in a register. An
+//! integer or pointer argument is computed once, converted to the parameter's type, into a
+//! virtual register that every use of the parameter copies; any other argument (a string, a
+//! `char` array) is lowered again at each use, outside the bindings made since, because its own
+//! names belong to the context that bound it.
+
+use super::Lowerer;
+use crate::ast::{Expr, ExprKind};
+use crate::ir::{Inst, VReg};
+use crate::sema::{Binder, Checked, ParamRef, TranslatorMemberDef, XlateMember};
+use crate::types::Type;
+
+/// The arguments of one translator member or inline array being expanded.
+#[derive(Clone, Debug)]
+pub(super) struct Binding {
+    binder: Binder,
+    args: Vec<Bound>,
+}
+
+/// What a parameter stands for while its binder is expanded.
+#[derive(Clone, Debug)]
+enum Bound {
+    /// An integer or pointer, computed once.
+    Value(VReg),
+    /// Another argument, lowered at each use with the first `depth` bindings in scope.
+    Expr { expr: Expr, depth: usize },
+}
+
+/// The operand of the `xlate` that translated data `base` is, looking through inlines.
+fn xlate_operand<'e>(checked: &'e Checked, base: &'e Expr) -> &'e Expr {
+    if let ExprKind::Xlate { operand, .. } = &base.kind {
+        return operand;
+    }
+    match checked.type_info.inline_uses.get(&base.span) {
+        Some(&inline_idx) => xlate_operand(checked, &checked.type_info.inlines[inline_idx].value),
+        None => unreachable!("sema checked that {:?} is translated data", base.kind),
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// The integer value of `expr` when it is a parameter, an inline array or a translated member.
+    pub(super) fn expanded_int(&mut self, expr: &Expr) -> Option<VReg> {
+        let checked = self.checked;
+        let info = &checked.type_info;
+        if let Some(&param) = info.param_uses.get(&expr.span) {
+            return Some(match self.bound(param) {
+                Bound::Value(value) => {
+                    let dst = self.vreg();
+                    self.push(expr.span, Inst::Move { dst, src: value });
+                    dst
+                }
+                Bound::Expr { expr: arg, depth } => {
+                    let inner = self.bindings.split_off(depth);
+                    let value = self.int_expr(&arg);
+                    self.bindings.extend(inner);
+                    value
+                }
+            });
+        }
+        if let Some(&inline_idx) = info.inline_calls.get(&expr.span) {
+            let inline = &info.inlines[inline_idx];
+            self.bind_inline_args(inline_idx, expr);
+            let value = self.converted(&inline.value, inline.ty);
+            self.bindings.pop();
+            return Some(value);
+        }
+        let &xlate_member = info.xlate_members.get(&expr.span)?;
+        let member = self.bind_xlate_input(xlate_member, expr);
+        let value = self.converted(&member.value, member.ty);
+        self.bindings.pop();
+        Some(value)
+    }
+
+    /// Writes the string value of `expr` at scratch `offset` when it is a parameter, an inline
+    /// array or a translated member, and says whether it was one.
+    pub(super) fn expanded_string_into(&mut self, expr: &Expr, offset: u32) -> bool {
+        let checked = self.checked;
+        let info = &checked.type_info;
+        if let Some(&param) = info.param_uses.get(&expr.span) {
+            let Bound::Expr { expr: arg, depth } = self.bound(param) else {
+                unreachable!("a string parameter is bound to an expression");
+            };
+            let inner = self.bindings.split_off(depth);
+            self.string_value_into(&arg, offset);
+            self.bindings.extend(inner);
+            return true;
+        }
+        if let Some(&inline_idx) = info.inline_calls.get(&expr.span) {
+            self.bind_inline_args(inline_idx, expr);
+            self.string_value_into(&info.inlines[inline_idx].value, offset);
+            self.bindings.pop();
+            return true;
+        }
+        let Some(&xlate_member) = info.xlate_members.get(&expr.span) else {
+            return false;
+        };
+        let member = self.bind_xlate_input(xlate_member, expr);
+        self.string_value_into(&member.value, offset);
+        self.bindings.pop();
+        true
+    }
+
+    /// What `param` is bound to in its binder's innermost expansion.
+    fn bound(&self, param: ParamRef) -> Bound {
+        match self
+            .bindings
+            .iter()
+            .rev()
+            .find(|binding| binding.binder == param.binder)
+        {
+            Some(binding) => binding.args[param.index].clone(),
+            None => unreachable!("{param:?} is used outside its binder"),
+        }
+    }
+
+    /// Binds an argument to a parameter of type `ty`.
+    fn bind(&mut self, arg: &Expr, ty: Type) -> Bound {
+        if ty.is_scalar() {
+            Bound::Value(self.converted(arg, ty))
+        } else {
+            Bound::Expr {
+                expr: arg.clone(),
+                depth: self.bindings.len(),
+            }
+        }
+    }
+
+    /// Binds the subscripts of the inline array use `expr` to the inline's parameters.
+    fn bind_inline_args(&mut self, inline_idx: usize, expr: &Expr) {
+        let ExprKind::Index { index, .. } = &expr.kind else {
+            unreachable!("sema typed {:?} as an inline array use", expr.kind);
+        };
+        let checked = self.checked;
+        let params = &checked.type_info.inlines[inline_idx].params;
+        let args = index
+            .iter()
+            .zip(params)
+            .map(|(arg, &ty)| self.bind(arg, ty))
+            .collect();
+        self.bindings.push(Binding {
+            binder: Binder::Inline(inline_idx),
+            args,
+        });
+    }
+
+    /// Binds the input of translated member read `expr` and returns the translator's member.
+    fn bind_xlate_input(
+        &mut self,
+        xlate_member: XlateMember,
+        expr: &Expr,
+    ) -> &'a TranslatorMemberDef {
+        let ExprKind::Member { base, .. } = &expr.kind else {
+            unreachable!("sema typed {:?} as a translated member", expr.kind);
+        };
+        let checked = self.checked;
+        let translator = &checked.type_info.translators[xlate_member.translator];
+        let operand = xlate_operand(checked, base);
+        let input = self.bind(operand, translator.input);
+        self.bindings.push(Binding {
+            binder: Binder::Translator(xlate_member.translator),
+            args: vec![input],
+        });
+        &translator.members[xlate_member.member]
+    }
+}
