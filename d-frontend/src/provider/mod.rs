@@ -14,7 +14,7 @@ mod syscall;
 pub use catalog::{
     KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
 };
-pub use desc::{ProbeDesc, field_matches, is_glob};
+pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
 
 /// A probe that exists (or was created for this program).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,27 +56,62 @@ pub enum ProbeKind {
 }
 
 /// The probes of one compilation: listed ones from the catalog and those created on demand.
+///
+/// Probe IDs are assigned by provider, in this order: the three `dtrace` probes, two per
+/// syscall, the listed `profile` probes, then the probes created on demand in order of creation.
 pub struct ProbeTable {
     syscalls: Vec<SyscallInfo>,
-    created: Vec<Probe>,
+    /// The listed profile probes, then those created on demand.
+    profile: Vec<Probe>,
 }
+
+/// The ID of the first syscall probe (after the three `dtrace` probes).
+const FIRST_SYSCALL_ID: u32 = 4;
 
 impl ProbeTable {
     /// Reads the catalog once.
     pub fn new(catalog: &dyn ProbeCatalog) -> ProbeTable {
+        let syscalls = catalog.syscalls();
+        let first_profile_id = FIRST_SYSCALL_ID + 2 * syscalls.len() as u32;
         ProbeTable {
-            syscalls: catalog.syscalls(),
-            created: Vec::new(),
+            syscalls,
+            profile: profile::listed(first_profile_id),
         }
     }
 
-    /// Every probe matching `desc`, in probe ID order.
+    fn first_profile_id(&self) -> u32 {
+        FIRST_SYSCALL_ID + 2 * self.syscalls.len() as u32
+    }
+
+    /// Every probe matching `desc`, in probe ID order. A literal name that some provider creates on
+    /// demand (`profile:::tick-1s`) creates its probe.
     pub fn matching(&mut self, desc: &ProbeDesc) -> Vec<Probe> {
         let mut probes = dtrace::matching(desc);
-        probes.extend(syscall::matching(desc, &self.syscalls));
-        let first_created_id = syscall::first_id() + 2 * self.syscalls.len() as u32;
-        probes.extend(profile::matching(desc, &mut self.created, first_created_id));
+        probes.extend(syscall::matching(desc, &self.syscalls, FIRST_SYSCALL_ID));
+        let next_id = self.first_profile_id() + self.profile.len() as u32;
+        probes.extend(profile::matching(desc, &mut self.profile, next_id));
         probes
+    }
+
+    /// The probe with ID `id`, if it exists.
+    pub fn by_id(&self, id: u32) -> Option<Probe> {
+        if id < FIRST_SYSCALL_ID {
+            return dtrace::matching(&ProbeDesc::default())
+                .into_iter()
+                .find(|probe| probe.id == id);
+        }
+        if id < self.first_profile_id() {
+            let syscall_idx = ((id - FIRST_SYSCALL_ID) / 2) as usize;
+            let first_id = FIRST_SYSCALL_ID + 2 * syscall_idx as u32;
+            return syscall::matching(
+                &ProbeDesc::default(),
+                &self.syscalls[syscall_idx..=syscall_idx],
+                first_id,
+            )
+            .into_iter()
+            .find(|probe| probe.id == id);
+        }
+        self.profile.iter().find(|probe| probe.id == id).cloned()
     }
 }
 
@@ -237,14 +272,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn profile_probes_are_created_once() {
+    fn profile_probes_are_listed_or_created_once() {
         let mut table = ProbeTable::new(&FakeCatalog);
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
         let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
         assert_eq!(tick, again);
-        assert_eq!(names(&tick), ["12 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["25 profile:::tick-1s"]);
         let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
-        assert_eq!(profile[0].id, 13);
+        assert_eq!(names(&profile), ["12 profile:::profile-97"]);
         assert_eq!(
             profile[0].kind,
             ProbeKind::Profile {
@@ -252,5 +287,32 @@ pub(crate) mod tests {
                 all_cpus: true
             }
         );
+        let ticks = table.matching(&ProbeDesc::parse("profile:::tick-*").unwrap());
+        assert_eq!(
+            names(&ticks),
+            [
+                "19 profile:::tick-1",
+                "20 profile:::tick-10",
+                "21 profile:::tick-100",
+                "22 profile:::tick-500",
+                "23 profile:::tick-1000",
+                "24 profile:::tick-5000",
+                "25 profile:::tick-1s"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_probe_is_found_by_its_id() {
+        let mut table = ProbeTable::new(&FakeCatalog);
+        table.matching(&ProbeDesc::parse("tick-2s").unwrap());
+        let every = table.matching(&ProbeDesc::default());
+        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 1);
+        for (probe_idx, probe) in every.iter().enumerate() {
+            assert_eq!(probe.id, probe_idx as u32 + 1, "IDs are dense and ordered");
+            assert_eq!(table.by_id(probe.id).as_ref(), Some(probe));
+        }
+        assert_eq!(table.by_id(0), None);
+        assert_eq!(table.by_id(26), None);
     }
 }

@@ -5,16 +5,12 @@
 
 use super::{Probe, ProbeDesc, ProbeKind, SyscallInfo};
 
-/// The ID of the first syscall probe (after the three `dtrace` probes).
-pub(super) fn first_id() -> u32 {
-    4
-}
-
-/// The syscall probes matching `desc`, in ID order.
-pub(super) fn matching(desc: &ProbeDesc, syscalls: &[SyscallInfo]) -> Vec<Probe> {
+/// The syscall probes matching `desc`, in ID order; the first syscall's probes have IDs
+/// `first_id` and `first_id + 1`.
+pub(super) fn matching(desc: &ProbeDesc, syscalls: &[SyscallInfo], first_id: u32) -> Vec<Probe> {
     let mut probes = Vec::new();
     for (syscall_idx, syscall) in syscalls.iter().enumerate() {
-        let entry_id = first_id() + 2 * syscall_idx as u32;
+        let entry_id = first_id + 2 * syscall_idx as u32;
         for (id, name, kind) in [
             (
                 entry_id,

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 use crate::ast::{self, Item, VarScope};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
-use crate::ir::{AggDecl, SourceSummary, Variable};
+use crate::ir::{AggDecl, DescriptionMatch, SourceSummary, Variable};
 use crate::lex::macros::MacroVariables;
-use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
+use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeField, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
@@ -143,6 +143,8 @@ pub struct SourceProgram {
     pub file: FileId,
     /// `-n` or `-s`.
     pub origin: Origin,
+    /// The field a partial description names (`-P`, `-m`, `-f` or `-n`).
+    pub spec: ProbeField,
     /// Its AST.
     pub program: ast::Program,
 }
@@ -179,12 +181,18 @@ pub fn check(
     let mut summaries = Vec::new();
     for source in programs {
         let mut n_matched = 0;
+        let mut descriptions = Vec::new();
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
                 Item::Decl(decl) => checker.declaration(&decl),
                 Item::Clause(clause) => {
-                    let matched = checker.match_probes(&clause, &mut probe_table);
+                    let matched = checker.match_probes(
+                        &clause,
+                        source.spec,
+                        &mut probe_table,
+                        &mut descriptions,
+                    );
                     n_matched += matched.len();
                     for probe in &matched {
                         if !probes.iter().any(|known| known.id == probe.id) {
@@ -197,7 +205,9 @@ pub fn check(
                 }
             }
         }
-        summaries.push(summary(sources, source.file, source.origin, n_matched));
+        let mut summary = summary(sources, source.file, source.origin, n_matched);
+        summary.descriptions = descriptions;
+        summaries.push(summary);
     }
     if !checker.errors.is_empty() {
         return Err(checker.errors);
@@ -253,12 +263,14 @@ fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) 
                 kind: "description",
                 name: source.text[..end].to_string(),
                 n_matched,
+                descriptions: Vec::new(),
             }
         }
         Origin::Script => SourceSummary {
             kind: "script",
             name: source.name.clone(),
             n_matched,
+            descriptions: Vec::new(),
         },
     }
 }
@@ -312,31 +324,24 @@ impl Checker<'_> {
         }
     }
 
-    fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
+    /// The probes a clause's descriptions match, each once; records every description with its
+    /// matches in `descriptions` (what `-l` lists).
+    fn match_probes(
+        &mut self,
+        clause: &ast::Clause,
+        spec: ProbeField,
+        table: &mut ProbeTable,
+        descriptions: &mut Vec<DescriptionMatch>,
+    ) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
-        for spec in &clause.probes {
-            let Some(desc) = ProbeDesc::parse(&spec.text) else {
-                self.error(
-                    ErrTag::D_PDESC_INVAL,
-                    spec.span,
-                    format!(
-                        "invalid probe description \"{}\": Overspecified probe description",
-                        spec.text
-                    ),
-                );
+        for probe_spec in &clause.probes {
+            let Some((desc, found)) = self.match_description(probe_spec, spec, table) else {
                 continue;
             };
-            let found = table.matching(&desc);
-            if found.is_empty() && !self.zdefs {
-                self.error(
-                    ErrTag::D_PDESC_ZERO,
-                    spec.span,
-                    format!(
-                        "probe description {}:{}:{}:{} does not match any probes",
-                        desc.provider, desc.module, desc.function, desc.name
-                    ),
-                );
-            }
+            descriptions.push(DescriptionMatch {
+                desc,
+                probe_ids: found.iter().map(|probe| probe.id).collect(),
+            });
             for probe in found {
                 if !matched.iter().any(|known| known.id == probe.id) {
                     matched.push(probe);
@@ -344,5 +349,45 @@ impl Checker<'_> {
             }
         }
         matched
+    }
+
+    /// One description and the probes it matches, or `None` after reporting why it is invalid.
+    /// A description of digits alone is a probe ID (`-i 12`, or `12 { }` in a script).
+    fn match_description(
+        &mut self,
+        probe_spec: &ast::ProbeSpec,
+        spec: ProbeField,
+        table: &mut ProbeTable,
+    ) -> Option<(ProbeDesc, Vec<Probe>)> {
+        let text = &probe_spec.text;
+        if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+            let probe = text.parse::<u32>().ok().and_then(|id| table.by_id(id));
+            let Some(probe) = probe else {
+                self.error(
+                    ErrTag::D_PDESC_INVAL,
+                    probe_spec.span,
+                    format!("invalid probe identifier {text}: Unknown probe identifier"),
+                );
+                return None;
+            };
+            return Some((probe.desc.clone(), vec![probe]));
+        }
+        let Some(desc) = ProbeDesc::parse_as(text, spec) else {
+            self.error(
+                ErrTag::D_PDESC_INVAL,
+                probe_spec.span,
+                format!("invalid probe description \"{text}\": Overspecified probe description"),
+            );
+            return None;
+        };
+        let found = table.matching(&desc);
+        if found.is_empty() && !self.zdefs {
+            self.error(
+                ErrTag::D_PDESC_ZERO,
+                probe_spec.span,
+                format!("probe description {desc} does not match any probes"),
+            );
+        }
+        Some((desc, found))
     }
 }
