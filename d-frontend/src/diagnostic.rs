@@ -257,6 +257,10 @@ pub enum ErrTag {
     D_ARR_BOUNDS,
     /// `stringof` of a value that has no string form.
     D_STRINGOF_TYPE,
+    /// `args[N]` with `N` beyond the probe's arguments.
+    D_ARGS_IDX,
+    /// `args[]` in a clause whose probes' arguments differ.
+    D_ARGS_MULTI,
 }
 
 impl ErrTag {

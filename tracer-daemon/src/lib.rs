@@ -53,3 +53,4 @@ pub mod load;
 mod maps;
 mod sys;
 pub mod tracefs;
+pub mod tracepoints;

@@ -13,6 +13,9 @@ const MIN_PERIOD_NS: u64 = 200_000;
 const LISTED_PROFILE_HZ: [u32; 7] = [97, 199, 499, 997, 1999, 4001, 4999];
 const LISTED_TICK_HZ: [u32; 6] = [1, 10, 100, 500, 1000, 5000];
 
+/// How many probes [`listed`] returns.
+pub(super) const N_LISTED: u32 = (LISTED_PROFILE_HZ.len() + LISTED_TICK_HZ.len()) as u32;
+
 /// The listed profile probes, with IDs from `first_id`.
 pub(super) fn listed(first_id: u32) -> Vec<Probe> {
     let names = LISTED_PROFILE_HZ
@@ -62,6 +65,7 @@ fn probe(id: u32, name: String) -> Option<Probe> {
             period_ns,
             all_cpus,
         },
+        args: Vec::new(),
     })
 }
 

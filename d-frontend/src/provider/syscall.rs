@@ -33,6 +33,7 @@ pub(super) fn matching(desc: &ProbeDesc, syscalls: &[SyscallInfo], first_id: u32
                         name: name.to_string(),
                     },
                     kind,
+                    args: Vec::new(),
                 });
             }
         }

@@ -6,6 +6,7 @@
 mod access;
 mod agg;
 mod agg_shape;
+mod args;
 pub mod blocks;
 mod consteval;
 mod decl;
@@ -172,6 +173,7 @@ pub fn check(
         catalog,
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
+        clause_args: args::ClauseArgs::default(),
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -194,6 +196,12 @@ pub fn check(
                         &mut descriptions,
                     );
                     n_matched += matched.len();
+                    let first_desc = descriptions
+                        .last()
+                        .filter(|_| !clause.probes.is_empty())
+                        .map(|description: &DescriptionMatch| description.desc.to_string())
+                        .unwrap_or_default();
+                    checker.clause_args = args::ClauseArgs::of(&matched, first_desc);
                     for probe in &matched {
                         if !probes.iter().any(|known| known.id == probe.id) {
                             probes.push(probe.clone());
@@ -293,6 +301,8 @@ struct Checker<'c> {
     type_info: TypeInfo,
     /// The names the program's declarations put in scope.
     scope: scope::Scope,
+    /// What `args[]` means in the clause being checked.
+    clause_args: args::ClauseArgs,
 }
 
 impl Checker<'_> {
@@ -330,7 +340,7 @@ impl Checker<'_> {
         &mut self,
         clause: &ast::Clause,
         spec: ProbeField,
-        table: &mut ProbeTable,
+        table: &mut ProbeTable<'_>,
         descriptions: &mut Vec<DescriptionMatch>,
     ) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
@@ -342,7 +352,8 @@ impl Checker<'_> {
                 desc,
                 probe_ids: found.iter().map(|probe| probe.id).collect(),
             });
-            for probe in found {
+            for mut probe in found {
+                probe.args = table.args(&probe);
                 if !matched.iter().any(|known| known.id == probe.id) {
                     matched.push(probe);
                 }
@@ -357,7 +368,7 @@ impl Checker<'_> {
         &mut self,
         probe_spec: &ast::ProbeSpec,
         spec: ProbeField,
-        table: &mut ProbeTable,
+        table: &mut ProbeTable<'_>,
     ) -> Option<(ProbeDesc, Vec<Probe>)> {
         let text = &probe_spec.text;
         if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {

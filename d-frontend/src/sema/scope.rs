@@ -37,6 +37,8 @@ pub struct TypeInfo {
     pub inline_uses: HashMap<Span, usize>,
     /// The program's inlines, in declaration order.
     pub inlines: Vec<Inline>,
+    /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
+    pub args: HashMap<Span, u8>,
 }
 
 /// What the program's declarations named.

@@ -45,6 +45,7 @@ mod tests {
             id: 17,
             desc: ProbeDesc::parse("syscall:vmlinux:read:entry").unwrap(),
             kind: ProbeKind::SyscallEntry { nr: 0 },
+            args: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),
@@ -54,6 +55,7 @@ mod tests {
             id: 1,
             desc: ProbeDesc::parse("dtrace:::BEGIN").unwrap(),
             kind: ProbeKind::Begin,
+            args: Vec::new(),
         };
         assert_eq!(
             list_line(&begin),
@@ -66,7 +68,8 @@ mod tests {
         let probe = Probe {
             id: 123_456,
             desc: ProbeDesc::parse("tracepoint:sched::sched_switch").unwrap(),
-            kind: ProbeKind::Begin,
+            kind: ProbeKind::Tracepoint,
+            args: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),
