@@ -20,11 +20,11 @@ impl Lowerer<'_> {
             return self.converted(&inline.value, inline.ty);
         }
         if let Some(&arg_idx) = self.checked.type_info.args.get(&span) {
-            // The trampoline stores each argument extended to 64 bits as its type says.
+            // A syscall's `int` argument arrives as the whole register; truncate it to its type.
             let dst = self.vreg();
             let builtin = Builtin::Arg(arg_idx);
             self.push(span, Inst::Builtin { dst, builtin });
-            return dst;
+            return self.normalize(span, dst, self.type_of(expr));
         }
         match &expr.kind {
             ExprKind::Int { value, .. } => self.constant(span, *value),

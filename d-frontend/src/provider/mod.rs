@@ -214,7 +214,7 @@ impl ProbeTable<'_> {
         self.profile.iter().find(|probe| probe.id == id).cloned()
     }
 
-    /// The arguments of `probe`, read from the catalog (a tracepoint's format file).
+    /// The arguments of `probe`, read from the catalog (a tracepoint's or a syscall's format file).
     pub fn args(&self, probe: &Probe) -> Vec<ProbeArg> {
         match probe.kind {
             ProbeKind::Tracepoint => self
@@ -222,6 +222,12 @@ impl ProbeTable<'_> {
                 .tracepoint_format(&probe.desc.module, &probe.desc.name)
                 .map(|fields| tracepoint::args(&fields))
                 .unwrap_or_default(),
+            ProbeKind::SyscallEntry { .. } => self
+                .catalog
+                .tracepoint_format("syscalls", &format!("sys_enter_{}", probe.desc.function))
+                .map(|fields| syscall::entry_args(&fields))
+                .unwrap_or_default(),
+            ProbeKind::SyscallReturn { .. } => syscall::return_args(),
             _ => Vec::new(),
         }
     }
@@ -268,6 +274,13 @@ pub(crate) mod tests {
                     field("__data_loc char[]", "filename", 8, 4, false),
                     field("pid_t", "pid", 12, 4, true),
                     field("pid_t", "old_pid", 16, 4, true),
+                ]),
+                ("syscalls", "sys_enter_openat") => Some(vec![
+                    field("int", "__syscall_nr", 8, 4, true),
+                    field("int", "dfd", 16, 8, false),
+                    field("const char *", "filename", 24, 8, false),
+                    field("int", "flags", 32, 8, false),
+                    field("umode_t", "mode", 40, 8, false),
                 ]),
                 ("sched", "sched_switch") => Some(vec![
                     field("char[16]", "prev_comm", 8, 16, false),

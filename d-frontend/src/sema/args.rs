@@ -176,6 +176,34 @@ mod tests {
     }
 
     #[test]
+    fn syscall_arguments_are_typed_from_the_entry_format() {
+        let compiled = compile_one(
+            "syscall::openat:entry { trace(copyinstr(args[1])); trace(args[0] + args[3]); }",
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let args = &compiled.module.probes[0].args;
+        let names: Vec<&str> = args.iter().map(|arg| arg.native.as_str()).collect();
+        assert_eq!(names, ["int", "const char *", "int", "umode_t"]);
+        let insts = &compiled.module.clauses[0].insts;
+        assert!(
+            insts.iter().any(|inst| matches!(
+                inst,
+                Inst::Extend {
+                    size: 4,
+                    signed: true,
+                    ..
+                }
+            )),
+            "an int argument is truncated from its register: {insts:?}"
+        );
+        assert_eq!(
+            errors_of("syscall::openat:entry { trace(args[1] * 2); }"),
+            ["[D_OP_ARITH] operator * requires operands of arithmetic type"]
+        );
+        assert!(compile_one("syscall::openat:return { trace(args[0] + args[1]); }").is_ok());
+    }
+
+    #[test]
     fn probes_with_different_arguments_are_unstable() {
         assert_eq!(
             errors_of("tracepoint:sched:: { trace(args[0]); }"),
