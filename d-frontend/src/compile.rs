@@ -7,7 +7,7 @@ use crate::ir;
 use crate::lex::macros::Macros;
 use crate::lower::lower;
 use crate::parse::{parse_source, parse_source_with_macros};
-use crate::provider::ProbeCatalog;
+use crate::provider::{ProbeCatalog, ProbeField};
 use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -20,10 +20,40 @@ pub struct Compiled {
     pub pragma_options: Vec<PragmaOption>,
 }
 
+/// One source of a program: its file, how it was given, and the field a partial probe
+/// description in it names (`-P syscall` names a provider, `-n read` a probe name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The source's file.
+    pub file: FileId,
+    /// `-s` or a probe specifier flag.
+    pub origin: Origin,
+    /// The field a partial description names.
+    pub spec: ProbeField,
+}
+
 /// Compiles the sources (`-n` descriptions and `-s` scripts, in command-line order) as one program.
 pub fn compile(
     sources: &SourceMap,
     inputs: &[(FileId, Origin)],
+    catalog: &dyn ProbeCatalog,
+    options: &CompileOptions,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let inputs: Vec<Input> = inputs
+        .iter()
+        .map(|&(file, origin)| Input {
+            file,
+            origin,
+            spec: ProbeField::Name,
+        })
+        .collect();
+    compile_inputs(sources, &inputs, catalog, options)
+}
+
+/// Compiles the sources as one program, each read as its [`Input`] says.
+pub fn compile_inputs(
+    sources: &SourceMap,
+    inputs: &[Input],
     catalog: &dyn ProbeCatalog,
     options: &CompileOptions,
 ) -> Result<Compiled, Vec<Diagnostic>> {
@@ -35,12 +65,17 @@ pub fn compile(
         programs.push(SourceProgram {
             file,
             origin: Origin::Script,
+            spec: ProbeField::Name,
             program,
         });
     }
-    for &(file, origin) in inputs {
-        let (program, diagnostics) =
-            parse_source_with_macros(sources, file, &macros(sources, file, origin, options));
+    for &Input { file, origin, spec } in inputs {
+        let (program, diagnostics) = parse_source_with_macros(
+            sources,
+            file,
+            origin,
+            &macros(sources, file, origin, options),
+        );
         let empty = diagnostics.is_empty()
             && !options.empty
             && program
@@ -59,6 +94,7 @@ pub fn compile(
         programs.push(SourceProgram {
             file,
             origin,
+            spec,
             program,
         });
     }

@@ -291,6 +291,10 @@ pub enum ErrTag {
     D_XLATE_NOCONV,
     /// An operator applied to a dynamic value (translated data).
     D_OP_DYN,
+    /// `args[N]` with `N` beyond the probe's arguments.
+    D_ARGS_IDX,
+    /// `args[]` in a clause whose probes' arguments differ.
+    D_ARGS_MULTI,
 }
 
 impl ErrTag {

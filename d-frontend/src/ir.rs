@@ -691,6 +691,17 @@ pub struct SourceSummary {
     pub name: String,
     /// Probes matched, summed over its clauses.
     pub n_matched: usize,
+    /// Every probe description of its clauses, in order, with what it matched (what `-l` lists).
+    pub descriptions: Vec<DescriptionMatch>,
+}
+
+/// One probe description of a source and the probes it matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescriptionMatch {
+    /// The description with every field present (a probe ID is replaced by its probe's names).
+    pub desc: crate::provider::ProbeDesc,
+    /// The IDs of the probes it matched, in ID order.
+    pub probe_ids: Vec<u32>,
 }
 
 /// A lowered program.

@@ -10,13 +10,14 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use d_frontend::compile::{Compiled, compile};
+use d_frontend::compile::{Compiled, Input, compile_inputs};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
 use d_frontend::lex::macros::MacroVariables;
+use d_frontend::provider::ProbeField;
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind, apply_pragmas};
+use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
@@ -31,7 +32,7 @@ const SWITCH_INTERVAL: Duration = Duration::from_millis(50);
 /// The shortest wait `switchrate` may ask for.
 const MIN_SWITCH_INTERVAL: Duration = Duration::from_millis(1);
 /// The program name printed before every message.
-const PROGRAM: &str = "tracer";
+pub(crate) const PROGRAM: &str = "tracer";
 
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
@@ -39,14 +40,18 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let library = d_frontend::library::add(&mut sources, d_frontend::library::FILES);
     let mut inputs = Vec::new();
     for program in &args.programs {
-        let origin = match program.kind {
-            ProgramKind::Script => Origin::Script,
-            ProgramKind::Probes(_) => Origin::ProbeSpecifier,
+        let (origin, spec) = match program.kind {
+            ProgramKind::Script => (Origin::Script, ProbeField::Name),
+            ProgramKind::Probes(kind) => (Origin::ProbeSpecifier, probe_field(kind)),
         };
-        inputs.push((
-            sources.add(program.name.clone(), program.text.clone()),
+        inputs.push(Input {
+            file: sources.add(program.name.clone(), program.text.clone()),
             origin,
-        ));
+            spec,
+        });
+    }
+    if args.mode == Mode::List {
+        return crate::list::list(args, &sources, &inputs, library);
     }
     let signals = Signals::install()?;
     let mut targets = Vec::new();
@@ -54,18 +59,8 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         targets.push(Target::start(request)?);
     }
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
-    let options = CompileOptions {
-        strsize: args.options.get("strsize").map_or(256, |size| size as u32),
-        program_name: args.program_name.clone(),
-        macro_args: args.macro_args.clone(),
-        macro_variables: macro_variables(targets.first().map(Target::pid)),
-        defaultargs: args.options.is_set("defaultargs"),
-        argref: args.options.is_set("argref"),
-        zdefs: args.options.zdefs(),
-        empty: args.options.is_set("empty"),
-        library,
-    };
-    let compiled = match compile(&sources, &inputs, &catalog, &options) {
+    let options = compile_options(args, targets.first().map(Target::pid), library);
+    let compiled = match compile_inputs(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             if let Some(diagnostic) = diagnostics.first() {
@@ -135,6 +130,36 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     trace(&mut session, &generated, &mut targets, &signals, options)
 }
 
+/// How the front end reads the sources: the options that change it, and the macro variables of
+/// this process and of `$target` (`target`, the first `-c` or `-p` process, if any).
+pub(crate) fn compile_options(
+    args: &HiArgs,
+    target: Option<i32>,
+    library: Vec<FileId>,
+) -> CompileOptions {
+    CompileOptions {
+        strsize: args.options.get("strsize").map_or(256, |size| size as u32),
+        program_name: args.program_name.clone(),
+        macro_args: args.macro_args.clone(),
+        macro_variables: macro_variables(target),
+        defaultargs: args.options.is_set("defaultargs"),
+        argref: args.options.is_set("argref"),
+        zdefs: args.options.zdefs(),
+        empty: args.options.is_set("empty"),
+        library,
+    }
+}
+
+/// The field a partial description of a probe specifier flag names.
+fn probe_field(kind: ProbeSpecKind) -> ProbeField {
+    match kind {
+        ProbeSpecKind::Provider => ProbeField::Provider,
+        ProbeSpecKind::Module => ProbeField::Module,
+        ProbeSpecKind::Function => ProbeField::Function,
+        ProbeSpecKind::Name | ProbeSpecKind::Id => ProbeField::Name,
+    }
+}
+
 /// `tracer: description 'BEGIN ' matched 1 probe`, once per source, as dtrace prints it.
 fn print_banner(compiled: &Compiled) {
     let mut stderr = std::io::stderr().lock();
@@ -149,16 +174,16 @@ fn print_banner(compiled: &Compiled) {
 }
 
 /// Prints a compile error as dtrace words it for a script or a probe specifier.
-fn print_diagnostic(
+pub(crate) fn print_diagnostic(
     sources: &SourceMap,
-    inputs: &[(FileId, Origin)],
+    inputs: &[Input],
     diagnostic: &Diagnostic,
     options: &Options,
 ) {
     let origin = inputs
         .iter()
-        .find(|(file, _)| *file == diagnostic.span.file)
-        .map_or(Origin::Script, |(_, origin)| *origin);
+        .find(|input| input.file == diagnostic.span.file)
+        .map_or(Origin::Script, |input| input.origin);
     let render_options = RenderOptions {
         program: PROGRAM,
         origin,

@@ -2,7 +2,8 @@
 //!
 //! Syscalls come from tracefs (`events/syscalls/sys_enter_*` and `sys_exit_*`) joined with the
 //! generated syscall table, because tracefs names the tracepoints but not the numbers
-//! `raw_syscalls` reports. Struct members and kernel types come from the kernel's BTF. The syscall list is read
+//! `raw_syscalls` reports. Every other tracefs event is listed from `available_events` when a
+//! probe table is made, and an event's format file is read when its probe is enabled. Struct members and kernel types come from the kernel's BTF. The syscall list is read
 //! when the catalog is made; BTF (several megabytes) is parsed on the first member lookup, and both
 //! are kept for the catalog's life.
 
@@ -13,11 +14,13 @@ use std::sync::OnceLock;
 
 use d_frontend::provider::{
     KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
+    TracepointField, TracepointInfo,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
 use crate::generated::syscalls_x86_64::SYSCALLS;
 use crate::tracefs::{self, TracefsError};
+use crate::tracepoints;
 
 /// Why the catalog could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,7 @@ pub enum CatalogError {
 /// The running kernel's probes and types.
 #[derive(Debug)]
 pub struct KernelCatalog {
+    tracefs: PathBuf,
     syscalls: Vec<SyscallInfo>,
     btf_path: PathBuf,
     btf: OnceLock<Result<Btf, BtfError>>,
@@ -77,6 +81,7 @@ impl KernelCatalog {
             }
         }
         Ok(KernelCatalog {
+            tracefs: tracefs.to_owned(),
             syscalls: syscalls_from_events(event_names.iter().map(String::as_str)),
             btf_path: btf_path.to_owned(),
             btf: OnceLock::new(),
@@ -106,6 +111,14 @@ impl ProbeCatalog for KernelCatalog {
 
     fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
         self.btf().ok()?.kernel_type(id)
+    }
+
+    fn tracepoints(&self) -> Vec<TracepointInfo> {
+        tracepoints::events(&self.tracefs)
+    }
+
+    fn tracepoint_format(&self, group: &str, event: &str) -> Option<Vec<TracepointField>> {
+        tracepoints::format(&self.tracefs, group, event)
     }
 }
 

@@ -54,3 +54,4 @@ mod maps;
 pub mod speculations;
 mod sys;
 pub mod tracefs;
+pub mod tracepoints;

@@ -22,6 +22,13 @@ impl Lowerer<'_> {
             let inline = &self.checked.type_info.inlines[inline_idx];
             return self.converted(&inline.value, inline.ty);
         }
+        if let Some(&arg_idx) = self.checked.type_info.args.get(&span) {
+            // A syscall's `int` argument arrives as the whole register; truncate it to its type.
+            let dst = self.vreg();
+            let builtin = Builtin::Arg(arg_idx);
+            self.push(span, Inst::Builtin { dst, builtin });
+            return self.normalize(span, dst, self.type_of(expr));
+        }
         match &expr.kind {
             ExprKind::Int { value, .. } => self.constant(span, *value),
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
@@ -369,6 +376,9 @@ impl Lowerer<'_> {
         if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
             let value = &self.checked.type_info.inlines[inline_idx].value;
             return self.string_value_into(value, offset);
+        }
+        if self.checked.type_info.args.contains_key(&span) {
+            return self.kernel_string_into(expr, offset);
         }
         if self.type_of(expr).is_int() {
             self.push(span, Inst::Subr(Subr::SetNull { dst: offset }));

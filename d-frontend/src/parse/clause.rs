@@ -84,6 +84,15 @@ impl<'t> Parser<'t> {
         }
         if !self.at(&TokenKind::LBrace) {
             let at_end = self.at(&TokenKind::Eof);
+            if at_end && predicate.is_none() && !predicate_failed && self.bare_descriptions {
+                let last = probes.last().map_or(first.span, |probe| probe.span);
+                return Some(Clause {
+                    probes,
+                    predicate,
+                    body: Vec::new(),
+                    span: first.span.to(last),
+                });
+            }
             let error = match &predicate {
                 _ if predicate_failed => None,
                 Some(expr) if at_end => Some(ParseError::ExpectedActions { span: expr.span }),
@@ -377,6 +386,27 @@ mod tests {
         assert_eq!(
             parse("BEGIN\n{\n\ttrace(epid);\n}\n}\n").1,
             ["syntax error near \"}\""]
+        );
+    }
+
+    #[test]
+    fn a_probe_specifier_may_end_in_a_bare_description() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("BEGIN, syscall::read:", "BEGIN, syscall::read:");
+        let (tokens, _) = crate::lex::lex(&sources.file(file).text, file);
+        let (program, diagnostics) =
+            crate::parse::parse_from(&tokens, file, crate::diagnostic::Origin::ProbeSpecifier);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let [Item::Clause(clause)] = &program.items[..] else {
+            panic!("{:?}", program.items);
+        };
+        assert_eq!(clause.probes.len(), 2);
+        assert!(clause.body.is_empty() && clause.predicate.is_none());
+        let (_, diagnostics) =
+            crate::parse::parse_from(&tokens, file, crate::diagnostic::Origin::Script);
+        assert_eq!(
+            diagnostics[0].message,
+            "expected predicate and/or actions following probe description"
         );
     }
 

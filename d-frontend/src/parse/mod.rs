@@ -17,7 +17,7 @@ mod translator;
 use std::collections::HashSet;
 
 use crate::ast::{Program, TagKind};
-use crate::diagnostic::{Diagnostic, ErrTag};
+use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::lex::macros::{self, Macros};
 use crate::lex::{self, Token, TokenKind};
 use crate::source::{FileId, SourceMap, Span};
@@ -30,11 +30,18 @@ const MAX_DEPTH: u32 = 256;
 ///
 /// Never fails: errors are returned next to the (partial) program.
 pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
+    parse_from(tokens, file, Origin::Script)
+}
+
+/// Parses a token list read from `origin`: the text of a probe specifier (`-n`, `-P`, ...) may
+/// end in a probe description alone, which is a clause with the default action, as libdtrace
+/// accepts `dtrace -n BEGIN`; a script may not.
+fn parse_from(tokens: &[Token], file: FileId, origin: Origin) -> (Program, Vec<Diagnostic>) {
     if tokens
         .last()
         .is_some_and(|token| token.kind == TokenKind::Eof)
     {
-        return parse_terminated(tokens);
+        return parse_terminated(tokens, origin);
     }
     let end = tokens.last().map_or(0, |token| token.span.end as usize);
     let mut terminated = tokens.to_vec();
@@ -42,7 +49,7 @@ pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
         kind: TokenKind::Eof,
         span: Span::new(file, end, end),
     });
-    parse_terminated(&terminated)
+    parse_terminated(&terminated, origin)
 }
 
 /// Lexes and parses one source file, returning the errors of both stages in source order.
@@ -50,22 +57,24 @@ pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
 /// Macros are left as they are; [`parse_source_with_macros`] substitutes them.
 pub fn parse_source(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnostic>) {
     let (tokens, diagnostics) = lex::lex(&sources.file(file).text, file);
-    parse_lexed(file, &tokens, diagnostics)
+    parse_lexed(file, &tokens, diagnostics, Origin::Script)
 }
 
-/// Lexes one source file, substitutes its macros and parses it, as `dt_compile` reads a program.
+/// Lexes one source file read from `origin`, substitutes its macros and parses it, as
+/// `dt_compile` reads a program.
 ///
 /// An unreferenced last argument (`D_MACRO_UNUSED`) is reported only when nothing else is wrong,
 /// because libdtrace checks for it only after a program has parsed.
 pub fn parse_source_with_macros(
     sources: &SourceMap,
     file: FileId,
+    origin: Origin,
     macros: &Macros,
 ) -> (Program, Vec<Diagnostic>) {
     let (tokens, mut diagnostics) = lex::lex(&sources.file(file).text, file);
     let expansion = macros::expand(tokens, macros);
     diagnostics.extend(expansion.errors);
-    let (program, mut diagnostics) = parse_lexed(file, &expansion.tokens, diagnostics);
+    let (program, mut diagnostics) = parse_lexed(file, &expansion.tokens, diagnostics, origin);
     if diagnostics.is_empty() {
         diagnostics.extend(expansion.unused);
     }
@@ -77,8 +86,9 @@ fn parse_lexed(
     file: FileId,
     tokens: &[Token],
     mut diagnostics: Vec<Diagnostic>,
+    origin: Origin,
 ) -> (Program, Vec<Diagnostic>) {
-    let (program, parse_diagnostics) = parse(tokens, file);
+    let (program, parse_diagnostics) = parse_from(tokens, file, origin);
     // The lexer has already reported what is wrong with a bad character or an unbalanced closer; the
     // parser's syntax error at the same place would only repeat it.
     let lexed_at: HashSet<u32> = diagnostics
@@ -94,8 +104,9 @@ fn parse_lexed(
     (program, diagnostics)
 }
 
-fn parse_terminated(tokens: &[Token]) -> (Program, Vec<Diagnostic>) {
+fn parse_terminated(tokens: &[Token], origin: Origin) -> (Program, Vec<Diagnostic>) {
     let mut parser = Parser {
+        bare_descriptions: origin == Origin::ProbeSpecifier,
         tokens: tokens
             .iter()
             .filter(|token| !matches!(token.kind, TokenKind::Pragma(_)))
@@ -224,6 +235,8 @@ struct Parser<'t> {
     /// The struct, union and enum tags this source has given a body, so that a second body is
     /// reported where it starts, as libdtrace does.
     defined_tags: HashSet<(TagKind, String)>,
+    /// Whether a probe description alone at the end of input is a clause (the text of `-n`).
+    bare_descriptions: bool,
 }
 
 impl<'t> Parser<'t> {

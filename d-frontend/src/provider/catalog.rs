@@ -12,6 +12,32 @@ pub struct SyscallInfo {
     pub nr: u32,
 }
 
+/// One tracefs event (`events/GROUP/EVENT`), which the `tracepoint` provider offers as
+/// `tracepoint:GROUP::EVENT`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TracepointInfo {
+    /// The event's group (tracefs calls it the system): `sched`.
+    pub group: String,
+    /// The event's name: `sched_switch`.
+    pub event: String,
+}
+
+/// One field of a tracefs event's record, from its `format` file (the `common_` fields left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracepointField {
+    /// The C declaration without the field's name: `char[16]`, `pid_t`, `const char *`, or
+    /// `__data_loc char[]` for a variable-length field stored after the fixed ones.
+    pub declaration: String,
+    /// The field's name: `prev_comm`.
+    pub name: String,
+    /// Byte offset in the record.
+    pub offset: u32,
+    /// Size in bytes (4 for a `__data_loc` field, which holds the data's offset and length).
+    pub size: u32,
+    /// Whether the kernel says it is signed.
+    pub signed: bool,
+}
+
 /// A member of a kernel struct, from BTF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemberInfo {
@@ -132,6 +158,18 @@ pub trait ProbeCatalog {
     /// The kernel type with ID `id`, or `None` when there is no such type.
     fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
         let _ = id;
+        None
+    }
+
+    /// Every tracefs event, sorted by group and name. Catalogs without tracefs keep this default.
+    fn tracepoints(&self) -> Vec<TracepointInfo> {
+        Vec::new()
+    }
+
+    /// The fields of the event `group:event`, in record order, or `None` when its format cannot
+    /// be read.
+    fn tracepoint_format(&self, group: &str, event: &str) -> Option<Vec<TracepointField>> {
+        let _ = (group, event);
         None
     }
 }

@@ -1,5 +1,35 @@
 //! Probe descriptions: the four-field `provider:module:function:name` form and glob matching.
 
+use std::fmt;
+
+/// The field the last part of a partial description names: `-P`, `-m`, `-f` and `-n` read the
+/// same text differently (`-f read` is `::read:`, `-n read` is `:::read`), as dtrace's
+/// `dtrace_xstr2desc` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProbeField {
+    /// `-P`: the text is a provider.
+    Provider,
+    /// `-m`: `[provider:]module`.
+    Module,
+    /// `-f`: `[[provider:]module:]function`.
+    Function,
+    /// `-n`, `-i` and scripts: `[[[provider:]module:]function:]name`.
+    #[default]
+    Name,
+}
+
+impl ProbeField {
+    /// How many fields a description read this way may have.
+    fn n_fields(self) -> usize {
+        match self {
+            ProbeField::Provider => 1,
+            ProbeField::Module => 2,
+            ProbeField::Function => 3,
+            ProbeField::Name => 4,
+        }
+    }
+}
+
 /// A probe description split into its four fields; an empty field matches anything.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProbeDesc {
@@ -17,12 +47,20 @@ impl ProbeDesc {
     /// Splits a description. Fewer than four fields fill from the right, as in DTrace: `BEGIN` is a
     /// name, `read:entry` a function and a name. Returns `None` for more than four fields.
     pub fn parse(text: &str) -> Option<ProbeDesc> {
+        ProbeDesc::parse_as(text, ProbeField::Name)
+    }
+
+    /// Splits a description whose last part is the field `last`; the fields after it are empty.
+    /// Returns `None` when the text has more fields than fit before `last` (dtrace's
+    /// "Overspecified probe description").
+    pub fn parse_as(text: &str, last: ProbeField) -> Option<ProbeDesc> {
         let fields: Vec<&str> = text.split(':').collect();
-        if fields.len() > 4 {
+        if fields.len() > last.n_fields() {
             return None;
         }
-        let mut padded = vec![""; 4 - fields.len()];
+        let mut padded = vec![""; last.n_fields() - fields.len()];
         padded.extend(fields);
+        padded.resize(4, "");
         Some(ProbeDesc {
             provider: padded[0].to_string(),
             module: padded[1].to_string(),
@@ -37,6 +75,17 @@ impl ProbeDesc {
             && field_matches(&self.module, module)
             && field_matches(&self.function, function)
             && field_matches(&self.name, name)
+    }
+}
+
+impl fmt::Display for ProbeDesc {
+    /// `provider:module:function:name`, every field present.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.provider, self.module, self.function, self.name
+        )
     }
 }
 
@@ -120,6 +169,32 @@ mod tests {
             "syscall"
         );
         assert_eq!(ProbeDesc::parse("a:b:c:d:e"), None);
+    }
+
+    #[test]
+    fn partial_descriptions_fill_the_field_their_flag_names() {
+        let text = |desc: Option<ProbeDesc>| desc.map(|desc| desc.to_string());
+        assert_eq!(
+            text(ProbeDesc::parse_as("syscall", ProbeField::Provider)),
+            Some("syscall:::".to_owned())
+        );
+        assert_eq!(
+            text(ProbeDesc::parse_as("vmlinux", ProbeField::Module)),
+            Some(":vmlinux::".to_owned())
+        );
+        assert_eq!(
+            text(ProbeDesc::parse_as("syscall::read", ProbeField::Function)),
+            Some("syscall::read:".to_owned())
+        );
+        assert_eq!(
+            text(ProbeDesc::parse_as(":read", ProbeField::Function)),
+            Some("::read:".to_owned())
+        );
+        assert_eq!(
+            ProbeDesc::parse_as("profile:::tick-1", ProbeField::Function),
+            None
+        );
+        assert_eq!(ProbeDesc::parse_as("a:b", ProbeField::Provider), None);
     }
 
     #[test]

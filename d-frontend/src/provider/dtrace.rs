@@ -22,6 +22,7 @@ pub(super) fn matching(desc: &ProbeDesc) -> Vec<Probe> {
                 name: name.to_string(),
             },
             kind,
+            args: Vec::new(),
         })
         .collect()
 }

@@ -8,35 +8,65 @@ use super::{Probe, ProbeDesc, ProbeKind, is_glob};
 /// DTrace's lower bound on the period: 200 microseconds.
 const MIN_PERIOD_NS: u64 = 200_000;
 
-/// The profile probe `desc` names, creating it in `created` on first use.
-pub(super) fn matching(desc: &ProbeDesc, created: &mut Vec<Probe>, first_id: u32) -> Vec<Probe> {
-    if is_glob(&desc.name) || !super::field_matches(&desc.provider, "profile") {
-        return Vec::new();
+/// The probes that exist before any is asked for, as in DTrace: `profile-N` at these rates (hertz)
+/// and `tick-N` at these.
+const LISTED_PROFILE_HZ: [u32; 7] = [97, 199, 499, 997, 1999, 4001, 4999];
+const LISTED_TICK_HZ: [u32; 6] = [1, 10, 100, 500, 1000, 5000];
+
+/// How many probes [`listed`] returns.
+pub(super) const N_LISTED: u32 = (LISTED_PROFILE_HZ.len() + LISTED_TICK_HZ.len()) as u32;
+
+/// The listed profile probes, with IDs from `first_id`.
+pub(super) fn listed(first_id: u32) -> Vec<Probe> {
+    let names = LISTED_PROFILE_HZ
+        .iter()
+        .map(|hz| format!("profile-{hz}"))
+        .chain(LISTED_TICK_HZ.iter().map(|hz| format!("tick-{hz}")));
+    names
+        .zip(first_id..)
+        .filter_map(|(name, id)| probe(id, name))
+        .collect()
+}
+
+/// The profile probes matching `desc` among `known` (listed, then created, in ID order); a
+/// literal name that is not known yet creates its probe with ID `next_id`.
+pub(super) fn matching(desc: &ProbeDesc, known: &mut Vec<Probe>, next_id: u32) -> Vec<Probe> {
+    let found: Vec<Probe> = known
+        .iter()
+        .filter(|probe| desc.matches("profile", "", "", &probe.desc.name))
+        .cloned()
+        .collect();
+    if !found.is_empty() || is_glob(&desc.name) || !super::field_matches(&desc.provider, "profile")
+    {
+        return found;
     }
     if !desc.module.is_empty() || !desc.function.is_empty() {
         return Vec::new();
     }
-    let Some((period_ns, all_cpus)) = parse_name(&desc.name) else {
+    let Some(probe) = probe(next_id, desc.name.clone()) else {
         return Vec::new();
     };
-    if let Some(existing) = created.iter().find(|probe| probe.desc.name == desc.name) {
-        return vec![existing.clone()];
-    }
-    let probe = Probe {
-        id: first_id + created.len() as u32,
+    known.push(probe.clone());
+    vec![probe]
+}
+
+/// The probe called `name`, or `None` when the name is not a profile probe's.
+fn probe(id: u32, name: String) -> Option<Probe> {
+    let (period_ns, all_cpus) = parse_name(&name)?;
+    Some(Probe {
+        id,
         desc: ProbeDesc {
             provider: "profile".to_string(),
             module: String::new(),
             function: String::new(),
-            name: desc.name.clone(),
+            name,
         },
         kind: ProbeKind::Profile {
             period_ns,
             all_cpus,
         },
-    };
-    created.push(probe.clone());
-    vec![probe]
+        args: Vec::new(),
+    })
 }
 
 /// Parses `profile-N[unit]` or `tick-N[unit]` into a period and whether it fires on every CPU.

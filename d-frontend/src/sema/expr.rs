@@ -128,6 +128,9 @@ impl Checker<'_> {
             }
             ExprKind::ThreadLocal(name) => self.scoped_read(VarScope::ThreadLocal, name, expr.span),
             ExprKind::ClauseLocal(name) => self.scoped_read(VarScope::ClauseLocal, name, expr.span),
+            ExprKind::Index { base, index } if super::args::is_args(base) => {
+                self.args_ref(index, expr)
+            }
             ExprKind::Index { base, index } if self.inline_array(base).is_some() => {
                 let Some(inline_idx) = self.inline_array(base) else {
                     unreachable!("the guard found an inline array");

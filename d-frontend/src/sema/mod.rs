@@ -6,6 +6,7 @@
 mod access;
 mod agg;
 mod agg_shape;
+mod args;
 pub mod blocks;
 mod clause_flags;
 mod consteval;
@@ -23,9 +24,9 @@ use std::collections::HashMap;
 
 use crate::ast::{self, Item, VarScope};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
-use crate::ir::{AggDecl, SourceSummary, Variable};
+use crate::ir::{AggDecl, DescriptionMatch, SourceSummary, Variable};
 use crate::lex::macros::MacroVariables;
-use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
+use crate::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeField, ProbeTable};
 use crate::source::{FileId, SourceMap, Span};
 use crate::types::Type;
 
@@ -151,6 +152,8 @@ pub struct SourceProgram {
     pub file: FileId,
     /// `-n` or `-s`.
     pub origin: Origin,
+    /// The field a partial description names (`-P`, `-m`, `-f` or `-n`).
+    pub spec: ProbeField,
     /// Its AST.
     pub program: ast::Program,
 }
@@ -178,6 +181,7 @@ pub fn check(
         catalog,
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
+        clause_args: args::ClauseArgs::default(),
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -187,14 +191,26 @@ pub fn check(
     let mut summaries = Vec::new();
     for source in programs {
         let mut n_matched = 0;
+        let mut descriptions = Vec::new();
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
                 Item::Decl(decl) => checker.declaration(&decl),
                 Item::Translator(translator) => checker.translator(&translator),
                 Item::Clause(clause) => {
-                    let matched = checker.match_probes(&clause, &mut probe_table);
+                    let matched = checker.match_probes(
+                        &clause,
+                        source.spec,
+                        &mut probe_table,
+                        &mut descriptions,
+                    );
                     n_matched += matched.len();
+                    let first_desc = descriptions
+                        .last()
+                        .filter(|_| !clause.probes.is_empty())
+                        .map(|description: &DescriptionMatch| description.desc.to_string())
+                        .unwrap_or_default();
+                    checker.clause_args = args::ClauseArgs::of(&matched, first_desc);
                     for probe in &matched {
                         if !probes.iter().any(|known| known.id == probe.id) {
                             probes.push(probe.clone());
@@ -207,7 +223,9 @@ pub fn check(
             }
         }
         if !options.library.contains(&source.file) {
-            summaries.push(summary(sources, source.file, source.origin, n_matched));
+            let mut summary = summary(sources, source.file, source.origin, n_matched);
+            summary.descriptions = descriptions;
+            summaries.push(summary);
         }
     }
     if !checker.errors.is_empty() {
@@ -264,12 +282,14 @@ fn summary(sources: &SourceMap, file: FileId, origin: Origin, n_matched: usize) 
                 kind: "description",
                 name: source.text[..end].to_string(),
                 n_matched,
+                descriptions: Vec::new(),
             }
         }
         Origin::Script => SourceSummary {
             kind: "script",
             name: source.name.clone(),
             n_matched,
+            descriptions: Vec::new(),
         },
     }
 }
@@ -292,6 +312,8 @@ struct Checker<'c> {
     type_info: TypeInfo,
     /// The names the program's declarations put in scope.
     scope: scope::Scope,
+    /// What `args[]` means in the clause being checked.
+    clause_args: args::ClauseArgs,
 }
 
 impl Checker<'_> {
@@ -333,38 +355,72 @@ impl Checker<'_> {
         }
     }
 
-    fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
+    /// The probes a clause's descriptions match, each once; records every description with its
+    /// matches in `descriptions` (what `-l` lists).
+    fn match_probes(
+        &mut self,
+        clause: &ast::Clause,
+        spec: ProbeField,
+        table: &mut ProbeTable<'_>,
+        descriptions: &mut Vec<DescriptionMatch>,
+    ) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
-        for spec in &clause.probes {
-            let Some(desc) = ProbeDesc::parse(&spec.text) else {
-                self.error(
-                    ErrTag::D_PDESC_INVAL,
-                    spec.span,
-                    format!(
-                        "invalid probe description \"{}\": Overspecified probe description",
-                        spec.text
-                    ),
-                );
+        for probe_spec in &clause.probes {
+            let Some((desc, found)) = self.match_description(probe_spec, spec, table) else {
                 continue;
             };
-            let found = table.matching(&desc);
-            if found.is_empty() && !self.zdefs {
-                self.error(
-                    ErrTag::D_PDESC_ZERO,
-                    spec.span,
-                    format!(
-                        "probe description {}:{}:{}:{} does not match any probes",
-                        desc.provider, desc.module, desc.function, desc.name
-                    ),
-                );
-            }
-            for probe in found {
+            descriptions.push(DescriptionMatch {
+                desc,
+                probe_ids: found.iter().map(|probe| probe.id).collect(),
+            });
+            for mut probe in found {
+                probe.args = table.args(&probe);
                 if !matched.iter().any(|known| known.id == probe.id) {
                     matched.push(probe);
                 }
             }
         }
         matched
+    }
+
+    /// One description and the probes it matches, or `None` after reporting why it is invalid.
+    /// A description of digits alone is a probe ID (`-i 12`, or `12 { }` in a script).
+    fn match_description(
+        &mut self,
+        probe_spec: &ast::ProbeSpec,
+        spec: ProbeField,
+        table: &mut ProbeTable<'_>,
+    ) -> Option<(ProbeDesc, Vec<Probe>)> {
+        let text = &probe_spec.text;
+        if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+            let probe = text.parse::<u32>().ok().and_then(|id| table.by_id(id));
+            let Some(probe) = probe else {
+                self.error(
+                    ErrTag::D_PDESC_INVAL,
+                    probe_spec.span,
+                    format!("invalid probe identifier {text}: Unknown probe identifier"),
+                );
+                return None;
+            };
+            return Some((probe.desc.clone(), vec![probe]));
+        }
+        let Some(desc) = ProbeDesc::parse_as(text, spec) else {
+            self.error(
+                ErrTag::D_PDESC_INVAL,
+                probe_spec.span,
+                format!("invalid probe description \"{text}\": Overspecified probe description"),
+            );
+            return None;
+        };
+        let found = table.matching(&desc);
+        if found.is_empty() && !self.zdefs {
+            self.error(
+                ErrTag::D_PDESC_ZERO,
+                probe_spec.span,
+                format!("probe description {desc} does not match any probes"),
+            );
+        }
+        Some((desc, found))
     }
 }
 

@@ -100,6 +100,8 @@ pub struct TypeInfo {
     pub xlate_members: HashMap<Span, XlateMember>,
     /// For each identifier that names a translator's input or an inline array's parameter, which.
     pub param_uses: HashMap<Span, ParamRef>,
+    /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
+    pub args: HashMap<Span, u8>,
 }
 
 /// What the program's declarations named.

@@ -48,7 +48,8 @@ impl Checker<'_> {
         for (arg_idx, (param, (arg, ty))) in params.enumerate() {
             let compatible = match param {
                 Param::String => *ty == Type::String || is_null_constant(arg),
-                Param::Int(_) => ty.is_int(),
+                // An address may be given as a pointer: `copyinstr(args[1])` on `openat`.
+                Param::Int(name) => ty.is_int() || (*name == "uintptr_t" && ty.is_pointer()),
             };
             if !compatible {
                 self.error(

@@ -1,7 +1,7 @@
 //! Code generation: the lowered IR to eBPF programs, maps and the plan the engine follows.
 //!
-//! Probes are grouped by how they fire: one program for every `BEGIN`, `END`, profile timer, and
-//! one program each for all syscall entries and all syscall returns. A program is a trampoline
+//! Probes are grouped by how they fire: one program for every `BEGIN`, `END`, profile timer and
+//! tracefs event, and one program each for all syscall entries and all syscall returns. A program is a trampoline
 //! (`crate::trampoline`) followed by the body of every clause enabled on one of its probes; when a
 //! program serves several probes, a clause first tests its bit in the D context's clause mask.
 //! See `frame` for register roles and the stack frame.
@@ -316,6 +316,13 @@ fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, usize>) {
                 return_probes.push(probe.id);
                 continue;
             }
+            ProbeKind::Tracepoint => single(
+                format!("tracepoint_{}", probe.id),
+                Attach::Tracepoint {
+                    category: probe.desc.module.clone(),
+                    name: probe.desc.name.clone(),
+                },
+            ),
             ProbeKind::Profile {
                 period_ns,
                 all_cpus,
@@ -436,6 +443,18 @@ fn program(
             kind: ProbeKind::Profile { .. },
         } => {
             trampoline::profile::trampoline(&mut emitter, *probe_id);
+            false
+        }
+        Group::Single {
+            probe_id,
+            kind: ProbeKind::Tracepoint,
+        } => {
+            let args = module
+                .probes
+                .iter()
+                .find(|probe| probe.id == *probe_id)
+                .map_or(&[][..], |probe| &probe.args[..]);
+            trampoline::tracepoint::trampoline(&mut emitter, *probe_id, args);
             false
         }
         Group::Single { probe_id, .. } => {

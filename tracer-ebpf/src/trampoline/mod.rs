@@ -14,6 +14,7 @@
 pub mod dtrace;
 pub mod profile;
 pub mod syscall;
+pub mod tracepoint;
 
 use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};

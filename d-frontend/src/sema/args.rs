@@ -1,0 +1,216 @@
+//! `args[N]`: the typed arguments of the probes a clause is enabled on.
+//!
+//! As in libdtrace (`dt_idcook_args`), the index must be an integer constant, and every probe of
+//! the clause must have the same argument types: a clause on `tracepoint:sched::` may use
+//! `arg0` but not `args[0]`, whose type would differ from probe to probe.
+
+use super::Checker;
+use crate::ast::{Expr, ExprKind};
+use crate::diagnostic::ErrTag;
+use crate::provider::{ArgType, Probe, ProbeArg};
+use crate::types::Type;
+
+/// What `args[]` means in the clause being checked.
+#[derive(Clone, Debug, Default)]
+pub(super) enum ClauseArgs {
+    /// Outside any clause.
+    #[default]
+    Outside,
+    /// Every probe has these arguments; `desc` is the clause's first description.
+    Stable { args: Vec<ProbeArg>, desc: String },
+    /// The probes' arguments differ.
+    Unstable { desc: String },
+}
+
+impl ClauseArgs {
+    /// The arguments of a clause on `probes`, whose first description reads `desc`.
+    pub(super) fn of(probes: &[Probe], desc: String) -> ClauseArgs {
+        let Some((first, rest)) = probes.split_first() else {
+            return ClauseArgs::Stable {
+                args: Vec::new(),
+                desc,
+            };
+        };
+        let same =
+            |probe: &Probe| {
+                probe.args.len() == first.args.len()
+                    && probe.args.iter().zip(&first.args).all(|(arg, first_arg)| {
+                        arg.ty == first_arg.ty && arg.fetch == first_arg.fetch
+                    })
+            };
+        if rest.iter().all(same) {
+            ClauseArgs::Stable {
+                args: first.args.clone(),
+                desc,
+            }
+        } else {
+            ClauseArgs::Unstable { desc }
+        }
+    }
+}
+
+/// Whether `base[...]` is `args[...]`, the probe's typed arguments.
+pub(super) fn is_args(base: &Expr) -> bool {
+    matches!(&base.kind, ExprKind::Ident(name) if name == "args")
+}
+
+impl Checker<'_> {
+    /// Types `args[index]`.
+    pub(super) fn args_ref(&mut self, index: &[Expr], expr: &Expr) -> Type {
+        let index_types: Vec<Type> = index.iter().map(|key| self.expr(key)).collect();
+        if index.len() != 1 {
+            let message = format!(
+                "args[ ] prototype mismatch: {} args passed, 1 expected",
+                index.len()
+            );
+            self.error(ErrTag::D_PROTO_LEN, expr.span, message);
+            return Type::LONG;
+        }
+        let Some(arg_idx) = self.fold(&index[0]).filter(|_| index_types[0].is_int()) else {
+            let message = format!(
+                "args[ ] argument #1 is incompatible with prototype:\n\tprototype: integer constant\n\t argument: {}",
+                self.type_info.table.name(index_types[0])
+            );
+            self.error(ErrTag::D_PROTO_ARG, index[0].span, message);
+            return Type::LONG;
+        };
+        let (args, desc) = match &self.clause_args {
+            ClauseArgs::Outside => unreachable!("expressions are checked inside clauses"),
+            ClauseArgs::Unstable { desc } => {
+                let message = format!(
+                    "args[ ] may not be referenced because probe description {desc} matches an unstable set of probes"
+                );
+                self.error(ErrTag::D_ARGS_MULTI, expr.span, message);
+                return Type::LONG;
+            }
+            ClauseArgs::Stable { args, desc } => (args.clone(), desc.clone()),
+        };
+        let Some(arg) = usize::try_from(arg_idx).ok().and_then(|idx| args.get(idx)) else {
+            let message = format!(
+                "index {} is out of range for {desc} args[ ]",
+                arg_idx as i64
+            );
+            self.error(ErrTag::D_ARGS_IDX, index[0].span, message);
+            return Type::LONG;
+        };
+        self.type_info.args.insert(expr.span, arg_idx as u8);
+        self.arg_type(&arg.ty)
+    }
+
+    /// The D type of an argument type.
+    fn arg_type(&mut self, ty: &ArgType) -> Type {
+        match ty {
+            ArgType::Int { size, signed } => Type::Int {
+                size: *size as u8,
+                signed: *signed,
+            },
+            ArgType::String => Type::String,
+            ArgType::Pointer { pointee } => {
+                let words: Vec<&str> = pointee.split_whitespace().collect();
+                let pointee = match self.named_type(&words) {
+                    Ok(Some(ty)) => ty,
+                    _ => Type::Void,
+                };
+                self.type_info.table.pointer_to(pointee)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::{compile_one, errors_of};
+    use crate::ir::{Builtin, Inst};
+
+    #[test]
+    fn tracepoint_fields_are_typed_arguments() {
+        let compiled = compile_one(
+            "tracepoint:sched::sched_process_exec { printf(\"%s %d\", args[0], args[1] + 1); }",
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let insts = &compiled.module.clauses[0].insts;
+        let reads_arg = |arg_idx| {
+            insts.iter().any(|inst| {
+                matches!(inst, Inst::Builtin { builtin, .. } if *builtin == Builtin::Arg(arg_idx))
+            })
+        };
+        assert!(reads_arg(0) && reads_arg(1));
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::ReadStr { .. })),
+            "the filename is read as a kernel string: {insts:?}"
+        );
+        assert_eq!(compiled.module.probes[0].args.len(), 3);
+    }
+
+    #[test]
+    fn a_string_argument_is_not_an_integer() {
+        let errors = errors_of("tracepoint:sched::sched_switch { trace(args[0] + 1); }");
+        assert_eq!(
+            errors,
+            ["[D_OP_INT] operator + requires an operand of integral type"]
+        );
+    }
+
+    #[test]
+    fn the_index_must_be_in_range() {
+        assert_eq!(
+            errors_of("tracepoint:sched::sched_switch { trace(args[7]); }"),
+            ["[D_ARGS_IDX] index 7 is out of range for tracepoint:sched::sched_switch args[ ]"]
+        );
+        assert_eq!(
+            errors_of("BEGIN { trace(args[0]); }"),
+            ["[D_ARGS_IDX] index 0 is out of range for :::BEGIN args[ ]"]
+        );
+    }
+
+    #[test]
+    fn the_index_must_be_a_constant() {
+        let errors = errors_of("tracepoint:sched::sched_switch { trace(args[arg0]); }");
+        assert!(
+            errors[0]
+                .starts_with("[D_PROTO_ARG] args[ ] argument #1 is incompatible with prototype:"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn syscall_arguments_are_typed_from_the_entry_format() {
+        let compiled = compile_one(
+            "syscall::openat:entry { trace(copyinstr(args[1])); trace(args[0] + args[3]); }",
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let args = &compiled.module.probes[0].args;
+        let names: Vec<&str> = args.iter().map(|arg| arg.native.as_str()).collect();
+        assert_eq!(names, ["int", "const char *", "int", "umode_t"]);
+        let insts = &compiled.module.clauses[0].insts;
+        assert!(
+            insts.iter().any(|inst| matches!(
+                inst,
+                Inst::Extend {
+                    size: 4,
+                    signed: true,
+                    ..
+                }
+            )),
+            "an int argument is truncated from its register: {insts:?}"
+        );
+        assert_eq!(
+            errors_of("syscall::openat:entry { trace(args[1] * 2); }"),
+            ["[D_OP_ARITH] operator * requires operands of arithmetic type"]
+        );
+        assert!(compile_one("syscall::openat:return { trace(args[0] + args[1]); }").is_ok());
+    }
+
+    #[test]
+    fn probes_with_different_arguments_are_unstable() {
+        assert_eq!(
+            errors_of("tracepoint:sched:: { trace(args[0]); }"),
+            [
+                "[D_ARGS_MULTI] args[ ] may not be referenced because probe description tracepoint:sched:: matches an unstable set of probes"
+            ]
+        );
+        assert!(compile_one("tracepoint:sched:: { trace(arg0); }").is_ok());
+    }
+}

@@ -1,0 +1,79 @@
+//! `-l`: the probe list, in dtrace's columns.
+//!
+//! dtrace prints a header, then one line per probe with the ID and the four names right-aligned in
+//! columns of 5, 10, 17 and 33 characters and the name last; a longer name pushes the rest of its
+//! line to the right rather than being cut.
+
+use d_frontend::provider::Probe;
+
+/// The column header, newline included.
+pub fn list_header() -> String {
+    format!(
+        "{:>5} {:>10} {:>17} {:>33} {}\n",
+        "ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"
+    )
+}
+
+/// One probe's line, newline included.
+pub fn list_line(probe: &Probe) -> String {
+    let desc = &probe.desc;
+    format!(
+        "{:>5} {:>10} {:>17} {:>33} {}\n",
+        probe.id, desc.provider, desc.module, desc.function, desc.name
+    )
+}
+
+/// What dtrace prints on stderr for a description that matches nothing under `-l` (which implies
+/// `-Z`, so it is not an error); `desc` has every field present.
+pub fn no_match_message(program: &str, desc: &str) -> String {
+    format!("{program}: failed to match {desc}: No probe matches description\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use d_frontend::provider::{ProbeDesc, ProbeKind};
+
+    use super::*;
+
+    #[test]
+    fn columns_match_dtrace() {
+        assert_eq!(
+            list_header(),
+            "   ID   PROVIDER            MODULE                          FUNCTION NAME\n"
+        );
+        let probe = Probe {
+            id: 17,
+            desc: ProbeDesc::parse("syscall:vmlinux:read:entry").unwrap(),
+            kind: ProbeKind::SyscallEntry { nr: 0 },
+            args: Vec::new(),
+        };
+        assert_eq!(
+            list_line(&probe),
+            "   17    syscall           vmlinux                              read entry\n"
+        );
+        let begin = Probe {
+            id: 1,
+            desc: ProbeDesc::parse("dtrace:::BEGIN").unwrap(),
+            kind: ProbeKind::Begin,
+            args: Vec::new(),
+        };
+        assert_eq!(
+            list_line(&begin),
+            "    1     dtrace                                                     BEGIN\n"
+        );
+    }
+
+    #[test]
+    fn long_names_push_the_line_right() {
+        let probe = Probe {
+            id: 123_456,
+            desc: ProbeDesc::parse("tracepoint:sched::sched_switch").unwrap(),
+            kind: ProbeKind::Tracepoint,
+            args: Vec::new(),
+        };
+        assert_eq!(
+            list_line(&probe),
+            "123456 tracepoint             sched                                   sched_switch\n"
+        );
+    }
+}
