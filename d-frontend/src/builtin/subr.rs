@@ -41,6 +41,16 @@ pub enum SubrKind {
     Rand,
     /// `int progenyof(pid_t)`
     Progenyof,
+    /// `uint16_t htons(uint16_t)` and `ntohs`: the bytes swapped, as on a little-endian machine.
+    Htons,
+    /// `uint32_t htonl(uint32_t)` and `ntohl`.
+    Htonl,
+    /// `uint64_t htonll(uint64_t)` and `ntohll`.
+    Htonll,
+    /// `dev_t getmajor(dev_t)`: the major number of a Linux device number.
+    Getmajor,
+    /// `dev_t getminor(dev_t)`: the minor number of a Linux device number.
+    Getminor,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -79,6 +89,10 @@ pub struct Subroutine {
 
 const STRING: Param = Param::String;
 const INT: Param = Param::Int("int");
+const USHORT: Type = Type::Int {
+    size: 2,
+    signed: false,
+};
 
 const fn subr(
     name: &'static str,
@@ -180,6 +194,63 @@ pub const SUBROUTINES: &[Subroutine] = &[
         &[Param::Int("pid_t")],
         1,
         Type::INT,
+    ),
+    subr(
+        "htons",
+        SubrKind::Htons,
+        &[Param::Int("uint16_t")],
+        1,
+        USHORT,
+    ),
+    subr(
+        "ntohs",
+        SubrKind::Htons,
+        &[Param::Int("uint16_t")],
+        1,
+        USHORT,
+    ),
+    subr(
+        "htonl",
+        SubrKind::Htonl,
+        &[Param::Int("uint32_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "ntohl",
+        SubrKind::Htonl,
+        &[Param::Int("uint32_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "htonll",
+        SubrKind::Htonll,
+        &[Param::Int("uint64_t")],
+        1,
+        Type::ULONG,
+    ),
+    subr(
+        "ntohll",
+        SubrKind::Htonll,
+        &[Param::Int("uint64_t")],
+        1,
+        Type::ULONG,
+    ),
+    // A Linux `dev_t` is 32 bits: 12 of major number above 20 of minor number.
+    subr(
+        "getmajor",
+        SubrKind::Getmajor,
+        &[Param::Int("dev_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "getminor",
+        SubrKind::Getminor,
+        &[Param::Int("dev_t")],
+        1,
+        Type::UINT,
     ),
 ];
 

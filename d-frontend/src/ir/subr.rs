@@ -34,6 +34,12 @@ pub enum Subr {
         /// The string.
         src: u32,
     },
+    /// Faults with a bad address (0) when the string at `src` is the NULL string, as DTrace's
+    /// subroutines fault on a NULL string argument.
+    CheckNotNull {
+        /// The slot.
+        src: u32,
+    },
     /// Writes the NULL string at `dst`.
     SetNull {
         /// The slot.
@@ -138,6 +144,16 @@ pub enum Subr {
         /// At most this many characters, as well as at most `strsize`.
         max: Option<VReg>,
     },
+    /// `dst = htons(src)` and its kin: the low `bits` bits of `src` with their bytes swapped
+    /// (network order on a little-endian machine), zero-extended.
+    ByteSwap {
+        /// Destination.
+        dst: VReg,
+        /// The value.
+        src: VReg,
+        /// 16, 32 or 64.
+        bits: u8,
+    },
     /// `dst = rand()`.
     Rand {
         /// Destination.
@@ -176,7 +192,9 @@ impl Subr {
                 [Some(*addr), *max].into_iter().flatten().collect()
             }
             Subr::ProgenyOf { dst, pid, .. } => vec![*dst, *pid],
+            Subr::ByteSwap { dst, src, .. } => vec![*dst, *src],
             Subr::SetNull { .. }
+            | Subr::CheckNotNull { .. }
             | Subr::StrJoin { .. }
             | Subr::StrStr { .. }
             | Subr::StrTok { .. }
@@ -197,6 +215,7 @@ impl Subr {
             }
             Subr::IsNull { dst, src } => format!("{} = isnull {}", reg(dst), slot(src)),
             Subr::SetNull { dst } => format!("{} = NULL", slot(dst)),
+            Subr::CheckNotNull { src } => format!("fault if {} == NULL", slot(src)),
             Subr::StrJoin { dst, lhs, rhs } => {
                 format!("{} = strjoin {}, {}", slot(dst), slot(lhs), slot(rhs))
             }
@@ -276,6 +295,7 @@ impl Subr {
             Subr::CopyInStr { dst, addr, max } => {
                 format!("{} = copyinstr {}, {}", slot(dst), reg(addr), opt(max))
             }
+            Subr::ByteSwap { dst, src, bits } => format!("{} = bswap{bits} {}", reg(dst), reg(src)),
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
         }

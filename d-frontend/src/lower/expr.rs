@@ -39,6 +39,18 @@ impl Lowerer<'_> {
                         Builtin::Ppid { real_parent, tgid }
                     }
                     VariableSource::CurThread => Builtin::CurThread,
+                    VariableSource::VTimestamp => {
+                        let Some(offset) = self.checked.vtimestamp_offset else {
+                            unreachable!("sema checked that vtimestamp is available");
+                        };
+                        Builtin::VTimestamp { offset }
+                    }
+                    VariableSource::Epid => Builtin::Epid {
+                        clause: self.clause_idx,
+                    },
+                    VariableSource::Unsupported => {
+                        unreachable!("sema rejects {name}")
+                    }
                     VariableSource::Execname | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }

@@ -27,7 +27,10 @@ pub fn lower(checked: &Checked) -> ir::Module {
         .clauses
         .iter()
         .zip(&checked.clause_probes)
-        .map(|(clause, probe_ids)| lower_clause(checked, clause, probe_ids.clone()))
+        .enumerate()
+        .map(|(clause_idx, (clause, probe_ids))| {
+            lower_clause(checked, clause, clause_idx as u32, probe_ids.clone())
+        })
         .collect();
     ir::Module {
         probes: checked.probes.clone(),
@@ -40,12 +43,18 @@ pub fn lower(checked: &Checked) -> ir::Module {
     }
 }
 
-fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) -> ir::Clause {
+fn lower_clause(
+    checked: &Checked,
+    clause: &ast::Clause,
+    clause_idx: u32,
+    probe_ids: Vec<u32>,
+) -> ir::Clause {
     let record_size = RECORD_HEADER_RESERVED
         + record_data_size(&checked.types, checked.options.strsize, &clause.body);
     let writes_record = clause_writes_record(&clause.body);
     let mut lowerer = Lowerer {
         checked,
+        clause_idx,
         insts: Vec::new(),
         spans: Vec::new(),
         n_vregs: 0,
@@ -193,6 +202,8 @@ fn align8(value: u32) -> u32 {
 /// The state of lowering one clause.
 struct Lowerer<'a> {
     checked: &'a Checked,
+    /// The clause's index in the program (for `epid`).
+    clause_idx: u32,
     insts: Vec<Inst>,
     spans: Vec<Span>,
     n_vregs: u32,

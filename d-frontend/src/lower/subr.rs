@@ -4,9 +4,9 @@
 //! writes; integer arguments are converted to the prototype's type first.
 
 use super::Lowerer;
-use crate::ast::{BinaryOp, Expr};
+use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtin::subr::{self, Param, SubrKind, Subroutine};
-use crate::ir::{Cond, Inst, Subr, VReg};
+use crate::ir::{BinOp, Cond, Inst, Subr, VReg};
 use crate::source::Span;
 use crate::types::{Type, string_size};
 
@@ -33,6 +33,16 @@ impl Lowerer<'_> {
         let offset = self.temp(string_size(self.strsize()));
         self.string_value_into(expr, offset);
         offset
+    }
+
+    /// A new string slot holding a subroutine's string argument, which faults when it is the NULL
+    /// string, as DTrace's subroutines do (a string literal never is).
+    fn string_argument(&mut self, arg: &Expr) -> u32 {
+        let slot = self.string_temp(arg);
+        if !matches!(arg.kind, ExprKind::Str(_)) {
+            self.push(arg.span, Inst::Subr(Subr::CheckNotNull { src: slot }));
+        }
+        slot
     }
 
     /// Whether `expr` compares as a string: a `string`, or a `char` array (which holds one).
@@ -115,7 +125,7 @@ impl Lowerer<'_> {
             .iter()
             .zip(args)
             .map(|(param, arg)| match param {
-                Param::String => Arg::Slot(self.string_temp(arg)),
+                Param::String => Arg::Slot(self.string_argument(arg)),
                 Param::Int(name) => {
                     let ty = match *name {
                         "char" => Type::Int {
@@ -138,6 +148,11 @@ impl Lowerer<'_> {
         };
         let mark = self.scratch_top;
         let lowered = self.subroutine_args(subroutine, args);
+        if let (SubrKind::Getmajor | SubrKind::Getminor, [Arg::Int(dev)]) =
+            (subroutine.kind, lowered.as_slice())
+        {
+            return self.device_number_part(*dev, subroutine.kind == SubrKind::Getmajor, span);
+        }
         let dst = self.vreg();
         let inst = match (subroutine.kind, lowered.as_slice()) {
             (SubrKind::Strlen, [Arg::Slot(src)]) => Subr::StrLen { dst, src: *src },
@@ -152,6 +167,17 @@ impl Lowerer<'_> {
                 reverse: subroutine.kind == SubrKind::Rindex,
             },
             (SubrKind::Rand, []) => Subr::Rand { dst },
+            (SubrKind::Htons | SubrKind::Htonl | SubrKind::Htonll, [Arg::Int(src)]) => {
+                Subr::ByteSwap {
+                    dst,
+                    src: *src,
+                    bits: match subroutine.kind {
+                        SubrKind::Htons => 16,
+                        SubrKind::Htonl => 32,
+                        _ => 64,
+                    },
+                }
+            }
             (SubrKind::Progenyof, [Arg::Int(pid)]) => {
                 let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
                     unreachable!("sema checked that task_struct offsets are available");
@@ -170,6 +196,41 @@ impl Lowerer<'_> {
         dst
     }
 
+    /// `getmajor(dev)` or `getminor(dev)` of a Linux `dev_t`: `(u32)dev >> 20` or `dev & 0xfffff`.
+    fn device_number_part(&mut self, dev: VReg, major: bool, span: Span) -> VReg {
+        let (mask, shift) = if major {
+            (0xffff_ffff, 20)
+        } else {
+            (0xf_ffff, 0)
+        };
+        let mask = self.constant(span, mask);
+        let masked = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::And,
+                dst: masked,
+                lhs: dev,
+                rhs: mask,
+            },
+        );
+        if shift == 0 {
+            return masked;
+        }
+        let shift = self.constant(span, shift);
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::LShr,
+                dst,
+                lhs: masked,
+                rhs: shift,
+            },
+        );
+        dst
+    }
+
     /// Lowers a subroutine with a string result into the slot at `dst`.
     pub(super) fn subroutine_string(&mut self, func: &str, args: &[Expr], span: Span, dst: u32) {
         let Some(subroutine) = subr::lookup(func) else {
@@ -179,7 +240,7 @@ impl Lowerer<'_> {
         let strtok_continues =
             subroutine.kind == SubrKind::Strtok && self.type_of(&args[0]).is_int();
         let lowered = if strtok_continues {
-            vec![Arg::Null, Arg::Slot(self.string_temp(&args[1]))]
+            vec![Arg::Null, Arg::Slot(self.string_argument(&args[1]))]
         } else {
             self.subroutine_args(subroutine, args)
         };

@@ -104,6 +104,8 @@ pub struct Checked {
     pub sources: Vec<SourceSummary>,
     /// `task_struct` offsets for `ppid` (`real_parent`, `tgid`), when BTF has them.
     pub ppid_offsets: Option<(u32, u32)>,
+    /// The offset of `task_struct.se.sum_exec_runtime` for `vtimestamp`, when BTF has it.
+    pub vtimestamp_offset: Option<u32>,
     /// The options it was checked with.
     pub options: CompileOptions,
     /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
@@ -158,6 +160,10 @@ pub fn check(
         .struct_member("task_struct", "real_parent")
         .zip(catalog.struct_member("task_struct", "tgid"))
         .map(|(real_parent, tgid)| (real_parent.offset, tgid.offset));
+    let vtimestamp_offset = catalog
+        .struct_member("task_struct", "se")
+        .zip(catalog.struct_member("sched_entity", "sum_exec_runtime"))
+        .map(|(se, runtime)| se.offset + runtime.offset);
     let mut checker = Checker {
         types: TypeMap::default(),
         aggregations: Vec::new(),
@@ -166,6 +172,7 @@ pub fn check(
         zdefs: options.zdefs,
         strsize: options.strsize,
         ppid_available: ppid_offsets.is_some(),
+        vtimestamp_available: vtimestamp_offset.is_some(),
         destructive: false,
         catalog,
         type_info: TypeInfo::default(),
@@ -221,6 +228,7 @@ pub fn check(
         pragma_options,
         sources: summaries,
         ppid_offsets,
+        vtimestamp_offset,
         options,
         destructive: checker.destructive,
         type_info: checker.type_info,
@@ -274,6 +282,7 @@ struct Checker<'c> {
     /// The `strsize` option: bytes in a `string`.
     strsize: u32,
     ppid_available: bool,
+    vtimestamp_available: bool,
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,

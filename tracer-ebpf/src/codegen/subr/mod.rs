@@ -77,6 +77,23 @@ impl ClauseContext<'_> {
                 src,
                 delimiters,
             } => tok::strtok(area, emitter, *dst, *src, *delimiters),
+            Subr::CheckNotNull { src } => {
+                //   if (src is the NULL string) fault BADADDR at 0
+                emitter.push(crate::insn::Insn::ldx_mem(
+                    crate::insn::Size::B,
+                    crate::insn::Reg::R0,
+                    super::frame::SCRATCH,
+                    super::inst::scratch_offset(src + area.strsize),
+                ));
+                self.fault_unless(
+                    emitter,
+                    crate::insn::JmpOp::Jeq,
+                    crate::insn::Reg::R0,
+                    0,
+                    crate::layout::Fault::BadAddr,
+                    None,
+                );
+            }
             Subr::LlToStr { dst, value, base } => {
                 edit::lltostr(self, emitter, *dst, *value, *base);
             }
@@ -86,6 +103,14 @@ impl ClauseContext<'_> {
             Subr::PathPart { dst, src, dir } => path::path_part(area, emitter, *dst, *src, *dir),
             Subr::CopyInStr { dst, addr, max } => {
                 proc::copyinstr(self, emitter, *dst, *addr, *max);
+            }
+            Subr::ByteSwap { dst, src, bits } => {
+                self.load_vreg(emitter, crate::insn::Reg::R0, *src);
+                emitter.push(crate::insn::Insn::to_be(
+                    crate::insn::Reg::R0,
+                    i32::from(*bits),
+                ));
+                self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
             }
             Subr::Rand { dst } => proc::rand(self, emitter, *dst),
             Subr::ProgenyOf {
