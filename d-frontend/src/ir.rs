@@ -688,6 +688,9 @@ pub struct Module {
     pub strsize: u32,
     /// Whether it uses a destructive action, which must be allowed before it is enabled.
     pub destructive: bool,
+    /// Bytes of each clause's `alloca` area (the `scratchsize` option), or 0 when no clause
+    /// allocates.
+    pub alloca_size: u32,
 }
 
 impl Module {

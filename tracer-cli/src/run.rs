@@ -52,6 +52,11 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
     let options = CompileOptions {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
+        scratchsize: args
+            .options
+            .get("scratchsize")
+            .filter(|&size| size > 8)
+            .map_or(256, |size| u32::try_from(size - 8).unwrap_or(u32::MAX)),
         program_name: args.program_name.clone(),
         macro_args: args.macro_args.clone(),
         macro_variables: macro_variables(targets.first().map(Target::pid)),

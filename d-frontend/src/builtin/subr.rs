@@ -51,6 +51,14 @@ pub enum SubrKind {
     Getmajor,
     /// `dev_t getminor(dev_t)`: the minor number of a Linux device number.
     Getminor,
+    /// `void *alloca(size_t)`: an `alloca` pointer to that many bytes of the clause's area.
+    Alloca,
+    /// `void *copyin(uintptr_t, size_t)`: user memory copied into a new `alloca` allocation.
+    Copyin,
+    /// `void copyinto(uintptr_t, size_t, void *)`: user memory copied into `alloca` memory.
+    Copyinto,
+    /// `void bcopy(void *, void *, size_t)`: kernel memory copied into `alloca` memory.
+    Bcopy,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -60,6 +68,10 @@ pub enum Param {
     String,
     /// An integer, named as the prototype names it (`int`, `char`, `size_t`, ...).
     Int(&'static str),
+    /// `void *`: any pointer, or a string (whose bytes are then the memory pointed to).
+    Pointer,
+    /// `void *` that must be an `alloca` pointer: where `bcopy` and `copyinto` write.
+    AllocaPointer,
 }
 
 impl Param {
@@ -68,6 +80,7 @@ impl Param {
         match self {
             Param::String => "char *",
             Param::Int(name) => name,
+            Param::Pointer | Param::AllocaPointer => "void *",
         }
     }
 }
@@ -236,6 +249,39 @@ pub const SUBROUTINES: &[Subroutine] = &[
         &[Param::Int("uint64_t")],
         1,
         Type::ULONG,
+    ),
+    // `alloca` and `copyin` return `void *`, which sema makes from the program's type table.
+    subr(
+        "alloca",
+        SubrKind::Alloca,
+        &[Param::Int("size_t")],
+        1,
+        Type::Void,
+    ),
+    subr(
+        "copyin",
+        SubrKind::Copyin,
+        &[Param::Int("uintptr_t"), Param::Int("size_t")],
+        2,
+        Type::Void,
+    ),
+    subr(
+        "copyinto",
+        SubrKind::Copyinto,
+        &[
+            Param::Int("uintptr_t"),
+            Param::Int("size_t"),
+            Param::AllocaPointer,
+        ],
+        3,
+        Type::Void,
+    ),
+    subr(
+        "bcopy",
+        SubrKind::Bcopy,
+        &[Param::Pointer, Param::AllocaPointer, Param::Int("size_t")],
+        3,
+        Type::Void,
     ),
     // A Linux `dev_t` is 32 bits: 12 of major number above 20 of minor number.
     subr(

@@ -154,6 +154,58 @@ pub enum Subr {
         /// 16, 32 or 64.
         bits: u8,
     },
+    /// Empties the clause's `alloca` area: its top goes back to 8. Starts every clause of a
+    /// program that uses `alloca`.
+    AllocaReset,
+    /// `dst = alloca(size)`: the offset of `size` new bytes (8-byte aligned) in the `alloca` area;
+    /// faults with `NOSCRATCH` when they do not fit in `scratchsize`.
+    Alloca {
+        /// Destination: the `alloca` pointer (an offset).
+        dst: VReg,
+        /// Bytes.
+        size: VReg,
+    },
+    /// `dst` = the address of `size` bytes at `alloca` offset `offset`, which must lie below the
+    /// area's top: a bad address (`BADADDR`) or a bad size (`BADSIZE`) faults, as in DTrace. The
+    /// address is only for the memory instructions that follow ([`Subr::StoreMem`],
+    /// [`Subr::CopyMem`], loads and string reads).
+    AllocaAddr {
+        /// Destination: the address.
+        dst: VReg,
+        /// The `alloca` pointer.
+        offset: VReg,
+        /// Bytes about to be accessed.
+        size: VReg,
+    },
+    /// `dst` = the address of the string slot at `slot` (a string given where memory is read).
+    SlotAddress {
+        /// Destination: the address.
+        dst: VReg,
+        /// The slot.
+        slot: u32,
+    },
+    /// Copies `size` bytes from `src` (user memory when `user`, else kernel memory) to the
+    /// `alloca` address `dst`: `bcopy`, `copyin`, `copyinto`. A size below 0 or above
+    /// `scratchsize` faults with `BADSIZE`, a read that fails with `BADADDR`.
+    CopyMem {
+        /// The `alloca` address ([`Subr::AllocaAddr`]).
+        dst: VReg,
+        /// The address read.
+        src: VReg,
+        /// Bytes.
+        size: VReg,
+        /// Read user memory.
+        user: bool,
+    },
+    /// Stores the low `size` bytes of `src` at the `alloca` address `addr`.
+    StoreMem {
+        /// The `alloca` address ([`Subr::AllocaAddr`]).
+        addr: VReg,
+        /// Bytes (1, 2, 4, 8).
+        size: u8,
+        /// The value.
+        src: VReg,
+    },
     /// `dst = rand()`.
     Rand {
         /// Destination.
@@ -193,7 +245,13 @@ impl Subr {
             }
             Subr::ProgenyOf { dst, pid, .. } => vec![*dst, *pid],
             Subr::ByteSwap { dst, src, .. } => vec![*dst, *src],
+            Subr::Alloca { dst, size } => vec![*dst, *size],
+            Subr::AllocaAddr { dst, offset, size } => vec![*dst, *offset, *size],
+            Subr::SlotAddress { dst, .. } => vec![*dst],
+            Subr::CopyMem { dst, src, size, .. } => vec![*dst, *src, *size],
+            Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
             Subr::SetNull { .. }
+            | Subr::AllocaReset
             | Subr::CheckNotNull { .. }
             | Subr::StrJoin { .. }
             | Subr::StrStr { .. }
@@ -296,6 +354,34 @@ impl Subr {
                 format!("{} = copyinstr {}, {}", slot(dst), reg(addr), opt(max))
             }
             Subr::ByteSwap { dst, src, bits } => format!("{} = bswap{bits} {}", reg(dst), reg(src)),
+            Subr::AllocaReset => "alloca reset".to_string(),
+            Subr::Alloca { dst, size } => format!("{} = alloca {}", reg(dst), reg(size)),
+            Subr::AllocaAddr { dst, offset, size } => {
+                format!(
+                    "{} = alloca address {}, {}",
+                    reg(dst),
+                    reg(offset),
+                    reg(size)
+                )
+            }
+            Subr::SlotAddress { dst, slot: offset } => {
+                format!("{} = address {}", reg(dst), slot(offset))
+            }
+            Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            } => format!(
+                "copy{} [{}], [{}], {}",
+                if *user { " user" } else { "" },
+                reg(dst),
+                reg(src),
+                reg(size)
+            ),
+            Subr::StoreMem { addr, size, src } => {
+                format!("[{}..+{size}] = {}", reg(addr), reg(src))
+            }
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
         }

@@ -40,6 +40,11 @@ pub fn lower(checked: &Checked) -> ir::Module {
         sources: checked.sources.clone(),
         strsize: checked.options.strsize,
         destructive: checked.destructive,
+        alloca_size: if checked.type_info.uses_alloca {
+            checked.options.scratchsize
+        } else {
+            0
+        },
     }
 }
 
@@ -73,6 +78,9 @@ fn lower_clause(
         n_record_blocks: 0,
     };
     let end = lowerer.label();
+    if checked.type_info.uses_alloca {
+        lowerer.push(clause.span, Inst::Subr(ir::Subr::AllocaReset));
+    }
     if writes_record {
         // The mask of blocks that ran starts empty before the predicate, so that a fault anywhere
         // in the clause finds it set.

@@ -29,7 +29,7 @@ impl Lowerer<'_> {
     }
 
     /// A new string slot holding `expr`'s string: a `string`, or the one a `char` array holds.
-    fn string_value_temp(&mut self, expr: &Expr) -> u32 {
+    pub(super) fn string_value_temp(&mut self, expr: &Expr) -> u32 {
         let offset = self.temp(string_size(self.strsize()));
         self.string_value_into(expr, offset);
         offset
@@ -38,7 +38,11 @@ impl Lowerer<'_> {
     /// A new string slot holding a subroutine's string argument, which faults when it is the NULL
     /// string, as DTrace's subroutines do (a string literal never is).
     fn string_argument(&mut self, arg: &Expr) -> u32 {
-        let slot = self.string_temp(arg);
+        let slot = if self.type_of(arg).is_pointer() {
+            self.string_value_temp(arg)
+        } else {
+            self.string_temp(arg)
+        };
         if !matches!(arg.kind, ExprKind::Str(_)) {
             self.push(arg.span, Inst::Subr(Subr::CheckNotNull { src: slot }));
         }
@@ -126,6 +130,10 @@ impl Lowerer<'_> {
             .zip(args)
             .map(|(param, arg)| match param {
                 Param::String => Arg::Slot(self.string_argument(arg)),
+                Param::Pointer if !self.type_of(arg).is_pointer() => {
+                    Arg::Slot(self.string_value_temp(arg))
+                }
+                Param::Pointer | Param::AllocaPointer => Arg::Int(self.int_expr(arg)),
                 Param::Int(name) => {
                     let ty = match *name {
                         "char" => Type::Int {
@@ -152,6 +160,10 @@ impl Lowerer<'_> {
             (subroutine.kind, lowered.as_slice())
         {
             return self.device_number_part(*dev, subroutine.kind == SubrKind::Getmajor, span);
+        }
+        if let Some(result) = self.memory_subroutine(subroutine.kind, args, &lowered, span) {
+            self.release_temps(mark);
+            return result;
         }
         let dst = self.vreg();
         let inst = match (subroutine.kind, lowered.as_slice()) {
@@ -194,6 +206,68 @@ impl Lowerer<'_> {
         self.push(span, Inst::Subr(inst));
         self.release_temps(mark);
         dst
+    }
+
+    /// `alloca`, `copyin`, `copyinto` and `bcopy`; `None` for other subroutines. Their memory
+    /// is in the `alloca` area: see `sema::alloca`.
+    fn memory_subroutine(
+        &mut self,
+        kind: SubrKind,
+        args: &[Expr],
+        lowered: &[Arg],
+        span: Span,
+    ) -> Option<VReg> {
+        let result = match (kind, lowered) {
+            (SubrKind::Alloca, [Arg::Int(size)]) => self.alloca(*size, span),
+            (SubrKind::Copyin, [Arg::Int(addr), Arg::Int(size)]) => {
+                let offset = self.alloca(*size, span);
+                let dst = self.alloca_address(offset, *size, span);
+                self.copy_mem(dst, *addr, *size, true, span);
+                offset
+            }
+            (SubrKind::Copyinto, [Arg::Int(addr), Arg::Int(size), Arg::Int(offset)]) => {
+                let dst = self.alloca_address(*offset, *size, span);
+                self.copy_mem(dst, *addr, *size, true, span);
+                self.constant(span, 0)
+            }
+            (SubrKind::Bcopy, [src, Arg::Int(offset), Arg::Int(size)]) => {
+                let src = match src {
+                    Arg::Slot(slot) => {
+                        let dst = self.vreg();
+                        self.push(span, Inst::Subr(Subr::SlotAddress { dst, slot: *slot }));
+                        dst
+                    }
+                    Arg::Int(value) if self.is_alloca(&args[0]) => {
+                        self.alloca_address(*value, *size, span)
+                    }
+                    Arg::Int(value) => *value,
+                    Arg::Null => unreachable!("bcopy has no NULL argument"),
+                };
+                let dst = self.alloca_address(*offset, *size, span);
+                self.copy_mem(dst, src, *size, false, span);
+                self.constant(span, 0)
+            }
+            _ => return None,
+        };
+        Some(result)
+    }
+
+    fn alloca(&mut self, size: VReg, span: Span) -> VReg {
+        let dst = self.vreg();
+        self.push(span, Inst::Subr(Subr::Alloca { dst, size }));
+        dst
+    }
+
+    fn copy_mem(&mut self, dst: VReg, src: VReg, size: VReg, user: bool, span: Span) {
+        self.push(
+            span,
+            Inst::Subr(Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            }),
+        );
     }
 
     /// `getmajor(dev)` or `getminor(dev)` of a Linux `dev_t`: `(u32)dev >> 20` or `dev & 0xfffff`.

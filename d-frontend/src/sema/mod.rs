@@ -6,6 +6,7 @@
 mod access;
 mod agg;
 mod agg_shape;
+mod alloca;
 pub mod blocks;
 mod consteval;
 mod decl;
@@ -14,6 +15,8 @@ mod expr;
 mod scope;
 mod stmt;
 pub(crate) mod subr;
+
+pub use alloca::{is_alloca, place_is_alloca};
 mod var;
 
 use std::collections::HashMap;
@@ -33,6 +36,9 @@ pub use scope::{Inline, TypeInfo};
 pub struct CompileOptions {
     /// The `strsize` option: bytes per string.
     pub strsize: u32,
+    /// The `scratchsize` option: bytes `alloca` may take in one clause (DTrace's option value
+    /// less the 8 bytes its offsets start at).
+    pub scratchsize: u32,
     /// `$0` of a probe description: the program's own name as it was run. A script's `$0` is the
     /// script's name.
     pub program_name: String,
@@ -54,6 +60,7 @@ impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             strsize: 256,
+            scratchsize: 256,
             program_name: String::new(),
             macro_args: Vec::new(),
             macro_variables: MacroVariables::default(),
@@ -171,6 +178,7 @@ pub fn check(
         errors: Vec::new(),
         zdefs: options.zdefs,
         strsize: options.strsize,
+        scratchsize: options.scratchsize,
         ppid_available: ppid_offsets.is_some(),
         vtimestamp_available: vtimestamp_offset.is_some(),
         destructive: false,
@@ -214,6 +222,7 @@ pub fn check(
     if let Some(strsize) = pragma_strsize(&pragma_options) {
         options.strsize = strsize;
     }
+    options.scratchsize = checker.scratchsize;
     Ok(Checked {
         clauses,
         clause_probes,
@@ -281,6 +290,8 @@ struct Checker<'c> {
     zdefs: bool,
     /// The `strsize` option: bytes in a `string`.
     strsize: u32,
+    /// The `scratchsize` option as the last pragma so far left it (see [`CompileOptions`]).
+    scratchsize: u32,
     ppid_available: bool,
     vtimestamp_available: bool,
     destructive: bool,
@@ -304,6 +315,11 @@ impl Checker<'_> {
                     Some((name, value)) => (name, Some(value.to_owned())),
                     None => (setting.as_str(), None),
                 };
+                if name == "scratchsize"
+                    && let Some(bytes) = value.as_deref().and_then(alloca::scratchsize)
+                {
+                    self.scratchsize = bytes;
+                }
                 options.push(PragmaOption {
                     name: name.to_owned(),
                     value,

@@ -7,6 +7,7 @@
 //! dead once an instruction is done, so the paths through one instruction's branches meet again
 //! as one verifier state.
 
+mod alloca;
 mod area;
 mod compare;
 mod edit;
@@ -112,6 +113,19 @@ impl ClauseContext<'_> {
                 ));
                 self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
             }
+            Subr::AllocaReset => self.alloca_reset(emitter),
+            Subr::Alloca { dst, size } => self.alloca(emitter, *dst, *size),
+            Subr::AllocaAddr { dst, offset, size } => {
+                self.alloca_address(emitter, *dst, *offset, *size);
+            }
+            Subr::SlotAddress { dst, slot } => self.slot_address(emitter, *dst, *slot),
+            Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            } => self.copy_mem(emitter, *dst, *src, *size, *user),
+            Subr::StoreMem { addr, size, src } => self.store_mem(emitter, *addr, *size, *src),
             Subr::Rand { dst } => proc::rand(self, emitter, *dst),
             Subr::ProgenyOf {
                 dst,
