@@ -421,9 +421,11 @@ mod tests {
     fn dctx_fields_do_not_overlap_temporaries() {
         let args_end = DCTX_ARGS as usize + 8 * DCTX_N_ARGS;
         assert!(args_end <= DCTX_ERRNO as usize);
-        assert!((DCTX_ERRNO as u32) + 8 <= DCTX_TIMESTAMP as u32);
-        assert!(DCTX_TIMESTAMP < DCTX_ALLOCA_TOP);
-        assert!((DCTX_ALLOCA_TOP as u32) + 8 <= SCRATCH_TEMP_BASE);
+        const {
+            assert!((DCTX_ERRNO as u32) + 8 <= DCTX_TIMESTAMP as u32);
+            assert!(DCTX_TIMESTAMP < DCTX_ALLOCA_TOP);
+            assert!((DCTX_ALLOCA_TOP as u32) + 8 <= SCRATCH_TEMP_BASE);
+        };
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
-use crate::ir::{AggFunc, Field, Inst, RecordAction, Subr};
+use crate::ir::{AggFunc, Field, Inst, RecordAction};
 use crate::types::{Type, string_size};
 
 /// Linux's `SIGSTOP`, which `stop()` sends.
@@ -181,9 +181,7 @@ impl Lowerer<'_> {
         if ty == Type::String {
             self.string_value_into(expr, offset);
             // DTrace faults when it records a NULL string, as when it reads one.
-            if !matches!(expr.kind, ExprKind::Str(_)) {
-                self.push(expr.span, Inst::Subr(Subr::CheckNotNull { src: offset }));
-            }
+            self.check_not_null(expr, offset);
         } else {
             let value = self.int_expr(expr);
             self.push(

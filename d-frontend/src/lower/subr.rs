@@ -36,17 +36,28 @@ impl Lowerer<'_> {
     }
 
     /// A new string slot holding a subroutine's string argument, which faults when it is the NULL
-    /// string, as DTrace's subroutines do (a string literal never is).
+    /// string, as DTrace's subroutines do.
     fn string_argument(&mut self, arg: &Expr) -> u32 {
         let slot = if self.type_of(arg).is_pointer() {
             self.string_value_temp(arg)
         } else {
             self.string_temp(arg)
         };
-        if !matches!(arg.kind, ExprKind::Str(_)) {
-            self.push(arg.span, Inst::Subr(Subr::CheckNotNull { src: slot }));
-        }
+        self.check_not_null(arg, slot);
         slot
+    }
+
+    /// Faults when the string `expr` wrote at `slot` is the NULL string, unless it cannot be: a
+    /// literal or a built-in variable (`execname`, `probefunc`, ...).
+    pub(super) fn check_not_null(&mut self, expr: &Expr, slot: u32) {
+        let never_null = match &expr.kind {
+            ExprKind::Str(_) => true,
+            ExprKind::Ident(name) => crate::builtin::variable::lookup(name).is_some(),
+            _ => false,
+        };
+        if !never_null {
+            self.push(expr.span, Inst::Subr(Subr::CheckNotNull { src: slot }));
+        }
     }
 
     /// Whether `expr` compares as a string: a `string`, or a `char` array (which holds one).
@@ -383,5 +394,105 @@ fn int_arg(arg: Option<&Arg>) -> Option<VReg> {
         Some(Arg::Int(vreg)) => Some(*vreg),
         Some(Arg::Slot(_) | Arg::Null) => unreachable!("sema checked integer arguments"),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::compile_one;
+    use crate::diagnostic::ErrTag;
+    use crate::ir::{Builtin, Inst};
+
+    fn insts_of(body: &str) -> Vec<Inst> {
+        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
+            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
+        compiled.module.clauses[0].insts.clone()
+    }
+
+    fn subrs(insts: &[Inst]) -> Vec<String> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Subr(subr) => Some(subr.display()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn byte_swaps_keep_their_width() {
+        let swaps: Vec<String> = subrs(&insts_of(
+            "trace(htons(1)); trace(ntohl(1)); trace(htonll(1));",
+        ))
+        .into_iter()
+        .filter(|text| text.contains("bswap"))
+        .map(|text| text.split(' ').nth(2).unwrap_or_default().to_string())
+        .collect();
+        assert_eq!(swaps, ["bswap16", "bswap32", "bswap64"]);
+    }
+
+    #[test]
+    fn device_numbers_are_masks_and_shifts() {
+        let constants = crate::compile::tests::constants_of(
+            "BEGIN { trace(getmajor(0x1234567)); trace(getminor(0x1234567)); }",
+        );
+        assert_eq!(
+            constants,
+            [0x123_4567, 0xffff_ffff, 20, 0x123_4567, 0xf_ffff]
+        );
+    }
+
+    #[test]
+    fn memory_subroutines_check_the_alloca_area() {
+        let text = subrs(&insts_of(
+            "p = (char *)alloca(4); p[1] = 2; bcopy(\"ab\", p, 2); trace(p[1]);",
+        ));
+        assert_eq!(text[0], "alloca reset");
+        assert!(text[1].contains("= alloca %"), "{text:?}");
+        let n_checks = text
+            .iter()
+            .filter(|subr| subr.contains("alloca address"))
+            .count();
+        assert_eq!(
+            n_checks, 3,
+            "the store, the copy and the load are checked: {text:?}"
+        );
+        assert!(
+            text.iter().any(|subr| subr.starts_with("copy [")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|subr| subr.contains("..+1] =")), "{text:?}");
+    }
+
+    #[test]
+    fn string_arguments_are_checked_for_null_unless_they_cannot_be() {
+        let text = subrs(&insts_of(
+            "x = \"a\"; trace(strlen(x)); trace(strlen(probename)); trace(strlen(\"abc\"));",
+        ));
+        let n_checks = text
+            .iter()
+            .filter(|subr| subr.starts_with("fault if"))
+            .count();
+        assert_eq!(n_checks, 1, "{text:?}");
+    }
+
+    #[test]
+    fn epid_names_its_clause_and_vtimestamp_needs_btf() {
+        let compiled = compile_one("BEGIN { x = 1; } BEGIN { trace(epid); }")
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
+        assert!(compiled.module.clauses[1].insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Builtin {
+                builtin: Builtin::Epid { clause: 1 },
+                ..
+            }
+        )));
+        let errors = compile_one("BEGIN { trace(vtimestamp); }").expect_err("no BTF offsets");
+        assert_eq!(errors[0].tag, ErrTag::D_IDENT_UNDEF);
+        let errors = compile_one("BEGIN { trace(ucaller); }").expect_err("no stacks yet");
+        assert_eq!(
+            errors[0].message,
+            "ucaller is not supported yet: tracer does not walk stacks or read user registers"
+        );
     }
 }

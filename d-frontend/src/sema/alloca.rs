@@ -46,7 +46,7 @@ pub fn is_alloca(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
             lhs,
             rhs,
         } => {
-            types.get(expr.span).is_pointer()
+            types.lookup(expr.span).is_some_and(Type::is_pointer)
                 && (is_alloca(lhs, types, info) || is_alloca(rhs, types, info))
         }
         ExprKind::Unary {
@@ -85,13 +85,11 @@ pub fn place_is_alloca(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
                 place_is_alloca(base, types, info)
             }
         }
-        ExprKind::Index { base, .. } => {
-            if matches!(types.get(base.span), Type::Array(_)) {
-                place_is_alloca(base, types, info)
-            } else {
-                is_alloca(base, types, info)
-            }
-        }
+        ExprKind::Index { base, .. } => match types.lookup(base.span) {
+            Some(Type::Array(_)) => place_is_alloca(base, types, info),
+            Some(Type::Pointer(_)) => is_alloca(base, types, info),
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -138,7 +136,7 @@ impl Checker<'_> {
             }
         }
         let alloca = self.alloca_value(value);
-        let pointer = self.types.get(value.span).is_pointer();
+        let pointer = self.types.lookup(value.span).is_some_and(Type::is_pointer);
         let clash = if alloca {
             self.type_info.plain_pointer_vars.contains(&key)
         } else {

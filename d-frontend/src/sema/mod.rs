@@ -85,6 +85,12 @@ impl TypeMap {
         }
     }
 
+    /// The type sema gave the expression at `span`, if it typed it (the subscripted name of an
+    /// associative array has none).
+    pub fn lookup(&self, span: Span) -> Option<Type> {
+        self.0.get(&span).copied()
+    }
+
     fn insert(&mut self, span: Span, ty: Type) {
         self.0.insert(span, ty);
     }

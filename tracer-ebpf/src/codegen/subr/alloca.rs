@@ -14,12 +14,12 @@ use crate::codegen::inst::{ClauseContext, scratch_pointer};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_ALLOCA_TOP, Fault};
 
-impl ClauseContext<'_> {
-    /// Empties the area: `alloca_top = 8`.
-    pub(super) fn alloca_reset(&self, emitter: &mut Emitter) {
-        emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_ALLOCA_TOP, 8));
-    }
+/// Empties the area: `alloca_top = 8`.
+pub(super) fn alloca_reset(emitter: &mut Emitter) {
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_ALLOCA_TOP, 8));
+}
 
+impl ClauseContext<'_> {
     /// `dst = alloca(size)`.
     ///
     /// ```text

@@ -113,7 +113,7 @@ impl ClauseContext<'_> {
                 ));
                 self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
             }
-            Subr::AllocaReset => self.alloca_reset(emitter),
+            Subr::AllocaReset => alloca::alloca_reset(emitter),
             Subr::Alloca { dst, size } => self.alloca(emitter, *dst, *size),
             Subr::AllocaAddr { dst, offset, size } => {
                 self.alloca_address(emitter, *dst, *offset, *size);
