@@ -52,7 +52,8 @@ impl Lowerer<'_> {
     pub(super) fn check_not_null(&mut self, expr: &Expr, slot: u32) {
         let never_null = match &expr.kind {
             ExprKind::Str(_) => true,
-            ExprKind::Ident(name) => crate::builtin::variable::lookup(name).is_some(),
+            ExprKind::Ident(name) => crate::builtin::variable::lookup(name)
+                .is_some_and(|variable| variable.ty == Type::String),
             _ => false,
         };
         if !never_null {
@@ -467,13 +468,13 @@ mod tests {
     #[test]
     fn string_arguments_are_checked_for_null_unless_they_cannot_be() {
         let text = subrs(&insts_of(
-            "x = \"a\"; trace(strlen(x)); trace(strlen(probename)); trace(strlen(\"abc\"));",
+            "x = \"a\"; trace(strlen(x)); trace(strlen(probename)); trace(strlen(\"abc\")); trace(strlen(NULL));",
         ));
         let n_checks = text
             .iter()
             .filter(|subr| subr.starts_with("fault if"))
             .count();
-        assert_eq!(n_checks, 1, "{text:?}");
+        assert_eq!(n_checks, 2, "x and NULL are checked: {text:?}");
     }
 
     #[test]
