@@ -187,6 +187,10 @@ pub enum ErrTag {
     D_DECL_LOCASSC,
     /// Clause-local used as an associative array.
     D_ARR_LOCAL,
+    /// `alloca` pointers and other pointers mixed in one variable or ternary.
+    D_ALLOCA_INCOMPAT,
+    /// An `alloca` of a constant size larger than `scratchsize`.
+    D_ALLOCA_SIZE,
     /// Identifier used as another kind (a scalar indexed, an array used whole).
     D_IDENT_BADREF,
     /// Variable read before any declaration or assignment.

@@ -120,8 +120,22 @@ pub enum Builtin {
     Uid,
     /// `gid`.
     Gid,
-    /// `timestamp`: monotonic nanoseconds.
+    /// `timestamp`: monotonic nanoseconds, read once per probe firing (every clause of the firing
+    /// sees the same value, as in DTrace).
     Timestamp,
+    /// `vtimestamp`: the nanoseconds the current thread has run on a CPU, the scheduler's
+    /// `task_struct.se.sum_exec_runtime` at this offset. The scheduler brings it up to date at
+    /// ticks and context switches, so it lags the thread's true run time by up to a tick.
+    VTimestamp {
+        /// Offset of `se.sum_exec_runtime` in `task_struct`.
+        offset: u32,
+    },
+    /// `epid`: the enabled probe ID, unique to a clause on a probe: the probe ID in the high 32
+    /// bits, the clause's index plus one in the low 32.
+    Epid {
+        /// The clause's index in the program.
+        clause: u32,
+    },
     /// `walltimestamp`: nanoseconds since the epoch.
     WallTimestamp,
     /// `cpu`.
@@ -721,6 +735,9 @@ pub struct Module {
     pub strsize: u32,
     /// Whether it uses a destructive action, which must be allowed before it is enabled.
     pub destructive: bool,
+    /// Bytes of each clause's `alloca` area (the `scratchsize` option), or 0 when no clause
+    /// allocates.
+    pub alloca_size: u32,
 }
 
 impl Module {

@@ -30,7 +30,8 @@ suites!(
     types,
     speculation,
     translators,
-    providers
+    providers,
+    funcs
 );
 
 #[test]

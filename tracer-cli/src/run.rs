@@ -139,6 +139,11 @@ pub(crate) fn compile_options(
 ) -> CompileOptions {
     CompileOptions {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
+        scratchsize: args
+            .options
+            .get("scratchsize")
+            .filter(|&size| size > 8)
+            .map_or(256, |size| u32::try_from(size - 8).unwrap_or(u32::MAX)),
         program_name: args.program_name.clone(),
         macro_args: args.macro_args.clone(),
         macro_variables: macro_variables(target),

@@ -407,12 +407,18 @@ impl Insn {
 
     /// `dst = htobe64(dst)`: swaps the bytes of `dst` on a little-endian machine.
     pub fn to_be64(dst: Reg) -> Insn {
+        Insn::to_be(dst, 64)
+    }
+
+    /// `dst = htobe<bits>(dst)`: swaps the bytes of the low `bits` (16, 32 or 64) bits of `dst` on
+    /// a little-endian machine and zero-extends them.
+    pub fn to_be(dst: Reg, bits: i32) -> Insn {
         Insn {
             code: class::ALU | BPF_END | BPF_TO_BE,
             dst: dst.0,
             src: 0,
             off: 0,
-            imm: 64,
+            imm: bits,
         }
     }
 

@@ -10,7 +10,9 @@
 //!   8    u64  clause_mask    bit i set: clause i of this program applies to this probe
 //!   16   u64  args[10]       arg0..arg9
 //!   96   u64  errno          errno for syscall return probes, else 0
-//!   104  u64  (reserved)
+//!   104  u64  timestamp      `timestamp` once a clause has read it, 0 before: one per firing
+//!   112  u64  alloca_top     end of the current clause's `alloca` allocations (from 8)
+//!   120  u64  (reserved)
 //!   128  ...  clause temporaries: record being built, aggregation keys, strings
 //! ```
 //!
@@ -28,6 +30,11 @@ pub const DCTX_ARGS: i16 = 16;
 pub const DCTX_N_ARGS: usize = 10;
 /// Offset of `errno` (u64) in the D context.
 pub const DCTX_ERRNO: i16 = 96;
+/// Offset of the cached `timestamp` (u64): 0 until the first read after the probe fired.
+pub const DCTX_TIMESTAMP: i16 = 104;
+/// Offset of the current clause's `alloca` top (u64), an offset into the `alloca` area that starts
+/// at 8 (0 is `NULL`) for every clause.
+pub const DCTX_ALLOCA_TOP: i16 = 112;
 /// Where clause temporaries start in the scratch value.
 pub const SCRATCH_TEMP_BASE: u32 = 128;
 /// The scratch map entry the `ERROR` probe's D context and clauses use.
@@ -144,6 +151,10 @@ pub enum Fault {
     IllOp = 3,
     /// `DTRACEFLT_DIVZERO`: `/` or `%` by zero.
     DivZero = 4,
+    /// `DTRACEFLT_NOSCRATCH`: an `alloca` that does not fit in `scratchsize`.
+    NoScratch = 5,
+    /// `DTRACEFLT_BADSIZE`: a copy of a negative or too large size, or past the `alloca` top.
+    BadSize = 10,
 }
 
 /// The `stats` map (`BPF_MAP_TYPE_PERCPU_ARRAY`, one entry) value: counters generated code bumps.
@@ -519,7 +530,11 @@ mod tests {
     fn dctx_fields_do_not_overlap_temporaries() {
         let args_end = DCTX_ARGS as usize + 8 * DCTX_N_ARGS;
         assert!(args_end <= DCTX_ERRNO as usize);
-        assert!((DCTX_ERRNO as u32) + 8 <= SCRATCH_TEMP_BASE);
+        const {
+            assert!((DCTX_ERRNO as u32) + 8 <= DCTX_TIMESTAMP as u32);
+            assert!(DCTX_TIMESTAMP < DCTX_ALLOCA_TOP);
+            assert!((DCTX_ALLOCA_TOP as u32) + 8 <= SCRATCH_TEMP_BASE);
+        };
     }
 
     #[test]

@@ -43,6 +43,24 @@ pub enum SubrKind {
     Progenyof,
     /// `int speculation()`
     Speculation,
+    /// `uint16_t htons(uint16_t)` and `ntohs`: the bytes swapped, as on a little-endian machine.
+    Htons,
+    /// `uint32_t htonl(uint32_t)` and `ntohl`.
+    Htonl,
+    /// `uint64_t htonll(uint64_t)` and `ntohll`.
+    Htonll,
+    /// `dev_t getmajor(dev_t)`: the major number of a Linux device number.
+    Getmajor,
+    /// `dev_t getminor(dev_t)`: the minor number of a Linux device number.
+    Getminor,
+    /// `void *alloca(size_t)`: an `alloca` pointer to that many bytes of the clause's area.
+    Alloca,
+    /// `void *copyin(uintptr_t, size_t)`: user memory copied into a new `alloca` allocation.
+    Copyin,
+    /// `void copyinto(uintptr_t, size_t, void *)`: user memory copied into `alloca` memory.
+    Copyinto,
+    /// `void bcopy(void *, void *, size_t)`: kernel memory copied into `alloca` memory.
+    Bcopy,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -52,6 +70,10 @@ pub enum Param {
     String,
     /// An integer, named as the prototype names it (`int`, `char`, `size_t`, ...).
     Int(&'static str),
+    /// `void *`: any pointer, or a string (whose bytes are then the memory pointed to).
+    Pointer,
+    /// `void *` that must be an `alloca` pointer: where `bcopy` and `copyinto` write.
+    AllocaPointer,
 }
 
 impl Param {
@@ -60,6 +82,7 @@ impl Param {
         match self {
             Param::String => "char *",
             Param::Int(name) => name,
+            Param::Pointer | Param::AllocaPointer => "void *",
         }
     }
 }
@@ -81,6 +104,10 @@ pub struct Subroutine {
 
 const STRING: Param = Param::String;
 const INT: Param = Param::Int("int");
+const USHORT: Type = Type::Int {
+    size: 2,
+    signed: false,
+};
 
 const fn subr(
     name: &'static str,
@@ -183,6 +210,96 @@ pub const SUBROUTINES: &[Subroutine] = &[
         &[Param::Int("pid_t")],
         1,
         Type::INT,
+    ),
+    subr(
+        "htons",
+        SubrKind::Htons,
+        &[Param::Int("uint16_t")],
+        1,
+        USHORT,
+    ),
+    subr(
+        "ntohs",
+        SubrKind::Htons,
+        &[Param::Int("uint16_t")],
+        1,
+        USHORT,
+    ),
+    subr(
+        "htonl",
+        SubrKind::Htonl,
+        &[Param::Int("uint32_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "ntohl",
+        SubrKind::Htonl,
+        &[Param::Int("uint32_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "htonll",
+        SubrKind::Htonll,
+        &[Param::Int("uint64_t")],
+        1,
+        Type::ULONG,
+    ),
+    subr(
+        "ntohll",
+        SubrKind::Htonll,
+        &[Param::Int("uint64_t")],
+        1,
+        Type::ULONG,
+    ),
+    // `alloca` and `copyin` return `void *`, which sema makes from the program's type table.
+    subr(
+        "alloca",
+        SubrKind::Alloca,
+        &[Param::Int("size_t")],
+        1,
+        Type::Void,
+    ),
+    subr(
+        "copyin",
+        SubrKind::Copyin,
+        &[Param::Int("uintptr_t"), Param::Int("size_t")],
+        2,
+        Type::Void,
+    ),
+    subr(
+        "copyinto",
+        SubrKind::Copyinto,
+        &[
+            Param::Int("uintptr_t"),
+            Param::Int("size_t"),
+            Param::AllocaPointer,
+        ],
+        3,
+        Type::Void,
+    ),
+    subr(
+        "bcopy",
+        SubrKind::Bcopy,
+        &[Param::Pointer, Param::AllocaPointer, Param::Int("size_t")],
+        3,
+        Type::Void,
+    ),
+    // A Linux `dev_t` is 32 bits: 12 of major number above 20 of minor number.
+    subr(
+        "getmajor",
+        SubrKind::Getmajor,
+        &[Param::Int("dev_t")],
+        1,
+        Type::UINT,
+    ),
+    subr(
+        "getminor",
+        SubrKind::Getminor,
+        &[Param::Int("dev_t")],
+        1,
+        Type::UINT,
     ),
 ];
 

@@ -18,6 +18,12 @@ pub enum VariableSource {
     Constant(u64),
     /// `curthread`, whose type (`struct task_struct *`) comes from kernel BTF.
     CurThread,
+    /// `vtimestamp`, which needs the offset of `task_struct.se.sum_exec_runtime` from BTF.
+    VTimestamp,
+    /// `epid`, which depends on the clause.
+    Epid,
+    /// A variable tracer does not provide yet (kernel and user stacks, `uregs`).
+    Unsupported,
 }
 
 /// A built-in variable.
@@ -47,6 +53,14 @@ const fn probe_name(name: &'static str, field: ProbeField) -> Variable {
     }
 }
 
+const fn unsupported(name: &'static str) -> Variable {
+    Variable {
+        name,
+        ty: Type::ULONG,
+        source: VariableSource::Unsupported,
+    }
+}
+
 /// Every built-in variable.
 pub const VARIABLES: &[Variable] = &[
     int("pid", Type::INT, Builtin::Pid),
@@ -59,6 +73,27 @@ pub const VARIABLES: &[Variable] = &[
     int("uid", Type::UINT, Builtin::Uid),
     int("gid", Type::UINT, Builtin::Gid),
     int("timestamp", Type::ULONG, Builtin::Timestamp),
+    Variable {
+        name: "vtimestamp",
+        ty: Type::ULONG,
+        source: VariableSource::VTimestamp,
+    },
+    Variable {
+        name: "epid",
+        ty: Type::ULONG,
+        source: VariableSource::Epid,
+    },
+    // Linux has no interrupt priority level that a probe could see; DTrace on Linux reports 0.
+    Variable {
+        name: "ipl",
+        ty: Type::UINT,
+        source: VariableSource::Constant(0),
+    },
+    unsupported("stackdepth"),
+    unsupported("ustackdepth"),
+    unsupported("caller"),
+    unsupported("ucaller"),
+    unsupported("uregs"),
     int("walltimestamp", Type::ULONG, Builtin::WallTimestamp),
     int("cpu", Type::INT, Builtin::Cpu),
     int("id", Type::UINT, Builtin::ProbeId),

@@ -34,6 +34,12 @@ pub enum Subr {
         /// The string.
         src: u32,
     },
+    /// Faults with a bad address (0) when the string at `src` is the NULL string, as DTrace's
+    /// subroutines fault on a NULL string argument.
+    CheckNotNull {
+        /// The slot.
+        src: u32,
+    },
     /// Writes the NULL string at `dst`.
     SetNull {
         /// The slot.
@@ -138,6 +144,68 @@ pub enum Subr {
         /// At most this many characters, as well as at most `strsize`.
         max: Option<VReg>,
     },
+    /// `dst = htons(src)` and its kin: the low `bits` bits of `src` with their bytes swapped
+    /// (network order on a little-endian machine), zero-extended.
+    ByteSwap {
+        /// Destination.
+        dst: VReg,
+        /// The value.
+        src: VReg,
+        /// 16, 32 or 64.
+        bits: u8,
+    },
+    /// Empties the clause's `alloca` area: its top goes back to 8. Starts every clause of a
+    /// program that uses `alloca`.
+    AllocaReset,
+    /// `dst = alloca(size)`: the offset of `size` new bytes (8-byte aligned) in the `alloca` area;
+    /// faults with `NOSCRATCH` when they do not fit in `scratchsize`.
+    Alloca {
+        /// Destination: the `alloca` pointer (an offset).
+        dst: VReg,
+        /// Bytes.
+        size: VReg,
+    },
+    /// `dst` = the address of `size` bytes at `alloca` offset `offset`, which must lie below the
+    /// area's top: a bad address (`BADADDR`) or a bad size (`BADSIZE`) faults, as in DTrace. The
+    /// address is only for the memory instructions that follow ([`Subr::StoreMem`],
+    /// [`Subr::CopyMem`], loads and string reads).
+    AllocaAddr {
+        /// Destination: the address.
+        dst: VReg,
+        /// The `alloca` pointer.
+        offset: VReg,
+        /// Bytes about to be accessed.
+        size: VReg,
+    },
+    /// `dst` = the address of the string slot at `slot` (a string given where memory is read).
+    SlotAddress {
+        /// Destination: the address.
+        dst: VReg,
+        /// The slot.
+        slot: u32,
+    },
+    /// Copies `size` bytes from `src` (user memory when `user`, else kernel memory) to the
+    /// `alloca` address `dst`: `bcopy`, `copyin`, `copyinto`. A size below 0 or above
+    /// `scratchsize` faults with `BADSIZE`, a read that fails with `BADADDR`.
+    CopyMem {
+        /// The `alloca` address ([`Subr::AllocaAddr`]).
+        dst: VReg,
+        /// The address read.
+        src: VReg,
+        /// Bytes.
+        size: VReg,
+        /// Read user memory.
+        user: bool,
+    },
+    /// Stores the low `size` bytes of `src` at the `alloca` address `addr`.
+    StoreMem {
+        /// The `alloca` address ([`Subr::AllocaAddr`]).
+        addr: VReg,
+        /// Bytes (1, 2, 4, 8).
+        size: u8,
+        /// The value.
+        src: VReg,
+    },
     /// `dst = rand()`.
     Rand {
         /// Destination.
@@ -182,7 +250,15 @@ impl Subr {
                 [Some(*addr), *max].into_iter().flatten().collect()
             }
             Subr::ProgenyOf { dst, pid, .. } => vec![*dst, *pid],
+            Subr::ByteSwap { dst, src, .. } => vec![*dst, *src],
+            Subr::Alloca { dst, size } => vec![*dst, *size],
+            Subr::AllocaAddr { dst, offset, size } => vec![*dst, *offset, *size],
+            Subr::SlotAddress { dst, .. } => vec![*dst],
+            Subr::CopyMem { dst, src, size, .. } => vec![*dst, *src, *size],
+            Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
             Subr::SetNull { .. }
+            | Subr::AllocaReset
+            | Subr::CheckNotNull { .. }
             | Subr::StrJoin { .. }
             | Subr::StrStr { .. }
             | Subr::StrTok { .. }
@@ -203,6 +279,7 @@ impl Subr {
             }
             Subr::IsNull { dst, src } => format!("{} = isnull {}", reg(dst), slot(src)),
             Subr::SetNull { dst } => format!("{} = NULL", slot(dst)),
+            Subr::CheckNotNull { src } => format!("fault if {} == NULL", slot(src)),
             Subr::StrJoin { dst, lhs, rhs } => {
                 format!("{} = strjoin {}, {}", slot(dst), slot(lhs), slot(rhs))
             }
@@ -281,6 +358,35 @@ impl Subr {
             ),
             Subr::CopyInStr { dst, addr, max } => {
                 format!("{} = copyinstr {}, {}", slot(dst), reg(addr), opt(max))
+            }
+            Subr::ByteSwap { dst, src, bits } => format!("{} = bswap{bits} {}", reg(dst), reg(src)),
+            Subr::AllocaReset => "alloca reset".to_string(),
+            Subr::Alloca { dst, size } => format!("{} = alloca {}", reg(dst), reg(size)),
+            Subr::AllocaAddr { dst, offset, size } => {
+                format!(
+                    "{} = alloca address {}, {}",
+                    reg(dst),
+                    reg(offset),
+                    reg(size)
+                )
+            }
+            Subr::SlotAddress { dst, slot: offset } => {
+                format!("{} = address {}", reg(dst), slot(offset))
+            }
+            Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            } => format!(
+                "copy{} [{}], [{}], {}",
+                if *user { " user" } else { "" },
+                reg(dst),
+                reg(src),
+                reg(size)
+            ),
+            Subr::StoreMem { addr, size, src } => {
+                format!("[{}..+{size}] = {}", reg(addr), reg(src))
             }
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),

@@ -185,6 +185,8 @@ impl Lowerer<'_> {
     fn value_into(&mut self, expr: &Expr, ty: Type, offset: u32) {
         if ty == Type::String {
             self.string_value_into(expr, offset);
+            // DTrace faults when it records a NULL string, as when it reads one.
+            self.check_not_null(expr, offset);
         } else {
             let value = self.int_expr(expr);
             self.push(

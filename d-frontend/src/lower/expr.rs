@@ -5,6 +5,7 @@ use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::builtin::constant;
 use crate::builtin::variable::{self, VariableSource};
 use crate::ir::{BinOp, Builtin, Cond, Inst, Subr, VReg};
+use crate::sema::place_is_alloca;
 use crate::types::{Type, string_size};
 
 impl Lowerer<'_> {
@@ -49,6 +50,18 @@ impl Lowerer<'_> {
                         Builtin::Ppid { real_parent, tgid }
                     }
                     VariableSource::CurThread => Builtin::CurThread,
+                    VariableSource::VTimestamp => {
+                        let Some(offset) = self.checked.vtimestamp_offset else {
+                            unreachable!("sema checked that vtimestamp is available");
+                        };
+                        Builtin::VTimestamp { offset }
+                    }
+                    VariableSource::Epid => Builtin::Epid {
+                        clause: self.clause_idx,
+                    },
+                    VariableSource::Unsupported => {
+                        unreachable!("sema rejects {name}")
+                    }
                     VariableSource::Execname | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }
@@ -97,6 +110,11 @@ impl Lowerer<'_> {
             }
             ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => self.load_var(expr),
             ExprKind::Index { base, .. } if self.is_array_variable(base) => self.load_var(expr),
+            ExprKind::Assign { target, value, .. }
+                if place_is_alloca(target, &self.checked.types, &self.checked.type_info) =>
+            {
+                self.alloca_store(target, value)
+            }
             ExprKind::Assign { op, target, value } => self.assign_int(*op, target, value, expr),
             ExprKind::Call { func, args, .. } => self.subroutine_int(func, args, span),
             ExprKind::Member { .. } | ExprKind::Index { .. } => self.place_value(expr),
@@ -207,7 +225,7 @@ impl Lowerer<'_> {
                 self.increment(op, operand, expr)
             }
             UnaryOp::Deref => self.place_value(expr),
-            UnaryOp::AddrOf => self.address_of(operand),
+            UnaryOp::AddrOf => self.place_address(operand),
         }
     }
 

@@ -7,7 +7,8 @@
 
 use super::Lowerer;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
-use crate::ir::{BinOp, Inst, VReg};
+use crate::ir::{BinOp, Inst, Subr, VReg};
+use crate::sema::{is_alloca, place_is_alloca};
 use crate::source::Span;
 use crate::types::{Type, TypeTable};
 
@@ -24,8 +25,46 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`).
+    /// Whether `expr`'s value is an `alloca` pointer (see `sema::alloca`).
+    pub(super) fn is_alloca(&self, expr: &Expr) -> bool {
+        is_alloca(expr, &self.checked.types, &self.checked.type_info)
+    }
+
+    /// The address of `size` bytes at the `alloca` pointer `offset`, checked against the area.
+    pub(super) fn alloca_address(&mut self, offset: VReg, size: VReg, span: Span) -> VReg {
+        let dst = self.vreg();
+        self.push(span, Inst::Subr(Subr::AllocaAddr { dst, offset, size }));
+        dst
+    }
+
+    /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`) about to be read or written. A place
+    /// in the `alloca` area is checked against it, for the place's whole size.
     pub(super) fn address_of(&mut self, expr: &Expr) -> VReg {
+        let address = self.place_address(expr);
+        if !place_is_alloca(expr, &self.checked.types, &self.checked.type_info) {
+            return address;
+        }
+        let size = self.size_of(self.type_of(expr));
+        let size = self.constant(expr.span, u64::from(size));
+        self.alloca_address(address, size, expr.span)
+    }
+
+    /// `place = value` for a place in the `alloca` area; returns the value stored.
+    pub(super) fn alloca_store(&mut self, target: &Expr, value: &Expr) -> VReg {
+        let ty = self.type_of(target);
+        let src = self.converted(value, ty);
+        let addr = self.address_of(target);
+        let size = self.size_of(ty) as u8;
+        self.push(
+            target.span.to(value.span),
+            Inst::Subr(Subr::StoreMem { addr, size, src }),
+        );
+        src
+    }
+
+    /// The address of a place as its value: for a place in the `alloca` area, an `alloca` offset
+    /// (`&p[1]` is an `alloca` pointer too).
+    pub(super) fn place_address(&mut self, expr: &Expr) -> VReg {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Unary {
@@ -36,7 +75,7 @@ impl Lowerer<'_> {
                 let base_address = if *arrow {
                     self.int_expr(base)
                 } else {
-                    self.address_of(base)
+                    self.place_address(base)
                 };
                 let member = self.member_ref(expr);
                 self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
@@ -276,7 +315,11 @@ impl Lowerer<'_> {
     /// `offset`.
     pub(super) fn kernel_string_into(&mut self, expr: &Expr, offset: u32) {
         let size = self.strsize();
-        let address = self.int_expr(expr);
+        let mut address = self.int_expr(expr);
+        if self.is_alloca(expr) {
+            let one = self.constant(expr.span, 1);
+            address = self.alloca_address(address, one, expr.span);
+        }
         self.push(expr.span, Inst::Zero { offset, size });
         self.push(
             expr.span,

@@ -31,7 +31,10 @@ pub fn lower(checked: &Checked) -> ir::Module {
         .clauses
         .iter()
         .zip(&checked.clause_probes)
-        .map(|(clause, probe_ids)| lower_clause(checked, clause, probe_ids.clone()))
+        .enumerate()
+        .map(|(clause_idx, (clause, probe_ids))| {
+            lower_clause(checked, clause, clause_idx as u32, probe_ids.clone())
+        })
         .collect();
     ir::Module {
         probes: checked.probes.clone(),
@@ -41,15 +44,26 @@ pub fn lower(checked: &Checked) -> ir::Module {
         sources: checked.sources.clone(),
         strsize: checked.options.strsize,
         destructive: checked.destructive,
+        alloca_size: if checked.type_info.uses_alloca {
+            checked.options.scratchsize
+        } else {
+            0
+        },
     }
 }
 
-fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) -> ir::Clause {
+fn lower_clause(
+    checked: &Checked,
+    clause: &ast::Clause,
+    clause_idx: u32,
+    probe_ids: Vec<u32>,
+) -> ir::Clause {
     let record_size = RECORD_HEADER_RESERVED
         + record_data_size(&checked.types, checked.options.strsize, &clause.body);
     let writes_record = clause_writes_record(&clause.body);
     let mut lowerer = Lowerer {
         checked,
+        clause_idx,
         insts: Vec::new(),
         spans: Vec::new(),
         n_vregs: 0,
@@ -70,6 +84,9 @@ fn lower_clause(checked: &Checked, clause: &ast::Clause, probe_ids: Vec<u32>) ->
         bindings: Vec::new(),
     };
     let end = lowerer.label();
+    if checked.type_info.uses_alloca {
+        lowerer.push(clause.span, Inst::Subr(ir::Subr::AllocaReset));
+    }
     if writes_record {
         // The mask of blocks that ran starts empty before the predicate, so that a fault anywhere
         // in the clause finds it set.
@@ -211,6 +228,8 @@ fn align8(value: u32) -> u32 {
 /// The state of lowering one clause.
 struct Lowerer<'a> {
     checked: &'a Checked,
+    /// The clause's index in the program (for `epid`).
+    clause_idx: u32,
     insts: Vec<Inst>,
     spans: Vec<Span>,
     n_vregs: u32,

@@ -4,9 +4,9 @@
 //! writes; integer arguments are converted to the prototype's type first.
 
 use super::Lowerer;
-use crate::ast::{BinaryOp, Expr};
+use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtin::subr::{self, Param, SubrKind, Subroutine};
-use crate::ir::{Cond, Inst, Subr, VReg};
+use crate::ir::{BinOp, Cond, Inst, Subr, VReg};
 use crate::source::Span;
 use crate::types::{Type, string_size};
 
@@ -29,10 +29,36 @@ impl Lowerer<'_> {
     }
 
     /// A new string slot holding `expr`'s string: a `string`, or the one a `char` array holds.
-    fn string_value_temp(&mut self, expr: &Expr) -> u32 {
+    pub(super) fn string_value_temp(&mut self, expr: &Expr) -> u32 {
         let offset = self.temp(string_size(self.strsize()));
         self.string_value_into(expr, offset);
         offset
+    }
+
+    /// A new string slot holding a subroutine's string argument, which faults when it is the NULL
+    /// string, as DTrace's subroutines do.
+    fn string_argument(&mut self, arg: &Expr) -> u32 {
+        let slot = if self.type_of(arg).is_pointer() {
+            self.string_value_temp(arg)
+        } else {
+            self.string_temp(arg)
+        };
+        self.check_not_null(arg, slot);
+        slot
+    }
+
+    /// Faults when the string `expr` wrote at `slot` is the NULL string, unless it cannot be: a
+    /// literal or a built-in variable (`execname`, `probefunc`, ...).
+    pub(super) fn check_not_null(&mut self, expr: &Expr, slot: u32) {
+        let never_null = match &expr.kind {
+            ExprKind::Str(_) => true,
+            ExprKind::Ident(name) => crate::builtin::variable::lookup(name)
+                .is_some_and(|variable| variable.ty == Type::String),
+            _ => false,
+        };
+        if !never_null {
+            self.push(expr.span, Inst::Subr(Subr::CheckNotNull { src: slot }));
+        }
     }
 
     /// Whether `expr` compares as a string: a `string`, or a `char` array (which holds one).
@@ -115,7 +141,11 @@ impl Lowerer<'_> {
             .iter()
             .zip(args)
             .map(|(param, arg)| match param {
-                Param::String => Arg::Slot(self.string_temp(arg)),
+                Param::String => Arg::Slot(self.string_argument(arg)),
+                Param::Pointer if !self.type_of(arg).is_pointer() => {
+                    Arg::Slot(self.string_value_temp(arg))
+                }
+                Param::Pointer | Param::AllocaPointer => Arg::Int(self.int_expr(arg)),
                 Param::Int(name) => {
                     let ty = match *name {
                         "char" => Type::Int {
@@ -138,6 +168,15 @@ impl Lowerer<'_> {
         };
         let mark = self.scratch_top;
         let lowered = self.subroutine_args(subroutine, args);
+        if let (SubrKind::Getmajor | SubrKind::Getminor, [Arg::Int(dev)]) =
+            (subroutine.kind, lowered.as_slice())
+        {
+            return self.device_number_part(*dev, subroutine.kind == SubrKind::Getmajor, span);
+        }
+        if let Some(result) = self.memory_subroutine(subroutine.kind, args, &lowered, span) {
+            self.release_temps(mark);
+            return result;
+        }
         let dst = self.vreg();
         let inst = match (subroutine.kind, lowered.as_slice()) {
             (SubrKind::Strlen, [Arg::Slot(src)]) => Subr::StrLen { dst, src: *src },
@@ -153,6 +192,17 @@ impl Lowerer<'_> {
             },
             (SubrKind::Rand, []) => Subr::Rand { dst },
             (SubrKind::Speculation, []) => Subr::Speculation { dst },
+            (SubrKind::Htons | SubrKind::Htonl | SubrKind::Htonll, [Arg::Int(src)]) => {
+                Subr::ByteSwap {
+                    dst,
+                    src: *src,
+                    bits: match subroutine.kind {
+                        SubrKind::Htons => 16,
+                        SubrKind::Htonl => 32,
+                        _ => 64,
+                    },
+                }
+            }
             (SubrKind::Progenyof, [Arg::Int(pid)]) => {
                 let Some((real_parent, tgid)) = self.checked.ppid_offsets else {
                     unreachable!("sema checked that task_struct offsets are available");
@@ -171,6 +221,103 @@ impl Lowerer<'_> {
         dst
     }
 
+    /// `alloca`, `copyin`, `copyinto` and `bcopy`; `None` for other subroutines. Their memory
+    /// is in the `alloca` area: see `sema::alloca`.
+    fn memory_subroutine(
+        &mut self,
+        kind: SubrKind,
+        args: &[Expr],
+        lowered: &[Arg],
+        span: Span,
+    ) -> Option<VReg> {
+        let result = match (kind, lowered) {
+            (SubrKind::Alloca, [Arg::Int(size)]) => self.alloca(*size, span),
+            (SubrKind::Copyin, [Arg::Int(addr), Arg::Int(size)]) => {
+                let offset = self.alloca(*size, span);
+                let dst = self.alloca_address(offset, *size, span);
+                self.copy_mem(dst, *addr, *size, true, span);
+                offset
+            }
+            (SubrKind::Copyinto, [Arg::Int(addr), Arg::Int(size), Arg::Int(offset)]) => {
+                let dst = self.alloca_address(*offset, *size, span);
+                self.copy_mem(dst, *addr, *size, true, span);
+                self.constant(span, 0)
+            }
+            (SubrKind::Bcopy, [src, Arg::Int(offset), Arg::Int(size)]) => {
+                let src = match src {
+                    Arg::Slot(slot) => {
+                        let dst = self.vreg();
+                        self.push(span, Inst::Subr(Subr::SlotAddress { dst, slot: *slot }));
+                        dst
+                    }
+                    Arg::Int(value) if self.is_alloca(&args[0]) => {
+                        self.alloca_address(*value, *size, span)
+                    }
+                    Arg::Int(value) => *value,
+                    Arg::Null => unreachable!("bcopy has no NULL argument"),
+                };
+                let dst = self.alloca_address(*offset, *size, span);
+                self.copy_mem(dst, src, *size, false, span);
+                self.constant(span, 0)
+            }
+            _ => return None,
+        };
+        Some(result)
+    }
+
+    fn alloca(&mut self, size: VReg, span: Span) -> VReg {
+        let dst = self.vreg();
+        self.push(span, Inst::Subr(Subr::Alloca { dst, size }));
+        dst
+    }
+
+    fn copy_mem(&mut self, dst: VReg, src: VReg, size: VReg, user: bool, span: Span) {
+        self.push(
+            span,
+            Inst::Subr(Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            }),
+        );
+    }
+
+    /// `getmajor(dev)` or `getminor(dev)` of a Linux `dev_t`: `(u32)dev >> 20` or `dev & 0xfffff`.
+    fn device_number_part(&mut self, dev: VReg, major: bool, span: Span) -> VReg {
+        let (mask, shift) = if major {
+            (0xffff_ffff, 20)
+        } else {
+            (0xf_ffff, 0)
+        };
+        let mask = self.constant(span, mask);
+        let masked = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::And,
+                dst: masked,
+                lhs: dev,
+                rhs: mask,
+            },
+        );
+        if shift == 0 {
+            return masked;
+        }
+        let shift = self.constant(span, shift);
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::LShr,
+                dst,
+                lhs: masked,
+                rhs: shift,
+            },
+        );
+        dst
+    }
+
     /// Lowers a subroutine with a string result into the slot at `dst`.
     pub(super) fn subroutine_string(&mut self, func: &str, args: &[Expr], span: Span, dst: u32) {
         let Some(subroutine) = subr::lookup(func) else {
@@ -180,7 +327,7 @@ impl Lowerer<'_> {
         let strtok_continues =
             subroutine.kind == SubrKind::Strtok && self.type_of(&args[0]).is_int();
         let lowered = if strtok_continues {
-            vec![Arg::Null, Arg::Slot(self.string_temp(&args[1]))]
+            vec![Arg::Null, Arg::Slot(self.string_argument(&args[1]))]
         } else {
             self.subroutine_args(subroutine, args)
         };
@@ -249,5 +396,105 @@ fn int_arg(arg: Option<&Arg>) -> Option<VReg> {
         Some(Arg::Int(vreg)) => Some(*vreg),
         Some(Arg::Slot(_) | Arg::Null) => unreachable!("sema checked integer arguments"),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::compile_one;
+    use crate::diagnostic::ErrTag;
+    use crate::ir::{Builtin, Inst};
+
+    fn insts_of(body: &str) -> Vec<Inst> {
+        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
+            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
+        compiled.module.clauses[0].insts.clone()
+    }
+
+    fn subrs(insts: &[Inst]) -> Vec<String> {
+        insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Subr(subr) => Some(subr.display()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn byte_swaps_keep_their_width() {
+        let swaps: Vec<String> = subrs(&insts_of(
+            "trace(htons(1)); trace(ntohl(1)); trace(htonll(1));",
+        ))
+        .into_iter()
+        .filter(|text| text.contains("bswap"))
+        .map(|text| text.split(' ').nth(2).unwrap_or_default().to_string())
+        .collect();
+        assert_eq!(swaps, ["bswap16", "bswap32", "bswap64"]);
+    }
+
+    #[test]
+    fn device_numbers_are_masks_and_shifts() {
+        let constants = crate::compile::tests::constants_of(
+            "BEGIN { trace(getmajor(0x1234567)); trace(getminor(0x1234567)); }",
+        );
+        assert_eq!(
+            constants,
+            [0x123_4567, 0xffff_ffff, 20, 0x123_4567, 0xf_ffff]
+        );
+    }
+
+    #[test]
+    fn memory_subroutines_check_the_alloca_area() {
+        let text = subrs(&insts_of(
+            "p = (char *)alloca(4); p[1] = 2; bcopy(\"ab\", p, 2); trace(p[1]);",
+        ));
+        assert_eq!(text[0], "alloca reset");
+        assert!(text[1].contains("= alloca %"), "{text:?}");
+        let n_checks = text
+            .iter()
+            .filter(|subr| subr.contains("alloca address"))
+            .count();
+        assert_eq!(
+            n_checks, 3,
+            "the store, the copy and the load are checked: {text:?}"
+        );
+        assert!(
+            text.iter().any(|subr| subr.starts_with("copy [")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|subr| subr.contains("..+1] =")), "{text:?}");
+    }
+
+    #[test]
+    fn string_arguments_are_checked_for_null_unless_they_cannot_be() {
+        let text = subrs(&insts_of(
+            "x = \"a\"; trace(strlen(x)); trace(strlen(probename)); trace(strlen(\"abc\")); trace(strlen(NULL));",
+        ));
+        let n_checks = text
+            .iter()
+            .filter(|subr| subr.starts_with("fault if"))
+            .count();
+        assert_eq!(n_checks, 2, "x and NULL are checked: {text:?}");
+    }
+
+    #[test]
+    fn epid_names_its_clause_and_vtimestamp_needs_btf() {
+        let compiled = compile_one("BEGIN { x = 1; } BEGIN { trace(epid); }")
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
+        assert!(compiled.module.clauses[1].insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Builtin {
+                builtin: Builtin::Epid { clause: 1 },
+                ..
+            }
+        )));
+        let errors = compile_one("BEGIN { trace(vtimestamp); }").expect_err("no BTF offsets");
+        assert_eq!(errors[0].tag, ErrTag::D_IDENT_UNDEF);
+        let errors = compile_one("BEGIN { trace(ucaller); }").expect_err("no stacks yet");
+        assert_eq!(
+            errors[0].message,
+            "ucaller is not supported yet: tracer does not walk stacks or read user registers"
+        );
     }
 }

@@ -209,6 +209,24 @@ impl Checker<'_> {
                 );
                 Type::INT
             }
+            Some(variable)
+                if variable.source == VariableSource::VTimestamp && !self.vtimestamp_available =>
+            {
+                self.error(
+                    ErrTag::D_IDENT_UNDEF,
+                    expr.span,
+                    "failed to resolve vtimestamp: kernel BTF has no task_struct.se.sum_exec_runtime",
+                );
+                Type::ULONG
+            }
+            Some(variable) if variable.source == VariableSource::Unsupported => {
+                self.error(
+                    ErrTag::D_UNKNOWN,
+                    expr.span,
+                    format!("{name} is not supported yet: tracer does not walk stacks or read user registers"),
+                );
+                Type::ULONG
+            }
             Some(variable) => variable.ty,
             None if constant::lookup(name).is_some() => Type::INT,
             None => self.global_read(name, expr.span),

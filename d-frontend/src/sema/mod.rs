@@ -6,6 +6,7 @@
 mod access;
 mod agg;
 mod agg_shape;
+mod alloca;
 mod args;
 pub mod blocks;
 mod clause_flags;
@@ -18,6 +19,8 @@ mod scope;
 mod stmt;
 pub(crate) mod subr;
 mod translate;
+
+pub use alloca::{is_alloca, place_is_alloca};
 mod var;
 
 use std::collections::HashMap;
@@ -39,6 +42,9 @@ pub use scope::{
 pub struct CompileOptions {
     /// The `strsize` option: bytes per string.
     pub strsize: u32,
+    /// The `scratchsize` option: bytes `alloca` may take in one clause (DTrace's option value
+    /// less the 8 bytes its offsets start at).
+    pub scratchsize: u32,
     /// `$0` of a probe description: the program's own name as it was run. A script's `$0` is the
     /// script's name.
     pub program_name: String,
@@ -62,6 +68,7 @@ impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             strsize: 256,
+            scratchsize: 256,
             program_name: String::new(),
             macro_args: Vec::new(),
             macro_variables: MacroVariables::default(),
@@ -85,6 +92,12 @@ impl TypeMap {
             Some(ty) => *ty,
             None => panic!("sema gave no type to the expression at {span:?}"),
         }
+    }
+
+    /// The type sema gave the expression at `span`, if it typed it (the subscripted name of an
+    /// associative array has none).
+    pub fn lookup(&self, span: Span) -> Option<Type> {
+        self.0.get(&span).copied()
     }
 
     fn insert(&mut self, span: Span, ty: Type) {
@@ -113,6 +126,8 @@ pub struct Checked {
     pub sources: Vec<SourceSummary>,
     /// `task_struct` offsets for `ppid` (`real_parent`, `tgid`), when BTF has them.
     pub ppid_offsets: Option<(u32, u32)>,
+    /// The offset of `task_struct.se.sum_exec_runtime` for `vtimestamp`, when BTF has it.
+    pub vtimestamp_offset: Option<u32>,
     /// The options it was checked with.
     pub options: CompileOptions,
     /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
@@ -169,6 +184,10 @@ pub fn check(
         .struct_member("task_struct", "real_parent")
         .zip(catalog.struct_member("task_struct", "tgid"))
         .map(|(real_parent, tgid)| (real_parent.offset, tgid.offset));
+    let vtimestamp_offset = catalog
+        .struct_member("task_struct", "se")
+        .zip(catalog.struct_member("sched_entity", "sum_exec_runtime"))
+        .map(|(se, runtime)| se.offset + runtime.offset);
     let mut checker = Checker {
         types: TypeMap::default(),
         aggregations: Vec::new(),
@@ -176,7 +195,9 @@ pub fn check(
         errors: Vec::new(),
         zdefs: options.zdefs,
         strsize: options.strsize,
+        scratchsize: options.scratchsize,
         ppid_available: ppid_offsets.is_some(),
+        vtimestamp_available: vtimestamp_offset.is_some(),
         destructive: false,
         catalog,
         type_info: TypeInfo::default(),
@@ -236,6 +257,7 @@ pub fn check(
     if let Some(strsize) = pragma_strsize(&pragma_options) {
         options.strsize = strsize;
     }
+    options.scratchsize = checker.scratchsize;
     Ok(Checked {
         clauses,
         clause_probes,
@@ -250,6 +272,7 @@ pub fn check(
         pragma_options,
         sources: summaries,
         ppid_offsets,
+        vtimestamp_offset,
         options,
         destructive: checker.destructive,
         type_info: checker.type_info,
@@ -304,7 +327,10 @@ struct Checker<'c> {
     zdefs: bool,
     /// The `strsize` option: bytes in a `string`.
     strsize: u32,
+    /// The `scratchsize` option as the last pragma so far left it (see [`CompileOptions`]).
+    scratchsize: u32,
     ppid_available: bool,
+    vtimestamp_available: bool,
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,
@@ -328,6 +354,11 @@ impl Checker<'_> {
                     Some((name, value)) => (name, Some(value.to_owned())),
                     None => (setting.as_str(), None),
                 };
+                if name == "scratchsize"
+                    && let Some(bytes) = value.as_deref().and_then(alloca::scratchsize)
+                {
+                    self.scratchsize = bytes;
+                }
                 options.push(PragmaOption {
                     name: name.to_owned(),
                     value,

@@ -5,9 +5,9 @@
 //! up by name while checking. [`TypeInfo`] is the part lowering needs, keyed by the span of the
 //! expression it is about, so lowering never resolves a name or a member again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::ast::{Expr, TagKind};
+use crate::ast::{Expr, TagKind, VarScope};
 use crate::source::Span;
 use crate::types::{MemberRef, Type, TypeTable};
 
@@ -102,6 +102,12 @@ pub struct TypeInfo {
     pub param_uses: HashMap<Span, ParamRef>,
     /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
     pub args: HashMap<Span, u8>,
+    /// Scalar variables that hold `alloca` pointers (offsets into the clause's `alloca` area).
+    pub alloca_vars: HashSet<(VarScope, String)>,
+    /// Scalar variables that were given a pointer that is not an `alloca` pointer.
+    pub plain_pointer_vars: HashSet<(VarScope, String)>,
+    /// Whether a clause calls `alloca` or `copyin`, so every clause starts a new `alloca` area.
+    pub uses_alloca: bool,
 }
 
 /// What the program's declarations named.

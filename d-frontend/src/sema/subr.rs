@@ -47,10 +47,35 @@ impl Checker<'_> {
         let params = subroutine.params.iter().zip(args.iter().zip(&arg_types));
         for (arg_idx, (param, (arg, ty))) in params.enumerate() {
             let compatible = match param {
-                Param::String => *ty == Type::String || is_null_constant(arg),
+                Param::String => {
+                    *ty == Type::String
+                        || is_null_constant(arg)
+                        || matches!(
+                            self.type_info.table.pointee(*ty),
+                            Some(Type::Int { size: 1, .. })
+                        )
+                }
                 // An address may be given as a pointer: `copyinstr(args[1])` on `openat`.
                 Param::Int(name) => ty.is_int() || (*name == "uintptr_t" && ty.is_pointer()),
+                Param::Pointer => {
+                    ty.is_pointer()
+                        || *ty == Type::String
+                        || self.type_info.table.is_char_array(*ty)
+                }
+                Param::AllocaPointer => ty.is_pointer(),
             };
+            if compatible && *param == Param::AllocaPointer && !self.alloca_value(arg) {
+                self.error(
+                    ErrTag::D_PROTO_ARG,
+                    arg.span,
+                    format!(
+                        "{}( ) argument #{} is incompatible with prototype:\n\tprototype: alloca pointer\n\t argument: non-alloca pointer",
+                        subroutine.name,
+                        arg_idx + 1,
+                    ),
+                );
+                break;
+            }
             if !compatible {
                 self.error(
                     ErrTag::D_PROTO_ARG,
@@ -66,7 +91,41 @@ impl Checker<'_> {
                 break;
             }
         }
+        self.alloca_size(subroutine, args);
+        if matches!(subroutine.kind, SubrKind::Alloca | SubrKind::Copyin) {
+            self.type_info.uses_alloca = true;
+            return self.type_info.table.pointer_to(Type::Void);
+        }
         subroutine.result
+    }
+
+    /// Rejects an `alloca` or `copyin` of a constant size larger than `scratchsize`, as libdtrace
+    /// does when it generates the code.
+    fn alloca_size(&mut self, subroutine: &Subroutine, args: &[Expr]) {
+        let size_arg = match subroutine.kind {
+            SubrKind::Alloca => args.first(),
+            SubrKind::Copyin => args.get(1),
+            _ => None,
+        };
+        let Some(size_arg) = size_arg else {
+            return;
+        };
+        let size = match &size_arg.kind {
+            ExprKind::Int { value, .. } => Some(*value),
+            _ => self.type_info.constants.get(&size_arg.span).copied(),
+        };
+        if let Some(size) = size
+            && size > u64::from(self.scratchsize)
+        {
+            self.error(
+                ErrTag::D_ALLOCA_SIZE,
+                size_arg.span,
+                format!(
+                    "alloca({size}) size larger than scratchsize {}",
+                    self.scratchsize
+                ),
+            );
+        }
     }
 
     /// Types a subroutine argument. An action there (`progenyof(trace(1))`) is a `void` value,

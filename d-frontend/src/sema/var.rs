@@ -465,6 +465,20 @@ impl Checker<'_> {
             AssignOp::Assign => "=".to_owned(),
             AssignOp::Compound(binary_op) => format!("{}=", binary_op.symbol()),
         };
+        let through_pointer = match &target.kind {
+            ExprKind::Index { base, .. } => !self.subscripts_variable(base),
+            ExprKind::Member { .. }
+            | ExprKind::Unary {
+                op: UnaryOp::Deref, ..
+            } => true,
+            _ => false,
+        };
+        if through_pointer {
+            self.expr(target);
+            if self.alloca_place(target) {
+                return self.alloca_store(op, target, value);
+            }
+        }
         let var_idx = self.target(target, &symbol);
         let value_type = self.expr(value);
         let Some(var_idx) = var_idx else {
@@ -498,6 +512,9 @@ impl Checker<'_> {
             );
             checker.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
         };
+        if op == AssignOp::Assign && !self.variables[var_idx].is_array {
+            self.alloca_assignment(target, value);
+        }
         match op {
             AssignOp::Assign => {
                 let deletes = is_dynamic && is_zero_literal(value);

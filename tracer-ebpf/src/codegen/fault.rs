@@ -43,9 +43,9 @@ use super::maps::MapIndex;
 use super::var;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
-    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, FAULT_RECORD_CLAUSE,
-    FAULT_RECORD_ID, FAULT_RECORD_SIZE, Fault, RECORD_BLOCKS, RECORD_CLAUSE_ID, RECORD_CPU,
-    RECORD_PROBE_ID, SCRATCH_ERROR_ENTRY,
+    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, DCTX_TIMESTAMP,
+    FAULT_RECORD_CLAUSE, FAULT_RECORD_ID, FAULT_RECORD_SIZE, Fault, RECORD_BLOCKS,
+    RECORD_CLAUSE_ID, RECORD_CPU, RECORD_PROBE_ID, SCRATCH_ERROR_ENTRY,
 };
 
 /// The register holding `clause << 40 | pc << 8 | fault` on the way to the error block.
@@ -188,6 +188,7 @@ pub fn error_block_start(emitter: &mut Emitter, maps: &MapIndex, error_probe_id:
         emitter.push(Insn::st_mem(Size::DW, Reg::R0, arg(arg_idx), 0));
     }
     emitter.push(Insn::st_mem(Size::DW, Reg::R0, DCTX_ERRNO, 0));
+    emitter.push(Insn::st_mem(Size::DW, Reg::R0, DCTX_TIMESTAMP, 0));
     emitter.push(Insn::mov64_reg(FAULT_ADDRESS, FAULT_INFO));
     emitter.push(Insn::alu64_imm(AluOp::Rsh, FAULT_ADDRESS, 40));
     emitter.push(Insn::stx_mem(Size::DW, Reg::FP, SCRATCH, SAVED_SCRATCH));

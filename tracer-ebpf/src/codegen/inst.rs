@@ -12,7 +12,9 @@ use super::maps::MapIndex;
 use super::slots::SlotMap;
 use super::subr::StringArea;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, Fault, SCRATCH_TEMP_BASE};
+use crate::layout::{
+    DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, DCTX_TIMESTAMP, Fault, SCRATCH_TEMP_BASE,
+};
 
 /// What lowering one clause needs besides the instructions.
 pub struct ClauseContext<'a> {
@@ -300,7 +302,34 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::call(Helper::bpf_get_current_uid_gid));
                 emitter.push(Insn::alu64_imm(AluOp::Rsh, Reg::R0, 32));
             }
-            Builtin::Timestamp => emitter.push(Insn::call(Helper::bpf_ktime_get_ns)),
+            Builtin::Timestamp => {
+                //   r0 = dctx->timestamp                    r0 = *(u64 *)(r7 + DCTX_TIMESTAMP)
+                //   if (r0 == 0)                            if r0 != 0 goto cached
+                //           dctx->timestamp = r0 = now      call ktime_get_ns; store
+                let cached = emitter.target();
+                emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, SCRATCH, DCTX_TIMESTAMP));
+                emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, cached);
+                emitter.push(Insn::call(Helper::bpf_ktime_get_ns));
+                emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R0, DCTX_TIMESTAMP));
+                emitter.place(cached);
+            }
+            Builtin::VTimestamp { offset } => {
+                //   probe_read_kernel(&word, 8, (void *)current + offset); r0 = word
+                emitter.push(Insn::call(Helper::bpf_get_current_task));
+                emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+                emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, offset as i32));
+                emitter.push(Insn::st_mem(Size::DW, Reg::FP, KEY_SLOT, 0));
+                emitter.push(Insn::mov64_reg(Reg::R1, Reg::FP));
+                emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(KEY_SLOT)));
+                emitter.push(Insn::mov64_imm(Reg::R2, 8));
+                emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+                emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, Reg::FP, KEY_SLOT));
+            }
+            Builtin::Epid { clause } => {
+                emitter.push(Insn::ldx_mem(Size::W, Reg::R0, SCRATCH, DCTX_PROBE_ID));
+                emitter.push(Insn::alu64_imm(AluOp::Lsh, Reg::R0, 32));
+                emitter.push(Insn::alu64_imm(AluOp::Or, Reg::R0, clause as i32 + 1));
+            }
             Builtin::WallTimestamp => {
                 emitter.push(Insn::call(Helper::bpf_ktime_get_ns));
                 emitter.push_wide(Insn::ld_imm64(Reg::R1, self.wall_clock_offset_ns));

@@ -107,6 +107,11 @@ pub struct MapIndex {
     pub locals_offset: u32,
     /// Bytes of clause-locals.
     pub locals_size: u32,
+    /// The scratch temporary offset of the `alloca` area (after the clause-locals): `alloca`
+    /// offset `n` is the area's byte `n`.
+    pub alloca_offset: u32,
+    /// The end of the `alloca` offsets: `scratchsize` and the 8 bytes before the first.
+    pub alloca_limit: u32,
     /// Bytes per string value: `strsize` characters, the NUL, padding (`types::string_size`).
     pub string_size: u32,
     /// The map of speculations, when the program uses them.
@@ -172,6 +177,17 @@ pub fn variable_map_name(var: &Variable) -> String {
     }
 }
 
+/// Bytes of the `alloca` area for `alloca_size` bytes of allocations (0 when none): twice the
+/// offsets' range, so that an access the verifier knows only to start below the end and to be no
+/// larger than `scratchsize` stays inside the scratch value.
+pub fn alloca_area_size(alloca_size: u32) -> u32 {
+    if alloca_size == 0 {
+        0
+    } else {
+        2 * (alloca_size + 8)
+    }
+}
+
 /// Bytes of clause-locals in the scratch value.
 pub fn locals_size(module: &Module) -> u32 {
     module
@@ -189,7 +205,7 @@ fn slot_size(var: &Variable, strsize: u32) -> u32 {
 
 impl MapIndex {
     /// Lays out the maps `module` needs. Clause-locals follow the `scratch_size` bytes of clause
-    /// temporaries, then clause mask words 1 and up; each dynamic variable's map holds as many
+    /// temporaries, then the `alloca` area, then clause mask words 1 and up; each dynamic variable's map holds as many
     /// elements as `dynvarsize` bytes do.
     pub fn new(
         module: &Module,
@@ -198,8 +214,9 @@ impl MapIndex {
         bufsize: u32,
         dynvarsize: u64,
     ) -> MapIndex {
+        let alloca_offset = (scratch_size + locals_size(module)).next_multiple_of(8);
         let extra_mask_offset =
-            (SCRATCH_TEMP_BASE + scratch_size + locals_size(module)).next_multiple_of(8);
+            SCRATCH_TEMP_BASE + alloca_offset + alloca_area_size(module.alloca_size);
         let max_probe_id = module
             .probes
             .iter()
@@ -346,6 +363,8 @@ impl MapIndex {
             variables,
             locals_offset: scratch_size,
             locals_size,
+            alloca_offset,
+            alloca_limit: module.alloca_size + 8,
             string_size: d_frontend::types::string_size(strsize),
             agg_support,
             speculations: None,

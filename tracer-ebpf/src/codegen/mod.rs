@@ -76,6 +76,14 @@ pub enum CodegenError {
         /// Bytes it needs.
         size: u32,
     },
+    /// The `alloca` area does not fit in the per-CPU scratch value.
+    #[error(
+        "scratchsize {size} is too large: the alloca area does not fit beside the clause temporaries in {MAX_SCRATCH_SIZE} bytes"
+    )]
+    AllocaTooLarge {
+        /// The `scratchsize` option.
+        size: u32,
+    },
     /// The clause-locals do not fit in the per-CPU scratch value beside the clause temporaries.
     #[error(
         "clause-local variables need {size} bytes of scratch space, which does not fit beside the clause temporaries in {MAX_SCRATCH_SIZE} bytes"
@@ -175,6 +183,15 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         .unwrap_or(1)
         .max(1) as u32;
     let strings = StringArea::new(module.strsize, scratch_size(module, 8 * (mask_words - 1))?);
+    let alloca_end = u64::from(crate::layout::SCRATCH_TEMP_BASE + strings.end())
+        + u64::from(maps::locals_size(module))
+        + u64::from(maps::alloca_area_size(module.alloca_size))
+        + 8 * u64::from(mask_words);
+    if module.alloca_size > 0 && alloca_end > u64::from(MAX_SCRATCH_SIZE) {
+        return Err(CodegenError::AllocaTooLarge {
+            size: module.alloca_size,
+        });
+    }
     let mut maps = MapIndex::new(
         module,
         strings.end(),

@@ -19,9 +19,12 @@ pub mod tracepoint;
 use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID};
+use crate::layout::{
+    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, DCTX_TIMESTAMP,
+};
 
-/// Emits the common start: keeps the context in r6 and the scratch pointer in r7.
+/// Emits the common start: keeps the context in r6 and the scratch pointer in r7, and forgets the
+/// `timestamp` an earlier firing cached.
 pub fn prologue(emitter: &mut Emitter, scratch_map: usize, exit: Target) {
     emitter.annotate("trampoline");
     emitter.push(Insn::mov64_reg(CTX, Reg::R1));
@@ -32,6 +35,7 @@ pub fn prologue(emitter: &mut Emitter, scratch_map: usize, exit: Target) {
     emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
     emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, exit);
     emitter.push(Insn::mov64_reg(SCRATCH, Reg::R0));
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_TIMESTAMP, 0));
 }
 
 /// Stores a fixed probe ID and a clause mask with every clause enabled.

@@ -7,6 +7,7 @@
 //! dead once an instruction is done, so the paths through one instruction's branches meet again
 //! as one verifier state.
 
+mod alloca;
 mod area;
 mod compare;
 mod edit;
@@ -77,6 +78,23 @@ impl ClauseContext<'_> {
                 src,
                 delimiters,
             } => tok::strtok(area, emitter, *dst, *src, *delimiters),
+            Subr::CheckNotNull { src } => {
+                //   if (src is the NULL string) fault BADADDR at 0
+                emitter.push(crate::insn::Insn::ldx_mem(
+                    crate::insn::Size::B,
+                    crate::insn::Reg::R0,
+                    super::frame::SCRATCH,
+                    super::inst::scratch_offset(src + area.strsize),
+                ));
+                self.fault_unless(
+                    emitter,
+                    crate::insn::JmpOp::Jeq,
+                    crate::insn::Reg::R0,
+                    0,
+                    crate::layout::Fault::BadAddr,
+                    None,
+                );
+            }
             Subr::LlToStr { dst, value, base } => {
                 edit::lltostr(self, emitter, *dst, *value, *base);
             }
@@ -87,6 +105,27 @@ impl ClauseContext<'_> {
             Subr::CopyInStr { dst, addr, max } => {
                 proc::copyinstr(self, emitter, *dst, *addr, *max);
             }
+            Subr::ByteSwap { dst, src, bits } => {
+                self.load_vreg(emitter, crate::insn::Reg::R0, *src);
+                emitter.push(crate::insn::Insn::to_be(
+                    crate::insn::Reg::R0,
+                    i32::from(*bits),
+                ));
+                self.store_vreg(emitter, *dst, crate::insn::Reg::R0);
+            }
+            Subr::AllocaReset => alloca::alloca_reset(emitter),
+            Subr::Alloca { dst, size } => self.alloca(emitter, *dst, *size),
+            Subr::AllocaAddr { dst, offset, size } => {
+                self.alloca_address(emitter, *dst, *offset, *size);
+            }
+            Subr::SlotAddress { dst, slot } => self.slot_address(emitter, *dst, *slot),
+            Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user,
+            } => self.copy_mem(emitter, *dst, *src, *size, *user),
+            Subr::StoreMem { addr, size, src } => self.store_mem(emitter, *addr, *size, *src),
             Subr::Rand { dst } => proc::rand(self, emitter, *dst),
             Subr::Speculation { dst } => self.speculation(emitter, *dst),
             Subr::ProgenyOf {

@@ -8,13 +8,14 @@ use crate::codegen::emit::Emitter;
 use crate::codegen::frame::KEY_SLOT;
 use crate::codegen::inst::{ClauseContext, scratch_pointer};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
+use crate::layout::Fault;
 
 /// `dst = copyinstr(addr[, max])`: at most `min(max, strsize) - 1` characters read from user
-/// memory with `bpf_probe_read_user_str`, as DTrace reads them; a bad address gives `""`.
+/// memory with `bpf_probe_read_user_str`, as DTrace reads them; a bad address faults.
 ///
 /// ```text
 ///   size = min(max or strsize, strsize)  (unsigned)
-///   probe_read_user_str(&dst, size, addr)
+///   if (probe_read_user_str(&dst, size, addr) <= 0) fault BADADDR at addr
 /// ```
 pub fn copyinstr(
     context: &ClauseContext<'_>,
@@ -37,6 +38,15 @@ pub fn copyinstr(
     context.load_vreg(emitter, Reg::R3, addr);
     scratch_pointer(emitter, Reg::R1, dst);
     emitter.push(Insn::call(Helper::bpf_probe_read_user_str));
+    context.load_vreg(emitter, Reg::R3, addr);
+    context.fault_unless(
+        emitter,
+        JmpOp::Jsgt,
+        Reg::R0,
+        0,
+        Fault::BadAddr,
+        Some(Reg::R3),
+    );
 }
 
 /// `dst = rand()`: a pseudo-random `int`.

@@ -18,7 +18,7 @@ use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 ///   while (saved[pos] is a delimiter) pos++
 ///   if (saved[pos] == 0) { dst = NULL; return }
 ///   start = pos; while (saved[pos] != 0 && saved[pos] is not a delimiter) pos++
-///   end = pos; if (saved[pos] != 0) pos++
+///   end = pos          the delimiter stays, as in DTrace: the next call skips it with its own set
 ///   dst = saved[start .. end]
 /// ```
 pub fn strtok(
@@ -55,7 +55,6 @@ pub fn strtok(
 
     let at_end = emitter.target();
     let at_delimiter = emitter.target();
-    let copy = emitter.target();
     let token = Loop::begin(emitter, at_end);
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, position));
     load_char(emitter, area, Reg::R2, Reg::R1, saved, at_end);
@@ -66,15 +65,9 @@ pub fn strtok(
     emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, position));
     token.again(emitter);
     emitter.place(at_delimiter);
-    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, position));
-    store_var(emitter, area, Var::End, Reg::R1);
-    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, 1));
-    emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, position));
-    emitter.jump(copy);
     emitter.place(at_end);
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, position));
     store_var(emitter, area, Var::End, Reg::R1);
-    emitter.place(copy);
     load_var(emitter, area, Reg::R4, Var::Start);
     load_var(emitter, area, Reg::R2, Var::End);
     emitter.push(Insn::alu64_reg(AluOp::Sub, Reg::R2, Reg::R4));

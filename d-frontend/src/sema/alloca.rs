@@ -1,0 +1,233 @@
+//! `alloca` pointers: which expressions hold one, and the rules for variables that hold them.
+//!
+//! As in DTrace, an `alloca` pointer is not an address but an offset into the clause's `alloca`
+//! area, which starts at 8 (so that 0 stays `NULL`) and is empty again when the next clause starts.
+//! Casts and pointer arithmetic keep an offset an offset; a dereference, a member access or a
+//! subroutine reading memory checks it against the area's current top and turns it into an
+//! address. Whether an expression is an offset is decided from its shape and from the variables
+//! that were given one, so sema (which enforces DTrace's `D_ALLOCA_INCOMPAT` rules) and lowering
+//! (which converts) agree.
+
+use super::{Checker, TypeInfo, TypeMap};
+use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
+use crate::diagnostic::ErrTag;
+use crate::types::Type;
+
+/// The bytes `alloca` may use for a `scratchsize` setting as `#pragma D option` writes it: DTrace
+/// adds its 8-byte `NULL` offset and rounds up to 8, so `n` gives `n` rounded up to 8.
+pub(super) fn scratchsize(value: &str) -> Option<u32> {
+    let (digits, scale) = match value.char_indices().last()? {
+        (at, 'k' | 'K') => (&value[..at], 1 << 10),
+        (at, 'm' | 'M') => (&value[..at], 1 << 20),
+        (at, 'g' | 'G') => (&value[..at], 1 << 30),
+        _ => (value, 1),
+    };
+    let bytes = digits.parse::<u64>().ok()?.checked_mul(scale)?;
+    u32::try_from(bytes.next_multiple_of(8)).ok()
+}
+
+/// The variable an identifier expression names, as sema keys it.
+fn variable_key(expr: &Expr) -> Option<(VarScope, String)> {
+    match &expr.kind {
+        ExprKind::Ident(name) => Some((VarScope::Global, name.clone())),
+        ExprKind::ThreadLocal(name) => Some((VarScope::ThreadLocal, name.clone())),
+        ExprKind::ClauseLocal(name) => Some((VarScope::ClauseLocal, name.clone())),
+        _ => None,
+    }
+}
+
+/// Whether `expr`'s value is an `alloca` pointer (an offset into the `alloca` area).
+pub fn is_alloca(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
+    match &expr.kind {
+        ExprKind::Call { func, .. } => func == "alloca" || func == "copyin",
+        ExprKind::Cast { operand, .. } => is_alloca(operand, types, info),
+        ExprKind::Binary {
+            op: BinaryOp::Add | BinaryOp::Sub,
+            lhs,
+            rhs,
+        } => {
+            types.lookup(expr.span).is_some_and(Type::is_pointer)
+                && (is_alloca(lhs, types, info) || is_alloca(rhs, types, info))
+        }
+        ExprKind::Unary {
+            op: UnaryOp::AddrOf,
+            operand,
+        } => place_is_alloca(operand, types, info),
+        ExprKind::Ternary {
+            then_expr,
+            else_expr,
+            ..
+        } => is_alloca(then_expr, types, info) || is_alloca(else_expr, types, info),
+        ExprKind::Assign {
+            op: AssignOp::Assign,
+            value,
+            ..
+        } => is_alloca(value, types, info),
+        ExprKind::Ident(_) | ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => {
+            variable_key(expr).is_some_and(|key| info.alloca_vars.contains(&key))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the place `expr` (`*p`, `p[i]`, `p->m`, `s.m`) is in the `alloca` area: the pointer it
+/// goes through is an `alloca` pointer.
+pub fn place_is_alloca(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
+    match &expr.kind {
+        ExprKind::Unary {
+            op: UnaryOp::Deref,
+            operand,
+        } => is_alloca(operand, types, info),
+        ExprKind::Member { base, arrow, .. } => {
+            if *arrow {
+                is_alloca(base, types, info)
+            } else {
+                place_is_alloca(base, types, info)
+            }
+        }
+        ExprKind::Index { base, .. } => match types.lookup(base.span) {
+            Some(Type::Array(_)) => place_is_alloca(base, types, info),
+            Some(Type::Pointer(_)) => is_alloca(base, types, info),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+impl Checker<'_> {
+    /// Whether `expr`, already typed, is an `alloca` pointer.
+    pub(super) fn alloca_value(&self, expr: &Expr) -> bool {
+        is_alloca(expr, &self.types, &self.type_info)
+    }
+
+    /// Whether the place `expr`, already typed, is in the `alloca` area.
+    pub(super) fn alloca_place(&self, expr: &Expr) -> bool {
+        place_is_alloca(expr, &self.types, &self.type_info)
+    }
+
+    /// Records what `target = value` gives a scalar variable, and rejects what DTrace rejects: a
+    /// ternary whose branches mix `alloca` and other pointers, and a variable given both kinds.
+    /// `NULL` goes with either.
+    pub(super) fn alloca_assignment(&mut self, target: &Expr, value: &Expr) {
+        let Some(key) = variable_key(target) else {
+            return;
+        };
+        if let ExprKind::Ternary {
+            then_expr,
+            else_expr,
+            ..
+        } = &value.kind
+        {
+            let kinds = [then_expr, else_expr].map(|branch| {
+                (
+                    self.alloca_value(branch),
+                    super::subr::is_null_constant(branch),
+                )
+            });
+            if kinds.iter().any(|(alloca, _)| *alloca)
+                && kinds.iter().any(|(alloca, null)| !alloca && !null)
+            {
+                self.error(
+                    ErrTag::D_ALLOCA_INCOMPAT,
+                    value.span,
+                    "ternary conditional with alloca and non-alloca branches cannot be assigned to a variable",
+                );
+                return;
+            }
+        }
+        let alloca = self.alloca_value(value);
+        let pointer = self.types.lookup(value.span).is_some_and(Type::is_pointer);
+        let clash = if alloca {
+            self.type_info.plain_pointer_vars.contains(&key)
+        } else {
+            pointer
+                && !super::subr::is_null_constant(value)
+                && self.type_info.alloca_vars.contains(&key)
+        };
+        if clash {
+            self.error(
+                ErrTag::D_ALLOCA_INCOMPAT,
+                target.span.to(value.span),
+                format!(
+                    "{}: cannot reuse the same identifier for both alloca and non-alloca allocations",
+                    key.1
+                ),
+            );
+            return;
+        }
+        if alloca {
+            self.type_info.alloca_vars.insert(key);
+        } else if pointer && !super::subr::is_null_constant(value) {
+            self.type_info.plain_pointer_vars.insert(key);
+        }
+    }
+
+    /// Types `place = value` where the place, already typed, is in the `alloca` area (`p[i] = v`,
+    /// `p->m = v`): an integer or pointer stored in memory the clause allocated.
+    pub(super) fn alloca_store(&mut self, op: AssignOp, target: &Expr, value: &Expr) -> Type {
+        let target_type = self.types.get(target.span);
+        let value_type = self.expr(value);
+        if op != AssignOp::Assign || !target_type.is_scalar() {
+            self.unsupported(
+                target,
+                "stores other than `=` of integers and pointers to alloca memory",
+            );
+            return target_type;
+        }
+        if !value_type.is_scalar() {
+            let message = format!(
+                "operands have incompatible types: \"{}\" = \"{}\"",
+                target_type.name(),
+                value_type.name()
+            );
+            self.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
+        }
+        target_type
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scratchsize;
+    use crate::compile::tests::compile_one;
+    use crate::diagnostic::ErrTag;
+
+    fn first_error(text: &str) -> (ErrTag, String) {
+        match compile_one(text) {
+            Ok(_) => panic!("{text} compiled"),
+            Err(errors) => (errors[0].tag, errors[0].message.clone()),
+        }
+    }
+
+    #[test]
+    fn scratchsize_rounds_up_to_words() {
+        assert_eq!(scratchsize("9"), Some(16));
+        assert_eq!(scratchsize("64"), Some(64));
+        assert_eq!(scratchsize("1k"), Some(1024));
+        assert_eq!(scratchsize("lots"), None);
+    }
+
+    #[test]
+    fn a_variable_holds_alloca_pointers_or_others_but_not_both() {
+        let (tag, message) =
+            first_error("BEGIN { a = (char *)alloca(1); a = (char *)curthread + 5; }");
+        assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
+        assert_eq!(
+            message,
+            "a: cannot reuse the same identifier for both alloca and non-alloca allocations"
+        );
+        let (tag, _) = first_error("BEGIN { a = (char *)curthread; a = (char *)alloca(1); }");
+        assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
+        compile_one("BEGIN { a = (char *)alloca(1); a = NULL; a = (char *)alloca(2); }")
+            .unwrap_or_else(|errors| panic!("NULL goes with alloca pointers: {errors:?}"));
+    }
+
+    #[test]
+    fn a_ternary_may_not_mix_alloca_and_other_pointers_into_a_variable() {
+        let (tag, _) =
+            first_error("BEGIN { a = (char *)alloca(1); a = a == NULL ? (char *)50 : a; }");
+        assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
+        compile_one("BEGIN { a = (char *)alloca(1); trace(a == NULL ? (char *)50 : a); }")
+            .unwrap_or_else(|errors| panic!("a traced ternary may mix them: {errors:?}"));
+    }
+}

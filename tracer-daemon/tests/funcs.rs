@@ -1,0 +1,235 @@
+//! The subroutines and built-in variables of `dtrace-utils`' `funcs/` and `variables/bvar/`,
+//! compiled by the real pipeline and run in the kernel: each program's `BEGIN` clauses run once
+//! with `BPF_PROG_TEST_RUN`, and their `trace()` records and fault records are decoded.
+//!
+//! These tests need root and a kernel with BPF; without them they fail saying so.
+
+use std::time::Duration;
+
+use d_frontend::compile::compile;
+use d_frontend::diagnostic::Origin;
+use d_frontend::sema::CompileOptions;
+use d_frontend::source::SourceMap;
+use tracer_daemon::catalog::KernelCatalog;
+use tracer_daemon::events::decode_record;
+use tracer_daemon::load::Session;
+use tracer_ebpf::codegen::{CodegenOptions, generate};
+use tracer_ebpf::layout::{FAULT_RECORD_ID, Fault, FaultRecord, Value};
+
+/// What one run of a program's `BEGIN` clauses gave.
+#[derive(Debug, Default)]
+struct Run {
+    /// Every traced value, in order, as text.
+    values: Vec<String>,
+    /// The faults, as `(clause, fault code, address or size)`.
+    faults: Vec<(u64, u64, u64)>,
+}
+
+/// Compiles `text` with `scratchsize` bytes for `alloca`, runs its `BEGIN` clauses once and
+/// returns what they traced and how they faulted.
+fn run_begin(text: &str, scratchsize: u32) -> Run {
+    // SAFETY: `geteuid` has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(euid, 0, "these tests load BPF programs and need root");
+    let catalog =
+        KernelCatalog::load().unwrap_or_else(|error| panic!("the probe catalog loads: {error}"));
+    let mut sources = SourceMap::default();
+    let file = sources.add(text, text);
+    let options = CompileOptions {
+        scratchsize,
+        ..CompileOptions::default()
+    };
+    let compiled = compile(
+        &sources,
+        &[(file, Origin::ProbeSpecifier)],
+        &catalog,
+        &options,
+    )
+    .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
+    let generated = generate(
+        &compiled.module,
+        &CodegenOptions {
+            wall_clock_offset_ns: 0,
+            bufsize: 1 << 20,
+            dynvarsize: 1 << 20,
+            nspec: 1,
+            specsize: 4 << 20,
+        },
+    )
+    .unwrap_or_else(|error| panic!("{text}: no code: {error}"));
+    let mut session = Session::load(&generated.program).unwrap_or_else(|error| match error {
+        tracer_daemon::error::EngineError::Verifier { verifier_log, .. } => {
+            let tail: Vec<&str> = verifier_log.lines().rev().take(30).collect();
+            panic!("{text}: the verifier refuses it:\n{}", tail.join("\n"))
+        }
+        error => panic!("{text}: the session does not load: {error}"),
+    });
+    session.run_begin().expect("BEGIN runs");
+    let mut run = Run::default();
+    session
+        .poll_events(Duration::ZERO, &mut |bytes| {
+            let clause = u32::from_ne_bytes(bytes[..4].try_into().expect("a header"));
+            if clause == FAULT_RECORD_ID {
+                let fault = FaultRecord::decode(bytes).expect("the fault record decodes");
+                run.faults.push((fault.clause, fault.fault, fault.addr));
+                return;
+            }
+            let record = decode_record(&generated.program.records[clause as usize], bytes)
+                .expect("the record decodes");
+            run.values.extend(
+                record
+                    .actions
+                    .into_iter()
+                    .flatten()
+                    .map(|value| match value {
+                        Value::Str(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Value::Int { bits, .. } => (bits as i64).to_string(),
+                    }),
+            );
+        })
+        .expect("polling works");
+    run
+}
+
+/// Runs `BEGIN { body }` with the default `scratchsize` and returns what it traced; it must not
+/// fault.
+fn traced(body: &str) -> Vec<String> {
+    let text = format!("BEGIN {{ {body} }}");
+    let run = run_begin(&text, 256);
+    assert_eq!(run.faults, [], "{text} faulted");
+    run.values
+}
+
+/// Runs `text` with `scratchsize` and returns its one fault's code and value.
+fn fault_of(text: &str, scratchsize: u32) -> (u64, u64) {
+    let run = run_begin(text, scratchsize);
+    match run.faults.as_slice() {
+        [(_, code, value)] => (*code, *value),
+        faults => panic!(
+            "{text}: expected one fault, got {faults:?} and {:?}",
+            run.values
+        ),
+    }
+}
+
+#[test]
+fn byte_order_and_device_numbers() {
+    assert_eq!(
+        traced(
+            "trace(htons(0x123456789abcdef0ll)); trace(ntohl(0x123456789abcdef0ll)); \
+             trace(htonll(0x0102030405060708ll)); trace(getmajor(0xabcdef0123456789ll)); \
+             trace(getminor(0xabcdef0123456789ll));"
+        ),
+        ["61662", "4041129114", "578437695752307201", "564", "354185"]
+    );
+}
+
+#[test]
+fn builtin_variables_of_the_firing() {
+    let values = traced(
+        "this->a = timestamp; this->b = timestamp; trace(this->a == this->b); \
+         trace(vtimestamp > 0); trace(ipl); trace(epid >> 32 == id); trace(epid & 0xffffffff);",
+    );
+    assert_eq!(values, ["1", "1", "0", "1", "1"]);
+}
+
+#[test]
+fn alloca_memory_is_stored_loaded_and_read_as_strings() {
+    let values = traced(
+        "x = (char *)alloca(8); x[0] = 'a'; x[1] = '/'; x[2] = 'b'; x[3] = 0; \
+         trace(stringof(x)); trace(basename(x)); trace((uint64_t)x); \
+         y = (int *)alloca(2 * sizeof(int)); y[1] = 0x12345; trace(y[1]); \
+         trace((uint64_t)y - (uint64_t)x); trace(alloca(0) == alloca(0));",
+    );
+    assert_eq!(values, ["a/b", "b", "8", "74565", "8", "1"]);
+}
+
+/// User memory for `copyin`: `BEGIN` runs in this process, so its address is a user address.
+static USER_BYTES: [u8; 8] = *b"tracer\0\0";
+
+#[test]
+fn bcopy_and_copyin_fill_alloca_memory() {
+    let user = USER_BYTES.as_ptr() as u64;
+    let values = traced(&format!(
+        "s = (char *)alloca(10); bcopy(probename, s, 5); trace(stringof(s)); \
+         d = (char *)alloca(4); bcopy(s + 1, d, 3); d[3] = 0; trace(stringof(d)); \
+         c = (char *)copyin({user}, 7); trace(stringof(c)); \
+         e = (char *)alloca(8); copyinto({user} + 2, 5, e); trace(stringof(e));"
+    ));
+    assert_eq!(values, ["BEGIN", "EGI", "tracer", "acer"]);
+}
+
+#[test]
+fn each_clause_starts_a_new_alloca_area() {
+    let run = run_begin(
+        "BEGIN { s = (char *)alloca(1); *s = 'a'; } \
+         BEGIN { t = (char *)alloca(1); trace(s == t); trace(*s); } \
+         BEGIN { trace(*s); }",
+        256,
+    );
+    assert_eq!(run.values, ["1", "97"], "the third clause stops at *s");
+    assert_eq!(run.faults, [(2, Fault::BadAddr as u64, 8)]);
+}
+
+#[test]
+fn alloca_accesses_outside_the_allocation_fault_as_dtrace_does() {
+    let bad_addr = Fault::BadAddr as u64;
+    let bad_size = Fault::BadSize as u64;
+    assert_eq!(
+        fault_of("BEGIN { s = (char *)alloca(15); trace(s[16]); }", 256),
+        (bad_addr, 24)
+    );
+    assert_eq!(
+        fault_of("BEGIN { s = (char *)alloca(15); s[-1] = 1; }", 256),
+        (bad_addr, 7)
+    );
+    assert_eq!(
+        fault_of("BEGIN { s = (char *)alloca(10); s = NULL; *s = 4; }", 256),
+        (bad_addr, 0)
+    );
+    assert_eq!(
+        fault_of(
+            r#"BEGIN { s = (char *)alloca(16); bcopy("01", &s[15], 2); }"#,
+            256
+        ),
+        (bad_size, 2)
+    );
+    assert_eq!(
+        fault_of(r#"BEGIN { bcopy("bad news", alloca(1), -1); }"#, 256),
+        (bad_size, u64::MAX)
+    );
+    assert_eq!(
+        fault_of("BEGIN { sz = 65; alloca(sz); }", 64),
+        (Fault::NoScratch as u64, 0)
+    );
+    assert_eq!(
+        fault_of("BEGIN { copyin(0x1234, 8); }", 256),
+        (bad_addr, 0x1234)
+    );
+}
+
+#[test]
+fn null_strings_fault_where_dtrace_reads_them() {
+    let bad_addr = Fault::BadAddr as u64;
+    assert_eq!(fault_of("BEGIN { strlen(0); }", 256), (bad_addr, 0));
+    assert_eq!(
+        fault_of(r#"BEGIN { strtok(strstr("abc", "def"), ""); }"#, 256),
+        (bad_addr, 0)
+    );
+    assert_eq!(
+        fault_of(r#"BEGIN { trace(strchr("abc", 'z')); }"#, 256),
+        (bad_addr, 0)
+    );
+    assert_eq!(
+        fault_of("BEGIN { copyinstr(0x1234, 8); }", 256),
+        (bad_addr, 0x1234)
+    );
+}
+
+#[test]
+fn strtok_leaves_the_delimiter_for_the_next_call() {
+    assert_eq!(
+        traced(r#"trace(strtok("abc", "c")); trace(strtok(NULL, "a"));"#),
+        ["ab", "c"]
+    );
+}
