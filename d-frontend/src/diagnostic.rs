@@ -291,6 +291,12 @@ pub enum ErrTag {
     D_XLATE_NOCONV,
     /// An operator applied to a dynamic value (translated data).
     D_OP_DYN,
+    /// `stack()`'s frame count is not a positive integer constant.
+    D_STACK_SIZE,
+    /// `ustack()`'s frame count is not a positive integer constant.
+    D_USTACK_FRAMES,
+    /// `ustack()`'s string size is not a positive integer constant.
+    D_USTACK_STRSIZE,
 }
 
 impl ErrTag {

@@ -18,6 +18,11 @@ pub enum VariableSource {
     Constant(u64),
     /// `curthread`, whose type (`struct task_struct *`) comes from kernel BTF.
     CurThread,
+    /// `stackdepth` (kernel) or `ustackdepth` (`user`): the frames of the current stack.
+    StackDepth {
+        /// The user stack.
+        user: bool,
+    },
 }
 
 /// A built-in variable.
@@ -63,6 +68,18 @@ pub const VARIABLES: &[Variable] = &[
     int("cpu", Type::INT, Builtin::Cpu),
     int("id", Type::UINT, Builtin::ProbeId),
     int("errno", Type::INT, Builtin::Errno),
+    int("caller", Type::ULONG, Builtin::Caller),
+    int("ucaller", Type::ULONG, Builtin::UCaller),
+    Variable {
+        name: "stackdepth",
+        ty: Type::UINT,
+        source: VariableSource::StackDepth { user: false },
+    },
+    Variable {
+        name: "ustackdepth",
+        ty: Type::UINT,
+        source: VariableSource::StackDepth { user: true },
+    },
     int("arg0", Type::LONG, Builtin::Arg(0)),
     int("arg1", Type::LONG, Builtin::Arg(1)),
     int("arg2", Type::LONG, Builtin::Arg(2)),

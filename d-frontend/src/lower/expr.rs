@@ -42,6 +42,7 @@ impl Lowerer<'_> {
                         Builtin::Ppid { real_parent, tgid }
                     }
                     VariableSource::CurThread => Builtin::CurThread,
+                    VariableSource::StackDepth { user } => return self.stack_depth(user, span),
                     VariableSource::Execname | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }

@@ -14,6 +14,7 @@ mod destructive;
 mod expr;
 mod inline;
 mod scope;
+mod stack;
 mod stmt;
 pub(crate) mod subr;
 mod translate;
@@ -55,6 +56,30 @@ pub struct CompileOptions {
     pub empty: bool,
     /// The files of the D library ([`crate::library`]), checked before the inputs.
     pub library: Vec<FileId>,
+    /// The `stackframes`, `ustackframes` and `maxframes` options, which size stacks.
+    pub stack_frames: StackFrames,
+}
+
+/// The options that say how many frames a stack records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackFrames {
+    /// `stackframes`: frames of `stack()` without an argument.
+    pub kernel: u32,
+    /// `ustackframes`: frames of `ustack()` and `jstack()` without an argument.
+    pub user: u32,
+    /// `maxframes`: the most frames any stack records (libdtrace's default is the kernel's
+    /// `perf_event_max_stack`, 127).
+    pub max: u32,
+}
+
+impl Default for StackFrames {
+    fn default() -> StackFrames {
+        StackFrames {
+            kernel: 20,
+            user: 100,
+            max: 127,
+        }
+    }
 }
 
 impl Default for CompileOptions {
@@ -69,6 +94,7 @@ impl Default for CompileOptions {
             zdefs: false,
             empty: false,
             library: Vec::new(),
+            stack_frames: StackFrames::default(),
         }
     }
 }
@@ -178,6 +204,7 @@ pub fn check(
         catalog,
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
+        stack_frames: options.stack_frames,
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -189,7 +216,12 @@ pub fn check(
         let mut n_matched = 0;
         for item in source.program.items {
             match item {
-                Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
+                Item::Pragma(pragma) => {
+                    checker.pragma(&pragma, &mut pragma_options);
+                    if let Some(option) = pragma_options.last() {
+                        stack::pragma_frames(&mut checker.stack_frames, option);
+                    }
+                }
                 Item::Decl(decl) => checker.declaration(&decl),
                 Item::Translator(translator) => checker.translator(&translator),
                 Item::Clause(clause) => {
@@ -218,6 +250,7 @@ pub fn check(
     if let Some(strsize) = pragma_strsize(&pragma_options) {
         options.strsize = strsize;
     }
+    options.stack_frames = checker.stack_frames;
     Ok(Checked {
         clauses,
         clause_probes,
@@ -292,6 +325,8 @@ struct Checker<'c> {
     type_info: TypeInfo,
     /// The names the program's declarations put in scope.
     scope: scope::Scope,
+    /// The frame options as the `#pragma`s so far set them.
+    stack_frames: StackFrames,
 }
 
 impl Checker<'_> {
