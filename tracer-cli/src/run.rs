@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use d_frontend::compile::{Compiled, compile};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
 use d_frontend::lex::macros::MacroVariables;
-use d_frontend::sema::CompileOptions;
+use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
 use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind, apply_pragmas};
@@ -64,6 +64,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         zdefs: args.options.zdefs(),
         empty: args.options.is_set("empty"),
         library,
+        stack_frames: stack_frames(&args.options),
     };
     let compiled = match compile(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
@@ -135,6 +136,23 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     trace(&mut session, &generated, &mut targets, &signals, options)
 }
 
+/// The frame counts of the `stackframes`, `ustackframes` and `maxframes` options, or their
+/// defaults.
+fn stack_frames(options: &Options) -> StackFrames {
+    let defaults = StackFrames::default();
+    let get = |name: &str, default: u32| {
+        options
+            .get(name)
+            .and_then(|value| u32::try_from(value).ok())
+            .unwrap_or(default)
+    };
+    StackFrames {
+        kernel: get("stackframes", defaults.kernel),
+        user: get("ustackframes", defaults.user),
+        max: get("maxframes", defaults.max),
+    }
+}
+
 /// `tracer: description 'BEGIN ' matched 1 probe`, once per source, as dtrace prints it.
 fn print_banner(compiled: &Compiled) {
     let mut stderr = std::io::stderr().lock();
@@ -191,6 +209,9 @@ fn trace(
     session.run_begin().context("failed to run BEGIN")?;
     loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
+        for target in targets.iter() {
+            consumer.watch(target.pid() as u32);
+        }
         drain(session, &mut consumer, &mut out, interval)?;
         stdout.write_all(&out)?;
         stdout.flush()?;

@@ -28,6 +28,9 @@ pub const DCTX_ARGS: i16 = 16;
 pub const DCTX_N_ARGS: usize = 10;
 /// Offset of `errno` (u64) in the D context.
 pub const DCTX_ERRNO: i16 = 96;
+/// Offset of `stack_skip` (u64) in the D context: the kernel frames of the probe machinery that
+/// `stack()`, `caller` and `stackdepth` leave out, which each trampoline sets for its provider.
+pub const DCTX_STACK_SKIP: i16 = 104;
 /// Where clause temporaries start in the scratch value.
 pub const SCRATCH_TEMP_BASE: u32 = 128;
 /// The scratch map entry the `ERROR` probe's D context and clauses use.
@@ -213,6 +216,10 @@ pub fn finished_speculation(field: u64) -> (u8, u8) {
     (id, (field >> 32) as u8)
 }
 
+mod stack;
+
+pub use stack::{StackType, StackValue, SymKind, SymValue, Symbol, decode_stack, decode_sym};
+
 /// The type of one recorded value, which says how many bytes it takes and how to print it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
@@ -228,6 +235,10 @@ pub enum ValueKind {
         /// Bytes reserved for it.
         size: u32,
     },
+    /// A stack (see `stack`).
+    Stack(StackType),
+    /// A symbolic address (see `stack`).
+    Sym(SymKind),
 }
 
 impl ValueKind {
@@ -236,6 +247,8 @@ impl ValueKind {
         match self {
             ValueKind::Int { .. } => 8,
             ValueKind::Str { size } => size,
+            ValueKind::Stack(stack) => stack.stored_size(),
+            ValueKind::Sym(kind) => kind.stored_size(),
         }
     }
 
@@ -258,6 +271,8 @@ impl ValueKind {
                     .unwrap_or(field.len());
                 Some(Value::Str(field[..len].to_vec()))
             }
+            ValueKind::Stack(stack) => decode_stack(stack, bytes).map(Value::Stack),
+            ValueKind::Sym(kind) => decode_sym(kind, bytes).map(Value::Sym),
         }
     }
 }
@@ -276,6 +291,10 @@ pub enum Value {
     },
     /// A string, without its NUL padding.
     Str(Vec<u8>),
+    /// A stack.
+    Stack(StackValue),
+    /// A symbolic address.
+    Sym(SymValue),
 }
 
 /// Aggregating functions and their bucket parameters: the front end's, which map values are laid
@@ -519,7 +538,8 @@ mod tests {
     fn dctx_fields_do_not_overlap_temporaries() {
         let args_end = DCTX_ARGS as usize + 8 * DCTX_N_ARGS;
         assert!(args_end <= DCTX_ERRNO as usize);
-        assert!((DCTX_ERRNO as u32) + 8 <= SCRATCH_TEMP_BASE);
+        assert!(DCTX_ERRNO + 8 <= DCTX_STACK_SKIP);
+        assert!((DCTX_STACK_SKIP as u32) + 8 <= SCRATCH_TEMP_BASE);
     }
 
     #[test]

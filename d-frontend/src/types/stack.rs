@@ -24,7 +24,7 @@ impl StackType {
 }
 
 /// How a symbolic address prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SymKind {
     /// `sym()` and `func()`: the kernel symbol, ``module`name``.
     Sym,

@@ -9,6 +9,7 @@
 //!   scratch = lookup(scratch, 0)            *(u32 *)(fp-8) = 0; call bpf_map_lookup_elem
 //!   if (scratch == NULL) return 0           if r0 == 0 goto exit
 //!   r7 = scratch                            r7 = r0
+//!   dctx->stack_skip = 0                    *(u64 *)(r7+104) = 0
 //! ```
 
 pub mod dtrace;
@@ -18,7 +19,9 @@ pub mod syscall;
 use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID};
+use crate::layout::{
+    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, DCTX_STACK_SKIP,
+};
 
 /// Emits the common start: keeps the context in r6 and the scratch pointer in r7.
 pub fn prologue(emitter: &mut Emitter, scratch_map: usize, exit: Target) {
@@ -31,6 +34,7 @@ pub fn prologue(emitter: &mut Emitter, scratch_map: usize, exit: Target) {
     emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
     emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, exit);
     emitter.push(Insn::mov64_reg(SCRATCH, Reg::R0));
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_STACK_SKIP, 0));
 }
 
 /// Stores a fixed probe ID and a clause mask with every clause enabled.
