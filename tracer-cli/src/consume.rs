@@ -27,9 +27,9 @@ use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 use crate::flags::{OptionError, Options};
 use crate::output::agg::{self, Aggregation, SortOptions};
 use crate::output::printf::{self, signed_of, unsigned_of};
+use crate::output::stack;
 use crate::output::text;
 use crate::output::tracemem;
-use crate::output::stack;
 use crate::speculation::{Arrival, Outcome, Speculations};
 use crate::symbols::Symbols;
 

@@ -128,7 +128,8 @@ impl Symbols {
             return;
         }
         if self.processes.get(&pid) != Some(&mappings) {
-            self.user_cache.retain(|(cached_pid, _), _| *cached_pid != pid);
+            self.user_cache
+                .retain(|(cached_pid, _), _| *cached_pid != pid);
             self.processes.insert(pid, mappings);
         }
     }
@@ -299,7 +300,8 @@ mod tests {
 
     #[test]
     fn modules_have_address_ranges() {
-        let text = "ext4 1056768 1 - Live 0xffffffffc0400000\nhidden 4096 0 - Live 0x0000000000000000\n";
+        let text =
+            "ext4 1056768 1 - Live 0xffffffffc0400000\nhidden 4096 0 - Live 0x0000000000000000\n";
         assert_eq!(
             parse_modules(text),
             [KernelModule {

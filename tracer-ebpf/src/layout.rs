@@ -538,7 +538,7 @@ mod tests {
     fn dctx_fields_do_not_overlap_temporaries() {
         let args_end = DCTX_ARGS as usize + 8 * DCTX_N_ARGS;
         assert!(args_end <= DCTX_ERRNO as usize);
-        assert!(DCTX_ERRNO + 8 <= DCTX_STACK_SKIP);
+        const { assert!(DCTX_ERRNO + 8 <= DCTX_STACK_SKIP) };
         assert!((DCTX_STACK_SKIP as u32) + 8 <= SCRATCH_TEMP_BASE);
     }
 

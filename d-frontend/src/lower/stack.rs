@@ -207,7 +207,10 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        assert_eq!(scratch_end, 80, "header, 3 + 1 + 2 words of stacks, pid and address");
+        assert_eq!(
+            scratch_end, 80,
+            "header, 3 + 1 + 2 words of stacks, pid and address"
+        );
     }
 
     #[test]

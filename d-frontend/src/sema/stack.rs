@@ -16,7 +16,11 @@ use crate::types::{StackType, Type};
 /// `maxframes`) to `frames`. A value that is not a number is left for the caller, which checks
 /// every pragma option against its table.
 pub(super) fn pragma_frames(frames: &mut StackFrames, option: &PragmaOption) {
-    let Some(value) = option.value.as_deref().and_then(|text| text.parse::<u32>().ok()) else {
+    let Some(value) = option
+        .value
+        .as_deref()
+        .and_then(|text| text.parse::<u32>().ok())
+    else {
         return;
     };
     match option.name.as_str() {
@@ -93,12 +97,15 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let value = self.type_info.constants.get(&arg.span).copied().or(
-                match arg.kind {
+            let value = self
+                .type_info
+                .constants
+                .get(&arg.span)
+                .copied()
+                .or(match arg.kind {
                     ExprKind::Int { value, .. } => Some(value),
                     _ => None,
-                },
-            );
+                });
             let signed = matches!(ty, Type::Int { signed: true, .. });
             let positive = value.filter(|&value| !(signed && (value as i64) < 0));
             if arg_idx == 0 {
@@ -113,7 +120,9 @@ impl Checker<'_> {
                         self.error(
                             tag,
                             arg.span,
-                            format!("{func}( ) argument #1 must be a non-zero positive integer constant"),
+                            format!(
+                                "{func}( ) argument #1 must be a non-zero positive integer constant"
+                            ),
                         );
                     }
                 }
@@ -235,7 +244,10 @@ mod tests {
         assert_eq!(first_error("BEGIN { stack(1, 2); }").0, ErrTag::D_PROTO_LEN);
         assert_eq!(first_error("BEGIN { stack(0); }").0, ErrTag::D_STACK_SIZE);
         assert_eq!(first_error("BEGIN { stack(-1); }").0, ErrTag::D_STACK_SIZE);
-        assert_eq!(first_error("BEGIN { stack(arg0); }").0, ErrTag::D_STACK_SIZE);
+        assert_eq!(
+            first_error("BEGIN { stack(arg0); }").0,
+            ErrTag::D_STACK_SIZE
+        );
         assert_eq!(
             first_error("BEGIN { ustack(0, 200); }"),
             (
@@ -252,8 +264,14 @@ mod tests {
 
     #[test]
     fn stacks_are_not_values_elsewhere() {
-        assert_eq!(first_error("BEGIN { x = stack(); }").0, ErrTag::D_OP_INCOMPAT);
-        assert_eq!(first_error("BEGIN { trace(sym(1) + 1); }").0, ErrTag::D_OP_INCOMPAT);
+        assert_eq!(
+            first_error("BEGIN { x = stack(); }").0,
+            ErrTag::D_OP_INCOMPAT
+        );
+        assert_eq!(
+            first_error("BEGIN { trace(sym(1) + 1); }").0,
+            ErrTag::D_OP_INCOMPAT
+        );
         assert_eq!(
             first_error("BEGIN { printf(\"%d\", stack()); }").0,
             ErrTag::D_PRINTF_ARG_TYPE

@@ -82,11 +82,11 @@ pub fn write_stack(stack: &StackValue, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn symbol(module: &str, name: Option<(&str, u64)>) -> Option<Symbol> {
-        Some(Symbol {
+    fn symbol(module: &str, name: Option<(&str, u64)>) -> Symbol {
+        Symbol {
             module: module.to_string(),
             name: name.map(|(name, offset)| (name.to_string(), offset)),
-        })
+        }
     }
 
     fn printed(stack: &StackValue) -> String {
@@ -101,9 +101,9 @@ mod tests {
             pid: None,
             frames: vec![0xffff_0010, 0xffff_0200, 0xffff_3000, 0x1234],
             symbols: vec![
-                symbol("vmlinux", Some(("ksys_write", 0x10))),
-                symbol("vmlinux", Some(("do_syscall_64", 0))),
-                symbol("ext4", None),
+                Some(symbol("vmlinux", Some(("ksys_write", 0x10)))),
+                Some(symbol("vmlinux", Some(("do_syscall_64", 0)))),
+                Some(symbol("ext4", None)),
                 None,
             ],
             indent: DEFAULT_STACK_INDENT,
@@ -129,18 +129,24 @@ mod tests {
             addr: 0x4000,
             symbol,
         };
-        let main = symbol("prog", Some(("main", 0x1c)));
+        let main = Some(symbol("prog", Some(("main", 0x1c))));
         assert_eq!(sym_text(&sym(SymKind::USym, main.clone())), "prog`main");
-        assert_eq!(sym_text(&sym(SymKind::UAddr, main.clone())), "prog`main+0x1c");
+        assert_eq!(
+            sym_text(&sym(SymKind::UAddr, main.clone())),
+            "prog`main+0x1c"
+        );
         assert_eq!(sym_text(&sym(SymKind::UMod, main)), "prog");
         assert_eq!(sym_text(&sym(SymKind::Sym, None)), "0x4000");
         assert_eq!(sym_text(&sym(SymKind::Mod, None)), "0x4000");
         assert_eq!(
-            sym_text(&sym(SymKind::Sym, symbol("vmlinux", None))),
+            sym_text(&sym(SymKind::Sym, Some(symbol("vmlinux", None)))),
             "vmlinux`0x4000"
         );
         let mut out = Vec::new();
-        write_sym(&sym(SymKind::Mod, symbol("vmlinux", None)), &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), format!("  {:<50}", "vmlinux"));
+        write_sym(&sym(SymKind::Mod, Some(symbol("vmlinux", None))), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("  {:<50}", "vmlinux")
+        );
     }
 }

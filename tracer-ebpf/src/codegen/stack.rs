@@ -34,7 +34,7 @@ impl ClauseContext<'_> {
     }
 
     /// Writes the stack at scratch `offset`: a user stack's process ID first, then the frames.
-    pub(super) fn get_stack(&self, emitter: &mut Emitter, offset: u32, stack: StackType) {
+    pub(super) fn get_stack(emitter: &mut Emitter, offset: u32, stack: StackType) {
         //   [user] scratch[offset] = pid              call get_current_pid_tgid; r0 >>= 32; stx
         //   bpf_get_stack(ctx, frames, size, flags)   r1 = ctx; r2 = &frames; r3 = size; r4 = flags
         let mut frames_offset = offset;
@@ -80,7 +80,7 @@ impl ClauseContext<'_> {
     }
 
     /// `r0` = `caller` or `ucaller`: the second frame of the stack, 0 when there is none.
-    pub(super) fn caller(&self, emitter: &mut Emitter, user: bool) {
+    pub(super) fn caller(emitter: &mut Emitter, user: bool) {
         //   u64 buf[2] = {0, 0}  (fp-16, fp-8)         st [fp-16] = 0; st [fp-8] = 0
         //   bpf_get_stack(ctx, buf, 16, flags)         r1 = ctx; r2 = fp-16; r3 = 16; r4 = flags
         //   r0 = buf[1]                                r0 = [fp-8]
@@ -88,7 +88,11 @@ impl ClauseContext<'_> {
         emitter.push(Insn::st_mem(Size::DW, Reg::FP, KEY_SLOT, 0));
         emitter.push(Insn::mov64_reg(Reg::R1, CTX));
         emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
-        emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(AGG_GEN_SLOT)));
+        emitter.push(Insn::alu64_imm(
+            AluOp::Add,
+            Reg::R2,
+            i32::from(AGG_GEN_SLOT),
+        ));
         emitter.push(Insn::mov64_imm(Reg::R3, 16));
         Self::stack_flags(emitter, user);
         emitter.push(Insn::call(Helper::bpf_get_stack));

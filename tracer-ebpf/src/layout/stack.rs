@@ -100,7 +100,10 @@ mod tests {
     use super::*;
 
     fn words(values: &[u64]) -> Vec<u8> {
-        values.iter().flat_map(|value| value.to_ne_bytes()).collect()
+        values
+            .iter()
+            .flat_map(|value| value.to_ne_bytes())
+            .collect()
     }
 
     #[test]
@@ -117,7 +120,10 @@ mod tests {
             frames: 2,
         };
         let decoded = decode_stack(user, &words(&[1234, 0x400, 0x500])).unwrap();
-        assert_eq!((decoded.pid, decoded.frames), (Some(1234), vec![0x400, 0x500]));
+        assert_eq!(
+            (decoded.pid, decoded.frames),
+            (Some(1234), vec![0x400, 0x500])
+        );
         assert_eq!(decode_stack(user, &words(&[1234, 0x400])), None);
     }
 
