@@ -299,6 +299,12 @@ pub enum ErrTag {
     D_ARGS_IDX,
     /// `args[]` in a clause whose probes' arguments differ.
     D_ARGS_MULTI,
+    /// `stack()`'s frame count is not a positive integer constant.
+    D_STACK_SIZE,
+    /// `ustack()`'s frame count is not a positive integer constant.
+    D_USTACK_FRAMES,
+    /// `ustack()`'s string size is not a positive integer constant.
+    D_USTACK_STRSIZE,
 }
 
 impl ErrTag {

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use crate::ast::VarScope;
 use crate::provider::Probe;
 use crate::source::Span;
-use crate::types::Type;
+use crate::types::{StackType, Type};
 
 pub use self::subr::Subr;
 
@@ -148,6 +148,10 @@ pub enum Builtin {
     Errno,
     /// `curthread`: the current task's `struct task_struct *` (`bpf_get_current_task`).
     CurThread,
+    /// `caller`: the kernel return address of the current function (the second kernel frame).
+    Caller,
+    /// `ucaller`: the user return address of the current function (the second user frame).
+    UCaller,
 }
 
 /// The four names of the probe that fired.
@@ -441,6 +445,26 @@ pub enum Inst {
         offset: u32,
         /// `commit` rather than `discard`.
         commit: bool,
+    },
+    /// Writes the current stack at a scratch offset as [`StackType`] lays it out (a user stack
+    /// after the process ID), zeros after its last frame, with `bpf_get_stack`.
+    GetStack {
+        /// Scratch offset.
+        offset: u32,
+        /// Which stack and how many frames.
+        stack: StackType,
+    },
+    /// `dst` = the number of frames of the current kernel or user stack, at most `frames`, which
+    /// `bpf_get_stack` writes to scratch at `offset` to count them.
+    StackDepth {
+        /// Destination.
+        dst: VReg,
+        /// Scratch offset of the `8 * frames` bytes the frames go to.
+        offset: u32,
+        /// Most frames counted.
+        frames: u32,
+        /// The user stack.
+        user: bool,
     },
     /// Sends the record at `offset` (header first) to userspace, unless its header's blocks mask
     /// ([`RECORD_BLOCKS_OFFSET`]) is zero: then no action of the clause ran to its block's end.
@@ -1018,6 +1042,22 @@ fn display_inst(inst: &Inst) -> String {
                 if *wakeup { " wakeup" } else { "" }
             )
         }
+        Inst::GetStack { offset, stack } => format!(
+            "scratch[{offset}..+{}] = {}stack({})",
+            stack.stored_size(),
+            if stack.user { "u" } else { "" },
+            stack.frames
+        ),
+        Inst::StackDepth {
+            dst,
+            offset,
+            frames,
+            user,
+        } => format!(
+            "%{} = {}stackdepth({frames}) via scratch[{offset}..]",
+            dst.0,
+            if *user { "u" } else { "" }
+        ),
         Inst::Subr(subr) => subr.display(),
         Inst::Comment(_) | Inst::Label(_) => unreachable!("handled by the caller"),
     }

@@ -17,6 +17,7 @@
 //! a NUL byte ends the format, and a precision of 0 means "no precision" when printing.
 
 use crate::diagnostic::ErrTag;
+use crate::types::Type;
 
 /// One piece of a parsed format: text to copy, or a conversion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,6 +175,18 @@ impl ArgClass {
 /// integers). For a `%@` conversion this is the class the aggregation value must fit.
 pub fn arg_class(conv: &Conversion) -> ArgClass {
     lookup(conv.length.as_str().as_bytes(), conv.conv).map_or(ArgClass::None, |spec| spec.class)
+}
+
+/// Whether a stack or symbolic address of type `ty` fits `conv`: `%k` takes stacks, `%a` kernel
+/// symbolic addresses and `%A` user ones, as libdtrace's `pfcheck_stack`, `pfcheck_kaddr` and
+/// `pfcheck_uaddr` decide.
+pub fn accepts_symbolic(conv: &Conversion, ty: Type) -> bool {
+    match (conv.conv, ty) {
+        (b'k', Type::Stack(_)) => conv.length == Length::Default,
+        (b'a', Type::SymAddr(kind)) => !kind.is_user(),
+        (b'A', Type::SymAddr(kind)) => kind.is_user(),
+        _ => false,
+    }
 }
 
 /// Which part of a conversion an argument feeds.

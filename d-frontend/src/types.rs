@@ -7,9 +7,11 @@
 //! type), so code that matches on `Type::Int` sees every integer.
 
 mod names;
+mod stack;
 mod table;
 
 pub use names::{IntegerWordsError, d_typedef, integer_type_name};
+pub use stack::{StackType, SymKind};
 pub use table::{Member, MemberRef, StructDef, TypeDef, TypeTable};
 
 /// An index into a [`TypeTable`].
@@ -44,6 +46,12 @@ pub enum Type {
     Array(TypeId),
     /// A struct or union; the table entry ([`TypeDef::Struct`]) gives its members.
     Struct(TypeId),
+    /// libdtrace's `stack`: the value of `stack()`, `ustack()` and `jstack()`, which only actions,
+    /// `trace()`, `printf`'s `%k` and aggregation keys take.
+    Stack(StackType),
+    /// libdtrace's `_symaddr` and `_usymaddr`: an address `sym()`, `mod()`, `usym()`, `umod()` or
+    /// `uaddr()` (and `func()`, `ufunc()`) marked for printing as a symbol.
+    SymAddr(SymKind),
 }
 
 impl Type {
@@ -90,6 +98,8 @@ impl Type {
     pub fn stored_size(self, strsize: u32) -> u32 {
         match self {
             Type::String | Type::Array(_) => string_size(strsize),
+            Type::Stack(stack) => stack.stored_size(),
+            Type::SymAddr(kind) => kind.stored_size(),
             _ => 8,
         }
     }
@@ -128,6 +138,9 @@ impl Type {
             Type::Pointer(_) => "pointer",
             Type::Array(_) => "array",
             Type::Struct(_) => "struct",
+            Type::Stack(_) => "stack",
+            Type::SymAddr(kind) if kind.is_user() => "_usymaddr",
+            Type::SymAddr(_) => "_symaddr",
         }
     }
 

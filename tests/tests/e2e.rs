@@ -31,7 +31,8 @@ suites!(
     speculation,
     translators,
     providers,
-    funcs
+    funcs,
+    stacks
 );
 
 #[test]

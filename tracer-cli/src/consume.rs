@@ -11,6 +11,7 @@
 //! Speculative records are kept aside (see `speculation`) until their `commit()` record, after
 //! whose own actions they are printed, or their `discard()` record.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
 
@@ -19,16 +20,18 @@ use d_frontend::printf::{FormatPiece, parse_format};
 use tracer_daemon::events::decode_record;
 use tracer_daemon::load::Session;
 use tracer_ebpf::layout::{
-    AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, finished_speculation,
+    AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, ValueKind, finished_speculation,
 };
 use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::flags::{OptionError, Options};
 use crate::output::agg::{self, Aggregation, SortOptions};
 use crate::output::printf::{self, signed_of, unsigned_of};
+use crate::output::stack;
 use crate::output::text;
 use crate::output::tracemem;
 use crate::speculation::{Arrival, Outcome, Speculations};
+use crate::symbols::Symbols;
 
 /// The program name runtime errors start with.
 const PROGRAM: &str = "tracer";
@@ -66,6 +69,11 @@ pub struct Consumer<'a> {
     exit_status: Option<i32>,
     /// The records kept for each speculation, when the program speculates.
     speculations: Option<Speculations>,
+    /// Where the addresses of stacks and symbolic addresses are; a cache that reading
+    /// aggregations (through `&self`) fills too.
+    symbols: RefCell<Symbols>,
+    /// Whether the program records user stacks or addresses, whose processes are watched.
+    user_symbols: bool,
 }
 
 impl<'a> Consumer<'a> {
@@ -104,6 +112,29 @@ impl<'a> Consumer<'a> {
             formats,
             exit_status: None,
             speculations,
+            symbols: RefCell::new(Symbols::default()),
+            user_symbols: uses_user_symbols(program),
+        }
+    }
+
+    /// Reads the mappings of process `pid` while it runs, when the program records user stacks
+    /// or addresses, so that they can be symbolized after it exits.
+    pub fn watch(&self, pid: u32) {
+        if self.user_symbols {
+            self.symbols.borrow_mut().watch(pid);
+        }
+    }
+
+    /// Symbolizes the stacks and symbolic addresses among `values`.
+    fn symbolize<'v>(&self, values: impl IntoIterator<Item = &'v mut Value>) {
+        let indent = self
+            .options
+            .get("stackindent")
+            .and_then(|indent| u32::try_from(indent).ok())
+            .unwrap_or(stack::DEFAULT_STACK_INDENT);
+        let mut symbols = self.symbols.borrow_mut();
+        for value in values {
+            symbols.resolve(value, indent);
         }
     }
 
@@ -171,7 +202,8 @@ impl<'a> Consumer<'a> {
         let Some(desc) = self.program.records.get(clause_id) else {
             anyhow::bail!("received a record for clause {clause_id}, which does not exist");
         };
-        let decoded = decode_record(desc, bytes).context("received a malformed record")?;
+        let mut decoded = decode_record(desc, bytes).context("received a malformed record")?;
+        self.symbolize(decoded.actions.iter_mut().flatten());
         let probe = self.probe(decoded.header.probe_id);
         let quiet = self.options.quiet();
         let mut line_open = false;
@@ -243,7 +275,7 @@ impl<'a> Consumer<'a> {
                 ActionDesc::Normalize { agg, .. } => {
                     self.normals[*agg] = values.first().map_or(1, |value| match *value {
                         Value::Int { bits, size, .. } => unsigned_of(bits, size),
-                        Value::Str(_) => 1,
+                        _ => 1,
                     });
                 }
                 ActionDesc::Denormalize { agg } => self.normals[*agg] = 1,
@@ -437,9 +469,11 @@ impl<'a> Consumer<'a> {
         session: &Session,
     ) -> anyhow::Result<Vec<(Vec<Value>, AggValue)>> {
         let desc = &self.program.aggregations[agg_idx];
-        session
+        let mut rows = session
             .aggregation(desc)
-            .with_context(|| format!("failed to read aggregation @{}", desc.name))
+            .with_context(|| format!("failed to read aggregation @{}", desc.name))?;
+        self.symbolize(rows.iter_mut().flat_map(|(keys, _)| keys.iter_mut()));
+        Ok(rows)
     }
 
     fn view<'r>(&self, agg_idx: usize, rows: &'r [(Vec<Value>, AggValue)]) -> Aggregation<'r> {
@@ -468,6 +502,27 @@ impl<'a> Consumer<'a> {
             agg_position: position("aggsortpos"),
         }
     }
+}
+
+/// Whether any record or aggregation key of `program` holds a user stack or a user address.
+fn uses_user_symbols(program: &CompiledProgram) -> bool {
+    let is_user = |kind: &ValueKind| match kind {
+        ValueKind::Stack(stack) => stack.user,
+        ValueKind::Sym(kind) => kind.is_user(),
+        ValueKind::Int { .. } | ValueKind::Str { .. } => false,
+    };
+    let in_records = program.records.iter().any(|record| {
+        record.actions.iter().any(|action| match action {
+            ActionDesc::Trace(field) => is_user(&field.kind),
+            ActionDesc::Printf { args, .. } => args.iter().any(|field| is_user(&field.kind)),
+            _ => false,
+        })
+    });
+    in_records
+        || program
+            .aggregations
+            .iter()
+            .any(|agg| agg.keys.iter().any(is_user))
 }
 
 /// Why `setopt()` failed, in libdtrace's words.

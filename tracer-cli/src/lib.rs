@@ -6,4 +6,5 @@ pub mod output;
 pub mod preproc;
 pub mod signals;
 pub mod speculation;
+pub mod symbols;
 pub mod target;

@@ -14,7 +14,7 @@ use d_frontend::compile::{Compiled, Input, compile_inputs};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
 use d_frontend::lex::macros::MacroVariables;
 use d_frontend::provider::ProbeField;
-use d_frontend::sema::CompileOptions;
+use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
 use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
@@ -152,6 +152,7 @@ pub(crate) fn compile_options(
         zdefs: args.options.zdefs(),
         empty: args.options.is_set("empty"),
         library,
+        stack_frames: stack_frames(&args.options),
     }
 }
 
@@ -162,6 +163,23 @@ fn probe_field(kind: ProbeSpecKind) -> ProbeField {
         ProbeSpecKind::Module => ProbeField::Module,
         ProbeSpecKind::Function => ProbeField::Function,
         ProbeSpecKind::Name | ProbeSpecKind::Id => ProbeField::Name,
+    }
+}
+
+/// The frame counts of the `stackframes`, `ustackframes` and `maxframes` options, or their
+/// defaults.
+fn stack_frames(options: &Options) -> StackFrames {
+    let defaults = StackFrames::default();
+    let get = |name: &str, default: u32| {
+        options
+            .get(name)
+            .and_then(|value| u32::try_from(value).ok())
+            .unwrap_or(default)
+    };
+    StackFrames {
+        kernel: get("stackframes", defaults.kernel),
+        user: get("ustackframes", defaults.user),
+        max: get("maxframes", defaults.max),
     }
 }
 
@@ -221,6 +239,9 @@ fn trace(
     session.run_begin().context("failed to run BEGIN")?;
     loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
+        for target in targets.iter() {
+            consumer.watch(target.pid() as u32);
+        }
         drain(session, &mut consumer, &mut out, interval)?;
         stdout.write_all(&out)?;
         stdout.flush()?;

@@ -84,6 +84,9 @@ fn run_begin(text: &str, scratchsize: u32) -> Run {
                     .map(|value| match value {
                         Value::Str(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                         Value::Int { bits, .. } => (bits as i64).to_string(),
+                        Value::Stack(_) | Value::Sym(_) => {
+                            unreachable!("these programs record no stacks")
+                        }
                     }),
             );
         })

@@ -89,7 +89,7 @@ fn run_begin(generated: &Generated, session: &mut Session) -> Vec<(RecordHeader,
 fn int(value: &Value) -> u64 {
     match value {
         Value::Int { bits, .. } => *bits,
-        Value::Str(bytes) => panic!("expected an integer, got {bytes:?}"),
+        other => panic!("expected an integer, got {other:?}"),
     }
 }
 

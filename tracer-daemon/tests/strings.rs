@@ -103,6 +103,7 @@ fn strings(values: &[Value]) -> Vec<String> {
         .map(|value| match value {
             Value::Str(bytes) => String::from_utf8_lossy(bytes).into_owned(),
             Value::Int { bits, .. } => (*bits as i64).to_string(),
+            other => format!("{other:?}"),
         })
         .collect()
 }

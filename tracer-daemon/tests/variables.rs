@@ -92,7 +92,7 @@ fn ints(values: &[Value]) -> Vec<i64> {
         .iter()
         .map(|value| match value {
             Value::Int { bits, .. } => *bits as i64,
-            Value::Str(bytes) => panic!("expected an integer, got {bytes:?}"),
+            other => panic!("expected an integer, got {other:?}"),
         })
         .collect()
 }

@@ -467,6 +467,8 @@ pub enum Helper {
     bpf_get_current_comm = 16,
     /// `u64 bpf_get_current_task(void)`
     bpf_get_current_task = 35,
+    /// `long bpf_get_stack(ctx, buf, size, flags)`
+    bpf_get_stack = 67,
     /// `long bpf_send_signal(sig)`
     bpf_send_signal = 109,
     /// `long bpf_probe_read_user(dst, size, unsafe_ptr)`
@@ -484,7 +486,7 @@ pub enum Helper {
 impl Helper {
     /// The helper with number `id`, if generated code uses it.
     pub fn from_id(id: i32) -> Option<Helper> {
-        const ALL: [Helper; 17] = [
+        const ALL: [Helper; 18] = [
             Helper::bpf_map_lookup_elem,
             Helper::bpf_map_update_elem,
             Helper::bpf_map_delete_elem,
@@ -496,6 +498,7 @@ impl Helper {
             Helper::bpf_get_current_uid_gid,
             Helper::bpf_get_current_comm,
             Helper::bpf_get_current_task,
+            Helper::bpf_get_stack,
             Helper::bpf_send_signal,
             Helper::bpf_probe_read_user,
             Helper::bpf_probe_read_kernel,

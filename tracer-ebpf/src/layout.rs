@@ -35,6 +35,9 @@ pub const DCTX_TIMESTAMP: i16 = 104;
 /// Offset of the current clause's `alloca` top (u64), an offset into the `alloca` area that starts
 /// at 8 (0 is `NULL`) for every clause.
 pub const DCTX_ALLOCA_TOP: i16 = 112;
+/// Offset of `stack_skip` (u64) in the D context: the kernel frames of the probe machinery that
+/// `stack()`, `caller` and `stackdepth` leave out, which each trampoline sets for its provider.
+pub const DCTX_STACK_SKIP: i16 = 120;
 /// Where clause temporaries start in the scratch value.
 pub const SCRATCH_TEMP_BASE: u32 = 128;
 /// The scratch map entry the `ERROR` probe's D context and clauses use.
@@ -224,6 +227,10 @@ pub fn finished_speculation(field: u64) -> (u8, u8) {
     (id, (field >> 32) as u8)
 }
 
+mod stack;
+
+pub use stack::{StackType, StackValue, SymKind, SymValue, Symbol, decode_stack, decode_sym};
+
 /// The type of one recorded value, which says how many bytes it takes and how to print it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
@@ -239,6 +246,10 @@ pub enum ValueKind {
         /// Bytes reserved for it.
         size: u32,
     },
+    /// A stack (see `stack`).
+    Stack(StackType),
+    /// A symbolic address (see `stack`).
+    Sym(SymKind),
 }
 
 impl ValueKind {
@@ -247,6 +258,8 @@ impl ValueKind {
         match self {
             ValueKind::Int { .. } => 8,
             ValueKind::Str { size } => size,
+            ValueKind::Stack(stack) => stack.stored_size(),
+            ValueKind::Sym(kind) => kind.stored_size(),
         }
     }
 
@@ -269,6 +282,8 @@ impl ValueKind {
                     .unwrap_or(field.len());
                 Some(Value::Str(field[..len].to_vec()))
             }
+            ValueKind::Stack(stack) => decode_stack(stack, bytes).map(Value::Stack),
+            ValueKind::Sym(kind) => decode_sym(kind, bytes).map(Value::Sym),
         }
     }
 }
@@ -287,6 +302,10 @@ pub enum Value {
     },
     /// A string, without its NUL padding.
     Str(Vec<u8>),
+    /// A stack.
+    Stack(StackValue),
+    /// A symbolic address.
+    Sym(SymValue),
 }
 
 /// Aggregating functions and their bucket parameters: the front end's, which map values are laid
@@ -533,7 +552,8 @@ mod tests {
         const {
             assert!((DCTX_ERRNO as u32) + 8 <= DCTX_TIMESTAMP as u32);
             assert!(DCTX_TIMESTAMP < DCTX_ALLOCA_TOP);
-            assert!((DCTX_ALLOCA_TOP as u32) + 8 <= SCRATCH_TEMP_BASE);
+            assert!(DCTX_ALLOCA_TOP < DCTX_STACK_SKIP);
+            assert!((DCTX_STACK_SKIP as u32) + 8 <= SCRATCH_TEMP_BASE);
         };
     }
 

@@ -1,8 +1,10 @@
 //! Built-in functions: actions (`trace`, `printf`, `printa`, `exit`, the aggregation actions),
 //! destructive actions (`raise`, `system`, `stop`, `chill`, and those tracer refuses), the
-//! speculation actions (`speculate`, `commit`, `discard`) and aggregating functions.
+//! speculation actions (`speculate`, `commit`, `discard`), the stack and symbol actions and
+//! aggregating functions.
 
 use crate::ir::AggFunc;
+use crate::types::SymKind;
 
 /// What a function is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +43,14 @@ pub enum FunctionKind {
     Commit,
     /// `discard(id)`: speculation `id`'s data is to be thrown away.
     Discard,
+    /// `stack([frames])`, or `ustack([frames [, strsize]])` and `jstack(...)` when `user`.
+    Stack {
+        /// A user stack.
+        user: bool,
+    },
+    /// `sym(addr)`, `func(addr)`, `mod(addr)`, `usym(addr)`, `ufunc(addr)`, `umod(addr)`,
+    /// `uaddr(addr)`: the address, printed symbolically.
+    SymAddr(SymKind),
 }
 
 /// The actions that take an aggregation as their first argument.
@@ -94,6 +104,24 @@ const fn agg_action(
         kind: FunctionKind::AggAction(action),
         min_args,
         max_args,
+    }
+}
+
+const fn stack(name: &'static str, user: bool, max_args: usize) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::Stack { user },
+        min_args: 0,
+        max_args,
+    }
+}
+
+const fn sym_addr(name: &'static str, kind: SymKind) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::SymAddr(kind),
+        min_args: 1,
+        max_args: 1,
     }
 }
 
@@ -241,6 +269,17 @@ pub const FUNCTIONS: &[Function] = &[
         min_args: 1,
         max_args: 1,
     },
+    stack("stack", false, 1),
+    stack("ustack", true, 2),
+    // tracer has no Java stack helper, so `jstack()` records the user stack as libdtrace does.
+    stack("jstack", true, 2),
+    sym_addr("sym", SymKind::Sym),
+    sym_addr("func", SymKind::Sym),
+    sym_addr("mod", SymKind::Mod),
+    sym_addr("usym", SymKind::USym),
+    sym_addr("ufunc", SymKind::USym),
+    sym_addr("umod", SymKind::UMod),
+    sym_addr("uaddr", SymKind::UAddr),
 ];
 
 /// The built-in function called `name`.

@@ -22,8 +22,13 @@ pub enum VariableSource {
     VTimestamp,
     /// `epid`, which depends on the clause.
     Epid,
-    /// A variable tracer does not provide yet (kernel and user stacks, `uregs`).
+    /// A variable tracer does not provide yet (`uregs`).
     Unsupported,
+    /// `stackdepth` (kernel) or `ustackdepth` (`user`): the frames of the current stack.
+    StackDepth {
+        /// The user stack.
+        user: bool,
+    },
 }
 
 /// A built-in variable.
@@ -89,15 +94,23 @@ pub const VARIABLES: &[Variable] = &[
         ty: Type::UINT,
         source: VariableSource::Constant(0),
     },
-    unsupported("stackdepth"),
-    unsupported("ustackdepth"),
-    unsupported("caller"),
-    unsupported("ucaller"),
     unsupported("uregs"),
     int("walltimestamp", Type::ULONG, Builtin::WallTimestamp),
     int("cpu", Type::INT, Builtin::Cpu),
     int("id", Type::UINT, Builtin::ProbeId),
     int("errno", Type::INT, Builtin::Errno),
+    int("caller", Type::ULONG, Builtin::Caller),
+    int("ucaller", Type::ULONG, Builtin::UCaller),
+    Variable {
+        name: "stackdepth",
+        ty: Type::UINT,
+        source: VariableSource::StackDepth { user: false },
+    },
+    Variable {
+        name: "ustackdepth",
+        ty: Type::UINT,
+        source: VariableSource::StackDepth { user: true },
+    },
     int("arg0", Type::LONG, Builtin::Arg(0)),
     int("arg1", Type::LONG, Builtin::Arg(1)),
     int("arg2", Type::LONG, Builtin::Arg(2)),

@@ -56,7 +56,7 @@ impl Lowerer<'_> {
                 let ExprKind::Str(format) = &args[0].kind else {
                     unreachable!("sema checked the format is a string literal");
                 };
-                let fields = args[1..].iter().map(|arg| self.record_value(arg)).collect();
+                let fields = self.printf_values(format, &args[1..]);
                 self.actions.push(RecordAction::Printf {
                     format: format.clone(),
                     args: fields,
@@ -156,6 +156,10 @@ impl Lowerer<'_> {
                 self.actions.push(RecordAction::Setopt { name, value });
             }
             "speculate" | "commit" | "discard" => self.speculation_action(func, &args[0], expr),
+            _ if super::stack::is_stack_action(func) => {
+                let field = self.record_value(expr);
+                self.actions.push(RecordAction::Trace(field));
+            }
             _ => unreachable!("sema accepts no action {func}"),
         }
         if self.record_cursor > record_start {
@@ -164,8 +168,13 @@ impl Lowerer<'_> {
     }
 
     /// Evaluates `expr` into the next field of the record.
-    fn record_value(&mut self, expr: &Expr) -> Field {
+    pub(super) fn record_value(&mut self, expr: &Expr) -> Field {
         let ty = self.recorded_type(expr);
+        self.record_value_as(expr, ty)
+    }
+
+    /// Evaluates `expr` into the next field of the record, recorded as `ty`.
+    pub(super) fn record_value_as(&mut self, expr: &Expr, ty: Type) -> Field {
         let offset = self.record_field(ty.stored_size(self.strsize()));
         self.value_into(expr, ty, offset);
         Field { offset, ty }
@@ -183,7 +192,9 @@ impl Lowerer<'_> {
     /// Writes `expr`'s value at scratch `offset`: 8 bytes for an integer or a pointer, `strsize`
     /// for a string or a `char` array.
     fn value_into(&mut self, expr: &Expr, ty: Type, offset: u32) {
-        if ty == Type::String {
+        if let Type::Stack(_) | Type::SymAddr(_) = ty {
+            self.stack_value_into(expr, ty, offset);
+        } else if ty == Type::String {
             self.string_value_into(expr, offset);
             // DTrace faults when it records a NULL string, as when it reads one.
             self.check_not_null(expr, offset);

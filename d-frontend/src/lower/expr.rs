@@ -62,6 +62,7 @@ impl Lowerer<'_> {
                     VariableSource::Unsupported => {
                         unreachable!("sema rejects {name}")
                     }
+                    VariableSource::StackDepth { user } => return self.stack_depth(user, span),
                     VariableSource::Execname | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }

@@ -13,6 +13,7 @@ mod action;
 mod expr;
 mod memory;
 mod spec;
+mod stack;
 mod subr;
 mod translate;
 mod var;
@@ -188,17 +189,30 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
                 + record_data_size(types, strsize, else_body);
             continue;
         }
-        let Stmt::Expr(ast::Expr {
-            kind: ast::ExprKind::Call { func, args, .. },
-            ..
-        }) = stmt
+        let Stmt::Expr(
+            call @ ast::Expr {
+                kind: ast::ExprKind::Call { func, args, .. },
+                ..
+            },
+        ) = stmt
         else {
             continue;
         };
+        if stack::is_stack_action(func) {
+            size += stored(call);
+            continue;
+        }
         size += match func.as_str() {
             "trace" | "exit" => stored(&args[0]),
             "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
-            "printf" | "system" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
+            "printf" => match &args[0].kind {
+                ast::ExprKind::Str(format) => stack::printf_types(types, format, &args[1..])
+                    .iter()
+                    .map(|ty| ty.stored_size(strsize))
+                    .sum(),
+                _ => unreachable!("sema checked the format is a string literal"),
+            },
+            "system" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
             "setopt" => args.iter().map(stored).sum(),
             "commit" | "discard" => spec::FINISH_FIELD_SIZE,
             _ => 0,

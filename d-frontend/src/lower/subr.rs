@@ -491,10 +491,10 @@ mod tests {
         )));
         let errors = compile_one("BEGIN { trace(vtimestamp); }").expect_err("no BTF offsets");
         assert_eq!(errors[0].tag, ErrTag::D_IDENT_UNDEF);
-        let errors = compile_one("BEGIN { trace(ucaller); }").expect_err("no stacks yet");
+        let errors = compile_one("BEGIN { trace(uregs); }").expect_err("no user registers yet");
         assert_eq!(
             errors[0].message,
-            "ucaller is not supported yet: tracer does not walk stacks or read user registers"
+            "uregs is not supported yet: tracer does not read user registers"
         );
     }
 }

@@ -28,6 +28,9 @@ impl Checker<'_> {
         let key_types: Vec<Type> = keys
             .iter()
             .map(|key| {
+                if let Some(ty) = self.stack_value(key) {
+                    return ty;
+                }
                 let ty = self.expr(key);
                 self.recordable(ty, key)
             })
@@ -94,7 +97,12 @@ impl Checker<'_> {
                 ExprKind::Agg { .. } => "<DYN>",
                 ExprKind::Call { func, .. }
                     if function::lookup(func).is_some_and(|function| {
-                        !matches!(function.kind, FunctionKind::Aggregating(_))
+                        !matches!(
+                            function.kind,
+                            FunctionKind::Aggregating(_)
+                                | FunctionKind::Stack { .. }
+                                | FunctionKind::SymAddr(_)
+                        )
                     }) =>
                 {
                     "void"
@@ -354,7 +362,7 @@ impl Checker<'_> {
                 );
                 return;
             };
-            if !class_accepts(class, ty) {
+            if !class_accepts(class, ty) && !printf::accepts_symbolic(slot.conv, ty) {
                 self.error(
                     ErrTag::D_PRINTF_ARG_TYPE,
                     span,

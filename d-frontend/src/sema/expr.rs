@@ -223,7 +223,7 @@ impl Checker<'_> {
                 self.error(
                     ErrTag::D_UNKNOWN,
                     expr.span,
-                    format!("{name} is not supported yet: tracer does not walk stacks or read user registers"),
+                    format!("{name} is not supported yet: tracer does not read user registers"),
                 );
                 Type::ULONG
             }

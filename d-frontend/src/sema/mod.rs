@@ -16,6 +16,7 @@ mod destructive;
 mod expr;
 mod inline;
 mod scope;
+mod stack;
 mod stmt;
 pub(crate) mod subr;
 mod translate;
@@ -62,6 +63,30 @@ pub struct CompileOptions {
     pub empty: bool,
     /// The files of the D library ([`crate::library`]), checked before the inputs.
     pub library: Vec<FileId>,
+    /// The `stackframes`, `ustackframes` and `maxframes` options, which size stacks.
+    pub stack_frames: StackFrames,
+}
+
+/// The options that say how many frames a stack records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackFrames {
+    /// `stackframes`: frames of `stack()` without an argument.
+    pub kernel: u32,
+    /// `ustackframes`: frames of `ustack()` and `jstack()` without an argument.
+    pub user: u32,
+    /// `maxframes`: the most frames any stack records (libdtrace's default is the kernel's
+    /// `perf_event_max_stack`, 127).
+    pub max: u32,
+}
+
+impl Default for StackFrames {
+    fn default() -> StackFrames {
+        StackFrames {
+            kernel: 20,
+            user: 100,
+            max: 127,
+        }
+    }
 }
 
 impl Default for CompileOptions {
@@ -77,6 +102,7 @@ impl Default for CompileOptions {
             zdefs: false,
             empty: false,
             library: Vec::new(),
+            stack_frames: StackFrames::default(),
         }
     }
 }
@@ -203,6 +229,7 @@ pub fn check(
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
+        stack_frames: options.stack_frames,
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -215,7 +242,12 @@ pub fn check(
         let mut descriptions = Vec::new();
         for item in source.program.items {
             match item {
-                Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
+                Item::Pragma(pragma) => {
+                    checker.pragma(&pragma, &mut pragma_options);
+                    if let Some(option) = pragma_options.last() {
+                        stack::pragma_frames(&mut checker.stack_frames, option);
+                    }
+                }
                 Item::Decl(decl) => checker.declaration(&decl),
                 Item::Translator(translator) => checker.translator(&translator),
                 Item::Clause(clause) => {
@@ -258,6 +290,7 @@ pub fn check(
         options.strsize = strsize;
     }
     options.scratchsize = checker.scratchsize;
+    options.stack_frames = checker.stack_frames;
     Ok(Checked {
         clauses,
         clause_probes,
@@ -340,6 +373,8 @@ struct Checker<'c> {
     scope: scope::Scope,
     /// What `args[]` means in the clause being checked.
     clause_args: args::ClauseArgs,
+    /// The frame options as the `#pragma`s so far set them.
+    stack_frames: StackFrames,
 }
 
 impl Checker<'_> {

@@ -73,6 +73,9 @@ impl Checker<'_> {
                 args,
             } => match function::lookup(func) {
                 Some(function) if !matches!(function.kind, FunctionKind::Aggregating(_)) => {
+                    if self.stack_value(expr).is_some() {
+                        return;
+                    }
                     if !self.arity(function, *func_span, args.len()) {
                         return;
                     }
@@ -207,6 +210,9 @@ impl Checker<'_> {
                 self.speculation_id(func, &args[0]);
             }
             FunctionKind::Aggregating(_) => unreachable!("{func} is handled as an aggregation"),
+            FunctionKind::Stack { .. } | FunctionKind::SymAddr(_) => {
+                unreachable!("{func} is checked by stack_value")
+            }
         }
     }
 
@@ -233,6 +239,9 @@ impl Checker<'_> {
     /// The type of a value argument of `printf` or `trace`; an aggregation or an action (which is
     /// void) is never a valid one, and its name is the error.
     fn value_argument(&mut self, arg: &Expr) -> Result<Type, &'static str> {
+        if let Some(ty) = self.stack_value(arg) {
+            return Ok(ty);
+        }
         match &arg.kind {
             ExprKind::Agg { .. } => Err("aggregation"),
             ExprKind::Call { func, .. }
@@ -315,6 +324,7 @@ impl Checker<'_> {
                 (ArgClass::String, Ok(ty)) => self.type_info.table.is_char_array(ty),
                 (ArgClass::Pointer, Ok(Type::Pointer(_))) => true,
                 (class, Ok(Type::Int { size, signed })) => class.accepts_integer(size, signed),
+                (_, Ok(ty)) => printf::accepts_symbolic(slot.conv, ty),
                 _ => false,
             };
             if accepted {

@@ -181,7 +181,7 @@ impl TypeTable {
         match ty {
             Type::Int { size, .. } => Some(u32::from(size)),
             Type::String => Some(strsize),
-            Type::Void => None,
+            Type::Void | Type::Stack(_) | Type::SymAddr(_) => None,
             Type::Pointer(_) => Some(8),
             Type::Array(_) => {
                 let (element, len) = self.array(ty)?;
@@ -203,7 +203,7 @@ impl TypeTable {
                 .array(ty)
                 .map_or(1, |(element, _)| self.align_of(element)),
             Type::Struct(id) => self.struct_def(id).align.max(1),
-            Type::String | Type::Void => 1,
+            Type::String | Type::Void | Type::Stack(_) | Type::SymAddr(_) => 1,
         }
     }
 
@@ -223,7 +223,7 @@ impl TypeTable {
                     format!("unsigned {base}")
                 }
             }
-            Type::String | Type::Void => ty.name().to_owned(),
+            Type::String | Type::Void | Type::Stack(_) | Type::SymAddr(_) => ty.name().to_owned(),
             Type::Pointer(_) => match self.pointee(ty) {
                 Some(target @ Type::Pointer(_)) => format!("{}*", self.name(target)),
                 Some(target) => format!("{} *", self.name(target)),

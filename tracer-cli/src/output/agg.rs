@@ -332,6 +332,7 @@ fn compare_key(lhs: &Value, rhs: &Value) -> Ordering {
         (Value::Str(lhs), Value::Str(rhs)) => lhs.cmp(rhs),
         (Value::Int { .. }, Value::Str(_)) => Ordering::Less,
         (Value::Str(_), Value::Int { .. }) => Ordering::Greater,
+        (lhs, rhs) => lhs.cmp(rhs),
     }
 }
 

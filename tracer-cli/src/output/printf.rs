@@ -12,12 +12,14 @@
 //!
 //! The printer never fails: a missing argument prints nothing for its conversion, and an argument of
 //! the wrong kind (which the type checker rules out) prints in the nearest sensible way.
-//! Conversions that need data this layer does not have print a fallback:
-//! `%a` and `%A` print the address as `0x...` (what dtrace prints when no symbol matches), and the
-//! floating-point conversions, `%k`, `%ls` and `%ws` print nothing.
+//! `%a` and `%A` print an address symbolized by the consumer (``module`symbol+0xoffset``), and
+//! `%k` a stack; an address that reaches them as a plain integer prints as `0x...` (what dtrace
+//! prints when no symbol matches). The floating-point conversions, `%ls` and `%ws` print nothing.
 
 use d_frontend::printf::{Conversion, Count, FormatPiece, Length};
 use tracer_ebpf::layout::Value;
+
+use super::stack;
 
 /// Widths and precisions are clamped to this many bytes, so a huge `*` argument cannot exhaust
 /// memory.
@@ -139,6 +141,25 @@ pub(crate) fn unsigned_of(bits: u64, size: u8) -> u64 {
 fn write_conversion(conv: &Conversion, field: &Field, value: &Value, out: &mut Vec<u8>) {
     let (bits, size, signed) = match *value {
         Value::Int { bits, size, signed } => (bits, size, signed),
+        Value::Stack(ref stack) => {
+            if conv.conv == b'k' {
+                // libdtrace indents the frames by the width of a left-aligned `%-Nk`, and lays
+                // out each frame with the conversion's own width.
+                let indent = if field.left { field.width } else { 0 };
+                stack::write_stack_with(stack, indent, out, |text, out| {
+                    write_str(field, text.as_bytes(), out);
+                });
+            }
+            return;
+        }
+        Value::Sym(ref sym) => {
+            let text = match conv.conv {
+                b'a' | b'A' => stack::address_text(sym.addr, sym.symbol.as_ref()),
+                _ => stack::sym_text(sym),
+            };
+            write_str(field, text.as_bytes(), out);
+            return;
+        }
         Value::Str(ref bytes) => {
             match conv.conv {
                 b'S' => {

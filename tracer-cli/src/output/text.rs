@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use tracer_ebpf::layout::Value;
 
 use super::printf::{signed_of, unsigned_of};
+use super::stack;
 
 /// The column header printed before the first record without `quiet`, newline included.
 pub fn probe_header(testing: bool) -> &'static str {
@@ -48,6 +49,8 @@ pub fn testing_mode() -> bool {
 /// their type and strings are left-aligned after two spaces; with `quiet`, values are bare.
 pub fn trace_value(value: &Value, quiet: bool, out: &mut Vec<u8>) {
     let (bits, size, signed) = match value {
+        Value::Stack(stack) => return stack::write_stack(stack, out),
+        Value::Sym(sym) => return stack::write_sym(sym, out),
         Value::Str(bytes) if quiet => return out.extend_from_slice(bytes),
         Value::Str(bytes) => {
             out.extend_from_slice(b"  ");
@@ -94,6 +97,8 @@ fn pad_right(bytes: &[u8], width: usize, out: &mut Vec<u8>) {
 /// Printable strings are left-aligned in 50 columns; other strings are dumped as bytes.
 pub(crate) fn write_key(key: &Value, out: &mut Vec<u8>) {
     match *key {
+        Value::Stack(ref stack) => stack::write_stack(stack, out),
+        Value::Sym(ref sym) => stack::write_sym(sym, out),
         Value::Int { bits, size, .. } => {
             let mut sink = Utf8Sink(out);
             let _ = match size {

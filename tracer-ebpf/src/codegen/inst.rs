@@ -270,6 +270,13 @@ impl ClauseContext<'_> {
             Inst::FinishSpeculation { id, offset, commit } => {
                 self.finish_speculation(emitter, *id, *offset, *commit);
             }
+            Inst::GetStack { offset, stack } => Self::get_stack(emitter, *offset, *stack),
+            Inst::StackDepth {
+                dst,
+                offset,
+                frames,
+                user,
+            } => self.stack_depth(emitter, *dst, *offset, *frames, *user),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }
@@ -349,6 +356,8 @@ impl ClauseContext<'_> {
             }
             Builtin::Errno => emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, SCRATCH, DCTX_ERRNO)),
             Builtin::CurThread => emitter.push(Insn::call(Helper::bpf_get_current_task)),
+            Builtin::Caller => Self::caller(emitter, false),
+            Builtin::UCaller => Self::caller(emitter, true),
             Builtin::Ppid { real_parent, tgid } => {
                 //   task = bpf_get_current_task()           call bpf_get_current_task
                 //   probe_read(&word, 8, &task->real_parent) r1 = fp-8; r2 = 8; r3 = r0 + off; call

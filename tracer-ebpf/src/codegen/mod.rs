@@ -17,6 +17,7 @@ pub(crate) mod maps;
 mod plan;
 mod slots;
 mod spec;
+mod stack;
 mod subr;
 mod var;
 

@@ -252,6 +252,8 @@ fn value_kind(ty: Type, strsize: u32) -> ValueKind {
         Type::String | Type::Void | Type::Array(_) => ValueKind::Str {
             size: d_frontend::types::string_size(strsize),
         },
+        Type::Stack(stack) => ValueKind::Stack(stack),
+        Type::SymAddr(kind) => ValueKind::Sym(kind),
         Type::Struct(_) => unreachable!("sema keeps structs out of records and keys"),
     }
 }

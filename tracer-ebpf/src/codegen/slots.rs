@@ -62,7 +62,10 @@ impl SlotMap {
 /// Every register an instruction reads or writes.
 fn registers(inst: &Inst) -> Vec<VReg> {
     match inst {
-        Inst::Const { dst, .. } | Inst::Builtin { dst, .. } | Inst::LoadVar { dst, .. } => {
+        Inst::Const { dst, .. }
+        | Inst::Builtin { dst, .. }
+        | Inst::LoadVar { dst, .. }
+        | Inst::StackDepth { dst, .. } => {
             vec![*dst]
         }
         Inst::Move { dst, src }
@@ -96,6 +99,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::DeleteVar { .. }
         | Inst::SetBit { .. }
         | Inst::SpecBound { .. }
+        | Inst::GetStack { .. }
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

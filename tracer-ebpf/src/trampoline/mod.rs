@@ -9,6 +9,7 @@
 //!   scratch = lookup(scratch, 0)            *(u32 *)(fp-8) = 0; call bpf_map_lookup_elem
 //!   if (scratch == NULL) return 0           if r0 == 0 goto exit
 //!   r7 = scratch                            r7 = r0
+//!   dctx->stack_skip = 0                    *(u64 *)(r7+104) = 0
 //! ```
 
 pub mod dtrace;
@@ -20,7 +21,8 @@ use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
-    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, DCTX_TIMESTAMP,
+    DCTX_ARGS, DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_N_ARGS, DCTX_PROBE_ID, DCTX_STACK_SKIP,
+    DCTX_TIMESTAMP,
 };
 
 /// Emits the common start: keeps the context in r6 and the scratch pointer in r7, and forgets the
@@ -36,6 +38,7 @@ pub fn prologue(emitter: &mut Emitter, scratch_map: usize, exit: Target) {
     emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, exit);
     emitter.push(Insn::mov64_reg(SCRATCH, Reg::R0));
     emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_TIMESTAMP, 0));
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_STACK_SKIP, 0));
 }
 
 /// Stores a fixed probe ID and a clause mask with every clause enabled.

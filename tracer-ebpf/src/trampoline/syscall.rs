@@ -9,6 +9,7 @@
 //! registers that hold them (x86-64: `rdi rsi rdx r10 r8 r9`).
 //!
 //! ```text
+//!   dctx->stack_skip = STACK_SKIP           *(u64 *)(r7+104) = 3
 //!   entry:  nr = ctx[1]                     r1 = *(u64 *)(r6+8)
 //!   return: nr = regs->orig_ax              probe_read_kernel(fp-8, 8, regs+120)
 //!   if (nr >= SLOTS) return 0               if r1 >= SLOTS goto exit
@@ -25,12 +26,20 @@ use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
 use crate::codegen::maps::{MapIndex, SYSCALL_SLOTS};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_PROBE_ID};
+use crate::layout::{DCTX_CLAUSE_MASK, DCTX_ERRNO, DCTX_PROBE_ID, DCTX_STACK_SKIP};
 
 /// Offset of `regs` in the raw tracepoint arguments.
 const RAW_REGS: i16 = 0;
 /// Offset of `id` (entry) or `ret` (return) in the raw tracepoint arguments.
 const RAW_SECOND: i16 = 8;
+/// The kernel frames of the raw tracepoint machinery under the program, which stacks leave out:
+/// the program itself, `bpf_trace_run2` and `__bpf_trace_sys_enter` (or `_exit`), so that a stack
+/// starts at the function that hit the tracepoint (`syscall_trace_enter`).
+///
+/// FIXME: while another program is attached to the same tracepoint (another tracer's), the kernel
+/// calls the programs through `__traceiter_sys_enter`, one more frame, which stacks then start
+/// with; telling the two apart needs that function's address, which code generation does not have.
+const STACK_SKIP: i32 = 3;
 /// The largest errno a failed syscall returns (`MAX_ERRNO`).
 const MAX_ERRNO: i32 = 4095;
 
@@ -56,6 +65,7 @@ pub fn trampoline(
     is_return: bool,
     exit: Target,
 ) {
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_STACK_SKIP, STACK_SKIP));
     if is_return {
         read_regs(emitter, Reg::FP, KEY_SLOT, pt_regs::ORIG_AX, 8);
         emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, KEY_SLOT));
