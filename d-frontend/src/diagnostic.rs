@@ -257,6 +257,18 @@ pub enum ErrTag {
     D_ARR_BOUNDS,
     /// `stringof` of a value that has no string form.
     D_STRINGOF_TYPE,
+    /// Predicate of a type that is not scalar.
+    D_PRED_SCALAR,
+    /// Invalid `#pragma D` directive or argument.
+    D_PRAGMA_INVAL,
+    /// `#pragma D attributes` or `binding` naming nothing the program defines.
+    D_PRAGMA_UNUSED,
+    /// `#pragma D` directive with the wrong arguments.
+    D_PRAGMA_MALFORM,
+    /// `#pragma D` directive on an identifier defined outside the program.
+    D_PRAGMA_SCOPE,
+    /// `#pragma D depends_on` dependency not satisfied.
+    D_PRAGMA_DEPEND,
 }
 
 impl ErrTag {

@@ -102,6 +102,7 @@ fn parse_terminated(tokens: &[Token]) -> (Program, Vec<Diagnostic>) {
         pos: 0,
         depth: 0,
         errors: Vec::new(),
+        typedef_names: HashSet::new(),
     };
     let program = parser.parse_program(tokens);
     let mut diagnostics: Vec<Diagnostic> = parser
@@ -204,6 +205,9 @@ struct Parser<'t> {
     /// Current nesting, against [`MAX_DEPTH`].
     depth: u32,
     errors: Vec<ParseError<'t>>,
+    /// The names `typedef` declarations have declared so far: `(name)` around one is a cast
+    /// whatever follows (`(myint_t)-1`), as libdtrace's lexer knows it for a type name.
+    typedef_names: HashSet<String>,
 }
 
 impl<'t> Parser<'t> {
