@@ -27,7 +27,8 @@ suites!(
     actions,
     aggregations,
     options,
-    types
+    types,
+    conform
 );
 
 #[test]

@@ -54,11 +54,14 @@ pub struct Consumer<'a> {
     /// Per clause, per action: the parsed format of `printf` and formatted `printa`.
     formats: Vec<Vec<Option<Vec<FormatPiece>>>>,
     exit_status: Option<i32>,
+    /// dtrace's testing mode: probe lines without the CPU and ID columns (see `text`).
+    testing: bool,
 }
 
 impl<'a> Consumer<'a> {
-    /// A consumer for `program` with the options of the command line and `#pragma`s.
-    pub fn new(program: &'a CompiledProgram, options: Options) -> Consumer<'a> {
+    /// A consumer for `program` with the options of the command line and `#pragma`s; `testing`
+    /// is dtrace's testing mode.
+    pub fn new(program: &'a CompiledProgram, options: Options, testing: bool) -> Consumer<'a> {
         let formats = program
             .records
             .iter()
@@ -86,6 +89,7 @@ impl<'a> Consumer<'a> {
             normals: vec![1; program.aggregations.len()],
             formats,
             exit_status: None,
+            testing,
         }
     }
 
@@ -243,14 +247,15 @@ impl<'a> Consumer<'a> {
             out.push(b'\n');
         }
         if !self.header_printed {
-            out.extend_from_slice(text::probe_header().as_bytes());
+            out.extend_from_slice(text::probe_header(self.testing).as_bytes());
             self.header_printed = true;
         }
         let (function, name) = self.probe(header.probe_id).map_or(("", ""), |probe| {
             (probe.function.as_str(), probe.name.as_str())
         });
         out.extend_from_slice(
-            text::probe_line_prefix(header.cpu, header.probe_id, function, name).as_bytes(),
+            text::probe_line_prefix(header.cpu, header.probe_id, function, name, self.testing)
+                .as_bytes(),
         );
         *line_open = true;
     }

@@ -173,7 +173,9 @@ fn trace(
     signals: &Signals,
     options: Options,
 ) -> anyhow::Result<u8> {
-    let mut consumer = Consumer::new(&generated.program, options);
+    // dtrace's testing mode, which dtrace-utils' test runner turns on through the environment.
+    let testing = std::env::var_os("_DTRACE_TESTING").is_some();
+    let mut consumer = Consumer::new(&generated.program, options, testing);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;

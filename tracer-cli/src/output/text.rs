@@ -11,16 +11,32 @@ use tracer_ebpf::layout::Value;
 
 use super::printf::{signed_of, unsigned_of};
 
-/// The column header printed before the first record without `quiet`, newline included.
-pub fn probe_header() -> &'static str {
-    "CPU     ID                    FUNCTION:NAME\n"
+/// The column header printed before the first record without `quiet`, newline included. In
+/// testing mode (`_DTRACE_TESTING` in the environment, as dtrace-utils' test runner sets it) the
+/// CPU and ID columns are left out, as dtrace leaves them out, so that outputs are reproducible.
+pub fn probe_header(testing: bool) -> &'static str {
+    if testing {
+        "                   FUNCTION:NAME\n"
+    } else {
+        "CPU     ID                    FUNCTION:NAME\n"
+    }
 }
 
 /// The start of each record's line without `quiet`: CPU, probe ID and `function:name` (`:BEGIN`
-/// for `dtrace:::BEGIN`), ending with a space.
-pub fn probe_line_prefix(cpu: u32, probe_id: u32, function: &str, name: &str) -> String {
+/// for `dtrace:::BEGIN`), ending with a space; only `function:name` in testing mode.
+pub fn probe_line_prefix(
+    cpu: u32,
+    probe_id: u32,
+    function: &str,
+    name: &str,
+    testing: bool,
+) -> String {
     let probe = format!("{function}:{name}");
-    format!("{cpu:>3} {probe_id:>6} {probe:>32} ")
+    if testing {
+        format!("{probe:>32} ")
+    } else {
+        format!("{cpu:>3} {probe_id:>6} {probe:>32} ")
+    }
 }
 
 /// What `trace(value)` writes. Without `quiet`, integers are right-aligned in a column sized for
@@ -148,15 +164,30 @@ mod tests {
     #[test]
     fn header_and_prefix() {
         assert_eq!(
-            probe_header(),
+            probe_header(false),
             format!("CPU {:>6} {:>32}\n", "ID", "FUNCTION:NAME")
         );
         assert_eq!(
-            probe_line_prefix(0, 1, "", "BEGIN"),
+            probe_line_prefix(0, 1, "", "BEGIN", false),
             format!("  0      1 {:>32} ", ":BEGIN")
         );
-        let long = probe_line_prefix(12, 123_456, "do_sys_openat2_with_a_long_name", "entry");
+        let long = probe_line_prefix(
+            12,
+            123_456,
+            "do_sys_openat2_with_a_long_name",
+            "entry",
+            false,
+        );
         assert_eq!(long, " 12 123456 do_sys_openat2_with_a_long_name:entry ");
+    }
+
+    #[test]
+    fn testing_mode_leaves_out_cpu_and_id() {
+        assert_eq!(probe_header(true), format!("{:>32}\n", "FUNCTION:NAME"));
+        assert_eq!(
+            probe_line_prefix(1, 7, "", "BEGIN", true),
+            format!("{:>32} ", ":BEGIN")
+        );
     }
 
     #[test]
