@@ -396,6 +396,9 @@ pub enum Inst {
         /// Nanoseconds.
         ns: VReg,
     },
+    /// `exit()`: moves the activity state to draining, so that from now on no probe's clauses
+    /// run but `END`'s, as DTrace stops tracing at `exit()` (the clause itself goes on).
+    Drain,
     /// Sends the record at `offset` (header first) to userspace, unless its header's blocks mask
     /// ([`RECORD_BLOCKS_OFFSET`]) is zero: then no action of the clause ran to its block's end.
     EmitRecord {
@@ -930,6 +933,7 @@ fn display_inst(inst: &Inst) -> String {
         } => format!("scratch[{offset}..+{size}] = kernel[%{}]", address.0),
         Inst::Raise { signal } => format!("raise %{}", signal.0),
         Inst::Chill { ns } => format!("chill %{}", ns.0),
+        Inst::Drain => "drain".to_owned(),
         Inst::EmitRecord {
             offset,
             size,

@@ -124,9 +124,6 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
             eprintln!("{PROGRAM}: allowing destructive actions");
         }
     }
-    for target in &mut targets {
-        target.release()?;
-    }
     trace(&mut session, &generated, &mut targets, &signals, options)
 }
 
@@ -179,6 +176,11 @@ fn trace(
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;
+    // As dtrace continues its victims only once tracing has started, `-c` commands run after
+    // BEGIN, so their first system calls find the other probes active.
+    for target in targets.iter_mut() {
+        target.release()?;
+    }
     loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
         drain(session, &mut consumer, &mut out, SWITCH_INTERVAL)?;

@@ -227,7 +227,7 @@ fn variables_get_their_maps() {
     assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 16));
     assert_eq!(shape("assoc_a"), (1, 8 + 264, 8, (1 << 20) / 280));
     assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 280));
-    assert_eq!(object.maps.len(), 6 + 4, "no map for the clause-local");
+    assert_eq!(object.maps.len(), 7 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]
         .annotations
         .iter()
@@ -376,4 +376,41 @@ fn begin_clauses_past_the_map_limit_split_into_programs_run_in_order() {
         ]
     );
     parsed(&generated);
+}
+
+/// How many instructions of `program` load the `state` map.
+fn state_map_loads(generated: &Generated, program: &str) -> usize {
+    let listing = generated
+        .listings
+        .iter()
+        .find(|listing| listing.name == program)
+        .unwrap_or_else(|| panic!("no program {program}"));
+    listing
+        .annotations
+        .iter()
+        .filter(|(_, text)| text == "state")
+        .count()
+}
+
+#[test]
+fn the_activity_state_gates_programs_and_the_clauses_after_an_exit() {
+    let generated = generate_for(
+        "BEGIN { exit(0); } BEGIN { trace(1); } syscall::read:entry { trace(2); } END { }",
+    );
+    let object = parsed(&generated);
+    let state = object.maps.get("state").expect("a state map");
+    assert_eq!(
+        (state.map_type(), state.key_size(), state.value_size()),
+        (2, 4, 4)
+    );
+    // BEGIN: the program's check, exit()'s store, the second clause's check.
+    assert_eq!(state_map_loads(&generated, "dtrace_begin"), 3);
+    assert_eq!(state_map_loads(&generated, "syscall_entry"), 1);
+    assert_eq!(state_map_loads(&generated, "dtrace_end"), 1);
+    let quiet = generate_for("BEGIN { trace(1); } BEGIN { trace(2); }");
+    assert_eq!(
+        state_map_loads(&quiet, "dtrace_begin"),
+        1,
+        "without exit() only the program checks the state"
+    );
 }

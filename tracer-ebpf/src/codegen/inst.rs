@@ -259,6 +259,7 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::call(Helper::bpf_send_signal));
             }
             Inst::Chill { ns } => self.chill(emitter, *ns),
+            Inst::Drain => super::activity::drain(emitter, self.maps),
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }

@@ -14,7 +14,9 @@ use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
 
 use crate::elf::MapDef;
-use crate::layout::{AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, Stats, agg_value_size};
+use crate::layout::{
+    AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, STATE_MAP, Stats, agg_value_size,
+};
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
 #[expect(non_camel_case_types, reason = "names match the kernel's bpf_map_type")]
@@ -88,6 +90,8 @@ pub struct MapIndex {
     pub syscall_entry: usize,
     /// The same for return probes.
     pub syscall_return: usize,
+    /// The activity state ([`STATE_MAP`]).
+    pub state: usize,
     /// Per aggregation: its map and value layout.
     pub aggregations: Vec<AggMap>,
     /// The maps every aggregation update uses, when the program has aggregations.
@@ -228,6 +232,7 @@ impl MapIndex {
                 syscall_value_size(mask_words),
                 SYSCALL_SLOTS,
             ),
+            def(STATE_MAP, MapType::BPF_MAP_TYPE_ARRAY, 4, 4, 1),
         ];
         let mut aggregations = Vec::new();
         for (agg_idx, agg) in module.aggregations.iter().enumerate() {
@@ -324,6 +329,7 @@ impl MapIndex {
             probe_names: 3,
             syscall_entry: 4,
             syscall_return: 5,
+            state: 6,
             mask_words,
             extra_mask_offset: extra_mask_offset as i16,
             aggregations,

@@ -7,6 +7,7 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod activity;
 mod agg;
 mod chill;
 pub(crate) mod emit;
@@ -378,9 +379,14 @@ fn chunks_within_map_limit(
     clause_ids: &[usize],
     options: &CodegenOptions,
 ) -> Result<Vec<usize>, CodegenError> {
-    let trampoline_maps = [maps.scratch, maps.syscall_entry, maps.syscall_return]
-        .into_iter()
-        .chain(maps.globals);
+    let trampoline_maps = [
+        maps.scratch,
+        maps.syscall_entry,
+        maps.syscall_return,
+        maps.state,
+    ]
+    .into_iter()
+    .chain(maps.globals);
     let mut chunks = Vec::new();
     let mut used: HashSet<usize> = trampoline_maps.clone().collect();
     let mut chunk_len = 0;
@@ -422,6 +428,13 @@ fn program(
     let mut emitter = Emitter::default();
     let exit = emitter.target();
     trampoline::prologue(&mut emitter, maps.scratch, exit);
+    let kind = match group {
+        Group::Single { kind, .. } => Some(*kind),
+        Group::Syscalls { .. } => None,
+    };
+    let activity = activity::expected(kind);
+    activity::check(&mut emitter, maps, activity, exit);
+    let may_drain = activity::may_drain(&module.clauses);
     let masked = match group {
         Group::Single {
             probe_id,
@@ -467,6 +480,9 @@ fn program(
         emitter.set_clause(Some(clause_idx));
         emitter.annotate(format!("clause {clause_idx}"));
         let skip = emitter.target();
+        if may_drain && position > 0 {
+            activity::check(&mut emitter, maps, activity, skip);
+        }
         if masked {
             let word = bit / 64;
             let word_offset = if word == 0 {

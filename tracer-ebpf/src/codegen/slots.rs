@@ -93,6 +93,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::StoreVarString { .. }
         | Inst::DeleteVar { .. }
         | Inst::SetBit { .. }
+        | Inst::Drain
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

@@ -154,8 +154,8 @@ fn postprocess(root: &Path, case: &Case, output: &str) -> String {
     let filtered = case
         .postprocessor(root)
         .and_then(|filter| {
+            // runtest runs the filter with no arguments (`$postprocessor < $output`).
             let mut child = Command::new(&filter)
-                .arg(&case.script)
                 .current_dir(root)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -176,7 +176,28 @@ fn postprocess(root: &Path, case: &Case, output: &str) -> String {
                 .then(|| String::from_utf8_lossy(&result.stdout).into_owned())
         })
         .unwrap_or_else(|| output.to_string());
-    mask_pointers(&filtered)
+    mask_bpf_pc(&mask_pointers(&filtered))
+}
+
+/// Replaces the first `at BPF pc N` of each line (N not starting with 0) with `at BPF pc NNN`, as
+/// runtest's sed does.
+fn mask_bpf_pc(text: &str) -> String {
+    const MARK: &str = "at BPF pc ";
+    text.split_inclusive('\n')
+        .map(|line| {
+            let Some(at) = line.find(MARK) else {
+                return line.to_string();
+            };
+            let after = &line[at + MARK.len()..];
+            let digits = after
+                .find(|ch: char| !ch.is_ascii_digit())
+                .unwrap_or(after.len());
+            if digits == 0 || after.starts_with('0') {
+                return line.to_string();
+            }
+            format!("{}{MARK}NNN{}", &line[..at], &after[digits..])
+        })
+        .collect()
 }
 
 /// Replaces every `0x` followed by lowercase hex digits with `{ptr}`, as runtest's sed does.
@@ -250,6 +271,14 @@ mod tests {
             "at {ptr} and 0x and 0XAB"
         );
         assert_eq!(mask_pointers("0x1F"), "{ptr}F");
+    }
+
+    #[test]
+    fn bpf_pcs_are_masked_like_runtest() {
+        assert_eq!(
+            mask_bpf_pc("divide-by-zero at BPF pc 39\nat BPF pc 0\n"),
+            "divide-by-zero at BPF pc NNN\nat BPF pc 0\n"
+        );
     }
 
     #[test]
