@@ -197,7 +197,7 @@ impl Lowerer<'_> {
                 self.increment(op, operand, expr)
             }
             UnaryOp::Deref => self.place_value(expr),
-            UnaryOp::AddrOf => self.address_of(operand),
+            UnaryOp::AddrOf => self.address_of(operand, false),
         }
     }
 

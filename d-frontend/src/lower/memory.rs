@@ -24,8 +24,10 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`).
-    pub(super) fn address_of(&mut self, expr: &Expr) -> VReg {
+    /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`). When the place is `loaded`, a NULL
+    /// pointer before `->` faults, as DTrace checks it before it adds the member's offset (so the
+    /// fault is at address 0); `&p->m` only computes an address and does not check.
+    pub(super) fn address_of(&mut self, expr: &Expr, loaded: bool) -> VReg {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Unary {
@@ -34,9 +36,13 @@ impl Lowerer<'_> {
             } => self.int_expr(operand),
             ExprKind::Member { base, arrow, .. } => {
                 let base_address = if *arrow {
-                    self.int_expr(base)
+                    let pointer = self.int_expr(base);
+                    if loaded {
+                        self.push(span, Inst::NotNull { ptr: pointer });
+                    }
+                    pointer
                 } else {
-                    self.address_of(base)
+                    self.address_of(base, loaded)
                 };
                 let member = self.member_ref(expr);
                 self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
@@ -121,7 +127,7 @@ impl Lowerer<'_> {
     /// for an array or a struct, its address.
     pub(super) fn place_value(&mut self, expr: &Expr) -> VReg {
         let ty = self.type_of(expr);
-        let address = self.address_of(expr);
+        let address = self.address_of(expr, true);
         let Type::Int { size, signed } = ty else {
             if ty.is_pointer() {
                 return self.load(expr.span, address, 8, false);
@@ -260,7 +266,7 @@ impl Lowerer<'_> {
         let Some((_, len)) = self.table().array(self.type_of(expr)) else {
             unreachable!("sema checked that {:?} is a char array", expr.kind);
         };
-        let address = self.address_of(expr);
+        let address = self.address_of(expr, true);
         self.push(expr.span, Inst::Zero { offset, size });
         self.push(
             expr.span,
@@ -330,6 +336,23 @@ mod tests {
         }));
         assert_eq!(loads(&insts), [(8, false), (4, true)]);
         assert_eq!(constants(&insts), [2440, 2428]);
+    }
+
+    #[test]
+    fn pointers_are_checked_before_members_are_read_through_them() {
+        let n_checks = |body: &str| {
+            insts_of(body)
+                .iter()
+                .filter(|inst| matches!(inst, Inst::NotNull { .. }))
+                .count()
+        };
+        assert_eq!(n_checks("trace(curthread->real_parent->tgid);"), 2);
+        assert_eq!(n_checks("trace(curthread->comm);"), 1);
+        assert_eq!(
+            n_checks("trace((uint64_t)&((struct task_struct *)0)->pid);"),
+            0,
+            "taking an address reads nothing"
+        );
     }
 
     #[test]

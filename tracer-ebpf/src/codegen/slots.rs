@@ -76,6 +76,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
+        | Inst::NotNull { ptr: value }
         | Inst::ReadKernel { address: value, .. } => vec![*value],
         Inst::Load { dst, addr, .. } => vec![*dst, *addr],
         Inst::ReadBytes { addr, .. } | Inst::ReadStr { addr, .. } => vec![*addr],
