@@ -12,6 +12,7 @@
 mod clause;
 mod decl;
 mod expr;
+mod pragma;
 
 use std::collections::HashSet;
 
@@ -136,12 +137,23 @@ enum ParseError<'t> {
     Combination { span: Span },
     /// A second storage class in a declaration (`self this int x;`).
     DeclClass { span: Span },
+    /// A bad `#pragma D` directive, with libdtrace's tag and message.
+    Pragma {
+        tag: ErrTag,
+        message: String,
+        span: Span,
+    },
 }
 
 impl ParseError<'_> {
     #[cold]
     fn to_diagnostic(&self) -> Diagnostic {
         match *self {
+            ParseError::Pragma {
+                tag,
+                ref message,
+                span,
+            } => Diagnostic::error(tag, span, message.clone()),
             ParseError::Syntax { token } => {
                 let message = match token.kind.spelling() {
                     Some(spelling) => {

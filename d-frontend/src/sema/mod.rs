@@ -11,6 +11,7 @@ mod consteval;
 mod decl;
 mod destructive;
 mod expr;
+mod pragma;
 mod scope;
 mod stmt;
 pub(crate) mod subr;
@@ -176,12 +177,18 @@ pub fn check(
     let mut clause_probes = Vec::new();
     let mut probes: Vec<Probe> = Vec::new();
     let mut pragma_options = Vec::new();
+    let mut deferred_pragmas = Vec::new();
     let mut summaries = Vec::new();
     for source in programs {
         let mut n_matched = 0;
         for item in source.program.items {
             match item {
-                Item::Pragma(pragma) => checker.pragma(&pragma, &mut pragma_options),
+                Item::Pragma(pragma) => checker.pragma(
+                    &pragma,
+                    &mut pragma_options,
+                    &mut deferred_pragmas,
+                    &mut probe_table,
+                ),
                 Item::Decl(decl) => checker.declaration(&decl),
                 Item::Clause(clause) => {
                     let matched = checker.match_probes(&clause, &mut probe_table);
@@ -199,6 +206,7 @@ pub fn check(
         }
         summaries.push(summary(sources, source.file, source.origin, n_matched));
     }
+    checker.unused_pragmas(deferred_pragmas);
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -286,30 +294,6 @@ struct Checker<'c> {
 impl Checker<'_> {
     fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::error(tag, span, message));
-    }
-
-    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<PragmaOption>) {
-        match pragma.words.as_slice() {
-            [keyword, setting] if keyword == "option" => {
-                let (name, value) = match setting.split_once('=') {
-                    Some((name, value)) => (name, Some(value.to_owned())),
-                    None => (setting.as_str(), None),
-                };
-                options.push(PragmaOption {
-                    name: name.to_owned(),
-                    value,
-                    span: pragma.span,
-                });
-            }
-            _ => self.error(
-                ErrTag::D_SYNTAX,
-                pragma.span,
-                format!(
-                    "unsupported #pragma D directive: {}",
-                    pragma.words.join(" ")
-                ),
-            ),
-        }
     }
 
     fn match_probes(&mut self, clause: &ast::Clause, table: &mut ProbeTable) -> Vec<Probe> {
