@@ -269,6 +269,8 @@ pub enum ErrTag {
     D_PRAGMA_SCOPE,
     /// `#pragma D depends_on` dependency not satisfied.
     D_PRAGMA_DEPEND,
+    /// A call of something that is not a function name.
+    D_FUNC_IDENT,
 }
 
 impl ErrTag {

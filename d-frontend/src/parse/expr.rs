@@ -401,10 +401,11 @@ impl<'t> Parser<'t> {
         ))
     }
 
-    /// `func(args)`: only a plain name can be called.
+    /// `func(args)`: only a plain name can be called (`D_FUNC_IDENT` otherwise, as for `tick-1()`,
+    /// which is `tick - 1()`).
     fn parse_call(&mut self, base: Expr) -> PResult<'t, Expr> {
         let ExprKind::Ident(func) = base.kind else {
-            return Err(self.unexpected());
+            return Err(ParseError::FuncIdent { span: base.span });
         };
         self.bump();
         let args = if self.at(&TokenKind::RParen) {

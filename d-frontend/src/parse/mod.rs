@@ -137,6 +137,8 @@ enum ParseError<'t> {
     Combination { span: Span },
     /// A second storage class in a declaration (`self this int x;`).
     DeclClass { span: Span },
+    /// A call of something that is not a name.
+    FuncIdent { span: Span },
     /// A bad `#pragma D` directive, with libdtrace's tag and message.
     Pragma {
         tag: ErrTag,
@@ -154,6 +156,11 @@ impl ParseError<'_> {
                 ref message,
                 span,
             } => Diagnostic::error(tag, span, message.clone()),
+            ParseError::FuncIdent { span } => Diagnostic::error(
+                ErrTag::D_FUNC_IDENT,
+                span,
+                "function designator is not of function type",
+            ),
             ParseError::Syntax { token } => {
                 let message = match token.kind.spelling() {
                     Some(spelling) => {
