@@ -22,7 +22,7 @@ use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
 
 /// How long the consumer waits for records before checking for the end of the run.
@@ -92,8 +92,17 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         };
         return Err(anyhow::anyhow!("no probes {what}"));
     }
-    let generated = generate(&compiled.module, &codegen_options(&options)?)
-        .context("failed to generate code")?;
+    let generated = match generate(&compiled.module, &codegen_options(&options)?) {
+        Ok(generated) => generated,
+        // dtrace finds the buffers too small when it enables the probes, after its banner.
+        Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
+            if !quiet {
+                print_banner(&compiled);
+            }
+            anyhow::bail!("could not enable tracing: {error}");
+        }
+        Err(error) => return Err(error).context("failed to generate code"),
+    };
     if args.intermediate {
         print_intermediate(&compiled, &generated);
     }
@@ -255,6 +264,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
         wall_clock_offset_ns: wall_clock_offset_ns(),
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
         dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
+        aggsize: options.get("aggsize").unwrap_or(4 << 20),
     })
 }
 

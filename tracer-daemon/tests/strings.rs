@@ -51,6 +51,7 @@ fn run_begin(text: &str, strsize: u32) -> Run {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 20,
             dynvarsize: 1 << 20,
+            aggsize: 4 << 20,
         },
     )
     .unwrap_or_else(|error| panic!("{text}: no code: {error}"));

@@ -50,6 +50,7 @@ fn run_with(text: &str, dynvarsize: u64) -> (Vec<Value>, u64) {
         wall_clock_offset_ns: 0,
         bufsize: 1 << 16,
         dynvarsize,
+        aggsize: 4 << 20,
     };
     let generated = generate(&compiled.module, &options)
         .unwrap_or_else(|error| panic!("{text} does not generate: {error}"));

@@ -6,7 +6,7 @@ use d_frontend::diagnostic::Origin;
 use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
-use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
 use tracer_ebpf::plan::Attach;
 
 struct Catalog;
@@ -56,6 +56,7 @@ fn generate_for(text: &str) -> Generated {
             wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
             dynvarsize: 1 << 20,
+            aggsize: 4 << 20,
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))
@@ -221,12 +222,13 @@ fn variables_get_their_maps() {
         )
     };
     // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
-    // dynamic variable, as many entries as fit in dynvarsize.
+    // dynamic variable, as many entries as fit in dynvarsize (counting keys and values, not the
+    // thread ID of a thread-local's key).
     // A string takes strsize (256) bytes, its NUL and padding to 8: 264.
     assert_eq!(shape("globals"), (2, 4, 8 + 264, 1));
-    assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 16));
+    assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 8));
     assert_eq!(shape("assoc_a"), (1, 8 + 264, 8, (1 << 20) / 280));
-    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 280));
+    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 272));
     assert_eq!(object.maps.len(), 7 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]
         .annotations
@@ -412,5 +414,43 @@ fn the_activity_state_gates_programs_and_the_clauses_after_an_exit() {
         state_map_loads(&quiet, "dtrace_begin"),
         1,
         "without exit() only the program checks the state"
+    );
+}
+
+#[test]
+fn aggsize_and_dynvarsize_must_hold_one_element() {
+    let generate_with = |text: &str, aggsize: u64, dynvarsize: u64| {
+        generate(
+            &compile_text(text).module,
+            &CodegenOptions {
+                wall_clock_offset_ns: 0,
+                bufsize: 1 << 22,
+                dynvarsize,
+                aggsize,
+            },
+        )
+    };
+    let too_small = |result: Result<Generated, CodegenError>| {
+        matches!(result, Err(CodegenError::BufferTooSmall))
+    };
+    // A count() entry takes an 8-byte key and a 16-byte value.
+    assert!(too_small(generate_with(
+        "BEGIN { @ = count(); }",
+        8,
+        1 << 20
+    )));
+    let fits = generate_with("BEGIN { @ = count(); }", 48, 1 << 20).expect("two entries fit");
+    let agg = parsed(&fits);
+    assert_eq!(
+        agg.maps.get("agg_0").map(aya_obj::Map::max_entries),
+        Some(2)
+    );
+    // a[1] needs its 8-byte key and 8-byte value; a thread-local only its value.
+    assert!(too_small(generate_with("BEGIN { a[1] = 1; }", 1 << 22, 15)));
+    let generated = generate_with("BEGIN { self->x = 1; }", 1 << 22, 15).expect("one fits");
+    let object = parsed(&generated);
+    assert_eq!(
+        object.maps.get("self_x").map(aya_obj::Map::max_entries),
+        Some(1)
     );
 }

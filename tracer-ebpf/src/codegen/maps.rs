@@ -13,6 +13,7 @@
 use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
 
+use super::{CodegenError, CodegenOptions};
 use crate::elf::MapDef;
 use crate::layout::{
     AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, STATE_MAP, Stats, agg_value_size,
@@ -48,11 +49,17 @@ pub const MAX_SCRATCH_SIZE: u32 = 32 * 1024;
 /// `BPF_F_NO_PREALLOC`: hash maps allocate elements as keys arrive. A preallocated per-CPU hash of
 /// [`AGG_ENTRIES`] takes the kernel tens of milliseconds to create, per aggregation.
 pub const BPF_F_NO_PREALLOC: u32 = 1;
-/// Entries per aggregation map (DTrace's default `aggsize`-like bound).
+/// The most entries an aggregation map has, whatever `aggsize` allows.
 const AGG_ENTRIES: u32 = 65536;
 
-/// The smallest `dynvarsize` budget of one dynamic variable's map: room for one element.
-const MIN_DYNVAR_ENTRIES: u32 = 1;
+/// How many elements of `element_size` bytes fit in `budget` bytes (`aggsize`, `dynvarsize`), as
+/// libdtrace sizes its maps; none is [`CodegenError::BufferTooSmall`].
+fn entries_within(budget: u64, element_size: u32) -> Result<u32, CodegenError> {
+    match budget / u64::from(element_size.max(1)) {
+        0 => Err(CodegenError::BufferTooSmall),
+        entries => Ok(u32::try_from(entries).unwrap_or(u32::MAX)),
+    }
+}
 
 /// Where a variable's value lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,9 +191,8 @@ impl MapIndex {
         module: &Module,
         scratch_size: u32,
         mask_words: u32,
-        bufsize: u32,
-        dynvarsize: u64,
-    ) -> MapIndex {
+        options: &CodegenOptions,
+    ) -> Result<MapIndex, CodegenError> {
         let extra_mask_offset =
             (SCRATCH_TEMP_BASE + scratch_size + locals_size(module)).next_multiple_of(8);
         let max_probe_id = module
@@ -203,7 +209,13 @@ impl MapIndex {
                 extra_mask_offset + 8 * (mask_words - 1),
                 SCRATCH_ENTRIES,
             ),
-            def("events", MapType::BPF_MAP_TYPE_RINGBUF, 0, 0, bufsize),
+            def(
+                "events",
+                MapType::BPF_MAP_TYPE_RINGBUF,
+                0,
+                0,
+                options.bufsize,
+            ),
             def(
                 "stats",
                 MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -249,12 +261,13 @@ impl MapIndex {
                 params: agg.params,
                 value_size,
             });
+            let entries = entries_within(options.aggsize, key_size + value_size)?;
             let mut agg_def = def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
                 value_size,
-                AGG_ENTRIES,
+                entries.min(AGG_ENTRIES),
             );
             agg_def.flags = BPF_F_NO_PREALLOC;
             defs.push(agg_def);
@@ -286,14 +299,21 @@ impl MapIndex {
         for var in &module.variables {
             let storage = if let Some(key_size) = var.key_size(strsize) {
                 let value_size = var.ty.stored_size(strsize);
-                let entries = dynvarsize / u64::from(key_size + value_size);
-                let entries = u32::try_from(entries).unwrap_or(u32::MAX);
+                // As in libdtrace, a thread-local's budget counts its value and its keys, not the
+                // thread it belongs to.
+                let thread_size = if var.scope == VarScope::ThreadLocal {
+                    8
+                } else {
+                    0
+                };
+                let entries =
+                    entries_within(options.dynvarsize, key_size - thread_size + value_size)?;
                 defs.push(def(
                     &variable_map_name(var),
                     MapType::BPF_MAP_TYPE_HASH,
                     key_size,
                     value_size,
-                    entries.max(MIN_DYNVAR_ENTRIES),
+                    entries,
                 ));
                 VarStorage::Dynamic {
                     map: defs.len() - 1,
@@ -321,7 +341,7 @@ impl MapIndex {
             ));
             defs.len() - 1
         });
-        MapIndex {
+        Ok(MapIndex {
             defs,
             scratch: 0,
             events: 1,
@@ -339,6 +359,6 @@ impl MapIndex {
             locals_size,
             string_size: d_frontend::types::string_size(strsize),
             agg_support,
-        }
+        })
     }
 }

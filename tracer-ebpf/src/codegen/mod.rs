@@ -47,6 +47,8 @@ pub struct CodegenOptions {
     pub bufsize: u32,
     /// Bytes each dynamic variable's map may hold (`dynvarsize`).
     pub dynvarsize: u64,
+    /// Bytes each aggregation's map may hold (`aggsize`), up to a fixed number of entries.
+    pub aggsize: u64,
 }
 
 /// Why code generation failed.
@@ -90,6 +92,10 @@ pub enum CodegenError {
         /// Bytes its value needs.
         size: u32,
     },
+    /// `aggsize` or `dynvarsize` has no room for one element of an aggregation or a dynamic
+    /// variable (libdtrace's `EDT_BUFTOOSMALL`).
+    #[error("Enabling exceeds size of buffer")]
+    BufferTooSmall,
     /// A jump does not fit in 16 bits.
     #[error("program {program} is too large: {message}")]
     TooLarge {
@@ -171,13 +177,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
         .unwrap_or(1)
         .max(1) as u32;
     let strings = StringArea::new(module.strsize, scratch_size(module, 8 * (mask_words - 1))?);
-    let maps = MapIndex::new(
-        module,
-        strings.end(),
-        mask_words,
-        options.bufsize,
-        options.dynvarsize,
-    );
+    let maps = MapIndex::new(module, strings.end(), mask_words, options)?;
     for agg in &module.aggregations {
         let size = crate::layout::agg_value_size(agg.func, agg.params);
         if size > MAX_SCRATCH_SIZE {
