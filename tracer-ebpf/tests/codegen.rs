@@ -222,13 +222,16 @@ fn variables_get_their_maps() {
         )
     };
     // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
-    // dynamic variable, as many entries as fit in dynvarsize (counting keys and values, not the
-    // thread ID of a thread-local's key).
+    // dynamic variable, as many entries as fit in dynvarsize as libdtrace counts them: the value
+    // at its D size (an int 4 bytes), and for an array its keys and an 8-byte word.
     // A string takes strsize (256) bytes, its NUL and padding to 8: 264.
     assert_eq!(shape("globals"), (2, 4, 8 + 264, 1));
     assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 8));
-    assert_eq!(shape("assoc_a"), (1, 8 + 264, 8, (1 << 20) / 280));
-    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 272));
+    assert_eq!(
+        shape("assoc_a"),
+        (1, 8 + 264, 8, (1 << 20) / (8 + 264 + 8 + 4))
+    );
+    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / (8 + 8 + 264)));
     assert_eq!(object.maps.len(), 7 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]
         .annotations
@@ -445,12 +448,13 @@ fn aggsize_and_dynvarsize_must_hold_one_element() {
         agg.maps.get("agg_0").map(aya_obj::Map::max_entries),
         Some(2)
     );
-    // a[1] needs its 8-byte key and 8-byte value; a thread-local only its value.
+    // a[1] = 1 needs its 8-byte key, an 8-byte word and the 4-byte int: 20 bytes; a thread-local
+    // only its value.
     assert!(too_small(generate_with("BEGIN { a[1] = 1; }", 1 << 22, 15)));
-    let generated = generate_with("BEGIN { self->x = 1; }", 1 << 22, 15).expect("one fits");
+    let generated = generate_with("BEGIN { self->x = 1; }", 1 << 22, 15).expect("three fit");
     let object = parsed(&generated);
     assert_eq!(
         object.maps.get("self_x").map(aya_obj::Map::max_entries),
-        Some(1)
+        Some(3)
     );
 }

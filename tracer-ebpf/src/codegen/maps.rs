@@ -12,6 +12,7 @@
 
 use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
+use d_frontend::types::Type;
 
 use super::{CodegenError, CodegenOptions};
 use crate::elf::MapDef;
@@ -168,6 +169,21 @@ pub fn variable_map_name(var: &Variable) -> String {
     }
 }
 
+/// The bytes one element of a dynamic variable takes from `dynvarsize`, as libdtrace counts them:
+/// the value at its D type's size, and for an array the tuple of its keys with the 8-byte word
+/// that tells thread-locals and arrays apart; a thread-local scalar needs no tuple.
+fn dynvar_budget(var: &Variable, strsize: u32) -> u32 {
+    let value_size = match var.ty {
+        Type::Int { size, .. } => u32::from(size),
+        ty => ty.stored_size(strsize),
+    };
+    let tuple_size = match &var.keys {
+        Some(keys) => keys.iter().map(|ty| ty.stored_size(strsize)).sum::<u32>() + 8,
+        None => 0,
+    };
+    tuple_size + value_size
+}
+
 /// Bytes of clause-locals in the scratch value.
 pub fn locals_size(module: &Module) -> u32 {
     module
@@ -299,15 +315,7 @@ impl MapIndex {
         for var in &module.variables {
             let storage = if let Some(key_size) = var.key_size(strsize) {
                 let value_size = var.ty.stored_size(strsize);
-                // As in libdtrace, a thread-local's budget counts its value and its keys, not the
-                // thread it belongs to.
-                let thread_size = if var.scope == VarScope::ThreadLocal {
-                    8
-                } else {
-                    0
-                };
-                let entries =
-                    entries_within(options.dynvarsize, key_size - thread_size + value_size)?;
+                let entries = entries_within(options.dynvarsize, dynvar_budget(var, strsize))?;
                 defs.push(def(
                     &variable_map_name(var),
                     MapType::BPF_MAP_TYPE_HASH,
