@@ -145,7 +145,8 @@ pub enum ErrTag {
     D_MACRO_UNUSED,
     /// `#pragma D option` could not set the option.
     D_PRAGMA_OPTSET,
-    /// `#pragma D option` without a setting, or with more than one.
+    /// `#pragma D` directive with the wrong arguments (`option` without a setting, or with more
+    /// than one).
     D_PRAGMA_MALFORM,
     /// printf format error.
     D_PRINTF_ARG_TYPE,
@@ -305,6 +306,18 @@ pub enum ErrTag {
     D_USTACK_FRAMES,
     /// `ustack()`'s string size is not a positive integer constant.
     D_USTACK_STRSIZE,
+    /// Predicate of a type that is not scalar.
+    D_PRED_SCALAR,
+    /// Invalid `#pragma D` directive or argument.
+    D_PRAGMA_INVAL,
+    /// `#pragma D attributes` or `binding` naming nothing the program defines.
+    D_PRAGMA_UNUSED,
+    /// `#pragma D` directive on an identifier defined outside the program.
+    D_PRAGMA_SCOPE,
+    /// `#pragma D depends_on` dependency not satisfied.
+    D_PRAGMA_DEPEND,
+    /// A call of something that is not a function name.
+    D_FUNC_IDENT,
 }
 
 impl ErrTag {

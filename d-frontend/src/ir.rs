@@ -302,7 +302,8 @@ pub enum Inst {
         field: ProbeField,
     },
     /// `dst` = the `size` bytes at kernel address `addr`, zero- or sign-extended. Read with
-    /// `bpf_probe_read_kernel`, never a direct load; a read that faults gives 0.
+    /// `bpf_probe_read_kernel`, never a direct load; a read that fails is DTrace's "invalid
+    /// address" fault.
     Load {
         /// Destination.
         dst: VReg,
@@ -314,7 +315,7 @@ pub enum Inst {
         signed: bool,
     },
     /// Copies `size` bytes at kernel address `addr` to a scratch offset with
-    /// `bpf_probe_read_kernel` (zeros when the read faults).
+    /// `bpf_probe_read_kernel`; a read that fails is an "invalid address" fault.
     ReadBytes {
         /// Scratch offset.
         offset: u32,
@@ -324,7 +325,8 @@ pub enum Inst {
         size: u32,
     },
     /// Copies the NUL-terminated string at kernel address `addr` to a scratch offset, at most
-    /// `size` bytes with the NUL, with `bpf_probe_read_kernel_str`.
+    /// `size` bytes with the NUL, with `bpf_probe_read_kernel_str`; a read that fails is an
+    /// "invalid address" fault.
     ReadStr {
         /// Scratch offset.
         offset: u32,
@@ -466,6 +468,15 @@ pub enum Inst {
         /// The user stack.
         user: bool,
     },
+    /// Faults with DTrace's "invalid address" at address 0 when `ptr` is NULL: the check before
+    /// `p->m` reads memory.
+    NotNull {
+        /// The pointer.
+        ptr: VReg,
+    },
+    /// `exit()`: moves the activity state to draining, so that from now on no probe's clauses
+    /// run but `END`'s, as DTrace stops tracing at `exit()` (the clause itself goes on).
+    Drain,
     /// Sends the record at `offset` (header first) to userspace, unless its header's blocks mask
     /// ([`RECORD_BLOCKS_OFFSET`]) is zero: then no action of the clause ran to its block's end.
     EmitRecord {
@@ -1032,6 +1043,8 @@ fn display_inst(inst: &Inst) -> String {
             if *commit { "commit" } else { "discard" },
             id.0
         ),
+        Inst::Drain => "drain".to_owned(),
+        Inst::NotNull { ptr } => format!("fault unless %{}", ptr.0),
         Inst::EmitRecord {
             offset,
             size,

@@ -32,7 +32,8 @@ suites!(
     translators,
     providers,
     funcs,
-    stacks
+    stacks,
+    conform
 );
 
 #[test]

@@ -77,8 +77,9 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
-    /// A consumer for `program` with the options of the command line and `#pragma`s.
-    pub fn new(program: &'a CompiledProgram, options: Options) -> Consumer<'a> {
+    /// A consumer for `program` with the options of the command line and `#pragma`s; `testing`
+    /// is dtrace's testing mode.
+    pub fn new(program: &'a CompiledProgram, options: Options, testing: bool) -> Consumer<'a> {
         let formats = program
             .records
             .iter()
@@ -106,7 +107,7 @@ impl<'a> Consumer<'a> {
             program,
             options,
             header_printed: false,
-            testing: text::testing_mode(),
+            testing,
             printed: vec![false; program.aggregations.len()],
             normals: vec![1; program.aggregations.len()],
             formats,

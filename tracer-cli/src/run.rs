@@ -18,12 +18,13 @@ use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
 use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
+use tracer_cli::output::text;
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
 
 /// How long the consumer waits for records before checking for the end of the run, unless the
@@ -92,8 +93,17 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         };
         return Err(anyhow::anyhow!("no probes {what}"));
     }
-    let generated = generate(&compiled.module, &codegen_options(&options)?)
-        .context("failed to generate code")?;
+    let generated = match generate(&compiled.module, &codegen_options(&options)?) {
+        Ok(generated) => generated,
+        // dtrace finds the buffers too small when it enables the probes, after its banner.
+        Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
+            if !quiet {
+                print_banner(&compiled);
+            }
+            anyhow::bail!("could not enable tracing: {error}");
+        }
+        Err(error) => return Err(error).context("failed to generate code"),
+    };
     if args.intermediate {
         print_intermediate(&compiled, &generated);
     }
@@ -123,9 +133,6 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         if options.destructive() {
             eprintln!("{PROGRAM}: allowing destructive actions");
         }
-    }
-    for target in &mut targets {
-        target.release()?;
     }
     trace(&mut session, &generated, &mut targets, &signals, options)
 }
@@ -233,10 +240,15 @@ fn trace(
         }
         _ => SWITCH_INTERVAL,
     };
-    let mut consumer = Consumer::new(&generated.program, options);
+    let mut consumer = Consumer::new(&generated.program, options, text::testing_mode());
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;
+    // As dtrace continues its victims only once tracing has started, `-c` commands run after
+    // BEGIN, so their first system calls find the other probes active.
+    for target in targets.iter_mut() {
+        target.release()?;
+    }
     loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
         for target in targets.iter() {
@@ -344,6 +356,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
             .get("nspec")
             .map_or(1, |nspec| u32::try_from(nspec).unwrap_or(u32::MAX)),
         specsize: options.get("specsize").unwrap_or(4 << 20),
+        aggsize: options.get("aggsize").unwrap_or(4 << 20),
     })
 }
 

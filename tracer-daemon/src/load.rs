@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use aya::maps::{MapData, RingBuf};
 use aya::{Ebpf, EbpfLoader, VerifierLogLevel};
+use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
 
 use crate::attach::{self, Link};
@@ -93,18 +94,49 @@ impl Session {
         Ok(session)
     }
 
-    /// Runs every `BEGIN` program once, in plan order.
+    /// Runs every `BEGIN` program once, in plan order, then starts tracing: the activity state
+    /// becomes active, unless `BEGIN` called `exit()`.
     pub fn run_begin(&self) -> Result<(), EngineError> {
         self.begin
+            .iter()
+            .try_for_each(|program| attach::dtrace::run(&self.ebpf, program))?;
+        if self.activity()? == Some(Activity::Inactive) {
+            self.set_activity(Activity::Active)?;
+        }
+        Ok(())
+    }
+
+    /// Stops tracing (the activity state becomes draining, so only `END` runs), then runs every
+    /// `END` program once, in plan order.
+    pub fn run_end(&self) -> Result<(), EngineError> {
+        self.set_activity(Activity::Draining)?;
+        self.end
             .iter()
             .try_for_each(|program| attach::dtrace::run(&self.ebpf, program))
     }
 
-    /// Runs every `END` program once, in plan order.
-    pub fn run_end(&self) -> Result<(), EngineError> {
-        self.end
-            .iter()
-            .try_for_each(|program| attach::dtrace::run(&self.ebpf, program))
+    /// The activity state; `None` for an object without a state map (hand-built test programs).
+    fn activity(&self) -> Result<Option<Activity>, EngineError> {
+        if self.ebpf.map(STATE_MAP).is_none() {
+            return Ok(None);
+        }
+        let values = RawMap::open(&self.ebpf, STATE_MAP)?.lookup(&0u32.to_ne_bytes())?;
+        let state = values
+            .and_then(|values| values.into_iter().next())
+            .and_then(|value| Some(u32::from_ne_bytes(value.get(..4)?.try_into().ok()?)));
+        Ok(Some(match state {
+            Some(1) => Activity::Active,
+            Some(2) => Activity::Draining,
+            _ => Activity::Inactive,
+        }))
+    }
+
+    fn set_activity(&self, activity: Activity) -> Result<(), EngineError> {
+        if self.ebpf.map(STATE_MAP).is_none() {
+            return Ok(());
+        }
+        let value = (activity as u32).to_ne_bytes();
+        RawMap::open(&self.ebpf, STATE_MAP)?.update(&0u32.to_ne_bytes(), &value, BPF_ANY)
     }
 
     /// Detaches every probe; maps stay readable and `END` programs runnable.

@@ -30,12 +30,13 @@ impl ProbeCatalog for NoCatalog {
 }
 
 /// A program that claims speculation 1 (and fails to claim a second with `nspec` 1), speculates
-/// a `printf` of the ID, commits it, then tries to claim one more while 1 is committing.
+/// a `printf` of the ID, commits it, then tries to claim one more while 1 is committing. `END`
+/// runs the same clauses again, after `BEGIN` (the engine runs `BEGIN` only once).
 const PROGRAM: &str = r#"
-BEGIN { a = speculation(); b = speculation(); printf("%d %d", a, b); }
-BEGIN { speculate(a); printf("%d", a); }
-BEGIN { commit(a); }
-BEGIN { c = speculation(); printf("%d", c); }
+BEGIN, END { a = speculation(); b = speculation(); printf("%d %d", a, b); }
+BEGIN, END { speculate(a); printf("%d", a); }
+BEGIN, END { commit(a); }
+BEGIN, END { c = speculation(); printf("%d", c); }
 "#;
 
 fn load(text: &str, specsize: u64) -> (Generated, Session) {
@@ -55,11 +56,9 @@ fn load(text: &str, specsize: u64) -> (Generated, Session) {
     )
     .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
     let options = CodegenOptions {
-        wall_clock_offset_ns: 0,
         bufsize: 1 << 16,
-        dynvarsize: 1 << 20,
-        nspec: 1,
         specsize,
+        ..CodegenOptions::default()
     };
     let generated = generate(&compiled.module, &options)
         .unwrap_or_else(|error| panic!("{text} does not generate: {error}"));
@@ -71,6 +70,17 @@ fn load(text: &str, specsize: u64) -> (Generated, Session) {
 /// Runs `BEGIN` once; returns each record's header and values.
 fn run_begin(generated: &Generated, session: &mut Session) -> Vec<(RecordHeader, Vec<Value>)> {
     session.run_begin().expect("BEGIN runs");
+    records(generated, session)
+}
+
+/// Runs `END`; returns each record's header and values.
+fn run_end(generated: &Generated, session: &mut Session) -> Vec<(RecordHeader, Vec<Value>)> {
+    session.run_end().expect("END runs");
+    records(generated, session)
+}
+
+/// The records the last run sent: each one's header and values.
+fn records(generated: &Generated, session: &mut Session) -> Vec<(RecordHeader, Vec<Value>)> {
     let mut records = Vec::new();
     session
         .poll_events(Duration::ZERO, &mut |bytes| records.push(bytes.to_vec()))
@@ -139,7 +149,7 @@ fn ids_are_claimed_marked_committed_and_freed_by_generation() {
             .expect("the map reads")
     );
 
-    let records = run_begin(&generated, &mut session);
+    let records = run_end(&generated, &mut session);
     assert_eq!(
         ints(&records[0]),
         [1, 0],

@@ -48,11 +48,8 @@ fn run_begin(text: &str, strsize: u32) -> Run {
     let generated = generate(
         &compiled.module,
         &CodegenOptions {
-            wall_clock_offset_ns: 0,
             bufsize: 1 << 20,
-            dynvarsize: 1 << 20,
-            nspec: 1,
-            specsize: 4 << 20,
+            ..CodegenOptions::default()
         },
     )
     .unwrap_or_else(|error| panic!("{text}: no code: {error}"));

@@ -47,11 +47,9 @@ fn run_with(text: &str, dynvarsize: u64) -> (Vec<Value>, u64) {
     )
     .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
     let options = CodegenOptions {
-        wall_clock_offset_ns: 0,
         bufsize: 1 << 16,
         dynvarsize,
-        nspec: 1,
-        specsize: 4 << 20,
+        ..CodegenOptions::default()
     };
     let generated = generate(&compiled.module, &options)
         .unwrap_or_else(|error| panic!("{text} does not generate: {error}"));
@@ -129,18 +127,19 @@ END { trace(self->a); trace(self->b); self->a++; trace(self->a); }
 
 #[test]
 fn storing_zero_deletes_the_element() {
-    // With room for one element only, a[2] fits only if storing 0 in a[1] deleted it.
+    // With room for one element only (20 bytes: an 8-byte key, an 8-byte word and a 4-byte int,
+    // as libdtrace counts dynvarsize), a[2] fits only if storing 0 in a[1] deleted it.
     let program = r"
 BEGIN { a[1] = 1; a[1] = 0; a[2] = 2; self->x = 5; self->x = 0; self->y = 6; }
 END { trace(a[1]); trace(a[2]); trace(self->x); trace(self->y); }
 ";
-    let (values, dynvar_drops) = run_with(program, 16);
+    let (values, dynvar_drops) = run_with(program, 20);
     assert_eq!((ints(&values), dynvar_drops), (vec![0, 2, 0, 6], 0));
     let full = r"
 BEGIN { a[1] = 1; a[2] = 2; }
 END { trace(a[1]); trace(a[2]); }
 ";
-    let (values, dynvar_drops) = run_with(full, 16);
+    let (values, dynvar_drops) = run_with(full, 20);
     assert_eq!(
         (ints(&values), dynvar_drops),
         (vec![1, 0], 1),

@@ -45,6 +45,24 @@ pub const SCRATCH_ERROR_ENTRY: u32 = 1;
 /// Entries in the scratch map.
 pub const SCRATCH_ENTRIES: u32 = 2;
 
+/// The map of the activity state, [`STATE_MAP`]: `BPF_MAP_TYPE_ARRAY`, one `u32` [`Activity`] at
+/// key 0, shared by every CPU.
+pub const STATE_MAP: &str = "state";
+
+/// Where tracing is, as libdtrace's activity state (`dt_activity_t`): every program first checks
+/// that the state is the one its probe runs in (`BEGIN` while inactive, `END` while draining, the
+/// others while active), and so does each clause after one that may have called `exit()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Activity {
+    /// Loaded and attached; only `BEGIN` runs. The engine makes it active once `BEGIN` has run.
+    Inactive = 0,
+    /// Tracing.
+    Active = 1,
+    /// `exit()` was called, or the engine is stopping: only `END` runs.
+    Draining = 2,
+}
+
 /// The header that starts every record in the `events` ring buffer.
 ///
 /// The data after it is laid out as the clause's [`RecordDesc`] says.

@@ -6,7 +6,7 @@ use d_frontend::diagnostic::Origin;
 use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
-use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
 use tracer_ebpf::plan::Attach;
 
 struct Catalog;
@@ -53,11 +53,8 @@ fn generate_for(text: &str) -> Generated {
     generate(
         &compile_text(text).module,
         &CodegenOptions {
-            wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
-            dynvarsize: 1 << 20,
-            nspec: 1,
-            specsize: 4 << 20,
+            ..CodegenOptions::default()
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))
@@ -223,13 +220,17 @@ fn variables_get_their_maps() {
         )
     };
     // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
-    // dynamic variable, as many entries as fit in dynvarsize.
+    // dynamic variable, as many entries as fit in dynvarsize as libdtrace counts them: the value
+    // at its D size (an int 4 bytes), and for an array its keys and an 8-byte word.
     // A string takes strsize (256) bytes, its NUL and padding to 8: 264.
     assert_eq!(shape("globals"), (2, 4, 8 + 264, 1));
-    assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 16));
-    assert_eq!(shape("assoc_a"), (1, 8 + 264, 8, (1 << 20) / 280));
-    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / 280));
-    assert_eq!(object.maps.len(), 6 + 4, "no map for the clause-local");
+    assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 8));
+    assert_eq!(
+        shape("assoc_a"),
+        (1, 8 + 264, 8, (1 << 20) / (8 + 264 + 8 + 4))
+    );
+    assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / (8 + 8 + 264)));
+    assert_eq!(object.maps.len(), 7 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]
         .annotations
         .iter()
@@ -378,4 +379,80 @@ fn begin_clauses_past_the_map_limit_split_into_programs_run_in_order() {
         ]
     );
     parsed(&generated);
+}
+
+/// How many instructions of `program` load the `state` map.
+fn state_map_loads(generated: &Generated, program: &str) -> usize {
+    let listing = generated
+        .listings
+        .iter()
+        .find(|listing| listing.name == program)
+        .unwrap_or_else(|| panic!("no program {program}"));
+    listing
+        .annotations
+        .iter()
+        .filter(|(_, text)| text == "state")
+        .count()
+}
+
+#[test]
+fn the_activity_state_gates_programs_and_the_clauses_after_an_exit() {
+    let generated = generate_for(
+        "BEGIN { exit(0); } BEGIN { trace(1); } syscall::read:entry { trace(2); } END { }",
+    );
+    let object = parsed(&generated);
+    let state = object.maps.get("state").expect("a state map");
+    assert_eq!(
+        (state.map_type(), state.key_size(), state.value_size()),
+        (2, 4, 4)
+    );
+    // BEGIN: the program's check, exit()'s store, the second clause's check.
+    assert_eq!(state_map_loads(&generated, "dtrace_begin"), 3);
+    assert_eq!(state_map_loads(&generated, "syscall_entry"), 1);
+    assert_eq!(state_map_loads(&generated, "dtrace_end"), 1);
+    let quiet = generate_for("BEGIN { trace(1); } BEGIN { trace(2); }");
+    assert_eq!(
+        state_map_loads(&quiet, "dtrace_begin"),
+        1,
+        "without exit() only the program checks the state"
+    );
+}
+
+#[test]
+fn aggsize_and_dynvarsize_must_hold_one_element() {
+    let generate_with = |text: &str, aggsize: u64, dynvarsize: u64| {
+        generate(
+            &compile_text(text).module,
+            &CodegenOptions {
+                bufsize: 1 << 22,
+                dynvarsize,
+                aggsize,
+                ..CodegenOptions::default()
+            },
+        )
+    };
+    let too_small = |result: Result<Generated, CodegenError>| {
+        matches!(result, Err(CodegenError::BufferTooSmall))
+    };
+    // A count() entry takes an 8-byte key and a 16-byte value.
+    assert!(too_small(generate_with(
+        "BEGIN { @ = count(); }",
+        8,
+        1 << 20
+    )));
+    let fits = generate_with("BEGIN { @ = count(); }", 48, 1 << 20).expect("two entries fit");
+    let agg = parsed(&fits);
+    assert_eq!(
+        agg.maps.get("agg_0").map(aya_obj::Map::max_entries),
+        Some(2)
+    );
+    // a[1] = 1 needs its 8-byte key, an 8-byte word and the 4-byte int: 20 bytes; a thread-local
+    // only its value.
+    assert!(too_small(generate_with("BEGIN { a[1] = 1; }", 1 << 22, 15)));
+    let generated = generate_with("BEGIN { self->x = 1; }", 1 << 22, 15).expect("three fit");
+    let object = parsed(&generated);
+    assert_eq!(
+        object.maps.get("self_x").map(aya_obj::Map::max_entries),
+        Some(3)
+    );
 }

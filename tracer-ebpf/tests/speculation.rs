@@ -39,11 +39,10 @@ fn generate_with(text: &str, nspec: u32, specsize: u64) -> Generated {
     generate(
         &compiled.module,
         &CodegenOptions {
-            wall_clock_offset_ns: 0,
             bufsize: 1 << 22,
-            dynvarsize: 1 << 20,
             nspec,
             specsize,
+            ..CodegenOptions::default()
         },
     )
     .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))

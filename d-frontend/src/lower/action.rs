@@ -85,6 +85,7 @@ impl Lowerer<'_> {
                 let field = self.record_value(&args[0]);
                 self.has_exit = true;
                 self.actions.push(RecordAction::Exit(field));
+                self.push(expr.span, Inst::Drain);
             }
             "system" => {
                 let ExprKind::Str(format) = &args[0].kind else {

@@ -226,7 +226,7 @@ impl Lowerer<'_> {
                 self.increment(op, operand, expr)
             }
             UnaryOp::Deref => self.place_value(expr),
-            UnaryOp::AddrOf => self.place_address(operand),
+            UnaryOp::AddrOf => self.place_address(operand, false),
         }
     }
 

@@ -40,7 +40,7 @@ impl Lowerer<'_> {
     /// The address of a place (`*p`, `p->m`, `s.m`, `a[i]`) about to be read or written. A place
     /// in the `alloca` area is checked against it, for the place's whole size.
     pub(super) fn address_of(&mut self, expr: &Expr) -> VReg {
-        let address = self.place_address(expr);
+        let address = self.place_address(expr, true);
         if !place_is_alloca(expr, &self.checked.types, &self.checked.type_info) {
             return address;
         }
@@ -63,8 +63,10 @@ impl Lowerer<'_> {
     }
 
     /// The address of a place as its value: for a place in the `alloca` area, an `alloca` offset
-    /// (`&p[1]` is an `alloca` pointer too).
-    pub(super) fn place_address(&mut self, expr: &Expr) -> VReg {
+    /// (`&p[1]` is an `alloca` pointer too). When the place is `loaded`, a NULL pointer before `->`
+    /// faults, as DTrace checks it before it adds the member's offset (so the fault is at address
+    /// 0); `&p->m` only computes an address and does not check.
+    pub(super) fn place_address(&mut self, expr: &Expr, loaded: bool) -> VReg {
         let span = expr.span;
         match &expr.kind {
             ExprKind::Unary {
@@ -73,9 +75,13 @@ impl Lowerer<'_> {
             } => self.int_expr(operand),
             ExprKind::Member { base, arrow, .. } => {
                 let base_address = if *arrow {
-                    self.int_expr(base)
+                    let pointer = self.int_expr(base);
+                    if loaded {
+                        self.push(span, Inst::NotNull { ptr: pointer });
+                    }
+                    pointer
                 } else {
-                    self.place_address(base)
+                    self.place_address(base, loaded)
                 };
                 let member = self.member_ref(expr);
                 self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
@@ -373,6 +379,23 @@ mod tests {
         }));
         assert_eq!(loads(&insts), [(8, false), (4, true)]);
         assert_eq!(constants(&insts), [2440, 2428]);
+    }
+
+    #[test]
+    fn pointers_are_checked_before_members_are_read_through_them() {
+        let n_checks = |body: &str| {
+            insts_of(body)
+                .iter()
+                .filter(|inst| matches!(inst, Inst::NotNull { .. }))
+                .count()
+        };
+        assert_eq!(n_checks("trace(curthread->real_parent->tgid);"), 2);
+        assert_eq!(n_checks("trace(curthread->comm);"), 1);
+        assert_eq!(
+            n_checks("trace((uint64_t)&((struct task_struct *)0)->pid);"),
+            0,
+            "taking an address reads nothing"
+        );
     }
 
     #[test]

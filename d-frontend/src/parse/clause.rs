@@ -1,7 +1,8 @@
 //! The outer level: clauses, predicates, statements and control lines.
 
+use super::pragma;
 use super::{PResult, ParseError, Parser};
-use crate::ast::{Clause, Item, Pragma, ProbeSpec, Program, Stmt};
+use crate::ast::{Clause, Item, ProbeSpec, Program, Stmt};
 use crate::lex::{Keyword, Token, TokenKind};
 use crate::source::Span;
 
@@ -311,10 +312,10 @@ impl<'t> Parser<'t> {
             let span = token.span;
             match words.as_slice() {
                 [pragma, d, rest @ ..] if pragma == "pragma" && d == "D" => {
-                    items.push(Item::Pragma(Pragma {
-                        words: rest.to_vec(),
-                        span,
-                    }));
+                    match pragma::directive(rest, span) {
+                        Ok(item) => items.extend(item),
+                        Err(error) => self.report(error),
+                    }
                 }
                 [pragma, error, rest @ ..] if pragma == "pragma" && error == "error" => {
                     self.report(ParseError::ErrorDirective { words: rest, span });

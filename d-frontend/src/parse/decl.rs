@@ -80,6 +80,10 @@ impl<'t> Parser<'t> {
             }
         }
         let semi = self.expect(&TokenKind::Semi)?;
+        if class == DeclClass::Typedef {
+            self.typedef_names
+                .extend(declarators.iter().map(|declarator| declarator.name.clone()));
+        }
         Ok(Decl {
             class,
             ty,

@@ -5,14 +5,17 @@
 //! function per grammar level: assignment, conditional, unary (with casts and `sizeof`), postfix
 //! and primary.
 //!
-//! Without a type catalog the parser cannot ask, as libdtrace does, whether a name is a typedef.
-//! So `(name)` is a cast only when what follows can only be an operand (`(uint64_t)arg0`), and
-//! `(name *)` always is; `sizeof(name)` is left as an expression for sema to reinterpret.
+//! Without a type catalog the parser cannot ask, as libdtrace does, whether a name is a kernel
+//! typedef. So `(name)` is a cast when the name is one of D's built-in typedefs or a typedef the
+//! program declared, or when what follows can only be an operand (`(pid_t)-1`, `(myint_t)-1`,
+//! `(u32)arg0`), and `(name *)` always is; `sizeof(name)` is left as an expression for sema to
+//! reinterpret.
 
-use super::{PResult, Parser};
+use super::{PResult, ParseError, Parser};
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, SizeOfArg, TypeName, UnaryOp};
 use crate::lex::{Keyword, TokenKind};
 use crate::source::Span;
+use crate::types::d_typedef;
 
 /// The binary operator a token spells and its precedence (higher binds tighter).
 fn binary_op(kind: &TokenKind) -> Option<(BinaryOp, u8)> {
@@ -221,18 +224,21 @@ impl<'t> Parser<'t> {
         Ok(expr(call, span))
     }
 
-    /// Whether the `(` at the cursor encloses a type name. With `for_cast`, `(name)` followed
-    /// by an operand counts too.
+    /// Whether the `(` at the cursor encloses a type name: type keywords, a known typedef, or a
+    /// name with `*`s. With `for_cast`, any `(name)` followed by an operand counts too.
     fn paren_holds_type(&self, for_cast: bool) -> bool {
         match &self.nth(1).kind {
             TokenKind::Keyword(keyword) => keyword.starts_type(),
-            TokenKind::Ident(_) => {
+            TokenKind::Ident(name) => {
                 let mut ahead = 2;
                 while self.nth(ahead).kind == TokenKind::Star {
                     ahead += 1;
                 }
+                let known_type = d_typedef(name).is_some() || self.typedef_names.contains(name);
                 self.nth(ahead).kind == TokenKind::RParen
-                    && (ahead > 2 || for_cast && starts_operand(&self.nth(ahead + 1).kind))
+                    && (ahead > 2
+                        || known_type
+                        || for_cast && starts_operand(&self.nth(ahead + 1).kind))
             }
             _ => false,
         }
@@ -417,10 +423,11 @@ impl<'t> Parser<'t> {
         ))
     }
 
-    /// `func(args)`: only a plain name can be called.
+    /// `func(args)`: only a plain name can be called (`D_FUNC_IDENT` otherwise, as for `tick-1()`,
+    /// which is `tick - 1()`).
     fn parse_call(&mut self, base: Expr) -> PResult<'t, Expr> {
         let ExprKind::Ident(func) = base.kind else {
-            return Err(self.unexpected());
+            return Err(ParseError::FuncIdent { span: base.span });
         };
         self.bump();
         let args = if self.at(&TokenKind::RParen) {
@@ -614,9 +621,37 @@ mod tests {
             ("(foo_t **)-x", "(cast foo_t** (Neg x))"),
             ("(const char *)a", "(cast const char* a)"),
             ("(a) - b", "(- a b)"),
+            ("(int16_t)-1", "(cast int16_t (Neg 1))"),
+            ("(pid_t)*p", "(cast pid_t (Deref p))"),
         ] {
             assert_eq!(shape(&parse_expr(text)), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_declared_typedef_in_parentheses_is_a_cast() {
+        let mut sources = SourceMap::default();
+        let file = sources.add(
+            "t.d",
+            "typedef short myshort_t;\nBEGIN { x = (myshort_t)-1; y = (other)-1; }".to_owned(),
+        );
+        let (program, diagnostics) = parse_source(&sources, file);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(Item::Clause(clause)) = program.items.last() else {
+            panic!("{program:?}");
+        };
+        let values: Vec<String> = clause
+            .body
+            .iter()
+            .map(|stmt| match stmt {
+                Stmt::Expr(Expr {
+                    kind: ExprKind::Assign { value, .. },
+                    ..
+                }) => shape(value),
+                _ => panic!("{stmt:?}"),
+            })
+            .collect();
+        assert_eq!(values, ["(cast myshort_t (Neg 1))", "(- other 1)"]);
     }
 
     #[test]

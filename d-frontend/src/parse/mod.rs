@@ -12,6 +12,7 @@
 mod clause;
 mod decl;
 mod expr;
+mod pragma;
 mod translator;
 
 use std::collections::HashSet;
@@ -115,6 +116,7 @@ fn parse_terminated(tokens: &[Token], origin: Origin) -> (Program, Vec<Diagnosti
         depth: 0,
         errors: Vec::new(),
         defined_tags: HashSet::new(),
+        typedef_names: HashSet::new(),
     };
     let program = parser.parse_program(tokens);
     let mut diagnostics: Vec<Diagnostic> = parser
@@ -154,12 +156,30 @@ enum ParseError<'t> {
         tag: String,
         span: Span,
     },
+    /// A call of something that is not a name.
+    FuncIdent { span: Span },
+    /// A bad `#pragma D` directive, with libdtrace's tag and message.
+    Pragma {
+        tag: ErrTag,
+        message: String,
+        span: Span,
+    },
 }
 
 impl ParseError<'_> {
     #[cold]
     fn to_diagnostic(&self) -> Diagnostic {
         match *self {
+            ParseError::Pragma {
+                tag,
+                ref message,
+                span,
+            } => Diagnostic::error(tag, span, message.clone()),
+            ParseError::FuncIdent { span } => Diagnostic::error(
+                ErrTag::D_FUNC_IDENT,
+                span,
+                "function designator is not of function type",
+            ),
             ParseError::Syntax { token } => {
                 let message = match token.kind.spelling() {
                     Some(spelling) => {
@@ -237,6 +257,9 @@ struct Parser<'t> {
     defined_tags: HashSet<(TagKind, String)>,
     /// Whether a probe description alone at the end of input is a clause (the text of `-n`).
     bare_descriptions: bool,
+    /// The names `typedef` declarations have declared so far: `(name)` around one is a cast
+    /// whatever follows (`(myint_t)-1`), as libdtrace's lexer knows it for a type name.
+    typedef_names: HashSet<String>,
 }
 
 impl<'t> Parser<'t> {

@@ -486,6 +486,26 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn aggregations_are_neither_arrays_of_arrays_nor_operands() {
+        assert_eq!(
+            first_error("@[0][1] = count();"),
+            (
+                ErrTag::D_AGG_MDIM,
+                "improper attempt to reference @ as a multi-dimensional array".to_owned()
+            )
+        );
+        assert_eq!(first_error("trace(@a[1][2]);").0, ErrTag::D_AGG_MDIM);
+        assert_eq!(
+            first_error("@a = count(); trace(@a + 3);"),
+            (
+                ErrTag::D_OP_INCOMPAT,
+                "operands have incompatible types: \"aggregation\" + \"int\"".to_owned()
+            )
+        );
+        assert_eq!(first_error("@ = tick-1();").0, ErrTag::D_FUNC_IDENT);
+    }
+
+    #[test]
     fn aggregation_actions_need_an_assigned_aggregation() {
         let cases = [
             ("clear(count());", ErrTag::D_CLEAR_AGGARG),

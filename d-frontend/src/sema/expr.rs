@@ -115,6 +115,8 @@ impl Checker<'_> {
                 }
                 Type::INT
             }
+            ExprKind::Assign { target, .. } if self.multi_dim_aggregation(target) => Type::INT,
+            ExprKind::Index { .. } if self.multi_dim_aggregation(expr) => Type::INT,
             ExprKind::Assign { op, target, value } => {
                 if let ExprKind::Agg { name, .. } = &target.kind {
                     self.error(
@@ -299,8 +301,47 @@ impl Checker<'_> {
         }
     }
 
+    /// `@a[k][j]`: an aggregation has one tuple of keys (`D_AGG_MDIM`); reports it.
+    fn multi_dim_aggregation(&mut self, expr: &Expr) -> bool {
+        let ExprKind::Index { base, .. } = &expr.kind else {
+            return false;
+        };
+        let ExprKind::Agg { name, .. } = &base.kind else {
+            return false;
+        };
+        self.error(
+            ErrTag::D_AGG_MDIM,
+            expr.span,
+            format!("improper attempt to reference @{name} as a multi-dimensional array"),
+        );
+        true
+    }
+
     fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, expr: &Expr) -> Type {
         let symbol = op.symbol();
+        let is_agg = |operand: &Expr| matches!(operand.kind, ExprKind::Agg { .. });
+        let logical = matches!(
+            op,
+            BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor
+        );
+        if !logical && (is_agg(lhs) || is_agg(rhs)) {
+            // libdtrace types an aggregation by its kind of identifier, which no operator takes.
+            let mut operand_name = |operand: &Expr| {
+                if is_agg(operand) {
+                    "aggregation".to_owned()
+                } else {
+                    let ty = self.expr(operand);
+                    self.type_info.table.name(ty)
+                }
+            };
+            let (lhs_name, rhs_name) = (operand_name(lhs), operand_name(rhs));
+            self.error(
+                ErrTag::D_OP_INCOMPAT,
+                expr.span,
+                format!("operands have incompatible types: \"{lhs_name}\" {symbol} \"{rhs_name}\""),
+            );
+            return Type::INT;
+        }
         match op {
             BinaryOp::Eq
             | BinaryOp::Ne

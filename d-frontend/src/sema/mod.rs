@@ -15,6 +15,7 @@ mod decl;
 mod destructive;
 mod expr;
 mod inline;
+mod pragma;
 mod scope;
 mod stack;
 mod stmt;
@@ -236,6 +237,7 @@ pub fn check(
     let mut clause_probes = Vec::new();
     let mut probes: Vec<Probe> = Vec::new();
     let mut pragma_options = Vec::new();
+    let mut deferred_pragmas = Vec::new();
     let mut summaries = Vec::new();
     for source in programs {
         let mut n_matched = 0;
@@ -243,7 +245,12 @@ pub fn check(
         for item in source.program.items {
             match item {
                 Item::Pragma(pragma) => {
-                    checker.pragma(&pragma, &mut pragma_options);
+                    checker.pragma(
+                        &pragma,
+                        &mut pragma_options,
+                        &mut deferred_pragmas,
+                        &mut probe_table,
+                    );
                     if let Some(option) = pragma_options.last() {
                         stack::pragma_frames(&mut checker.stack_frames, option);
                     }
@@ -281,6 +288,7 @@ pub fn check(
             summaries.push(summary);
         }
     }
+    checker.unused_pragmas(deferred_pragmas);
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -380,45 +388,6 @@ struct Checker<'c> {
 impl Checker<'_> {
     fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::error(tag, span, message));
-    }
-
-    fn pragma(&mut self, pragma: &ast::Pragma, options: &mut Vec<PragmaOption>) {
-        match pragma.words.as_slice() {
-            [keyword, setting] if keyword == "option" => {
-                let (name, value) = match setting.split_once('=') {
-                    Some((name, value)) => (name, Some(value.to_owned())),
-                    None => (setting.as_str(), None),
-                };
-                if name == "scratchsize"
-                    && let Some(bytes) = value.as_deref().and_then(alloca::scratchsize)
-                {
-                    self.scratchsize = bytes;
-                }
-                options.push(PragmaOption {
-                    name: name.to_owned(),
-                    value,
-                    span: pragma.span,
-                });
-            }
-            [keyword] if keyword == "option" => self.error(
-                ErrTag::D_PRAGMA_MALFORM,
-                pragma.span,
-                "malformed #pragma option <option>=<val>",
-            ),
-            [keyword, ..] if keyword == "option" => self.error(
-                ErrTag::D_PRAGMA_MALFORM,
-                pragma.span,
-                "superfluous arguments specified for #pragma option",
-            ),
-            _ => self.error(
-                ErrTag::D_SYNTAX,
-                pragma.span,
-                format!(
-                    "unsupported #pragma D directive: {}",
-                    pragma.words.join(" ")
-                ),
-            ),
-        }
     }
 
     /// The probes a clause's descriptions match, each once; records every description with its

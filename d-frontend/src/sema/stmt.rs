@@ -9,18 +9,50 @@ use crate::printf::{self, ArgClass, SlotKind};
 use crate::types::Type;
 
 impl Checker<'_> {
+    /// Checks a clause as `dt_cook_clause` does: the actions first, then the predicate, so that an
+    /// action may create a variable the predicate reads (`/x == 0/ { x++; }`). When the actions
+    /// read a variable that only the predicate creates, their first error is an undefined
+    /// identifier: then the actions are checked again after the predicate.
     pub(super) fn clause(&mut self, clause: &Clause) {
-        if let Some(predicate) = &clause.predicate {
-            let ty = self.expr(predicate);
-            if !ty.is_scalar() {
-                self.error(
-                    ErrTag::D_OP_INT,
-                    predicate.span,
-                    "predicate result must be of integral type",
-                );
-            }
-        }
+        let Some(predicate) = &clause.predicate else {
+            self.statements(&clause.body);
+            self.clause_blocks(clause);
+            return;
+        };
+        let n_errors = self.errors.len();
+        let variables = self.variables.clone();
+        let aggregations = self.aggregations.clone();
         self.statements(&clause.body);
+        let retry = self
+            .errors
+            .get(n_errors)
+            .is_some_and(|error| matches!(error.tag, ErrTag::D_IDENT_UNDEF | ErrTag::D_VAR_UNDEF));
+        if retry {
+            self.errors.truncate(n_errors);
+            self.variables = variables;
+            self.aggregations = aggregations;
+        }
+        self.predicate(predicate);
+        if retry {
+            self.statements(&clause.body);
+        }
+        self.clause_blocks(clause);
+    }
+
+    fn predicate(&mut self, predicate: &Expr) {
+        let ty = self.expr(predicate);
+        if !ty.is_scalar() {
+            self.error(
+                ErrTag::D_PRED_SCALAR,
+                predicate.span,
+                "predicate result must be of scalar type",
+            );
+        }
+    }
+
+    /// Checks the order of the clause's speculation actions, then reports a clause with more
+    /// blocks of actions than a record can tell apart.
+    fn clause_blocks(&mut self, clause: &Clause) {
         self.clause_flags(&clause.body);
         let n_blocks = blocks::n_record_blocks(&clause.body);
         if n_blocks > MAX_RECORD_BLOCKS {
@@ -615,5 +647,32 @@ mod tests {
         );
         let error = first_error("BEGIN { @a = count(); trace(@a); }");
         assert_eq!(error.tag, ErrTag::D_TRACE_DYN);
+    }
+
+    #[test]
+    fn actions_are_checked_before_the_predicate() {
+        for text in [
+            "BEGIN /x == 0/ { exit(x++); }",
+            "BEGIN /i % 2 == 0/ { @ = sum(i++); }",
+            "BEGIN /s == \"a\"/ { s = \"b\"; }",
+        ] {
+            let compiled = crate::compile::tests::compile_one(text);
+            assert!(compiled.is_ok(), "{text}: {compiled:?}");
+        }
+    }
+
+    #[test]
+    fn actions_reading_what_the_predicate_creates_are_checked_after_it() {
+        let compiled = crate::compile::tests::compile_one("BEGIN /(y = 3) > 1/ { trace(y); }");
+        assert!(compiled.is_ok(), "{compiled:?}");
+        let error = first_error("BEGIN /1/ { trace(z); }");
+        assert_eq!(error.tag, ErrTag::D_IDENT_UNDEF);
+    }
+
+    #[test]
+    fn a_predicate_must_be_scalar() {
+        let error = first_error("BEGIN /\"str\"/ { exit(0); }");
+        assert_eq!(error.tag, ErrTag::D_PRED_SCALAR);
+        assert_eq!(error.message, "predicate result must be of scalar type");
     }
 }

@@ -197,6 +197,15 @@ mod tests {
     }
 
     #[test]
+    fn testing_mode_leaves_out_cpu_and_id() {
+        assert_eq!(probe_header(true), format!("{:>32}\n", "FUNCTION:NAME"));
+        assert_eq!(
+            probe_line_prefix(1, 7, "", "BEGIN", true),
+            format!("{:>32} ", ":BEGIN")
+        );
+    }
+
+    #[test]
     fn trace_values() {
         assert_eq!(
             traced(&string("hello world"), false),

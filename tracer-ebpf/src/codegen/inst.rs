@@ -277,6 +277,19 @@ impl ClauseContext<'_> {
                 frames,
                 user,
             } => self.stack_depth(emitter, *dst, *offset, *frames, *user),
+            Inst::Drain => super::activity::drain(emitter, self.maps),
+            Inst::NotNull { ptr } => {
+                //   if (ptr == NULL) fault BADADDR at 0
+                self.load(emitter, Reg::R3, *ptr);
+                self.fault_unless(
+                    emitter,
+                    JmpOp::Jne,
+                    Reg::R3,
+                    0,
+                    Fault::BadAddr,
+                    Some(Reg::R3),
+                );
+            }
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }
@@ -383,17 +396,28 @@ impl ClauseContext<'_> {
 
     /// Reads `size` bytes at a kernel address into `dst`'s own stack slot, then extends them.
     fn load_kernel(&self, emitter: &mut Emitter, dst: VReg, addr: VReg, size: u8, signed: bool) {
-        //   slot = 0                                 r3 = addr; *(u64 *)(fp+slot) = 0
-        //   probe_read_kernel(&slot, size, addr)     r1 = fp+slot; r2 = size; call
+        //   slot = 0                                 r3 = addr; r9 = r3; *(u64 *)(fp+slot) = 0
+        //   if (probe_read_kernel(&slot, size, addr) < 0)
+        //           fault BADADDR at addr            r1 = fp+slot; r2 = size; call
         //   dst = extend(*(uN *)&slot)               r0 = *(uN *)(fp+slot); r0 <<= s; r0 s>>= s
-        // The address is loaded first: `dst` may share its slot with `addr`.
+        // The address is loaded first: `dst` may share its slot with `addr`, so r9 keeps it for
+        // the fault.
         let slot = slot_offset(self.slots.slot(dst));
         self.load(emitter, Reg::R3, addr);
+        emitter.push(Insn::mov64_reg(Reg::R9, Reg::R3));
         emitter.push(Insn::st_mem(Size::DW, Reg::FP, slot, 0));
         emitter.push(Insn::mov64_reg(Reg::R1, Reg::FP));
         emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
         emitter.push(Insn::mov64_imm(Reg::R2, i32::from(size)));
         emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+        self.fault_unless(
+            emitter,
+            JmpOp::Jsge,
+            Reg::R0,
+            0,
+            Fault::BadAddr,
+            Some(Reg::R9),
+        );
         emitter.push(Insn::ldx_mem(
             Size::from_bytes(u32::from(size)),
             Reg::R0,
@@ -408,7 +432,8 @@ impl ClauseContext<'_> {
         self.store(emitter, dst, Reg::R0);
     }
 
-    /// `helper(&scratch[offset], size, addr)` for the kernel memory and string readers.
+    /// `helper(&scratch[offset], size, addr)` for the kernel memory and string readers; a read
+    /// that fails is DTrace's "invalid address" fault at `addr`.
     fn read_kernel(
         &self,
         emitter: &mut Emitter,
@@ -421,6 +446,15 @@ impl ClauseContext<'_> {
         scratch_pointer(emitter, Reg::R1, offset);
         emitter.push(Insn::mov64_imm(Reg::R2, size as i32));
         emitter.push(Insn::call(helper));
+        self.load(emitter, Reg::R3, addr);
+        self.fault_unless(
+            emitter,
+            JmpOp::Jsge,
+            Reg::R0,
+            0,
+            Fault::BadAddr,
+            Some(Reg::R3),
+        );
     }
 
     fn probe_name(&self, emitter: &mut Emitter, offset: u32, field: ProbeField) {

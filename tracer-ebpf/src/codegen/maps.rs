@@ -12,10 +12,12 @@
 
 use d_frontend::ast::VarScope;
 use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
+use d_frontend::types::Type;
 
+use super::{CodegenError, CodegenOptions};
 use crate::elf::MapDef;
 use crate::layout::{
-    AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, SPECS_MAP, Stats, agg_value_size,
+    AGG_GEN_MAP, SCRATCH_ENTRIES, SCRATCH_TEMP_BASE, SPECS_MAP, STATE_MAP, Stats, agg_value_size,
 };
 
 /// `BPF_MAP_TYPE_HASH`... the map types generated code uses (`enum bpf_map_type`).
@@ -48,11 +50,17 @@ pub const MAX_SCRATCH_SIZE: u32 = 32 * 1024;
 /// `BPF_F_NO_PREALLOC`: hash maps allocate elements as keys arrive. A preallocated per-CPU hash of
 /// [`AGG_ENTRIES`] takes the kernel tens of milliseconds to create, per aggregation.
 pub const BPF_F_NO_PREALLOC: u32 = 1;
-/// Entries per aggregation map (DTrace's default `aggsize`-like bound).
+/// The most entries an aggregation map has, whatever `aggsize` allows.
 const AGG_ENTRIES: u32 = 65536;
 
-/// The smallest `dynvarsize` budget of one dynamic variable's map: room for one element.
-const MIN_DYNVAR_ENTRIES: u32 = 1;
+/// How many elements of `element_size` bytes fit in `budget` bytes (`aggsize`, `dynvarsize`), as
+/// libdtrace sizes its maps; none is [`CodegenError::BufferTooSmall`].
+fn entries_within(budget: u64, element_size: u32) -> Result<u32, CodegenError> {
+    match budget / u64::from(element_size.max(1)) {
+        0 => Err(CodegenError::BufferTooSmall),
+        entries => Ok(u32::try_from(entries).unwrap_or(u32::MAX)),
+    }
+}
 
 /// Where a variable's value lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +98,8 @@ pub struct MapIndex {
     pub syscall_entry: usize,
     /// The same for return probes.
     pub syscall_return: usize,
+    /// The activity state ([`STATE_MAP`]).
+    pub state: usize,
     /// Per aggregation: its map and value layout.
     pub aggregations: Vec<AggMap>,
     /// The maps every aggregation update uses, when the program has aggregations.
@@ -188,6 +198,21 @@ pub fn alloca_area_size(alloca_size: u32) -> u32 {
     }
 }
 
+/// The bytes one element of a dynamic variable takes from `dynvarsize`, as libdtrace counts them:
+/// the value at its D type's size, and for an array the tuple of its keys with the 8-byte word
+/// that tells thread-locals and arrays apart; a thread-local scalar needs no tuple.
+fn dynvar_budget(var: &Variable, strsize: u32) -> u32 {
+    let value_size = match var.ty {
+        Type::Int { size, .. } => u32::from(size),
+        ty => ty.stored_size(strsize),
+    };
+    let tuple_size = match &var.keys {
+        Some(keys) => keys.iter().map(|ty| ty.stored_size(strsize)).sum::<u32>() + 8,
+        None => 0,
+    };
+    tuple_size + value_size
+}
+
 /// Bytes of clause-locals in the scratch value.
 pub fn locals_size(module: &Module) -> u32 {
     module
@@ -211,9 +236,8 @@ impl MapIndex {
         module: &Module,
         scratch_size: u32,
         mask_words: u32,
-        bufsize: u32,
-        dynvarsize: u64,
-    ) -> MapIndex {
+        options: &CodegenOptions,
+    ) -> Result<MapIndex, CodegenError> {
         let alloca_offset = (scratch_size + locals_size(module)).next_multiple_of(8);
         let extra_mask_offset =
             SCRATCH_TEMP_BASE + alloca_offset + alloca_area_size(module.alloca_size);
@@ -231,7 +255,13 @@ impl MapIndex {
                 extra_mask_offset + 8 * (mask_words - 1),
                 SCRATCH_ENTRIES,
             ),
-            def("events", MapType::BPF_MAP_TYPE_RINGBUF, 0, 0, bufsize),
+            def(
+                "events",
+                MapType::BPF_MAP_TYPE_RINGBUF,
+                0,
+                0,
+                options.bufsize,
+            ),
             def(
                 "stats",
                 MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -260,6 +290,7 @@ impl MapIndex {
                 syscall_value_size(mask_words),
                 SYSCALL_SLOTS,
             ),
+            def(STATE_MAP, MapType::BPF_MAP_TYPE_ARRAY, 4, 4, 1),
         ];
         let mut aggregations = Vec::new();
         for (agg_idx, agg) in module.aggregations.iter().enumerate() {
@@ -276,12 +307,13 @@ impl MapIndex {
                 params: agg.params,
                 value_size,
             });
+            let entries = entries_within(options.aggsize, key_size + value_size)?;
             let mut agg_def = def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
                 value_size,
-                AGG_ENTRIES,
+                entries.min(AGG_ENTRIES),
             );
             agg_def.flags = BPF_F_NO_PREALLOC;
             defs.push(agg_def);
@@ -313,14 +345,13 @@ impl MapIndex {
         for var in &module.variables {
             let storage = if let Some(key_size) = var.key_size(strsize) {
                 let value_size = var.ty.stored_size(strsize);
-                let entries = dynvarsize / u64::from(key_size + value_size);
-                let entries = u32::try_from(entries).unwrap_or(u32::MAX);
+                let entries = entries_within(options.dynvarsize, dynvar_budget(var, strsize))?;
                 defs.push(def(
                     &variable_map_name(var),
                     MapType::BPF_MAP_TYPE_HASH,
                     key_size,
                     value_size,
-                    entries.max(MIN_DYNVAR_ENTRIES),
+                    entries,
                 ));
                 VarStorage::Dynamic {
                     map: defs.len() - 1,
@@ -348,7 +379,7 @@ impl MapIndex {
             ));
             defs.len() - 1
         });
-        MapIndex {
+        Ok(MapIndex {
             defs,
             scratch: 0,
             events: 1,
@@ -356,6 +387,7 @@ impl MapIndex {
             probe_names: 3,
             syscall_entry: 4,
             syscall_return: 5,
+            state: 6,
             mask_words,
             extra_mask_offset: extra_mask_offset as i16,
             aggregations,
@@ -368,7 +400,7 @@ impl MapIndex {
             string_size: d_frontend::types::string_size(strsize),
             agg_support,
             speculations: None,
-        }
+        })
     }
 
     /// Adds the map of speculations: one state word per ID, `nspec` of them after the unused 0.

@@ -7,6 +7,7 @@
 //! See `frame` for register roles and the stack frame.
 
 mod action;
+mod activity;
 mod agg;
 mod chill;
 pub(crate) mod emit;
@@ -52,6 +53,22 @@ pub struct CodegenOptions {
     pub nspec: u32,
     /// The most bytes one speculation keeps (`specsize`).
     pub specsize: u64,
+    /// Bytes each aggregation's map may hold (`aggsize`), up to a fixed number of entries.
+    pub aggsize: u64,
+}
+
+impl Default for CodegenOptions {
+    /// libdtrace's defaults: 4 MiB buffers, one speculation, no wall clock offset.
+    fn default() -> CodegenOptions {
+        CodegenOptions {
+            wall_clock_offset_ns: 0,
+            bufsize: 4 << 20,
+            dynvarsize: 1 << 20,
+            nspec: 1,
+            specsize: 4 << 20,
+            aggsize: 4 << 20,
+        }
+    }
 }
 
 /// Why code generation failed.
@@ -103,6 +120,10 @@ pub enum CodegenError {
         /// Bytes its value needs.
         size: u32,
     },
+    /// `aggsize` or `dynvarsize` has no room for one element of an aggregation or a dynamic
+    /// variable (libdtrace's `EDT_BUFTOOSMALL`).
+    #[error("Enabling exceeds size of buffer")]
+    BufferTooSmall,
     /// A jump does not fit in 16 bits.
     #[error("program {program} is too large: {message}")]
     TooLarge {
@@ -193,13 +214,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
             size: module.alloca_size,
         });
     }
-    let mut maps = MapIndex::new(
-        module,
-        strings.end(),
-        mask_words,
-        options.bufsize,
-        options.dynvarsize,
-    );
+    let mut maps = MapIndex::new(module, strings.end(), mask_words, options)?;
     if spec::uses_speculations(module) {
         maps.add_speculations(options.nspec.min(MAX_NSPEC), options.specsize);
     }
@@ -411,9 +426,14 @@ fn chunks_within_map_limit(
     clause_ids: &[usize],
     options: &CodegenOptions,
 ) -> Result<Vec<usize>, CodegenError> {
-    let trampoline_maps = [maps.scratch, maps.syscall_entry, maps.syscall_return]
-        .into_iter()
-        .chain(maps.globals);
+    let trampoline_maps = [
+        maps.scratch,
+        maps.syscall_entry,
+        maps.syscall_return,
+        maps.state,
+    ]
+    .into_iter()
+    .chain(maps.globals);
     let mut chunks = Vec::new();
     let mut used: HashSet<usize> = trampoline_maps.clone().collect();
     let mut chunk_len = 0;
@@ -455,6 +475,13 @@ fn program(
     let mut emitter = Emitter::default();
     let exit = emitter.target();
     trampoline::prologue(&mut emitter, maps.scratch, exit);
+    let kind = match group {
+        Group::Single { kind, .. } => Some(*kind),
+        Group::Syscalls { .. } => None,
+    };
+    let activity = activity::expected(kind);
+    activity::check(&mut emitter, maps, activity, exit);
+    let may_drain = activity::may_drain(&module.clauses);
     let masked = match group {
         Group::Single {
             probe_id,
@@ -512,6 +539,9 @@ fn program(
         emitter.set_clause(Some(clause_idx));
         emitter.annotate(format!("clause {clause_idx}"));
         let skip = emitter.target();
+        if may_drain && position > 0 {
+            activity::check(&mut emitter, maps, activity, skip);
+        }
         if masked {
             let word = bit / 64;
             let word_offset = if word == 0 {

@@ -80,6 +80,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. }
+        | Inst::NotNull { ptr: value }
         | Inst::Speculate { id: value, .. }
         | Inst::FinishSpeculation { id: value, .. } => vec![*value],
         Inst::Load { dst, addr, .. } => vec![*dst, *addr],
@@ -100,6 +101,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::SetBit { .. }
         | Inst::SpecBound { .. }
         | Inst::GetStack { .. }
+        | Inst::Drain
         | Inst::EmitRecord { .. } => Vec::new(),
     }
 }

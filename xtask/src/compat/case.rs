@@ -21,6 +21,32 @@ pub enum Kind {
     Interpreter,
 }
 
+/// When a trigger runs, as `@@trigger-timing` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerTiming {
+    /// `synchro` (the default): the trigger is `-c`'s command.
+    Synchro,
+    /// `before`, `after` (1 s) or a number of seconds: the trigger starts in the background that
+    /// long before `tracer`, and its pid replaces `$_pid` in the options.
+    Background {
+        /// Seconds it waits before starting.
+        delay_secs: u32,
+    },
+}
+
+impl TriggerTiming {
+    fn parse(value: Option<&String>) -> TriggerTiming {
+        match value.map(|value| value.trim()) {
+            None | Some("synchro") => TriggerTiming::Synchro,
+            Some("before") => TriggerTiming::Background { delay_secs: 0 },
+            Some("after") => TriggerTiming::Background { delay_secs: 1 },
+            Some(delay) => TriggerTiming::Background {
+                delay_secs: delay.parse().unwrap_or(0),
+            },
+        }
+    }
+}
+
 /// What a test case expects and how to run it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
@@ -34,6 +60,8 @@ pub struct Case {
     pub runtest_opts: String,
     /// `@@trigger`, or `None` for "none".
     pub trigger: Option<String>,
+    /// When the trigger starts, from `@@trigger-timing`.
+    pub trigger_timing: TriggerTiming,
     /// Whether the test runs with `-e` (no trigger and not `tst.`/`err.`/`drp.`).
     pub compile_only: bool,
     /// The exit status that means success.
@@ -104,6 +132,7 @@ impl Case {
             skip: tags.get("skip").is_some(),
             runtest_opts: tags.get("runtest-opts").cloned().unwrap_or_default(),
             trigger,
+            trigger_timing: TriggerTiming::parse(tags.get("trigger-timing")),
             compile_only,
             expected_exit: i32::from(file_name.starts_with("err.")),
             expected_tag,
@@ -238,6 +267,32 @@ mod tests {
             sibling_path(Path::new("a/err.D_X.y.d"), "r.p"),
             Path::new("a/err.D_X.y.r.p")
         );
+    }
+
+    #[test]
+    fn expected_output_sits_beside_the_script() {
+        let root = std::env::temp_dir().join(format!("compat-case-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("tst.begin-exit.d"), "BEGIN { exit(0); }").unwrap();
+        std::fs::write(root.join("tst.begin-exit.r"), "").unwrap();
+        std::fs::write(root.join("tst.r"), "").unwrap();
+        let case = Case::load(&root, Path::new("tst.begin-exit.d")).unwrap();
+        let found = case.expected_output(&root);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(found, Some(root.join("tst.begin-exit.r")));
+    }
+
+    #[test]
+    fn trigger_timings_are_runtests() {
+        let timing = |value: &str| TriggerTiming::parse(Some(&value.to_string()));
+        assert_eq!(TriggerTiming::parse(None), TriggerTiming::Synchro);
+        assert_eq!(timing("synchro"), TriggerTiming::Synchro);
+        assert_eq!(
+            timing("before"),
+            TriggerTiming::Background { delay_secs: 0 }
+        );
+        assert_eq!(timing("after"), TriggerTiming::Background { delay_secs: 1 });
+        assert_eq!(timing("3"), TriggerTiming::Background { delay_secs: 3 });
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! dtrace-utils (UPL-licensed) is the public measure of DTrace's behaviour, but its files never
 //! enter this repository: point the task at a checkout (default `../dtrace-utils` beside the
 //! workspace, or `$DTRACE_UTILS`). Each test runs as its `runtest.sh` would run it (see
-//! [`case`]), in dtrace's testing mode (`_DTRACE_TESTING`), with `tracer` in place of `dtrace`
-//! and `tracer:` read as `dtrace:` in its messages.
+//! [`case`]), with `tracer` in place of `dtrace` and `tracer:` read as `dtrace:` in its messages,
+//! `_DTRACE_TESTING` set (dtrace's reproducible output: no CPU and ID columns) and compiler
+//! errors as libdtrace prints them (`-xdiagfmt=dtrace`).
 //! The C triggers the selected tests name are built with `gcc` inside the checkout. The summary
 //! goes to stdout, one line per test to `target/compat/results.txt`, and each failure's command
 //! and output to `target/compat/failures.txt`.
