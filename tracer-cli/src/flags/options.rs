@@ -19,6 +19,7 @@ use std::fmt;
 use d_frontend::diagnostic::DiagFormat;
 
 use super::optval;
+use crate::output::sink::OutputFormat;
 
 /// How an option's value is written and stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +92,10 @@ const ANY_SIZE: Kind = Kind::Size {
 /// The names `-x diagfmt` accepts: `auto` (the default) prints [`DiagFormat::Rich`] on a
 /// terminal and dtrace's one line otherwise, so pipes, files and scripts get dtrace's output.
 const DIAG_FORMATS: &[&str] = &["auto", "rich", "dtrace"];
+
+/// The names `-x oformat` (and `-O`) accepts, as FreeBSD's libdtrace names them: `text` (the
+/// default) and `json` (JSON Lines, see docs/json.md).
+const OUTPUT_FORMATS: &[&str] = &["text", "json"];
 
 /// The D versions tracer's compiler accepts for `-x version` (libdtrace's `_dtrace_versions`).
 const VERSIONS: &[u32] = &[
@@ -180,6 +185,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("nolibs", Kind::Flag),
     opt("noresolve", Kind::Runtime),
     opt("nspec", Kind::Runtime).default(1),
+    opt("oformat", choice(OUTPUT_FORMATS)).default(0),
     opt(
         "pcapsize",
         Kind::PacketSize {
@@ -550,6 +556,14 @@ impl Options {
     /// `bufsize` (`-b`): the trace buffer size in bytes.
     pub fn bufsize(&self) -> u64 {
         self.get("bufsize").unwrap_or(4 * MIB)
+    }
+
+    /// `oformat` (`-O`): dtrace's text or JSON Lines.
+    pub fn output_format(&self) -> OutputFormat {
+        match self.choice("oformat") {
+            Some("json") => OutputFormat::Json,
+            _ => OutputFormat::Text,
+        }
     }
 
     /// `diagfmt`: how much of each compiler error to print; `auto` asks whether standard error

@@ -1,12 +1,21 @@
 //! Printers for what traced programs produce.
 //!
-//! `printf` implements the conversions shared by `printf` and `printa`; `text` lays out everything
-//! else dtrace prints in its default (non-JSON) output: the probe header, `trace()` values and
-//! aggregation keys; `agg` lays out aggregations, and `histogram` draws the distributions of
-//! `quantize`, `lquantize` and `llquantize`; `tracemem` prints `tracemem()`'s hex dump.
+//! A [`sink::Sink`] is one output format, chosen once per run: [`text_sink`] prints dtrace's text
+//! and [`json`] prints JSON Lines (its records are the serde types of [`jsont`], documented in
+//! docs/json.md). The text layouts live in their own modules: `printf` implements the conversions
+//! shared by `printf` and `printa`; `text` lays out everything else dtrace prints in its default
+//! output: the probe header, `trace()` values and aggregation keys; `agg` lays out aggregations,
+//! and `histogram` draws the distributions of `quantize`, `lquantize` and `llquantize`;
+//! `tracemem` prints `tracemem()`'s hex dump. `buckets` gives the range of values each bucket of
+//! those distributions counts.
 
 pub mod agg;
+pub mod buckets;
 pub mod histogram;
+pub mod json;
+pub mod jsont;
 pub mod printf;
+pub mod sink;
 pub mod text;
+pub mod text_sink;
 pub mod tracemem;
