@@ -503,7 +503,7 @@ mod tests {
             failure(&["-x", "oformat=xml", "-n", "BEGIN"]),
             (
                 "tracer: failed to set -x oformat: Invalid value for specified option\n".to_owned(),
-                2
+                1
             )
         );
     }

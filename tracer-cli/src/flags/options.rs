@@ -119,7 +119,8 @@ const VERSIONS: &[u32] = &[
 /// The newest D version: the default of `version` and of `__SUNW_D_VERSION`.
 pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 
-/// Every option tracer knows, sorted by name. `diagfmt` is ours; the rest are libdtrace's.
+/// Every option tracer knows, sorted by name. `diagfmt` is ours and `oformat` FreeBSD's; the rest
+/// are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
     opt("aggrate", Kind::Rate).default(0),
@@ -712,7 +713,11 @@ mod tests {
                 "{name} is missing"
             );
         }
-        assert_eq!(OPTIONS.len(), libdtrace.len() + 1, "only diagfmt is ours");
+        assert_eq!(
+            OPTIONS.len(),
+            libdtrace.len() + 2,
+            "only diagfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+        );
     }
 
     #[test]
@@ -727,6 +732,7 @@ mod tests {
         assert_eq!(options.version(), 0x0200_0001);
         assert!(!options.quiet());
         assert_eq!(options.choice("diagfmt"), Some("auto"));
+        assert_eq!(options.choice("oformat"), Some("text"));
     }
 
     #[test]
