@@ -29,7 +29,8 @@ suites!(
     options,
     types,
     speculation,
-    translators
+    translators,
+    json
 );
 
 #[test]
