@@ -85,7 +85,7 @@ impl Drop {
 pub enum EndReason {
     /// An `exit()` action.
     Exit,
-    /// SIGINT, SIGTERM or SIGHUP.
+    /// SIGINT or SIGTERM.
     Signal,
     /// Every `-c` or `-p` process exited.
     Target,
