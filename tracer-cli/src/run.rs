@@ -18,7 +18,7 @@ use d_frontend::sema::CompileOptions;
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
 use tracer_cli::flags::{HiArgs, Mode, Options, ProgramKind, apply_pragmas};
-use tracer_cli::output::sink::{Drop, EndReason, OutputFormat, Sink};
+use tracer_cli::output::sink::{DropCount, EndReason, OutputFormat, Sink};
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
@@ -272,11 +272,11 @@ fn drain(
 /// stores that found a thread-local's or an associative array's map full, then the speculation
 /// drops: records that did not fit in `specsize` (in the kernel or, `consumer_spec_drops`, in the
 /// consumer), and `speculation()` calls that found no free ID. Only non-zero counts are kept.
-fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<Drop>> {
-    let mut drops: Vec<Drop> = session
+fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
+    let mut drops: Vec<DropCount> = session
         .drops()?
         .into_iter()
-        .map(|(cpu, count)| Drop::Principal { cpu, count })
+        .map(|(cpu, count)| DropCount::Principal { cpu, count })
         .collect();
     let dynvar_drops: u64 = session
         .dynvar_drops()?
@@ -285,10 +285,10 @@ fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<Drop
         .sum();
     let spec_drops = session.spec_drops()?;
     drops.extend([
-        Drop::Dynamic(dynvar_drops),
-        Drop::Speculative(spec_drops.drops + consumer_spec_drops),
-        Drop::SpeculationBusy(spec_drops.busy),
-        Drop::SpeculationUnavailable(spec_drops.unavail),
+        DropCount::Dynamic(dynvar_drops),
+        DropCount::Speculative(spec_drops.drops + consumer_spec_drops),
+        DropCount::SpeculationBusy(spec_drops.busy),
+        DropCount::SpeculationUnavailable(spec_drops.unavail),
     ]);
     drops.retain(|drop| drop.count() > 0);
     Ok(drops)

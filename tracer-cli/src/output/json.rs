@@ -27,7 +27,7 @@ use super::jsont::{
     ProbeName, Record, Scalar, Typed,
 };
 use super::printf::{self, signed_of, unsigned_of};
-use super::sink::{Drop, EndReason, NamedAggregation, SetoptFailure, Sink};
+use super::sink::{DropCount, EndReason, NamedAggregation, SetoptFailure, Sink};
 use super::{jsont, tracemem};
 
 /// JSON Lines output.
@@ -214,16 +214,16 @@ impl Sink for JsonSink {
         }
     }
 
-    fn drops(&mut self, drops: &[Drop], out: &mut Vec<u8>) {
+    fn drops(&mut self, drops: &[DropCount], out: &mut Vec<u8>) {
         for &drop in drops {
             let (kind, cpu) = match drop {
-                Drop::Principal { cpu, .. } => ("principal", Some(cpu)),
-                Drop::Dynamic(_) => ("dynamic", None),
-                Drop::Speculative(_) => ("speculative", None),
-                Drop::SpeculationBusy(_) => ("speculation_busy", None),
-                Drop::SpeculationUnavailable(_) => ("speculation_unavailable", None),
+                DropCount::Principal { cpu, .. } => ("principal", Some(cpu)),
+                DropCount::Dynamic(_) => ("dynamic", None),
+                DropCount::Speculative(_) => ("speculative", None),
+                DropCount::SpeculationBusy(_) => ("speculation_busy", None),
+                DropCount::SpeculationUnavailable(_) => ("speculation_unavailable", None),
             };
-            let record = jsont::Drop {
+            let record = jsont::Drops {
                 kind,
                 cpu,
                 count: drop.count(),
@@ -808,11 +808,11 @@ mod tests {
         sink.setopt_error(&failure, &mut out);
         sink.end_record(&mut out);
         let drops = [
-            Drop::Principal { cpu: 1, count: 3 },
-            Drop::Dynamic(u64::MAX),
-            Drop::Speculative(1),
-            Drop::SpeculationBusy(2),
-            Drop::SpeculationUnavailable(4),
+            DropCount::Principal { cpu: 1, count: 3 },
+            DropCount::Dynamic(u64::MAX),
+            DropCount::Speculative(1),
+            DropCount::SpeculationBusy(2),
+            DropCount::SpeculationUnavailable(4),
         ];
         sink.drops(&drops, &mut out);
         sink.end(3, EndReason::Exit, &mut out);

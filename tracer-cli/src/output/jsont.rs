@@ -58,7 +58,7 @@ pub enum Record<'a> {
     /// A runtime error.
     Error(Error<'a>),
     /// Drops of one kind.
-    Drop(Drop),
+    Drop(Drops),
     /// The end of the run.
     Exit(Exit),
 }
@@ -328,7 +328,7 @@ pub enum Error<'a> {
 
 /// Drops of one kind.
 #[derive(Clone, Debug, Serialize)]
-pub struct Drop {
+pub struct Drops {
     /// `principal` (the ring buffer was full), `dynamic` (a dynamic variable's map was full),
     /// `speculative` (a speculation's buffer was full), `speculation_busy` or
     /// `speculation_unavailable` (`speculation()` found no free buffer).

@@ -49,7 +49,7 @@ pub struct NamedAggregation<'a> {
 
 /// Drops counted during the run, each reported once at its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Drop {
+pub enum DropCount {
     /// Records the ring buffer had no room for, on one CPU.
     Principal {
         /// The CPU.
@@ -67,15 +67,15 @@ pub enum Drop {
     SpeculationUnavailable(u64),
 }
 
-impl Drop {
+impl DropCount {
     /// How many records or calls were dropped.
     pub fn count(self) -> u64 {
         match self {
-            Drop::Principal { count, .. }
-            | Drop::Dynamic(count)
-            | Drop::Speculative(count)
-            | Drop::SpeculationBusy(count)
-            | Drop::SpeculationUnavailable(count) => count,
+            DropCount::Principal { count, .. }
+            | DropCount::Dynamic(count)
+            | DropCount::Speculative(count)
+            | DropCount::SpeculationBusy(count)
+            | DropCount::SpeculationUnavailable(count) => count,
         }
     }
 }
@@ -155,7 +155,7 @@ pub trait Sink {
     fn finish(&mut self, aggs: &[NamedAggregation<'_>], sort: SortOptions, out: &mut Vec<u8>);
 
     /// The drops counted during the run (only the non-zero counts).
-    fn drops(&mut self, drops: &[Drop], out: &mut Vec<u8>);
+    fn drops(&mut self, drops: &[DropCount], out: &mut Vec<u8>);
 
     /// The run is over: it exits with `status` because of `reason`.
     fn end(&mut self, status: u8, reason: EndReason, out: &mut Vec<u8>);

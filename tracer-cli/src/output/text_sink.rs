@@ -14,7 +14,7 @@ use tracer_ebpf::layout::{FaultRecord, RecordHeader, Value};
 use tracer_ebpf::plan::ProbeInfo;
 
 use super::agg::{self, Aggregation, SortOptions};
-use super::sink::{Drop, EndReason, NamedAggregation, SetoptFailure, Sink};
+use super::sink::{DropCount, EndReason, NamedAggregation, SetoptFailure, Sink};
 use super::{printf, text, tracemem};
 
 /// The program name messages start with.
@@ -194,22 +194,23 @@ impl Sink for TextSink {
     }
 
     /// dtrace's drop messages, in its order (the caller gives them in that order).
-    fn drops(&mut self, drops: &[Drop], _out: &mut Vec<u8>) {
+    fn drops(&mut self, drops: &[DropCount], _out: &mut Vec<u8>) {
         let plural = |count: u64| if count == 1 { "" } else { "s" };
         for &drop in drops {
             let count = drop.count();
             let s = plural(count);
-            match drop {
-                Drop::Principal { cpu, .. } => eprintln!("{PROGRAM}: {count} drop{s} on CPU {cpu}"),
-                Drop::Dynamic(_) => eprintln!("{PROGRAM}: {count} dynamic variable drop{s}"),
-                Drop::Speculative(_) => eprintln!("{PROGRAM}: {count} speculative drop{s}"),
-                Drop::SpeculationBusy(_) => eprintln!(
-                    "{PROGRAM}: {count} failed speculation{s} (available buffer(s) still busy)"
-                ),
-                Drop::SpeculationUnavailable(_) => eprintln!(
-                    "{PROGRAM}: {count} failed speculation{s} (no speculative buffer available)"
-                ),
-            }
+            let message = match drop {
+                DropCount::Principal { cpu, .. } => format!("{count} drop{s} on CPU {cpu}"),
+                DropCount::Dynamic(_) => format!("{count} dynamic variable drop{s}"),
+                DropCount::Speculative(_) => format!("{count} speculative drop{s}"),
+                DropCount::SpeculationBusy(_) => {
+                    format!("{count} failed speculation{s} (available buffer(s) still busy)")
+                }
+                DropCount::SpeculationUnavailable(_) => {
+                    format!("{count} failed speculation{s} (no speculative buffer available)")
+                }
+            };
+            eprintln!("{PROGRAM}: {message}");
         }
     }
 
