@@ -33,7 +33,8 @@ suites!(
     providers,
     funcs,
     stacks,
-    conform
+    conform,
+    json
 );
 
 #[test]

@@ -1,7 +1,7 @@
-//! Consuming what the probes send: records become text as dtrace prints them.
+//! Consuming what the probes send: records become output, dtrace's text or JSON Lines.
 //!
-//! The consumer owns the output state dtrace keeps across records: whether the column header was
-//! printed, which aggregations `printa` has printed (those are not printed again at exit), each
+//! The consumer owns the state dtrace keeps across records: which aggregations `printa` has
+//! printed (those are not printed again at exit), each
 //! aggregation's `normalize()` factor, the run-time options `setopt()` changes, and the exit status
 //! an `exit()` record asked for. The aggregation actions (`clear`, `normalize`, `denormalize`,
 //! `trunc`) and `setopt` take effect when their record is consumed, in order with `printa`, as in
@@ -10,10 +10,12 @@
 //!
 //! Speculative records are kept aside (see `speculation`) until their `commit()` record, after
 //! whose own actions they are printed, or their `discard()` record.
+//!
+//! How things look is the [`Sink`]'s business, chosen when the consumer is made: the consumer
+//! tells it what each record holds, in order, with stacks and symbolic addresses already
+//! symbolized.
 
 use std::cell::RefCell;
-use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt as _;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
@@ -26,15 +28,12 @@ use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::flags::{OptionError, Options};
 use crate::output::agg::{self, Aggregation, SortOptions};
-use crate::output::printf::{self, signed_of, unsigned_of};
+use crate::output::printf::{signed_of, unsigned_of};
+use crate::output::sink::{NamedAggregation, SetoptFailure, Sink};
 use crate::output::stack;
-use crate::output::text;
-use crate::output::tracemem;
 use crate::speculation::{Arrival, Outcome, Speculations};
 use crate::symbols::Symbols;
 
-/// The program name runtime errors start with.
-const PROGRAM: &str = "tracer";
 /// The `specsize` option's default, libdtrace's.
 const DEFAULT_SPECSIZE: u64 = 4 << 20;
 
@@ -54,13 +53,15 @@ const DYNAMIC_OPTIONS: &[&str] = &[
     "switchrate",
 ];
 
+/// One aggregation's entries as read from its map: keys and value.
+type Rows = Vec<(Vec<Value>, AggValue)>;
+
 /// Prints records and aggregations for one compiled program.
 pub struct Consumer<'a> {
     program: &'a CompiledProgram,
     options: Options,
-    header_printed: bool,
-    /// dtrace's testing mode (`text::testing_mode`): probe lines without CPU and ID columns.
-    testing: bool,
+    /// The output format.
+    sink: Box<dyn Sink>,
     printed: Vec<bool>,
     /// Per aggregation, the `normalize()` factor.
     normals: Vec<u64>,
@@ -77,9 +78,13 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
-    /// A consumer for `program` with the options of the command line and `#pragma`s; `testing`
-    /// is dtrace's testing mode.
-    pub fn new(program: &'a CompiledProgram, options: Options, testing: bool) -> Consumer<'a> {
+    /// A consumer for `program` with the options of the command line and `#pragma`s, printing
+    /// to `sink`.
+    pub fn new(
+        program: &'a CompiledProgram,
+        options: Options,
+        sink: Box<dyn Sink>,
+    ) -> Consumer<'a> {
         let formats = program
             .records
             .iter()
@@ -106,8 +111,7 @@ impl<'a> Consumer<'a> {
         Consumer {
             program,
             options,
-            header_printed: false,
-            testing,
+            sink,
             printed: vec![false; program.aggregations.len()],
             normals: vec![1; program.aggregations.len()],
             formats,
@@ -137,6 +141,11 @@ impl<'a> Consumer<'a> {
         for value in values {
             symbols.resolve(value, indent);
         }
+    }
+
+    /// The sink, for what the run prints around the records (drops, the end).
+    pub fn sink(&mut self) -> &mut dyn Sink {
+        self.sink.as_mut()
     }
 
     /// Speculative records dropped because their speculation's records would pass `specsize`.
@@ -182,7 +191,9 @@ impl<'a> Consumer<'a> {
             let Some(fault) = FaultRecord::decode(bytes) else {
                 anyhow::bail!("received a fault record of {} bytes", bytes.len());
             };
-            eprintln!("{PROGRAM}: {}", fault_message(self.program, &fault));
+            let message = fault_message(self.program, &fault);
+            let probe = self.probe(fault.header.probe_id);
+            self.sink.fault(&fault, probe, &message, out);
             return Ok(());
         }
         if self.exit_status.is_some() && !self.is_end(header.probe_id) && !committed {
@@ -207,9 +218,10 @@ impl<'a> Consumer<'a> {
         self.symbolize(decoded.actions.iter_mut().flatten());
         let probe = self.probe(decoded.header.probe_id);
         let quiet = self.options.quiet();
-        let mut line_open = false;
+        let mut started = false;
         if desc.actions.is_empty() {
-            self.start_line(&decoded.header, quiet, &mut line_open, out);
+            self.sink.start_line(&decoded.header, probe, quiet, out);
+            started = true;
         }
         let mut current_block = None;
         let mut ended = Vec::new();
@@ -231,39 +243,45 @@ impl<'a> Consumer<'a> {
                 }
                 continue;
             }
-            if !line_open || current_block != block {
-                self.start_line(&decoded.header, quiet, &mut line_open, out);
+            if !started || current_block != block {
+                self.sink.start_line(&decoded.header, probe, quiet, out);
+                started = true;
                 current_block = block;
             }
             let format = self.formats[clause_id][action_idx].as_deref();
             match action {
                 ActionDesc::Trace(_) => {
                     if let Some(value) = values.first() {
-                        text::trace_value(value, quiet, out);
+                        self.sink.trace(value, quiet, out);
                     }
                 }
                 ActionDesc::Printf { .. } => {
-                    printf::format(format.unwrap_or_default(), values, out);
+                    self.sink.printf(format.unwrap_or_default(), values, out);
                 }
                 ActionDesc::Printa {
                     format: raw_format,
                     aggregations,
                 } => {
                     let pieces = raw_format.as_ref().map(|_| format.unwrap_or_default());
-                    self.printa(pieces, aggregations, session, out)?;
+                    let snapshots = self.snapshots(aggregations, session)?;
+                    let views = self.named_views(aggregations, &snapshots);
+                    let sort = self.sort_options();
+                    self.sink.printa(pieces, &views, sort, out);
                     for &agg_idx in aggregations {
                         self.printed[agg_idx] = true;
                     }
                 }
                 ActionDesc::Exit(_) => {
-                    self.exit_status = Some(exit_status(values.first()));
+                    let status = exit_status(values.first());
+                    self.exit_status = Some(status);
+                    self.sink.exit(status, out);
                 }
                 ActionDesc::System { .. } => {
-                    system(format.unwrap_or_default(), values, out)?;
+                    self.sink.system(format.unwrap_or_default(), values, out)?;
                 }
                 ActionDesc::Tracemem { .. } => {
                     if let Some(Value::Str(bytes)) = values.first() {
-                        tracemem::tracemem(bytes, values.get(1), out);
+                        self.sink.tracemem(bytes, values.get(1), out);
                     }
                 }
                 ActionDesc::Effect => {}
@@ -296,24 +314,30 @@ impl<'a> Consumer<'a> {
                     };
                     let (name, value) = (setting(name), setting(value));
                     if let Err(error) = self.setopt(&name, &value) {
-                        let probe = probe.map_or_else(String::new, |probe| {
+                        let names = probe.map_or_else(String::new, |probe| {
                             format!(
                                 "{}:{}:{}:{}",
                                 probe.provider, probe.module, probe.function, probe.name
                             )
                         });
-                        let _ = write!(
-                            std::io::stderr().lock(),
-                            "tracer: error in dt_clause_{clause_id} for probe ID {} ({probe}): couldn't set option \"{name}\" to \"{value}\": {error}\n\n",
+                        let message = format!(
+                            "error in dt_clause_{clause_id} for probe ID {} ({names}): couldn't set option \"{name}\" to \"{value}\": {error}",
                             decoded.header.probe_id
                         );
+                        let failure = SetoptFailure {
+                            header: &decoded.header,
+                            probe,
+                            clause_id,
+                            name: &name,
+                            value: &value,
+                            message: &message,
+                        };
+                        self.sink.setopt_error(&failure, out);
                     }
                 }
             }
         }
-        if line_open {
-            out.push(b'\n');
-        }
+        self.sink.end_record(out);
         for ((id, generation), outcome) in ended {
             self.end_speculation(id, generation, outcome, session, out)?;
         }
@@ -348,42 +372,6 @@ impl<'a> Consumer<'a> {
         Ok(())
     }
 
-    /// Without `quiet` (as it was when the record arrived: a `setopt()` in it takes effect from
-    /// the next record), ends the open probe line, if any, and starts one for the record's probe
-    /// (after the column header, before the first).
-    fn start_line(
-        &mut self,
-        header: &RecordHeader,
-        quiet: bool,
-        line_open: &mut bool,
-        out: &mut Vec<u8>,
-    ) {
-        if quiet {
-            return;
-        }
-        if *line_open {
-            out.push(b'\n');
-        }
-        if !self.header_printed {
-            out.extend_from_slice(text::probe_header(self.testing).as_bytes());
-            self.header_printed = true;
-        }
-        let (function, name) = self.probe(header.probe_id).map_or(("", ""), |probe| {
-            (probe.function.as_str(), probe.name.as_str())
-        });
-        out.extend_from_slice(
-            text::probe_line_prefix(
-                u32::from(header.cpu),
-                header.probe_id,
-                function,
-                name,
-                self.testing,
-            )
-            .as_bytes(),
-        );
-        *line_open = true;
-    }
-
     fn is_end(&self, probe_id: u32) -> bool {
         self.probe(probe_id)
             .is_some_and(|probe| probe.provider == "dtrace" && probe.name == "END")
@@ -397,47 +385,46 @@ impl<'a> Consumer<'a> {
             .map(|probe_idx| &probes[probe_idx])
     }
 
-    /// At exit: a newline, then every aggregation no `printa` printed, in order of first use
-    /// (reversed with `aggsortrev`).
+    /// At exit: every aggregation no `printa` printed, in order of first use (reversed with
+    /// `aggsortrev`).
     pub fn finish(&mut self, session: &Session, out: &mut Vec<u8>) -> anyhow::Result<()> {
-        out.push(b'\n');
         let sort = self.sort_options();
-        for agg_idx in agg::dump_order(self.program.aggregations.len(), sort) {
-            if self.printed[agg_idx] {
-                continue;
-            }
-            let rows = self.read(agg_idx, session)?;
-            agg::print_aggregations(&[self.view(agg_idx, &rows)], sort, out);
-        }
+        let unprinted: Vec<usize> = agg::dump_order(self.program.aggregations.len(), sort)
+            .into_iter()
+            .filter(|&agg_idx| !self.printed[agg_idx])
+            .collect();
+        let snapshots = self.snapshots(&unprinted, session)?;
+        let views = self.named_views(&unprinted, &snapshots);
+        self.sink.finish(&views, sort, out);
         Ok(())
     }
 
-    /// Prints aggregations for a `printa` record.
-    fn printa(
-        &self,
-        format: Option<&[FormatPiece]>,
-        aggregations: &[usize],
-        session: &Session,
-        out: &mut Vec<u8>,
-    ) -> anyhow::Result<()> {
-        let mut snapshots = Vec::new();
-        for &agg_idx in aggregations {
-            snapshots.push(self.read(agg_idx, session)?);
-        }
-        let views: Vec<Aggregation<'_>> = aggregations
+    /// Reads the aggregations `agg_idxs` as they are now.
+    fn snapshots(&self, agg_idxs: &[usize], session: &Session) -> anyhow::Result<Vec<Rows>> {
+        agg_idxs
             .iter()
-            .zip(&snapshots)
-            .map(|(&agg_idx, rows)| self.view(agg_idx, rows))
-            .collect();
-        let sort = self.sort_options();
-        match format {
-            Some(pieces) => agg::printa_formatted(pieces, &views, sort, out),
-            None => {
-                out.push(b'\n');
-                agg::print_aggregations(&views, sort, out);
-            }
-        }
-        Ok(())
+            .map(|&agg_idx| self.read(agg_idx, session))
+            .collect()
+    }
+
+    /// The aggregations `agg_idxs`, named, with the rows `snapshots` read.
+    fn named_views<'r>(
+        &self,
+        agg_idxs: &[usize],
+        snapshots: &'r [Rows],
+    ) -> Vec<NamedAggregation<'r>>
+    where
+        'a: 'r,
+    {
+        let program = self.program;
+        agg_idxs
+            .iter()
+            .zip(snapshots)
+            .map(|(&agg_idx, rows)| NamedAggregation {
+                name: &program.aggregations[agg_idx].name,
+                agg: self.view(agg_idx, rows),
+            })
+            .collect()
     }
 
     /// `trunc(@a, count)`: deletes every entry but the kept ones.
@@ -537,28 +524,6 @@ enum SetoptError {
     Active,
 }
 
-/// `system(format, ...)`: writes what is pending to stdout, then runs the formatted command
-/// through the shell, which writes to the same stdout, so its output comes in order.
-fn system(pieces: &[FormatPiece], values: &[Value], out: &mut Vec<u8>) -> anyhow::Result<()> {
-    let mut command = Vec::new();
-    printf::format(pieces, values, &mut command);
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out)?;
-    stdout.flush()?;
-    out.clear();
-    std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(std::ffi::OsStr::from_bytes(&command))
-        .status()
-        .with_context(|| {
-            format!(
-                "failed to run system( ) command {}",
-                String::from_utf8_lossy(&command)
-            )
-        })?;
-    Ok(())
-}
-
 /// DTrace's runtime error message for a fault, without the program name:
 /// `error in dt_clause_4 for probe ID 1 (dtrace:::BEGIN): divide-by-zero at BPF pc 12`.
 pub fn fault_message(program: &CompiledProgram, fault: &FaultRecord) -> String {
@@ -601,7 +566,7 @@ const DTRACEFLT_BADSIZE: u64 = 10;
 const DTRACEFLT_BADINDEX: u64 = 11;
 
 /// DTrace's name for fault `code` (libdtrace's `dtrace_faultstr`).
-fn fault_name(code: u64) -> &'static str {
+pub fn fault_name(code: u64) -> &'static str {
     match code {
         1 => "invalid address",
         2 => "invalid alignment",

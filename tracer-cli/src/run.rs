@@ -4,9 +4,10 @@
 //! stopped; refuse a program with destructive actions unless they are allowed; load and attach
 //! everything; print the banner (which marks "ready"); let the command go; run `BEGIN`; consume
 //! records until `exit()`, a signal or the end of the target; detach; run `END`; print what is
-//! left; exit with `exit()`'s status.
+//! left; exit with `exit()`'s status. What is printed goes through the output format's sink
+//! (`-O`, `-x oformat`), chosen once the options of the program's `#pragma`s are known.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -18,6 +19,7 @@ use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
 use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
+use tracer_cli::output::sink::{DropCount, EndReason, OutputFormat, Sink};
 use tracer_cli::output::text;
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
@@ -76,6 +78,8 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         return Ok(1);
     }
     let quiet = options.quiet();
+    let output_format = options.output_format();
+    let mut sink = output_format.sink(text::testing_mode());
     let n_matched: usize = compiled
         .module
         .sources
@@ -83,9 +87,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         .map(|source| source.n_matched)
         .sum();
     if n_matched == 0 && !options.zdefs() && args.mode == Mode::Exec {
-        if !quiet {
-            print_banner(&compiled);
-        }
+        print_banner(sink.as_mut(), &compiled, quiet)?;
         let what = if args.programs.is_empty() {
             "specified"
         } else {
@@ -97,9 +99,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         Ok(generated) => generated,
         // dtrace finds the buffers too small when it enables the probes, after its banner.
         Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
-            if !quiet {
-                print_banner(&compiled);
-            }
+            print_banner(sink.as_mut(), &compiled, quiet)?;
             anyhow::bail!("could not enable tracing: {error}");
         }
         Err(error) => return Err(error).context("failed to generate code"),
@@ -111,9 +111,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if compiled.module.destructive && !options.destructive() {
-        if !quiet {
-            print_banner(&compiled);
-        }
+        print_banner(sink.as_mut(), &compiled, quiet)?;
         anyhow::bail!("could not enable tracing: Destructive actions not allowed");
     }
     let mut session = match Session::load(&generated.program) {
@@ -128,13 +126,22 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
             ));
         }
     };
-    if !quiet {
-        print_banner(&compiled);
-        if options.destructive() {
-            eprintln!("{PROGRAM}: allowing destructive actions");
-        }
+    print_banner(sink.as_mut(), &compiled, quiet)?;
+    if !quiet && options.destructive() {
+        eprintln!("{PROGRAM}: allowing destructive actions");
     }
-    trace(&mut session, &generated, &mut targets, &signals, options)
+    let output = Output {
+        sink,
+        flush_each_record: output_format == OutputFormat::Json,
+    };
+    trace(
+        &mut session,
+        &generated,
+        &mut targets,
+        &signals,
+        options,
+        output,
+    )
 }
 
 /// How the front end reads the sources: the options that change it, and the macro variables of
@@ -190,17 +197,22 @@ fn stack_frames(options: &Options) -> StackFrames {
     }
 }
 
-/// `tracer: description 'BEGIN ' matched 1 probe`, once per source, as dtrace prints it.
-fn print_banner(compiled: &Compiled) {
-    let mut stderr = std::io::stderr().lock();
-    for source in &compiled.module.sources {
-        let plural = if source.n_matched == 1 { "" } else { "s" };
-        let _ = writeln!(
-            stderr,
-            "{PROGRAM}: {} '{}' matched {} probe{plural}",
-            source.kind, source.name, source.n_matched
-        );
-    }
+/// Where the run's output goes.
+struct Output {
+    /// The output format.
+    sink: Box<dyn Sink>,
+    /// Write each record's output as soon as it is consumed, rather than once per batch.
+    flush_each_record: bool,
+}
+
+/// What each source matched, as the sink prints it (text: on stderr, unless `quiet`).
+fn print_banner(sink: &mut dyn Sink, compiled: &Compiled, quiet: bool) -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    sink.banner(&compiled.module.sources, quiet, &mut out);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out)?;
+    stdout.flush()?;
+    Ok(())
 }
 
 /// Prints a compile error as dtrace words it for a script or a probe specifier.
@@ -232,6 +244,7 @@ fn trace(
     targets: &mut [Target],
     signals: &Signals,
     options: Options,
+    output: Output,
 ) -> anyhow::Result<u8> {
     // A faster switch rate also frees committed and discarded speculations sooner.
     let interval = match options.get("switchrate") {
@@ -240,7 +253,7 @@ fn trace(
         }
         _ => SWITCH_INTERVAL,
     };
-    let mut consumer = Consumer::new(&generated.program, options, text::testing_mode());
+    let mut consumer = Consumer::new(&generated.program, options, output.sink);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
     session.run_begin().context("failed to run BEGIN")?;
@@ -249,35 +262,55 @@ fn trace(
     for target in targets.iter_mut() {
         target.release()?;
     }
-    loop {
+    let reason = loop {
         let targets_done = !targets.is_empty() && targets.iter_mut().all(Target::has_exited);
         for target in targets.iter() {
             consumer.watch(target.pid() as u32);
         }
-        drain(session, &mut consumer, &mut out, interval)?;
-        stdout.write_all(&out)?;
-        stdout.flush()?;
-        out.clear();
-        if consumer.exit_status().is_some() || signals.stop_requested() || targets_done {
-            break;
+        let each_record = output
+            .flush_each_record
+            .then_some(&mut stdout as &mut dyn Write);
+        drain(session, &mut consumer, &mut out, interval, each_record)?;
+        write_out(&mut out, &mut stdout)?;
+        if consumer.exit_status().is_some() {
+            break EndReason::Exit;
         }
-    }
+        if signals.stop_requested() {
+            break EndReason::Signal;
+        }
+        if targets_done {
+            break EndReason::Target;
+        }
+    };
     session.detach();
     session.run_end().context("failed to run END")?;
-    drain(session, &mut consumer, &mut out, Duration::ZERO)?;
+    drain(session, &mut consumer, &mut out, Duration::ZERO, None)?;
     consumer.finish(session, &mut out)?;
-    stdout.write_all(&out)?;
-    stdout.flush()?;
-    report_drops(session, consumer.spec_drops())?;
-    Ok(consumer.exit_status().unwrap_or(0) as u8)
+    write_out(&mut out, &mut stdout)?;
+    let drops = drops(session, consumer.spec_drops())?;
+    consumer.sink().drops(&drops, &mut out);
+    let status = consumer.exit_status().unwrap_or(0) as u8;
+    consumer.sink().end(status, reason, &mut out);
+    write_out(&mut out, &mut stdout)?;
+    Ok(status)
 }
 
-/// Hands every waiting record to the consumer, waiting up to `timeout` for the first.
+/// Writes and flushes what is pending in `out`, then empties it.
+fn write_out(out: &mut Vec<u8>, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    stdout.write_all(out)?;
+    stdout.flush()?;
+    out.clear();
+    Ok(())
+}
+
+/// Hands every waiting record to the consumer, waiting up to `timeout` for the first; with
+/// `each_record`, writes the output there after each record.
 fn drain(
     session: &mut Session,
     consumer: &mut Consumer<'_>,
     out: &mut Vec<u8>,
     timeout: Duration,
+    mut each_record: Option<&mut dyn Write>,
 ) -> anyhow::Result<()> {
     let mut failure = None;
     let mut records = Vec::new();
@@ -286,6 +319,9 @@ fn drain(
         if let Err(error) = consumer.record(&record, session, out) {
             failure.get_or_insert(error);
         }
+        if let Some(stdout) = each_record.as_deref_mut() {
+            write_out(out, stdout)?;
+        }
     }
     match failure {
         Some(error) => Err(error),
@@ -293,55 +329,30 @@ fn drain(
     }
 }
 
-/// `tracer: N drops on CPU C`, as dtrace reports principal-buffer drops, then `tracer: N dynamic
-/// variable drops` for stores that found a thread-local's or an associative array's map full, then
-/// the speculation drops in dtrace's words and order: records that did not fit in `specsize` (in
-/// the kernel or, `consumer_spec_drops`, in the consumer), and `speculation()` calls that found no
-/// free ID.
-fn report_drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<()> {
-    for (cpu, drops) in session.drops()? {
-        if drops > 0 {
-            eprintln!(
-                "{PROGRAM}: {drops} drop{} on CPU {cpu}",
-                if drops == 1 { "" } else { "s" }
-            );
-        }
-    }
+/// The drops of the run, in the order dtrace reports them: principal-buffer drops per CPU, then
+/// stores that found a thread-local's or an associative array's map full, then the speculation
+/// drops: records that did not fit in `specsize` (in the kernel or, `consumer_spec_drops`, in the
+/// consumer), and `speculation()` calls that found no free ID. Only non-zero counts are kept.
+fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
+    let mut drops: Vec<DropCount> = session
+        .drops()?
+        .into_iter()
+        .map(|(cpu, count)| DropCount::Principal { cpu, count })
+        .collect();
     let dynvar_drops: u64 = session
         .dynvar_drops()?
         .iter()
         .map(|&(_, drops)| drops)
         .sum();
-    if dynvar_drops > 0 {
-        eprintln!(
-            "{PROGRAM}: {dynvar_drops} dynamic variable drop{}",
-            if dynvar_drops == 1 { "" } else { "s" }
-        );
-    }
     let spec_drops = session.spec_drops()?;
-    let plural = |count: u64| if count == 1 { "" } else { "s" };
-    let spec_drop_count = spec_drops.drops + consumer_spec_drops;
-    if spec_drop_count > 0 {
-        eprintln!(
-            "{PROGRAM}: {spec_drop_count} speculative drop{}",
-            plural(spec_drop_count)
-        );
-    }
-    if spec_drops.busy > 0 {
-        eprintln!(
-            "{PROGRAM}: {} failed speculation{} (available buffer(s) still busy)",
-            spec_drops.busy,
-            plural(spec_drops.busy)
-        );
-    }
-    if spec_drops.unavail > 0 {
-        eprintln!(
-            "{PROGRAM}: {} failed speculation{} (no speculative buffer available)",
-            spec_drops.unavail,
-            plural(spec_drops.unavail)
-        );
-    }
-    Ok(())
+    drops.extend([
+        DropCount::Dynamic(dynvar_drops),
+        DropCount::Speculative(spec_drops.drops + consumer_spec_drops),
+        DropCount::SpeculationBusy(spec_drops.busy),
+        DropCount::SpeculationUnavailable(spec_drops.unavail),
+    ]);
+    drops.retain(|drop| drop.count() > 0);
+    Ok(drops)
 }
 
 fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {

@@ -6,11 +6,12 @@
 use std::path::Path;
 
 use crate::command::{Output, Status, lines};
+use crate::suite::json_schema;
 use crate::suite::parse::{Check, CheckKind, Stream};
 
 /// Why `check` does not hold for `output`, or `None` if it holds.
 ///
-/// `suite_dir` anchors relative `EXPECT_FILE` paths.
+/// `suite_dir` anchors relative `EXPECT_FILE` and `EXPECT_JSON_SCHEMA` paths.
 pub fn evaluate(check: &Check, output: &Output, suite_dir: &Path) -> Option<String> {
     let bytes = match check.stream {
         Stream::Stdout => &output.stdout,
@@ -46,6 +47,9 @@ pub fn evaluate(check: &Check, output: &Output, suite_dir: &Path) -> Option<Stri
                 )
             }),
         CheckKind::File(path) => compare_file(stream, bytes, &suite_dir.join(path)),
+        CheckKind::JsonSchema(path) => {
+            json_schema::check_lines(stream, bytes, &suite_dir.join(path))
+        }
         CheckKind::LineAt { number, text } => {
             let all_lines = lines(bytes);
             match all_lines.get(number - 1) {

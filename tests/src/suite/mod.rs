@@ -7,6 +7,7 @@
 //! The format is described in `tests/README.md`.
 
 pub mod check;
+pub mod json_schema;
 pub mod parse;
 
 use std::fmt::Write as _;

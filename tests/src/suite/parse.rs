@@ -84,6 +84,9 @@ pub enum CheckKind {
     /// The whole stream equals this file's content, byte for byte (`EXPECT_FILE`); a relative
     /// path is relative to the suite directory.
     File(PathBuf),
+    /// Every line is JSON that this file's JSON Schema accepts (`EXPECT_JSON_SCHEMA`); a relative
+    /// path is relative to the suite directory.
+    JsonSchema(PathBuf),
     /// Line `number` (1-based) equals `text` (`EXPECT_LINE N TEXT`).
     LineAt {
         /// The 1-based line number.
@@ -304,7 +307,7 @@ impl CaseBuilder {
     }
 }
 
-/// Parses `EXPECT[_STDERR][_REGEX|_NONE|_REGEX_NONE|_FILE|_LINE]`.
+/// Parses `EXPECT[_STDERR][_REGEX|_NONE|_REGEX_NONE|_FILE|_LINE|_JSON_SCHEMA]`.
 fn parse_check(line: usize, directive: &str, value: &str) -> Result<Check, ParseError> {
     let unknown = || ParseError::UnknownDirective {
         line,
@@ -321,6 +324,7 @@ fn parse_check(line: usize, directive: &str, value: &str) -> Result<Check, Parse
         "_REGEX" => CheckKind::Regex(parse_regex(line, directive, value)?),
         "_REGEX_NONE" => CheckKind::NoRegex(parse_regex(line, directive, value)?),
         "_FILE" => CheckKind::File(PathBuf::from(non_empty(line, directive, value)?)),
+        "_JSON_SCHEMA" => CheckKind::JsonSchema(PathBuf::from(non_empty(line, directive, value)?)),
         "_LINE" => {
             let (number, text) = value.split_once(' ').unwrap_or((value, ""));
             let number: usize = parse_number(line, directive, number)?;
@@ -502,6 +506,27 @@ EXPECT_EXIT 3
             matches!(&case.checks[11].kind, CheckKind::LineAt { number: 3, text } if text == "e")
         );
         assert_eq!(case.exit_code, 3);
+    }
+
+    #[test]
+    fn json_schema_directive() {
+        let case = parse_one(
+            "NAME json\nPROG BEGIN {}\nEXPECT_JSON_SCHEMA ../../docs/json.schema.json\nEXPECT_STDERR_JSON_SCHEMA s.json\n",
+        );
+        assert!(matches!(
+            &case.checks[0],
+            Check { stream: Stream::Stdout, kind: CheckKind::JsonSchema(path), .. }
+                if path == &PathBuf::from("../../docs/json.schema.json")
+        ));
+        assert!(matches!(
+            &case.checks[1],
+            Check { stream: Stream::Stderr, kind: CheckKind::JsonSchema(path), .. }
+                if path == &PathBuf::from("s.json")
+        ));
+        assert_eq!(
+            parse_error("NAME a\nRUN true\nEXPECT_JSON_SCHEMA\n"),
+            "line 3: invalid EXPECT_JSON_SCHEMA value ``: a value is required"
+        );
     }
 
     #[test]

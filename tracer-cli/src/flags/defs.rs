@@ -209,7 +209,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         "O",
         'O',
         "text|json",
-        "choose the output format (json is not yet supported)",
+        "choose the output format: dtrace's text or JSON Lines (docs/json.md)",
     ),
     value(
         FlagId::Pid,

@@ -87,16 +87,16 @@ pub struct HiArgs {
 impl HiArgs {
     /// Checks `low` and reads what it names.
     pub fn from_low(low: LowArgs) -> anyhow::Result<HiArgs> {
-        match low.output_format.as_deref() {
-            None | Some("text") => {}
-            Some("json") => return Err(UsageError::message("-O json: not yet supported").into()),
+        let output_format = match low.output_format.as_deref() {
+            None => None,
+            Some(format @ ("text" | "json")) => Some(format),
             Some(other) => {
                 return Err(UsageError::message(format!(
                     "invalid output format '{other}': expected text or json"
                 ))
                 .into());
             }
-        }
+        };
         let dump = match low.dump.as_deref() {
             None => None,
             Some("tokens") => Some(DumpStage::Tokens),
@@ -109,7 +109,13 @@ impl HiArgs {
                 .into());
             }
         };
-        let options = apply_options(&low.options)?;
+        let mut options = apply_options(&low.options)?;
+        if let Some(format) = output_format {
+            // `-O` names a choice of `oformat`, so this cannot fail; it wins over `-x oformat`.
+            options
+                .set("oformat", Some(format))
+                .map_err(|error| UsageError::message(format!("-O {format}: {error}")))?;
+        }
         let mut targets = Vec::with_capacity(low.targets.len());
         for target_arg in &low.targets {
             targets.push(prepare_target(target_arg)?);
@@ -267,6 +273,7 @@ mod tests {
 
     use super::*;
     use crate::flags::report;
+    use crate::output::sink::OutputFormat;
 
     fn hi(args: &[&str]) -> HiArgs {
         let mut argv = vec!["tracer"];
@@ -472,13 +479,33 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_flags() {
+    fn output_formats() {
         assert_eq!(
-            failure(&["-O", "json", "-n", "BEGIN"]),
-            ("tracer: -O json: not yet supported\n".to_owned(), 2)
+            failure(&["-O", "xml", "-n", "BEGIN"]),
+            (
+                "tracer: invalid output format 'xml': expected text or json\n".to_owned(),
+                2
+            )
         );
-        assert_eq!(failure(&["-O", "xml", "-n", "BEGIN"]).1, 2);
-        assert_eq!(hi(&["-O", "text", "-n", "BEGIN"]).mode, Mode::Exec);
+        let format = |args: &[&str]| hi(args).options.output_format();
+        assert_eq!(format(&["-n", "BEGIN"]), OutputFormat::Text);
+        assert_eq!(format(&["-O", "text", "-n", "BEGIN"]), OutputFormat::Text);
+        assert_eq!(format(&["-O", "json", "-n", "BEGIN"]), OutputFormat::Json);
+        assert_eq!(
+            format(&["-x", "oformat=json", "-n", "BEGIN"]),
+            OutputFormat::Json
+        );
+        assert_eq!(
+            format(&["-O", "text", "-x", "oformat=json", "-n", "BEGIN"]),
+            OutputFormat::Text
+        );
+        assert_eq!(
+            failure(&["-x", "oformat=xml", "-n", "BEGIN"]),
+            (
+                "tracer: failed to set -x oformat: Invalid value for specified option\n".to_owned(),
+                1
+            )
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::fmt;
 use d_frontend::diagnostic::DiagFormat;
 
 use super::optval;
+use crate::output::sink::OutputFormat;
 
 /// How an option's value is written and stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +93,10 @@ const ANY_SIZE: Kind = Kind::Size {
 /// terminal and dtrace's one line otherwise, so pipes, files and scripts get dtrace's output.
 const DIAG_FORMATS: &[&str] = &["auto", "rich", "dtrace"];
 
+/// The names `-x oformat` (and `-O`) accepts, as FreeBSD's libdtrace names them: `text` (the
+/// default) and `json` (JSON Lines, see docs/json.md).
+const OUTPUT_FORMATS: &[&str] = &["text", "json"];
+
 /// The D versions tracer's compiler accepts for `-x version` (libdtrace's `_dtrace_versions`).
 const VERSIONS: &[u32] = &[
     optval::version_number(1, 0, 0),
@@ -114,7 +119,8 @@ const VERSIONS: &[u32] = &[
 /// The newest D version: the default of `version` and of `__SUNW_D_VERSION`.
 pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 
-/// Every option tracer knows, sorted by name. `diagfmt` is ours; the rest are libdtrace's.
+/// Every option tracer knows, sorted by name. `diagfmt` is ours and `oformat` FreeBSD's; the rest
+/// are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
     opt("aggrate", Kind::Rate).default(0),
@@ -180,6 +186,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("nolibs", Kind::Flag),
     opt("noresolve", Kind::Runtime),
     opt("nspec", Kind::Runtime).default(1),
+    opt("oformat", choice(OUTPUT_FORMATS)).default(0),
     opt(
         "pcapsize",
         Kind::PacketSize {
@@ -552,6 +559,14 @@ impl Options {
         self.get("bufsize").unwrap_or(4 * MIB)
     }
 
+    /// `oformat` (`-O`): dtrace's text or JSON Lines.
+    pub fn output_format(&self) -> OutputFormat {
+        match self.choice("oformat") {
+            Some("json") => OutputFormat::Json,
+            _ => OutputFormat::Text,
+        }
+    }
+
     /// `diagfmt`: how much of each compiler error to print; `auto` asks whether standard error
     /// is a terminal.
     pub fn diag_format(&self) -> DiagFormat {
@@ -698,7 +713,11 @@ mod tests {
                 "{name} is missing"
             );
         }
-        assert_eq!(OPTIONS.len(), libdtrace.len() + 1, "only diagfmt is ours");
+        assert_eq!(
+            OPTIONS.len(),
+            libdtrace.len() + 2,
+            "only diagfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+        );
     }
 
     #[test]
@@ -713,6 +732,7 @@ mod tests {
         assert_eq!(options.version(), 0x0200_0001);
         assert!(!options.quiet());
         assert_eq!(options.choice("diagfmt"), Some("auto"));
+        assert_eq!(options.choice("oformat"), Some("text"));
     }
 
     #[test]

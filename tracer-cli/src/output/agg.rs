@@ -85,6 +85,14 @@ pub fn printa_formatted(
     }
 }
 
+/// One aggregation's rows in the order its default layout prints them.
+pub fn ordered_rows(agg: Aggregation<'_>, options: SortOptions) -> Vec<(&[Value], AggValue)> {
+    join(&[agg], options)
+        .into_iter()
+        .filter_map(|row| Some((row.keys, row.values.into_iter().next()?)))
+        .collect()
+}
+
 /// The order in which the exit dump prints aggregations `0..n`: as declared, or reversed with
 /// `aggsortrev` (libdtrace compares the aggregation first, with the same reversal).
 pub fn dump_order(n_aggs: usize, options: SortOptions) -> Vec<usize> {

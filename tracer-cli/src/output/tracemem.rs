@@ -17,12 +17,7 @@ use super::printf::signed_of;
 /// shows fewer of them when it is not negative and less than their count. Nothing is printed for
 /// zero bytes.
 pub fn tracemem(bytes: &[u8], shown: Option<&Value>, out: &mut Vec<u8>) {
-    let count = match shown {
-        Some(&Value::Int { bits, size, signed }) if !signed || signed_of(bits, size) >= 0 => {
-            usize::try_from(bits).map_or(bytes.len(), |shown| shown.min(bytes.len()))
-        }
-        _ => bytes.len(),
-    };
+    let count = shown_count(bytes, shown);
     if count == 0 {
         return;
     }
@@ -48,6 +43,17 @@ pub fn tracemem(bytes: &[u8], shown: Option<&Value>, out: &mut Vec<u8>) {
         text.push('\n');
     }
     out.extend_from_slice(text.as_bytes());
+}
+
+/// How many of `bytes` `tracemem()` shows: `shown` of them when it is not negative and less than
+/// their count, all of them otherwise.
+pub fn shown_count(bytes: &[u8], shown: Option<&Value>) -> usize {
+    match shown {
+        Some(&Value::Int { bits, size, signed }) if !signed || signed_of(bits, size) >= 0 => {
+            usize::try_from(bits).map_or(bytes.len(), |shown| shown.min(bytes.len()))
+        }
+        _ => bytes.len(),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,6 @@
+#pragma D option oformat=json
+
+BEGIN
+{
+	exit(0);
+}
