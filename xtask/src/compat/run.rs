@@ -183,21 +183,26 @@ fn postprocess(root: &Path, case: &Case, output: &str) -> String {
 /// runtest's sed does.
 fn mask_bpf_pc(text: &str) -> String {
     const MARK: &str = "at BPF pc ";
-    text.split_inclusive('\n')
-        .map(|line| {
-            let Some(at) = line.find(MARK) else {
-                return line.to_string();
-            };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let masked = line.find(MARK).and_then(|at| {
             let after = &line[at + MARK.len()..];
             let digits = after
                 .find(|ch: char| !ch.is_ascii_digit())
                 .unwrap_or(after.len());
-            if digits == 0 || after.starts_with('0') {
-                return line.to_string();
+            (digits > 0 && !after.starts_with('0')).then(|| (at, &after[digits..]))
+        });
+        match masked {
+            Some((at, rest)) => {
+                out.push_str(&line[..at]);
+                out.push_str(MARK);
+                out.push_str("NNN");
+                out.push_str(rest);
             }
-            format!("{}{MARK}NNN{}", &line[..at], &after[digits..])
-        })
-        .collect()
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Replaces every `0x` followed by lowercase hex digits with `{ptr}`, as runtest's sed does.
