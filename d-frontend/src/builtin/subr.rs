@@ -61,6 +61,8 @@ pub enum SubrKind {
     Copyinto,
     /// `void bcopy(void *, void *, size_t)`: kernel memory copied into `alloca` memory.
     Bcopy,
+    /// `string inet_ntoa(ipaddr_t *)`: an IPv4 address in dotted-decimal form.
+    InetNtoa,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -74,6 +76,8 @@ pub enum Param {
     Pointer,
     /// `void *` that must be an `alloca` pointer: where `bcopy` and `copyinto` write.
     AllocaPointer,
+    /// A pointer to memory the subroutine reads, named as the prototype names it (`ipaddr_t *`).
+    Address(&'static str),
 }
 
 impl Param {
@@ -83,6 +87,7 @@ impl Param {
             Param::String => "char *",
             Param::Int(name) => name,
             Param::Pointer | Param::AllocaPointer => "void *",
+            Param::Address(name) => name,
         }
     }
 }
@@ -300,6 +305,13 @@ pub const SUBROUTINES: &[Subroutine] = &[
         &[Param::Int("dev_t")],
         1,
         Type::UINT,
+    ),
+    subr(
+        "inet_ntoa",
+        SubrKind::InetNtoa,
+        &[Param::Address("ipaddr_t *")],
+        1,
+        Type::String,
     ),
 ];
 

@@ -227,6 +227,14 @@ pub enum Subr {
         /// Offset of `task_struct.tgid`.
         tgid: u32,
     },
+    /// `dst = inet_ntoa(addr)`: the 4 bytes at the kernel (or `alloca`) address `addr`, in
+    /// dotted-decimal form; a read that fails faults with `BADADDR`.
+    InetNtoa {
+        /// The result slot.
+        dst: u32,
+        /// The address of the IPv4 address, in network byte order.
+        addr: VReg,
+    },
 }
 
 impl Subr {
@@ -256,6 +264,7 @@ impl Subr {
             Subr::SlotAddress { dst, .. } => vec![*dst],
             Subr::CopyMem { dst, src, size, .. } => vec![*dst, *src, *size],
             Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
+            Subr::InetNtoa { addr, .. } => vec![*addr],
             Subr::SetNull { .. }
             | Subr::AllocaReset
             | Subr::CheckNotNull { .. }
@@ -391,6 +400,7 @@ impl Subr {
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
+            Subr::InetNtoa { dst, addr } => format!("{} = inet_ntoa [{}]", slot(dst), reg(addr)),
         }
     }
 }

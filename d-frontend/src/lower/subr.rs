@@ -145,7 +145,9 @@ impl Lowerer<'_> {
                 Param::Pointer if !self.type_of(arg).is_pointer() => {
                     Arg::Slot(self.string_value_temp(arg))
                 }
-                Param::Pointer | Param::AllocaPointer => Arg::Int(self.int_expr(arg)),
+                Param::Pointer | Param::AllocaPointer | Param::Address(_) => {
+                    Arg::Int(self.int_expr(arg))
+                }
                 Param::Int(name) => {
                     let ty = match *name {
                         "char" => Type::Int {
@@ -263,6 +265,16 @@ impl Lowerer<'_> {
             _ => return None,
         };
         Some(result)
+    }
+
+    /// The address a subroutine reads `size` bytes from: `addr` itself, or the address of the
+    /// `alloca` memory when `arg` is an `alloca` pointer (which checks it against the area).
+    fn read_address(&mut self, arg: &Expr, addr: VReg, size: u64, span: Span) -> VReg {
+        if !self.is_alloca(arg) {
+            return addr;
+        }
+        let size = self.constant(span, size);
+        self.alloca_address(addr, size, span)
     }
 
     fn alloca(&mut self, size: VReg, span: Span) -> VReg {
@@ -384,6 +396,10 @@ impl Lowerer<'_> {
                 addr: *addr,
                 max: int_arg(rest.first()),
             },
+            (SubrKind::InetNtoa, [Arg::Int(addr)]) => Subr::InetNtoa {
+                dst,
+                addr: self.read_address(&args[0], *addr, 4, span),
+            },
             _ => unreachable!("sema checked {func}'s prototype"),
         };
         self.push(span, Inst::Subr(inst));
@@ -496,5 +512,25 @@ mod tests {
             errors[0].message,
             "uregs is not supported yet: tracer does not read user registers"
         );
+    }
+
+    #[test]
+    fn inet_ntoa_reads_alloca_memory_through_a_checked_address() {
+        let text = subrs(&insts_of(
+            "p = (ipaddr_t *)alloca(4); trace(inet_ntoa(p)); trace(inet_ntoa((ipaddr_t *)64));",
+        ));
+        let reads: Vec<&String> = text
+            .iter()
+            .filter(|subr| subr.contains("inet_ntoa"))
+            .collect();
+        assert_eq!(reads.len(), 2, "{text:?}");
+        let checks = text
+            .iter()
+            .filter(|subr| subr.contains("alloca address"))
+            .count();
+        assert_eq!(checks, 1, "only the alloca pointer is checked: {text:?}");
+        let errors = crate::compile::tests::compile_one("BEGIN { trace(inet_ntoa(\"x\")); }")
+            .expect_err("a string is not an address");
+        assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG);
     }
 }

@@ -62,7 +62,7 @@ impl Checker<'_> {
                         || *ty == Type::String
                         || self.type_info.table.is_char_array(*ty)
                 }
-                Param::AllocaPointer => ty.is_pointer(),
+                Param::AllocaPointer | Param::Address(_) => ty.is_pointer(),
             };
             if compatible && *param == Param::AllocaPointer && !self.alloca_value(arg) {
                 self.error(

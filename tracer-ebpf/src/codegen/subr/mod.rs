@@ -11,6 +11,7 @@ mod alloca;
 mod area;
 mod compare;
 mod edit;
+mod inet;
 mod loops;
 mod path;
 mod proc;
@@ -134,6 +135,7 @@ impl ClauseContext<'_> {
                 real_parent,
                 tgid,
             } => proc::progenyof(self, emitter, *dst, *pid, *real_parent, *tgid),
+            Subr::InetNtoa { dst, addr } => inet::inet_ntoa(self, emitter, *dst, *addr),
         }
     }
 }
