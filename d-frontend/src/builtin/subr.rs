@@ -63,6 +63,8 @@ pub enum SubrKind {
     Bcopy,
     /// `string inet_ntoa(ipaddr_t *)`: an IPv4 address in dotted-decimal form.
     InetNtoa,
+    /// `string link_ntop(int, void *)`: an `ARPHRD_ETHER` or `ARPHRD_INFINIBAND` address.
+    LinkNtop,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -76,8 +78,10 @@ pub enum Param {
     Pointer,
     /// `void *` that must be an `alloca` pointer: where `bcopy` and `copyinto` write.
     AllocaPointer,
-    /// A pointer to memory the subroutine reads, named as the prototype names it (`ipaddr_t *`).
-    Address(&'static str),
+    /// A pointer to memory the subroutine reads, named as the prototype names it (`ipaddr_t *`),
+    /// with the type it must point to (`None`: any), or the constant `NULL`, which faults when
+    /// read.
+    Address(&'static str, Option<Type>),
 }
 
 impl Param {
@@ -87,7 +91,7 @@ impl Param {
             Param::String => "char *",
             Param::Int(name) => name,
             Param::Pointer | Param::AllocaPointer => "void *",
-            Param::Address(name) => name,
+            Param::Address(name, _) => name,
         }
     }
 }
@@ -309,8 +313,15 @@ pub const SUBROUTINES: &[Subroutine] = &[
     subr(
         "inet_ntoa",
         SubrKind::InetNtoa,
-        &[Param::Address("ipaddr_t *")],
+        &[Param::Address("ipaddr_t *", Some(Type::UINT))],
         1,
+        Type::String,
+    ),
+    subr(
+        "link_ntop",
+        SubrKind::LinkNtop,
+        &[INT, Param::Address("void *", None)],
+        2,
         Type::String,
     ),
 ];

@@ -235,6 +235,17 @@ pub enum Subr {
         /// The address of the IPv4 address, in network byte order.
         addr: VReg,
     },
+    /// `dst = link_ntop(kind, addr)`: the Ethernet (`kind` 1, 6 bytes) or InfiniBand (`kind` 32,
+    /// 20 bytes) address at `addr` as colon-separated hex bytes. Another `kind` faults with
+    /// `ILLOP`, a read that fails with `BADADDR`.
+    LinkNtop {
+        /// The result slot.
+        dst: u32,
+        /// The `ARPHRD_*` hardware type.
+        kind: VReg,
+        /// The address of the link-layer address.
+        addr: VReg,
+    },
 }
 
 impl Subr {
@@ -265,6 +276,7 @@ impl Subr {
             Subr::CopyMem { dst, src, size, .. } => vec![*dst, *src, *size],
             Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
             Subr::InetNtoa { addr, .. } => vec![*addr],
+            Subr::LinkNtop { kind, addr, .. } => vec![*kind, *addr],
             Subr::SetNull { .. }
             | Subr::AllocaReset
             | Subr::CheckNotNull { .. }
@@ -401,6 +413,9 @@ impl Subr {
             Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
             Subr::InetNtoa { dst, addr } => format!("{} = inet_ntoa [{}]", slot(dst), reg(addr)),
+            Subr::LinkNtop { dst, kind, addr } => {
+                format!("{} = link_ntop {}, [{}]", slot(dst), reg(kind), reg(addr))
+            }
         }
     }
 }

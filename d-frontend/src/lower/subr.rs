@@ -145,7 +145,7 @@ impl Lowerer<'_> {
                 Param::Pointer if !self.type_of(arg).is_pointer() => {
                     Arg::Slot(self.string_value_temp(arg))
                 }
-                Param::Pointer | Param::AllocaPointer | Param::Address(_) => {
+                Param::Pointer | Param::AllocaPointer | Param::Address(..) => {
                     Arg::Int(self.int_expr(arg))
                 }
                 Param::Int(name) => {
@@ -267,14 +267,59 @@ impl Lowerer<'_> {
         Some(result)
     }
 
-    /// The address a subroutine reads `size` bytes from: `addr` itself, or the address of the
-    /// `alloca` memory when `arg` is an `alloca` pointer (which checks it against the area).
-    fn read_address(&mut self, arg: &Expr, addr: VReg, size: u64, span: Span) -> VReg {
+    /// The address a subroutine reads from: `addr` itself, or the address of the `alloca`
+    /// memory when `arg` is an `alloca` pointer, checked against the area for the bytes `size`
+    /// computes.
+    fn read_address(
+        &mut self,
+        arg: &Expr,
+        addr: VReg,
+        size: impl FnOnce(&mut Self) -> VReg,
+    ) -> VReg {
         if !self.is_alloca(arg) {
             return addr;
         }
-        let size = self.constant(span, size);
-        self.alloca_address(addr, size, span)
+        let size = size(self);
+        self.alloca_address(addr, size, arg.span)
+    }
+
+    /// The bytes `link_ntop` reads for the hardware type `kind`: 20 for `ARPHRD_INFINIBAND` (32),
+    /// else 6, as `6 + 14 * (kind == 32)`.
+    fn link_address_size(&mut self, kind: VReg, span: Span) -> VReg {
+        let infiniband = self.constant(span, 32);
+        let is_infiniband = self.vreg();
+        self.push(
+            span,
+            Inst::Cmp {
+                cond: Cond::Eq,
+                dst: is_infiniband,
+                lhs: kind,
+                rhs: infiniband,
+            },
+        );
+        let extra = self.constant(span, 14);
+        let scaled = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Mul,
+                dst: scaled,
+                lhs: is_infiniband,
+                rhs: extra,
+            },
+        );
+        let ethernet = self.constant(span, 6);
+        let size = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Add,
+                dst: size,
+                lhs: scaled,
+                rhs: ethernet,
+            },
+        );
+        size
     }
 
     fn alloca(&mut self, size: VReg, span: Span) -> VReg {
@@ -398,7 +443,14 @@ impl Lowerer<'_> {
             },
             (SubrKind::InetNtoa, [Arg::Int(addr)]) => Subr::InetNtoa {
                 dst,
-                addr: self.read_address(&args[0], *addr, 4, span),
+                addr: self.read_address(&args[0], *addr, |lowerer| lowerer.constant(span, 4)),
+            },
+            (SubrKind::LinkNtop, [Arg::Int(kind), Arg::Int(addr)]) => Subr::LinkNtop {
+                dst,
+                kind: *kind,
+                addr: self.read_address(&args[1], *addr, |lowerer| {
+                    lowerer.link_address_size(*kind, span)
+                }),
             },
             _ => unreachable!("sema checked {func}'s prototype"),
         };
@@ -532,5 +584,26 @@ mod tests {
         let errors = crate::compile::tests::compile_one("BEGIN { trace(inet_ntoa(\"x\")); }")
             .expect_err("a string is not an address");
         assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG);
+    }
+
+    #[test]
+    fn link_ntop_checks_alloca_memory_for_the_address_size() {
+        let text = subrs(&insts_of(
+            "p = (char *)alloca(20); trace(link_ntop(ARPHRD_INFINIBAND, p));",
+        ));
+        assert!(
+            text.iter().any(|subr| subr.contains("= link_ntop %")),
+            "{text:?}"
+        );
+        let constants = crate::compile::tests::constants_of(
+            "BEGIN { p = (char *)alloca(20); trace(link_ntop(ARPHRD_INFINIBAND, p)); }",
+        );
+        assert!(
+            constants.ends_with(&[32, 32, 14, 6]),
+            "the type, then 6 + 14 * (type == 32): {constants:?}"
+        );
+        let errors = crate::compile::tests::compile_one("BEGIN { link_ntop(1); }")
+            .expect_err("two arguments");
+        assert_eq!(errors[0].tag, ErrTag::D_PROTO_LEN);
     }
 }

@@ -136,6 +136,9 @@ impl ClauseContext<'_> {
                 tgid,
             } => proc::progenyof(self, emitter, *dst, *pid, *real_parent, *tgid),
             Subr::InetNtoa { dst, addr } => inet::inet_ntoa(self, emitter, *dst, *addr),
+            Subr::LinkNtop { dst, kind, addr } => {
+                inet::link_ntop(self, emitter, *dst, *kind, *addr);
+            }
         }
     }
 }
