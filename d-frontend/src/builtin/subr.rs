@@ -61,6 +61,8 @@ pub enum SubrKind {
     Copyinto,
     /// `void bcopy(void *, void *, size_t)`: kernel memory copied into `alloca` memory.
     Bcopy,
+    /// `string cleanpath(const char *)`
+    Cleanpath,
     /// `string inet_ntoa(ipaddr_t *)`: an IPv4 address in dotted-decimal form.
     InetNtoa,
     /// `string link_ntop(int, void *)`: an `ARPHRD_ETHER` or `ARPHRD_INFINIBAND` address.
@@ -310,6 +312,7 @@ pub const SUBROUTINES: &[Subroutine] = &[
         1,
         Type::UINT,
     ),
+    subr("cleanpath", SubrKind::Cleanpath, &[STRING], 1, Type::String),
     subr(
         "inet_ntoa",
         SubrKind::InetNtoa,

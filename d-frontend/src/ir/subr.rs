@@ -227,6 +227,13 @@ pub enum Subr {
         /// Offset of `task_struct.tgid`.
         tgid: u32,
     },
+    /// `dst = cleanpath(src)`: the path with `.`, `..` and repeated slashes resolved.
+    CleanPath {
+        /// The result slot.
+        dst: u32,
+        /// The path.
+        src: u32,
+    },
     /// `dst = inet_ntoa(addr)`: the 4 bytes at the kernel (or `alloca`) address `addr`, in
     /// dotted-decimal form; a read that fails faults with `BADADDR`.
     InetNtoa {
@@ -284,7 +291,8 @@ impl Subr {
             | Subr::StrStr { .. }
             | Subr::StrTok { .. }
             | Subr::ChangeCase { .. }
-            | Subr::PathPart { .. } => Vec::new(),
+            | Subr::PathPart { .. }
+            | Subr::CleanPath { .. } => Vec::new(),
         }
     }
 
@@ -412,6 +420,7 @@ impl Subr {
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
+            Subr::CleanPath { dst, src } => format!("{} = cleanpath {}", slot(dst), slot(src)),
             Subr::InetNtoa { dst, addr } => format!("{} = inet_ntoa [{}]", slot(dst), reg(addr)),
             Subr::LinkNtop { dst, kind, addr } => {
                 format!("{} = link_ntop {}, [{}]", slot(dst), reg(kind), reg(addr))

@@ -441,6 +441,7 @@ impl Lowerer<'_> {
                 addr: *addr,
                 max: int_arg(rest.first()),
             },
+            (SubrKind::Cleanpath, [Arg::Slot(src)]) => Subr::CleanPath { dst, src: *src },
             (SubrKind::InetNtoa, [Arg::Int(addr)]) => Subr::InetNtoa {
                 dst,
                 addr: self.read_address(&args[0], *addr, |lowerer| lowerer.constant(span, 4)),
@@ -605,5 +606,14 @@ mod tests {
         let errors = crate::compile::tests::compile_one("BEGIN { link_ntop(1); }")
             .expect_err("two arguments");
         assert_eq!(errors[0].tag, ErrTag::D_PROTO_LEN);
+    }
+
+    #[test]
+    fn cleanpath_checks_its_argument_for_null() {
+        let text = subrs(&insts_of("s = \"a/./b\"; trace(cleanpath(s));"));
+        let position = |prefix: &str| text.iter().position(|subr| subr.contains(prefix));
+        let check = position("fault if").expect("a NULL check");
+        let clean = position("= cleanpath ").expect("a cleanpath");
+        assert!(check < clean, "{text:?}");
     }
 }
