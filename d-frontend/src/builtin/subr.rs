@@ -61,6 +61,12 @@ pub enum SubrKind {
     Copyinto,
     /// `void bcopy(void *, void *, size_t)`: kernel memory copied into `alloca` memory.
     Bcopy,
+    /// `string cleanpath(const char *)`
+    Cleanpath,
+    /// `string inet_ntoa(ipaddr_t *)`: an IPv4 address in dotted-decimal form.
+    InetNtoa,
+    /// `string link_ntop(int, void *)`: an `ARPHRD_ETHER` or `ARPHRD_INFINIBAND` address.
+    LinkNtop,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -74,6 +80,10 @@ pub enum Param {
     Pointer,
     /// `void *` that must be an `alloca` pointer: where `bcopy` and `copyinto` write.
     AllocaPointer,
+    /// A pointer to memory the subroutine reads, named as the prototype names it (`ipaddr_t *`),
+    /// with the type it must point to (`None`: any), or the constant `NULL`, which faults when
+    /// read.
+    Address(&'static str, Option<Type>),
 }
 
 impl Param {
@@ -83,6 +93,7 @@ impl Param {
             Param::String => "char *",
             Param::Int(name) => name,
             Param::Pointer | Param::AllocaPointer => "void *",
+            Param::Address(name, _) => name,
         }
     }
 }
@@ -300,6 +311,21 @@ pub const SUBROUTINES: &[Subroutine] = &[
         &[Param::Int("dev_t")],
         1,
         Type::UINT,
+    ),
+    subr("cleanpath", SubrKind::Cleanpath, &[STRING], 1, Type::String),
+    subr(
+        "inet_ntoa",
+        SubrKind::InetNtoa,
+        &[Param::Address("ipaddr_t *", Some(Type::UINT))],
+        1,
+        Type::String,
+    ),
+    subr(
+        "link_ntop",
+        SubrKind::LinkNtop,
+        &[INT, Param::Address("void *", None)],
+        2,
+        Type::String,
     ),
 ];
 

@@ -227,6 +227,32 @@ pub enum Subr {
         /// Offset of `task_struct.tgid`.
         tgid: u32,
     },
+    /// `dst = cleanpath(src)`: the path with `.`, `..` and repeated slashes resolved.
+    CleanPath {
+        /// The result slot.
+        dst: u32,
+        /// The path.
+        src: u32,
+    },
+    /// `dst = inet_ntoa(addr)`: the 4 bytes at the kernel (or `alloca`) address `addr`, in
+    /// dotted-decimal form; a read that fails faults with `BADADDR`.
+    InetNtoa {
+        /// The result slot.
+        dst: u32,
+        /// The address of the IPv4 address, in network byte order.
+        addr: VReg,
+    },
+    /// `dst = link_ntop(kind, addr)`: the Ethernet (`kind` 1, 6 bytes) or InfiniBand (`kind` 32,
+    /// 20 bytes) address at `addr` as colon-separated hex bytes. Another `kind` faults with
+    /// `ILLOP`, a read that fails with `BADADDR`.
+    LinkNtop {
+        /// The result slot.
+        dst: u32,
+        /// The `ARPHRD_*` hardware type.
+        kind: VReg,
+        /// The address of the link-layer address.
+        addr: VReg,
+    },
 }
 
 impl Subr {
@@ -256,6 +282,8 @@ impl Subr {
             Subr::SlotAddress { dst, .. } => vec![*dst],
             Subr::CopyMem { dst, src, size, .. } => vec![*dst, *src, *size],
             Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
+            Subr::InetNtoa { addr, .. } => vec![*addr],
+            Subr::LinkNtop { kind, addr, .. } => vec![*kind, *addr],
             Subr::SetNull { .. }
             | Subr::AllocaReset
             | Subr::CheckNotNull { .. }
@@ -263,7 +291,8 @@ impl Subr {
             | Subr::StrStr { .. }
             | Subr::StrTok { .. }
             | Subr::ChangeCase { .. }
-            | Subr::PathPart { .. } => Vec::new(),
+            | Subr::PathPart { .. }
+            | Subr::CleanPath { .. } => Vec::new(),
         }
     }
 
@@ -391,6 +420,11 @@ impl Subr {
             Subr::Rand { dst } => format!("{} = rand", reg(dst)),
             Subr::Speculation { dst } => format!("{} = speculation", reg(dst)),
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
+            Subr::CleanPath { dst, src } => format!("{} = cleanpath {}", slot(dst), slot(src)),
+            Subr::InetNtoa { dst, addr } => format!("{} = inet_ntoa [{}]", slot(dst), reg(addr)),
+            Subr::LinkNtop { dst, kind, addr } => {
+                format!("{} = link_ntop {}, [{}]", slot(dst), reg(kind), reg(addr))
+            }
         }
     }
 }

@@ -145,7 +145,9 @@ impl Lowerer<'_> {
                 Param::Pointer if !self.type_of(arg).is_pointer() => {
                     Arg::Slot(self.string_value_temp(arg))
                 }
-                Param::Pointer | Param::AllocaPointer => Arg::Int(self.int_expr(arg)),
+                Param::Pointer | Param::AllocaPointer | Param::Address(..) => {
+                    Arg::Int(self.int_expr(arg))
+                }
                 Param::Int(name) => {
                     let ty = match *name {
                         "char" => Type::Int {
@@ -263,6 +265,61 @@ impl Lowerer<'_> {
             _ => return None,
         };
         Some(result)
+    }
+
+    /// The address a subroutine reads from: `addr` itself, or the address of the `alloca`
+    /// memory when `arg` is an `alloca` pointer, checked against the area for the bytes `size`
+    /// computes.
+    fn read_address(
+        &mut self,
+        arg: &Expr,
+        addr: VReg,
+        size: impl FnOnce(&mut Self) -> VReg,
+    ) -> VReg {
+        if !self.is_alloca(arg) {
+            return addr;
+        }
+        let size = size(self);
+        self.alloca_address(addr, size, arg.span)
+    }
+
+    /// The bytes `link_ntop` reads for the hardware type `kind`: 20 for `ARPHRD_INFINIBAND` (32),
+    /// else 6, as `6 + 14 * (kind == 32)`.
+    fn link_address_size(&mut self, kind: VReg, span: Span) -> VReg {
+        let infiniband = self.constant(span, 32);
+        let is_infiniband = self.vreg();
+        self.push(
+            span,
+            Inst::Cmp {
+                cond: Cond::Eq,
+                dst: is_infiniband,
+                lhs: kind,
+                rhs: infiniband,
+            },
+        );
+        let extra = self.constant(span, 14);
+        let scaled = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Mul,
+                dst: scaled,
+                lhs: is_infiniband,
+                rhs: extra,
+            },
+        );
+        let ethernet = self.constant(span, 6);
+        let size = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: BinOp::Add,
+                dst: size,
+                lhs: scaled,
+                rhs: ethernet,
+            },
+        );
+        size
     }
 
     fn alloca(&mut self, size: VReg, span: Span) -> VReg {
@@ -384,6 +441,18 @@ impl Lowerer<'_> {
                 addr: *addr,
                 max: int_arg(rest.first()),
             },
+            (SubrKind::Cleanpath, [Arg::Slot(src)]) => Subr::CleanPath { dst, src: *src },
+            (SubrKind::InetNtoa, [Arg::Int(addr)]) => Subr::InetNtoa {
+                dst,
+                addr: self.read_address(&args[0], *addr, |lowerer| lowerer.constant(span, 4)),
+            },
+            (SubrKind::LinkNtop, [Arg::Int(kind), Arg::Int(addr)]) => Subr::LinkNtop {
+                dst,
+                kind: *kind,
+                addr: self.read_address(&args[1], *addr, |lowerer| {
+                    lowerer.link_address_size(*kind, span)
+                }),
+            },
             _ => unreachable!("sema checked {func}'s prototype"),
         };
         self.push(span, Inst::Subr(inst));
@@ -496,5 +565,55 @@ mod tests {
             errors[0].message,
             "uregs is not supported yet: tracer does not read user registers"
         );
+    }
+
+    #[test]
+    fn inet_ntoa_reads_alloca_memory_through_a_checked_address() {
+        let text = subrs(&insts_of(
+            "p = (ipaddr_t *)alloca(4); trace(inet_ntoa(p)); trace(inet_ntoa((ipaddr_t *)64));",
+        ));
+        let reads: Vec<&String> = text
+            .iter()
+            .filter(|subr| subr.contains("inet_ntoa"))
+            .collect();
+        assert_eq!(reads.len(), 2, "{text:?}");
+        let checks = text
+            .iter()
+            .filter(|subr| subr.contains("alloca address"))
+            .count();
+        assert_eq!(checks, 1, "only the alloca pointer is checked: {text:?}");
+        let errors = crate::compile::tests::compile_one("BEGIN { trace(inet_ntoa(\"x\")); }")
+            .expect_err("a string is not an address");
+        assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG);
+    }
+
+    #[test]
+    fn link_ntop_checks_alloca_memory_for_the_address_size() {
+        let text = subrs(&insts_of(
+            "p = (char *)alloca(20); trace(link_ntop(ARPHRD_INFINIBAND, p));",
+        ));
+        assert!(
+            text.iter().any(|subr| subr.contains("= link_ntop %")),
+            "{text:?}"
+        );
+        let constants = crate::compile::tests::constants_of(
+            "BEGIN { p = (char *)alloca(20); trace(link_ntop(ARPHRD_INFINIBAND, p)); }",
+        );
+        assert!(
+            constants.ends_with(&[32, 32, 14, 6]),
+            "the type, then 6 + 14 * (type == 32): {constants:?}"
+        );
+        let errors = crate::compile::tests::compile_one("BEGIN { link_ntop(1); }")
+            .expect_err("two arguments");
+        assert_eq!(errors[0].tag, ErrTag::D_PROTO_LEN);
+    }
+
+    #[test]
+    fn cleanpath_checks_its_argument_for_null() {
+        let text = subrs(&insts_of("s = \"a/./b\"; trace(cleanpath(s));"));
+        let position = |prefix: &str| text.iter().position(|subr| subr.contains(prefix));
+        let check = position("fault if").expect("a NULL check");
+        let clean = position("= cleanpath ").expect("a cleanpath");
+        assert!(check < clean, "{text:?}");
     }
 }

@@ -63,6 +63,12 @@ impl Checker<'_> {
                         || self.type_info.table.is_char_array(*ty)
                 }
                 Param::AllocaPointer => ty.is_pointer(),
+                Param::Address(_, pointee) => {
+                    is_null_constant(arg)
+                        || self.type_info.table.pointee(*ty).is_some_and(|target| {
+                            pointee.is_none_or(|pointee| target == pointee || target == Type::Void)
+                        })
+                }
             };
             if compatible && *param == Param::AllocaPointer && !self.alloca_value(arg) {
                 self.error(
@@ -85,7 +91,7 @@ impl Checker<'_> {
                         subroutine.name,
                         arg_idx + 1,
                         param.prototype_name(),
-                        ty.name()
+                        self.type_info.table.name(*ty)
                     ),
                 );
                 break;

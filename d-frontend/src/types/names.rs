@@ -82,6 +82,8 @@ const D_TYPEDEFS: &[(&str, u8, bool)] = &[
     ("size_t", 8, false),
     ("id_t", 4, true),
     ("pid_t", 4, true),
+    // From the D library's `ip.d` rather than the container, for `inet_ntoa`.
+    ("ipaddr_t", 4, false),
 ];
 
 /// The built-in D typedef called `name` (`uint64_t`, `size_t`, `pid_t`).

@@ -9,8 +9,10 @@
 
 mod alloca;
 mod area;
+mod clean;
 mod compare;
 mod edit;
+mod inet;
 mod loops;
 mod path;
 mod proc;
@@ -134,6 +136,11 @@ impl ClauseContext<'_> {
                 real_parent,
                 tgid,
             } => proc::progenyof(self, emitter, *dst, *pid, *real_parent, *tgid),
+            Subr::CleanPath { dst, src } => clean::cleanpath(area, emitter, *dst, *src),
+            Subr::InetNtoa { dst, addr } => inet::inet_ntoa(self, emitter, *dst, *addr),
+            Subr::LinkNtop { dst, kind, addr } => {
+                inet::link_ntop(self, emitter, *dst, *kind, *addr);
+            }
         }
     }
 }
