@@ -7,7 +7,7 @@
 
 use super::Lowerer;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
-use crate::ir::{BinOp, Inst, VReg};
+use crate::ir::{BinOp, Inst, Subr, VReg};
 use crate::source::Span;
 use crate::types::{Type, TypeTable};
 
@@ -286,6 +286,18 @@ impl Lowerer<'_> {
                 size,
             },
         );
+    }
+
+    /// Copies the string in user memory whose address is `expr` to scratch `offset`, as
+    /// `copyinstr` does.
+    pub(super) fn user_string_into(&mut self, expr: &Expr, offset: u32) {
+        let addr = self.int_expr(expr);
+        let inst = Inst::Subr(Subr::CopyInStr {
+            dst: offset,
+            addr,
+            max: None,
+        });
+        self.push(expr.span, inst);
     }
 }
 

@@ -94,6 +94,9 @@ impl Checker<'_> {
             return Type::LONG;
         };
         self.type_info.args.insert(expr.span, arg_idx as u8);
+        if arg.ty == ArgType::UserString {
+            self.type_info.user_string_args.insert(expr.span);
+        }
         self.arg_type(&arg.ty)
     }
 
@@ -104,7 +107,12 @@ impl Checker<'_> {
                 size: *size as u8,
                 signed: *signed,
             },
-            ArgType::String => Type::String,
+            ArgType::String | ArgType::UserString => Type::String,
+            ArgType::Kernel { id } => self
+                .type_info
+                .table
+                .import_kernel(self.catalog, *id)
+                .unwrap_or(Type::LONG),
             ArgType::Pointer { pointee } => {
                 let words: Vec<&str> = pointee.split_whitespace().collect();
                 let pointee = match self.named_type(&words) {

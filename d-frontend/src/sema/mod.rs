@@ -375,6 +375,7 @@ impl Checker<'_> {
             });
             for mut probe in found {
                 probe.args = table.args(&probe);
+                probe.sources = table.sources(&probe);
                 if !matched.iter().any(|known| known.id == probe.id) {
                     matched.push(probe);
                 }

@@ -5,7 +5,7 @@
 //! up by name while checking. [`TypeInfo`] is the part lowering needs, keyed by the span of the
 //! expression it is about, so lowering never resolves a name or a member again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{Expr, TagKind};
 use crate::source::Span;
@@ -102,6 +102,9 @@ pub struct TypeInfo {
     pub param_uses: HashMap<Span, ParamRef>,
     /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
     pub args: HashMap<Span, u8>,
+    /// The `args[N]` expressions whose value is the address of a string in user memory
+    /// (`proc:::exec`), which are read as `copyinstr` reads.
+    pub user_string_args: HashSet<Span>,
 }
 
 /// What the program's declarations named.
