@@ -11,7 +11,9 @@
 //!   r7 = scratch                            r7 = r0
 //! ```
 
+pub mod dependent;
 pub mod dtrace;
+pub mod fbt;
 pub mod profile;
 pub mod syscall;
 pub mod tracepoint;
