@@ -67,6 +67,17 @@ pub enum RawValue {
         /// The byte offset from it.
         offset: u32,
     },
+    /// The signal argument `arg` delivers, except that a `SIGKILL` standing for a fatal signal
+    /// (the kernel turns one into `SIGKILL` for every thread) is that signal, from the current
+    /// task's `signal->group_exit_code` when it is set.
+    DeliveredSignal {
+        /// The argument holding the signal number.
+        arg: u8,
+        /// The offset of `signal` in `struct task_struct`.
+        signal: u32,
+        /// The offset of `group_exit_code` in `struct signal_struct`.
+        group_exit_code: u32,
+    },
     /// How a process exited, as DTrace's `proc:::exit` reports it (1 `CLD_EXITED`, 2
     /// `CLD_KILLED`, 3 `CLD_DUMPED`), from the `exit_code` at `offset` in the task argument `arg`
     /// points to.

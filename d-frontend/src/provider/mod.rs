@@ -410,6 +410,14 @@ pub(crate) mod tests {
                     offset: 2460,
                     size: 4,
                 }),
+                ("task_struct", "signal") => Some(MemberInfo {
+                    offset: 2600,
+                    size: 8,
+                }),
+                ("signal_struct", "group_exit_code") => Some(MemberInfo {
+                    offset: 40,
+                    size: 4,
+                }),
                 _ => None,
             }
         }

@@ -13,7 +13,7 @@
 //! | `lwp-start` | a new thread runs its first user instruction | `sys_exit` of a `clone`, `clone3`, `fork` or `vfork` returning 0 |
 //! | `signal-clear` | `sigtimedwait` took a pending signal; `args[0]` is it | `sys_exit` of `rt_sigtimedwait`, positive |
 //! | `signal-discard` | a signal is discarded (ignored) | `signal_generate` with `TRACE_SIGNAL_IGNORED` |
-//! | `signal-handle` | a signal is about to be handled | `signal_deliver` |
+//! | `signal-handle` | a signal is about to be handled (a fatal one as itself, not as the `SIGKILL` it becomes) | `signal_deliver` |
 //! | `signal-send` | a signal is sent, in the sender | `signal_generate`, other results |
 //! | `start` | a new process runs its first user instruction | as `lwp-start`, in a main thread |
 //!
@@ -179,11 +179,23 @@ pub(super) fn sources(
             vec![Equals(4, TRACE_SIGNAL_IGNORED)],
             vec![Arg(2), Arg(2), Arg(0)],
         )],
-        "signal-handle" => vec![dependent::source(
-            "signal_deliver",
-            Vec::new(),
-            vec![Arg(0), Arg(1), Deref { arg: 2, offset: 0 }],
-        )],
+        "signal-handle" => {
+            let signal = catalog.struct_member("task_struct", "signal");
+            let group_exit_code = catalog.struct_member("signal_struct", "group_exit_code");
+            let number = match (signal, group_exit_code) {
+                (Some(signal), Some(group_exit_code)) => RawValue::DeliveredSignal {
+                    arg: 0,
+                    signal: signal.offset,
+                    group_exit_code: group_exit_code.offset,
+                },
+                _ => Arg(0),
+            };
+            vec![dependent::source(
+                "signal_deliver",
+                Vec::new(),
+                vec![number, Arg(1), Deref { arg: 2, offset: 0 }],
+            )]
+        }
         "signal-send" => vec![dependent::source(
             "signal_generate",
             vec![NotEquals(4, TRACE_SIGNAL_IGNORED)],
@@ -255,6 +267,19 @@ mod tests {
                 arg: 0,
                 offset: 2460
             }]
+        );
+    }
+
+    #[test]
+    fn a_handled_fatal_signal_is_read_from_the_signal_struct() {
+        let handle = sources("signal-handle", &[], &FakeCatalog);
+        assert_eq!(
+            handle[0].args[0],
+            RawValue::DeliveredSignal {
+                arg: 0,
+                signal: 2600,
+                group_exit_code: 40
+            }
         );
     }
 

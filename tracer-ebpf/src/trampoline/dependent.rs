@@ -12,6 +12,7 @@
 //!   main thread: tid == pid                 call bpf_get_current_pid_tgid; r1 = r0 >> 32; w0 = w0
 //!   argN = ctx[i]                           r1 = *(u64 *)(r6 + 8i); *(u64 *)(r7+ARGN) = r1
 //!   argN = *(u64 *)(ctx[i] + off)           probe_read_kernel(&argN, 8, ctx[i] + off)
+//!   argN = ctx[i] == SIGKILL && current->signal->group_exit_code ?: ctx[i]   (signal-handle)
 //!   argN = exit reason of task ctx[i]       probe_read_kernel(&argN, 4, &task->exit_code); then
 //!                                           1 if !(code & 0x7f), else 3 if code & 0x80, else 2
 //! ```
@@ -28,6 +29,8 @@ use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
 const CLD_DUMPED: i32 = 3;
+/// The signal a fatal signal becomes for every thread of its process.
+const SIGKILL: i32 = 9;
 
 /// Tests `source`'s conditions (returning through `exit` when one fails), sets the probe ID and
 /// computes the arguments.
@@ -125,6 +128,11 @@ fn value(emitter: &mut Emitter, value: RawValue, slot: i16) {
             read_kernel(emitter, slot, 8, arg, offset as i16);
             return;
         }
+        RawValue::DeliveredSignal {
+            arg,
+            signal,
+            group_exit_code,
+        } => delivered_signal(emitter, slot, arg, signal as i32, group_exit_code as i32),
         RawValue::ExitReason { arg, offset } => {
             emitter.push(Insn::st_mem(Size::DW, SCRATCH, slot, 0));
             read_kernel(emitter, slot, 4, arg, offset as i16);
@@ -132,6 +140,33 @@ fn value(emitter: &mut Emitter, value: RawValue, slot: i16) {
         }
     }
     emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, slot));
+}
+
+/// `r1 = ctx[arg]`, or for `SIGKILL` the current task's `signal->group_exit_code` if not 0.
+fn delivered_signal(emitter: &mut Emitter, slot: i16, arg: u8, signal: i32, group_exit_code: i32) {
+    let done = emitter.target();
+    load_arg(emitter, arg);
+    emitter.jump_imm(JmpOp::Jne, Reg::R1, SIGKILL, done);
+    emitter.push(Insn::call(Helper::bpf_get_current_task));
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, signal));
+    read_into_slot(emitter, slot, 8);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, SCRATCH, slot));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, group_exit_code));
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, slot, 0));
+    read_into_slot(emitter, slot, 4);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, slot));
+    emitter.jump_imm(JmpOp::Jne, Reg::R1, 0, done);
+    emitter.push(Insn::mov64_imm(Reg::R1, SIGKILL));
+    emitter.place(done);
+}
+
+/// `bpf_probe_read_kernel(scratch + slot, size, r3)`.
+fn read_into_slot(emitter: &mut Emitter, slot: i16, size: i32) {
+    emitter.push(Insn::mov64_reg(Reg::R1, SCRATCH));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
+    emitter.push(Insn::mov64_imm(Reg::R2, size));
+    emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
 }
 
 /// `r1 = CLD_*` for the exit code in `slot`.
