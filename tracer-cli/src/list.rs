@@ -55,7 +55,11 @@ pub(crate) fn list(
         return Ok(0);
     };
     let module = &compiled.module;
-    let probes: HashMap<u32, &Probe> = module.probes.iter().map(|probe| (probe.id, probe)).collect();
+    let probes: HashMap<u32, &Probe> = module
+        .probes
+        .iter()
+        .map(|probe| (probe.id, probe))
+        .collect();
     for description in module
         .sources
         .iter()

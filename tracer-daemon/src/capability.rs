@@ -102,10 +102,9 @@ pub fn choose(facts: &FbtFacts) -> Result<FbtMechanism, String> {
     let why_not_fentry = match facts.fentry {
         FentryProbe::Loads => return Ok(FbtMechanism::Fentry),
         FentryProbe::Refused(libc::EPERM) => match facts.lockdown {
-            Some(level @ (Lockdown::Integrity | Lockdown::Confidentiality)) => format!(
-                "fentry is refused under kernel lockdown ({})",
-                level.name()
-            ),
+            Some(level @ (Lockdown::Integrity | Lockdown::Confidentiality)) => {
+                format!("fentry is refused under kernel lockdown ({})", level.name())
+            }
             _ => "fentry is refused (EPERM)".to_string(),
         },
         FentryProbe::Refused(errno) => format!(

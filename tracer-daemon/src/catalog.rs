@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use d_frontend::provider::{
-    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
-    TracepointField, TracepointInfo,
+    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
+    SyscallInfo, TracepointField, TracepointInfo,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};

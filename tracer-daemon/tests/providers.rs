@@ -59,7 +59,11 @@ fn generated(catalog: &KernelCatalog, text: &str) -> Generated {
 fn kernel_functions_and_their_prototypes_come_from_btf() {
     let catalog = catalog();
     let functions = catalog.kernel_functions();
-    assert!(functions.len() > 10_000, "only {} functions", functions.len());
+    assert!(
+        functions.len() > 10_000,
+        "only {} functions",
+        functions.len()
+    );
     assert!(functions.windows(2).all(|pair| pair[0] < pair[1]));
     assert!(functions.binary_search(&"vfs_read".to_owned()).is_ok());
     let read = catalog
@@ -91,10 +95,7 @@ fn fbt_attaches_only_the_way_the_capability_probe_allows() {
             let session = loaded.unwrap_or_else(|error| panic!("fentry loads: {error:?}"));
             assert_eq!(session.n_links(), 1);
         }
-        Ok(_) => assert!(matches!(
-            loaded,
-            Err(EngineError::FbtUnavailable { .. })
-        )),
+        Ok(_) => assert!(matches!(loaded, Err(EngineError::FbtUnavailable { .. }))),
         Err(reason) => {
             let Err(EngineError::FbtUnavailable { probe, reason: why }) = loaded else {
                 panic!("fbt loads although {reason}");
@@ -125,10 +126,7 @@ fn every_proc_and_sched_source_loads_attaches_and_fires() {
             .expect("sleep runs");
         std::thread::sleep(Duration::from_millis(20));
         // SAFETY: `kill` has no memory preconditions; the pid is our child's.
-        assert_eq!(
-            unsafe { libc::kill(sleeper.id() as i32, libc::SIGTERM) },
-            0
-        );
+        assert_eq!(unsafe { libc::kill(sleeper.id() as i32, libc::SIGTERM) }, 0);
         sleeper.wait().expect("sleep is reaped");
     }
     session.detach();

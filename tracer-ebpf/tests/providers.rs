@@ -149,7 +149,8 @@ fn fbt_entry_and_return_are_fentry_and_fexit_programs() {
 
 #[test]
 fn each_source_of_a_dependent_probe_is_a_raw_tracepoint_program() {
-    let generated = generate_for("proc:::exec { trace(args[0]); } sched:::enqueue { @ = count(); }");
+    let generated =
+        generate_for("proc:::exec { trace(args[0]); } sched:::enqueue { @ = count(); }");
     let plans: Vec<(&str, &Attach)> = generated
         .program
         .programs

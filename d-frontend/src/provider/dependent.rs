@@ -203,8 +203,24 @@ mod tests {
             .map(|probe| format!("{} {}", probe.id, probe.desc))
             .collect();
         assert_eq!(names, ["40 proc:vmlinux::exec", "41 proc:vmlinux::exit"]);
-        assert!(matching(&ProbeDesc::parse("sched:::exit").unwrap(), "proc", TABLE, 40).is_empty());
-        assert!(matching(&ProbeDesc::parse("proc::f:exit").unwrap(), "proc", TABLE, 40).is_empty());
+        assert!(
+            matching(
+                &ProbeDesc::parse("sched:::exit").unwrap(),
+                "proc",
+                TABLE,
+                40
+            )
+            .is_empty()
+        );
+        assert!(
+            matching(
+                &ProbeDesc::parse("proc::f:exit").unwrap(),
+                "proc",
+                TABLE,
+                40
+            )
+            .is_empty()
+        );
     }
 
     #[test]

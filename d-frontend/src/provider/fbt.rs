@@ -158,7 +158,7 @@ fn c_name(catalog: &dyn ProbeCatalog, ty: KernelTypeId, depth: u32) -> String {
     }
     match catalog.kernel_type(ty) {
         Some(KernelType::Void) | None => "void".to_string(),
-        Some(KernelType::Int { size, signed }) | Some(KernelType::Enum { size, signed }) => {
+        Some(KernelType::Int { size, signed } | KernelType::Enum { size, signed }) => {
             let base = match size {
                 1 => "char",
                 2 => "short",
@@ -217,7 +217,10 @@ mod tests {
     fn every_function_has_an_entry_and_a_return_probe() {
         assert_eq!(
             names("fbt::vfs_*:entry"),
-            ["102 fbt:vmlinux:vfs_read:entry", "104 fbt:vmlinux:vfs_write:entry"]
+            [
+                "102 fbt:vmlinux:vfs_read:entry",
+                "104 fbt:vmlinux:vfs_write:entry"
+            ]
         );
         assert_eq!(
             names("fbt:vmlinux:vfs_read:"),
@@ -270,7 +273,10 @@ mod tests {
         let args = args(&FakeCatalog, "vfs_read", true);
         assert_eq!(args.len(), 2);
         assert_eq!(args[0].fetch, ArgFetch::Slot);
-        assert_eq!((args[1].native.as_str(), args[1].name.as_str()), ("long", "ret"));
+        assert_eq!(
+            (args[1].native.as_str(), args[1].name.as_str()),
+            ("long", "ret")
+        );
         assert_eq!(
             args[1].fetch,
             ArgFetch::Field {
@@ -279,7 +285,11 @@ mod tests {
                 signed: false
             }
         );
-        assert_eq!(super::args(&FakeCatalog, "schedule", true).len(), 1, "a void function");
+        assert_eq!(
+            super::args(&FakeCatalog, "schedule", true).len(),
+            1,
+            "a void function"
+        );
         assert_eq!(super::args(&FakeCatalog, "nosuch", false), []);
     }
 }

@@ -207,7 +207,8 @@ impl ProbeTable<'_> {
     }
 
     fn functions(&self) -> &[String] {
-        self.functions.get_or_init(|| self.catalog.kernel_functions())
+        self.functions
+            .get_or_init(|| self.catalog.kernel_functions())
     }
 
     /// The ID of the first probe created on demand.
@@ -283,7 +284,10 @@ impl ProbeTable<'_> {
             ("proc", proc::PROBES, self.first_proc_id()),
             ("sched", sched::PROBES, self.first_sched_id()),
         ] {
-            if let Some(entry) = id.checked_sub(first_id).and_then(|idx| table.get(idx as usize)) {
+            if let Some(entry) = id
+                .checked_sub(first_id)
+                .and_then(|idx| table.get(idx as usize))
+            {
                 return Some(dependent::probe(id, provider, entry.name));
             }
         }
@@ -654,7 +658,10 @@ pub(crate) mod tests {
         let read = table.matching(&ProbeDesc::parse("fbt::vfs_read:").unwrap());
         assert_eq!(
             names(&read),
-            ["50 fbt:vmlinux:vfs_read:entry", "51 fbt:vmlinux:vfs_read:return"]
+            [
+                "50 fbt:vmlinux:vfs_read:entry",
+                "51 fbt:vmlinux:vfs_read:return"
+            ]
         );
         assert_eq!(table.args(&read[0]).len(), 4);
         assert!(table.sources(&read[0]).is_empty());

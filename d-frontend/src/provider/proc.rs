@@ -54,7 +54,10 @@ pub(super) const PROBES: &[DependentProbe] = &[
     },
     DependentProbe {
         name: "lwp-create",
-        args: &[("struct task_struct *", TASK), ("struct task_struct *", TASK)],
+        args: &[
+            ("struct task_struct *", TASK),
+            ("struct task_struct *", TASK),
+        ],
     },
     DependentProbe {
         name: "lwp-exit",
@@ -80,7 +83,10 @@ pub(super) const PROBES: &[DependentProbe] = &[
         name: "signal-handle",
         args: &[
             ("int", StaticArgType::Int),
-            ("struct kernel_siginfo *", StaticArgType::Pointer("struct kernel_siginfo")),
+            (
+                "struct kernel_siginfo *",
+                StaticArgType::Pointer("struct kernel_siginfo"),
+            ),
             ("void (*)(void)", StaticArgType::Pointer("void")),
         ],
     },
@@ -114,14 +120,15 @@ pub(super) fn sources(
             .map(|syscall| syscall.nr)
             .collect()
     };
-    let on_syscalls = |tracepoint: &str, names: &[&str], mut conditions: Vec<RawCondition>, args| {
-        let numbers = numbers(names);
-        if numbers.is_empty() {
-            return Vec::new();
-        }
-        conditions.insert(0, RawCondition::Syscall(numbers));
-        vec![dependent::source(tracepoint, conditions, args)]
-    };
+    let on_syscalls =
+        |tracepoint: &str, names: &[&str], mut conditions: Vec<RawCondition>, args| {
+            let numbers = numbers(names);
+            if numbers.is_empty() {
+                return Vec::new();
+            }
+            conditions.insert(0, RawCondition::Syscall(numbers));
+            vec![dependent::source(tracepoint, conditions, args)]
+        };
     let new_task = ["clone", "clone3", "fork", "vfork"];
     match name {
         "create" => vec![dependent::source(

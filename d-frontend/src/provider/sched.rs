@@ -99,10 +99,7 @@ pub(super) fn sources(name: &str) -> Vec<RawSource> {
             vec![Zero(0)],
             Vec::new(),
         )],
-        "sleep" => vec![switch(
-            vec![Zero(PREEMPT), NonZero(PREV_STATE)],
-            Vec::new(),
-        )],
+        "sleep" => vec![switch(vec![Zero(PREEMPT), NonZero(PREV_STATE)], Vec::new())],
         "wakeup" => vec![dependent::source(
             "sched_waking",
             Vec::new(),
@@ -133,7 +130,10 @@ mod tests {
         assert_eq!(sleep.tracepoint, "sched_switch");
         assert_eq!(
             sleep.conditions,
-            [RawCondition::Zero(PREEMPT), RawCondition::NonZero(PREV_STATE)]
+            [
+                RawCondition::Zero(PREEMPT),
+                RawCondition::NonZero(PREV_STATE)
+            ]
         );
         let enqueue = sources("enqueue");
         let tracepoints: Vec<&str> = enqueue

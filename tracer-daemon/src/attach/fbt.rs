@@ -17,10 +17,14 @@ use crate::error::EngineError;
 /// Fails, naming the first `fbt` probe and the reason, unless the kernel lets fentry programs
 /// attach; does nothing for a program without `fbt` probes.
 pub(crate) fn check(compiled: &CompiledProgram) -> Result<(), EngineError> {
-    let Some(probe) = compiled.programs.iter().find_map(|plan| match &plan.attach {
-        Attach::Fentry { probe, .. } => Some(probe),
-        _ => None,
-    }) else {
+    let Some(probe) = compiled
+        .programs
+        .iter()
+        .find_map(|plan| match &plan.attach {
+            Attach::Fentry { probe, .. } => Some(probe),
+            _ => None,
+        })
+    else {
         return Ok(());
     };
     let reason = match capability::choose(&FbtFacts::probe()) {

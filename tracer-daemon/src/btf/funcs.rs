@@ -77,7 +77,11 @@ mod tests {
         assert_eq!(read.ret, 1);
         assert_eq!(read.params, [("fd".to_owned(), 1), ("buf".to_owned(), 2)]);
         let printk = btf.function("printk").expect("printk is described");
-        assert_eq!((printk.ret, printk.params.len()), (0, 1), "... is no argument");
+        assert_eq!(
+            (printk.ret, printk.params.len()),
+            (0, 1),
+            "... is no argument"
+        );
         assert_eq!(btf.function("nosuch"), None);
         assert_eq!(btf.function_id("vfs_read"), Some(5));
     }
