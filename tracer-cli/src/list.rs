@@ -5,11 +5,12 @@
 //! then each description lists the probes it matched, in order; one that matched nothing is
 //! reported on stderr and the run goes on, still exiting 0.
 
+use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
 use anyhow::Context as _;
 use d_frontend::compile::{Input, compile_inputs};
-use d_frontend::provider::{ProbeDesc, ProbeTable};
+use d_frontend::provider::{Probe, ProbeDesc, ProbeTable};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::flags::HiArgs;
 use tracer_cli::output::list::{list_header, list_line, no_match_message};
@@ -54,6 +55,11 @@ pub(crate) fn list(
         return Ok(0);
     };
     let module = &compiled.module;
+    let probes: HashMap<u32, &Probe> = module
+        .probes
+        .iter()
+        .map(|probe| (probe.id, probe))
+        .collect();
     for description in module
         .sources
         .iter()
@@ -66,7 +72,7 @@ pub(crate) fn list(
             let _ = std::io::stderr().write_all(message.as_bytes());
         }
         for probe_id in &description.probe_ids {
-            if let Some(probe) = module.probes.iter().find(|probe| probe.id == *probe_id) {
+            if let Some(probe) = probes.get(probe_id) {
                 out.write_all(list_line(probe).as_bytes())?;
             }
         }

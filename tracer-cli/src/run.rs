@@ -440,6 +440,9 @@ fn explain_load_error(
     sources: &SourceMap,
     verbose: bool,
 ) -> anyhow::Error {
+    if matches!(error, EngineError::FbtUnavailable { .. }) {
+        return anyhow::Error::new(error);
+    }
     let EngineError::Verifier {
         program,
         verifier_log,

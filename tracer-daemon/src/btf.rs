@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use d_frontend::provider::{KernelNamespace, MemberInfo};
 
+mod funcs;
 mod types;
 
 /// Where the running kernel's BTF is.
@@ -100,6 +101,8 @@ pub struct Btf {
     /// The first type with each name in each namespace: structs, unions, enums, and typedefs
     /// and integers as plain names.
     names: HashMap<(KernelNamespace, String), u32>,
+    /// The first function with each name.
+    functions: HashMap<String, u32>,
 }
 
 /// One `struct btf_type` record's common part.
@@ -151,6 +154,7 @@ impl Btf {
             strings_start,
             strings_len: str_len,
             names: HashMap::new(),
+            functions: HashMap::new(),
         };
         let mut offset = types_start;
         while offset < types_end {
@@ -183,6 +187,12 @@ impl Btf {
                 btf.names
                     .entry((namespace, name.to_owned()))
                     .or_insert(type_id);
+            }
+            if record.kind == BTF_KIND_FUNC
+                && let Some(name) = btf.string(record.name_off)
+                && !name.is_empty()
+            {
+                btf.functions.entry(name.to_owned()).or_insert(type_id);
             }
             btf.type_offsets.push(offset);
             offset = record.extra + extra_len;
@@ -437,6 +447,23 @@ pub(crate) mod tests {
                 }
             }
             id
+        }
+
+        /// A function prototype with `(name, type)` parameters.
+        pub(crate) fn func_proto(&mut self, ret: u32, params: &[(&str, u32)]) -> u32 {
+            let id = self.push_type("", BTF_KIND_FUNC_PROTO, params.len() as u32, false, ret);
+            for &(param_name, param_type) in params {
+                let name_off = self.name(param_name);
+                for word in [name_off, param_type] {
+                    self.types.extend_from_slice(&word.to_ne_bytes());
+                }
+            }
+            id
+        }
+
+        /// A function of prototype `proto`.
+        pub(crate) fn func(&mut self, name: &str, proto: u32) -> u32 {
+            self.push_type(name, BTF_KIND_FUNC, 0, false, proto)
         }
 
         pub(crate) fn build(&self) -> Vec<u8> {

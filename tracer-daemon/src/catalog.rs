@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use d_frontend::provider::{
-    KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
-    TracepointField, TracepointInfo,
+    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
+    SyscallInfo, TracepointField, TracepointInfo,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
@@ -119,6 +119,14 @@ impl ProbeCatalog for KernelCatalog {
 
     fn tracepoint_format(&self, group: &str, event: &str) -> Option<Vec<TracepointField>> {
         tracepoints::format(&self.tracefs, group, event)
+    }
+
+    fn kernel_functions(&self) -> Vec<String> {
+        self.btf().map(Btf::function_names).unwrap_or_default()
+    }
+
+    fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        self.btf().ok()?.function(name)
     }
 }
 

@@ -74,6 +74,17 @@ pub enum EngineError {
         #[source]
         source: Box<ProgramError>,
     },
+    /// The kernel's BTF, which fentry programs are loaded against, could not be read.
+    #[error("failed to read the kernel's BTF")]
+    KernelBtf(#[source] Box<aya::BtfError>),
+    /// This kernel lets no program attach to kernel functions (`fbt`).
+    #[error("cannot attach {probe}: {reason}")]
+    FbtUnavailable {
+        /// The probe (`fbt:vmlinux:vfs_read:entry`).
+        probe: String,
+        /// Why, from [`crate::capability::choose`].
+        reason: String,
+    },
     /// The CPU list could not be read.
     #[error("failed to read the CPU list `{path}`")]
     Cpus {

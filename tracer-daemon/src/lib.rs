@@ -45,6 +45,7 @@
 pub mod aggregate;
 mod attach;
 pub mod btf;
+pub mod capability;
 pub mod catalog;
 pub mod error;
 pub mod events;

@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 
 use aya::maps::{MapData, RingBuf};
-use aya::{Ebpf, EbpfLoader, VerifierLogLevel};
+use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
 use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
 
@@ -50,6 +50,7 @@ impl Session {
     ///
     /// A verifier rejection is [`EngineError::Verifier`], with the program's name and the log.
     pub fn load(compiled: &CompiledProgram) -> Result<Session, EngineError> {
+        attach::fbt::check(compiled)?;
         let uses_tracefs = compiled
             .programs
             .iter()
@@ -65,10 +66,11 @@ impl Session {
             .map_err(|error| EngineError::Object(Box::new(error)))?;
 
         let mut loaded = HashSet::new();
+        let mut kernel_btf = None;
         for plan in &compiled.programs {
             // A program may be planned more than once, to attach it at several probes.
             if loaded.insert(plan.name.as_str()) {
-                load_program(&mut ebpf, plan)?;
+                load_program(&mut ebpf, plan, &mut kernel_btf)?;
             }
         }
         for init in &compiled.map_inits {
@@ -201,9 +203,27 @@ impl Drop for Session {
     }
 }
 
-/// Runs the verifier on one program, as the program type its plan needs.
-fn load_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<(), EngineError> {
-    match plan.attach {
+/// Runs the verifier on one program, as the program type its plan needs; `kernel_btf` is read
+/// for the first fentry program.
+fn load_program(
+    ebpf: &mut Ebpf,
+    plan: &ProgramPlan,
+    kernel_btf: &mut Option<Btf>,
+) -> Result<(), EngineError> {
+    match &plan.attach {
+        Attach::Fentry {
+            function,
+            is_return,
+            ..
+        } => {
+            let btf = match kernel_btf {
+                Some(btf) => btf,
+                None => kernel_btf.insert(
+                    Btf::from_sys_fs().map_err(|error| EngineError::KernelBtf(Box::new(error)))?,
+                ),
+            };
+            attach::fbt::load(ebpf, btf, &plan.name, function, *is_return)
+        }
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
         Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
@@ -227,6 +247,14 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
             period_ns,
             all_cpus,
         } => attach::perf::attach(ebpf, &plan.name, *period_ns, *all_cpus),
+        Attach::Fentry {
+            function,
+            is_return,
+            ..
+        } => {
+            let link = attach::fbt::attach(ebpf, &plan.name, function, *is_return)?;
+            Ok(vec![link])
+        }
         Attach::Begin | Attach::End => Ok(Vec::new()),
     }
 }

@@ -64,6 +64,17 @@ pub enum Attach {
         /// The tracepoint's name.
         name: String,
     },
+    /// A kernel function's entry (an fentry program, `BPF_PROG_TYPE_TRACING` with
+    /// `BPF_TRACE_FENTRY`) or return (fexit), found by name in the kernel's BTF. The engine
+    /// checks first that this kernel lets it attach there.
+    Fentry {
+        /// The function's name (`vfs_read`).
+        function: String,
+        /// fexit rather than fentry.
+        is_return: bool,
+        /// The probe's description, for the engine's messages (`fbt:vmlinux:vfs_read:entry`).
+        probe: String,
+    },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {
         /// The period in nanoseconds.

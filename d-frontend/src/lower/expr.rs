@@ -396,6 +396,9 @@ impl Lowerer<'_> {
             let value = &self.checked.type_info.inlines[inline_idx].value;
             return self.string_value_into(value, offset);
         }
+        if self.checked.type_info.user_string_args.contains(&span) {
+            return self.user_string_into(expr, offset);
+        }
         if self.checked.type_info.args.contains_key(&span) {
             return self.kernel_string_into(expr, offset);
         }

@@ -336,6 +336,18 @@ impl Lowerer<'_> {
             },
         );
     }
+
+    /// Copies the string in user memory whose address is `expr` to scratch `offset`, as
+    /// `copyinstr` does.
+    pub(super) fn user_string_into(&mut self, expr: &Expr, offset: u32) {
+        let addr = self.int_expr(expr);
+        let inst = Inst::Subr(Subr::CopyInStr {
+            dst: offset,
+            addr,
+            max: None,
+        });
+        self.push(expr.span, inst);
+    }
 }
 
 #[cfg(test)]

@@ -139,6 +139,15 @@ pub struct KernelMember {
     pub bit_size: u32,
 }
 
+/// The prototype of a kernel function, from BTF: what the `fbt` provider types `args[]` with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionPrototype {
+    /// The parameters in order: their names (empty when BTF has none) and types.
+    pub params: Vec<(String, KernelTypeId)>,
+    /// The return type (0 for `void`).
+    pub ret: KernelTypeId,
+}
+
 /// Facts about the running kernel.
 pub trait ProbeCatalog {
     /// Every system call that has entry and return tracepoints, in syscall-number order.
@@ -170,6 +179,18 @@ pub trait ProbeCatalog {
     /// be read.
     fn tracepoint_format(&self, group: &str, event: &str) -> Option<Vec<TracepointField>> {
         let _ = (group, event);
+        None
+    }
+
+    /// Every kernel function BTF describes, sorted by name, each once. Catalogs without BTF keep
+    /// this default.
+    fn kernel_functions(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The prototype of the kernel function `name`, or `None` when BTF does not describe it.
+    fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        let _ = name;
         None
     }
 }

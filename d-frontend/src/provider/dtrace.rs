@@ -23,6 +23,7 @@ pub(super) fn matching(desc: &ProbeDesc) -> Vec<Probe> {
             },
             kind,
             args: Vec::new(),
+            sources: Vec::new(),
         })
         .collect()
 }

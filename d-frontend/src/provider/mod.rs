@@ -1,21 +1,29 @@
 //! Providers: which probes exist and which of them a probe description matches.
 //!
 //! Each provider is one file here. A provider lists its probes (`syscall` from the catalog's syscall
-//! table) or creates them on demand from the description (`profile:::tick-1s`). Probe IDs are stable
-//! within one run: `dtrace` probes are 1 to 3 as in DTrace, then two per syscall, then probes created
-//! on demand in order of creation.
+//! table, `fbt` from its kernel functions) or creates them on demand from the description
+//! (`profile:::tick-1s`). Probe IDs are stable within one run: `dtrace` probes are 1 to 3 as in
+//! DTrace, then each provider's listed probes in turn (see [`ProbeTable`]), then probes created on
+//! demand in order of creation.
 
 pub mod catalog;
+pub mod dependent;
 mod desc;
 mod dtrace;
+mod fbt;
+mod proc;
 mod profile;
+mod sched;
 mod syscall;
 mod tracepoint;
 
+use std::cell::OnceCell;
+
 pub use catalog::{
-    KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
-    TracepointField, TracepointInfo,
+    FunctionPrototype, KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo,
+    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
 };
+pub use dependent::{RawCondition, RawSource, RawValue};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
 
 /// A probe that exists (or was created for this program).
@@ -30,6 +38,9 @@ pub struct Probe {
     /// Its arguments, `args[0]` first, as far as they are known: matching leaves them empty, and
     /// [`ProbeTable::args`] reads them for the probes a program enables.
     pub args: Vec<ProbeArg>,
+    /// Where a [`ProbeKind::Dependent`] probe fires: matching leaves them empty, and
+    /// [`ProbeTable::sources`] reads them for the probes a program enables. Empty for other kinds.
+    pub sources: Vec<RawSource>,
 }
 
 /// The most arguments a probe has: the D context holds `arg0..arg9`.
@@ -66,6 +77,13 @@ pub enum ArgType {
         /// The pointee's C name, qualifiers included.
         pointee: String,
     },
+    /// The kernel type `id` of the catalog (an integer, enum or pointer from BTF).
+    Kernel {
+        /// Its catalog ID.
+        id: KernelTypeId,
+    },
+    /// A NUL-terminated string in user memory, whose address is the argument's value.
+    UserString,
 }
 
 /// Where a trampoline finds an argument's value.
@@ -117,6 +135,15 @@ pub enum ProbeKind {
     /// `tracepoint:GROUP::EVENT`, a tracefs event (the group and event are the probe's module and
     /// name).
     Tracepoint,
+    /// `fbt:vmlinux:FUNC:entry` or `:return`, a kernel function's entry or return (fentry or
+    /// fexit).
+    Fbt {
+        /// Whether it is the return probe.
+        is_return: bool,
+    },
+    /// A probe of a provider built on raw tracepoints (`proc`, `sched`), which fires when one of
+    /// its [`Probe::sources`] does.
+    Dependent,
     /// `profile:::profile-N` (every CPU) or `profile:::tick-N` (one CPU).
     Profile {
         /// The period in nanoseconds.
@@ -129,14 +156,17 @@ pub enum ProbeKind {
 /// The probes of one compilation: listed ones from the catalog and those created on demand.
 ///
 /// Probe IDs are assigned by provider, in this order: the three `dtrace` probes, two per
-/// syscall, the listed `profile` probes, one per tracefs event, then the probes created on
-/// demand in order of creation.
+/// syscall, the listed `profile` probes, one per tracefs event, the `proc` and `sched` probes,
+/// two per kernel function (`fbt`), then the probes created on demand in order of creation.
 pub struct ProbeTable<'c> {
     catalog: &'c dyn ProbeCatalog,
     syscalls: Vec<SyscallInfo>,
     tracepoints: Vec<TracepointInfo>,
     /// The listed profile probes, then those created on demand.
     profile: Vec<Probe>,
+    /// The kernel functions, read from the catalog (which parses BTF) only when a description
+    /// may match an `fbt` probe or a created probe's ID is needed.
+    functions: OnceCell<Vec<String>>,
 }
 
 /// The ID of the first syscall probe (after the three `dtrace` probes).
@@ -152,6 +182,7 @@ impl ProbeTable<'_> {
             syscalls,
             tracepoints: catalog.tracepoints(),
             profile: profile::listed(first_profile_id),
+            functions: OnceCell::new(),
         }
     }
 
@@ -163,9 +194,26 @@ impl ProbeTable<'_> {
         self.first_profile_id() + profile::N_LISTED
     }
 
+    fn first_proc_id(&self) -> u32 {
+        self.first_tracepoint_id() + self.tracepoints.len() as u32
+    }
+
+    fn first_sched_id(&self) -> u32 {
+        self.first_proc_id() + proc::PROBES.len() as u32
+    }
+
+    fn first_fbt_id(&self) -> u32 {
+        self.first_sched_id() + sched::PROBES.len() as u32
+    }
+
+    fn functions(&self) -> &[String] {
+        self.functions
+            .get_or_init(|| self.catalog.kernel_functions())
+    }
+
     /// The ID of the first probe created on demand.
     fn first_created_id(&self) -> u32 {
-        self.first_tracepoint_id() + self.tracepoints.len() as u32
+        self.first_fbt_id() + 2 * self.functions().len() as u32
     }
 
     /// Every probe matching `desc`, in probe ID order. A literal name that some provider creates on
@@ -173,18 +221,39 @@ impl ProbeTable<'_> {
     pub fn matching(&mut self, desc: &ProbeDesc) -> Vec<Probe> {
         let mut probes = dtrace::matching(desc);
         probes.extend(syscall::matching(desc, &self.syscalls, FIRST_SYSCALL_ID));
-        let first_created_id = self.first_created_id();
+        let end_of_listed = self.first_profile_id() + profile::N_LISTED;
         let n_created = self.profile.len() as u32 - profile::N_LISTED;
-        let profile = profile::matching(desc, &mut self.profile, first_created_id + n_created);
-        let (created, listed): (Vec<Probe>, Vec<Probe>) = profile
+        let first_fbt_id = self.first_fbt_id();
+        let (catalog, functions) = (self.catalog, &self.functions);
+        let next_id = || {
+            let functions = functions.get_or_init(|| catalog.kernel_functions());
+            first_fbt_id + 2 * functions.len() as u32 + n_created
+        };
+        let profile = profile::matching(desc, &mut self.profile, next_id);
+        let (listed, created): (Vec<Probe>, Vec<Probe>) = profile
             .into_iter()
-            .partition(|probe| probe.id >= first_created_id);
+            .partition(|probe| probe.id < end_of_listed);
         probes.extend(listed);
         probes.extend(tracepoint::matching(
             desc,
             &self.tracepoints,
             self.first_tracepoint_id(),
         ));
+        probes.extend(dependent::matching(
+            desc,
+            "proc",
+            proc::PROBES,
+            self.first_proc_id(),
+        ));
+        probes.extend(dependent::matching(
+            desc,
+            "sched",
+            sched::PROBES,
+            self.first_sched_id(),
+        ));
+        if field_matches(&desc.provider, "fbt") {
+            probes.extend(fbt::matching(desc, self.functions(), first_fbt_id));
+        }
         probes.extend(created);
         probes
     }
@@ -207,9 +276,25 @@ impl ProbeTable<'_> {
             .into_iter()
             .find(|probe| probe.id == id);
         }
-        if (self.first_tracepoint_id()..self.first_created_id()).contains(&id) {
+        if (self.first_tracepoint_id()..self.first_proc_id()).contains(&id) {
             let tracepoint_idx = (id - self.first_tracepoint_id()) as usize;
             return Some(tracepoint::probe(id, &self.tracepoints[tracepoint_idx]));
+        }
+        for (provider, table, first_id) in [
+            ("proc", proc::PROBES, self.first_proc_id()),
+            ("sched", sched::PROBES, self.first_sched_id()),
+        ] {
+            if let Some(entry) = id
+                .checked_sub(first_id)
+                .and_then(|idx| table.get(idx as usize))
+            {
+                return Some(dependent::probe(id, provider, entry.name));
+            }
+        }
+        if (self.first_fbt_id()..self.first_created_id()).contains(&id) {
+            let word = id - self.first_fbt_id();
+            let function = &self.functions()[(word / 2) as usize];
+            return Some(fbt::probe(id, function, word % 2 == 1));
         }
         self.profile.iter().find(|probe| probe.id == id).cloned()
     }
@@ -228,6 +313,26 @@ impl ProbeTable<'_> {
                 .map(|fields| syscall::entry_args(&fields))
                 .unwrap_or_default(),
             ProbeKind::SyscallReturn { .. } => syscall::return_args(),
+            ProbeKind::Fbt { is_return } => {
+                fbt::args(self.catalog, &probe.desc.function, is_return)
+            }
+            ProbeKind::Dependent => match probe.desc.provider.as_str() {
+                "proc" => dependent::args(proc::PROBES, &probe.desc.name),
+                "sched" => dependent::args(sched::PROBES, &probe.desc.name),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Where `probe` fires, when it is a [`ProbeKind::Dependent`] probe: none when the kernel
+    /// lacks what the probe needs.
+    pub fn sources(&self, probe: &Probe) -> Vec<RawSource> {
+        match (probe.kind, probe.desc.provider.as_str()) {
+            (ProbeKind::Dependent, "proc") => {
+                proc::sources(&probe.desc.name, &self.syscalls, self.catalog)
+            }
+            (ProbeKind::Dependent, "sched") => sched::sources(&probe.desc.name),
             _ => Vec::new(),
         }
     }
@@ -303,6 +408,18 @@ pub(crate) mod tests {
                 }),
                 ("task_struct", "tgid") => Some(MemberInfo {
                     offset: 2428,
+                    size: 4,
+                }),
+                ("task_struct", "exit_code") => Some(MemberInfo {
+                    offset: 2460,
+                    size: 4,
+                }),
+                ("task_struct", "signal") => Some(MemberInfo {
+                    offset: 2600,
+                    size: 8,
+                }),
+                ("signal_struct", "group_exit_code") => Some(MemberInfo {
+                    offset: 40,
                     size: 4,
                 }),
                 _ => None,
@@ -388,9 +505,40 @@ pub(crate) mod tests {
                     union: false,
                 },
                 15 => KernelType::Pointer { target: 14 },
+                16 => KernelType::Pointer { target: 3 },
+                17 => KernelType::Int {
+                    size: 8,
+                    signed: false,
+                },
+                18 => KernelType::Pointer { target: 2 },
+                19 => KernelType::Typedef { target: 2 },
                 _ => return None,
             };
             Some(ty)
+        }
+
+        fn kernel_functions(&self) -> Vec<String> {
+            vec!["schedule".to_owned(), "vfs_read".to_owned()]
+        }
+
+        fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+            let param = |name: &str, ty| (name.to_owned(), ty);
+            match name {
+                "schedule" => Some(FunctionPrototype {
+                    params: Vec::new(),
+                    ret: 0,
+                }),
+                "vfs_read" => Some(FunctionPrototype {
+                    params: vec![
+                        param("file", 15),
+                        param("buf", 16),
+                        param("count", 17),
+                        param("pos", 18),
+                    ],
+                    ret: 19,
+                }),
+                _ => None,
+            }
         }
     }
 
@@ -439,7 +587,7 @@ pub(crate) mod tests {
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
         let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
         assert_eq!(tick, again);
-        assert_eq!(names(&tick), ["27 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
         let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
         assert_eq!(names(&profile), ["12 profile:::profile-97"]);
         assert_eq!(
@@ -459,7 +607,7 @@ pub(crate) mod tests {
                 "22 profile:::tick-500",
                 "23 profile:::tick-1000",
                 "24 profile:::tick-5000",
-                "27 profile:::tick-1s"
+                "52 profile:::tick-1s"
             ]
         );
     }
@@ -489,12 +637,35 @@ pub(crate) mod tests {
         let mut table = ProbeTable::new(&FakeCatalog);
         table.matching(&ProbeDesc::parse("tick-2s").unwrap());
         let every = table.matching(&ProbeDesc::default());
-        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 1);
+        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 * 2 + 1);
         for (probe_idx, probe) in every.iter().enumerate() {
             assert_eq!(probe.id, probe_idx as u32 + 1, "IDs are dense and ordered");
             assert_eq!(table.by_id(probe.id).as_ref(), Some(probe));
         }
         assert_eq!(table.by_id(0), None);
-        assert_eq!(table.by_id(28), None);
+        assert_eq!(table.by_id(53), None);
+    }
+
+    #[test]
+    fn proc_sched_and_fbt_follow_the_tracepoints() {
+        let mut table = ProbeTable::new(&FakeCatalog);
+        let exit = table.matching(&ProbeDesc::parse("proc:::exit").unwrap());
+        assert_eq!(names(&exit), ["31 proc:vmlinux::exit"]);
+        assert_eq!(table.args(&exit[0]).len(), 1);
+        assert_eq!(table.sources(&exit[0])[0].tracepoint, "sched_process_exit");
+        let on_cpu = table.matching(&ProbeDesc::parse("sched:::on-cpu").unwrap());
+        assert_eq!(names(&on_cpu), ["43 sched:vmlinux::on-cpu"]);
+        let read = table.matching(&ProbeDesc::parse("fbt::vfs_read:").unwrap());
+        assert_eq!(
+            names(&read),
+            [
+                "50 fbt:vmlinux:vfs_read:entry",
+                "51 fbt:vmlinux:vfs_read:return"
+            ]
+        );
+        assert_eq!(table.args(&read[0]).len(), 4);
+        assert!(table.sources(&read[0]).is_empty());
+        let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
+        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
     }
 }

@@ -29,8 +29,12 @@ pub(super) fn listed(first_id: u32) -> Vec<Probe> {
 }
 
 /// The profile probes matching `desc` among `known` (listed, then created, in ID order); a
-/// literal name that is not known yet creates its probe with ID `next_id`.
-pub(super) fn matching(desc: &ProbeDesc, known: &mut Vec<Probe>, next_id: u32) -> Vec<Probe> {
+/// literal name that is not known yet creates its probe with the ID `next_id` gives.
+pub(super) fn matching(
+    desc: &ProbeDesc,
+    known: &mut Vec<Probe>,
+    next_id: impl FnOnce() -> u32,
+) -> Vec<Probe> {
     let found: Vec<Probe> = known
         .iter()
         .filter(|probe| desc.matches("profile", "", "", &probe.desc.name))
@@ -43,7 +47,10 @@ pub(super) fn matching(desc: &ProbeDesc, known: &mut Vec<Probe>, next_id: u32) -
     if !desc.module.is_empty() || !desc.function.is_empty() {
         return Vec::new();
     }
-    let Some(probe) = probe(next_id, desc.name.clone()) else {
+    if parse_name(&desc.name).is_none() {
+        return Vec::new();
+    }
+    let Some(probe) = probe(next_id(), desc.name.clone()) else {
         return Vec::new();
     };
     known.push(probe.clone());
@@ -66,6 +73,7 @@ fn probe(id: u32, name: String) -> Option<Probe> {
             all_cpus,
         },
         args: Vec::new(),
+        sources: Vec::new(),
     })
 }
 

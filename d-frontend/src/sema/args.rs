@@ -94,7 +94,29 @@ impl Checker<'_> {
             return Type::LONG;
         };
         self.type_info.args.insert(expr.span, arg_idx as u8);
+        if arg.ty == ArgType::UserString {
+            self.type_info.user_string_args.insert(expr.span);
+        }
         self.arg_type(&arg.ty)
+    }
+
+    /// Whether `base->name` asks a `proc` or `sched` argument for a `psinfo_t` or `lwpsinfo_t`
+    /// member (`args[0]->pr_pid`), which DTrace's translators give and this `struct
+    /// task_struct *` does not have.
+    pub(super) fn is_psinfo_member(base: &Expr, name: &str, type_name: &str) -> bool {
+        let ExprKind::Index { base: array, .. } = &base.kind else {
+            return false;
+        };
+        is_args(array) && name.starts_with("pr_") && type_name == "struct task_struct"
+    }
+
+    /// Reports a `psinfo_t` or `lwpsinfo_t` member of an argument as not supported yet.
+    pub(super) fn unsupported_psinfo_member(&mut self, name: &str, expr: &Expr) -> Type {
+        let message = format!(
+            "psinfo_t and lwpsinfo_t members such as {name} are not supported yet: this args[] is the struct task_struct * they would be translated from (use its members: pid, tgid, comm)"
+        );
+        self.error(ErrTag::D_TYPE_MEMBER, expr.span, message);
+        Type::INT
     }
 
     /// The D type of an argument type.
@@ -104,7 +126,12 @@ impl Checker<'_> {
                 size: *size as u8,
                 signed: *signed,
             },
-            ArgType::String => Type::String,
+            ArgType::String | ArgType::UserString => Type::String,
+            ArgType::Kernel { id } => self
+                .type_info
+                .table
+                .import_kernel(self.catalog, *id)
+                .unwrap_or(Type::LONG),
             ArgType::Pointer { pointee } => {
                 let words: Vec<&str> = pointee.split_whitespace().collect();
                 let pointee = match self.named_type(&words) {
@@ -201,6 +228,22 @@ mod tests {
             ["[D_OP_ARITH] operator * requires operands of arithmetic type"]
         );
         assert!(compile_one("syscall::openat:return { trace(args[0] + args[1]); }").is_ok());
+    }
+
+    #[test]
+    fn psinfo_members_are_not_supported_yet() {
+        let errors = errors_of("proc:::create { trace(args[0]->pr_pid); }");
+        assert!(
+            errors[0].starts_with(
+                "[D_TYPE_MEMBER] psinfo_t and lwpsinfo_t members such as pr_pid are not supported yet"
+            ),
+            "{errors:?}"
+        );
+        assert_eq!(
+            errors_of("proc:::create { trace(args[0]->nosuch); }"),
+            ["[D_TYPE_MEMBER] nosuch is not a member of struct task_struct"]
+        );
+        assert!(compile_one("proc:::create { trace(args[0]->tgid); }").is_ok());
     }
 
     #[test]

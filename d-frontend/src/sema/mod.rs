@@ -25,7 +25,7 @@ mod translate;
 pub use alloca::{is_alloca, place_is_alloca};
 mod var;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{self, Item, VarScope};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
@@ -236,6 +236,7 @@ pub fn check(
     let mut clauses = Vec::new();
     let mut clause_probes = Vec::new();
     let mut probes: Vec<Probe> = Vec::new();
+    let mut program_probe_ids = HashSet::new();
     let mut pragma_options = Vec::new();
     let mut deferred_pragmas = Vec::new();
     let mut summaries = Vec::new();
@@ -272,7 +273,7 @@ pub fn check(
                         .unwrap_or_default();
                     checker.clause_args = args::ClauseArgs::of(&matched, first_desc);
                     for probe in &matched {
-                        if !probes.iter().any(|known| known.id == probe.id) {
+                        if program_probe_ids.insert(probe.id) {
                             probes.push(probe.clone());
                         }
                     }
@@ -400,6 +401,8 @@ impl Checker<'_> {
         descriptions: &mut Vec<DescriptionMatch>,
     ) -> Vec<Probe> {
         let mut matched: Vec<Probe> = Vec::new();
+        // `fbt` descriptions may match a hundred thousand probes: look duplicates up by ID.
+        let mut matched_ids = HashSet::new();
         for probe_spec in &clause.probes {
             let Some((desc, found)) = self.match_description(probe_spec, spec, table) else {
                 continue;
@@ -409,8 +412,9 @@ impl Checker<'_> {
                 probe_ids: found.iter().map(|probe| probe.id).collect(),
             });
             for mut probe in found {
-                probe.args = table.args(&probe);
-                if !matched.iter().any(|known| known.id == probe.id) {
+                if matched_ids.insert(probe.id) {
+                    probe.args = table.args(&probe);
+                    probe.sources = table.sources(&probe);
                     matched.push(probe);
                 }
             }

@@ -108,6 +108,9 @@ pub struct TypeInfo {
     pub plain_pointer_vars: HashSet<(VarScope, String)>,
     /// Whether a clause calls `alloca` or `copyin`, so every clause starts a new `alloca` area.
     pub uses_alloca: bool,
+    /// The `args[N]` expressions whose value is the address of a string in user memory
+    /// (`proc:::exec`), which are read as `copyinstr` reads.
+    pub user_string_args: HashSet<Span>,
 }
 
 /// What the program's declarations named.

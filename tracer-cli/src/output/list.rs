@@ -46,6 +46,7 @@ mod tests {
             desc: ProbeDesc::parse("syscall:vmlinux:read:entry").unwrap(),
             kind: ProbeKind::SyscallEntry { nr: 0 },
             args: Vec::new(),
+            sources: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),
@@ -56,6 +57,7 @@ mod tests {
             desc: ProbeDesc::parse("dtrace:::BEGIN").unwrap(),
             kind: ProbeKind::Begin,
             args: Vec::new(),
+            sources: Vec::new(),
         };
         assert_eq!(
             list_line(&begin),
@@ -70,6 +72,7 @@ mod tests {
             desc: ProbeDesc::parse("tracepoint:sched::sched_switch").unwrap(),
             kind: ProbeKind::Tracepoint,
             args: Vec::new(),
+            sources: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),

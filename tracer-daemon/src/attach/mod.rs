@@ -5,11 +5,14 @@
 //! as [`Link`]s the session owns: dropping a link detaches it.
 
 pub(crate) mod dtrace;
+pub(crate) mod fbt;
 pub(crate) mod perf;
 pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
 
 use aya::Ebpf;
+use aya::programs::fentry::FEntryLink;
+use aya::programs::fexit::FExitLink;
 use aya::programs::perf_event::PerfEventLink;
 use aya::programs::raw_trace_point::RawTracePointLink;
 use aya::programs::trace_point::TracePointLink;
@@ -30,6 +33,10 @@ pub(crate) enum Link {
     RawTracepoint(RawTracePointLink),
     /// A `cpu-clock` perf event on one CPU.
     Perf(PerfEventLink),
+    /// An fentry program on a kernel function.
+    Fentry(FEntryLink),
+    /// An fexit program on a kernel function.
+    Fexit(FExitLink),
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).

@@ -47,11 +47,12 @@ pub fn syscall_value_size(mask_words: u32) -> u32 {
 pub const SYSCALL_SLOTS: u32 = 1024;
 /// The largest per-CPU value the kernel allows (`PCPU_MIN_UNIT_SIZE`).
 pub const MAX_SCRATCH_SIZE: u32 = 32 * 1024;
-/// `BPF_F_NO_PREALLOC`: hash maps allocate elements as keys arrive. A preallocated per-CPU hash of
-/// [`AGG_ENTRIES`] takes the kernel tens of milliseconds to create, per aggregation.
-pub const BPF_F_NO_PREALLOC: u32 = 1;
-/// The most entries an aggregation map has, whatever `aggsize` allows.
-const AGG_ENTRIES: u32 = 65536;
+/// The most entries an aggregation map has, whatever `aggsize` allows. Aggregation maps are
+/// preallocated, as DTrace's aggregation buffer is: an element allocated on demand can fail in
+/// probe context (inside `sched_switch`, say) and lose the key's first update. Creating a
+/// preallocated per-CPU hash costs the kernel time in proportion to its entries (about 50 ms for
+/// 65,536), so the cap stays moderate, and `aggsize` is shared by all the aggregations.
+const AGG_ENTRIES: u32 = 16384;
 
 /// How many elements of `element_size` bytes fit in `budget` bytes (`aggsize`, `dynvarsize`), as
 /// libdtrace sizes its maps; none is [`CodegenError::BufferTooSmall`].
@@ -307,16 +308,15 @@ impl MapIndex {
                 params: agg.params,
                 value_size,
             });
-            let entries = entries_within(options.aggsize, key_size + value_size)?;
-            let mut agg_def = def(
+            let share = options.aggsize / module.aggregations.len() as u64;
+            let entries = entries_within(share, key_size + value_size)?;
+            defs.push(def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
                 value_size,
                 entries.min(AGG_ENTRIES),
-            );
-            agg_def.flags = BPF_F_NO_PREALLOC;
-            defs.push(agg_def);
+            ));
         }
         let largest_value = aggregations.iter().map(|agg| agg.value_size).max();
         let agg_support = largest_value.map(|largest_value| {

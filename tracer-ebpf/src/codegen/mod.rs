@@ -178,6 +178,8 @@ pub struct Generated {
 enum Group {
     /// One probe with a fixed ID.
     Single { probe_id: u32, kind: ProbeKind },
+    /// One source of a dependent probe (`proc`, `sched`): its index in the probe's sources.
+    Source { probe_id: u32, source_idx: usize },
     /// Syscall probes, by number (`is_return` for `sys_exit`).
     Syscalls { is_return: bool },
 }
@@ -188,7 +190,7 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     let mut group_clauses: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
         for probe_id in &clause.probe_ids {
-            if let Some(&group_idx) = group_of_probe.get(probe_id) {
+            for &group_idx in group_of_probe.get(probe_id).into_iter().flatten() {
                 let clauses = &mut group_clauses[group_idx];
                 if clauses.last() != Some(&clause_idx) {
                     clauses.push(clause_idx);
@@ -323,8 +325,9 @@ fn scratch_size(module: &Module, reserved: u32) -> Result<u32, CodegenError> {
 /// A program to build: its name, how its probes are told apart, and where it attaches.
 type GroupPlan = (String, Group, Attach);
 
-/// The programs to build, and the index of the program each probe ID belongs to.
-fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, usize>) {
+/// The programs to build, and the indexes of the programs each probe ID belongs to (a dependent
+/// probe has one per source).
+fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, Vec<usize>>) {
     let mut groups = Vec::new();
     let mut group_of_probe = HashMap::new();
     let mut entry_probes = Vec::new();
@@ -366,8 +369,35 @@ fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, usize>) {
                     all_cpus,
                 },
             ),
+            ProbeKind::Fbt { is_return } => single(
+                format!("fbt_{}", probe.id),
+                Attach::Fentry {
+                    function: probe.desc.function.clone(),
+                    is_return,
+                    probe: probe.desc.to_string(),
+                },
+            ),
+            ProbeKind::Dependent => {
+                for (source_idx, source) in probe.sources.iter().enumerate() {
+                    group_of_probe
+                        .entry(probe.id)
+                        .or_insert_with(Vec::new)
+                        .push(groups.len());
+                    groups.push((
+                        format!("dependent_{}_{source_idx}", probe.id),
+                        Group::Source {
+                            probe_id: probe.id,
+                            source_idx,
+                        },
+                        Attach::RawTracepoint {
+                            name: source.tracepoint.clone(),
+                        },
+                    ));
+                }
+                continue;
+            }
         };
-        group_of_probe.insert(probe.id, groups.len());
+        group_of_probe.insert(probe.id, vec![groups.len()]);
         groups.push(group);
     }
     for (probe_ids, is_return, name, tracepoint) in [
@@ -378,7 +408,7 @@ fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, usize>) {
             continue;
         }
         for probe_id in probe_ids {
-            group_of_probe.insert(probe_id, groups.len());
+            group_of_probe.insert(probe_id, vec![groups.len()]);
         }
         groups.push((
             name.to_string(),
@@ -397,6 +427,14 @@ fn section(attach: &Attach, name: &str) -> String {
         Attach::Tracepoint { category, name } => format!("tracepoint/{category}/{name}"),
         Attach::RawTracepoint { name } => format!("raw_tp/{name}"),
         Attach::PerfTimer { .. } => "perf_event".to_string(),
+        Attach::Fentry {
+            function,
+            is_return,
+            ..
+        } => {
+            let kind = if *is_return { "fexit" } else { "fentry" };
+            format!("{kind}/{function}")
+        }
         Attach::Begin | Attach::End => format!("raw_tp/{name}"),
     }
 }
@@ -477,7 +515,7 @@ fn program(
     trampoline::prologue(&mut emitter, maps.scratch, exit);
     let kind = match group {
         Group::Single { kind, .. } => Some(*kind),
-        Group::Syscalls { .. } => None,
+        Group::Syscalls { .. } | Group::Source { .. } => None,
     };
     let activity = activity::expected(kind);
     activity::check(&mut emitter, maps, activity, exit);
@@ -502,8 +540,35 @@ fn program(
             trampoline::tracepoint::trampoline(&mut emitter, *probe_id, args);
             false
         }
+        Group::Single {
+            probe_id,
+            kind: ProbeKind::Fbt { is_return },
+        } => {
+            let args = module
+                .probes
+                .iter()
+                .find(|probe| probe.id == *probe_id)
+                .map_or(&[][..], |probe| &probe.args[..]);
+            trampoline::fbt::trampoline(&mut emitter, *probe_id, *is_return, args);
+            false
+        }
         Group::Single { probe_id, .. } => {
             trampoline::dtrace::trampoline(&mut emitter, *probe_id);
+            false
+        }
+        Group::Source {
+            probe_id,
+            source_idx,
+        } => {
+            let Some(source) = module
+                .probes
+                .iter()
+                .find(|probe| probe.id == *probe_id)
+                .and_then(|probe| probe.sources.get(*source_idx))
+            else {
+                unreachable!("source {source_idx} of probe {probe_id} made a program")
+            };
+            trampoline::dependent::trampoline(&mut emitter, *probe_id, source, exit);
             false
         }
         Group::Syscalls { is_return } => {

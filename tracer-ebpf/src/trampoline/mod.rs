@@ -12,7 +12,9 @@
 //!   dctx->stack_skip = 0                    *(u64 *)(r7+104) = 0
 //! ```
 
+pub mod dependent;
 pub mod dtrace;
+pub mod fbt;
 pub mod profile;
 pub mod syscall;
 pub mod tracepoint;

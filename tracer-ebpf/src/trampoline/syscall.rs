@@ -57,6 +57,15 @@ mod pt_regs {
 /// index: `rdi rsi rdx r10 r8 r9`.
 const ARG_REGISTER_OFFSETS: [i16; 6] = [56, 48, 40, 0, 16, 8];
 
+/// The offset in x86-64 `struct pt_regs` of the register holding syscall argument `arg_idx`
+/// (0 to 5).
+pub(crate) fn arg_register_offset(arg_idx: usize) -> i16 {
+    pt_regs::R10 + ARG_REGISTER_OFFSETS[arg_idx]
+}
+
+/// The offset of `orig_ax`, the syscall number, in x86-64 `struct pt_regs`.
+pub(crate) const ORIG_AX_OFFSET: i16 = pt_regs::ORIG_AX;
+
 /// Looks the probe up by syscall number and fills the D context.
 pub fn trampoline(
     emitter: &mut Emitter,

@@ -1,0 +1,305 @@
+//! Which way of attaching to kernel functions (`fbt`) this kernel allows, found by probing it.
+//!
+//! fentry/fexit programs are the cheapest and give BTF-typed arguments; kprobe-multi links
+//! attach many functions at once; single kprobes work on older kernels. A kernel may refuse any
+//! of them: lockdown makes it refuse fentry with `EPERM` (as on Linux 6.18 locked down to
+//! `integrity`), and kprobes may not be compiled in. [`FbtFacts::probe`] finds out once per
+//! process (the facts cannot change before the next boot), and [`choose`] decides from the facts
+//! alone, so the decision is tested without a kernel.
+//!
+//! The facts come from:
+//!
+//! - fentry: loading a two-instruction fentry program on a common kernel function, which the
+//!   kernel checks as it would any fentry program, then closing it;
+//! - lockdown: `/sys/kernel/security/lockdown`, reading securityfs from a private mount namespace
+//!   on a thread of its own when it is not mounted, so nothing is left mounted;
+//! - kprobes: the `kprobe` perf event source, which exists when kprobes are compiled in;
+//! - kprobe-multi: tracefs's README offering fprobe events, which need the same `CONFIG_FPROBE`.
+
+use std::io;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use aya_obj::generated::{bpf_attach_type, bpf_attr, bpf_cmd, bpf_prog_type};
+
+use crate::btf::{Btf, VMLINUX_BTF};
+
+/// Functions to load the fentry probe on, the first one BTF has being used.
+const PROBE_FUNCTIONS: [&str; 3] = ["vfs_read", "ksys_read", "do_sys_openat2"];
+
+/// The kernel's lockdown level (`man 7 kernel_lockdown`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lockdown {
+    /// Not locked down.
+    None,
+    /// `integrity`: the running kernel may not be modified.
+    Integrity,
+    /// `confidentiality`: nor may kernel memory be read.
+    Confidentiality,
+}
+
+impl Lockdown {
+    /// Reads the level from the text of `/sys/kernel/security/lockdown`, where the current one
+    /// is in brackets: `none [integrity] confidentiality`.
+    pub fn from_securityfs(text: &str) -> Option<Lockdown> {
+        let start = text.find('[')?;
+        let end = start + text[start..].find(']')?;
+        match &text[start + 1..end] {
+            "none" => Some(Lockdown::None),
+            "integrity" => Some(Lockdown::Integrity),
+            "confidentiality" => Some(Lockdown::Confidentiality),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Lockdown::None => "none",
+            Lockdown::Integrity => "integrity",
+            Lockdown::Confidentiality => "confidentiality",
+        }
+    }
+}
+
+/// What loading an fentry program gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FentryProbe {
+    /// It loaded.
+    Loads,
+    /// The kernel refused it with this errno.
+    Refused(i32),
+    /// BTF does not describe any function to try it on.
+    NoBtf,
+}
+
+/// What was found out about the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FbtFacts {
+    /// Loading an fentry program.
+    pub fentry: FentryProbe,
+    /// The lockdown level, when it could be read.
+    pub lockdown: Option<Lockdown>,
+    /// Whether kprobes are compiled in.
+    pub kprobes: bool,
+    /// Whether kprobe-multi links are (fprobe).
+    pub kprobe_multi: bool,
+}
+
+/// How `fbt` probes attach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FbtMechanism {
+    /// fentry and fexit programs.
+    Fentry,
+    /// One kprobe-multi link for every function.
+    KprobeMulti,
+    /// A kprobe or kretprobe per function.
+    Kprobes,
+}
+
+/// The way to attach `fbt` probes the facts allow, or why there is none, as a phrase
+/// (`fentry is refused under kernel lockdown (integrity) and this kernel has no kprobes`).
+pub fn choose(facts: &FbtFacts) -> Result<FbtMechanism, String> {
+    let why_not_fentry = match facts.fentry {
+        FentryProbe::Loads => return Ok(FbtMechanism::Fentry),
+        FentryProbe::Refused(libc::EPERM) => match facts.lockdown {
+            Some(level @ (Lockdown::Integrity | Lockdown::Confidentiality)) => {
+                format!("fentry is refused under kernel lockdown ({})", level.name())
+            }
+            _ => "fentry is refused (EPERM)".to_string(),
+        },
+        FentryProbe::Refused(errno) => format!(
+            "fentry is not supported by this kernel ({})",
+            io::Error::from_raw_os_error(errno)
+        ),
+        FentryProbe::NoBtf => "there is no kernel BTF for fentry".to_string(),
+    };
+    if !facts.kprobes {
+        return Err(format!("{why_not_fentry} and this kernel has no kprobes"));
+    }
+    if facts.lockdown == Some(Lockdown::Confidentiality) {
+        return Err(format!(
+            "{why_not_fentry} and kprobe programs may not read kernel memory under kernel lockdown (confidentiality)"
+        ));
+    }
+    if facts.kprobe_multi {
+        Ok(FbtMechanism::KprobeMulti)
+    } else {
+        Ok(FbtMechanism::Kprobes)
+    }
+}
+
+impl FbtFacts {
+    /// Probes the running kernel, once per process.
+    pub fn probe() -> FbtFacts {
+        static FACTS: OnceLock<FbtFacts> = OnceLock::new();
+        *FACTS.get_or_init(|| FbtFacts {
+            fentry: probe_fentry(),
+            lockdown: read_lockdown(),
+            kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
+            kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
+                .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+        })
+    }
+}
+
+/// Loads a program that returns 0 as an fentry program on a common function.
+fn probe_fentry() -> FentryProbe {
+    let Ok(btf) = Btf::from_file(Path::new(VMLINUX_BTF)) else {
+        return FentryProbe::NoBtf;
+    };
+    let Some(btf_id) = PROBE_FUNCTIONS
+        .iter()
+        .find_map(|function| btf.function_id(function))
+    else {
+        return FentryProbe::NoBtf;
+    };
+    // r0 = 0; exit
+    let insns: [u64; 2] = [0x0000_0000_0000_00b7, 0x0000_0000_0000_0095];
+    let license = c"GPL";
+    // SAFETY: `bpf_attr` is plain data, for which all zeros is a valid value.
+    let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+    // SAFETY: writing the `BPF_PROG_LOAD` member of a zeroed union.
+    let load = unsafe { &mut attr.__bindgen_anon_3 };
+    load.prog_type = bpf_prog_type::BPF_PROG_TYPE_TRACING as u32;
+    load.expected_attach_type = bpf_attach_type::BPF_TRACE_FENTRY as u32;
+    load.insns = insns.as_ptr() as u64;
+    load.insn_cnt = insns.len() as u32;
+    load.license = license.as_ptr() as u64;
+    load.attach_btf_id = btf_id;
+    // SAFETY: `insns` and `license` outlive the call, and the kernel reads `insn_cnt`
+    // instructions and a NUL-terminated string from them.
+    match unsafe { crate::sys::bpf("bpf_prog_load", bpf_cmd::BPF_PROG_LOAD, &mut attr) } {
+        Ok(fd) => {
+            // SAFETY: `fd` is the program's descriptor, which nothing else owns.
+            unsafe { libc::close(fd as i32) };
+            FentryProbe::Loads
+        }
+        Err(error) => FentryProbe::Refused(error.io_error.raw_os_error().unwrap_or(libc::EINVAL)),
+    }
+}
+
+/// The lockdown level from securityfs, mounted or not.
+fn read_lockdown() -> Option<Lockdown> {
+    let path = "/sys/kernel/security/lockdown";
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return Lockdown::from_securityfs(&text);
+    }
+    // A thread may have a mount namespace of its own; securityfs mounted there vanishes with it.
+    std::thread::spawn(move || {
+        // SAFETY: these calls take constant NUL-terminated strings and change only this
+        // thread's mount namespace, made private first so nothing propagates back.
+        let mounted = unsafe {
+            libc::unshare(libc::CLONE_NEWNS) == 0
+                && libc::mount(
+                    std::ptr::null(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ) == 0
+                && libc::mount(
+                    c"securityfs".as_ptr(),
+                    c"/sys/kernel/security".as_ptr(),
+                    c"securityfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) == 0
+        };
+        mounted
+            .then(|| std::fs::read_to_string(path).ok())
+            .flatten()
+            .and_then(|text| Lockdown::from_securityfs(&text))
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(fentry: FentryProbe, lockdown: Option<Lockdown>, kprobes: bool) -> FbtFacts {
+        FbtFacts {
+            fentry,
+            lockdown,
+            kprobes,
+            kprobe_multi: false,
+        }
+    }
+
+    #[test]
+    fn fentry_wins_when_it_loads() {
+        let all = FbtFacts {
+            kprobe_multi: true,
+            ..facts(FentryProbe::Loads, Some(Lockdown::None), true)
+        };
+        assert_eq!(choose(&all), Ok(FbtMechanism::Fentry));
+    }
+
+    #[test]
+    fn kprobes_are_the_fallback_multi_first() {
+        let refused = facts(FentryProbe::Refused(libc::EPERM), None, true);
+        assert_eq!(choose(&refused), Ok(FbtMechanism::Kprobes));
+        let multi = FbtFacts {
+            kprobe_multi: true,
+            ..refused
+        };
+        assert_eq!(choose(&multi), Ok(FbtMechanism::KprobeMulti));
+        let integrity = FbtFacts {
+            lockdown: Some(Lockdown::Integrity),
+            ..multi
+        };
+        assert_eq!(choose(&integrity), Ok(FbtMechanism::KprobeMulti));
+    }
+
+    #[test]
+    fn the_reason_names_lockdown_and_the_missing_kprobes() {
+        assert_eq!(
+            choose(&facts(
+                FentryProbe::Refused(libc::EPERM),
+                Some(Lockdown::Integrity),
+                false
+            )),
+            Err(
+                "fentry is refused under kernel lockdown (integrity) and this kernel has no kprobes"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            choose(&facts(FentryProbe::Refused(libc::EPERM), None, false)),
+            Err("fentry is refused (EPERM) and this kernel has no kprobes".to_string())
+        );
+        assert_eq!(
+            choose(&facts(
+                FentryProbe::Refused(libc::EPERM),
+                Some(Lockdown::Confidentiality),
+                true
+            )),
+            Err("fentry is refused under kernel lockdown (confidentiality) and kprobe programs may not read kernel memory under kernel lockdown (confidentiality)".to_string())
+        );
+        let reason = choose(&facts(FentryProbe::Refused(libc::EINVAL), None, false))
+            .expect_err("nothing works");
+        assert!(
+            reason.starts_with("fentry is not supported by this kernel (Invalid argument"),
+            "{reason}"
+        );
+        assert_eq!(
+            choose(&facts(FentryProbe::NoBtf, None, false)),
+            Err("there is no kernel BTF for fentry and this kernel has no kprobes".to_string())
+        );
+    }
+
+    #[test]
+    fn the_lockdown_level_is_the_bracketed_one() {
+        assert_eq!(
+            Lockdown::from_securityfs("none [integrity] confidentiality\n"),
+            Some(Lockdown::Integrity)
+        );
+        assert_eq!(
+            Lockdown::from_securityfs("[none] integrity confidentiality\n"),
+            Some(Lockdown::None)
+        );
+        assert_eq!(Lockdown::from_securityfs("none integrity"), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! Dependent probes (`proc`, `sched`): one raw tracepoint program per source of a probe, which
+//! returns at once unless the source's conditions hold, then computes the probe's arguments
+//! from the tracepoint's (see `d_frontend::provider::dependent`).
+//!
+//! The context is the tracepoint's arguments as 64-bit words. `sys_enter` and `sys_exit` pass
+//! the system call's `struct pt_regs *` first, from which the syscall number (`orig_ax`, on
+//! return) and the syscall's arguments are read with `bpf_probe_read_kernel`.
+//!
+//! ```text
+//!   if (!(ctx[i] cond)) return 0            r1 = *(u64 *)(r6 + 8i); if r1 <op> imm goto exit
+//!   syscall: nr = ctx[1] or regs->orig_ax   if r1 == nr goto ok ... goto exit; ok:
+//!   main thread: tid == pid                 call bpf_get_current_pid_tgid; r1 = r0 >> 32; w0 = w0
+//!   argN = ctx[i]                           r1 = *(u64 *)(r6 + 8i); *(u64 *)(r7+ARGN) = r1
+//!   argN = *(u64 *)(ctx[i] + off)           probe_read_kernel(&argN, 8, ctx[i] + off)
+//!   argN = ctx[i] == SIGKILL && current->signal->group_exit_code ?: ctx[i]   (signal-handle)
+//!   argN = exit reason of task ctx[i]       probe_read_kernel(&argN, 4, &task->exit_code); then
+//!                                           1 if !(code & 0x7f), else 3 if code & 0x80, else 2
+//! ```
+
+use d_frontend::provider::{RawCondition, RawSource, RawValue};
+
+use super::syscall::{ORIG_AX_OFFSET, arg_register_offset};
+use super::{arg_offset, fixed_probe, zero_args_from};
+use crate::codegen::emit::{Emitter, Target};
+use crate::codegen::frame::{CTX, SCRATCH};
+use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
+
+/// `CLD_EXITED`, `CLD_KILLED` and `CLD_DUMPED`, how `proc:::exit` says a process ended.
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
+/// The signal a fatal signal becomes for every thread of its process.
+const SIGKILL: i32 = 9;
+
+/// Tests `source`'s conditions (returning through `exit` when one fails), sets the probe ID and
+/// computes the arguments.
+pub fn trampoline(emitter: &mut Emitter, probe_id: u32, source: &RawSource, exit: Target) {
+    let is_sys_enter = source.tracepoint == "sys_enter";
+    for condition in &source.conditions {
+        self::condition(emitter, condition, is_sys_enter, exit);
+    }
+    fixed_probe(emitter, probe_id);
+    for (arg_idx, value) in source.args.iter().enumerate() {
+        self::value(emitter, *value, arg_offset(arg_idx));
+    }
+    zero_args_from(emitter, source.args.len());
+}
+
+/// `r1 = ctx[arg]`.
+fn load_arg(emitter: &mut Emitter, arg: u8) {
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, 8 * i16::from(arg)));
+}
+
+fn condition(emitter: &mut Emitter, condition: &RawCondition, is_sys_enter: bool, exit: Target) {
+    match *condition {
+        RawCondition::Zero(arg) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jne, Reg::R1, 0, exit);
+        }
+        RawCondition::NonZero(arg) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, exit);
+        }
+        RawCondition::Equals(arg, value) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jne, Reg::R1, value, exit);
+        }
+        RawCondition::NotEquals(arg, value) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jeq, Reg::R1, value, exit);
+        }
+        RawCondition::AnySet(arg, mask) => {
+            load_arg(emitter, arg);
+            emitter.push(Insn::alu64_imm(AluOp::And, Reg::R1, mask));
+            emitter.jump_imm(JmpOp::Jeq, Reg::R1, 0, exit);
+        }
+        RawCondition::NoneSet(arg, mask) => {
+            load_arg(emitter, arg);
+            emitter.push(Insn::alu64_imm(AluOp::And, Reg::R1, mask));
+            emitter.jump_imm(JmpOp::Jne, Reg::R1, 0, exit);
+        }
+        RawCondition::Positive(arg) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jsle, Reg::R1, 0, exit);
+        }
+        RawCondition::Negative(arg) => {
+            load_arg(emitter, arg);
+            emitter.jump_imm(JmpOp::Jsge, Reg::R1, 0, exit);
+        }
+        RawCondition::Syscall(ref numbers) => {
+            if is_sys_enter {
+                load_arg(emitter, 1);
+            } else {
+                read_kernel(emitter, arg_offset(0), 8, 0, ORIG_AX_OFFSET);
+                emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, arg_offset(0)));
+            }
+            let matched = emitter.target();
+            for &nr in numbers {
+                emitter.jump_imm(JmpOp::Jeq, Reg::R1, nr as i32, matched);
+            }
+            emitter.jump(exit);
+            emitter.place(matched);
+        }
+        RawCondition::MainThread(main) => {
+            emitter.push(Insn::call(Helper::bpf_get_current_pid_tgid));
+            emitter.push(Insn::mov64_reg(Reg::R1, Reg::R0));
+            emitter.push(Insn::alu64_imm(AluOp::Rsh, Reg::R1, 32));
+            emitter.push(Insn::alu64_imm(AluOp::Lsh, Reg::R0, 32));
+            emitter.push(Insn::alu64_imm(AluOp::Rsh, Reg::R0, 32));
+            let op = if main { JmpOp::Jne } else { JmpOp::Jeq };
+            emitter.jump_reg(op, Reg::R0, Reg::R1, exit);
+        }
+    }
+}
+
+fn value(emitter: &mut Emitter, value: RawValue, slot: i16) {
+    match value {
+        RawValue::Arg(arg) => load_arg(emitter, arg),
+        RawValue::NegatedArg(arg) => {
+            load_arg(emitter, arg);
+            emitter.push(Insn::alu64_imm(AluOp::Neg, Reg::R1, 0));
+        }
+        RawValue::SyscallArg(index) => {
+            read_kernel(emitter, slot, 8, 0, arg_register_offset(usize::from(index)));
+            return;
+        }
+        RawValue::Deref { arg, offset } => {
+            read_kernel(emitter, slot, 8, arg, offset as i16);
+            return;
+        }
+        RawValue::DeliveredSignal {
+            arg,
+            signal,
+            group_exit_code,
+        } => delivered_signal(emitter, slot, arg, signal as i32, group_exit_code as i32),
+        RawValue::ExitReason { arg, offset } => {
+            emitter.push(Insn::st_mem(Size::DW, SCRATCH, slot, 0));
+            read_kernel(emitter, slot, 4, arg, offset as i16);
+            exit_reason(emitter, slot);
+        }
+    }
+    emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, slot));
+}
+
+/// `r1 = ctx[arg]`, or for `SIGKILL` the current task's `signal->group_exit_code` if not 0.
+fn delivered_signal(emitter: &mut Emitter, slot: i16, arg: u8, signal: i32, group_exit_code: i32) {
+    let done = emitter.target();
+    load_arg(emitter, arg);
+    emitter.jump_imm(JmpOp::Jne, Reg::R1, SIGKILL, done);
+    emitter.push(Insn::call(Helper::bpf_get_current_task));
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, signal));
+    read_into_slot(emitter, slot, 8);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, SCRATCH, slot));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, group_exit_code));
+    emitter.push(Insn::st_mem(Size::DW, SCRATCH, slot, 0));
+    read_into_slot(emitter, slot, 4);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, SCRATCH, slot));
+    emitter.jump_imm(JmpOp::Jne, Reg::R1, 0, done);
+    emitter.push(Insn::mov64_imm(Reg::R1, SIGKILL));
+    emitter.place(done);
+}
+
+/// `bpf_probe_read_kernel(scratch + slot, size, r3)`.
+fn read_into_slot(emitter: &mut Emitter, slot: i16, size: i32) {
+    emitter.push(Insn::mov64_reg(Reg::R1, SCRATCH));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
+    emitter.push(Insn::mov64_imm(Reg::R2, size));
+    emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+}
+
+/// `r1 = CLD_*` for the exit code in `slot`.
+fn exit_reason(emitter: &mut Emitter, slot: i16) {
+    let done = emitter.target();
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R2, SCRATCH, slot));
+    emitter.push(Insn::mov64_imm(Reg::R1, CLD_EXITED));
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::R2));
+    emitter.push(Insn::alu64_imm(AluOp::And, Reg::R3, 0x7f));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R3, 0, done);
+    emitter.push(Insn::mov64_imm(Reg::R1, CLD_DUMPED));
+    emitter.push(Insn::alu64_imm(AluOp::And, Reg::R2, 0x80));
+    emitter.jump_imm(JmpOp::Jne, Reg::R2, 0, done);
+    emitter.push(Insn::mov64_imm(Reg::R1, CLD_KILLED));
+    emitter.place(done);
+}
+
+/// `bpf_probe_read_kernel(scratch + slot, size, ctx[arg] + offset)`.
+fn read_kernel(emitter: &mut Emitter, slot: i16, size: i32, arg: u8, offset: i16) {
+    emitter.push(Insn::mov64_reg(Reg::R1, SCRATCH));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
+    emitter.push(Insn::mov64_imm(Reg::R2, size));
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, CTX, 8 * i16::from(arg)));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, i32::from(offset)));
+    emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(tracepoint: &str, conditions: Vec<RawCondition>, args: Vec<RawValue>) -> RawSource {
+        RawSource {
+            tracepoint: tracepoint.to_string(),
+            conditions,
+            args,
+        }
+    }
+
+    fn jumps_to_exit(emitter: &mut Emitter, source: &RawSource) -> usize {
+        let exit = emitter.target();
+        trampoline(emitter, 5, source, exit);
+        emitter.place(exit);
+        emitter.push(Insn::exit());
+        emitter.finish().expect("jumps resolve");
+        let exit_idx = emitter.insns.len() - 1;
+        emitter
+            .insns
+            .iter()
+            .enumerate()
+            .filter(|(insn_idx, insn)| {
+                insn.code & 0x07 == 0x05
+                    && insn.code != 0x85
+                    && (*insn_idx as i64 + 1 + i64::from(insn.off)) as usize == exit_idx
+            })
+            .count()
+    }
+
+    #[test]
+    fn each_condition_can_return_early() {
+        let mut emitter = Emitter::default();
+        let sleep = source(
+            "sched_switch",
+            vec![RawCondition::Zero(0), RawCondition::NonZero(3)],
+            Vec::new(),
+        );
+        assert_eq!(jumps_to_exit(&mut emitter, &sleep), 2);
+        let mut emitter = Emitter::default();
+        let start = source(
+            "sys_exit",
+            vec![
+                RawCondition::Syscall(vec![56, 435]),
+                RawCondition::MainThread(true),
+            ],
+            Vec::new(),
+        );
+        assert_eq!(jumps_to_exit(&mut emitter, &start), 2);
+        assert!(
+            emitter
+                .insns
+                .iter()
+                .any(|insn| insn.code == 0x85 && insn.imm == Helper::bpf_probe_read_kernel as i32),
+            "sys_exit reads the syscall number from the registers"
+        );
+    }
+
+    #[test]
+    fn arguments_fill_their_slots_in_order() {
+        let mut emitter = Emitter::default();
+        let send = source(
+            "signal_generate",
+            Vec::new(),
+            vec![RawValue::Arg(2), RawValue::Arg(2), RawValue::Arg(0)],
+        );
+        let exit = emitter.target();
+        trampoline(&mut emitter, 5, &send, exit);
+        let copied: Vec<(i16, i16)> = emitter
+            .insns
+            .windows(2)
+            .filter(|pair| pair[0].code == 0x79 && pair[1].code == 0x7b)
+            .map(|pair| (pair[0].off, pair[1].off))
+            .collect();
+        assert_eq!(
+            copied,
+            [(16, arg_offset(0)), (16, arg_offset(1)), (0, arg_offset(2))]
+        );
+    }
+}

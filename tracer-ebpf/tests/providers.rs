@@ -1,0 +1,194 @@
+//! The programs and plans of the `fbt`, `proc` and `sched` providers, built without a kernel and
+//! parsed back with aya-obj.
+
+use aya_obj::ProgramSection;
+use d_frontend::compile::{Compiled, compile};
+use d_frontend::diagnostic::Origin;
+use d_frontend::provider::{
+    FunctionPrototype, KernelType, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo,
+};
+use d_frontend::sema::CompileOptions;
+use d_frontend::source::SourceMap;
+use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
+use tracer_ebpf::plan::Attach;
+
+/// A kernel with `vfs_read(struct file *, char *, size_t, loff_t *)` returning `ssize_t`, the
+/// exec and clone syscalls, and `task_struct`'s `exit_code`.
+struct Catalog;
+
+impl ProbeCatalog for Catalog {
+    fn syscalls(&self) -> Vec<SyscallInfo> {
+        [("clone", 56), ("execve", 59), ("execveat", 322)]
+            .into_iter()
+            .map(|(name, nr)| SyscallInfo {
+                name: name.to_string(),
+                nr,
+            })
+            .collect()
+    }
+
+    fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
+        (struct_name == "task_struct" && member == "exit_code").then_some(MemberInfo {
+            offset: 2460,
+            size: 4,
+        })
+    }
+
+    fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
+        Some(match id {
+            1 => KernelType::Int {
+                size: 8,
+                signed: true,
+            },
+            2 => KernelType::Pointer { target: 1 },
+            _ => return None,
+        })
+    }
+
+    fn kernel_functions(&self) -> Vec<String> {
+        vec!["vfs_read".to_string()]
+    }
+
+    fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        (name == "vfs_read").then(|| FunctionPrototype {
+            params: vec![
+                ("file".to_string(), 2),
+                ("buf".to_string(), 2),
+                ("count".to_string(), 1),
+                ("pos".to_string(), 2),
+            ],
+            ret: 1,
+        })
+    }
+}
+
+fn compile_text(text: &str) -> Compiled {
+    let mut sources = SourceMap::default();
+    let file = sources.add(text, text);
+    compile(
+        &sources,
+        &[(file, Origin::ProbeSpecifier)],
+        &Catalog,
+        &CompileOptions::default(),
+    )
+    .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"))
+}
+
+fn generate_for(text: &str) -> Generated {
+    generate(&compile_text(text).module, &CodegenOptions::default())
+        .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"))
+}
+
+fn sections(generated: &Generated) -> Vec<(String, ProgramSection)> {
+    let object = aya_obj::Object::parse(&generated.program.elf)
+        .unwrap_or_else(|error| panic!("aya-obj rejects the object: {error}"));
+    generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| {
+            let program = &object.programs[&plan.name];
+            (plan.name.clone(), program.section.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn fbt_entry_and_return_are_fentry_and_fexit_programs() {
+    let generated = generate_for(
+        "fbt::vfs_read:entry { trace(args[2]); } fbt::vfs_read:return { trace(args[1]); }",
+    );
+    let attaches: Vec<&Attach> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| &plan.attach)
+        .collect();
+    assert_eq!(
+        attaches,
+        [
+            &Attach::Fentry {
+                function: "vfs_read".to_string(),
+                is_return: false,
+                probe: "fbt:vmlinux:vfs_read:entry".to_string(),
+            },
+            &Attach::Fentry {
+                function: "vfs_read".to_string(),
+                is_return: true,
+                probe: "fbt:vmlinux:vfs_read:return".to_string(),
+            },
+        ]
+    );
+    let sections = sections(&generated);
+    assert!(matches!(
+        sections[0].1,
+        ProgramSection::FEntry { sleepable: false }
+    ));
+    assert!(matches!(
+        sections[1].1,
+        ProgramSection::FExit { sleepable: false }
+    ));
+    // The return value is the fifth context word, after the four arguments.
+    let fexit = &generated.listings[1].insns;
+    assert!(
+        fexit
+            .iter()
+            .any(|insn| insn.code == 0x79 && insn.off == 32 && insn.src == 6),
+        "the fexit trampoline reads ctx[4]"
+    );
+}
+
+#[test]
+fn each_source_of_a_dependent_probe_is_a_raw_tracepoint_program() {
+    let generated =
+        generate_for("proc:::exec { trace(args[0]); } sched:::enqueue { @ = count(); }");
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    let raw = |name: &str| Attach::RawTracepoint {
+        name: name.to_string(),
+    };
+    let names: Vec<&str> = plans.iter().map(|(name, _)| *name).collect();
+    let attaches: Vec<Attach> = plans.iter().map(|(_, attach)| (*attach).clone()).collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(
+        attaches,
+        [
+            raw("sys_enter"),
+            raw("sys_enter"),
+            raw("sched_wakeup"),
+            raw("sched_wakeup_new"),
+            raw("sched_switch"),
+            raw("sched_switch"),
+        ]
+    );
+    for (name, section) in sections(&generated) {
+        assert!(
+            matches!(section, ProgramSection::RawTracePoint),
+            "{name}: {section:?}"
+        );
+    }
+    assert!(
+        generated.listings[0]
+            .insns
+            .iter()
+            .any(|insn| insn.code == 0x15 && insn.imm == 59),
+        "the execve program tests the syscall number"
+    );
+}
+
+#[test]
+fn exec_paths_are_user_strings() {
+    let compiled = compile_text("proc:::exec { trace(args[0]); }");
+    let insts = &compiled.module.clauses[0].insts;
+    assert!(
+        insts.iter().any(|inst| matches!(
+            inst,
+            d_frontend::ir::Inst::Subr(d_frontend::ir::Subr::CopyInStr { .. })
+        )),
+        "{insts:?}"
+    );
+}
