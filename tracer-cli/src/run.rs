@@ -329,7 +329,8 @@ fn drain(
     }
 }
 
-/// The drops of the run, in the order dtrace reports them: principal-buffer drops per CPU, then
+/// The drops of the run, in the order dtrace reports them: principal-buffer drops per CPU,
+/// aggregation drops per CPU, then
 /// stores that found a thread-local's or an associative array's map full, then the speculation
 /// drops: records that did not fit in `specsize` (in the kernel or, `consumer_spec_drops`, in the
 /// consumer), and `speculation()` calls that found no free ID. Only non-zero counts are kept.
@@ -339,6 +340,12 @@ fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<Drop
         .into_iter()
         .map(|(cpu, count)| DropCount::Principal { cpu, count })
         .collect();
+    drops.extend(
+        session
+            .agg_drops()?
+            .into_iter()
+            .map(|(cpu, count)| DropCount::Aggregation { cpu, count }),
+    );
     let dynvar_drops: u64 = session
         .dynvar_drops()?
         .iter()

@@ -11,7 +11,9 @@ use std::os::fd::AsRawFd as _;
 use std::time::Duration;
 
 use aya::sys::SyscallError;
-use tracer_ebpf::layout::{RecordHeader, STATS_DROPS, STATS_DYNVAR_DROPS, Stats, Value};
+use tracer_ebpf::layout::{
+    RecordHeader, STATS_AGG_DROPS, STATS_DROPS, STATS_DYNVAR_DROPS, Stats, Value,
+};
 use tracer_ebpf::plan::{ActionDesc, FieldDesc, RecordDesc};
 
 use crate::error::EngineError;
@@ -178,6 +180,12 @@ impl Session {
     /// possible CPU, from the per-CPU `stats` map.
     pub fn drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
         self.per_cpu_stat(STATS_DROPS)
+    }
+
+    /// Aggregation updates each CPU dropped because the aggregation's map was full: `(cpu,
+    /// drops)` for every possible CPU.
+    pub fn agg_drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
+        self.per_cpu_stat(STATS_AGG_DROPS)
     }
 
     /// Stores to thread-locals and associative arrays each CPU dropped because the variable's map

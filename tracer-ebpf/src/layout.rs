@@ -193,6 +193,8 @@ pub struct Stats {
     pub spec_busy: u64,
     /// `speculation()` calls that found every speculation active.
     pub spec_unavail: u64,
+    /// Aggregation updates of a new key that found the aggregation's map full.
+    pub agg_drops: u64,
 }
 
 /// Offset of [`Stats::drops`].
@@ -205,6 +207,8 @@ pub const STATS_SPEC_DROPS: i16 = 16;
 pub const STATS_SPEC_BUSY: i16 = 24;
 /// Offset of [`Stats::spec_unavail`].
 pub const STATS_SPEC_UNAVAIL: i16 = 32;
+/// Offset of [`Stats::agg_drops`].
+pub const STATS_AGG_DROPS: i16 = 40;
 
 /// The map of speculations: `BPF_MAP_TYPE_ARRAY` of `nspec + 1` `u64` state words, keyed by
 /// speculation ID (entry 0 is unused), present when the program uses speculations.

@@ -218,6 +218,7 @@ impl Sink for JsonSink {
         for &drop in drops {
             let (kind, cpu) = match drop {
                 DropCount::Principal { cpu, .. } => ("principal", Some(cpu)),
+                DropCount::Aggregation { cpu, .. } => ("aggregation", Some(cpu)),
                 DropCount::Dynamic(_) => ("dynamic", None),
                 DropCount::Speculative(_) => ("speculative", None),
                 DropCount::SpeculationBusy(_) => ("speculation_busy", None),
@@ -819,6 +820,7 @@ mod tests {
         sink.end_record(&mut out);
         let drops = [
             DropCount::Principal { cpu: 1, count: 3 },
+            DropCount::Aggregation { cpu: 0, count: 5 },
             DropCount::Dynamic(u64::MAX),
             DropCount::Speculative(1),
             DropCount::SpeculationBusy(2),
@@ -834,7 +836,7 @@ mod tests {
             kinds,
             [
                 "banner", "error", "probe", "error", "drop", "drop", "drop", "drop", "drop",
-                "exit", "exit", "exit"
+                "drop", "exit", "exit", "exit"
             ]
         );
         assert_eq!(
@@ -856,15 +858,19 @@ mod tests {
         );
         assert_eq!(
             records[5]["data"],
+            serde_json::json!({"kind": "aggregation", "cpu": 0, "count": 5})
+        );
+        assert_eq!(
+            records[6]["data"],
             serde_json::json!({"kind": "dynamic", "count": u64::MAX})
         );
-        assert_eq!(records[8]["data"]["kind"], "speculation_unavailable");
+        assert_eq!(records[9]["data"]["kind"], "speculation_unavailable");
         assert_eq!(
-            records[9]["data"],
+            records[10]["data"],
             serde_json::json!({"status": 3, "reason": "exit"})
         );
-        assert_eq!(records[10]["data"]["reason"], "signal");
-        assert_eq!(records[11]["data"]["reason"], "target");
+        assert_eq!(records[11]["data"]["reason"], "signal");
+        assert_eq!(records[12]["data"]["reason"], "target");
     }
 
     #[test]
@@ -875,6 +881,7 @@ mod tests {
             r#"{"type":"exit","version":1,"data":{"status":0}}"#,
             r#"{"type":"exit","version":1,"data":{"status":0,"reason":"exit","extra":1}}"#,
             r#"{"type":"drop","version":1,"data":{"kind":"principal","count":1}}"#,
+            r#"{"type":"drop","version":1,"data":{"kind":"aggregation","count":1}}"#,
             r#"{"type":"drop","version":1,"data":{"kind":"dynamic","cpu":0,"count":1}}"#,
             r#"{"type":"probe","version":1,"data":{"cpu":0,"probe":{"id":1,"provider":"","module":"","function":"","name":""},"actions":[{"action":"trace","value":{"type":"int8","value":300}}]}}"#,
             r#"{"type":"probe","version":1,"data":{"cpu":0,"probe":{"id":1,"provider":"","module":"","function":"","name":""},"actions":[{"action":"trace","value":{"type":"uint64","value":-1}}]}}"#,

@@ -60,6 +60,13 @@ pub enum DropCount {
         /// How many.
         count: u64,
     },
+    /// Aggregation updates of a new key that found the aggregation's map full, on one CPU.
+    Aggregation {
+        /// The CPU.
+        cpu: u32,
+        /// How many.
+        count: u64,
+    },
     /// Stores that found a thread-local's or an associative array's map full.
     Dynamic(u64),
     /// Speculative records that did not fit in `specsize`.
@@ -75,6 +82,7 @@ impl DropCount {
     pub fn count(self) -> u64 {
         match self {
             DropCount::Principal { count, .. }
+            | DropCount::Aggregation { count, .. }
             | DropCount::Dynamic(count)
             | DropCount::Speculative(count)
             | DropCount::SpeculationBusy(count)

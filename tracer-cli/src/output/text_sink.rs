@@ -196,6 +196,9 @@ impl Sink for TextSink {
             let s = plural(count);
             let message = match drop {
                 DropCount::Principal { cpu, .. } => format!("{count} drop{s} on CPU {cpu}"),
+                DropCount::Aggregation { cpu, .. } => {
+                    format!("{count} aggregation drop{s} on CPU {cpu}")
+                }
                 DropCount::Dynamic(_) => format!("{count} dynamic variable drop{s}"),
                 DropCount::Speculative(_) => format!("{count} speculative drop{s}"),
                 DropCount::SpeculationBusy(_) => {

@@ -24,12 +24,15 @@
 
 use d_frontend::ir::{AggFunc, AggParams, VReg};
 
+use super::action::count_failure;
 use super::emit::{Emitter, Target};
 use super::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, AGG_ZERO_SLOT, KEY_SLOT};
 use super::inst::{ClauseContext, load_constant, scratch_pointer};
 use super::maps::AggMap;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
-use crate::layout::{AGG_DATA, AGG_GEN, LogLinear, QUANTIZE_BUCKETS, QUANTIZE_ZERO_BUCKET};
+use crate::layout::{
+    AGG_DATA, AGG_GEN, LogLinear, QUANTIZE_BUCKETS, QUANTIZE_ZERO_BUCKET, STATS_AGG_DROPS,
+};
 
 /// `BPF_NOEXIST`: insert only.
 const BPF_NOEXIST: i32 = 1;
@@ -73,6 +76,11 @@ pub fn aggregate(
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, Reg::FP, AGG_ZERO_SLOT));
     emitter.push(Insn::mov64_imm(Reg::R4, BPF_NOEXIST));
     emitter.push(Insn::call(Helper::bpf_map_update_elem));
+    // A full map is an aggregation drop (another CPU inserting the key first is not).
+    let inserted = emitter.target();
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, -E2BIG, inserted);
+    count_failure(context.maps, emitter, STATS_AGG_DROPS);
+    emitter.place(inserted);
     lookup_entry(emitter, agg_map.map, key_offset);
     emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, done);
     emitter.place(have);
@@ -96,6 +104,9 @@ pub fn aggregate(
     update_data(context, emitter, agg_map, value, incr, done);
     emitter.place(done);
 }
+
+/// `-E2BIG`: what `bpf_map_update_elem` returns when a hash map is full.
+const E2BIG: i32 = 7;
 
 /// `r0 = lookup(map, &scratch[key_offset])`.
 fn lookup_entry(emitter: &mut Emitter, map_idx: usize, key_offset: u32) {
