@@ -4,16 +4,14 @@
 //!
 //! These tests need root and a kernel with BPF; without them they fail saying so.
 
+mod compiled;
+
 use std::time::Duration;
 
-use d_frontend::compile::compile;
-use d_frontend::diagnostic::Origin;
 use d_frontend::sema::CompileOptions;
-use d_frontend::source::SourceMap;
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::events::decode_record;
-use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenOptions, generate};
+use tracer_ebpf::codegen::CodegenOptions;
 use tracer_ebpf::layout::{FAULT_RECORD_ID, Fault, FaultRecord, Value};
 
 /// What one run of a program's `BEGIN` clauses gave.
@@ -28,39 +26,17 @@ struct Run {
 /// Compiles `text` with `scratchsize` bytes for `alloca`, runs its `BEGIN` clauses once and
 /// returns what they traced and how they faulted.
 fn run_begin(text: &str, scratchsize: u32) -> Run {
-    // SAFETY: `geteuid` has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(euid, 0, "these tests load BPF programs and need root");
     let catalog =
         KernelCatalog::load().unwrap_or_else(|error| panic!("the probe catalog loads: {error}"));
-    let mut sources = SourceMap::default();
-    let file = sources.add(text, text);
     let options = CompileOptions {
         scratchsize,
         ..CompileOptions::default()
     };
-    let compiled = compile(
-        &sources,
-        &[(file, Origin::ProbeSpecifier)],
-        &catalog,
-        &options,
-    )
-    .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
-    let generated = generate(
-        &compiled.module,
-        &CodegenOptions {
-            bufsize: 1 << 20,
-            ..CodegenOptions::default()
-        },
-    )
-    .unwrap_or_else(|error| panic!("{text}: no code: {error}"));
-    let mut session = Session::load(&generated.program).unwrap_or_else(|error| match error {
-        tracer_daemon::error::EngineError::Verifier { verifier_log, .. } => {
-            let tail: Vec<&str> = verifier_log.lines().rev().take(30).collect();
-            panic!("{text}: the verifier refuses it:\n{}", tail.join("\n"))
-        }
-        error => panic!("{text}: the session does not load: {error}"),
-    });
+    let codegen = CodegenOptions {
+        bufsize: 1 << 20,
+        ..CodegenOptions::default()
+    };
+    let (generated, mut session) = compiled::load(text, &catalog, &options, &codegen);
     session.run_begin().expect("BEGIN runs");
     let mut run = Run::default();
     session

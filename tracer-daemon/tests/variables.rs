@@ -3,16 +3,14 @@
 //!
 //! These tests need root and a kernel with BPF; without them they fail saying so.
 
+mod compiled;
+
 use std::time::Duration;
 
-use d_frontend::compile::compile;
-use d_frontend::diagnostic::Origin;
 use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
-use d_frontend::source::SourceMap;
 use tracer_daemon::events::decode_record;
-use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenOptions, generate};
+use tracer_ebpf::codegen::CodegenOptions;
 use tracer_ebpf::layout::Value;
 
 /// `BEGIN` and `END` need nothing from the machine.
@@ -31,30 +29,13 @@ impl ProbeCatalog for NoCatalog {
 /// Compiles `text`, runs `BEGIN` then `END`, and returns every recorded value in order and the
 /// number of dynamic variable drops.
 fn run_with(text: &str, dynvarsize: u64) -> (Vec<Value>, u64) {
-    // SAFETY: `geteuid` has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "the variable tests load BPF programs and need root (CAP_BPF, CAP_PERFMON)"
-    );
-    let mut sources = SourceMap::default();
-    let file = sources.add("t.d", text);
-    let compiled = compile(
-        &sources,
-        &[(file, Origin::Script)],
-        &NoCatalog,
-        &CompileOptions::default(),
-    )
-    .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
-    let options = CodegenOptions {
+    let codegen = CodegenOptions {
         bufsize: 1 << 16,
         dynvarsize,
         ..CodegenOptions::default()
     };
-    let generated = generate(&compiled.module, &options)
-        .unwrap_or_else(|error| panic!("{text} does not generate: {error}"));
-    let mut session = Session::load(&generated.program)
-        .unwrap_or_else(|error| panic!("{text} does not load: {error:?}"));
+    let (generated, mut session) =
+        compiled::load(text, &NoCatalog, &CompileOptions::default(), &codegen);
     session.run_begin().expect("BEGIN runs");
     session.detach();
     session.run_end().expect("END runs");
