@@ -143,6 +143,23 @@ pub(crate) mod tests {
         )
     }
 
+    /// The first clause of `program`, lowered; panics on a compile error.
+    pub(crate) fn first_clause(program: &str) -> ir::Clause {
+        let compiled =
+            compile_one(program).unwrap_or_else(|errors| panic!("{program}: {errors:?}"));
+        compiled
+            .module
+            .clauses
+            .into_iter()
+            .next()
+            .expect("a clause")
+    }
+
+    /// The instructions of `BEGIN { body }`.
+    pub(crate) fn insts_of(body: &str) -> Vec<ir::Inst> {
+        first_clause(&format!("BEGIN {{ {body} }}")).insts
+    }
+
     /// Every constant the first clause of `program` loads, in order.
     pub(crate) fn constants_of(program: &str) -> Vec<u64> {
         let compiled =

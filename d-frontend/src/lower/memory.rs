@@ -352,15 +352,9 @@ impl Lowerer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::tests::compile_one;
+    use crate::compile::tests::{compile_one, insts_of};
     use crate::ir::{BinOp, Builtin, Inst, RecordAction};
     use crate::types::Type;
-
-    fn insts_of(body: &str) -> Vec<Inst> {
-        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
-            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
-        compiled.module.clauses[0].insts.clone()
-    }
 
     fn loads(insts: &[Inst]) -> Vec<(u8, bool)> {
         insts

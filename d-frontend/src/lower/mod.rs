@@ -400,25 +400,8 @@ impl Lowerer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::compile;
-    use crate::diagnostic::Origin;
+    use crate::compile::tests::first_clause;
     use crate::ir::{Clause, Inst, RECORD_BLOCKS_OFFSET};
-    use crate::provider::tests::FakeCatalog;
-    use crate::sema::CompileOptions;
-    use crate::source::SourceMap;
-
-    fn first_clause(text: &str) -> Clause {
-        let mut sources = SourceMap::default();
-        let file = sources.add(text, text);
-        let compiled = compile(
-            &sources,
-            &[(file, Origin::ProbeSpecifier)],
-            &FakeCatalog,
-            &CompileOptions::default(),
-        )
-        .unwrap_or_else(|errors| panic!("{text}: {errors:?}"));
-        compiled.module.clauses.into_iter().next().unwrap()
-    }
 
     fn block_bits(clause: &Clause) -> Vec<u8> {
         clause

@@ -127,26 +127,9 @@ impl Lowerer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::compile;
-    use crate::diagnostic::Origin;
+    use crate::compile::tests::first_clause;
     use crate::ir::{Clause, Inst, RecordAction};
-    use crate::provider::tests::FakeCatalog;
-    use crate::sema::CompileOptions;
-    use crate::source::SourceMap;
     use crate::types::{StackType, SymKind, Type};
-
-    fn first_clause(text: &str) -> Clause {
-        let mut sources = SourceMap::default();
-        let file = sources.add(text, text);
-        let compiled = compile(
-            &sources,
-            &[(file, Origin::ProbeSpecifier)],
-            &FakeCatalog,
-            &CompileOptions::default(),
-        )
-        .unwrap_or_else(|errors| panic!("{text}: {errors:?}"));
-        compiled.module.clauses.into_iter().next().unwrap()
-    }
 
     fn recorded_types(clause: &Clause) -> Vec<(u32, Type)> {
         let mut fields = Vec::new();

@@ -470,15 +470,9 @@ fn int_arg(arg: Option<&Arg>) -> Option<VReg> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::tests::compile_one;
+    use crate::compile::tests::{compile_one, insts_of};
     use crate::diagnostic::ErrTag;
     use crate::ir::{Builtin, Inst};
-
-    fn insts_of(body: &str) -> Vec<Inst> {
-        let compiled = compile_one(&format!("BEGIN {{ {body} }}"))
-            .unwrap_or_else(|errors| panic!("{body}: {errors:?}"));
-        compiled.module.clauses[0].insts.clone()
-    }
 
     fn subrs(insts: &[Inst]) -> Vec<String> {
         insts
