@@ -7,6 +7,7 @@ use tracer_cli::flags::{self, ParseResult};
 
 mod list;
 mod run;
+mod selftest;
 
 fn main() -> ExitCode {
     let args = match flags::parse() {

@@ -56,6 +56,9 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if args.mode == Mode::List {
         return crate::list::list(args, &sources, &inputs, library);
     }
+    if args.mode == Mode::SelfTest {
+        return Ok(crate::selftest::run(&args.options));
+    }
     let signals = Signals::install()?;
     let mut targets = Vec::new();
     for request in &args.targets {
@@ -95,7 +98,9 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         };
         return Err(anyhow::anyhow!("no probes {what}"));
     }
-    let generated = match generate(&compiled.module, &codegen_options(&options)?) {
+    let mut codegen = codegen_options(&options)?;
+    codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
+    let generated = match generate(&compiled.module, &codegen) {
         Ok(generated) => generated,
         // dtrace finds the buffers too small when it enables the probes, after its banner.
         Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
@@ -375,6 +380,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
             .map_or(1, |nspec| u32::try_from(nspec).unwrap_or(u32::MAX)),
         specsize: options.get("specsize").unwrap_or(4 << 20),
         aggsize: options.get("aggsize").unwrap_or(4 << 20),
+        ..CodegenOptions::default()
     })
 }
 

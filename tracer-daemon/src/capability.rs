@@ -15,6 +15,12 @@
 //!   on a thread of its own when it is not mounted, so nothing is left mounted;
 //! - kprobes: the `kprobe` perf event source, which exists when kprobes are compiled in;
 //! - kprobe-multi: tracefs's README offering fprobe events, which need the same `CONFIG_FPROBE`.
+//!
+//! The facts are kept for the rest of the boot ([`cache`]); `-x fbtmode` may force one way
+//! ([`choose_with`]), and `tracer --self-test` prints the facts and decisions ([`report`]).
+
+pub mod cache;
+pub mod report;
 
 use std::io;
 use std::path::Path;
@@ -52,7 +58,7 @@ impl Lockdown {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Lockdown::None => "none",
             Lockdown::Integrity => "integrity",
@@ -96,11 +102,46 @@ pub enum FbtMechanism {
     Kprobes,
 }
 
+/// How `-x fbtmode` asks `fbt` probes to attach.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FbtMode {
+    /// The best way the kernel allows.
+    #[default]
+    Auto,
+    /// fentry and fexit programs only.
+    Fentry,
+    /// kprobes and kretprobes only.
+    Kprobe,
+}
+
 /// The way to attach `fbt` probes the facts allow, or why there is none, as a phrase
 /// (`fentry is refused under kernel lockdown (integrity) and this kernel has no kprobes`).
 pub fn choose(facts: &FbtFacts) -> Result<FbtMechanism, String> {
-    let why_not_fentry = match facts.fentry {
-        FentryProbe::Loads => return Ok(FbtMechanism::Fentry),
+    choose_with(facts, FbtMode::Auto)
+}
+
+/// The way `mode` asks for, when the facts allow it, or why not.
+pub fn choose_with(facts: &FbtFacts, mode: FbtMode) -> Result<FbtMechanism, String> {
+    let kprobes = if facts.kprobe_multi {
+        FbtMechanism::KprobeMulti
+    } else {
+        FbtMechanism::Kprobes
+    };
+    match mode {
+        FbtMode::Fentry => why_not_fentry(facts).map_or(Ok(FbtMechanism::Fentry), Err),
+        FbtMode::Kprobe => why_not_kprobes(facts).map_or(Ok(kprobes), Err),
+        FbtMode::Auto => match (why_not_fentry(facts), why_not_kprobes(facts)) {
+            (None, _) => Ok(FbtMechanism::Fentry),
+            (Some(_), None) => Ok(kprobes),
+            (Some(fentry), Some(kprobes)) => Err(format!("{fentry} and {kprobes}")),
+        },
+    }
+}
+
+/// Why fentry programs cannot attach, if they cannot.
+pub fn why_not_fentry(facts: &FbtFacts) -> Option<String> {
+    Some(match facts.fentry {
+        FentryProbe::Loads => return None,
         FentryProbe::Refused(libc::EPERM) => match facts.lockdown {
             Some(level @ (Lockdown::Integrity | Lockdown::Confidentiality)) => {
                 format!("fentry is refused under kernel lockdown ({})", level.name())
@@ -112,32 +153,45 @@ pub fn choose(facts: &FbtFacts) -> Result<FbtMechanism, String> {
             io::Error::from_raw_os_error(errno)
         ),
         FentryProbe::NoBtf => "there is no kernel BTF for fentry".to_string(),
-    };
+    })
+}
+
+/// Why kprobe programs cannot attach, if they cannot.
+fn why_not_kprobes(facts: &FbtFacts) -> Option<String> {
     if !facts.kprobes {
-        return Err(format!("{why_not_fentry} and this kernel has no kprobes"));
+        return Some("this kernel has no kprobes".to_string());
     }
-    if facts.lockdown == Some(Lockdown::Confidentiality) {
-        return Err(format!(
-            "{why_not_fentry} and kprobe programs may not read kernel memory under kernel lockdown (confidentiality)"
-        ));
-    }
-    if facts.kprobe_multi {
-        Ok(FbtMechanism::KprobeMulti)
-    } else {
-        Ok(FbtMechanism::Kprobes)
-    }
+    (facts.lockdown == Some(Lockdown::Confidentiality)).then(|| {
+        "kprobe programs may not read kernel memory under kernel lockdown (confidentiality)"
+            .to_string()
+    })
 }
 
 impl FbtFacts {
-    /// Probes the running kernel, once per process.
+    /// The running kernel's facts: probed once per boot, then read from [`cache::CACHE_FILE`].
     pub fn probe() -> FbtFacts {
-        static FACTS: OnceLock<FbtFacts> = OnceLock::new();
-        *FACTS.get_or_init(|| FbtFacts {
-            fentry: probe_fentry(),
-            lockdown: read_lockdown(),
-            kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
-            kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
-                .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+        FbtFacts::probe_with_origin().0
+    }
+
+    /// The facts, and whether they came from [`cache::CACHE_FILE`] rather than a probe now.
+    pub fn probe_with_origin() -> (FbtFacts, bool) {
+        static FACTS: OnceLock<(FbtFacts, bool)> = OnceLock::new();
+        *FACTS.get_or_init(|| {
+            let boot = cache::boot_id();
+            if let Some(facts) = cache::load(&boot) {
+                return (facts, true);
+            }
+            let facts = FbtFacts {
+                fentry: probe_fentry(),
+                lockdown: read_lockdown(),
+                kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
+                kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
+                    .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+            };
+            if !boot.is_empty() {
+                cache::store(&facts, &boot);
+            }
+            (facts, false)
         })
     }
 }
@@ -287,6 +341,35 @@ mod tests {
         assert_eq!(
             choose(&facts(FentryProbe::NoBtf, None, false)),
             Err("there is no kernel BTF for fentry and this kernel has no kprobes".to_string())
+        );
+    }
+
+    #[test]
+    fn a_forced_mode_gets_its_way_or_its_reason() {
+        let stock = FbtFacts {
+            kprobe_multi: false,
+            ..facts(FentryProbe::Loads, Some(Lockdown::None), true)
+        };
+        assert_eq!(
+            choose_with(&stock, FbtMode::Kprobe),
+            Ok(FbtMechanism::Kprobes)
+        );
+        assert_eq!(
+            choose_with(&stock, FbtMode::Fentry),
+            Ok(FbtMechanism::Fentry)
+        );
+        let locked = facts(
+            FentryProbe::Refused(libc::EPERM),
+            Some(Lockdown::Integrity),
+            false,
+        );
+        assert_eq!(
+            choose_with(&locked, FbtMode::Kprobe),
+            Err("this kernel has no kprobes".to_string())
+        );
+        assert_eq!(
+            choose_with(&locked, FbtMode::Fentry),
+            Err("fentry is refused under kernel lockdown (integrity)".to_string())
         );
     }
 

@@ -224,6 +224,7 @@ fn load_program(
             };
             attach::fbt::load(ebpf, btf, &plan.name, function, *is_return)
         }
+        Attach::Kprobe { .. } => attach::fbt::load_kprobe(ebpf, &plan.name),
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
         Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
@@ -253,6 +254,10 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
             ..
         } => {
             let link = attach::fbt::attach(ebpf, &plan.name, function, *is_return)?;
+            Ok(vec![link])
+        }
+        Attach::Kprobe { function, .. } => {
+            let link = attach::fbt::attach_kprobe(ebpf, &plan.name, function)?;
             Ok(vec![link])
         }
         Attach::Begin | Attach::End => Ok(Vec::new()),

@@ -75,6 +75,16 @@ pub enum Attach {
         /// The probe's description, for the engine's messages (`fbt:vmlinux:vfs_read:entry`).
         probe: String,
     },
+    /// A kernel function's entry (a kprobe program) or return (a kretprobe), the way `fbt`
+    /// attaches where fentry is refused or `-x fbtmode=kprobe` asks for it.
+    Kprobe {
+        /// The function's name (`vfs_read`).
+        function: String,
+        /// A kretprobe rather than a kprobe.
+        is_return: bool,
+        /// The probe's description, for the engine's messages (`fbt:vmlinux:vfs_read:entry`).
+        probe: String,
+    },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {
         /// The period in nanoseconds.

@@ -5,17 +5,19 @@
 //! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
 //! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
 //! cargo xtask compat [OPTIONS] [DIR...]  run dtrace-utils unit tests against tracer (see compat/mod.rs)
+//! cargo xtask vm-test [FILTER]          run tests/vm/cases.test in a stock kernel under qemu (see vm/mod.rs)
 //! ```
 
 mod bench;
 mod codegen;
 mod compat;
 mod e2e;
+mod vm;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--calls N] | cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
-     cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...]";
+     cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...] | cargo xtask vm-test [FILTER]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         ["e2e", rest @ ..] => e2e::run(rest),
         ["compat", rest @ ..] => compat::run(rest),
         ["bench", rest @ ..] => bench::run(rest),
+        ["vm-test", rest @ ..] => vm::run(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

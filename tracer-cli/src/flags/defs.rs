@@ -36,6 +36,7 @@ pub(crate) enum FlagId {
     SetOption,
     ZeroMatches,
     Dump,
+    SelfTest,
 }
 
 /// One flag.
@@ -280,6 +281,15 @@ pub(crate) const FLAGS: &[Flag] = &[
         value_name: Some("tokens|ast|typed"),
         source: false,
         help: "print the program as tokens, syntax tree or typed tree",
+    },
+    Flag {
+        id: FlagId::SelfTest,
+        key: "self-test",
+        short: None,
+        long: Some("self-test"),
+        value_name: None,
+        source: false,
+        help: "print what this kernel allows and how each provider attaches (see -x fbtmode)",
     },
 ];
 

@@ -26,6 +26,8 @@ pub enum Mode {
     CompileOnly,
     /// `-l`: list the matching probes (every probe without sources).
     List,
+    /// `--self-test`: print the kernel's capabilities and how each provider attaches.
+    SelfTest,
 }
 
 /// `--dump=STAGE`.
@@ -126,6 +128,8 @@ impl HiArgs {
         }
         let mode = if low.list {
             Mode::List
+        } else if low.self_test {
+            Mode::SelfTest
         } else if low.compile_only {
             Mode::CompileOnly
         } else {

@@ -111,6 +111,8 @@ pub struct LowArgs {
     pub intermediate: bool,
     /// `-l`.
     pub list: bool,
+    /// `--self-test`.
+    pub self_test: bool,
     /// How many `-v`.
     pub verbose: u8,
     /// The last `-o`.
@@ -230,6 +232,7 @@ impl LowArgs {
             FlagId::Output => self.output_file = Some(PathBuf::from(value)),
             FlagId::OutputFormat => self.output_format = Some(utf8(flag.key, value)?),
             FlagId::Dump => self.dump = Some(utf8(flag.key, value)?),
+            FlagId::SelfTest => self.self_test = true,
             FlagId::Help | FlagId::Version | FlagId::List => {
                 unreachable!("-{} is handled by the caller", flag.key)
             }

@@ -17,6 +17,7 @@
 use std::fmt;
 
 use d_frontend::diagnostic::DiagFormat;
+use tracer_daemon::capability::FbtMode;
 
 use super::optval;
 use crate::output::sink::OutputFormat;
@@ -119,8 +120,12 @@ const VERSIONS: &[u32] = &[
 /// The newest D version: the default of `version` and of `__SUNW_D_VERSION`.
 pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 
-/// Every option tracer knows, sorted by name. `diagfmt` is ours and `oformat` FreeBSD's; the rest
-/// are (Oracle's) libdtrace's.
+/// The names `-x fbtmode` accepts: `auto` (the default) attaches `fbt` probes the best way the
+/// kernel allows; `fentry` and `kprobe` force fentry/fexit or kprobe/kretprobe programs.
+const FBT_MODES: &[&str] = &["auto", "fentry", "kprobe"];
+
+/// Every option tracer knows, sorted by name. `diagfmt` and `fbtmode` are ours and `oformat`
+/// FreeBSD's; the rest are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
     opt("aggrate", Kind::Rate).default(0),
@@ -159,6 +164,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("empty", Kind::Flag),
     opt("errtags", Kind::Flag),
     opt("evaltime", choice(&["exec", "preinit", "postinit", "main"])),
+    opt("fbtmode", choice(FBT_MODES)).default(0),
     opt("flowindent", Kind::Runtime),
     opt("grabanon", Kind::Runtime),
     opt("incdir", Kind::CppOption("-I")).command_line_only(),
@@ -567,6 +573,15 @@ impl Options {
         }
     }
 
+    /// `fbtmode`: how `fbt` probes attach, forced or left to the kernel's capabilities.
+    pub fn fbt_mode(&self) -> FbtMode {
+        match self.choice("fbtmode") {
+            Some("fentry") => FbtMode::Fentry,
+            Some("kprobe") => FbtMode::Kprobe,
+            _ => FbtMode::Auto,
+        }
+    }
+
     /// `diagfmt`: how much of each compiler error to print; `auto` asks whether standard error
     /// is a terminal.
     pub fn diag_format(&self) -> DiagFormat {
@@ -715,8 +730,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 2,
-            "only diagfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 3,
+            "only diagfmt and fbtmode (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

@@ -1,43 +1,73 @@
-//! `fentry/FUNC` and `fexit/FUNC` programs: `fbt` probes on kernel functions.
+//! `fbt` probes on kernel functions: `fentry/FUNC` and `fexit/FUNC` programs, or
+//! `kprobe/FUNC` and `kretprobe/FUNC` programs where fentry is refused or `-x fbtmode=kprobe`
+//! asks for them.
 //!
-//! Before anything of the session is loaded, [`check`] asks [`crate::capability`] how this kernel
-//! lets programs attach to kernel functions. The programs are generated as fentry and fexit
-//! programs, so only that way is usable yet: when the kernel refuses it, the session fails with
-//! the reason, and nothing is loaded or attached. fentry programs are loaded against the kernel's
-//! BTF, which names the function's `attach_btf_id`.
+//! Before anything of the session is loaded, [`check`] asks [`crate::capability`] whether this
+//! kernel lets the programs attach the way they were generated: when it does not, the session
+//! fails with the reason, and nothing is loaded or attached. fentry programs are loaded against
+//! the kernel's BTF, which names the function's `attach_btf_id`; kprobes attach by name.
 
-use aya::programs::{FEntry, FExit};
+use aya::programs::{FEntry, FExit, KProbe};
 use aya::{Btf, Ebpf};
 use tracer_ebpf::plan::{Attach, CompiledProgram};
 
 use super::{Link, load_error, program_mut};
-use crate::capability::{self, FbtFacts, FbtMechanism};
+use crate::capability::{self, FbtFacts, FbtMechanism, FbtMode};
 use crate::error::EngineError;
 
-/// Fails, naming the first `fbt` probe and the reason, unless the kernel lets fentry programs
-/// attach; does nothing for a program without `fbt` probes.
+/// Fails, naming the first `fbt` probe and the reason, unless the kernel lets its programs
+/// attach the way they were generated; does nothing for a program without `fbt` probes.
 pub(crate) fn check(compiled: &CompiledProgram) -> Result<(), EngineError> {
-    let Some(probe) = compiled
+    let Some((probe, kprobes)) = compiled
         .programs
         .iter()
         .find_map(|plan| match &plan.attach {
-            Attach::Fentry { probe, .. } => Some(probe),
+            Attach::Fentry { probe, .. } => Some((probe, false)),
+            Attach::Kprobe { probe, .. } => Some((probe, true)),
             _ => None,
         })
     else {
         return Ok(());
     };
-    let reason = match capability::choose(&FbtFacts::probe()) {
-        Ok(FbtMechanism::Fentry) => return Ok(()),
-        Ok(FbtMechanism::KprobeMulti | FbtMechanism::Kprobes) => {
-            "fentry is unavailable and attaching with kprobes is not implemented yet".to_string()
+    let facts = FbtFacts::probe();
+    let allowed = if kprobes {
+        capability::choose_with(&facts, FbtMode::Kprobe).map(drop)
+    } else {
+        match capability::choose(&facts) {
+            Ok(FbtMechanism::Fentry) => Ok(()),
+            Ok(FbtMechanism::KprobeMulti | FbtMechanism::Kprobes) => {
+                Err(capability::why_not_fentry(&facts).unwrap_or_default())
+            }
+            Err(reason) => Err(reason),
         }
-        Err(reason) => reason,
     };
-    Err(EngineError::FbtUnavailable {
+    allowed.map_err(|reason| EngineError::FbtUnavailable {
         probe: probe.clone(),
         reason,
     })
+}
+
+/// Loads the kprobe (or kretprobe) program `program`.
+pub(crate) fn load_kprobe(ebpf: &mut Ebpf, program: &str) -> Result<(), EngineError> {
+    let kprobe: &mut KProbe = program_mut(ebpf, program, "kprobe")?;
+    kprobe.load().map_err(|error| load_error(program, error))
+}
+
+/// Attaches the loaded kprobe (or kretprobe) program `program` to `function`.
+pub(crate) fn attach_kprobe(
+    ebpf: &mut Ebpf,
+    program: &str,
+    function: &str,
+) -> Result<Link, EngineError> {
+    let attach_error = |source| EngineError::Attach {
+        program: program.to_owned(),
+        target: format!("kernel function {function}"),
+        source: Box::new(source),
+    };
+    let kprobe: &mut KProbe = program_mut(ebpf, program, "kprobe")?;
+    let link_id = kprobe.attach(function, 0).map_err(attach_error)?;
+    let link = kprobe.take_link(link_id).map_err(attach_error)?;
+    Ok(Link::Kprobe(link))
 }
 
 /// Loads the fentry (or fexit) program `program` on `function`.

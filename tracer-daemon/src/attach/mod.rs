@@ -13,6 +13,7 @@ pub(crate) mod tracepoint;
 use aya::Ebpf;
 use aya::programs::fentry::FEntryLink;
 use aya::programs::fexit::FExitLink;
+use aya::programs::kprobe::KProbeLink;
 use aya::programs::perf_event::PerfEventLink;
 use aya::programs::raw_trace_point::RawTracePointLink;
 use aya::programs::trace_point::TracePointLink;
@@ -37,6 +38,8 @@ pub(crate) enum Link {
     Fentry(FEntryLink),
     /// An fexit program on a kernel function.
     Fexit(FExitLink),
+    /// A kprobe or kretprobe program on a kernel function.
+    Kprobe(KProbeLink),
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).

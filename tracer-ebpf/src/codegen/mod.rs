@@ -55,6 +55,8 @@ pub struct CodegenOptions {
     pub specsize: u64,
     /// Bytes each aggregation's map may hold (`aggsize`), up to a fixed number of entries.
     pub aggsize: u64,
+    /// `fbt` probes are kprobes and kretprobes rather than fentry and fexit programs.
+    pub fbt_kprobes: bool,
 }
 
 impl Default for CodegenOptions {
@@ -67,6 +69,7 @@ impl Default for CodegenOptions {
             nspec: 1,
             specsize: 4 << 20,
             aggsize: 4 << 20,
+            fbt_kprobes: false,
         }
     }
 }
@@ -186,7 +189,7 @@ enum Group {
 
 /// Generates every program of `module`.
 pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, CodegenError> {
-    let (groups, group_of_probe) = groups(module);
+    let (groups, group_of_probe) = groups(module, options);
     let mut group_clauses: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     for (clause_idx, clause) in module.clauses.iter().enumerate() {
         for probe_id in &clause.probe_ids {
@@ -327,7 +330,7 @@ type GroupPlan = (String, Group, Attach);
 
 /// The programs to build, and the indexes of the programs each probe ID belongs to (a dependent
 /// probe has one per source).
-fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, Vec<usize>>) {
+fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap<u32, Vec<usize>>) {
     let mut groups = Vec::new();
     let mut group_of_probe = HashMap::new();
     let mut entry_probes = Vec::new();
@@ -367,6 +370,14 @@ fn groups(module: &Module) -> (Vec<GroupPlan>, HashMap<u32, Vec<usize>>) {
                 Attach::PerfTimer {
                     period_ns,
                     all_cpus,
+                },
+            ),
+            ProbeKind::Fbt { is_return } if options.fbt_kprobes => single(
+                format!("fbt_{}", probe.id),
+                Attach::Kprobe {
+                    function: probe.desc.function.clone(),
+                    is_return,
+                    probe: probe.desc.to_string(),
                 },
             ),
             ProbeKind::Fbt { is_return } => single(
@@ -433,6 +444,14 @@ fn section(attach: &Attach, name: &str) -> String {
             ..
         } => {
             let kind = if *is_return { "fexit" } else { "fentry" };
+            format!("{kind}/{function}")
+        }
+        Attach::Kprobe {
+            function,
+            is_return,
+            ..
+        } => {
+            let kind = if *is_return { "kretprobe" } else { "kprobe" };
             format!("{kind}/{function}")
         }
         Attach::Begin | Attach::End => format!("raw_tp/{name}"),
@@ -549,7 +568,11 @@ fn program(
                 .iter()
                 .find(|probe| probe.id == *probe_id)
                 .map_or(&[][..], |probe| &probe.args[..]);
-            trampoline::fbt::trampoline(&mut emitter, *probe_id, *is_return, args);
+            if options.fbt_kprobes {
+                trampoline::kprobe::trampoline(&mut emitter, *probe_id, *is_return, args);
+            } else {
+                trampoline::fbt::trampoline(&mut emitter, *probe_id, *is_return, args);
+            }
             false
         }
         Group::Single { probe_id, .. } => {

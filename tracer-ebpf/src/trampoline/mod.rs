@@ -15,6 +15,7 @@
 pub mod dependent;
 pub mod dtrace;
 pub mod fbt;
+pub mod kprobe;
 pub mod profile;
 pub mod syscall;
 pub mod tracepoint;
