@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use d_frontend::provider::{KernelNamespace, MemberInfo};
 
 mod funcs;
+pub mod traceable;
 mod types;
 
 /// Where the running kernel's BTF is.

@@ -122,7 +122,9 @@ impl ProbeCatalog for KernelCatalog {
     }
 
     fn kernel_functions(&self) -> Vec<String> {
-        self.btf().map(Btf::function_names).unwrap_or_default()
+        let mut names = self.btf().map(Btf::function_names).unwrap_or_default();
+        crate::btf::traceable::retain_traceable(&mut names);
+        names
     }
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {

@@ -128,14 +128,59 @@ fn fbt_entry_and_return_are_fentry_and_fexit_programs() {
         sections[1].1,
         ProgramSection::FExit { sleepable: false }
     ));
-    // The return value is the fifth context word, after the four arguments.
+    // The return value is the fifth context word, after the four arguments: the fexit
+    // trampoline reads 8 bytes from r6 (the context) + 32.
     let fexit = &generated.listings[1].insns;
     assert!(
-        fexit
-            .iter()
-            .any(|insn| insn.code == 0x79 && insn.off == 32 && insn.src == 6),
+        fexit.windows(2).any(|pair| pair[0].code == 0xbf
+            && (pair[0].dst, pair[0].src) == (3, 6)
+            && pair[1].code == 0x07
+            && (pair[1].dst, pair[1].imm) == (3, 32)),
         "the fexit trampoline reads ctx[4]"
     );
+}
+
+#[test]
+fn fbt_as_kprobes_are_kprobe_and_kretprobe_programs() {
+    let text = "fbt::vfs_read:entry { trace(args[2]); } fbt::vfs_read:return { trace(args[1]); }";
+    let options = CodegenOptions {
+        fbt_kprobes: true,
+        ..CodegenOptions::default()
+    };
+    let generated = generate(&compile_text(text).module, &options)
+        .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"));
+    let attaches: Vec<&Attach> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| &plan.attach)
+        .collect();
+    assert_eq!(
+        attaches,
+        [
+            &Attach::Kprobe {
+                function: "vfs_read".to_string(),
+                is_return: false,
+                probe: "fbt:vmlinux:vfs_read:entry".to_string(),
+            },
+            &Attach::Kprobe {
+                function: "vfs_read".to_string(),
+                is_return: true,
+                probe: "fbt:vmlinux:vfs_read:return".to_string(),
+            },
+        ]
+    );
+    let sections = sections(&generated);
+    assert!(matches!(sections[0].1, ProgramSection::KProbe));
+    assert!(matches!(sections[1].1, ProgramSection::KRetProbe));
+    // The entry reads `count`, the third argument, from rdx; the return reads rax.
+    let reads_regs = |insns: &[tracer_ebpf::insn::Insn], offset: i16| {
+        insns
+            .iter()
+            .any(|insn| insn.code == 0x79 && insn.src == 6 && insn.off == offset)
+    };
+    assert!(reads_regs(&generated.listings[0].insns, 96));
+    assert!(reads_regs(&generated.listings[1].insns, 80));
 }
 
 #[test]
