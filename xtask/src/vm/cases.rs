@@ -9,11 +9,14 @@
 //! EXPECT_REGEX ^vfs_read [0-9]+$       a line of the output (stdout and stderr) matches
 //! EXPECT_REGEX_NONE ERROR              no line matches
 //! EXPECT_EXIT 0                        the exit status (0 unless given)
+//! SHOW ^took                           lines to show on the console even when the case passes
 //! ```
 //!
 //! Each `RUN` becomes a script of its own in the guest, run with a time limit by busybox `sh`;
 //! the expressions are POSIX extended ones, checked by busybox `grep -E`. The guest prints
 //! `VMTEST PASS name` or the output and `VMTEST FAIL name` for each case, then `VMTEST DONE`.
+
+use std::fmt::Write as _;
 
 /// The seconds a case may run before it is killed.
 const CASE_TIMEOUT_S: u32 = 120;
@@ -31,6 +34,8 @@ pub struct Case {
     pub expect_none: Vec<String>,
     /// The expected exit status.
     pub exit: i32,
+    /// Expressions for the output lines shown when the case passes.
+    pub show: Vec<String>,
 }
 
 /// Parses the list, naming the line of the first mistake.
@@ -63,6 +68,7 @@ pub fn parse(text: &str) -> Result<Vec<Case>, String> {
             "RUN" => return Err(format!("line {line_no}: a second RUN in {}", case.name)),
             "EXPECT_REGEX" => case.expect.push(rest.to_string()),
             "EXPECT_REGEX_NONE" => case.expect_none.push(rest.to_string()),
+            "SHOW" => case.show.push(rest.to_string()),
             "EXPECT_EXIT" => {
                 case.exit = rest
                     .parse()
@@ -92,30 +98,43 @@ pub fn runner(cases: &[Case]) -> String {
     let mut script = String::new();
     for (case_idx, case) in cases.iter().enumerate() {
         let name = &case.name;
-        script.push_str(&format!(
-            "echo '=== {name}'\nok=1\ntimeout {CASE_TIMEOUT_S} sh /{} >/tmp/out 2>&1\nrc=$?\n",
+        let exit = case.exit;
+        let _ = writeln!(
+            script,
+            "echo '=== {name}'\nok=1\ntimeout {CASE_TIMEOUT_S} sh /{} >/tmp/out 2>&1\nrc=$?",
             command_path(case_idx)
-        ));
-        script.push_str(&format!(
-            "[ \"$rc\" = {} ] || {{ echo \"exit status $rc, expected {}\"; ok=0; }}\n",
-            case.exit, case.exit
-        ));
+        );
+        let _ = writeln!(
+            script,
+            "[ \"$rc\" = {exit} ] || {{ echo \"exit status $rc, expected {exit}\"; ok=0; }}"
+        );
         for regex in &case.expect {
             let word = quote(regex);
-            script.push_str(&format!(
-                "grep -Eq -e {word} /tmp/out || {{ echo \"no line matches \"{word}; ok=0; }}\n"
-            ));
+            let _ = writeln!(
+                script,
+                "grep -Eq -e {word} /tmp/out || {{ echo \"no line matches \"{word}; ok=0; }}"
+            );
         }
         for regex in &case.expect_none {
             let word = quote(regex);
-            script.push_str(&format!(
-                "grep -Eq -e {word} /tmp/out && {{ echo \"a line matches \"{word}; ok=0; }}\n"
-            ));
+            let _ = writeln!(
+                script,
+                "grep -Eq -e {word} /tmp/out && {{ echo \"a line matches \"{word}; ok=0; }}"
+            );
         }
-        script.push_str(&format!(
-            "if [ $ok = 1 ]; then echo 'VMTEST PASS {name}'; \
-             else sed 's/^/  | /' /tmp/out | head -n 60; echo 'VMTEST FAIL {name}'; fi\n"
-        ));
+        let mut show = String::new();
+        for regex in &case.show {
+            let _ = write!(
+                show,
+                "grep -E -e {} /tmp/out | sed 's/^/  | /'; ",
+                quote(regex)
+            );
+        }
+        let _ = writeln!(
+            script,
+            "if [ $ok = 1 ]; then {show}echo 'VMTEST PASS {name}'; \
+             else sed 's/^/  | /' /tmp/out | head -n 60; echo 'VMTEST FAIL {name}'; fi"
+        );
     }
     script.push_str("echo 'VMTEST DONE'\n");
     script
@@ -149,7 +168,7 @@ mod tests {
 
     const LIST: &str = "# Comment.\n\nNAME one\nRUN tracer -n 'BEGIN { exit(0); }'\n\
                         EXPECT_REGEX ^a'b$\nEXPECT_REGEX_NONE ERROR\nEXPECT_EXIT 2\n\
-                        NAME two\nRUN true\n";
+                        NAME two\nRUN true\nSHOW ^took\n";
 
     #[test]
     fn cases_are_parsed_with_their_expectations() {
@@ -186,7 +205,9 @@ mod tests {
         assert!(script.contains("[ \"$rc\" = 2 ] ||"));
         assert!(script.contains(r"grep -Eq -e '^a'\''b$' /tmp/out || "));
         assert!(script.contains("grep -Eq -e 'ERROR' /tmp/out && "));
-        assert!(script.contains("echo 'VMTEST PASS two'"));
+        assert!(script.contains(
+            "then grep -E -e '^took' /tmp/out | sed 's/^/  | /'; echo 'VMTEST PASS two'"
+        ));
         assert!(script.ends_with("echo 'VMTEST DONE'\n"));
     }
 
