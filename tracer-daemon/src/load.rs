@@ -256,8 +256,21 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
             let link = attach::fbt::attach(ebpf, &plan.name, function, *is_return)?;
             Ok(vec![link])
         }
-        Attach::Kprobe { function, .. } => {
+        Attach::Kprobe {
+            function,
+            cookie: None,
+            ..
+        } => {
             let link = attach::fbt::attach_kprobe(ebpf, &plan.name, function)?;
+            Ok(vec![link])
+        }
+        Attach::Kprobe {
+            function,
+            is_return,
+            cookie: Some(cookie),
+            ..
+        } => {
+            let link = attach::cookie::attach(ebpf, &plan.name, function, *is_return, *cookie)?;
             Ok(vec![link])
         }
         Attach::Begin | Attach::End => Ok(Vec::new()),

@@ -84,6 +84,10 @@ pub enum Attach {
         is_return: bool,
         /// The probe's description, for the engine's messages (`fbt:vmlinux:vfs_read:entry`).
         probe: String,
+        /// The BPF cookie to attach with, for a program planned once per function it serves:
+        /// the probe ID in the low 32 bits, the mask of the clauses the probe enables in the
+        /// high 32 (`bpf_get_attach_cookie`, Linux 5.15).
+        cookie: Option<u64>,
     },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {

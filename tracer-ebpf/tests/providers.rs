@@ -162,11 +162,13 @@ fn fbt_as_kprobes_are_kprobe_and_kretprobe_programs() {
                 function: "vfs_read".to_string(),
                 is_return: false,
                 probe: "fbt:vmlinux:vfs_read:entry".to_string(),
+                cookie: None,
             },
             &Attach::Kprobe {
                 function: "vfs_read".to_string(),
                 is_return: true,
                 probe: "fbt:vmlinux:vfs_read:return".to_string(),
+                cookie: None,
             },
         ]
     );

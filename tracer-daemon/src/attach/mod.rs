@@ -4,6 +4,7 @@
 //! attaches it the way its [`Attach`](tracer_ebpf::plan::Attach) plan says. Attachments come back
 //! as [`Link`]s the session owns: dropping a link detaches it.
 
+pub(crate) mod cookie;
 pub(crate) mod dtrace;
 pub(crate) mod fbt;
 pub(crate) mod perf;
@@ -40,6 +41,8 @@ pub(crate) enum Link {
     Fexit(FExitLink),
     /// A kprobe or kretprobe program on a kernel function.
     Kprobe(KProbeLink),
+    /// A shared kprobe or kretprobe program on one of its functions, with a cookie.
+    Cookie(cookie::CookieLink),
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).

@@ -185,6 +185,12 @@ enum Group {
     Source { probe_id: u32, source_idx: usize },
     /// Syscall probes, by number (`is_return` for `sys_exit`).
     Syscalls { is_return: bool },
+    /// `fbt` probes as one kprobe (or kretprobe) program attached to each probe's function,
+    /// told apart by the attach cookie.
+    FbtKprobes {
+        is_return: bool,
+        probe_ids: Vec<u32>,
+    },
 }
 
 /// Generates every program of `module`.
@@ -335,6 +341,11 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
     let mut group_of_probe = HashMap::new();
     let mut entry_probes = Vec::new();
     let mut return_probes = Vec::new();
+    let shared_kprobes = if options.fbt_kprobes {
+        kprobe_sharing(module)
+    } else {
+        [Vec::new(), Vec::new()]
+    };
     for probe in &module.probes {
         let single = |name: String, attach: Attach| {
             let group = Group::Single {
@@ -372,12 +383,18 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                     all_cpus,
                 },
             ),
+            ProbeKind::Fbt { is_return }
+                if shared_kprobes[usize::from(is_return)].contains(&probe.id) =>
+            {
+                continue;
+            }
             ProbeKind::Fbt { is_return } if options.fbt_kprobes => single(
                 format!("fbt_{}", probe.id),
                 Attach::Kprobe {
                     function: probe.desc.function.clone(),
                     is_return,
                     probe: probe.desc.to_string(),
+                    cookie: None,
                 },
             ),
             ProbeKind::Fbt { is_return } => single(
@@ -411,6 +428,36 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
         group_of_probe.insert(probe.id, vec![groups.len()]);
         groups.push(group);
     }
+    for (is_return, probe_ids) in [false, true].into_iter().zip(shared_kprobes) {
+        let Some(first) = probe_ids
+            .first()
+            .and_then(|id| module.probes.iter().find(|probe| probe.id == *id))
+        else {
+            continue;
+        };
+        let attach = Attach::Kprobe {
+            function: first.desc.function.clone(),
+            is_return,
+            probe: first.desc.to_string(),
+            cookie: Some(0),
+        };
+        for probe_id in &probe_ids {
+            group_of_probe.insert(*probe_id, vec![groups.len()]);
+        }
+        let name = if is_return {
+            "fbt_kretprobes"
+        } else {
+            "fbt_kprobes"
+        };
+        groups.push((
+            name.to_string(),
+            Group::FbtKprobes {
+                is_return,
+                probe_ids,
+            },
+            attach,
+        ));
+    }
     for (probe_ids, is_return, name, tracepoint) in [
         (entry_probes, false, "syscall_entry", "sys_enter"),
         (return_probes, true, "syscall_return", "sys_exit"),
@@ -430,6 +477,30 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
         ));
     }
     (groups, group_of_probe)
+}
+
+/// The `fbt` probe IDs (entry, then return) one shared kprobe program serves for each direction.
+fn kprobe_sharing(module: &Module) -> [Vec<u32>; 2] {
+    [false, true].map(|is_return| {
+        let probe_ids: Vec<u32> = module
+            .probes
+            .iter()
+            .filter(|probe| {
+                probe.kind == ProbeKind::Fbt { is_return }
+                    && trampoline::kprobe::shareable(&probe.args, is_return)
+            })
+            .map(|probe| probe.id)
+            .collect();
+        let n_clauses = module
+            .clauses
+            .iter()
+            .filter(|clause| clause.probe_ids.iter().any(|id| probe_ids.contains(id)))
+            .count();
+        if probe_ids.len() < 2 || n_clauses > trampoline::kprobe::MAX_SHARED_CLAUSES {
+            return Vec::new();
+        }
+        probe_ids
+    })
 }
 
 /// The ELF section for a program: aya takes the program type from the part before the first `/`.
@@ -534,7 +605,7 @@ fn program(
     trampoline::prologue(&mut emitter, maps.scratch, exit);
     let kind = match group {
         Group::Single { kind, .. } => Some(*kind),
-        Group::Syscalls { .. } | Group::Source { .. } => None,
+        Group::Syscalls { .. } | Group::Source { .. } | Group::FbtKprobes { .. } => None,
     };
     let activity = activity::expected(kind);
     activity::check(&mut emitter, maps, activity, exit);
@@ -593,6 +664,10 @@ fn program(
             };
             trampoline::dependent::trampoline(&mut emitter, *probe_id, source, exit);
             false
+        }
+        Group::FbtKprobes { is_return, .. } => {
+            trampoline::kprobe::shared_trampoline(&mut emitter, *is_return);
+            true
         }
         Group::Syscalls { is_return } => {
             let map = if *is_return {

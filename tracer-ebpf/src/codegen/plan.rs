@@ -35,15 +35,35 @@ pub(super) fn compiled_program(
             map_inits.extend(syscall_inits(module, maps, is_return, &clause_ids));
         }
     }
-    CompiledProgram {
-        elf,
-        programs: attaches
-            .iter()
-            .map(|(name, attach, _, _)| ProgramPlan {
+    let mut programs = Vec::new();
+    for (name, attach, group, _) in attaches {
+        match group {
+            Group::FbtKprobes {
+                is_return,
+                probe_ids,
+            } => {
+                let clause_ids: Vec<usize> = attaches
+                    .iter()
+                    .filter(|(_, _, other, _)| other == group)
+                    .flat_map(|(_, _, _, chunk)| chunk.clause_ids.iter().copied())
+                    .collect();
+                programs.extend(shared_kprobe_plans(
+                    module,
+                    name,
+                    *is_return,
+                    probe_ids,
+                    &clause_ids,
+                ));
+            }
+            _ => programs.push(ProgramPlan {
                 name: name.clone(),
                 attach: attach.clone(),
-            })
-            .collect(),
+            }),
+        }
+    }
+    CompiledProgram {
+        elf,
+        programs,
         map_inits,
         probes: module
             .probes
@@ -85,6 +105,40 @@ pub(super) fn compiled_program(
             nspec: spec_map.nspec,
         }),
     }
+}
+
+/// The shared kprobe program `name` planned once per probe of `probe_ids`, each with its cookie:
+/// the probe ID, and the bits of the group's clauses (`clause_ids`, in mask order) that enable it.
+fn shared_kprobe_plans(
+    module: &Module,
+    name: &str,
+    is_return: bool,
+    probe_ids: &[u32],
+    clause_ids: &[usize],
+) -> Vec<ProgramPlan> {
+    module
+        .probes
+        .iter()
+        .filter(|probe| probe_ids.contains(&probe.id))
+        .map(|probe| {
+            let mask = clause_ids
+                .iter()
+                .enumerate()
+                .filter(|(_, clause_idx)| {
+                    module.clauses[**clause_idx].probe_ids.contains(&probe.id)
+                })
+                .fold(0u64, |mask, (bit, _)| mask | 1 << bit);
+            ProgramPlan {
+                name: name.to_string(),
+                attach: Attach::Kprobe {
+                    function: probe.desc.function.clone(),
+                    is_return,
+                    probe: probe.desc.to_string(),
+                    cookie: Some(u64::from(probe.id) | mask << 32),
+                },
+            }
+        })
+        .collect()
 }
 
 /// One `probe_names` entry per probe: four NUL-padded names.

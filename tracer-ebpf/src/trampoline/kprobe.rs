@@ -14,6 +14,18 @@
 //!                                           probe_read_kernel(r7+ARGN, 8, r3)
 //!   return: arg0 = -1, arg1 = rax
 //! ```
+//!
+//! Attaching is cheap and loading is not (the verifier runs once per program), so when several
+//! functions' probes are enabled (`fbt::vfs_*:entry`), one shared program serves them all and
+//! is attached to each function with a BPF cookie holding the probe ID and the mask of the
+//! clauses the probe enables ([`shared_trampoline`]). The shared program copies the six argument
+//! registers, so a function takes part only when its arguments are one word each, in order
+//! ([`shareable`]); the mask has room for [`MAX_SHARED_CLAUSES`] clauses.
+//!
+//! ```text
+//!   cookie = bpf_get_attach_cookie(ctx)     r1 = r6; call bpf_get_attach_cookie
+//!   probe_id = cookie; mask = cookie >> 32  *(u32 *)(r7+ID) = r0; r0 >>= 32; *(u64 *)(r7+MASK) = r0
+//! ```
 
 use d_frontend::provider::{ArgFetch, ProbeArg};
 
@@ -21,6 +33,10 @@ use super::{arg_offset, fixed_probe, zero_args_from};
 use crate::codegen::emit::Emitter;
 use crate::codegen::frame::{CTX, SCRATCH};
 use crate::insn::{AluOp, Helper, Insn, Reg, Size};
+use crate::layout::{DCTX_CLAUSE_MASK, DCTX_PROBE_ID};
+
+/// The most clauses a shared program's probes may enable: the cookie's high 32 bits.
+pub const MAX_SHARED_CLAUSES: usize = 32;
 
 /// x86-64 `struct pt_regs` offsets of the argument registers, in argument order.
 const ARG_REGISTERS: [i16; 6] = [112, 104, 96, 88, 72, 64];
@@ -75,6 +91,35 @@ pub fn trampoline(emitter: &mut Emitter, probe_id: u32, is_return: bool, args: &
         }
     }
     zero_args_from(emitter, args.len().max(usize::from(is_return)));
+}
+
+/// Whether a probe with `args` can be served by the shared program: a return probe always, an
+/// entry probe when its arguments are the first words, in order, all in registers.
+pub fn shareable(args: &[ProbeArg], is_return: bool) -> bool {
+    is_return || args.iter().enumerate().all(|(arg_idx, arg)| {
+        arg_idx < ARG_REGISTERS.len()
+            && matches!(arg.fetch, ArgFetch::Field { offset, .. } if offset as usize == 8 * arg_idx)
+    })
+}
+
+/// The shared program's start: the probe ID and clause mask from the attach cookie, then every
+/// argument register (or the offset and the return value).
+pub fn shared_trampoline(emitter: &mut Emitter, is_return: bool) {
+    emitter.push(Insn::mov64_reg(Reg::R1, CTX));
+    emitter.push(Insn::call(Helper::bpf_get_attach_cookie));
+    emitter.push(Insn::stx_mem(Size::W, SCRATCH, Reg::R0, DCTX_PROBE_ID));
+    emitter.push(Insn::alu64_imm(AluOp::Rsh, Reg::R0, 32));
+    emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R0, DCTX_CLAUSE_MASK));
+    if is_return {
+        emitter.push(Insn::st_mem(Size::DW, SCRATCH, arg_offset(0), -1));
+        copy_register(emitter, RAX, arg_offset(1));
+        zero_args_from(emitter, 2);
+    } else {
+        for (arg_idx, register) in ARG_REGISTERS.into_iter().enumerate() {
+            copy_register(emitter, register, arg_offset(arg_idx));
+        }
+        zero_args_from(emitter, ARG_REGISTERS.len());
+    }
 }
 
 fn copy_register(emitter: &mut Emitter, register: i16, slot: i16) {
@@ -149,6 +194,40 @@ mod tests {
             emitter.insns[sp_read..]
                 .iter()
                 .any(|insn| insn.code == 0x85 && insn.imm == Helper::bpf_probe_read_kernel as i32)
+        );
+    }
+
+    #[test]
+    fn only_functions_with_one_word_arguments_in_registers_share_a_program() {
+        assert!(shareable(&[word(0), word(8), word(16)], false));
+        assert!(
+            !shareable(&[word(0), word(16)], false),
+            "a two-word struct first"
+        );
+        let seven: Vec<ProbeArg> = (0..7).map(|word_idx| word(8 * word_idx)).collect();
+        assert!(!shareable(&seven, false), "a seventh argument on the stack");
+        assert!(shareable(&seven, true), "return probes read rax only");
+    }
+
+    #[test]
+    fn the_shared_program_takes_probe_and_mask_from_the_cookie() {
+        let mut emitter = Emitter::default();
+        shared_trampoline(&mut emitter, false);
+        assert_eq!(emitter.insns[1].imm, Helper::bpf_get_attach_cookie as i32);
+        assert_eq!(
+            (emitter.insns[2].code, emitter.insns[2].off),
+            (0x63, DCTX_PROBE_ID),
+            "the low word is the probe ID"
+        );
+        assert_eq!((emitter.insns[3].code, emitter.insns[3].imm), (0x77, 32));
+        assert_eq!(emitter.insns[4].off, DCTX_CLAUSE_MASK);
+        assert_eq!(
+            copies(&emitter),
+            ARG_REGISTERS
+                .into_iter()
+                .enumerate()
+                .map(|(arg_idx, register)| (register, arg_offset(arg_idx)))
+                .collect::<Vec<_>>()
         );
     }
 
