@@ -12,7 +12,8 @@ use d_frontend::source::SourceMap;
 use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
 use tracer_ebpf::plan::Attach;
 
-/// A kernel with `vfs_read(struct file *, char *, size_t, loff_t *)` returning `ssize_t`, the
+/// A kernel with `vfs_read` and `vfs_write(struct file *, char *, size_t, loff_t *)` returning
+/// `ssize_t`, the
 /// exec and clone syscalls, and `task_struct`'s `exit_code`.
 struct Catalog;
 
@@ -46,11 +47,11 @@ impl ProbeCatalog for Catalog {
     }
 
     fn kernel_functions(&self) -> Vec<String> {
-        vec!["vfs_read".to_string()]
+        vec!["vfs_read".to_string(), "vfs_write".to_string()]
     }
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
-        (name == "vfs_read").then(|| FunctionPrototype {
+        (name == "vfs_read" || name == "vfs_write").then(|| FunctionPrototype {
             params: vec![
                 ("file".to_string(), 2),
                 ("buf".to_string(), 2),
@@ -238,4 +239,68 @@ fn exec_paths_are_user_strings() {
         )),
         "{insts:?}"
     );
+}
+
+#[test]
+fn fbt_kprobes_of_several_functions_share_a_program_told_apart_by_cookies() {
+    let text = "fbt::vfs_*:entry { trace(args[2]); } fbt::vfs_write:entry { trace(1); } \
+                fbt::vfs_read:return { trace(arg1); }";
+    let options = CodegenOptions {
+        fbt_kprobes: true,
+        ..CodegenOptions::default()
+    };
+    let compiled = compile_text(text);
+    let id_of = |function: &str, name: &str| {
+        compiled
+            .module
+            .probes
+            .iter()
+            .find(|probe| probe.desc.function == function && probe.desc.name == name)
+            .map(|probe| u64::from(probe.id))
+            .expect("the probe is enabled")
+    };
+    let (read, write) = (id_of("vfs_read", "entry"), id_of("vfs_write", "entry"));
+    let generated = generate(&compiled.module, &options)
+        .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"));
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    // The lone return probe has a program of its own; clause 0 is bit 0 for both entry probes,
+    // clause 1 bit 1 for vfs_write's only.
+    assert_eq!(
+        plans[1..],
+        [
+            (
+                "fbt_kprobes",
+                &Attach::Kprobe {
+                    function: "vfs_read".to_string(),
+                    is_return: false,
+                    probe: "fbt:vmlinux:vfs_read:entry".to_string(),
+                    cookie: Some(read | 1 << 32),
+                }
+            ),
+            (
+                "fbt_kprobes",
+                &Attach::Kprobe {
+                    function: "vfs_write".to_string(),
+                    is_return: false,
+                    probe: "fbt:vmlinux:vfs_write:entry".to_string(),
+                    cookie: Some(write | 3 << 32),
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        plans[0].1,
+        &Attach::Kprobe {
+            function: "vfs_read".to_string(),
+            is_return: true,
+            probe: "fbt:vmlinux:vfs_read:return".to_string(),
+            cookie: None,
+        }
+    );
+    assert_eq!(generated.listings.len(), 2, "two programs for three plans");
 }

@@ -289,7 +289,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         long: Some("self-test"),
         value_name: None,
         source: false,
-        help: "print what this kernel allows and how each provider attaches (see -x fbtmode)",
+        help: "print how each provider attaches here (see -x fbtmode)",
     },
 ];
 

@@ -389,6 +389,16 @@ mod tests {
         assert_eq!(hi(&["-n", "BEGIN"]).mode, Mode::Exec);
         assert_eq!(hi(&["-e", "-n", "BEGIN"]).mode, Mode::CompileOnly);
         assert_eq!(hi(&["-l", "-e", "-n", "BEGIN"]).mode, Mode::List);
+        let self_test = hi(&["--self-test", "-x", "fbtmode=kprobe"]);
+        assert_eq!(self_test.mode, Mode::SelfTest);
+        assert_eq!(
+            self_test.options.fbt_mode(),
+            tracer_daemon::capability::FbtMode::Kprobe
+        );
+        assert_eq!(
+            hi(&["-n", "BEGIN"]).options.fbt_mode(),
+            tracer_daemon::capability::FbtMode::Auto
+        );
         assert_eq!(hi(&["-l"]).programs, Vec::new());
     }
 
