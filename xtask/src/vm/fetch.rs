@@ -2,15 +2,25 @@
 //! unpacked with `dpkg-deb -x` under `target/vm/`, so nothing is installed on the host (a real
 //! `apt-get install qemu-system-x86` would remove the preinstalled backports `qemu-utils`).
 //!
-//! The packages are the newest `linux-image-6.1*` the `linux-image-amd64` package depends on,
-//! `busybox-static`, and `qemu-system-x86` with the dependencies the host lacks, as a simulated
-//! install without recommendations lists them. A stamp file naming them all makes a second run
+//! The packages are the `linux-image-6.1*` the `linux-image-amd64` package depends on,
+//! `busybox-static`, and `qemu-system-x86` with its firmware and the dependencies the host lacks,
+//! as a simulated install without recommendations lists them. A stamp file naming them all makes a second run
 //! skip this step.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+
+/// The packages fetched whether or not the host has them installed: busybox, qemu and its
+/// firmware, which qemu finds only under the unpacked root.
+const ALWAYS: [&str; 5] = [
+    "busybox-static",
+    "qemu-system-x86",
+    "qemu-system-common",
+    "qemu-system-data",
+    "seabios",
+];
 
 /// What the guest needs from the unpacked packages.
 pub struct Tools {
@@ -45,8 +55,16 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
     if !stamp.exists() {
         let debs = vm_dir.join("debs");
         std::fs::create_dir_all(&debs)?;
-        let mut packages = vec![kernel_package()?, "busybox-static".to_string()];
-        packages.extend(missing_dependencies("qemu-system-x86")?);
+        let mut packages: Vec<String> = [kernel_package()?.as_str()]
+            .into_iter()
+            .chain(ALWAYS)
+            .map(str::to_string)
+            .collect();
+        for package in missing_dependencies("qemu-system-x86")? {
+            if !packages.contains(&package) {
+                packages.push(package);
+            }
+        }
         download(&debs, &packages)?;
         if root.exists() {
             std::fs::remove_dir_all(&root)?;
@@ -85,7 +103,7 @@ fn kernel_package() -> anyhow::Result<String> {
         .filter_map(|line| line.trim().strip_prefix("Depends: "))
         .find(|name| name.starts_with("linux-image-6.1"))
         .map(str::to_string)
-        .context("linux-image-amd64 depends on a linux-image-6.1* package")
+        .context("linux-image-amd64 depends on a linux-image-6.1* package (is this Debian 12 with its lists fetched by apt-get update?)")
 }
 
 /// The packages installing `package` would add, as `apt-get --simulate` lists them.
@@ -97,16 +115,12 @@ fn missing_dependencies(package: &str) -> anyhow::Result<Vec<String>> {
         "--no-install-recommends",
         package,
     ]))?;
-    let packages: Vec<String> = plan
+    Ok(plan
         .lines()
         .filter_map(|line| line.strip_prefix("Inst "))
         .filter_map(|rest| rest.split_whitespace().next())
         .map(str::to_string)
-        .collect();
-    if !packages.iter().any(|name| name == package) {
-        bail!("apt-get would not install {package} (is it installed already?)");
-    }
-    Ok(packages)
+        .collect())
 }
 
 /// Downloads the packages not in `debs` yet.
