@@ -100,6 +100,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     }
     let mut codegen = codegen_options(&options)?;
     codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
+    codegen.bounded_loops = crate::selftest::bounded_loops(&options);
     let generated = match generate(&compiled.module, &codegen) {
         Ok(generated) => generated,
         // dtrace finds the buffers too small when it enables the probes, after its banner.

@@ -1,12 +1,11 @@
-//! `-x fbtmode` and `tracer --self-test`: how `fbt` probes attach on this kernel.
-//!
-//! The engine's capability probe ([`tracer_daemon::capability`]) is asked only when the program
-//! has `fbt` probes, so other programs do not pay for it on the first run after a boot.
+//! `-x fbtmode`, `-x loopmode` and `tracer --self-test`: how `fbt` probes attach and loops stay
+//! finite on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
+//! which runs once per boot.
 
 use d_frontend::ir::Module;
 use d_frontend::provider::ProbeKind;
 use tracer_cli::flags::Options;
-use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, report};
+use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
 /// Whether `module`'s `fbt` probes are to be kprobes rather than fentry programs: when
 /// `-x fbtmode=kprobe` says so, or when the kernel allows kprobes but not fentry. Where the way
@@ -27,13 +26,29 @@ pub fn fbt_kprobes(options: &Options, module: &Module) -> bool {
     }
 }
 
+/// Whether generated loops count their iterations rather than start with `may_goto`: when
+/// `-x loopmode=bounded` says so, or when the kernel lacks `may_goto`.
+pub fn bounded_loops(options: &Options) -> bool {
+    match options.loop_mode() {
+        LoopMode::Bounded => true,
+        LoopMode::MayGoto => false,
+        LoopMode::Auto => capability::bounded_loops(&FbtFacts::probe(), LoopMode::Auto),
+    }
+}
+
 /// Prints the kernel's facts and how each provider attaches; returns the exit status.
 pub fn run(options: &Options) -> u8 {
     let (facts, cached) = FbtFacts::probe_with_origin();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     print!(
         "{}",
-        report::self_test(release.trim(), &facts, cached, options.fbt_mode())
+        report::self_test(
+            release.trim(),
+            &facts,
+            cached,
+            options.fbt_mode(),
+            options.loop_mode()
+        )
     );
     0
 }

@@ -89,6 +89,30 @@ pub struct FbtFacts {
     pub kprobes: bool,
     /// Whether kprobe-multi links are (fprobe).
     pub kprobe_multi: bool,
+    /// Whether programs may use `may_goto` (Linux 6.9), which loops start with; without it they
+    /// count their iterations ([`LoopMode::Bounded`]).
+    pub may_goto: bool,
+}
+
+/// How generated loops are kept finite (`-x loopmode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoopMode {
+    /// `may_goto` where the kernel has it, else bounded.
+    #[default]
+    Auto,
+    /// Each loop starts with `may_goto`.
+    MayGoto,
+    /// Each loop counts its iterations up to the string size.
+    Bounded,
+}
+
+/// Whether loops are to be bounded by a counter rather than start with `may_goto`.
+pub fn bounded_loops(facts: &FbtFacts, mode: LoopMode) -> bool {
+    match mode {
+        LoopMode::Auto => !facts.may_goto,
+        LoopMode::MayGoto => false,
+        LoopMode::Bounded => true,
+    }
 }
 
 /// How `fbt` probes attach.
@@ -187,6 +211,7 @@ impl FbtFacts {
                 kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
                 kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
                     .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+                may_goto: probe_may_goto(),
             };
             if !boot.is_empty() {
                 cache::store(&facts, &boot);
@@ -229,6 +254,36 @@ fn probe_fentry() -> FentryProbe {
             FentryProbe::Loads
         }
         Err(error) => FentryProbe::Refused(error.io_error.raw_os_error().unwrap_or(libc::EINVAL)),
+    }
+}
+
+/// Loads a socket filter that starts with `may_goto`, which kernels before 6.9 reject as an
+/// unknown instruction.
+fn probe_may_goto() -> bool {
+    // may_goto +0; r0 = 0; exit
+    let insns: [u64; 3] = [
+        0x0000_0000_0000_00e5,
+        0x0000_0000_0000_00b7,
+        0x0000_0000_0000_0095,
+    ];
+    let license = c"GPL";
+    // SAFETY: `bpf_attr` is plain data, for which all zeros is a valid value.
+    let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+    // SAFETY: writing the `BPF_PROG_LOAD` member of a zeroed union.
+    let load = unsafe { &mut attr.__bindgen_anon_3 };
+    load.prog_type = bpf_prog_type::BPF_PROG_TYPE_SOCKET_FILTER as u32;
+    load.insns = insns.as_ptr() as u64;
+    load.insn_cnt = insns.len() as u32;
+    load.license = license.as_ptr() as u64;
+    // SAFETY: `insns` and `license` outlive the call, and the kernel reads `insn_cnt`
+    // instructions and a NUL-terminated string from them.
+    match unsafe { crate::sys::bpf("bpf_prog_load", bpf_cmd::BPF_PROG_LOAD, &mut attr) } {
+        Ok(fd) => {
+            // SAFETY: `fd` is the program's descriptor, which nothing else owns.
+            unsafe { libc::close(fd as i32) };
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -279,6 +334,7 @@ mod tests {
             lockdown,
             kprobes,
             kprobe_multi: false,
+            may_goto: true,
         }
     }
 
@@ -371,6 +427,19 @@ mod tests {
             choose_with(&locked, FbtMode::Fentry),
             Err("fentry is refused under kernel lockdown (integrity)".to_string())
         );
+    }
+
+    #[test]
+    fn loops_are_bounded_without_may_goto_or_when_asked() {
+        let old = FbtFacts {
+            may_goto: false,
+            ..facts(FentryProbe::Loads, None, true)
+        };
+        let new = facts(FentryProbe::Loads, None, true);
+        assert!(bounded_loops(&old, LoopMode::Auto));
+        assert!(!bounded_loops(&new, LoopMode::Auto));
+        assert!(bounded_loops(&new, LoopMode::Bounded));
+        assert!(!bounded_loops(&old, LoopMode::MayGoto));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 use std::fmt;
 
 use d_frontend::diagnostic::DiagFormat;
-use tracer_daemon::capability::FbtMode;
+use tracer_daemon::capability::{FbtMode, LoopMode};
 
 use super::optval;
 use crate::output::sink::OutputFormat;
@@ -124,8 +124,12 @@ pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 /// kernel allows; `fentry` and `kprobe` force fentry/fexit or kprobe/kretprobe programs.
 const FBT_MODES: &[&str] = &["auto", "fentry", "kprobe"];
 
-/// Every option tracer knows, sorted by name. `diagfmt` and `fbtmode` are ours and `oformat`
-/// FreeBSD's; the rest are (Oracle's) libdtrace's.
+/// The names `-x loopmode` accepts: `auto` (the default) starts loops with `may_goto` where the
+/// kernel has it; `may_goto` and `bounded` force one way.
+const LOOP_MODES: &[&str] = &["auto", "may_goto", "bounded"];
+
+/// Every option tracer knows, sorted by name. `diagfmt`, `fbtmode` and `loopmode` are ours and
+/// `oformat` FreeBSD's; the rest are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
     opt("aggrate", Kind::Rate).default(0),
@@ -187,6 +191,7 @@ const OPTIONS: &[OptionDef] = &[
         },
     ),
     opt("lockmem", Kind::LockMem).command_line_only(),
+    opt("loopmode", choice(LOOP_MODES)).default(0),
     opt("maxframes", Kind::Runtime),
     opt("modpath", Kind::Text).command_line_only(),
     opt("nolibs", Kind::Flag),
@@ -582,6 +587,15 @@ impl Options {
         }
     }
 
+    /// `loopmode`: how generated loops are kept finite, forced or left to the kernel.
+    pub fn loop_mode(&self) -> LoopMode {
+        match self.choice("loopmode") {
+            Some("may_goto") => LoopMode::MayGoto,
+            Some("bounded") => LoopMode::Bounded,
+            _ => LoopMode::Auto,
+        }
+    }
+
     /// `diagfmt`: how much of each compiler error to print; `auto` asks whether standard error
     /// is a terminal.
     pub fn diag_format(&self) -> DiagFormat {
@@ -730,8 +744,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 3,
-            "only diagfmt and fbtmode (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 4,
+            "only diagfmt, fbtmode and loopmode (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

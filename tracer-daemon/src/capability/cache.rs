@@ -10,6 +10,7 @@
 //! lockdown integrity
 //! kprobes no
 //! kprobe-multi no
+//! may-goto yes
 //! ```
 
 use std::path::Path;
@@ -55,9 +56,10 @@ pub fn encode(facts: &FbtFacts, boot: &str) -> String {
     let lockdown = facts.lockdown.map_or("unknown", Lockdown::name);
     let yes_no = |fact: bool| if fact { "yes" } else { "no" };
     format!(
-        "boot {boot}\nfentry {fentry}\nlockdown {lockdown}\nkprobes {}\nkprobe-multi {}\n",
+        "boot {boot}\nfentry {fentry}\nlockdown {lockdown}\nkprobes {}\nkprobe-multi {}\nmay-goto {}\n",
         yes_no(facts.kprobes),
-        yes_no(facts.kprobe_multi)
+        yes_no(facts.kprobe_multi),
+        yes_no(facts.may_goto)
     )
 }
 
@@ -87,6 +89,7 @@ pub fn decode(text: &str, boot: &str) -> Option<FbtFacts> {
         lockdown,
         kprobes: yes_no("kprobes")?,
         kprobe_multi: yes_no("kprobe-multi")?,
+        may_goto: yes_no("may-goto")?,
     })
 }
 
@@ -101,11 +104,12 @@ mod tests {
             lockdown: Some(Lockdown::Integrity),
             kprobes: false,
             kprobe_multi: true,
+            may_goto: true,
         };
         let text = encode(&facts, "b1");
         assert_eq!(
             text,
-            "boot b1\nfentry refused 1\nlockdown integrity\nkprobes no\nkprobe-multi yes\n"
+            "boot b1\nfentry refused 1\nlockdown integrity\nkprobes no\nkprobe-multi yes\nmay-goto yes\n"
         );
         assert_eq!(decode(&text, "b1"), Some(facts));
         assert_eq!(decode(&text, "b2"), None, "another boot");
@@ -124,7 +128,7 @@ mod tests {
         assert_eq!(decode("boot b1\nfentry loads\n", "b1"), None);
         assert_eq!(
             decode(
-                "boot b1\nfentry loads\nlockdown none\nkprobes perhaps\nkprobe-multi no\n",
+                "boot b1\nfentry loads\nlockdown none\nkprobes perhaps\nkprobe-multi no\nmay-goto no\n",
                 "b1"
             ),
             None

@@ -3,11 +3,20 @@
 
 use std::fmt::Write as _;
 
-use super::{FbtFacts, FbtMechanism, FbtMode, FentryProbe, cache, choose_with, why_not_fentry};
+use super::{
+    FbtFacts, FbtMechanism, FbtMode, FentryProbe, LoopMode, bounded_loops, cache, choose_with,
+    why_not_fentry,
+};
 
 /// The report for `facts` (read from the cache when `cached`) on kernel `release`, with `fbt`
 /// attaching as `mode` asks.
-pub fn self_test(release: &str, facts: &FbtFacts, cached: bool, mode: FbtMode) -> String {
+pub fn self_test(
+    release: &str,
+    facts: &FbtFacts,
+    cached: bool,
+    mode: FbtMode,
+    loops: LoopMode,
+) -> String {
     let mut out = String::new();
     let origin = if cached {
         format!("cached for this boot in {}", cache::CACHE_FILE)
@@ -33,6 +42,16 @@ pub fn self_test(release: &str, facts: &FbtFacts, cached: bool, mode: FbtMode) -
         ),
         Err(reason) => format!("unavailable: {reason}"),
     };
+    let loops_forced = match loops {
+        LoopMode::Auto => "chosen",
+        LoopMode::MayGoto => "forced by -x loopmode=may_goto",
+        LoopMode::Bounded => "forced by -x loopmode=bounded",
+    };
+    let loops = if bounded_loops(facts, loops) {
+        format!("bounded by the string size ({loops_forced})")
+    } else {
+        format!("may_goto ({loops_forced})")
+    };
     let lines = [
         ("kernel", release.to_string()),
         ("capabilities", origin),
@@ -40,7 +59,9 @@ pub fn self_test(release: &str, facts: &FbtFacts, cached: bool, mode: FbtMode) -
         ("lockdown", lockdown.to_string()),
         ("kprobes", yes_no(facts.kprobes).to_string()),
         ("kprobe-multi", yes_no(facts.kprobe_multi).to_string()),
+        ("may_goto", yes_no(facts.may_goto).to_string()),
         ("fbt", fbt),
+        ("loops", loops),
         (
             "syscall",
             "raw tracepoints sys_enter and sys_exit".to_string(),
@@ -68,6 +89,7 @@ mod tests {
             lockdown: Some(Lockdown::None),
             kprobes: true,
             kprobe_multi: false,
+            may_goto: false,
         }
     }
 
@@ -80,11 +102,19 @@ mod tests {
 
     #[test]
     fn the_fbt_line_names_the_method_and_why() {
-        let report = self_test("6.1.0", &stock(), false, FbtMode::Auto);
+        let report = self_test("6.1.0", &stock(), false, FbtMode::Auto, LoopMode::Auto);
+        assert_eq!(
+            line(&report, "loops"),
+            "bounded by the string size (chosen)"
+        );
         assert_eq!(line(&report, "kernel"), "6.1.0");
         assert_eq!(line(&report, "capabilities"), "probed now");
         assert_eq!(line(&report, "fbt"), "fentry/fexit programs (chosen)");
-        let forced = self_test("6.1.0", &stock(), true, FbtMode::Kprobe);
+        let forced = self_test("6.1.0", &stock(), true, FbtMode::Kprobe, LoopMode::MayGoto);
+        assert_eq!(
+            line(&forced, "loops"),
+            "may_goto (forced by -x loopmode=may_goto)"
+        );
         assert_eq!(
             line(&forced, "fbt"),
             "kprobe/kretprobe programs (forced by -x fbtmode=kprobe)"
@@ -102,8 +132,10 @@ mod tests {
             lockdown: Some(Lockdown::Integrity),
             kprobes: false,
             kprobe_multi: false,
+            may_goto: true,
         };
-        let report = self_test("6.18.0", &locked, false, FbtMode::Auto);
+        let report = self_test("6.18.0", &locked, false, FbtMode::Auto, LoopMode::Auto);
+        assert_eq!(line(&report, "loops"), "may_goto (chosen)");
         assert_eq!(
             line(&report, "fentry"),
             "fentry is refused under kernel lockdown (integrity)"

@@ -18,6 +18,11 @@ pub struct Emitter {
     pub clause_of_insn: Vec<Option<usize>>,
     /// Comments shown by `-S` before an instruction.
     pub annotations: Vec<(usize, String)>,
+    /// The iterations each loop may run, counted on the stack, for kernels without `may_goto`;
+    /// `None` starts loops with `may_goto` (see `subr::loops`).
+    pub loop_bound: Option<i32>,
+    /// How many loops were started, which picks each one's counter slot.
+    pub loops_begun: usize,
     targets: Vec<Option<usize>>,
     fixups: Vec<(usize, Target)>,
     current_clause: Option<usize>,

@@ -57,6 +57,9 @@ pub struct CodegenOptions {
     pub aggsize: u64,
     /// `fbt` probes are kprobes and kretprobes rather than fentry and fexit programs.
     pub fbt_kprobes: bool,
+    /// Loops count their iterations on the stack rather than start with `may_goto`, which
+    /// kernels before 6.9 lack.
+    pub bounded_loops: bool,
 }
 
 impl Default for CodegenOptions {
@@ -70,6 +73,7 @@ impl Default for CodegenOptions {
             specsize: 4 << 20,
             aggsize: 4 << 20,
             fbt_kprobes: false,
+            bounded_loops: false,
         }
     }
 }
@@ -601,6 +605,9 @@ fn program(
     options: &CodegenOptions,
 ) -> Result<Emitter, CodegenError> {
     let mut emitter = Emitter::default();
+    emitter.loop_bound = options
+        .bounded_loops
+        .then(|| module.strsize.saturating_add(1).min(i32::MAX as u32) as i32);
     let exit = emitter.target();
     trampoline::prologue(&mut emitter, maps.scratch, exit);
     let kind = match group {

@@ -12,10 +12,22 @@
 //!        goto head
 //! exit:
 //! ```
+//!
+//! Kernels before 6.9 have no `may_goto`. There a loop counts its iterations in a stack slot
+//! instead and leaves after [`Emitter::loop_bound`] of them (the string size and one); the
+//! verifier tracks a spilled constant exactly, so it checks each iteration in turn, as it does
+//! any bounded loop. The counters use the aggregation slots, which are free while a subroutine
+//! runs, one per nesting level (loops nest two deep).
+//!
+//! ```text
+//!        *(u64 *)(r10 + SLOT) = 0
+//! head:  r1 = *(u64 *)(r10 + SLOT); if r1 >= BOUND goto exit
+//!        r1 += 1; *(u64 *)(r10 + SLOT) = r1
+//! ```
 
 use super::area::{StringArea, Var};
 use crate::codegen::emit::{Emitter, Target};
-use crate::codegen::frame::SCRATCH;
+use crate::codegen::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, AGG_ZERO_SLOT, SCRATCH};
 use crate::codegen::inst::{scratch_offset, scratch_pointer, store_bytes};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 
@@ -29,8 +41,20 @@ impl Loop {
     /// Starts a loop that leaves for `exit` when the loop budget is spent.
     pub fn begin(emitter: &mut Emitter, exit: Target) -> Loop {
         let head = emitter.target();
+        let Some(bound) = emitter.loop_bound else {
+            emitter.place(head);
+            emitter.may_goto(exit);
+            return Loop { head };
+        };
+        let slots = [AGG_GEN_SLOT, AGG_ZERO_SLOT, AGG_ENTRY_SLOT];
+        let slot = slots[emitter.loops_begun % slots.len()];
+        emitter.loops_begun += 1;
+        emitter.push(Insn::st_mem(Size::DW, Reg::FP, slot, 0));
         emitter.place(head);
-        emitter.may_goto(exit);
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, slot));
+        emitter.jump_imm(JmpOp::Jge, Reg::R1, bound, exit);
+        emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, 1));
+        emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R1, slot));
         Loop { head }
     }
 
