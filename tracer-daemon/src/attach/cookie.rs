@@ -46,7 +46,11 @@ pub(crate) fn attach(
     let kprobe: &mut KProbe = program_mut(ebpf, program, "kprobe")?;
     let prog_fd = kprobe
         .fd()
-        .map_err(|error| attach_error(io::Error::other(error)))?
+        .map_err(|error| EngineError::Attach {
+            program: program.to_owned(),
+            target: format!("kernel function {function}"),
+            source: Box::new(error),
+        })?
         .as_fd()
         .as_raw_fd();
     let event = open_event(function, is_return).map_err(attach_error)?;
