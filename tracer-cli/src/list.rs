@@ -16,7 +16,9 @@ use tracer_cli::flags::HiArgs;
 use tracer_cli::output::list::{list_header, list_line, no_match_message};
 use tracer_daemon::catalog::KernelCatalog;
 
-use crate::run::{PROGRAM, compile_options, print_diagnostic};
+use tracer_cli::target::Target;
+
+use crate::run::{PROGRAM, compile_options, note_created_processes, print_diagnostic};
 
 /// Lists the probes and returns the exit status.
 pub(crate) fn list(
@@ -26,11 +28,18 @@ pub(crate) fn list(
     library: Vec<FileId>,
 ) -> anyhow::Result<u8> {
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
+    // `-c` commands are created (and killed unreleased when dropped) so that `pid$target`
+    // descriptions list the probes of their program.
+    let mut targets = Vec::new();
+    for request in &args.targets {
+        targets.push(Target::start(request)?);
+    }
+    note_created_processes(&catalog, args, &targets);
     let mut table = ProbeTable::new(&catalog);
     let compiled = if inputs.is_empty() {
         None
     } else {
-        let mut options = compile_options(args, None, library);
+        let mut options = compile_options(args, targets.first().map(Target::pid), library);
         options.zdefs = true;
         match compile_inputs(sources, inputs, &catalog, &options) {
             Ok(compiled) => Some(compiled),

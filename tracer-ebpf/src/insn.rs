@@ -481,12 +481,14 @@ pub enum Helper {
     bpf_probe_read_kernel_str = 115,
     /// `long bpf_ringbuf_output(ringbuf, data, size, flags)`
     bpf_ringbuf_output = 130,
+    /// `u64 bpf_get_attach_cookie(ctx)`
+    bpf_get_attach_cookie = 174,
 }
 
 impl Helper {
     /// The helper with number `id`, if generated code uses it.
     pub fn from_id(id: i32) -> Option<Helper> {
-        const ALL: [Helper; 18] = [
+        const ALL: [Helper; 19] = [
             Helper::bpf_map_lookup_elem,
             Helper::bpf_map_update_elem,
             Helper::bpf_map_delete_elem,
@@ -505,6 +507,7 @@ impl Helper {
             Helper::bpf_probe_read_user_str,
             Helper::bpf_probe_read_kernel_str,
             Helper::bpf_ringbuf_output,
+            Helper::bpf_get_attach_cookie,
         ];
         ALL.into_iter().find(|helper| *helper as i32 == id)
     }

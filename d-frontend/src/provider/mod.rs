@@ -11,20 +11,26 @@ pub mod dependent;
 mod desc;
 mod dtrace;
 mod fbt;
+mod pid;
 mod proc;
 mod profile;
 mod sched;
 mod syscall;
 mod tracepoint;
+mod usdt;
 
 use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::ErrTag;
 
 pub use catalog::{
     FunctionPrototype, KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo,
-    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
+    ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
 };
 pub use dependent::{RawCondition, RawSource, RawValue};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
+pub use usdt::{UprobeSite, UsdtArg, UsdtLocation, parse_usdt_args};
 
 /// A probe that exists (or was created for this program).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +47,9 @@ pub struct Probe {
     /// Where a [`ProbeKind::Dependent`] probe fires: matching leaves them empty, and
     /// [`ProbeTable::sources`] reads them for the probes a program enables. Empty for other kinds.
     pub sources: Vec<RawSource>,
+    /// Where a [`ProbeKind::Uprobe`] or [`ProbeKind::Usdt`] probe fires, filled when it is
+    /// created. Empty for other kinds.
+    pub uprobes: Vec<UprobeSite>,
 }
 
 /// The most arguments a probe has: the D context holds `arg0..arg9`.
@@ -144,6 +153,15 @@ pub enum ProbeKind {
     /// A probe of a provider built on raw tracepoints (`proc`, `sched`), which fires when one of
     /// its [`Probe::sources`] does.
     Dependent,
+    /// `pidPID:MODULE:FUNCTION:entry`, `:return` or `:OFFSET`: a uprobe (or uretprobe) on a
+    /// function of a process, at its [`Probe::uprobes`] site.
+    Uprobe {
+        /// Whether it is the return probe.
+        is_return: bool,
+    },
+    /// `PROVIDERPID:MODULE:FUNCTION:NAME`: a SystemTap SDT probe of a process, a uprobe at each of
+    /// its [`Probe::uprobes`] sites.
+    Usdt,
     /// `profile:::profile-N` (every CPU) or `profile:::tick-N` (one CPU).
     Profile {
         /// The period in nanoseconds.
@@ -151,6 +169,15 @@ pub enum ProbeKind {
         /// Whether it fires on every CPU.
         all_cpus: bool,
     },
+}
+
+/// Why a description of probes created on demand (`pid`, USDT) cannot make them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeError {
+    /// libdtrace's tag for the error.
+    pub tag: ErrTag,
+    /// libdtrace's message.
+    pub message: String,
 }
 
 /// The probes of one compilation: listed ones from the catalog and those created on demand.
@@ -167,6 +194,10 @@ pub struct ProbeTable<'c> {
     /// The kernel functions, read from the catalog (which parses BTF) only when a description
     /// may match an `fbt` probe or a created probe's ID is needed.
     functions: OnceCell<Vec<String>>,
+    /// The `pid` and USDT probes created on demand, in order of creation.
+    user: Vec<Probe>,
+    /// Each created user probe's index in `user`, by its description.
+    user_index: HashMap<String, usize>,
 }
 
 /// The ID of the first syscall probe (after the three `dtrace` probes).
@@ -183,6 +214,8 @@ impl ProbeTable<'_> {
             tracepoints: catalog.tracepoints(),
             profile: profile::listed(first_profile_id),
             functions: OnceCell::new(),
+            user: Vec::new(),
+            user_index: HashMap::new(),
         }
     }
 
@@ -219,10 +252,17 @@ impl ProbeTable<'_> {
     /// Every probe matching `desc`, in probe ID order. A literal name that some provider creates on
     /// demand (`profile:::tick-1s`) creates its probe.
     pub fn matching(&mut self, desc: &ProbeDesc) -> Vec<Probe> {
+        self.try_matching(desc).unwrap_or_default()
+    }
+
+    /// Like [`ProbeTable::matching`], but says why a description of a process's probes (`pid`,
+    /// USDT) cannot make them.
+    pub fn try_matching(&mut self, desc: &ProbeDesc) -> Result<Vec<Probe>, ProbeError> {
+        let created_user: HashSet<u32> = self.create_user_probes(desc)?.into_iter().collect();
         let mut probes = dtrace::matching(desc);
         probes.extend(syscall::matching(desc, &self.syscalls, FIRST_SYSCALL_ID));
         let end_of_listed = self.first_profile_id() + profile::N_LISTED;
-        let n_created = self.profile.len() as u32 - profile::N_LISTED;
+        let n_created = self.profile.len() as u32 - profile::N_LISTED + self.user.len() as u32;
         let first_fbt_id = self.first_fbt_id();
         let (catalog, functions) = (self.catalog, &self.functions);
         let next_id = || {
@@ -255,7 +295,60 @@ impl ProbeTable<'_> {
             probes.extend(fbt::matching(desc, self.functions(), first_fbt_id));
         }
         probes.extend(created);
-        probes
+        let mut user: Vec<Probe> = self
+            .user
+            .iter()
+            .filter(|probe| {
+                created_user.contains(&probe.id)
+                    || desc.matches(
+                        &probe.desc.provider,
+                        &probe.desc.module,
+                        &probe.desc.function,
+                        &probe.desc.name,
+                    )
+            })
+            .cloned()
+            .collect();
+        user.sort_by_key(|probe| probe.id);
+        probes.extend(user);
+        probes.sort_by_key(|probe| probe.id);
+        Ok(probes)
+    }
+
+    /// Creates the `pid` or USDT probes `desc` describes, each once; returns their IDs.
+    fn create_user_probes(&mut self, desc: &ProbeDesc) -> Result<Vec<u32>, ProbeError> {
+        let specs = if let Some(pid) = pid::provider_pid(&desc.provider) {
+            pid::matching(desc, pid, self.catalog)?
+        } else if let Some((provider, pid)) = usdt::provider_pid(&desc.provider) {
+            usdt::matching(desc, provider, pid, self.catalog)
+        } else {
+            return Ok(Vec::new());
+        };
+        let mut ids = Vec::new();
+        for spec in specs {
+            let key = spec.desc.to_string();
+            if let Some(&user_idx) = self.user_index.get(&key) {
+                let probe = &mut self.user[user_idx];
+                if !probe.uprobes.contains(&spec.site) {
+                    probe.uprobes.push(spec.site);
+                }
+                ids.push(probe.id);
+                continue;
+            }
+            let n_profile_created = self.profile.len() as u32 - profile::N_LISTED;
+            let id = self.first_created_id() + n_profile_created + self.user.len() as u32;
+            self.user_index.insert(key, self.user.len());
+            self.user.push(Probe {
+                id,
+                desc: spec.desc,
+                kind: spec.kind,
+                args: Vec::new(),
+                sources: Vec::new(),
+                uprobes: vec![spec.site],
+            });
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// The probe with ID `id`, if it exists.
@@ -296,7 +389,11 @@ impl ProbeTable<'_> {
             let function = &self.functions()[(word / 2) as usize];
             return Some(fbt::probe(id, function, word % 2 == 1));
         }
-        self.profile.iter().find(|probe| probe.id == id).cloned()
+        self.profile
+            .iter()
+            .chain(&self.user)
+            .find(|probe| probe.id == id)
+            .cloned()
     }
 
     /// The arguments of `probe`, read from the catalog (a tracepoint's or a syscall's format file).
@@ -316,6 +413,7 @@ impl ProbeTable<'_> {
             ProbeKind::Fbt { is_return } => {
                 fbt::args(self.catalog, &probe.desc.function, is_return)
             }
+            ProbeKind::Usdt => probe.uprobes.first().map(usdt::args).unwrap_or_default(),
             ProbeKind::Dependent => match probe.desc.provider.as_str() {
                 "proc" => dependent::args(proc::PROBES, &probe.desc.name),
                 "sched" => dependent::args(sched::PROBES, &probe.desc.name),

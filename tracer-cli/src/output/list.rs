@@ -47,6 +47,7 @@ mod tests {
             kind: ProbeKind::SyscallEntry { nr: 0 },
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),
@@ -58,6 +59,7 @@ mod tests {
             kind: ProbeKind::Begin,
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&begin),
@@ -73,6 +75,7 @@ mod tests {
             kind: ProbeKind::Tracepoint,
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),

@@ -9,6 +9,7 @@ pub(crate) mod fbt;
 pub(crate) mod perf;
 pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
+pub(crate) mod uprobe;
 
 use aya::Ebpf;
 use aya::programs::fentry::FEntryLink;
@@ -37,6 +38,13 @@ pub(crate) enum Link {
     Fentry(FEntryLink),
     /// An fexit program on a kernel function.
     Fexit(FExitLink),
+    /// A uprobe program linked to a `uprobe` PMU perf event.
+    Uprobe {
+        /// The BPF link.
+        link: std::os::fd::OwnedFd,
+        /// The perf event.
+        event: std::os::fd::OwnedFd,
+    },
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).
