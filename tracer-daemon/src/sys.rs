@@ -46,17 +46,16 @@ pub(crate) unsafe fn bpf(
 
 /// Calls `perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)`.
 ///
-/// `attr` must be valid for the kernel to read, with every pointer it holds (a uprobe's path)
-/// valid for the call.
-pub(crate) fn perf_event_open(
+/// # Safety
+///
+/// Every pointer `attr` holds (a uprobe's path in `config1`) must be valid for the call.
+pub(crate) unsafe fn perf_event_open(
     attr: &mut aya_obj::generated::perf_event_attr,
     pid: i32,
     cpu: i32,
 ) -> Result<std::os::fd::OwnedFd, SyscallError> {
     use std::os::fd::FromRawFd as _;
 
-    /// `PERF_FLAG_FD_CLOEXEC`.
-    const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
     #[cfg(test)]
     let result: libc::c_long = {
         let _ = (attr, pid, cpu);
@@ -68,6 +67,8 @@ pub(crate) fn perf_event_open(
     // SAFETY: `attr` is a valid `perf_event_attr` and its pointers are valid, as the caller
     // guarantees.
     let result = unsafe {
+        /// `PERF_FLAG_FD_CLOEXEC`.
+        const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
         libc::syscall(
             libc::SYS_perf_event_open,
             std::ptr::from_mut(attr),

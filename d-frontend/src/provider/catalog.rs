@@ -175,7 +175,7 @@ pub struct UserFunction {
     pub size: u64,
 }
 
-/// One SystemTap SDT probe site, from an ELF file's `.note.stapsdt` section.
+/// One `SystemTap` SDT probe site, from an ELF file's `.note.stapsdt` section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SdtNote {
     /// The provider (`libc`).

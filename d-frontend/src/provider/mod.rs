@@ -159,7 +159,7 @@ pub enum ProbeKind {
         /// Whether it is the return probe.
         is_return: bool,
     },
-    /// `PROVIDERPID:MODULE:FUNCTION:NAME`: a SystemTap SDT probe of a process, a uprobe at each of
+    /// `PROVIDERPID:MODULE:FUNCTION:NAME`: a `SystemTap` SDT probe of a process, a uprobe at each of
     /// its [`Probe::uprobes`] sites.
     Usdt,
     /// `profile:::profile-N` (every CPU) or `profile:::tick-N` (one CPU).

@@ -1,4 +1,4 @@
-//! USDT probes: `PROVIDERPID:MODULE:FUNCTION:NAME` for the SystemTap SDT notes (`.note.stapsdt`)
+//! USDT probes: `PROVIDERPID:MODULE:FUNCTION:NAME` for the `SystemTap` SDT notes (`.note.stapsdt`)
 //! of the files process `PID` maps, which is how Linux programs and glibc ship static probes.
 //!
 //! Each note gives a provider, a name, the address of the probe site (a `nop` in the code), an

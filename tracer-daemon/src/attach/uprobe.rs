@@ -126,7 +126,8 @@ fn open_event(pmu: &Pmu, is_return: bool, site: &UprobeAttach) -> Result<OwnedFd
         });
     };
     let mut attr = event_attr(pmu, is_return, site, &path);
-    sys::perf_event_open(&mut attr, site.pid as i32, -1)
+    // SAFETY: `attr` points only at `path`, which lives until the call returns.
+    unsafe { sys::perf_event_open(&mut attr, site.pid as i32, -1) }
 }
 
 fn link_create(prog_fd: i32, perf_fd: &OwnedFd, cookie: u64) -> Result<OwnedFd, SyscallError> {

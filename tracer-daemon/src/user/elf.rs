@@ -89,7 +89,7 @@ pub(crate) fn dependencies(data: &[u8]) -> Dependencies {
         return found;
     };
     for entry in entries {
-        let tag = entry.d_tag(endian) as i64;
+        let tag = entry.d_tag(endian);
         let Ok(text) = strings.get(entry.d_val(endian) as u32) else {
             continue;
         };

@@ -1,4 +1,4 @@
-//! SystemTap SDT notes: the `.note.stapsdt` section `<sys/sdt.h>` fills, one note per probe site.
+//! `SystemTap` SDT notes: the `.note.stapsdt` section `<sys/sdt.h>` fills, one note per probe site.
 //!
 //! Each note (owner `stapsdt`, type 3) describes one site: three addresses (the site, the
 //! `.stapsdt.base` section as linked, the semaphore or 0) and three NUL-terminated strings
@@ -86,10 +86,11 @@ pub(crate) fn parse_notes(mut bytes: &[u8]) -> Vec<RawNote> {
             break;
         }
         let owner = &bytes[12..12 + name_size];
-        if note_type == NT_STAPSDT && owner == b"stapsdt\0" {
-            if let Some(note) = parse_desc(&bytes[desc_start..desc_start + desc_size]) {
-                notes.push(note);
-            }
+        if note_type == NT_STAPSDT
+            && owner == b"stapsdt\0"
+            && let Some(note) = parse_desc(&bytes[desc_start..desc_start + desc_size])
+        {
+            notes.push(note);
         }
         bytes = &bytes[end..];
     }

@@ -167,13 +167,15 @@ mod tests {
         let args = d_frontend::provider::parse_usdt_args("-4@%edi 1@%ah 8@-16(%rbp)");
         let mut emitter = Emitter::default();
         usdt_trampoline(&mut emitter, 5, &args);
+        let (lsh, rsh, arsh) = (0x60, 0x70, 0xc0);
         let shifts: Vec<(u8, i32)> = emitter
             .insns
             .iter()
-            .filter(|insn| insn.code & 0x07 == 0x07 && insn.code & 0x08 == 0)
+            .filter(|insn| {
+                insn.code & 0x0f == 0x07 && [lsh, rsh, arsh].contains(&(insn.code & 0xf0))
+            })
             .map(|insn| (insn.code & 0xf0, insn.imm))
             .collect();
-        let (lsh, rsh, arsh) = (0x60, 0x70, 0xc0);
         assert_eq!(
             shifts,
             [(lsh, 32), (arsh, 32), (rsh, 8), (lsh, 56), (rsh, 56)]
