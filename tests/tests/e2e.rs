@@ -35,7 +35,8 @@ suites!(
     stacks,
     conform,
     json,
-    pid
+    pid,
+    io
 );
 
 #[test]

@@ -11,6 +11,7 @@ pub mod dependent;
 mod desc;
 mod dtrace;
 mod fbt;
+mod io;
 mod pid;
 mod proc;
 mod profile;
@@ -235,8 +236,12 @@ impl ProbeTable<'_> {
         self.first_proc_id() + proc::PROBES.len() as u32
     }
 
-    fn first_fbt_id(&self) -> u32 {
+    fn first_io_id(&self) -> u32 {
         self.first_sched_id() + sched::PROBES.len() as u32
+    }
+
+    fn first_fbt_id(&self) -> u32 {
+        self.first_io_id() + io::PROBES.len() as u32
     }
 
     fn functions(&self) -> &[String] {
@@ -290,6 +295,12 @@ impl ProbeTable<'_> {
             "sched",
             sched::PROBES,
             self.first_sched_id(),
+        ));
+        probes.extend(dependent::matching(
+            desc,
+            "io",
+            io::PROBES,
+            self.first_io_id(),
         ));
         if field_matches(&desc.provider, "fbt") {
             probes.extend(fbt::matching(desc, self.functions(), first_fbt_id));
@@ -376,6 +387,7 @@ impl ProbeTable<'_> {
         for (provider, table, first_id) in [
             ("proc", proc::PROBES, self.first_proc_id()),
             ("sched", sched::PROBES, self.first_sched_id()),
+            ("io", io::PROBES, self.first_io_id()),
         ] {
             if let Some(entry) = id
                 .checked_sub(first_id)
@@ -417,6 +429,7 @@ impl ProbeTable<'_> {
             ProbeKind::Dependent => match probe.desc.provider.as_str() {
                 "proc" => dependent::args(proc::PROBES, &probe.desc.name),
                 "sched" => dependent::args(sched::PROBES, &probe.desc.name),
+                "io" => dependent::args(io::PROBES, &probe.desc.name),
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -431,6 +444,7 @@ impl ProbeTable<'_> {
                 proc::sources(&probe.desc.name, &self.syscalls, self.catalog)
             }
             (ProbeKind::Dependent, "sched") => sched::sources(&probe.desc.name),
+            (ProbeKind::Dependent, "io") => io::sources(&probe.desc.name, self.catalog),
             _ => Vec::new(),
         }
     }
@@ -519,6 +533,10 @@ pub(crate) mod tests {
                 ("signal_struct", "group_exit_code") => Some(MemberInfo {
                     offset: 40,
                     size: 4,
+                }),
+                ("request", "bio") => Some(MemberInfo {
+                    offset: 112,
+                    size: 8,
                 }),
                 _ => None,
             }
@@ -685,7 +703,7 @@ pub(crate) mod tests {
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
         let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
         assert_eq!(tick, again);
-        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
         let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
         assert_eq!(names(&profile), ["12 profile:::profile-97"]);
         assert_eq!(
@@ -705,7 +723,7 @@ pub(crate) mod tests {
                 "22 profile:::tick-500",
                 "23 profile:::tick-1000",
                 "24 profile:::tick-5000",
-                "52 profile:::tick-1s"
+                "54 profile:::tick-1s"
             ]
         );
     }
@@ -735,13 +753,13 @@ pub(crate) mod tests {
         let mut table = ProbeTable::new(&FakeCatalog);
         table.matching(&ProbeDesc::parse("tick-2s").unwrap());
         let every = table.matching(&ProbeDesc::default());
-        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 * 2 + 1);
+        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 + 2 * 2 + 1);
         for (probe_idx, probe) in every.iter().enumerate() {
             assert_eq!(probe.id, probe_idx as u32 + 1, "IDs are dense and ordered");
             assert_eq!(table.by_id(probe.id).as_ref(), Some(probe));
         }
         assert_eq!(table.by_id(0), None);
-        assert_eq!(table.by_id(53), None);
+        assert_eq!(table.by_id(55), None);
     }
 
     #[test]
@@ -757,13 +775,17 @@ pub(crate) mod tests {
         assert_eq!(
             names(&read),
             [
-                "50 fbt:vmlinux:vfs_read:entry",
-                "51 fbt:vmlinux:vfs_read:return"
+                "52 fbt:vmlinux:vfs_read:entry",
+                "53 fbt:vmlinux:vfs_read:return"
             ]
         );
         assert_eq!(table.args(&read[0]).len(), 4);
         assert!(table.sources(&read[0]).is_empty());
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
-        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
+        let start = table.matching(&ProbeDesc::parse("io:::start").unwrap());
+        assert_eq!(names(&start), ["49 io:vmlinux::start"]);
+        assert_eq!(table.args(&start[0]).len(), 3);
+        assert_eq!(table.sources(&start[0])[0].tracepoint, "block_bio_queue");
     }
 }
