@@ -36,7 +36,8 @@ suites!(
     conform,
     json,
     pid,
-    io
+    io,
+    list_verbose
 );
 
 #[test]

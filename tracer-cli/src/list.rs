@@ -13,7 +13,7 @@ use d_frontend::compile::{Input, compile_inputs};
 use d_frontend::provider::{Probe, ProbeDesc, ProbeTable};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::flags::HiArgs;
-use tracer_cli::output::list::{list_header, list_line, no_match_message};
+use tracer_cli::output::list::{list_header, list_line, no_match_message, probe_info};
 use tracer_daemon::catalog::KernelCatalog;
 
 use tracer_cli::target::Target;
@@ -57,8 +57,12 @@ pub(crate) fn list(
     };
     out.write_all(list_header().as_bytes())?;
     let Some(compiled) = compiled else {
-        for probe in table.matching(&ProbeDesc::default()) {
+        for mut probe in table.matching(&ProbeDesc::default()) {
             out.write_all(list_line(&probe).as_bytes())?;
+            if args.verbose > 0 {
+                probe.args = table.args(&probe);
+                out.write_all(probe_info(&probe).as_bytes())?;
+            }
         }
         out.flush()?;
         return Ok(0);
@@ -83,6 +87,9 @@ pub(crate) fn list(
         for probe_id in &description.probe_ids {
             if let Some(probe) = probes.get(probe_id) {
                 out.write_all(list_line(probe).as_bytes())?;
+                if args.verbose > 0 {
+                    out.write_all(probe_info(probe).as_bytes())?;
+                }
             }
         }
     }

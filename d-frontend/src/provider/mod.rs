@@ -16,6 +16,7 @@ mod pid;
 mod proc;
 mod profile;
 mod sched;
+pub mod stability;
 mod syscall;
 mod tracepoint;
 mod usdt;
