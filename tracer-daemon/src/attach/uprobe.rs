@@ -24,6 +24,10 @@ use super::{Link, load_error, program_mut};
 use crate::error::EngineError;
 use crate::sys;
 
+/// The kernel's `ENOTSUPP`, which `perf_event_open` returns for an instruction uprobes cannot
+/// handle.
+const ENOTSUPP: i32 = 524;
+
 /// Where the kernel describes the `uprobe` PMU.
 const UPROBE_PMU: &str = "/sys/bus/event_source/devices/uprobe";
 
@@ -57,9 +61,19 @@ pub(crate) fn attach(
         .as_fd()
         .as_raw_fd();
     let mut links = Vec::with_capacity(sites.len());
+    let mut refused = None;
     for site in sites {
-        let perf_fd = open_event(&pmu, is_return, site)
-            .map_err(|source| attach_error(site, source.into()))?;
+        let perf_fd = match open_event(&pmu, is_return, site) {
+            Ok(perf_fd) => perf_fd,
+            // The kernel cannot single-step some instructions out of line (`hlt`, some jumps), so
+            // it refuses a uprobe on them; a glob may match such a function, whose probe then
+            // never fires, as libdtrace skips `hlt` instructions.
+            Err(error) if error.io_error.raw_os_error() == Some(ENOTSUPP) => {
+                refused.get_or_insert((site, error));
+                continue;
+            }
+            Err(error) => return Err(attach_error(site, error.into())),
+        };
         let link_fd = link_create(prog_fd, &perf_fd, site.cookie)
             .map_err(|source| attach_error(site, source.into()))?;
         links.push(Link::Uprobe {
@@ -67,7 +81,10 @@ pub(crate) fn attach(
             event: perf_fd,
         });
     }
-    Ok(links)
+    match refused {
+        Some((site, error)) if links.is_empty() => Err(attach_error(site, error.into())),
+        _ => Ok(links),
+    }
 }
 
 /// The `uprobe` PMU's perf type and the `config` bit that makes a uretprobe.
