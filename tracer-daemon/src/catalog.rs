@@ -147,6 +147,10 @@ impl ProbeCatalog for KernelCatalog {
         self.user.functions(path).as_ref().clone()
     }
 
+    fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        self.user.address_offset(path, address)
+    }
+
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         self.user.sdt_notes(path)
     }

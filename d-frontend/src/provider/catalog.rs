@@ -251,6 +251,13 @@ pub trait ProbeCatalog {
         Vec::new()
     }
 
+    /// The file offset of the byte the ELF file at `path` loads at `address`, or `None` when no
+    /// segment loads it from the file.
+    fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        let _ = (path, address);
+        None
+    }
+
     /// The SDT probe sites of the ELF file at `path`, in note order.
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         let _ = path;

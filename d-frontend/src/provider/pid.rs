@@ -9,7 +9,8 @@
 //! probe's module is the file's basename whatever the description said, so `a.out` becomes the
 //! program's name, as `probemod` shows in DTrace.
 //!
-//! A glob name matches `entry` and `return` only: probing every instruction would need an x86
+//! The function `-` names no function: the name is then an address in the executable, in
+//! hexadecimal. A glob name matches `entry` and `return` only: probing every instruction would need an x86
 //! instruction decoder to find where instructions start.
 //!
 //! `arg0..arg9` are the function's arguments on entry (registers, then the stack) and, on
@@ -59,6 +60,9 @@ pub(super) fn matching(
             message: format!("failed to grab process {pid}"),
         });
     };
+    if desc.function == "-" {
+        return address_probe(desc, pid, &modules, catalog);
+    }
     let module_pattern = or_any(&desc.module);
     let function_pattern = or_any(&desc.function);
     let mut specs = Vec::new();
@@ -110,6 +114,59 @@ pub(super) fn matching(
         }
     }
     Ok(specs)
+}
+
+/// `pidPID:a.out:-:ADDRESS`: a probe at an address of the executable, in hexadecimal.
+fn address_probe(
+    desc: &ProbeDesc,
+    pid: u32,
+    modules: &[UserModule],
+    catalog: &dyn ProbeCatalog,
+) -> Result<Vec<UserProbeSpec>, ProbeError> {
+    let main = modules.iter().find(|module| module.is_main);
+    let module = if desc.module.is_empty() {
+        main
+    } else {
+        let named = matching_modules(modules, &desc.module);
+        main.filter(|main| !is_glob(&desc.module) && named.contains(main))
+    };
+    let Some(module) = module else {
+        return Err(ProbeError {
+            tag: ErrTag::D_PROC_LIB,
+            message: "only the a.out module is valid with the '-' function".to_string(),
+        });
+    };
+    if is_glob(&desc.name) {
+        return Err(ProbeError {
+            tag: ErrTag::D_PROC_NAME,
+            message: "only individual addresses may be specified with the '-' function".to_string(),
+        });
+    }
+    let file_offset = u64::from_str_radix(&desc.name, 16)
+        .ok()
+        .and_then(|address| catalog.user_address_offset(&module.path, address));
+    let Some(file_offset) = file_offset else {
+        return Err(ProbeError {
+            tag: ErrTag::D_PROC_NAME,
+            message: format!("'{}' is an invalid probe name", desc.name),
+        });
+    };
+    Ok(vec![UserProbeSpec {
+        desc: ProbeDesc {
+            provider: format!("pid{pid}"),
+            module: module.name().to_string(),
+            function: "-".to_string(),
+            name: desc.name.clone(),
+        },
+        kind: ProbeKind::Uprobe { is_return: false },
+        site: UprobeSite {
+            pid,
+            path: module.path.clone(),
+            file_offset,
+            semaphore_offset: 0,
+            args: Vec::new(),
+        },
+    }])
 }
 
 fn or_any(pattern: &str) -> &str {
@@ -221,6 +278,10 @@ mod tests {
             })
         }
 
+        fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+            (path == "/tmp/prog" && (0x1000..0x2000).contains(&address)).then_some(address)
+        }
+
         fn user_functions(&self, path: &str) -> Vec<UserFunction> {
             let function = |name: &str, file_offset, size| UserFunction {
                 name: name.to_string(),
@@ -284,6 +345,21 @@ mod tests {
             described("pid42:libc.s:malloc:entry").unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn the_dash_function_takes_an_address_of_the_executable() {
+        assert_eq!(
+            described("pid42::-:1150").unwrap(),
+            ["pid42:prog:-:1150 0x1150 Uprobe { is_return: false }"]
+        );
+        assert_eq!(described("pid42:a.out:-:1150").unwrap().len(), 1);
+        let error = |text: &str| described(text).unwrap_err().tag;
+        assert_eq!(error("pid42:libc:-:800"), ErrTag::D_PROC_LIB);
+        assert_eq!(error("pid42:*:-:800"), ErrTag::D_PROC_LIB);
+        assert_eq!(error("pid42::-:"), ErrTag::D_PROC_NAME);
+        assert_eq!(error("pid42::-:10*"), ErrTag::D_PROC_NAME);
+        assert_eq!(error("pid42::-:9000"), ErrTag::D_PROC_NAME);
     }
 
     #[test]

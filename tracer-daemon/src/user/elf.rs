@@ -31,6 +31,12 @@ impl Segments {
     }
 }
 
+/// The file offset of the byte the ELF file `data` loads at `address`.
+pub(crate) fn address_offset(data: &[u8], address: u64) -> Option<u64> {
+    let file = ElfFile64::<Endianness>::parse(data).ok()?;
+    Segments::of(&file).file_offset(address)
+}
+
 /// The defined functions of the ELF file `data`, sorted by name, each name once (the symbol
 /// table's first, then the dynamic symbols').
 pub(crate) fn functions(data: &[u8]) -> Vec<UserFunction> {
@@ -125,6 +131,14 @@ mod tests {
             .expect("the binary has main");
         assert!(main.size > 0);
         assert!((main.file_offset as usize) < data.len());
+        let file = ElfFile64::<Endianness>::parse(&*data).expect("an ELF file");
+        let main_address = file
+            .symbols()
+            .find(|symbol| symbol.name() == Ok("main"))
+            .expect("main is in the symbol table")
+            .address();
+        assert_eq!(address_offset(&data, main_address), Some(main.file_offset));
+        assert_eq!(address_offset(&data, u64::MAX - 1), None);
     }
 
     #[test]

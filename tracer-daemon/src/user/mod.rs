@@ -77,6 +77,12 @@ impl UserFiles {
         }))
     }
 
+    /// The file offset the ELF file at `path` loads at `address`.
+    pub(crate) fn address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        let data = std::fs::read(path).ok()?;
+        elf::address_offset(&data, address)
+    }
+
     /// The SDT notes of the ELF file at `path`.
     pub(crate) fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         let functions = self.functions(path);
