@@ -148,7 +148,7 @@ impl ProbeCatalog for KernelCatalog {
     }
 
     fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
-        self.user.address_offset(path, address)
+        crate::user::address_offset(path, address)
     }
 
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {

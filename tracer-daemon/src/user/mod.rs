@@ -77,12 +77,6 @@ impl UserFiles {
         }))
     }
 
-    /// The file offset the ELF file at `path` loads at `address`.
-    pub(crate) fn address_offset(&self, path: &str, address: u64) -> Option<u64> {
-        let data = std::fs::read(path).ok()?;
-        elf::address_offset(&data, address)
-    }
-
     /// The SDT notes of the ELF file at `path`.
     pub(crate) fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         let functions = self.functions(path);
@@ -90,6 +84,12 @@ impl UserFiles {
             .map(|data| sdt::notes(&data, &functions))
             .unwrap_or_default()
     }
+}
+
+/// The file offset the ELF file at `path` loads at `address`.
+pub(crate) fn address_offset(path: &str, address: u64) -> Option<u64> {
+    let data = std::fs::read(path).ok()?;
+    elf::address_offset(&data, address)
 }
 
 /// The executable files of a `/proc/PID/maps` listing, `exe` first, each once.
