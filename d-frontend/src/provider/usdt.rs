@@ -6,7 +6,8 @@
 //! raises while the probe is enabled) and the arguments as assembler operands, `-4@%edi` or
 //! `8@-16(%rbp)`: a size in bytes, negative when signed, then a register, a memory operand off a
 //! register or an immediate. The probe's function is the symbol holding the site, and the sites of
-//! one provider, function and name in one file make one probe.
+//! one provider, function and name in one file make one probe. A `__` in a note's name is a dash
+//! in the probe's, as DTrace spells names from provider definitions (`function-entry`).
 //!
 //! `args[]` are integers of the sizes the note gives; the trampoline reads each one from the
 //! probe's `pt_regs` or through the register it is relative to.
@@ -93,9 +94,10 @@ pub(super) fn matching(
     let mut specs = Vec::new();
     for module in matching_modules(&modules, module_pattern) {
         for note in catalog.sdt_notes(&module.path) {
+            let name = probe_name(&note.name);
             if note.provider != provider
                 || !field_matches(&desc.function, &note.function)
-                || !field_matches(&desc.name, &note.name)
+                || !field_matches(&desc.name, &name)
             {
                 continue;
             }
@@ -104,7 +106,7 @@ pub(super) fn matching(
                     provider: desc.provider.clone(),
                     module: module.name().to_string(),
                     function: note.function.clone(),
-                    name: note.name.clone(),
+                    name,
                 },
                 kind: ProbeKind::Usdt,
                 site: site(pid, &module.path, &note),
@@ -112,6 +114,12 @@ pub(super) fn matching(
         }
     }
     specs
+}
+
+/// A probe's name as DTrace spells it: the `__` of a name in a provider definition
+/// (`function__entry`) is a dash (`function-entry`), as `dtrace -h` and `-G` turn it.
+fn probe_name(note_name: &str) -> String {
+    note_name.replace("__", "-")
 }
 
 fn site(pid: u32, path: &str, note: &SdtNote) -> UprobeSite {
@@ -318,6 +326,13 @@ mod tests {
         );
         assert_eq!(parse_usdt_args("3@%rdi"), []);
         assert_eq!(parse_usdt_args(""), []);
+    }
+
+    #[test]
+    fn double_underscores_are_dashes() {
+        assert_eq!(probe_name("function__entry"), "function-entry");
+        assert_eq!(probe_name("gc__start"), "gc-start");
+        assert_eq!(probe_name("tick"), "tick");
     }
 
     #[test]
