@@ -81,8 +81,11 @@ fn generate_for(text: &str) -> Generated {
     generated
 }
 
-/// Each program's name, whether it is a uretprobe, and its sites' (offset, semaphore, cookie).
-fn uprobe_plans(generated: &Generated) -> Vec<(String, bool, Vec<(u64, u64, u64)>)> {
+/// A site as (file offset, semaphore offset, cookie).
+type Site = (u64, u64, u64);
+
+/// Each program's name, whether it is a uretprobe, and its sites.
+fn uprobe_plans(generated: &Generated) -> Vec<(String, bool, Vec<Site>)> {
     generated
         .program
         .programs
