@@ -318,6 +318,18 @@ pub enum ErrTag {
     D_PRAGMA_DEPEND,
     /// A call of something that is not a function name.
     D_FUNC_IDENT,
+    /// A `pid` probe offset past the end of its function.
+    D_PROC_OFF,
+    /// A `pid` probe name that is neither `entry`, `return` nor an offset.
+    D_PROC_NAME,
+    /// A process that cannot be traced.
+    D_PROC_GRAB,
+    /// A `pid` probe's module that cannot be used with its function.
+    D_PROC_LIB,
+    /// A function that the named module does not have.
+    D_PROC_FUNC,
+    /// A `pid` or USDT provider name without a valid process ID.
+    D_PROC_BADPID,
 }
 
 impl ErrTag {

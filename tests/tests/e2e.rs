@@ -35,7 +35,10 @@ suites!(
     stacks,
     conform,
     json,
-    vm
+    vm,
+    pid,
+    io,
+    list_verbose
 );
 
 #[test]

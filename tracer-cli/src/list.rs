@@ -13,10 +13,12 @@ use d_frontend::compile::{Input, compile_inputs};
 use d_frontend::provider::{Probe, ProbeDesc, ProbeTable};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::flags::HiArgs;
-use tracer_cli::output::list::{list_header, list_line, no_match_message};
+use tracer_cli::output::list::{list_header, list_line, no_match_message, probe_info};
 use tracer_daemon::catalog::KernelCatalog;
 
-use crate::run::{PROGRAM, compile_options, print_diagnostic};
+use tracer_cli::target::Target;
+
+use crate::run::{PROGRAM, compile_options, note_created_processes, print_diagnostic};
 
 /// Lists the probes and returns the exit status.
 pub(crate) fn list(
@@ -26,11 +28,18 @@ pub(crate) fn list(
     library: Vec<FileId>,
 ) -> anyhow::Result<u8> {
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
+    // `-c` commands are created (and killed unreleased when dropped) so that `pid$target`
+    // descriptions list the probes of their program.
+    let mut targets = Vec::new();
+    for request in &args.targets {
+        targets.push(Target::start(request)?);
+    }
+    note_created_processes(&catalog, args, &targets);
     let mut table = ProbeTable::new(&catalog);
     let compiled = if inputs.is_empty() {
         None
     } else {
-        let mut options = compile_options(args, None, library);
+        let mut options = compile_options(args, targets.first().map(Target::pid), library);
         options.zdefs = true;
         match compile_inputs(sources, inputs, &catalog, &options) {
             Ok(compiled) => Some(compiled),
@@ -48,8 +57,12 @@ pub(crate) fn list(
     };
     out.write_all(list_header().as_bytes())?;
     let Some(compiled) = compiled else {
-        for probe in table.matching(&ProbeDesc::default()) {
+        for mut probe in table.matching(&ProbeDesc::default()) {
             out.write_all(list_line(&probe).as_bytes())?;
+            if args.verbose > 0 {
+                probe.args = table.args(&probe);
+                out.write_all(probe_info(&probe).as_bytes())?;
+            }
         }
         out.flush()?;
         return Ok(0);
@@ -74,6 +87,9 @@ pub(crate) fn list(
         for probe_id in &description.probe_ids {
             if let Some(probe) = probes.get(probe_id) {
                 out.write_all(list_line(probe).as_bytes())?;
+                if args.verbose > 0 {
+                    out.write_all(probe_info(probe).as_bytes())?;
+                }
             }
         }
     }

@@ -22,7 +22,7 @@ use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply
 use tracer_cli::output::sink::{DropCount, EndReason, OutputFormat, Sink};
 use tracer_cli::output::text;
 use tracer_cli::signals::Signals;
-use tracer_cli::target::Target;
+use tracer_cli::target::{Target, TargetRequest};
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
@@ -65,6 +65,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         targets.push(Target::start(request)?);
     }
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
+    note_created_processes(&catalog, args, &targets);
     let options = compile_options(args, targets.first().map(Target::pid), library);
     let compiled = match compile_inputs(&sources, &inputs, &catalog, &options) {
         Ok(compiled) => compiled,
@@ -148,6 +149,16 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         options,
         output,
     )
+}
+
+/// Tells the catalog which program each `-c` command will execute, so that its `pid` and USDT
+/// probes are found there while it still waits to be released.
+pub(crate) fn note_created_processes(catalog: &KernelCatalog, args: &HiArgs, targets: &[Target]) {
+    for (request, target) in args.targets.iter().zip(targets) {
+        if let TargetRequest::Command(command) = request {
+            catalog.add_created_process(target.pid() as u32, command.program());
+        }
+    }
 }
 
 /// How the front end reads the sources: the options that change it, and the macro variables of

@@ -14,13 +14,14 @@ use std::sync::OnceLock;
 
 use d_frontend::provider::{
     FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
-    SyscallInfo, TracepointField, TracepointInfo,
+    SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
 use crate::generated::syscalls_x86_64::SYSCALLS;
 use crate::tracefs::{self, TracefsError};
 use crate::tracepoints;
+use crate::user::UserFiles;
 
 /// Why the catalog could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,7 @@ pub struct KernelCatalog {
     syscalls: Vec<SyscallInfo>,
     btf_path: PathBuf,
     btf: OnceLock<Result<Btf, BtfError>>,
+    user: UserFiles,
 }
 
 impl KernelCatalog {
@@ -85,7 +87,15 @@ impl KernelCatalog {
             syscalls: syscalls_from_events(event_names.iter().map(String::as_str)),
             btf_path: btf_path.to_owned(),
             btf: OnceLock::new(),
+            user: UserFiles::default(),
         })
+    }
+
+    /// Records that process `pid`, created by tracer and not yet released, will execute
+    /// `program`, so that its `pid` and USDT probes are found in that program and the libraries
+    /// it will load rather than in the copy of tracer it still is.
+    pub fn add_created_process(&self, pid: u32, program: &Path) {
+        self.user.add_created(pid, program);
     }
 
     /// The kernel BTF, parsed on first use; the error says why it is unavailable.
@@ -129,6 +139,22 @@ impl ProbeCatalog for KernelCatalog {
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
         self.btf().ok()?.function(name)
+    }
+
+    fn user_modules(&self, pid: u32) -> Option<Vec<UserModule>> {
+        self.user.modules(pid)
+    }
+
+    fn user_functions(&self, path: &str) -> Vec<UserFunction> {
+        self.user.functions(path).as_ref().clone()
+    }
+
+    fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        crate::user::address_offset(path, address)
+    }
+
+    fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
+        self.user.sdt_notes(path)
     }
 }
 

@@ -56,3 +56,4 @@ pub mod speculations;
 mod sys;
 pub mod tracefs;
 pub mod tracepoints;
+mod user;

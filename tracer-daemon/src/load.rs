@@ -227,6 +227,7 @@ fn load_program(
         Attach::Kprobe { .. } => attach::fbt::load_kprobe(ebpf, &plan.name),
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
+        Attach::Uprobe { .. } => attach::uprobe::load(ebpf, &plan.name),
         Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
             attach::raw_tracepoint::load(ebpf, &plan.name)
         }
@@ -272,6 +273,9 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
         } => {
             let link = attach::cookie::attach(ebpf, &plan.name, function, *is_return, *cookie)?;
             Ok(vec![link])
+        }
+        Attach::Uprobe { is_return, sites } => {
+            attach::uprobe::attach(ebpf, &plan.name, *is_return, sites)
         }
         Attach::Begin | Attach::End => Ok(Vec::new()),
     }

@@ -44,6 +44,50 @@ pub(crate) unsafe fn bpf(
     Ok(result)
 }
 
+/// Calls `perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)`.
+///
+/// # Safety
+///
+/// Every pointer `attr` holds (a uprobe's path in `config1`) must be valid for the call.
+pub(crate) unsafe fn perf_event_open(
+    attr: &mut aya_obj::generated::perf_event_attr,
+    pid: i32,
+    cpu: i32,
+) -> Result<std::os::fd::OwnedFd, SyscallError> {
+    use std::os::fd::FromRawFd as _;
+
+    #[cfg(test)]
+    let result: libc::c_long = {
+        let _ = (attr, pid, cpu);
+        // SAFETY: `__errno_location` returns this thread's errno.
+        unsafe { *libc::__errno_location() = libc::ENOSYS };
+        -1
+    };
+    #[cfg(not(test))]
+    // SAFETY: `attr` is a valid `perf_event_attr` and its pointers are valid, as the caller
+    // guarantees.
+    let result = unsafe {
+        /// `PERF_FLAG_FD_CLOEXEC`.
+        const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            std::ptr::from_mut(attr),
+            pid,
+            cpu,
+            -1,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if result < 0 {
+        return Err(SyscallError {
+            call: "perf_event_open",
+            io_error: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: the kernel just returned this descriptor to us.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(result as i32) })
+}
+
 #[cfg(test)]
 pub(crate) mod fake {
     //! The fake kernel unit tests install.

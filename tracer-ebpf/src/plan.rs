@@ -89,6 +89,13 @@ pub enum Attach {
         /// high 32 (`bpf_get_attach_cookie`, Linux 5.15).
         cookie: Option<u64>,
     },
+    /// A uprobe (or uretprobe) at each of `sites`, in user processes.
+    Uprobe {
+        /// uretprobes rather than uprobes.
+        is_return: bool,
+        /// Where to attach, each with the cookie the trampoline reads.
+        sites: Vec<UprobeAttach>,
+    },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {
         /// The period in nanoseconds.
@@ -100,6 +107,21 @@ pub enum Attach {
     Begin,
     /// `dtrace:::END`: run once with `BPF_PROG_TEST_RUN` after tracing stops.
     End,
+}
+
+/// One place a uprobe program attaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UprobeAttach {
+    /// The process it fires for.
+    pub pid: u32,
+    /// The ELF file.
+    pub path: String,
+    /// The probed instruction's offset in the file.
+    pub file_offset: u64,
+    /// The file offset of a USDT semaphore the kernel raises while attached, or 0.
+    pub semaphore_offset: u64,
+    /// The value `bpf_get_attach_cookie` returns: the probe ID.
+    pub cookie: u64,
 }
 
 /// One map entry the engine writes before attaching.

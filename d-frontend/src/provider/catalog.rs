@@ -148,6 +148,50 @@ pub struct FunctionPrototype {
     pub ret: KernelTypeId,
 }
 
+/// A file mapped into a process for its code: the executable or a shared library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserModule {
+    /// The file's path (`/usr/lib/x86_64-linux-gnu/libc.so.6`).
+    pub path: String,
+    /// Whether it is the process's executable, which `a.out` also names.
+    pub is_main: bool,
+}
+
+impl UserModule {
+    /// The module's name in a probe description: the file's basename (`libc.so.6`).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+}
+
+/// A function of an ELF file, from its symbol table or its dynamic symbols.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFunction {
+    /// The symbol's name.
+    pub name: String,
+    /// The offset of its first instruction in the file, where a uprobe is placed.
+    pub file_offset: u64,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// One `SystemTap` SDT probe site, from an ELF file's `.note.stapsdt` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SdtNote {
+    /// The provider (`libc`).
+    pub provider: String,
+    /// The probe's name (`setjmp`).
+    pub name: String,
+    /// The function holding the site, or empty when no symbol covers it.
+    pub function: String,
+    /// The site's offset in the file.
+    pub file_offset: u64,
+    /// The file offset of the probe's semaphore, 0 when it has none.
+    pub semaphore_offset: u64,
+    /// The arguments as the note spells them (`-4@%edi 8@-16(%rbp)`).
+    pub args: String,
+}
+
 /// Facts about the running kernel.
 pub trait ProbeCatalog {
     /// Every system call that has entry and return tracepoints, in syscall-number order.
@@ -192,5 +236,31 @@ pub trait ProbeCatalog {
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
         let _ = name;
         None
+    }
+
+    /// The files mapped for their code in process `pid`, the executable first, or `None` when
+    /// there is no such process. Catalogs without processes keep this default.
+    fn user_modules(&self, pid: u32) -> Option<Vec<UserModule>> {
+        let _ = pid;
+        None
+    }
+
+    /// The defined functions of the ELF file at `path`, sorted by name, each name once.
+    fn user_functions(&self, path: &str) -> Vec<UserFunction> {
+        let _ = path;
+        Vec::new()
+    }
+
+    /// The file offset of the byte the ELF file at `path` loads at `address`, or `None` when no
+    /// segment loads it from the file.
+    fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        let _ = (path, address);
+        None
+    }
+
+    /// The SDT probe sites of the ELF file at `path`, in note order.
+    fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
+        let _ = path;
+        Vec::new()
     }
 }

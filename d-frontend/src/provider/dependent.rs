@@ -137,6 +137,7 @@ pub(super) fn probe(id: u32, provider: &str, name: &str) -> Probe {
         kind: ProbeKind::Dependent,
         args: Vec::new(),
         sources: Vec::new(),
+        uprobes: Vec::new(),
     }
 }
 

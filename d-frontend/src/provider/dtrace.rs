@@ -24,6 +24,7 @@ pub(super) fn matching(desc: &ProbeDesc) -> Vec<Probe> {
             kind,
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         })
         .collect()
 }

@@ -60,6 +60,7 @@ pub(super) fn probe(id: u32, function: &str, is_return: bool) -> Probe {
         kind: ProbeKind::Fbt { is_return },
         args: Vec::new(),
         sources: Vec::new(),
+        uprobes: Vec::new(),
     }
 }
 

@@ -11,20 +11,28 @@ pub mod dependent;
 mod desc;
 mod dtrace;
 mod fbt;
+mod io;
+mod pid;
 mod proc;
 mod profile;
 mod sched;
+pub mod stability;
 mod syscall;
 mod tracepoint;
+mod usdt;
 
 use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::ErrTag;
 
 pub use catalog::{
     FunctionPrototype, KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo,
-    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
+    ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
 };
 pub use dependent::{RawCondition, RawSource, RawValue};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
+pub use usdt::{UprobeSite, UsdtArg, UsdtLocation, parse_usdt_args};
 
 /// A probe that exists (or was created for this program).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +49,9 @@ pub struct Probe {
     /// Where a [`ProbeKind::Dependent`] probe fires: matching leaves them empty, and
     /// [`ProbeTable::sources`] reads them for the probes a program enables. Empty for other kinds.
     pub sources: Vec<RawSource>,
+    /// Where a [`ProbeKind::Uprobe`] or [`ProbeKind::Usdt`] probe fires, filled when it is
+    /// created. Empty for other kinds.
+    pub uprobes: Vec<UprobeSite>,
 }
 
 /// The most arguments a probe has: the D context holds `arg0..arg9`.
@@ -144,6 +155,15 @@ pub enum ProbeKind {
     /// A probe of a provider built on raw tracepoints (`proc`, `sched`), which fires when one of
     /// its [`Probe::sources`] does.
     Dependent,
+    /// `pidPID:MODULE:FUNCTION:entry`, `:return` or `:OFFSET`: a uprobe (or uretprobe) on a
+    /// function of a process, at its [`Probe::uprobes`] site.
+    Uprobe {
+        /// Whether it is the return probe.
+        is_return: bool,
+    },
+    /// `PROVIDERPID:MODULE:FUNCTION:NAME`: a `SystemTap` SDT probe of a process, a uprobe at each of
+    /// its [`Probe::uprobes`] sites.
+    Usdt,
     /// `profile:::profile-N` (every CPU) or `profile:::tick-N` (one CPU).
     Profile {
         /// The period in nanoseconds.
@@ -151,6 +171,15 @@ pub enum ProbeKind {
         /// Whether it fires on every CPU.
         all_cpus: bool,
     },
+}
+
+/// Why a description of probes created on demand (`pid`, USDT) cannot make them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeError {
+    /// libdtrace's tag for the error.
+    pub tag: ErrTag,
+    /// libdtrace's message.
+    pub message: String,
 }
 
 /// The probes of one compilation: listed ones from the catalog and those created on demand.
@@ -167,6 +196,10 @@ pub struct ProbeTable<'c> {
     /// The kernel functions, read from the catalog (which parses BTF) only when a description
     /// may match an `fbt` probe or a created probe's ID is needed.
     functions: OnceCell<Vec<String>>,
+    /// The `pid` and USDT probes created on demand, in order of creation.
+    user: Vec<Probe>,
+    /// Each created user probe's index in `user`, by its description.
+    user_index: HashMap<String, usize>,
 }
 
 /// The ID of the first syscall probe (after the three `dtrace` probes).
@@ -183,6 +216,8 @@ impl ProbeTable<'_> {
             tracepoints: catalog.tracepoints(),
             profile: profile::listed(first_profile_id),
             functions: OnceCell::new(),
+            user: Vec::new(),
+            user_index: HashMap::new(),
         }
     }
 
@@ -202,8 +237,12 @@ impl ProbeTable<'_> {
         self.first_proc_id() + proc::PROBES.len() as u32
     }
 
-    fn first_fbt_id(&self) -> u32 {
+    fn first_io_id(&self) -> u32 {
         self.first_sched_id() + sched::PROBES.len() as u32
+    }
+
+    fn first_fbt_id(&self) -> u32 {
+        self.first_io_id() + io::PROBES.len() as u32
     }
 
     fn functions(&self) -> &[String] {
@@ -219,10 +258,17 @@ impl ProbeTable<'_> {
     /// Every probe matching `desc`, in probe ID order. A literal name that some provider creates on
     /// demand (`profile:::tick-1s`) creates its probe.
     pub fn matching(&mut self, desc: &ProbeDesc) -> Vec<Probe> {
+        self.try_matching(desc).unwrap_or_default()
+    }
+
+    /// Like [`ProbeTable::matching`], but says why a description of a process's probes (`pid`,
+    /// USDT) cannot make them.
+    pub fn try_matching(&mut self, desc: &ProbeDesc) -> Result<Vec<Probe>, ProbeError> {
+        let created_user: HashSet<u32> = self.create_user_probes(desc)?.into_iter().collect();
         let mut probes = dtrace::matching(desc);
         probes.extend(syscall::matching(desc, &self.syscalls, FIRST_SYSCALL_ID));
         let end_of_listed = self.first_profile_id() + profile::N_LISTED;
-        let n_created = self.profile.len() as u32 - profile::N_LISTED;
+        let n_created = self.profile.len() as u32 - profile::N_LISTED + self.user.len() as u32;
         let first_fbt_id = self.first_fbt_id();
         let (catalog, functions) = (self.catalog, &self.functions);
         let next_id = || {
@@ -251,11 +297,70 @@ impl ProbeTable<'_> {
             sched::PROBES,
             self.first_sched_id(),
         ));
+        probes.extend(dependent::matching(
+            desc,
+            "io",
+            io::PROBES,
+            self.first_io_id(),
+        ));
         if field_matches(&desc.provider, "fbt") {
             probes.extend(fbt::matching(desc, self.functions(), first_fbt_id));
         }
         probes.extend(created);
-        probes
+        let mut user: Vec<Probe> = self
+            .user
+            .iter()
+            .filter(|probe| {
+                created_user.contains(&probe.id)
+                    || desc.matches(
+                        &probe.desc.provider,
+                        &probe.desc.module,
+                        &probe.desc.function,
+                        &probe.desc.name,
+                    )
+            })
+            .cloned()
+            .collect();
+        user.sort_by_key(|probe| probe.id);
+        probes.extend(user);
+        probes.sort_by_key(|probe| probe.id);
+        Ok(probes)
+    }
+
+    /// Creates the `pid` or USDT probes `desc` describes, each once; returns their IDs.
+    fn create_user_probes(&mut self, desc: &ProbeDesc) -> Result<Vec<u32>, ProbeError> {
+        let specs = if let Some(pid) = pid::provider_pid(&desc.provider) {
+            pid::matching(desc, pid, self.catalog)?
+        } else if let Some((provider, pid)) = usdt::provider_pid(&desc.provider) {
+            usdt::matching(desc, provider, pid, self.catalog)
+        } else {
+            return Ok(Vec::new());
+        };
+        let mut ids = Vec::new();
+        for spec in specs {
+            let key = spec.desc.to_string();
+            if let Some(&user_idx) = self.user_index.get(&key) {
+                let probe = &mut self.user[user_idx];
+                if !probe.uprobes.contains(&spec.site) {
+                    probe.uprobes.push(spec.site);
+                }
+                ids.push(probe.id);
+                continue;
+            }
+            let n_profile_created = self.profile.len() as u32 - profile::N_LISTED;
+            let id = self.first_created_id() + n_profile_created + self.user.len() as u32;
+            self.user_index.insert(key, self.user.len());
+            self.user.push(Probe {
+                id,
+                desc: spec.desc,
+                kind: spec.kind,
+                args: Vec::new(),
+                sources: Vec::new(),
+                uprobes: vec![spec.site],
+            });
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// The probe with ID `id`, if it exists.
@@ -283,6 +388,7 @@ impl ProbeTable<'_> {
         for (provider, table, first_id) in [
             ("proc", proc::PROBES, self.first_proc_id()),
             ("sched", sched::PROBES, self.first_sched_id()),
+            ("io", io::PROBES, self.first_io_id()),
         ] {
             if let Some(entry) = id
                 .checked_sub(first_id)
@@ -296,7 +402,11 @@ impl ProbeTable<'_> {
             let function = &self.functions()[(word / 2) as usize];
             return Some(fbt::probe(id, function, word % 2 == 1));
         }
-        self.profile.iter().find(|probe| probe.id == id).cloned()
+        self.profile
+            .iter()
+            .chain(&self.user)
+            .find(|probe| probe.id == id)
+            .cloned()
     }
 
     /// The arguments of `probe`, read from the catalog (a tracepoint's or a syscall's format file).
@@ -316,9 +426,11 @@ impl ProbeTable<'_> {
             ProbeKind::Fbt { is_return } => {
                 fbt::args(self.catalog, &probe.desc.function, is_return)
             }
+            ProbeKind::Usdt => probe.uprobes.first().map(usdt::args).unwrap_or_default(),
             ProbeKind::Dependent => match probe.desc.provider.as_str() {
                 "proc" => dependent::args(proc::PROBES, &probe.desc.name),
                 "sched" => dependent::args(sched::PROBES, &probe.desc.name),
+                "io" => dependent::args(io::PROBES, &probe.desc.name),
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -333,6 +445,7 @@ impl ProbeTable<'_> {
                 proc::sources(&probe.desc.name, &self.syscalls, self.catalog)
             }
             (ProbeKind::Dependent, "sched") => sched::sources(&probe.desc.name),
+            (ProbeKind::Dependent, "io") => io::sources(&probe.desc.name, self.catalog),
             _ => Vec::new(),
         }
     }
@@ -421,6 +534,10 @@ pub(crate) mod tests {
                 ("signal_struct", "group_exit_code") => Some(MemberInfo {
                     offset: 40,
                     size: 4,
+                }),
+                ("request", "bio") => Some(MemberInfo {
+                    offset: 112,
+                    size: 8,
                 }),
                 _ => None,
             }
@@ -587,7 +704,7 @@ pub(crate) mod tests {
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
         let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
         assert_eq!(tick, again);
-        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
         let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
         assert_eq!(names(&profile), ["12 profile:::profile-97"]);
         assert_eq!(
@@ -607,7 +724,7 @@ pub(crate) mod tests {
                 "22 profile:::tick-500",
                 "23 profile:::tick-1000",
                 "24 profile:::tick-5000",
-                "52 profile:::tick-1s"
+                "54 profile:::tick-1s"
             ]
         );
     }
@@ -637,13 +754,13 @@ pub(crate) mod tests {
         let mut table = ProbeTable::new(&FakeCatalog);
         table.matching(&ProbeDesc::parse("tick-2s").unwrap());
         let every = table.matching(&ProbeDesc::default());
-        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 * 2 + 1);
+        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 + 2 * 2 + 1);
         for (probe_idx, probe) in every.iter().enumerate() {
             assert_eq!(probe.id, probe_idx as u32 + 1, "IDs are dense and ordered");
             assert_eq!(table.by_id(probe.id).as_ref(), Some(probe));
         }
         assert_eq!(table.by_id(0), None);
-        assert_eq!(table.by_id(53), None);
+        assert_eq!(table.by_id(55), None);
     }
 
     #[test]
@@ -659,13 +776,17 @@ pub(crate) mod tests {
         assert_eq!(
             names(&read),
             [
-                "50 fbt:vmlinux:vfs_read:entry",
-                "51 fbt:vmlinux:vfs_read:return"
+                "52 fbt:vmlinux:vfs_read:entry",
+                "53 fbt:vmlinux:vfs_read:return"
             ]
         );
         assert_eq!(table.args(&read[0]).len(), 4);
         assert!(table.sources(&read[0]).is_empty());
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
-        assert_eq!(names(&tick), ["52 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
+        let start = table.matching(&ProbeDesc::parse("io:::start").unwrap());
+        assert_eq!(names(&start), ["49 io:vmlinux::start"]);
+        assert_eq!(table.args(&start[0]).len(), 3);
+        assert_eq!(table.sources(&start[0])[0].tracepoint, "block_bio_queue");
     }
 }

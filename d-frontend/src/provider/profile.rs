@@ -74,6 +74,7 @@ fn probe(id: u32, name: String) -> Option<Probe> {
         },
         args: Vec::new(),
         sources: Vec::new(),
+        uprobes: Vec::new(),
     })
 }
 

@@ -38,6 +38,7 @@ pub(super) fn matching(desc: &ProbeDesc, syscalls: &[SyscallInfo], first_id: u32
                     kind,
                     args: Vec::new(),
                     sources: Vec::new(),
+                    uprobes: Vec::new(),
                 });
             }
         }

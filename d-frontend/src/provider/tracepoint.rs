@@ -49,6 +49,7 @@ pub(super) fn probe(id: u32, tracepoint: &TracepointInfo) -> Probe {
         kind: ProbeKind::Tracepoint,
         args: Vec::new(),
         sources: Vec::new(),
+        uprobes: Vec::new(),
     }
 }
 

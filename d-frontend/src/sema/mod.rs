@@ -451,7 +451,13 @@ impl Checker<'_> {
             );
             return None;
         };
-        let found = table.matching(&desc);
+        let found = match table.try_matching(&desc) {
+            Ok(found) => found,
+            Err(error) => {
+                self.error(error.tag, probe_spec.span, error.message);
+                return None;
+            }
+        };
         if found.is_empty() && !self.zdefs {
             self.error(
                 ErrTag::D_PDESC_ZERO,

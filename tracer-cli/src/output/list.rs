@@ -4,7 +4,10 @@
 //! columns of 5, 10, 17 and 33 characters and the name last; a longer name pushes the rest of its
 //! line to the right rather than being cut.
 
+use std::fmt::Write as _;
+
 use d_frontend::provider::Probe;
+use d_frontend::provider::stability::{Attributes, probe_attributes};
 
 /// The column header, newline included.
 pub fn list_header() -> String {
@@ -21,6 +24,31 @@ pub fn list_line(probe: &Probe) -> String {
         "{:>5} {:>10} {:>17} {:>33} {}\n",
         probe.id, desc.provider, desc.module, desc.function, desc.name
     )
+}
+
+/// What `-lv` prints after a probe's line: its description's and arguments' stability and its
+/// argument types, in dtrace's layout.
+pub fn probe_info(probe: &Probe) -> String {
+    let (description, args) = probe_attributes(&probe.desc.provider);
+    let mut text = String::new();
+    let mut attributes = |title: &str, attributes: Attributes| {
+        let _ = write!(
+            text,
+            "\n\t{title}\n\t\tIdentifier Names: {}\n\t\tData Semantics:   {}\n\t\tDependency Class: {}\n",
+            attributes.names, attributes.data, attributes.class
+        );
+    };
+    attributes("Probe Description Attributes", description);
+    attributes("Argument Attributes", args);
+    text.push_str("\n\tArgument Types\n");
+    for (arg_idx, arg) in probe.args.iter().enumerate() {
+        let _ = writeln!(text, "\t\targs[{arg_idx}]: {}", arg.native);
+    }
+    if probe.args.is_empty() {
+        text.push_str("\t\tNone\n");
+    }
+    text.push('\n');
+    text
 }
 
 /// What dtrace prints on stderr for a description that matches nothing under `-l` (which implies
@@ -47,6 +75,7 @@ mod tests {
             kind: ProbeKind::SyscallEntry { nr: 0 },
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),
@@ -58,10 +87,48 @@ mod tests {
             kind: ProbeKind::Begin,
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&begin),
             "    1     dtrace                                                     BEGIN\n"
+        );
+    }
+
+    #[test]
+    fn verbose_info_has_attributes_and_argument_types() {
+        let probe = Probe {
+            id: 40,
+            desc: ProbeDesc::parse("sched:vmlinux::off-cpu").unwrap(),
+            kind: ProbeKind::Dependent,
+            args: vec![d_frontend::provider::ProbeArg {
+                native: "struct task_struct *".to_owned(),
+                name: String::new(),
+                ty: d_frontend::provider::ArgType::Pointer {
+                    pointee: "struct task_struct".to_owned(),
+                },
+                fetch: d_frontend::provider::ArgFetch::Slot,
+            }],
+            sources: Vec::new(),
+            uprobes: Vec::new(),
+        };
+        assert_eq!(
+            probe_info(&probe),
+            "
+\tProbe Description Attributes
+\t\tIdentifier Names: Private
+\t\tData Semantics:   Private
+\t\tDependency Class: Unknown
+
+\tArgument Attributes
+\t\tIdentifier Names: Evolving
+\t\tData Semantics:   Evolving
+\t\tDependency Class: ISA
+
+\tArgument Types
+\t\targs[0]: struct task_struct *
+
+"
         );
     }
 
@@ -73,6 +140,7 @@ mod tests {
             kind: ProbeKind::Tracepoint,
             args: Vec::new(),
             sources: Vec::new(),
+            uprobes: Vec::new(),
         };
         assert_eq!(
             list_line(&probe),

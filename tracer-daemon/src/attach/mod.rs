@@ -10,6 +10,7 @@ pub(crate) mod fbt;
 pub(crate) mod perf;
 pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
+pub(crate) mod uprobe;
 
 use aya::Ebpf;
 use aya::programs::fentry::FEntryLink;
@@ -43,6 +44,13 @@ pub(crate) enum Link {
     Kprobe(KProbeLink),
     /// A shared kprobe or kretprobe program on one of its functions, with a cookie.
     Cookie(cookie::CookieLink),
+    /// A uprobe program linked to a `uprobe` PMU perf event.
+    Uprobe {
+        /// The BPF link.
+        link: std::os::fd::OwnedFd,
+        /// The perf event.
+        event: std::os::fd::OwnedFd,
+    },
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).

@@ -25,7 +25,7 @@ mod var;
 use std::collections::{HashMap, HashSet};
 
 use d_frontend::ir::{Clause, Inst, Module};
-use d_frontend::provider::ProbeKind;
+use d_frontend::provider::{ProbeKind, UprobeSite};
 
 use self::emit::Emitter;
 use self::fault::FaultTarget;
@@ -37,7 +37,7 @@ use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE, MAX_NSPEC};
-use crate::plan::{Attach, CompiledProgram};
+use crate::plan::{Attach, CompiledProgram, UprobeAttach};
 use crate::trampoline;
 
 /// Options that do not come from the D program.
@@ -195,6 +195,10 @@ enum Group {
         is_return: bool,
         probe_ids: Vec<u32>,
     },
+    /// `pid` probes that enable the same clauses, by attach cookie: the `set_idx`th such set.
+    Uprobes { is_return: bool, set_idx: usize },
+    /// One site of a USDT probe: its index in the probe's sites.
+    Site { probe_id: u32, site_idx: usize },
 }
 
 /// Generates every program of `module`.
@@ -350,6 +354,16 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
     } else {
         [Vec::new(), Vec::new()]
     };
+    let mut clauses_of_probe: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (clause_idx, clause) in module.clauses.iter().enumerate() {
+        for probe_id in &clause.probe_ids {
+            clauses_of_probe
+                .entry(*probe_id)
+                .or_default()
+                .push(clause_idx);
+        }
+    }
+    let mut uprobe_sets: HashMap<(bool, Vec<usize>), usize> = HashMap::new();
     for probe in &module.probes {
         let single = |name: String, attach: Attach| {
             let group = Group::Single {
@@ -409,6 +423,57 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                     probe: probe.desc.to_string(),
                 },
             ),
+            ProbeKind::Uprobe { is_return } => {
+                let clause_set = clauses_of_probe.get(&probe.id).cloned().unwrap_or_default();
+                let n_sets = uprobe_sets.len();
+                let group_idx = *uprobe_sets
+                    .entry((is_return, clause_set))
+                    .or_insert_with(|| {
+                        let kind = if is_return { "uretprobe" } else { "uprobe" };
+                        groups.push((
+                            format!("{kind}_{n_sets}"),
+                            Group::Uprobes {
+                                is_return,
+                                set_idx: n_sets,
+                            },
+                            Attach::Uprobe {
+                                is_return,
+                                sites: Vec::new(),
+                            },
+                        ));
+                        groups.len() - 1
+                    });
+                if let (_, _, Attach::Uprobe { sites, .. }) = &mut groups[group_idx] {
+                    sites.extend(
+                        probe
+                            .uprobes
+                            .iter()
+                            .map(|site| uprobe_attach(probe.id, site)),
+                    );
+                }
+                group_of_probe.insert(probe.id, vec![group_idx]);
+                continue;
+            }
+            ProbeKind::Usdt => {
+                for (site_idx, site) in probe.uprobes.iter().enumerate() {
+                    group_of_probe
+                        .entry(probe.id)
+                        .or_insert_with(Vec::new)
+                        .push(groups.len());
+                    groups.push((
+                        format!("usdt_{}_{site_idx}", probe.id),
+                        Group::Site {
+                            probe_id: probe.id,
+                            site_idx,
+                        },
+                        Attach::Uprobe {
+                            is_return: false,
+                            sites: vec![uprobe_attach(probe.id, site)],
+                        },
+                    ));
+                }
+                continue;
+            }
             ProbeKind::Dependent => {
                 for (source_idx, source) in probe.sources.iter().enumerate() {
                     group_of_probe
@@ -507,6 +572,17 @@ fn kprobe_sharing(module: &Module) -> [Vec<u32>; 2] {
     })
 }
 
+/// Where a uprobe program attaches for one site of probe `probe_id`, which its cookie names.
+fn uprobe_attach(probe_id: u32, site: &UprobeSite) -> UprobeAttach {
+    UprobeAttach {
+        pid: site.pid,
+        path: site.path.clone(),
+        file_offset: site.file_offset,
+        semaphore_offset: site.semaphore_offset,
+        cookie: u64::from(probe_id),
+    }
+}
+
 /// The ELF section for a program: aya takes the program type from the part before the first `/`.
 fn section(attach: &Attach, name: &str) -> String {
     match attach {
@@ -528,6 +604,10 @@ fn section(attach: &Attach, name: &str) -> String {
         } => {
             let kind = if *is_return { "kretprobe" } else { "kprobe" };
             format!("{kind}/{function}")
+        }
+        Attach::Uprobe { is_return, .. } => {
+            let kind = if *is_return { "uretprobe" } else { "uprobe" };
+            format!("{kind}/{name}")
         }
         Attach::Begin | Attach::End => format!("raw_tp/{name}"),
     }
@@ -612,7 +692,11 @@ fn program(
     trampoline::prologue(&mut emitter, maps.scratch, exit);
     let kind = match group {
         Group::Single { kind, .. } => Some(*kind),
-        Group::Syscalls { .. } | Group::Source { .. } | Group::FbtKprobes { .. } => None,
+        Group::Syscalls { .. }
+        | Group::Source { .. }
+        | Group::FbtKprobes { .. }
+        | Group::Uprobes { .. }
+        | Group::Site { .. } => None,
     };
     let activity = activity::expected(kind);
     activity::check(&mut emitter, maps, activity, exit);
@@ -675,6 +759,22 @@ fn program(
         Group::FbtKprobes { is_return, .. } => {
             trampoline::kprobe::shared_trampoline(&mut emitter, *is_return);
             true
+        }
+        Group::Uprobes { is_return, .. } => {
+            trampoline::uprobe::pid_trampoline(&mut emitter, *is_return);
+            false
+        }
+        Group::Site { probe_id, site_idx } => {
+            let Some(site) = module
+                .probes
+                .iter()
+                .find(|probe| probe.id == *probe_id)
+                .and_then(|probe| probe.uprobes.get(*site_idx))
+            else {
+                unreachable!("site {site_idx} of probe {probe_id} made a program")
+            };
+            trampoline::uprobe::usdt_trampoline(&mut emitter, *probe_id, &site.args);
+            false
         }
         Group::Syscalls { is_return } => {
             let map = if *is_return {

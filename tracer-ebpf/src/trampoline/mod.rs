@@ -19,6 +19,7 @@ pub mod kprobe;
 pub mod profile;
 pub mod syscall;
 pub mod tracepoint;
+pub mod uprobe;
 
 use crate::codegen::emit::{Emitter, Target};
 use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
