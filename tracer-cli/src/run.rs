@@ -13,20 +13,27 @@ use std::time::Duration;
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, Input, compile_inputs};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
-use d_frontend::lex::macros::MacroVariables;
-use d_frontend::provider::ProbeField;
 use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
+use tracer_cli::flags::{
+    DEFAULT_SOCKET, HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas,
+};
 use tracer_cli::output::sink::{DropCount, EndReason, OutputFormat, Sink};
 use tracer_cli::output::text;
+use tracer_cli::remote::RemoteSession;
 use tracer_cli::signals::Signals;
 use tracer_cli::target::Target;
 use tracer_daemon::catalog::KernelCatalog;
+use tracer_daemon::engine::Engine;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
+use tracer_daemon::program;
+use tracer_daemon::protocol::{
+    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind,
+    SourceText,
+};
+use tracer_ebpf::codegen::{CodegenError, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
 
 /// How long the consumer waits for records before checking for the end of the run, unless the
@@ -39,31 +46,38 @@ pub(crate) const PROGRAM: &str = "tracer";
 
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
-    let mut sources = SourceMap::default();
-    let library = d_frontend::library::add(&mut sources, d_frontend::library::FILES);
-    let mut inputs = Vec::new();
-    for program in &args.programs {
-        let (origin, spec) = match program.kind {
-            ProgramKind::Script => (Origin::Script, ProbeField::Name),
-            ProgramKind::Probes(kind) => (Origin::ProbeSpecifier, probe_field(kind)),
-        };
-        inputs.push(Input {
-            file: sources.add(program.name.clone(), program.text.clone()),
-            origin,
-            spec,
-        });
-    }
+    let mut request = program_request(args, None);
     if args.mode == Mode::List {
+        let (sources, inputs, library) = program::inputs(&request);
         return crate::list::list(args, &sources, &inputs, library);
     }
+    // Connecting first makes a refusal by tracerd the first thing reported.
+    let mut remote = match args.engine.socket() {
+        Some(path) if args.mode == Mode::Exec => Some(RemoteSession::connect(&path)?),
+        _ => None,
+    };
+    let attached = match (&args.attach, remote.as_mut()) {
+        (Some(name), Some(remote)) => Some(remote.attach(name)?),
+        (Some(_), None) => anyhow::bail!(
+            "--attach needs tracerd, and none listens at {DEFAULT_SOCKET}: use --daemon PATH"
+        ),
+        (None, _) => None,
+    };
+    if let Some((program, _)) = &attached {
+        request = program.clone();
+    }
+    let (sources, inputs, library) = program::inputs(&request);
     let signals = Signals::install()?;
     let mut targets = Vec::new();
-    for request in &args.targets {
-        targets.push(Target::start(request)?);
+    for target_request in &args.targets {
+        targets.push(Target::start(target_request)?);
+    }
+    if attached.is_none() {
+        request.compile = compile_settings(args, targets.first().map(Target::pid));
     }
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
-    let options = compile_options(args, targets.first().map(Target::pid), library);
-    let compiled = match compile_inputs(&sources, &inputs, &catalog, &options) {
+    let compile_options = request.compile.compile_options(library);
+    let compiled = match compile_inputs(&sources, &inputs, &catalog, &compile_options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             if let Some(diagnostic) = diagnostics.first() {
@@ -76,6 +90,10 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if let Err(diagnostic) = apply_pragmas(&mut options, &compiled.pragma_options) {
         print_diagnostic(&sources, &inputs, &diagnostic, &options);
         return Ok(1);
+    }
+    if attached.is_none() {
+        request.codegen = codegen_settings(&options)?;
+        request.destructive = options.destructive();
     }
     let quiet = options.quiet();
     let output_format = options.output_format();
@@ -95,7 +113,10 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         };
         return Err(anyhow::anyhow!("no probes {what}"));
     }
-    let generated = match generate(&compiled.module, &codegen_options(&options)?) {
+    let codegen_options = request
+        .codegen
+        .codegen_options(program::wall_clock_offset_ns());
+    let generated = match generate(&compiled.module, &codegen_options) {
         Ok(generated) => generated,
         // dtrace finds the buffers too small when it enables the probes, after its banner.
         Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
@@ -110,20 +131,27 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if args.mode == Mode::CompileOnly {
         return Ok(0);
     }
-    if compiled.module.destructive && !options.destructive() {
+    // A standing script was allowed its destructive actions by tracerd's config.
+    if compiled.module.destructive && !options.destructive() && attached.is_none() {
         print_banner(sink.as_mut(), &compiled, quiet)?;
         anyhow::bail!("could not enable tracing: Destructive actions not allowed");
     }
-    let mut session = match Session::load(&generated.program) {
-        Ok(session) => session,
-        Err(error) => {
-            return Err(explain_load_error(
-                error,
-                &compiled,
-                &generated,
-                &sources,
-                args.verbose > 0,
-            ));
+    let explain = |error| {
+        explain_load_error(error, &compiled, &generated, &sources, args.verbose > 0)
+    };
+    let mut engine: Box<dyn Engine> = match remote {
+        None => Box::new(Session::load(&generated.program).map_err(explain)?),
+        Some(mut remote) => {
+            let fingerprint = match attached {
+                Some((_, fingerprint)) => fingerprint,
+                None => remote.start(request).map_err(explain)?,
+            };
+            if fingerprint != program::fingerprint(&generated.program) {
+                anyhow::bail!(
+                    "tracerd compiled the program differently: are tracer and tracerd from the same build?"
+                );
+            }
+            Box::new(remote)
         }
     };
     print_banner(sink.as_mut(), &compiled, quiet)?;
@@ -135,13 +163,40 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         flush_each_record: output_format == OutputFormat::Json,
     };
     trace(
-        &mut session,
+        engine.as_mut(),
         &generated,
         &mut targets,
         &signals,
         options,
         output,
     )
+}
+
+/// What `tracer` asks `tracerd` to run, and what it compiles itself: the sources of the command
+/// line with the settings of its options (the code generator's are completed once the program's
+/// `#pragma`s are known).
+fn program_request(args: &HiArgs, target: Option<i32>) -> ProgramRequest {
+    let sources = args
+        .programs
+        .iter()
+        .map(|program| SourceText {
+            name: program.name.clone(),
+            text: program.text.clone(),
+            kind: match program.kind {
+                ProgramKind::Script => SourceKind::Script,
+                ProgramKind::Probes(ProbeSpecKind::Provider) => SourceKind::Provider,
+                ProgramKind::Probes(ProbeSpecKind::Module) => SourceKind::Module,
+                ProgramKind::Probes(ProbeSpecKind::Function) => SourceKind::Function,
+                ProgramKind::Probes(ProbeSpecKind::Name | ProbeSpecKind::Id) => SourceKind::Name,
+            },
+        })
+        .collect();
+    ProgramRequest {
+        sources,
+        compile: compile_settings(args, target),
+        codegen: CodegenSettings::default(),
+        destructive: args.options.destructive(),
+    }
 }
 
 /// How the front end reads the sources: the options that change it, and the macro variables of
@@ -151,7 +206,13 @@ pub(crate) fn compile_options(
     target: Option<i32>,
     library: Vec<FileId>,
 ) -> CompileOptions {
-    CompileOptions {
+    compile_settings(args, target).compile_options(library)
+}
+
+/// The settings behind [`compile_options`], as `tracerd` receives them.
+fn compile_settings(args: &HiArgs, target: Option<i32>) -> CompileSettings {
+    let frames = stack_frames(&args.options);
+    CompileSettings {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
         scratchsize: args
             .options
@@ -165,18 +226,9 @@ pub(crate) fn compile_options(
         argref: args.options.is_set("argref"),
         zdefs: args.options.zdefs(),
         empty: args.options.is_set("empty"),
-        library,
-        stack_frames: stack_frames(&args.options),
-    }
-}
-
-/// The field a partial description of a probe specifier flag names.
-fn probe_field(kind: ProbeSpecKind) -> ProbeField {
-    match kind {
-        ProbeSpecKind::Provider => ProbeField::Provider,
-        ProbeSpecKind::Module => ProbeField::Module,
-        ProbeSpecKind::Function => ProbeField::Function,
-        ProbeSpecKind::Name | ProbeSpecKind::Id => ProbeField::Name,
+        stackframes: frames.kernel,
+        ustackframes: frames.user,
+        maxframes: frames.max,
     }
 }
 
@@ -239,7 +291,7 @@ pub(crate) fn print_diagnostic(
 
 /// Consumes records until the run ends, then runs `END` and prints what is left.
 fn trace(
-    session: &mut Session,
+    session: &mut dyn Engine,
     generated: &Generated,
     targets: &mut [Target],
     signals: &Signals,
@@ -282,7 +334,7 @@ fn trace(
             break EndReason::Target;
         }
     };
-    session.detach();
+    session.detach().context("failed to detach the probes")?;
     session.run_end().context("failed to run END")?;
     drain(session, &mut consumer, &mut out, Duration::ZERO, None)?;
     consumer.finish(session, &mut out)?;
@@ -306,7 +358,7 @@ fn write_out(out: &mut Vec<u8>, stdout: &mut dyn Write) -> anyhow::Result<()> {
 /// Hands every waiting record to the consumer, waiting up to `timeout` for the first; with
 /// `each_record`, writes the output there after each record.
 fn drain(
-    session: &mut Session,
+    session: &mut dyn Engine,
     consumer: &mut Consumer<'_>,
     out: &mut Vec<u8>,
     timeout: Duration,
@@ -334,26 +386,22 @@ fn drain(
 /// stores that found a thread-local's or an associative array's map full, then the speculation
 /// drops: records that did not fit in `specsize` (in the kernel or, `consumer_spec_drops`, in the
 /// consumer), and `speculation()` calls that found no free ID. Only non-zero counts are kept.
-fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
-    let mut drops: Vec<DropCount> = session
-        .drops()?
+fn drops(session: &dyn Engine, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
+    let counters = session.session_drops()?;
+    let mut drops: Vec<DropCount> = counters
+        .principal
         .into_iter()
         .map(|(cpu, count)| DropCount::Principal { cpu, count })
         .collect();
     drops.extend(
-        session
-            .agg_drops()?
+        counters
+            .aggregation
             .into_iter()
             .map(|(cpu, count)| DropCount::Aggregation { cpu, count }),
     );
-    let dynvar_drops: u64 = session
-        .dynvar_drops()?
-        .iter()
-        .map(|&(_, drops)| drops)
-        .sum();
-    let spec_drops = session.spec_drops()?;
+    let spec_drops = counters.speculation;
     drops.extend([
-        DropCount::Dynamic(dynvar_drops),
+        DropCount::Dynamic(counters.dynamic),
         DropCount::Speculative(spec_drops.drops + consumer_spec_drops),
         DropCount::SpeculationBusy(spec_drops.busy),
         DropCount::SpeculationUnavailable(spec_drops.unavail),
@@ -362,12 +410,12 @@ fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<Drop
     Ok(drops)
 }
 
-fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
+/// The code generator's settings of `options`, as `tracerd` receives them.
+fn codegen_settings(options: &Options) -> anyhow::Result<CodegenSettings> {
     let bufsize = options.get("bufsize").unwrap_or(4 << 20);
     let page_size = 4096u64;
     let bufsize = bufsize.max(page_size).next_power_of_two();
-    Ok(CodegenOptions {
-        wall_clock_offset_ns: wall_clock_offset_ns(),
+    Ok(CodegenSettings {
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
         dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
         nspec: options
@@ -380,7 +428,7 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
 
 /// `$pid`, `$ppid`, `$uid` and the other macro variables: this process's ids, and `$target`'s
 /// pid (0 without `-c` or `-p`).
-fn macro_variables(target: Option<i32>) -> MacroVariables {
+fn macro_variables(target: Option<i32>) -> MacroVariableSettings {
     // SAFETY: these calls only read the calling process's ids and cannot fail for it.
     let (egid, euid, gid, pgid, ppid, sid, uid) = unsafe {
         (
@@ -393,7 +441,7 @@ fn macro_variables(target: Option<i32>) -> MacroVariables {
             libc::getuid(),
         )
     };
-    MacroVariables {
+    MacroVariableSettings {
         egid,
         euid,
         gid,
@@ -404,20 +452,6 @@ fn macro_variables(target: Option<i32>) -> MacroVariables {
         target: target.map_or(0, |pid| pid as u32),
         uid,
     }
-}
-
-/// `CLOCK_REALTIME - CLOCK_MONOTONIC`, for `walltimestamp`.
-fn wall_clock_offset_ns() -> u64 {
-    let read = |clock| {
-        let mut time = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `time` is a valid `timespec` for the call to write.
-        unsafe { libc::clock_gettime(clock, &raw mut time) };
-        time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64
-    };
-    read(libc::CLOCK_REALTIME).wrapping_sub(read(libc::CLOCK_MONOTONIC))
 }
 
 /// `-S`: the IR, then each program's annotated disassembly, on stderr as dtrace prints it.

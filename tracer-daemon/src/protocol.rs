@@ -61,22 +61,22 @@ pub enum Request {
     Snapshot {
         /// The session.
         session: u64,
-        /// The aggregation's index in the compiled program.
-        aggregation: usize,
+        /// The aggregation's BPF map, as the plan names it.
+        aggregation: String,
     },
     /// `clear()`s one aggregation.
     Clear {
         /// The session.
         session: u64,
-        /// The aggregation's index.
-        aggregation: usize,
+        /// The aggregation's BPF map.
+        aggregation: String,
     },
     /// Deletes aggregation entries by undecoded key (`trunc()`).
     DeleteKeys {
         /// The session.
         session: u64,
-        /// The aggregation's index.
-        aggregation: usize,
+        /// The aggregation's BPF map.
+        aggregation: String,
         /// The keys, in hex.
         keys: Vec<String>,
     },
@@ -530,12 +530,12 @@ mod tests {
     #[test]
     fn requests_read_as_documented() {
         let request: Request =
-            serde_json::from_str(r#"{"op":"snapshot","session":3,"aggregation":0}"#).unwrap();
+            serde_json::from_str(r#"{"op":"snapshot","session":3,"aggregation":"agg_0"}"#).unwrap();
         assert_eq!(
             request,
             Request::Snapshot {
                 session: 3,
-                aggregation: 0
+                aggregation: "agg_0".to_owned()
             }
         );
         assert!(serde_json::from_str::<Request>(r#"{"op":"rm -rf"}"#).is_err());

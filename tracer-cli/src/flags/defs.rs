@@ -36,6 +36,9 @@ pub(crate) enum FlagId {
     SetOption,
     ZeroMatches,
     Dump,
+    Daemon,
+    Local,
+    Attach,
 }
 
 /// One flag.
@@ -280,6 +283,33 @@ pub(crate) const FLAGS: &[Flag] = &[
         value_name: Some("tokens|ast|typed"),
         source: false,
         help: "print the program as tokens, syntax tree or typed tree",
+    },
+    Flag {
+        id: FlagId::Daemon,
+        key: "daemon",
+        short: None,
+        long: Some("daemon"),
+        value_name: Some("path"),
+        source: false,
+        help: "trace through the tracerd listening on this socket",
+    },
+    Flag {
+        id: FlagId::Local,
+        key: "local",
+        short: None,
+        long: Some("local"),
+        value_name: None,
+        source: false,
+        help: "run the engine in this process, even when tracerd listens",
+    },
+    Flag {
+        id: FlagId::Attach,
+        key: "attach",
+        short: None,
+        long: Some("attach"),
+        value_name: Some("name"),
+        source: false,
+        help: "print what a tracerd standing script or session traces",
     },
 ];
 

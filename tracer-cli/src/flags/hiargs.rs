@@ -39,6 +39,34 @@ pub enum DumpStage {
     Typed,
 }
 
+/// Where the engine runs: `--local`, `--daemon PATH`, or in `tracerd` when its socket exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Through `tracerd` if [`DEFAULT_SOCKET`] exists, in this process otherwise.
+    Auto,
+    /// `--local`: in this process.
+    Local,
+    /// `--daemon PATH`: through the `tracerd` listening there.
+    Daemon(PathBuf),
+}
+
+/// Where `tracerd` listens unless told otherwise.
+pub const DEFAULT_SOCKET: &str = "/run/tracer/tracer.sock";
+
+impl EngineChoice {
+    /// The socket of the daemon to use, or `None` to run the engine in this process.
+    pub fn socket(&self) -> Option<PathBuf> {
+        match self {
+            EngineChoice::Auto => {
+                let path = Path::new(DEFAULT_SOCKET);
+                path.exists().then(|| path.to_path_buf())
+            }
+            EngineChoice::Local => None,
+            EngineChoice::Daemon(path) => Some(path.clone()),
+        }
+    }
+}
+
 /// Where a program source came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgramKind {
@@ -82,6 +110,10 @@ pub struct HiArgs {
     pub macro_args: Vec<String>,
     /// The program's name as it was run: `$0` in probe descriptions.
     pub program_name: String,
+    /// Where the engine runs.
+    pub engine: EngineChoice,
+    /// `--attach`: the `tracerd` standing script or session whose records to print.
+    pub attach: Option<String>,
 }
 
 impl HiArgs {
@@ -109,6 +141,23 @@ impl HiArgs {
                 .into());
             }
         };
+        let engine = match (low.local, low.daemon) {
+            (true, Some(_)) => {
+                return Err(UsageError::message("--local and --daemon cannot be used together").into());
+            }
+            (true, None) if low.attach.is_some() => {
+                return Err(UsageError::message("--attach needs tracerd, not --local").into());
+            }
+            (true, None) => EngineChoice::Local,
+            (false, Some(path)) => EngineChoice::Daemon(path),
+            (false, None) => EngineChoice::Auto,
+        };
+        if low.attach.is_some() && !low.sources.is_empty() {
+            return Err(UsageError::message(
+                "--attach prints a running program: it takes no -n, -s, -P, -m, -f or -i",
+            )
+            .into());
+        }
         let mut options = apply_options(&low.options)?;
         if let Some(format) = output_format {
             // `-O` names a choice of `oformat`, so this cannot fail; it wins over `-x oformat`.
@@ -142,6 +191,8 @@ impl HiArgs {
             output_file: low.output_file,
             macro_args: low.macro_args,
             program_name: low.program_name,
+            engine,
+            attach: low.attach,
         })
     }
 

@@ -41,11 +41,11 @@ pub enum Command {
     /// Detach, run `END`, send the last records.
     End,
     /// Read an aggregation.
-    Snapshot(usize),
+    Snapshot(String),
     /// `clear()` an aggregation.
-    Clear(usize),
+    Clear(String),
     /// Delete aggregation entries by key, in hex.
-    DeleteKeys(usize, Vec<String>),
+    DeleteKeys(String, Vec<String>),
     /// Free a speculation.
     FreeSpeculation {
         /// Its ID.
@@ -206,7 +206,7 @@ impl SessionThread {
                 self.forward(Duration::ZERO);
                 ended.map(|()| Reply::Done)
             }
-            Command::Snapshot(agg_idx) => match self.compiled.aggregations.get(agg_idx) {
+            Command::Snapshot(map) => match self.aggregation(&map) {
                 Some(agg) => self.session.raw_aggregation(agg).map(|raw| Reply::Snapshot {
                     generation: raw.generation,
                     entries: raw
@@ -218,18 +218,18 @@ impl SessionThread {
                         })
                         .collect(),
                 }),
-                None => return no_aggregation(answer, agg_idx),
+                None => return no_aggregation(answer, &map),
             },
-            Command::Clear(agg_idx) => match self.compiled.aggregations.get(agg_idx) {
+            Command::Clear(map) => match self.aggregation(&map) {
                 Some(agg) => self.session.clear_aggregation(agg).map(|()| Reply::Done),
-                None => return no_aggregation(answer, agg_idx),
+                None => return no_aggregation(answer, &map),
             },
-            Command::DeleteKeys(agg_idx, keys) => {
+            Command::DeleteKeys(map, keys) => {
                 let (Some(agg), Some(keys)) = (
-                    self.compiled.aggregations.get(agg_idx),
+                    self.aggregation(&map),
                     keys.iter().map(|key| from_hex(key)).collect::<Option<Vec<_>>>(),
                 ) else {
-                    return no_aggregation(answer, agg_idx);
+                    return no_aggregation(answer, &map);
                 };
                 self.session
                     .delete_aggregation_keys(agg, &keys)
@@ -269,6 +269,11 @@ impl SessionThread {
             Command::Stop => unreachable!("Stop is handled by serve"),
         };
         let _ = answer.send(result.map_err(|engine_error| engine_reply(&engine_error)));
+    }
+
+    /// The aggregation whose map is `map`.
+    fn aggregation(&self, map: &str) -> Option<&tracer_ebpf::plan::AggDesc> {
+        self.compiled.aggregations.iter().find(|agg| agg.map == map)
     }
 
     /// Waits up to `timeout` for records and sends them to every subscriber.
@@ -340,10 +345,10 @@ pub fn line_of(frame: &Frame) -> String {
     line
 }
 
-fn no_aggregation(answer: Answer, agg_idx: usize) {
+fn no_aggregation(answer: Answer, map: &str) {
     let _ = answer.send(Err(error(
         ErrorKind::Malformed,
-        format!("no aggregation {agg_idx}, or a malformed key"),
+        format!("no aggregation in map `{map}`, or a malformed key"),
     )));
 }
 
