@@ -19,8 +19,8 @@ use std::cell::RefCell;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
-use tracer_daemon::events::decode_record;
 use tracer_daemon::engine::Engine;
+use tracer_daemon::events::decode_record;
 use tracer_ebpf::layout::{
     AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, ValueKind, finished_speculation,
 };

@@ -19,8 +19,7 @@ use tracer_daemon::aggregate::RawAggregation;
 use tracer_daemon::engine::{Engine, SessionDrops};
 use tracer_daemon::error::EngineError;
 use tracer_daemon::protocol::{
-    ErrorKind, ErrorReply, Frame, MAX_FRAME_BYTES, ProgramRequest, Reply, Request, from_hex,
-    to_hex,
+    ErrorKind, ErrorReply, Frame, MAX_FRAME_BYTES, ProgramRequest, Reply, Request, from_hex, to_hex,
 };
 use tracer_daemon::speculations::SpecDrops;
 use tracer_ebpf::plan::{AggDesc, SpecDesc};
@@ -104,12 +103,18 @@ impl RemoteSession {
     /// Sends `request` and waits for its reply, keeping the records that arrive meanwhile.
     fn request(&self, request: &Request) -> Result<Reply, EngineError> {
         let mut connection = self.connection.borrow_mut();
-        let mut line = serde_json::to_vec(request).map_err(|serde_error| daemon(serde_error.to_string()))?;
+        let mut line =
+            serde_json::to_vec(request).map_err(|serde_error| daemon(serde_error.to_string()))?;
         line.push(b'\n');
-        connection
-            .stream
-            .write_all(&line)
-            .map_err(|io_error| daemon(format!("failed to send a request: {io_error}")))?;
+        if let Err(io_error) = connection.stream.write_all(&line) {
+            // A daemon that refused this client said why before it closed the connection.
+            if let Ok(Some(Frame::Error { error })) =
+                connection.read_frame(Some(Instant::now() + Duration::from_secs(1)))
+            {
+                return Err(engine_error(error));
+            }
+            return Err(daemon(format!("failed to send a request: {io_error}")));
+        }
         loop {
             match connection.read_frame(None)? {
                 Some(Frame::Reply { reply }) => return Ok(reply),
@@ -137,7 +142,9 @@ impl Connection {
                 let line: Vec<u8> = self.buffer.drain(..=newline).collect();
                 return serde_json::from_slice(&line[..newline])
                     .map(Some)
-                    .map_err(|serde_error| daemon(format!("sent a malformed frame: {serde_error}")));
+                    .map_err(|serde_error| {
+                        daemon(format!("sent a malformed frame: {serde_error}"))
+                    });
             }
             if self.buffer.len() > MAX_FRAME_BYTES {
                 return Err(daemon(format!(
@@ -186,7 +193,9 @@ impl Connection {
                 Ok(())
             }
             Frame::Dropped { count, .. } => {
-                eprintln!("tracer: tracerd dropped {count} records that this client did not read in time");
+                eprintln!(
+                    "tracer: tracerd dropped {count} records that this client did not read in time"
+                );
                 Ok(())
             }
             Frame::Reply { reply } => Err(unexpected(&reply)),
@@ -257,9 +266,12 @@ impl Engine for RemoteSession {
         };
         for entry in entries {
             let key = from_hex(&entry.key);
-            let values: Option<Vec<Vec<u8>>> = entry.values.iter().map(|value| from_hex(value)).collect();
+            let values: Option<Vec<Vec<u8>>> =
+                entry.values.iter().map(|value| from_hex(value)).collect();
             let (Some(key), Some(values)) = (key, values) else {
-                return Err(daemon("sent an aggregation entry that is not hex".to_owned()));
+                return Err(daemon(
+                    "sent an aggregation entry that is not hex".to_owned(),
+                ));
             };
             raw.entries.push((key, values));
         }

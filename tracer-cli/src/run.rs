@@ -30,8 +30,7 @@ use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
 use tracer_daemon::program;
 use tracer_daemon::protocol::{
-    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind,
-    SourceText,
+    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind, SourceText,
 };
 use tracer_ebpf::codegen::{CodegenError, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
@@ -136,9 +135,8 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         print_banner(sink.as_mut(), &compiled, quiet)?;
         anyhow::bail!("could not enable tracing: Destructive actions not allowed");
     }
-    let explain = |error| {
-        explain_load_error(error, &compiled, &generated, &sources, args.verbose > 0)
-    };
+    let explain =
+        |error| explain_load_error(error, &compiled, &generated, &sources, args.verbose > 0);
     let mut engine: Box<dyn Engine> = match remote {
         None => Box::new(Session::load(&generated.program).map_err(explain)?),
         Some(mut remote) => {

@@ -57,12 +57,19 @@ pub trait Engine {
     fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError>;
 
     /// Deletes the entries whose undecoded keys are `raw_keys`.
-    fn delete_aggregation_keys(&self, agg: &AggDesc, raw_keys: &[Vec<u8>])
-    -> Result<(), EngineError>;
+    fn delete_aggregation_keys(
+        &self,
+        agg: &AggDesc,
+        raw_keys: &[Vec<u8>],
+    ) -> Result<(), EngineError>;
 
     /// Frees a speculation whose end was handled (see [`Session::free_speculation`]).
-    fn free_speculation(&self, specs: &SpecDesc, id: u8, generation: u8)
-    -> Result<bool, EngineError>;
+    fn free_speculation(
+        &self,
+        specs: &SpecDesc,
+        id: u8,
+        generation: u8,
+    ) -> Result<bool, EngineError>;
 
     /// Every drop counter.
     fn session_drops(&self) -> Result<SessionDrops, EngineError>;

@@ -27,7 +27,9 @@ pub struct Built {
 }
 
 /// The sources of `request` with the D library before them, as inputs to the front end.
-pub fn inputs(request: &ProgramRequest) -> (SourceMap, Vec<Input>, Vec<d_frontend::source::FileId>) {
+pub fn inputs(
+    request: &ProgramRequest,
+) -> (SourceMap, Vec<Input>, Vec<d_frontend::source::FileId>) {
     let mut sources = SourceMap::default();
     let library = d_frontend::library::add(&mut sources, d_frontend::library::FILES);
     let inputs = request

@@ -179,7 +179,10 @@ pub struct CompileSettings {
 
 /// The macro variables, as [`MacroVariables`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[expect(missing_docs, reason = "each field is the macro variable of the same name")]
+#[expect(
+    missing_docs,
+    reason = "each field is the macro variable of the same name"
+)]
 pub struct MacroVariableSettings {
     pub egid: u32,
     pub euid: u32,
@@ -567,7 +570,11 @@ mod tests {
         ];
         for frame in frames {
             let line = serde_json::to_string(&frame).unwrap();
-            assert_eq!(serde_json::from_str::<Frame>(&line).unwrap(), frame, "{line}");
+            assert_eq!(
+                serde_json::from_str::<Frame>(&line).unwrap(),
+                frame,
+                "{line}"
+            );
         }
     }
 }

@@ -143,7 +143,9 @@ impl HiArgs {
         };
         let engine = match (low.local, low.daemon) {
             (true, Some(_)) => {
-                return Err(UsageError::message("--local and --daemon cannot be used together").into());
+                return Err(
+                    UsageError::message("--local and --daemon cannot be used together").into(),
+                );
             }
             (true, None) if low.attach.is_some() => {
                 return Err(UsageError::message("--attach needs tracerd, not --local").into());

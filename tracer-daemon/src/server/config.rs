@@ -59,7 +59,9 @@ impl Config {
     pub fn read(path: &Path) -> anyhow::Result<Config> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default());
+            }
             Err(error) => {
                 return Err(error).with_context(|| format!("failed to read `{}`", path.display()));
             }

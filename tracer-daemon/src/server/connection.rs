@@ -120,7 +120,11 @@ async fn read_line(reader: &mut BufReader<OwnedReadHalf>, max: usize) -> std::io
         let consumed = end.unwrap_or(buffer.len());
         reader.consume(consumed);
         if end.is_some() {
-            return Ok(if too_long { Read::TooLong } else { Read::Line(line) });
+            return Ok(if too_long {
+                Read::TooLong
+            } else {
+                Read::Line(line)
+            });
         }
     }
 }
@@ -131,9 +135,9 @@ impl Connection {
         loop {
             let frame = match read_line(&mut reader, MAX_REQUEST_BYTES).await {
                 Ok(Read::Eof) | Err(_) => return,
-                Ok(Read::TooLong) => self.malformed(format!(
-                    "request longer than {MAX_REQUEST_BYTES} bytes"
-                )),
+                Ok(Read::TooLong) => {
+                    self.malformed(format!("request longer than {MAX_REQUEST_BYTES} bytes"))
+                }
                 Ok(Read::Line(line)) => match serde_json::from_slice::<Request>(&line) {
                     Ok(request) => match self.handle(request).await {
                         Ok(reply) => Frame::Reply { reply },
@@ -147,7 +151,10 @@ impl Connection {
     }
 
     fn malformed(&self, message: String) -> Frame {
-        self.shared.counters.malformed.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .counters
+            .malformed
+            .fetch_add(1, Ordering::Relaxed);
         Frame::Error {
             error: error(ErrorKind::Malformed, message),
         }
@@ -219,7 +226,10 @@ impl Connection {
             Request::Clear {
                 session,
                 aggregation,
-            } => self.command(session, Command::Clear(aggregation), false).await,
+            } => {
+                self.command(session, Command::Clear(aggregation), false)
+                    .await
+            }
             Request::DeleteKeys {
                 session,
                 aggregation,
@@ -251,8 +261,8 @@ impl Connection {
     /// Checks that this connection may act on `session`: it started it, or (unless `owner_only`)
     /// receives its records.
     fn check(&self, session: u64, owner_only: bool) -> Result<(), ErrorReply> {
-        let allowed = self.owned.contains(&session)
-            || (!owner_only && self.subscribed.contains(&session));
+        let allowed =
+            self.owned.contains(&session) || (!owner_only && self.subscribed.contains(&session));
         if allowed && self.shared.owner(session).is_some() {
             return Ok(());
         }
@@ -315,7 +325,9 @@ impl Connection {
 
 /// The probes `description` matches, from the catalog; nothing is loaded.
 fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
-    use crate::protocol::{CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText};
+    use crate::protocol::{
+        CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText,
+    };
     let request = ProgramRequest {
         sources: vec![SourceText {
             name: description.to_owned(),
@@ -332,13 +344,14 @@ fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
     let (sources, inputs, library) = crate::program::inputs(&request);
     let options = request.compile.compile_options(library);
     let compiled =
-        d_frontend::compile::compile_inputs(&sources, &inputs, &shared.catalog, &options)
-            .map_err(|_| {
+        d_frontend::compile::compile_inputs(&sources, &inputs, &shared.catalog, &options).map_err(
+            |_| {
                 error(
                     ErrorKind::Compile,
                     format!("invalid probe description `{description}`"),
                 )
-            })?;
+            },
+        )?;
     let probes = compiled
         .module
         .probes

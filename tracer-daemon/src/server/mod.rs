@@ -116,7 +116,13 @@ impl Shared {
             registry.next_id
         };
         let (ready, started) = oneshot::channel();
-        session::spawn(Arc::clone(self), id, request.clone(), owner.is_none(), ready);
+        session::spawn(
+            Arc::clone(self),
+            id,
+            request.clone(),
+            owner.is_none(),
+            ready,
+        );
         let Ok(result) = started.await else {
             return Err(crate::program::error(
                 crate::protocol::ErrorKind::Engine,
@@ -146,7 +152,11 @@ impl Shared {
     }
 
     /// Sends `command` to session `id`; `None` when there is no such session.
-    fn send(&self, id: u64, command: Command) -> Option<oneshot::Receiver<Result<crate::protocol::Reply, ErrorReply>>> {
+    fn send(
+        &self,
+        id: u64,
+        command: Command,
+    ) -> Option<oneshot::Receiver<Result<crate::protocol::Reply, ErrorReply>>> {
         let (answer, reply) = oneshot::channel();
         let registry = self.registry();
         let entry = registry.sessions.get(&id)?;

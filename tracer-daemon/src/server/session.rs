@@ -207,17 +207,20 @@ impl SessionThread {
                 ended.map(|()| Reply::Done)
             }
             Command::Snapshot(map) => match self.aggregation(&map) {
-                Some(agg) => self.session.raw_aggregation(agg).map(|raw| Reply::Snapshot {
-                    generation: raw.generation,
-                    entries: raw
-                        .entries
-                        .iter()
-                        .map(|(key, values)| RawEntry {
-                            key: to_hex(key),
-                            values: values.iter().map(|value| to_hex(value)).collect(),
-                        })
-                        .collect(),
-                }),
+                Some(agg) => self
+                    .session
+                    .raw_aggregation(agg)
+                    .map(|raw| Reply::Snapshot {
+                        generation: raw.generation,
+                        entries: raw
+                            .entries
+                            .iter()
+                            .map(|(key, values)| RawEntry {
+                                key: to_hex(key),
+                                values: values.iter().map(|value| to_hex(value)).collect(),
+                            })
+                            .collect(),
+                    }),
                 None => return no_aggregation(answer, &map),
             },
             Command::Clear(map) => match self.aggregation(&map) {
@@ -227,7 +230,9 @@ impl SessionThread {
             Command::DeleteKeys(map, keys) => {
                 let (Some(agg), Some(keys)) = (
                     self.aggregation(&map),
-                    keys.iter().map(|key| from_hex(key)).collect::<Option<Vec<_>>>(),
+                    keys.iter()
+                        .map(|key| from_hex(key))
+                        .collect::<Option<Vec<_>>>(),
                 ) else {
                     return no_aggregation(answer, &map);
                 };
@@ -262,7 +267,8 @@ impl SessionThread {
                 Ok(Reply::Done)
             }
             Command::Unsubscribe(conn) => {
-                self.subscribers.retain(|subscriber| subscriber.conn != conn);
+                self.subscribers
+                    .retain(|subscriber| subscriber.conn != conn);
                 self.publish_subscribers();
                 Ok(Reply::Done)
             }
@@ -304,7 +310,11 @@ impl SessionThread {
                     session: self.id,
                     count: subscriber.dropped,
                 };
-                if subscriber.queue.try_send(Arc::new(line_of(&dropped))).is_ok() {
+                if subscriber
+                    .queue
+                    .try_send(Arc::new(line_of(&dropped)))
+                    .is_ok()
+                {
                     subscriber.dropped = 0;
                 }
             }
@@ -332,7 +342,8 @@ impl SessionThread {
 
     /// Tells the registry how many connections receive the records.
     fn publish_subscribers(&self) {
-        self.shared.set_subscribers(self.id, self.subscribers.len() as u64);
+        self.shared
+            .set_subscribers(self.id, self.subscribers.len() as u64);
     }
 }
 

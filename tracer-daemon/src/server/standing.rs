@@ -50,13 +50,19 @@ pub async fn start_all(shared: &Arc<Shared>, dir: &Path) -> usize {
             codegen: CodegenSettings::default(),
             destructive: shared.config.allow_destructive,
         };
-        match shared.start_session(request, Some(name.clone()), None, 0).await {
+        match shared
+            .start_session(request, Some(name.clone()), None, 0)
+            .await
+        {
             Ok(_) => {
                 eprintln!("tracerd: standing script `{name}` started");
                 n_started += 1;
             }
             Err(failure) => {
-                eprintln!("tracerd: standing script `{name}` failed: {}", failure.message);
+                eprintln!(
+                    "tracerd: standing script `{name}` failed: {}",
+                    failure.message
+                );
             }
         }
     }
