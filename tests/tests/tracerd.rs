@@ -381,7 +381,7 @@ fn malformed_frames_and_many_clients_leave_the_daemon_serving() {
                     "-n",
                     &format!("BEGIN {{ printf(\"run {run_idx}\\n\"); exit(0); }}"),
                 ])
-                .timeout(Duration::from_secs(60))
+                .timeout(Duration::from_mins(1))
                 .spawn()
         })
         .collect();
@@ -498,14 +498,14 @@ fn output_is_the_same_in_process_and_through_the_daemon() {
         &["-n", "BEGIN { x = ; }"],
         &["-q", "-n", "BEGIN { chill(1); }"],
     ];
+    // `BEGIN` runs on whichever CPU the test run lands on.
+    let cpu = regex::Regex::new(r#""cpu":\d+"#).unwrap();
     for args in programs {
         let mut local_args = vec!["--local"];
         local_args.extend_from_slice(args);
         let local = TestCommand::tracer().args(local_args).run();
         let remote = daemon.tracer(args).run();
         assert_eq!(local.status, remote.status, "{local}\n{remote}");
-        // `BEGIN` runs on whichever CPU the test run lands on.
-        let cpu = regex::Regex::new(r#""cpu":\d+"#).unwrap();
         let stdout = |bytes: &[u8]| {
             cpu.replace_all(&String::from_utf8_lossy(bytes), "\"cpu\":_")
                 .into_owned()

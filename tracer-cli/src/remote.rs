@@ -161,7 +161,7 @@ impl Connection {
             self.stream
                 .set_read_timeout(timeout)
                 .map_err(|io_error| daemon(io_error.to_string()))?;
-            let mut chunk = [0u8; 1 << 16];
+            let mut chunk = [0u8; 1 << 14];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Err(daemon("closed the connection".to_owned())),
                 Ok(n_bytes) => self.buffer.extend_from_slice(&chunk[..n_bytes]),

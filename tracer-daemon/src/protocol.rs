@@ -506,7 +506,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// The bytes of hex `text`; `None` when it is not an even number of hex digits.
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     let digit = |byte: u8| (byte as char).to_digit(16).map(|value| value as u8);

@@ -373,6 +373,43 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_runs_where_the_flags_say() {
+        assert_eq!(hi(&["-n", "BEGIN"]).engine, EngineChoice::Auto);
+        assert_eq!(hi(&["--local", "-n", "BEGIN"]).engine, EngineChoice::Local);
+        assert_eq!(
+            hi(&["--daemon", "/tmp/t.sock", "-n", "BEGIN"]).engine,
+            EngineChoice::Daemon(PathBuf::from("/tmp/t.sock"))
+        );
+        assert_eq!(
+            EngineChoice::Daemon(PathBuf::from("/tmp/t.sock")).socket(),
+            Some(PathBuf::from("/tmp/t.sock"))
+        );
+        assert_eq!(EngineChoice::Local.socket(), None);
+        let attached = hi(&["--attach", "syscalls", "-q"]);
+        assert_eq!(attached.attach.as_deref(), Some("syscalls"));
+        assert!(attached.programs.is_empty());
+    }
+
+    #[test]
+    fn engine_flags_that_contradict_are_usage_errors() {
+        let (stderr, status) = failure(&["--local", "--daemon", "/tmp/t.sock", "-n", "BEGIN"]);
+        assert_eq!(status, 2);
+        assert!(
+            stderr.starts_with("tracer: --local and --daemon cannot be used together\n"),
+            "{stderr}"
+        );
+        let (stderr, status) = failure(&["--local", "--attach", "syscalls"]);
+        assert_eq!(status, 2);
+        assert!(stderr.contains("--attach needs tracerd"), "{stderr}");
+        let (stderr, status) = failure(&["--attach", "syscalls", "-n", "BEGIN"]);
+        assert_eq!(status, 2);
+        assert!(
+            stderr.contains("--attach prints a running program"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn scripts_are_read_in_order_with_descriptions() {
         let first = Script::new("first.d", b"BEGIN { exit(0); }\n");
         let hi = hi(&[

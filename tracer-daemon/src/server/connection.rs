@@ -263,7 +263,7 @@ impl Connection {
     fn check(&self, session: u64, owner_only: bool) -> Result<(), ErrorReply> {
         let allowed =
             self.owned.contains(&session) || (!owner_only && self.subscribed.contains(&session));
-        if allowed && self.shared.owner(session).is_some() {
+        if allowed && self.shared.exists(session) {
             return Ok(());
         }
         Err(error(

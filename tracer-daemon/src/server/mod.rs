@@ -74,8 +74,6 @@ struct Entry {
     name: String,
     standing: bool,
     uid: u32,
-    /// The connection that started it; `None` for a standing script.
-    owner: Option<u64>,
     program: ProgramRequest,
     fingerprint: String,
     commands: std::sync::mpsc::Sender<(Command, Answer)>,
@@ -140,7 +138,6 @@ impl Shared {
                 name: name.unwrap_or_else(|| format!("session-{id}")),
                 standing: owner.is_none(),
                 uid,
-                owner,
                 program: request,
                 fingerprint: fingerprint.clone(),
                 commands,
@@ -214,9 +211,9 @@ impl Shared {
             .map(|(&id, entry)| (id, entry.program.clone(), entry.fingerprint.clone()))
     }
 
-    /// The connection that started session `id`; `Some(None)` for a standing script.
-    fn owner(&self, id: u64) -> Option<Option<u64>> {
-        self.registry().sessions.get(&id).map(|entry| entry.owner)
+    /// Whether session `id` still runs.
+    fn exists(&self, id: u64) -> bool {
+        self.registry().sessions.contains_key(&id)
     }
 
     fn n_sessions(&self) -> u64 {
