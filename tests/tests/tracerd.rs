@@ -532,3 +532,40 @@ fn output_is_the_same_in_process_and_through_the_daemon() {
         "{status}"
     );
 }
+
+#[test]
+fn the_systemd_unit_verifies_and_stays_hardened() {
+    let unit_dir = std::env::temp_dir().join(format!("tracerd-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&unit_dir).unwrap();
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/systemd/tracerd.service"),
+    )
+    .unwrap();
+    assert!(unit.contains("\nType=notify\n"), "{unit}");
+    assert!(
+        !unit.contains("ProtectKernelTunables"),
+        "it hides /proc/kallsyms"
+    );
+    // systemd-analyze checks that ExecStart names an executable, so the copy runs this build's.
+    let unit = unit.replace(
+        "/usr/local/bin/tracerd",
+        &tracerd_path().display().to_string(),
+    );
+    let path = unit_dir.join("tracerd.service");
+    std::fs::write(&path, unit).unwrap();
+    let verify = TestCommand::new("systemd-analyze")
+        .args(["verify", "--man=no", &path.display().to_string()])
+        .run();
+    let security = TestCommand::new("systemd-analyze")
+        .args([
+            "security",
+            "--offline=true",
+            "--threshold=60",
+            &path.display().to_string(),
+        ])
+        .run();
+    std::fs::remove_dir_all(&unit_dir).unwrap();
+    verify.assert_exit(0);
+    assert!(verify.stderr.is_empty(), "{verify}");
+    security.assert_exit(0);
+}
