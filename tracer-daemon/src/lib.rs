@@ -45,6 +45,7 @@
 pub mod aggregate;
 mod attach;
 pub mod btf;
+pub mod buckets;
 pub mod capability;
 pub mod catalog;
 pub mod engine;

@@ -8,13 +8,14 @@ use anyhow::Context as _;
 use clap::{Arg, ArgAction, Command};
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::server::config::{Config, DEFAULT_CONFIG};
-use tracer_daemon::server::{self, Shared, notify, standing};
+use tracer_daemon::server::{self, Shared, metrics, notify, standing};
 
 /// The command line.
 struct Args {
     socket: Option<PathBuf>,
     config: PathBuf,
     scripts_dir: Option<PathBuf>,
+    metrics_addr: Option<String>,
     foreground: bool,
 }
 
@@ -44,6 +45,11 @@ fn command() -> Command {
             "DIR",
             "start the standing scripts of this directory [default: /etc/tracer/scripts.d]",
         ))
+        .arg(value(
+            "metrics-addr",
+            "HOST:PORT",
+            "serve OpenMetrics over HTTP here [default: none]",
+        ))
         .arg(
             Arg::new("foreground")
                 .long("foreground")
@@ -59,6 +65,7 @@ fn parse() -> Result<Args, clap::Error> {
         socket: path("socket"),
         config: path("config").unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
         scripts_dir: path("scripts-dir"),
+        metrics_addr: matches.get_one::<String>("metrics-addr").cloned(),
         foreground: matches.get_flag("foreground"),
     })
 }
@@ -92,6 +99,9 @@ fn run(args: Args) -> anyhow::Result<()> {
     if let Some(scripts_dir) = args.scripts_dir {
         config.scripts_dir = scripts_dir;
     }
+    if let Some(metrics_addr) = args.metrics_addr {
+        config.metrics_addr = Some(metrics_addr);
+    }
     let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -100,6 +110,12 @@ fn run(args: Args) -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(config, catalog));
     runtime.block_on(async {
         let listener = server::bind(&shared.config.socket, shared.group_gid)?;
+        if let Some(addr) = &shared.config.metrics_addr {
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("failed to listen for metrics on `{addr}`"))?;
+            tokio::spawn(metrics::serve(Arc::clone(&shared), metrics_listener));
+        }
         let n_scripts = standing::start_all(&shared, &shared.config.scripts_dir).await;
         if !args.foreground {
             daemonize()?;

@@ -9,6 +9,7 @@
 //! scripts_dir = "/etc/tracer/scripts.d"
 //! allow_destructive = false
 //! client_queue = 256
+//! metrics_addr = "127.0.0.1:9477"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ pub struct Config {
     pub allow_destructive: bool,
     /// How many frames of records may wait for one client before later ones are dropped.
     pub client_queue: usize,
+    /// Where to serve `OpenMetrics` over HTTP (`HOST:PORT`); no metrics when absent.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             scripts_dir: PathBuf::from(DEFAULT_SCRIPTS_DIR),
             allow_destructive: false,
             client_queue: 256,
+            metrics_addr: None,
         }
     }
 }

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod config;
 mod connection;
+pub mod metrics;
 pub mod notify;
 mod session;
 pub mod standing;
@@ -214,6 +215,30 @@ impl Shared {
     /// Whether session `id` still runs.
     fn exists(&self, id: u64) -> bool {
         self.registry().sessions.contains_key(&id)
+    }
+
+    /// Every session's metrics sample, named; a session that does not answer within a second
+    /// is left out.
+    async fn samples(&self) -> Vec<metrics::SessionSample> {
+        let sessions: Vec<(u64, String)> = self
+            .registry()
+            .sessions
+            .iter()
+            .map(|(&id, entry)| (id, entry.name.clone()))
+            .collect();
+        let mut samples = Vec::new();
+        for (id, name) in sessions {
+            let (sender, receiver) = oneshot::channel();
+            if self.send(id, Command::Sample(sender)).is_none() {
+                continue;
+            }
+            let timeout = std::time::Duration::from_secs(1);
+            if let Ok(Ok(mut sample)) = tokio::time::timeout(timeout, receiver).await {
+                sample.name = name;
+                samples.push(sample);
+            }
+        }
+        samples
     }
 
     fn n_sessions(&self) -> u64 {

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 use tracer_ebpf::plan::CompiledProgram;
 
 use super::Shared;
+use super::metrics::{AggregationSample, SessionSample, label_of};
 use crate::engine::Engine as _;
 use crate::error::EngineError;
 use crate::load::Session;
@@ -59,6 +60,8 @@ pub enum Command {
     Subscribe(u64, async_mpsc::Sender<Line>),
     /// Stop sending records to connection `conn`.
     Unsubscribe(u64),
+    /// Report for a metrics scrape (the answer is `Done`; the sample goes to the sender).
+    Sample(oneshot::Sender<SessionSample>),
     /// Stop and unload the session.
     Stop,
 }
@@ -138,6 +141,7 @@ pub fn spawn(
                 session,
                 compiled,
                 running,
+                standing: begin,
                 subscribers: Vec::new(),
                 records,
             };
@@ -156,6 +160,8 @@ struct SessionThread {
     compiled: CompiledProgram,
     /// Whether `BEGIN` ran and `END` has not.
     running: bool,
+    /// Whether this is a standing script, whose aggregations are metrics.
+    standing: bool,
     subscribers: Vec<Subscriber>,
     /// Records read from the ring buffer so far.
     records: Arc<AtomicU64>,
@@ -272,6 +278,10 @@ impl SessionThread {
                 self.publish_subscribers();
                 Ok(Reply::Done)
             }
+            Command::Sample(sample) => {
+                let _ = sample.send(self.sample());
+                Ok(Reply::Done)
+            }
             Command::Stop => unreachable!("Stop is handled by serve"),
         };
         let _ = answer.send(result.map_err(|engine_error| engine_reply(&engine_error)));
@@ -338,6 +348,51 @@ impl SessionThread {
             .counters
             .records
             .fetch_add(n_sent, Ordering::Relaxed);
+    }
+
+    /// The session's counters and, for a standing script, its aggregations as they are now.
+    fn sample(&self) -> SessionSample {
+        let drops = match self.session.session_drops() {
+            Ok(drops) => vec![
+                (
+                    "principal",
+                    drops.principal.iter().map(|&(_, count)| count).sum(),
+                ),
+                (
+                    "aggregation",
+                    drops.aggregation.iter().map(|&(_, count)| count).sum(),
+                ),
+                ("dynamic", drops.dynamic),
+                ("speculative", drops.speculation.drops),
+            ],
+            Err(_) => Vec::new(),
+        };
+        let aggregations = if self.standing {
+            self.compiled
+                .aggregations
+                .iter()
+                .filter_map(|agg| {
+                    let rows = self.session.aggregation(agg).ok()?;
+                    Some(AggregationSample {
+                        name: agg.name.clone(),
+                        params: agg.params,
+                        rows: rows
+                            .into_iter()
+                            .map(|(keys, value)| (keys.iter().map(label_of).collect(), value))
+                            .collect(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SessionSample {
+            name: String::new(),
+            records: self.records.load(Ordering::Relaxed),
+            programs: self.compiled.programs.len() as u64,
+            drops,
+            aggregations,
+        }
     }
 
     /// Tells the registry how many connections receive the records.
