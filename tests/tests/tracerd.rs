@@ -30,6 +30,11 @@ struct Daemon {
 impl Daemon {
     /// Starts a daemon whose scripts directory holds `scripts` (`(file name, text)`).
     fn start(name: &str, scripts: &[(&str, &str)]) -> Daemon {
+        Daemon::start_with(name, scripts, &[])
+    }
+
+    /// Like [`Daemon::start`], with more flags.
+    fn start_with(name: &str, scripts: &[(&str, &str)], flags: &[String]) -> Daemon {
         if let Err(missing) = environment::check() {
             panic!("this machine cannot run the end-to-end tests: {missing}");
         }
@@ -53,6 +58,7 @@ impl Daemon {
             .arg("--scripts-dir")
             .arg(&scripts_dir)
             .arg("--foreground")
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("log")).unwrap())
@@ -568,4 +574,143 @@ fn the_systemd_unit_verifies_and_stays_hardened() {
     verify.assert_exit(0);
     assert!(verify.stderr.is_empty(), "{verify}");
     security.assert_exit(0);
+}
+
+/// A TCP port nobody listens on now.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `GET path` on `127.0.0.1:port`: the status line and the body.
+fn http_get(port: u16, path: &str) -> Option<(String, String)> {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+/// `text` with every byte but letters, digits and `_` percent-encoded, for a URL's query.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || byte == b'_' {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A Prometheus server scraping one target every second; killed when dropped.
+struct Prometheus {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Prometheus {
+    fn start(target_port: u16) -> Prometheus {
+        let dir = std::env::temp_dir().join(format!("tracerd-prometheus-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tracerd\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .expect("prometheus is installed (Debian package prometheus)");
+        Prometheus { child, dir, port }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    /// The value of the instant query `query`, once it has one.
+    fn wait_for_value(&self, query: &str) -> f64 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let path = format!("/api/v1/query?query={}", url_encode(query));
+        loop {
+            if let Some((_, body)) = http_get(self.port, &path) {
+                let reply: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                if let Some(value) = reply["data"]["result"][0]["value"][1].as_str() {
+                    return value.parse().unwrap();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus has no value for {query}\n{}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn prometheus_scrapes_a_standing_scripts_aggregations() {
+    let metrics_port = free_port();
+    let daemon = Daemon::start_with(
+        "metrics",
+        &[(
+            "sizes.d",
+            "tick-100ms { @ticks = count(); @sizes = quantize(5); @by[\"k\", 3] = sum(2); }\n",
+        )],
+        &[format!("--metrics-addr=127.0.0.1:{metrics_port}")],
+    );
+    daemon.wait_for_sessions("the standing script runs", |sessions| sessions.len() == 1);
+    let (status, body) = http_get(metrics_port, "/metrics").expect("tracerd serves metrics");
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(
+        body.contains("# TYPE tracer_sizes_sizes histogram\n"),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    let (status, _) = http_get(metrics_port, "/").unwrap();
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+
+    let prometheus = Prometheus::start(metrics_port);
+    let ticks = prometheus.wait_for_value("tracer_sizes_ticks");
+    assert!(ticks >= 1.0, "{ticks}");
+    let summed = prometheus.wait_for_value("tracer_sizes_by{key0=\"k\",key1=\"3\"}");
+    assert!(summed >= 2.0 && summed % 2.0 == 0.0, "{summed}");
+    // quantize(5) counts in DTrace's bucket 4..7: nothing is at or below 3, everything at 7.
+    let below = prometheus.wait_for_value("tracer_sizes_sizes_bucket{le=\"3.0\"}");
+    let at_seven = prometheus.wait_for_value("tracer_sizes_sizes_bucket{le=\"7.0\"}");
+    let count = prometheus.wait_for_value("tracer_sizes_sizes_count");
+    assert_eq!(below, 0.0);
+    assert!(at_seven >= 1.0 && at_seven == count, "{at_seven} {count}");
+    let sessions = prometheus.wait_for_value("tracerd_sessions");
+    assert_eq!(sessions, 1.0, "{}", daemon.log());
 }

@@ -41,6 +41,8 @@ use crate::buckets::bucket_range;
 pub struct AggregationSample {
     /// Its D name without `@`.
     pub name: String,
+    /// Whether it is a distribution (`quantize`, `lquantize`, `llquantize`).
+    pub histogram: bool,
     /// The bucket parameters of a distribution.
     pub params: AggParams,
     /// Each entry: its keys as label values, and its value.
@@ -290,8 +292,7 @@ fn encode_aggregation(
 ) -> Result<(), std::fmt::Error> {
     let name = metric_name(script, &agg.name);
     let help = format!("@{} of standing script {script}", agg.name);
-    let is_histogram = matches!(agg.rows.first(), Some((_, AggValue::Histogram(_))));
-    let metric_type = if is_histogram {
+    let metric_type = if agg.histogram {
         MetricType::Histogram
     } else {
         MetricType::Gauge
@@ -439,11 +440,13 @@ mod tests {
                 aggregations: vec![
                     AggregationSample {
                         name: "ticks".to_owned(),
+                        histogram: false,
                         params: AggParams::None,
                         rows: vec![(vec!["a".to_owned()], AggValue::Count(9))],
                     },
                     AggregationSample {
                         name: "sizes".to_owned(),
+                        histogram: true,
                         params: AggParams::None,
                         rows: vec![(Vec::new(), AggValue::Histogram(sizes))],
                     },

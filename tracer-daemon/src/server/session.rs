@@ -14,6 +14,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
 use tokio::sync::{mpsc as async_mpsc, oneshot};
+use tracer_ebpf::layout::AggFunc;
 use tracer_ebpf::plan::CompiledProgram;
 
 use super::Shared;
@@ -375,6 +376,10 @@ impl SessionThread {
                     let rows = self.session.aggregation(agg).ok()?;
                     Some(AggregationSample {
                         name: agg.name.clone(),
+                        histogram: matches!(
+                            agg.func,
+                            AggFunc::Quantize | AggFunc::Lquantize | AggFunc::Llquantize
+                        ),
                         params: agg.params,
                         rows: rows
                             .into_iter()
