@@ -649,15 +649,15 @@ impl Prometheus {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
     }
 
-    /// The value of the instant query `query`, once it has one.
-    fn wait_for_value(&self, query: &str) -> f64 {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    /// The value of the instant query `query`, once it has one, as Prometheus writes it.
+    fn wait_for_value(&self, query: &str) -> String {
+        let deadline = Instant::now() + Duration::from_mins(1);
         let path = format!("/api/v1/query?query={}", url_encode(query));
         loop {
             if let Some((_, body)) = http_get(self.port, &path) {
                 let reply: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                 if let Some(value) = reply["data"]["result"][0]["value"][1].as_str() {
-                    return value.parse().unwrap();
+                    return value.to_owned();
                 }
             }
             assert!(
@@ -701,16 +701,22 @@ fn prometheus_scrapes_a_standing_scripts_aggregations() {
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 
     let prometheus = Prometheus::start(metrics_port);
-    let ticks = prometheus.wait_for_value("tracer_sizes_ticks");
-    assert!(ticks >= 1.0, "{ticks}");
-    let summed = prometheus.wait_for_value("tracer_sizes_by{key0=\"k\",key1=\"3\"}");
-    assert!(summed >= 2.0 && summed % 2.0 == 0.0, "{summed}");
+    let number = |value: String| -> u64 {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("`{value}` is not an integer"))
+    };
+    let ticks = number(prometheus.wait_for_value("tracer_sizes_ticks"));
+    assert!(ticks >= 1, "{ticks}");
+    let summed = number(prometheus.wait_for_value("tracer_sizes_by{key0=\"k\",key1=\"3\"}"));
+    assert!(summed >= 2 && summed % 2 == 0, "{summed}");
     // quantize(5) counts in DTrace's bucket 4..7: nothing is at or below 3, everything at 7.
     let below = prometheus.wait_for_value("tracer_sizes_sizes_bucket{le=\"3.0\"}");
     let at_seven = prometheus.wait_for_value("tracer_sizes_sizes_bucket{le=\"7.0\"}");
     let count = prometheus.wait_for_value("tracer_sizes_sizes_count");
-    assert_eq!(below, 0.0);
-    assert!(at_seven >= 1.0 && at_seven == count, "{at_seven} {count}");
+    assert_eq!(below, "0");
+    assert!(number(at_seven.clone()) >= 1, "{at_seven}");
+    assert_eq!(at_seven, count);
     let sessions = prometheus.wait_for_value("tracerd_sessions");
-    assert_eq!(sessions, 1.0, "{}", daemon.log());
+    assert_eq!(sessions, "1", "{}", daemon.log());
 }
