@@ -30,11 +30,16 @@ struct Daemon {
 impl Daemon {
     /// Starts a daemon whose scripts directory holds `scripts` (`(file name, text)`).
     fn start(name: &str, scripts: &[(&str, &str)]) -> Daemon {
-        Daemon::start_with(name, scripts, &[])
+        Daemon::start_with(name, scripts, "", &[])
     }
 
-    /// Like [`Daemon::start`], with more flags.
-    fn start_with(name: &str, scripts: &[(&str, &str)], flags: &[String]) -> Daemon {
+    /// Like [`Daemon::start`], with more configuration lines and flags.
+    fn start_with(
+        name: &str,
+        scripts: &[(&str, &str)],
+        config_lines: &str,
+        flags: &[String],
+    ) -> Daemon {
         if let Err(missing) = environment::check() {
             panic!("this machine cannot run the end-to-end tests: {missing}");
         }
@@ -48,7 +53,8 @@ impl Daemon {
             std::fs::write(scripts_dir.join(file), text).unwrap();
         }
         let config = dir.join("tracer.toml");
-        std::fs::write(&config, "group = \"tracerd-test-no-such-group\"\n").unwrap();
+        let config_text = format!("group = \"tracerd-test-no-such-group\"\n{config_lines}");
+        std::fs::write(&config, config_text).unwrap();
         let socket = dir.join("tracer.sock");
         let child = Command::new(tracerd_path())
             .arg("--socket")
@@ -687,6 +693,7 @@ fn prometheus_scrapes_a_standing_scripts_aggregations() {
             "sizes.d",
             "tick-100ms { @ticks = count(); @sizes = quantize(5); @by[\"k\", 3] = sum(2); }\n",
         )],
+        "",
         &[format!("--metrics-addr=127.0.0.1:{metrics_port}")],
     );
     daemon.wait_for_sessions("the standing script runs", |sessions| sessions.len() == 1);
@@ -719,4 +726,85 @@ fn prometheus_scrapes_a_standing_scripts_aggregations() {
     assert_eq!(at_seven, count);
     let sessions = prometheus.wait_for_value("tracerd_sessions");
     assert_eq!(sessions, "1", "{}", daemon.log());
+}
+
+#[test]
+fn destructive_actions_need_the_config_and_the_client() {
+    let program = "BEGIN { chill(1); printf(\"chilled\\n\"); exit(0); }";
+    let refusing = Daemon::start("destructive-no", &[]);
+    // The client asks with -w, but the daemon's config does not allow destructive actions.
+    let refused = refusing.tracer(&["-q", "-w", "-n", program]).run();
+    refused.assert_exit(1);
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "tracer: tracerd: could not enable tracing: Destructive actions not allowed (the daemon's config does not allow them)\n",
+        "{refused}"
+    );
+    drop(refusing);
+    let allowing = Daemon::start_with("destructive-yes", &[], "allow_destructive = true\n", &[]);
+    let allowed = allowing.tracer(&["-q", "-w", "-n", program]).run();
+    allowed.assert_exit(0);
+    assert_eq!(allowed.stdout_lines()[0], "chilled", "{allowed}");
+    // Without -w the client refuses before it asks, as dtrace does.
+    let unasked = allowing.tracer(&["-q", "-n", program]).run();
+    unasked.assert_exit(1);
+    // A raw client cannot skip -w: the daemon refuses a request without it.
+    let mut request = json!({"op": "start", "program": {
+        "sources": [{"name": "chill", "text": program, "kind": "name"}],
+        "compile": {"strsize": 256, "scratchsize": 256, "program_name": "raw", "macro_args": [],
+            "macro_variables": {"egid": 0, "euid": 0, "gid": 0, "pid": 1, "pgid": 1, "ppid": 1,
+                "sid": 1, "target": 0, "uid": 0},
+            "defaultargs": false, "argref": false, "zdefs": false, "empty": false,
+            "stackframes": 20, "ustackframes": 100, "maxframes": 127},
+        "codegen": {"bufsize": 65536, "dynvarsize": 65536, "nspec": 1, "specsize": 65536,
+            "aggsize": 65536},
+        "destructive": false}});
+    let reply = allowing.request(&request);
+    assert_eq!(reply["error"]["kind"], "destructive", "{reply}");
+    request["program"]["destructive"] = json!(true);
+    let reply = allowing.request(&request);
+    assert_eq!(reply["reply"]["reply"], "started", "{reply}");
+}
+
+#[test]
+fn a_client_that_does_not_read_loses_records_not_the_daemon() {
+    let daemon = Daemon::start_with("slow", &[], "client_queue = 1\n", &[]);
+    let mut slow = Raw::connect(&daemon.socket);
+    let program = "profile-4999 { printf(\"%d\\n\", timestamp); } \
+        syscall:::entry { printf(\"%d %d\\n\", pid, timestamp); }";
+    let start = json!({"op": "start", "program": {
+        "sources": [{"name": "flood", "text": program, "kind": "name"}],
+        "compile": {"strsize": 256, "scratchsize": 256, "program_name": "raw", "macro_args": [],
+            "macro_variables": {"egid": 0, "euid": 0, "gid": 0, "pid": 1, "pgid": 1, "ppid": 1,
+                "sid": 1, "target": 0, "uid": 0},
+            "defaultargs": false, "argref": false, "zdefs": false, "empty": false,
+            "stackframes": 20, "ustackframes": 100, "maxframes": 127},
+        "codegen": {"bufsize": 65536, "dynvarsize": 65536, "nspec": 1, "specsize": 65536,
+            "aggsize": 65536},
+        "destructive": false}});
+    slow.send_line(&start.to_string());
+    let started = slow.reply();
+    let session = started["reply"]["session"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{started}"));
+    slow.send_line(&json!({"op": "begin", "session": session}).to_string());
+    // The slow client never reads again; the daemon goes on serving everyone else.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = daemon.request(&json!({"op": "status"}));
+        if status["reply"]["dropped"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing was dropped: {status}");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let output = daemon
+        .tracer(&["-q", "-n", "BEGIN { printf(\"served\\n\"); exit(0); }"])
+        .run();
+    output.assert_exit(0);
+    assert_eq!(output.stdout_lines()[0], "served", "{output}");
+    drop(slow);
+    daemon.wait_for_sessions("the slow client's session stops", |sessions| {
+        !sessions.iter().any(|entry| entry["id"] == session)
+    });
 }

@@ -479,7 +479,10 @@ fn explain_load_error(
     sources: &SourceMap,
     verbose: bool,
 ) -> anyhow::Error {
-    if matches!(error, EngineError::FbtUnavailable { .. }) {
+    if matches!(
+        error,
+        EngineError::FbtUnavailable { .. } | EngineError::Daemon { .. }
+    ) {
         return anyhow::Error::new(error);
     }
     let EngineError::Verifier {
