@@ -53,7 +53,12 @@ impl Daemon {
             std::fs::write(scripts_dir.join(file), text).unwrap();
         }
         let config = dir.join("tracer.toml");
-        let config_text = format!("group = \"tracerd-test-no-such-group\"\n{config_lines}");
+        // Unless the test says otherwise, no user but root is in the daemon's group.
+        let config_text = if config_lines.contains("group =") {
+            config_lines.to_owned()
+        } else {
+            format!("group = \"tracerd-test-no-such-group\"\n{config_lines}")
+        };
         std::fs::write(&config, config_text).unwrap();
         let socket = dir.join("tracer.sock");
         let child = Command::new(tracerd_path())
@@ -807,4 +812,31 @@ fn a_client_that_does_not_read_loses_records_not_the_daemon() {
     daemon.wait_for_sessions("the slow client's session stops", |sessions| {
         !sessions.iter().any(|entry| entry["id"] == session)
     });
+}
+
+#[test]
+fn a_member_of_the_group_traces_without_root() {
+    let daemon = Daemon::start_with("member", &[], "group = \"nogroup\"\n", &[]);
+    // nobody's primary group is the daemon's group; tracefs is closed to it, so tracer compiles
+    // against the daemon's catalog.
+    let program = "BEGIN { printf(\"%s %d\\n\", \"member\", 7); @n[\"x\"] = count(); } \
+        syscall::getppid:entry /pid == $pid/ { @n[\"getppid\"] = count(); } \
+        tick-100ms { exit(0); }";
+    let line = format!(
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups {} --daemon {} -q -n '{program}'",
+        tracer_path().display(),
+        daemon.socket.display()
+    );
+    let member = TestCommand::shell(&line).run();
+    member.assert_exit(0);
+    let local = TestCommand::tracer()
+        .args(["--local", "-q", "-n", program])
+        .run();
+    local.assert_exit(0);
+    assert_eq!(
+        member.stdout_lines(),
+        local.stdout_lines(),
+        "{member}\n{local}"
+    );
+    assert_eq!(member.stdout_lines()[0], "member 7", "{member}");
 }

@@ -15,9 +15,14 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use d_frontend::provider::{
+    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
+    SyscallInfo, TracepointField, TracepointInfo,
+};
 use tracer_daemon::aggregate::RawAggregation;
 use tracer_daemon::engine::{Engine, SessionDrops};
 use tracer_daemon::error::EngineError;
+use tracer_daemon::protocol::catalog::{CatalogAnswer, CatalogQuery, Namespace};
 use tracer_daemon::protocol::{
     ErrorKind, ErrorReply, Frame, MAX_FRAME_BYTES, ProgramRequest, Reply, Request, from_hex, to_hex,
 };
@@ -339,6 +344,74 @@ fn daemon(message: String) -> EngineError {
 
 fn unexpected(reply: &Reply) -> EngineError {
     daemon(format!("sent an unexpected reply: {reply:?}"))
+}
+
+/// The daemon's catalog, for a client that cannot read the kernel's itself (one that is not
+/// root): the client then compiles against exactly what the daemon compiles against. A question
+/// the daemon fails to answer gets an empty answer, as from a kernel without the probe.
+impl ProbeCatalog for RemoteSession {
+    fn syscalls(&self) -> Vec<SyscallInfo> {
+        self.ask(CatalogQuery::Syscalls)
+            .map(CatalogAnswer::into_syscalls)
+            .unwrap_or_default()
+    }
+
+    fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
+        self.ask(CatalogQuery::StructMember {
+            struct_name: struct_name.to_owned(),
+            member: member.to_owned(),
+        })?
+        .into_member()
+    }
+
+    fn kernel_type_named(&self, namespace: KernelNamespace, name: &str) -> Option<KernelTypeId> {
+        self.ask(CatalogQuery::KernelTypeNamed {
+            namespace: Namespace::from_kernel(namespace),
+            name: name.to_owned(),
+        })?
+        .into_type_id()
+    }
+
+    fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
+        self.ask(CatalogQuery::KernelType { id })?.into_type()
+    }
+
+    fn tracepoints(&self) -> Vec<TracepointInfo> {
+        self.ask(CatalogQuery::Tracepoints)
+            .map(CatalogAnswer::into_tracepoints)
+            .unwrap_or_default()
+    }
+
+    fn tracepoint_format(&self, group: &str, event: &str) -> Option<Vec<TracepointField>> {
+        self.ask(CatalogQuery::TracepointFormat {
+            group: group.to_owned(),
+            event: event.to_owned(),
+        })?
+        .into_fields()
+    }
+
+    fn kernel_functions(&self) -> Vec<String> {
+        self.ask(CatalogQuery::KernelFunctions)
+            .map(CatalogAnswer::into_functions)
+            .unwrap_or_default()
+    }
+
+    fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        self.ask(CatalogQuery::KernelFunction {
+            name: name.to_owned(),
+        })?
+        .into_prototype()
+    }
+}
+
+impl RemoteSession {
+    /// Asks the daemon's catalog.
+    fn ask(&self, query: CatalogQuery) -> Option<CatalogAnswer> {
+        match self.request(&Request::Catalog { query }) {
+            Ok(Reply::Catalog { answer }) => Some(answer),
+            _ => None,
+        }
+    }
 }
 
 /// The daemon's error as the engine's: a verifier rejection keeps its program and log, so that

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, Input, compile_inputs};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
+use d_frontend::provider::ProbeCatalog;
 use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
@@ -74,9 +75,15 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if attached.is_none() {
         request.compile = compile_settings(args, targets.first().map(Target::pid));
     }
-    let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
+    // A client that is not root cannot read tracefs; it compiles against the daemon's catalog.
+    let kernel_catalog = KernelCatalog::load().context("failed to read the kernel's probes");
+    let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
+        (Ok(kernel_catalog), _) => kernel_catalog,
+        (Err(_), Some(remote)) => remote,
+        (Err(_), None) => return kernel_catalog.map(|_| 1),
+    };
     let compile_options = request.compile.compile_options(library);
-    let compiled = match compile_inputs(&sources, &inputs, &catalog, &compile_options) {
+    let compiled = match compile_inputs(&sources, &inputs, catalog, &compile_options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             if let Some(diagnostic) = diagnostics.first() {

@@ -250,6 +250,11 @@ impl Connection {
             Request::Sessions => Ok(Reply::Sessions {
                 sessions: shared.sessions(),
             }),
+            Request::Catalog { query } => tokio::task::spawn_blocking(move || Reply::Catalog {
+                answer: crate::protocol::catalog::answer(&shared.catalog, &query),
+            })
+            .await
+            .map_err(|join_error| error(ErrorKind::Engine, join_error.to_string())),
             Request::Probes { description } => {
                 tokio::task::spawn_blocking(move || probes(&shared, &description))
                     .await

@@ -10,6 +10,8 @@
 //!
 //! Binary data (ring buffer records, aggregation keys and values) travels as lowercase hex.
 
+pub mod catalog;
+
 use d_frontend::lex::macros::MacroVariables;
 use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::FileId;
@@ -105,6 +107,11 @@ pub enum Request {
     Probes {
         /// A probe description, `provider:module:function:name` with globs.
         description: String,
+    },
+    /// A question to the kernel's probe catalog, for a client that cannot read it itself.
+    Catalog {
+        /// The question.
+        query: catalog::CatalogQuery,
     },
 }
 
@@ -412,6 +419,11 @@ pub enum Reply {
     Probes {
         /// Every matching probe.
         probes: Vec<ProbeListing>,
+    },
+    /// `catalog`.
+    Catalog {
+        /// The catalog's answer.
+        answer: catalog::CatalogAnswer,
     },
 }
 
