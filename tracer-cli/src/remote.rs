@@ -22,12 +22,12 @@ use d_frontend::provider::{
 use tracer_daemon::aggregate::RawAggregation;
 use tracer_daemon::engine::{Engine, SessionDrops};
 use tracer_daemon::error::EngineError;
-use tracer_daemon::protocol::catalog::{CatalogAnswer, CatalogQuery, Namespace};
-use tracer_daemon::protocol::{
-    ErrorKind, ErrorReply, Frame, MAX_FRAME_BYTES, ProgramRequest, Reply, Request, from_hex, to_hex,
-};
 use tracer_daemon::speculations::SpecDrops;
 use tracer_ebpf::plan::{AggDesc, SpecDesc};
+use tracer_protocol::catalog::{CatalogAnswer, CatalogQuery, Namespace};
+use tracer_protocol::{
+    ErrorKind, ErrorReply, Frame, MAX_FRAME_BYTES, ProgramRequest, Reply, Request, from_hex, to_hex,
+};
 
 /// A connection to `tracerd` and the session it started or attached to.
 pub struct RemoteSession {

@@ -30,11 +30,11 @@ use tracer_daemon::engine::Engine;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
 use tracer_daemon::program;
-use tracer_daemon::protocol::{
-    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind, SourceText,
-};
 use tracer_ebpf::codegen::{CodegenError, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
+use tracer_protocol::{
+    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind, SourceText,
+};
 
 /// How long the consumer waits for records before checking for the end of the run, unless the
 /// `switchrate` option asks for less.

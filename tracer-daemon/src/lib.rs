@@ -55,7 +55,6 @@ pub mod generated;
 pub mod load;
 mod maps;
 pub mod program;
-pub mod protocol;
 pub mod server;
 pub mod speculations;
 mod sys;

@@ -14,7 +14,7 @@ use d_frontend::source::SourceMap;
 use tracer_ebpf::codegen::{Generated, generate};
 use tracer_ebpf::plan::CompiledProgram;
 
-use crate::protocol::{ErrorKind, ErrorReply, ProgramRequest, SourceKind};
+use tracer_protocol::{ErrorKind, ErrorReply, ProgramRequest, SourceKind};
 
 /// A program compiled from a request.
 pub struct Built {

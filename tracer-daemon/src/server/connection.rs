@@ -19,7 +19,7 @@ use super::Shared;
 use super::auth::{self, Peer};
 use super::session::{Command, Line, line_of};
 use crate::program::error;
-use crate::protocol::{
+use tracer_protocol::{
     ErrorKind, ErrorReply, Frame, MAX_REQUEST_BYTES, PROTOCOL_VERSION, ProbeListing, Reply,
     Request, Status,
 };
@@ -251,7 +251,7 @@ impl Connection {
                 sessions: shared.sessions(),
             }),
             Request::Catalog { query } => tokio::task::spawn_blocking(move || Reply::Catalog {
-                answer: crate::protocol::catalog::answer(&shared.catalog, &query),
+                answer: tracer_protocol::catalog::answer(&shared.catalog, &query),
             })
             .await
             .map_err(|join_error| error(ErrorKind::Engine, join_error.to_string())),
@@ -330,7 +330,7 @@ impl Connection {
 
 /// The probes `description` matches, from the catalog; nothing is loaded.
 fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
-    use crate::protocol::{
+    use tracer_protocol::{
         CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText,
     };
     let request = ProgramRequest {

@@ -3,7 +3,7 @@
 //! The daemon runs the same engine as `tracer` in-process: each session is compiled by
 //! [`program::build`](crate::program::build) and loaded as a [`Session`](crate::load::Session)
 //! on a thread of its own (`session`), which reads its ring buffer and maps. Clients speak the
-//! [`protocol`](crate::protocol) over the socket (`connection`), after `SO_PEERCRED` tells who
+//! [`protocol`](tracer_protocol) over the socket (`connection`), after `SO_PEERCRED` tells who
 //! they are (`auth`). A connection that closes, however it closes, stops the sessions it started,
 //! which detaches their probes and unloads their programs. Standing scripts (`standing`) are
 //! sessions that the daemon starts itself and that any client may attach to by name.
@@ -31,9 +31,9 @@ use tokio::net::UnixListener;
 use tokio::sync::oneshot;
 
 use crate::catalog::KernelCatalog;
-use crate::protocol::{ErrorReply, ProgramRequest, SessionInfo};
 use config::Config;
 use session::{Answer, Command, Started};
+use tracer_protocol::{ErrorReply, ProgramRequest, SessionInfo};
 
 /// The daemon's counters, for `status` and metrics.
 #[derive(Debug, Default)]
@@ -124,7 +124,7 @@ impl Shared {
         );
         let Ok(result) = started.await else {
             return Err(crate::program::error(
-                crate::protocol::ErrorKind::Engine,
+                tracer_protocol::ErrorKind::Engine,
                 "the session's thread ended before it was ready".to_owned(),
             ));
         };
@@ -154,7 +154,7 @@ impl Shared {
         &self,
         id: u64,
         command: Command,
-    ) -> Option<oneshot::Receiver<Result<crate::protocol::Reply, ErrorReply>>> {
+    ) -> Option<oneshot::Receiver<Result<tracer_protocol::Reply, ErrorReply>>> {
         let (answer, reply) = oneshot::channel();
         let registry = self.registry();
         let entry = registry.sessions.get(&id)?;

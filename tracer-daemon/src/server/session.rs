@@ -23,7 +23,7 @@ use crate::engine::Engine as _;
 use crate::error::EngineError;
 use crate::load::Session;
 use crate::program::{self, error};
-use crate::protocol::{
+use tracer_protocol::{
     Drops, ErrorKind, ErrorReply, Frame, ProgramRequest, RawEntry, Reply, from_hex, to_hex,
 };
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Shared;
-use crate::protocol::{CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText};
+use tracer_protocol::{CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText};
 
 /// The standing scripts of `dir`, sorted by name: `(name, path)`. A missing directory has none.
 pub fn scripts(dir: &Path) -> Vec<(String, PathBuf)> {

@@ -2,6 +2,9 @@
 //! [`Frame`] per line from the daemon. Data only, no I/O; docs/tracerd.md describes the protocol
 //! for other clients.
 //!
+//! This crate sits between the server (`tracer-daemon`) and its client (`tracer-cli`), so both
+//! speak through the same types and neither depends on the other for them.
+//!
 //! Frames are bounded: a request line longer than [`MAX_REQUEST_BYTES`] is refused (the daemon
 //! answers with an error and closes the connection), so a client cannot make the daemon buffer
 //! without end. Requests are answered in order, one [`Frame::Reply`] or [`Frame::Error`] each;
@@ -9,6 +12,8 @@
 //! connection started or attached to.
 //!
 //! Binary data (ring buffer records, aggregation keys and values) travels as lowercase hex.
+
+#![deny(missing_docs)]
 
 pub mod catalog;
 
