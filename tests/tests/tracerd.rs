@@ -839,4 +839,20 @@ fn a_member_of_the_group_traces_without_root() {
         "{member}\n{local}"
     );
     assert_eq!(member.stdout_lines()[0], "member 7", "{member}");
+    let line = format!(
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups {} --daemon {} -l -n 'syscall::getpp*:'",
+        tracer_path().display(),
+        daemon.socket.display()
+    );
+    let listed = TestCommand::shell(&line).run();
+    listed.assert_exit(0);
+    let local = TestCommand::tracer()
+        .args(["--local", "-l", "-n", "syscall::getpp*:"])
+        .run();
+    assert_eq!(
+        listed.stdout_lines(),
+        local.stdout_lines(),
+        "{listed}\n{local}"
+    );
+    assert_eq!(listed.stdout_lines().len(), 3, "{listed}");
 }

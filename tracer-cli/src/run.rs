@@ -47,9 +47,17 @@ pub(crate) const PROGRAM: &str = "tracer";
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     let mut request = program_request(args, None);
+    let kernel_catalog = || KernelCatalog::load().context("failed to read the kernel's probes");
     if args.mode == Mode::List {
         let (sources, inputs, library) = program::inputs(&request);
-        return crate::list::list(args, &sources, &inputs, library);
+        let kernel_catalog = kernel_catalog();
+        let remote = catalog_daemon(args, &kernel_catalog)?;
+        let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
+            (Ok(kernel_catalog), _) => kernel_catalog,
+            (Err(_), Some(remote)) => remote,
+            (Err(_), None) => return kernel_catalog.map(|_| 1),
+        };
+        return crate::list::list(args, &sources, &inputs, library, catalog);
     }
     // Connecting first makes a refusal by tracerd the first thing reported.
     let mut remote = match args.engine.socket() {
@@ -76,7 +84,10 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         request.compile = compile_settings(args, targets.first().map(Target::pid));
     }
     // A client that is not root cannot read tracefs; it compiles against the daemon's catalog.
-    let kernel_catalog = KernelCatalog::load().context("failed to read the kernel's probes");
+    let kernel_catalog = kernel_catalog();
+    if remote.is_none() {
+        remote = catalog_daemon(args, &kernel_catalog)?;
+    }
     let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
         (Ok(kernel_catalog), _) => kernel_catalog,
         (Err(_), Some(remote)) => remote,
@@ -175,6 +186,18 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         options,
         output,
     )
+}
+
+/// A connection to `tracerd` for its catalog, when this process cannot read the kernel's (it is
+/// not root) and a daemon listens.
+fn catalog_daemon(
+    args: &HiArgs,
+    kernel_catalog: &anyhow::Result<KernelCatalog>,
+) -> anyhow::Result<Option<RemoteSession>> {
+    match (kernel_catalog, args.engine.socket()) {
+        (Err(_), Some(path)) => Ok(Some(RemoteSession::connect(&path)?)),
+        _ => Ok(None),
+    }
 }
 
 /// What `tracer` asks `tracerd` to run, and what it compiles itself: the sources of the command
