@@ -856,3 +856,48 @@ fn a_member_of_the_group_traces_without_root() {
     );
     assert_eq!(listed.stdout_lines().len(), 3, "{listed}");
 }
+
+/// A `program` of the protocol with dtrace's default settings.
+fn program_request(text: &str, destructive: bool) -> Value {
+    json!({
+        "sources": [{"name": text, "text": text, "kind": "name"}],
+        "compile": {"strsize": 256, "scratchsize": 256, "program_name": "raw", "macro_args": [],
+            "macro_variables": {"egid": 0, "euid": 0, "gid": 0, "pid": 1, "pgid": 1, "ppid": 1,
+                "sid": 1, "target": 0, "uid": 0},
+            "defaultargs": false, "argref": false, "zdefs": false, "empty": false,
+            "stackframes": 20, "ustackframes": 100, "maxframes": 127},
+        "codegen": {"bufsize": 65536, "dynvarsize": 65536, "nspec": 1, "specsize": 65536,
+            "aggsize": 65536},
+        "destructive": destructive,
+    })
+}
+
+#[test]
+fn check_and_probes_answer_without_loading() {
+    let daemon = Daemon::start("check", &[]);
+    let checked = daemon.request(&json!({
+        "op": "check",
+        "program": program_request("syscall::getppid:entry { @ = count(); }", false),
+    }));
+    assert_eq!(checked["reply"]["reply"], "checked", "{checked}");
+    let broken = daemon.request(&json!({
+        "op": "check",
+        "program": program_request("BEGIN { x = ; }", false),
+    }));
+    assert_eq!(broken["error"]["kind"], "compile", "{broken}");
+    assert_eq!(
+        broken["error"]["message"],
+        "tracer: invalid probe specifier BEGIN { x = ; }: syntax error near \";\"",
+        "{broken}"
+    );
+    let probes = daemon.request(&json!({"op": "probes", "description": "syscall::getppid:"}));
+    let names: Vec<&str> = probes["reply"]["probes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{probes}"))
+        .iter()
+        .map(|probe| probe["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["entry", "return"], "{probes}");
+    assert!(daemon.sessions().is_empty());
+    assert!(BpfIds::held_by(daemon.pid()).programs.is_empty());
+}
