@@ -146,7 +146,12 @@ pub fn spawn(
                 subscribers: Vec::new(),
                 records,
             };
-            thread.serve(&receiver);
+            let stopped = thread.serve(&receiver);
+            // Dropping the session detaches and unloads everything; only then is `stop` answered.
+            drop(thread);
+            if let Some(answer) = stopped {
+                let _ = answer.send(Ok(Reply::Done));
+            }
         });
     if let Err(io_error) = spawned {
         eprintln!("tracerd: failed to start a session thread: {io_error}");
@@ -169,15 +174,16 @@ struct SessionThread {
 }
 
 impl SessionThread {
-    /// Answers commands and forwards records until `Stop` or until every sender is gone.
-    fn serve(&mut self, receiver: &mpsc::Receiver<(Command, Answer)>) {
+    /// Answers commands and forwards records until `Stop`, whose answer it returns, or until
+    /// every sender is gone.
+    fn serve(&mut self, receiver: &mpsc::Receiver<(Command, Answer)>) -> Option<Answer> {
         loop {
             loop {
                 match receiver.try_recv() {
-                    Ok((Command::Stop, answer)) => return self.stop(answer),
+                    Ok((Command::Stop, answer)) => return Some(answer),
                     Ok((command, answer)) => self.handle(command, answer),
                     Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Disconnected) => return None,
                 }
             }
             if self.running {
@@ -185,19 +191,12 @@ impl SessionThread {
                 continue;
             }
             match receiver.recv_timeout(POLL_INTERVAL) {
-                Ok((Command::Stop, answer)) => return self.stop(answer),
+                Ok((Command::Stop, answer)) => return Some(answer),
                 Ok((command, answer)) => self.handle(command, answer),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
-    }
-
-    /// Unloads the session, then answers.
-    fn stop(&mut self, answer: Answer) {
-        self.session.detach();
-        self.running = false;
-        let _ = answer.send(Ok(Reply::Done));
     }
 
     fn handle(&mut self, command: Command, answer: Answer) {
