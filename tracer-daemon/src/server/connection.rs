@@ -371,3 +371,31 @@ fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
         .collect();
     Ok(Reply::Probes { probes })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_are_bounded_and_a_long_one_is_skipped_to_its_end() {
+        let (client, server) = UnixStream::pair().unwrap();
+        let (reader, _writer) = server.into_split();
+        let mut reader = BufReader::new(reader);
+        let (_client_reader, mut client_writer) = client.into_split();
+        let mut input = b"{\"op\":\"status\"}\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 100));
+        input.extend_from_slice(b"\nshort\ntruncated");
+        tokio::spawn(async move {
+            client_writer.write_all(&input).await.unwrap();
+        });
+        let mut reads = Vec::new();
+        loop {
+            match read_line(&mut reader, 64).await.unwrap() {
+                Read::Line(line) => reads.push(String::from_utf8(line).unwrap()),
+                Read::TooLong => reads.push("<too long>".to_owned()),
+                Read::Eof => break,
+            }
+        }
+        assert_eq!(reads, ["{\"op\":\"status\"}", "<too long>", "short"]);
+    }
+}
