@@ -185,6 +185,19 @@ impl Connection {
         }
     }
 
+    /// Reads one frame if one has arrived, without waiting.
+    fn read_frame_now(&mut self) -> Result<Option<Frame>, EngineError> {
+        let set_nonblocking = |stream: &UnixStream, nonblocking: bool| {
+            stream
+                .set_nonblocking(nonblocking)
+                .map_err(|io_error| daemon(io_error.to_string()))
+        };
+        set_nonblocking(&self.stream, true)?;
+        let frame = self.read_frame(None);
+        set_nonblocking(&self.stream, false)?;
+        frame
+    }
+
     /// Keeps the records of a frame that is not a reply.
     fn keep(&mut self, frame: Frame) -> Result<(), EngineError> {
         match frame {
@@ -245,6 +258,10 @@ impl Engine for RemoteSession {
                 Some(frame) => connection.keep(frame)?,
                 None => break,
             }
+        }
+        // Whatever else has arrived is taken too, as a local session takes the whole ring buffer.
+        while let Some(frame) = connection.read_frame_now()? {
+            connection.keep(frame)?;
         }
         let n_records = connection.records.len();
         for record in connection.records.drain(..) {
