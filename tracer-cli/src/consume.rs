@@ -19,8 +19,8 @@ use std::cell::RefCell;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
+use tracer_daemon::engine::Engine;
 use tracer_daemon::events::decode_record;
-use tracer_daemon::load::Session;
 use tracer_ebpf::layout::{
     AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, ValueKind, finished_speculation,
 };
@@ -166,7 +166,7 @@ impl<'a> Consumer<'a> {
     pub fn record(
         &mut self,
         bytes: &[u8],
-        session: &Session,
+        session: &dyn Engine,
         out: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
         self.consume(bytes, session, out, false)
@@ -177,7 +177,7 @@ impl<'a> Consumer<'a> {
     fn consume(
         &mut self,
         bytes: &[u8],
-        session: &Session,
+        session: &dyn Engine,
         out: &mut Vec<u8>,
         committed: bool,
     ) -> anyhow::Result<()> {
@@ -351,7 +351,7 @@ impl<'a> Consumer<'a> {
         id: u8,
         generation: u8,
         outcome: Outcome,
-        session: &Session,
+        session: &dyn Engine,
         out: &mut Vec<u8>,
     ) -> anyhow::Result<()> {
         let (Some(speculations), Some(specs)) =
@@ -387,7 +387,7 @@ impl<'a> Consumer<'a> {
 
     /// At exit: every aggregation no `printa` printed, in order of first use (reversed with
     /// `aggsortrev`).
-    pub fn finish(&mut self, session: &Session, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    pub fn finish(&mut self, session: &dyn Engine, out: &mut Vec<u8>) -> anyhow::Result<()> {
         let sort = self.sort_options();
         let unprinted: Vec<usize> = agg::dump_order(self.program.aggregations.len(), sort)
             .into_iter()
@@ -400,7 +400,7 @@ impl<'a> Consumer<'a> {
     }
 
     /// Reads the aggregations `agg_idxs` as they are now.
-    fn snapshots(&self, agg_idxs: &[usize], session: &Session) -> anyhow::Result<Vec<Rows>> {
+    fn snapshots(&self, agg_idxs: &[usize], session: &dyn Engine) -> anyhow::Result<Vec<Rows>> {
         agg_idxs
             .iter()
             .map(|&agg_idx| self.read(agg_idx, session))
@@ -428,7 +428,7 @@ impl<'a> Consumer<'a> {
     }
 
     /// `trunc(@a, count)`: deletes every entry but the kept ones.
-    fn trunc(&self, agg_idx: usize, count: i64, session: &Session) -> anyhow::Result<()> {
+    fn trunc(&self, agg_idx: usize, count: i64, session: &dyn Engine) -> anyhow::Result<()> {
         let rows = self.read(agg_idx, session)?;
         let doomed = agg::truncated_keys(&self.view(agg_idx, &rows), count);
         let desc = &self.program.aggregations[agg_idx];
@@ -454,7 +454,7 @@ impl<'a> Consumer<'a> {
     fn read(
         &self,
         agg_idx: usize,
-        session: &Session,
+        session: &dyn Engine,
     ) -> anyhow::Result<Vec<(Vec<Value>, AggValue)>> {
         let desc = &self.program.aggregations[agg_idx];
         let mut rows = session

@@ -4,6 +4,7 @@ pub mod consume;
 pub mod flags;
 pub mod output;
 pub mod preproc;
+pub mod remote;
 pub mod signals;
 pub mod speculation;
 pub mod symbols;

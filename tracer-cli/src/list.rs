@@ -1,5 +1,5 @@
 //! `-l`: the probes the sources' descriptions match, or every probe, listed from the kernel's
-//! catalog without loading anything.
+//! catalog (or `tracerd`'s, for a client that is not root) without loading anything.
 //!
 //! As in dtrace, `-l` implies `-Z`: the sources are compiled (so a bad clause is still an error),
 //! then each description lists the probes it matched, in order; one that matched nothing is
@@ -8,17 +8,14 @@
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 
-use anyhow::Context as _;
 use d_frontend::compile::{Input, compile_inputs};
-use d_frontend::provider::{Probe, ProbeDesc, ProbeTable};
+use d_frontend::provider::{Probe, ProbeCatalog, ProbeDesc, ProbeTable};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::flags::HiArgs;
 use tracer_cli::output::list::{list_header, list_line, no_match_message, probe_info};
-use tracer_daemon::catalog::KernelCatalog;
-
 use tracer_cli::target::Target;
 
-use crate::run::{PROGRAM, compile_options, note_created_processes, print_diagnostic};
+use crate::run::{PROGRAM, compile_options, print_diagnostic};
 
 /// Lists the probes and returns the exit status.
 pub(crate) fn list(
@@ -26,22 +23,16 @@ pub(crate) fn list(
     sources: &SourceMap,
     inputs: &[Input],
     library: Vec<FileId>,
+    catalog: &dyn ProbeCatalog,
+    targets: &[Target],
 ) -> anyhow::Result<u8> {
-    let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
-    // `-c` commands are created (and killed unreleased when dropped) so that `pid$target`
-    // descriptions list the probes of their program.
-    let mut targets = Vec::new();
-    for request in &args.targets {
-        targets.push(Target::start(request)?);
-    }
-    note_created_processes(&catalog, args, &targets);
-    let mut table = ProbeTable::new(&catalog);
+    let mut table = ProbeTable::new(catalog);
     let compiled = if inputs.is_empty() {
         None
     } else {
         let mut options = compile_options(args, targets.first().map(Target::pid), library);
         options.zdefs = true;
-        match compile_inputs(sources, inputs, &catalog, &options) {
+        match compile_inputs(sources, inputs, catalog, &options) {
             Ok(compiled) => Some(compiled),
             Err(diagnostics) => {
                 if let Some(diagnostic) = diagnostics.first() {

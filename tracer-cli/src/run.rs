@@ -13,21 +13,28 @@ use std::time::Duration;
 use anyhow::Context as _;
 use d_frontend::compile::{Compiled, Input, compile_inputs};
 use d_frontend::diagnostic::{self, Diagnostic, Origin, RenderOptions};
-use d_frontend::lex::macros::MacroVariables;
-use d_frontend::provider::ProbeField;
+use d_frontend::provider::ProbeCatalog;
 use d_frontend::sema::{CompileOptions, StackFrames};
 use d_frontend::source::{FileId, SourceMap};
 use tracer_cli::consume::Consumer;
-use tracer_cli::flags::{HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas};
+use tracer_cli::flags::{
+    DEFAULT_SOCKET, HiArgs, Mode, Options, ProbeSpecKind, ProgramKind, apply_pragmas,
+};
 use tracer_cli::output::sink::{DropCount, EndReason, OutputFormat, Sink};
 use tracer_cli::output::text;
+use tracer_cli::remote::RemoteSession;
 use tracer_cli::signals::Signals;
 use tracer_cli::target::{Target, TargetRequest};
 use tracer_daemon::catalog::KernelCatalog;
+use tracer_daemon::engine::Engine;
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
-use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
+use tracer_daemon::program;
+use tracer_ebpf::codegen::{CodegenError, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
+use tracer_protocol::{
+    CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind, SourceText,
+};
 
 /// How long the consumer waits for records before checking for the end of the run, unless the
 /// `switchrate` option asks for less.
@@ -39,35 +46,70 @@ pub(crate) const PROGRAM: &str = "tracer";
 
 /// Runs the program the command line describes and returns the exit status.
 pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
-    let mut sources = SourceMap::default();
-    let library = d_frontend::library::add(&mut sources, d_frontend::library::FILES);
-    let mut inputs = Vec::new();
-    for program in &args.programs {
-        let (origin, spec) = match program.kind {
-            ProgramKind::Script => (Origin::Script, ProbeField::Name),
-            ProgramKind::Probes(kind) => (Origin::ProbeSpecifier, probe_field(kind)),
-        };
-        inputs.push(Input {
-            file: sources.add(program.name.clone(), program.text.clone()),
-            origin,
-            spec,
-        });
-    }
+    let mut request = program_request(args, None);
+    let kernel_catalog = || KernelCatalog::load().context("failed to read the kernel's probes");
     if args.mode == Mode::List {
-        return crate::list::list(args, &sources, &inputs, library);
+        let (sources, inputs, library) = program::inputs(&request);
+        let kernel_catalog = kernel_catalog();
+        let remote = catalog_daemon(args, &kernel_catalog)?;
+        // `-c` commands are created (and killed unreleased when dropped) so that `pid$target`
+        // descriptions list the probes of their program.
+        let mut targets = Vec::new();
+        for target_request in &args.targets {
+            targets.push(Target::start(target_request)?);
+        }
+        if let Ok(kernel_catalog) = &kernel_catalog {
+            note_created_processes(kernel_catalog, args, &targets);
+        }
+        let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
+            (Ok(kernel_catalog), _) => kernel_catalog,
+            (Err(_), Some(remote)) => remote,
+            (Err(_), None) => return kernel_catalog.map(|_| 1),
+        };
+        return crate::list::list(args, &sources, &inputs, library, catalog, &targets);
     }
     if args.mode == Mode::SelfTest {
         return Ok(crate::selftest::run(&args.options));
     }
+    // Connecting first makes a refusal by tracerd the first thing reported.
+    let mut remote = match args.engine.socket() {
+        Some(path) if args.mode == Mode::Exec => Some(RemoteSession::connect(&path)?),
+        _ => None,
+    };
+    let attached = match (&args.attach, remote.as_mut()) {
+        (Some(name), Some(remote)) => Some(remote.attach(name)?),
+        (Some(_), None) => anyhow::bail!(
+            "--attach needs tracerd, and none listens at {DEFAULT_SOCKET}: use --daemon PATH"
+        ),
+        (None, _) => None,
+    };
+    if let Some((program, _)) = &attached {
+        request = program.clone();
+    }
+    let (sources, inputs, library) = program::inputs(&request);
     let signals = Signals::install()?;
     let mut targets = Vec::new();
-    for request in &args.targets {
-        targets.push(Target::start(request)?);
+    for target_request in &args.targets {
+        targets.push(Target::start(target_request)?);
     }
-    let catalog = KernelCatalog::load().context("failed to read the kernel's probes")?;
-    note_created_processes(&catalog, args, &targets);
-    let options = compile_options(args, targets.first().map(Target::pid), library);
-    let compiled = match compile_inputs(&sources, &inputs, &catalog, &options) {
+    if attached.is_none() {
+        request.compile = compile_settings(args, targets.first().map(Target::pid));
+    }
+    // A client that is not root cannot read tracefs; it compiles against the daemon's catalog.
+    let kernel_catalog = kernel_catalog();
+    if remote.is_none() {
+        remote = catalog_daemon(args, &kernel_catalog)?;
+    }
+    if let Ok(kernel_catalog) = &kernel_catalog {
+        note_created_processes(kernel_catalog, args, &targets);
+    }
+    let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
+        (Ok(kernel_catalog), _) => kernel_catalog,
+        (Err(_), Some(remote)) => remote,
+        (Err(_), None) => return kernel_catalog.map(|_| 1),
+    };
+    let compile_options = request.compile.compile_options(library);
+    let compiled = match compile_inputs(&sources, &inputs, catalog, &compile_options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             if let Some(diagnostic) = diagnostics.first() {
@@ -80,6 +122,12 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if let Err(diagnostic) = apply_pragmas(&mut options, &compiled.pragma_options) {
         print_diagnostic(&sources, &inputs, &diagnostic, &options);
         return Ok(1);
+    }
+    if attached.is_none() {
+        request.codegen = codegen_settings(&options)?;
+        request.codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
+        request.codegen.bounded_loops = crate::selftest::bounded_loops(&options);
+        request.destructive = options.destructive();
     }
     let quiet = options.quiet();
     let output_format = options.output_format();
@@ -99,10 +147,10 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         };
         return Err(anyhow::anyhow!("no probes {what}"));
     }
-    let mut codegen = codegen_options(&options)?;
-    codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
-    codegen.bounded_loops = crate::selftest::bounded_loops(&options);
-    let generated = match generate(&compiled.module, &codegen) {
+    let codegen_options = request
+        .codegen
+        .codegen_options(program::wall_clock_offset_ns());
+    let generated = match generate(&compiled.module, &codegen_options) {
         Ok(generated) => generated,
         // dtrace finds the buffers too small when it enables the probes, after its banner.
         Err(error @ CodegenError::BufferTooSmall) if args.mode == Mode::Exec => {
@@ -117,20 +165,26 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if args.mode == Mode::CompileOnly {
         return Ok(0);
     }
-    if compiled.module.destructive && !options.destructive() {
+    // A standing script was allowed its destructive actions by tracerd's config.
+    if compiled.module.destructive && !options.destructive() && attached.is_none() {
         print_banner(sink.as_mut(), &compiled, quiet)?;
         anyhow::bail!("could not enable tracing: Destructive actions not allowed");
     }
-    let mut session = match Session::load(&generated.program) {
-        Ok(session) => session,
-        Err(error) => {
-            return Err(explain_load_error(
-                error,
-                &compiled,
-                &generated,
-                &sources,
-                args.verbose > 0,
-            ));
+    let explain =
+        |error| explain_load_error(error, &compiled, &generated, &sources, args.verbose > 0);
+    let mut engine: Box<dyn Engine> = match remote {
+        None => Box::new(Session::load(&generated.program).map_err(explain)?),
+        Some(mut remote) => {
+            let fingerprint = match attached {
+                Some((_, fingerprint)) => fingerprint,
+                None => remote.start(request).map_err(explain)?,
+            };
+            if fingerprint != program::fingerprint(&generated.program) {
+                anyhow::bail!(
+                    "tracerd compiled the program differently: are tracer and tracerd from the same build?"
+                );
+            }
+            Box::new(remote)
         }
     };
     print_banner(sink.as_mut(), &compiled, quiet)?;
@@ -142,7 +196,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         flush_each_record: output_format == OutputFormat::Json,
     };
     trace(
-        &mut session,
+        engine.as_mut(),
         &generated,
         &mut targets,
         &signals,
@@ -161,6 +215,45 @@ pub(crate) fn note_created_processes(catalog: &KernelCatalog, args: &HiArgs, tar
     }
 }
 
+/// A connection to `tracerd` for its catalog, when this process cannot read the kernel's (it is
+/// not root) and a daemon listens.
+fn catalog_daemon(
+    args: &HiArgs,
+    kernel_catalog: &anyhow::Result<KernelCatalog>,
+) -> anyhow::Result<Option<RemoteSession>> {
+    match (kernel_catalog, args.engine.socket()) {
+        (Err(_), Some(path)) => Ok(Some(RemoteSession::connect(&path)?)),
+        _ => Ok(None),
+    }
+}
+
+/// What `tracer` asks `tracerd` to run, and what it compiles itself: the sources of the command
+/// line with the settings of its options (the code generator's are completed once the program's
+/// `#pragma`s are known).
+fn program_request(args: &HiArgs, target: Option<i32>) -> ProgramRequest {
+    let sources = args
+        .programs
+        .iter()
+        .map(|program| SourceText {
+            name: program.name.clone(),
+            text: program.text.clone(),
+            kind: match program.kind {
+                ProgramKind::Script => SourceKind::Script,
+                ProgramKind::Probes(ProbeSpecKind::Provider) => SourceKind::Provider,
+                ProgramKind::Probes(ProbeSpecKind::Module) => SourceKind::Module,
+                ProgramKind::Probes(ProbeSpecKind::Function) => SourceKind::Function,
+                ProgramKind::Probes(ProbeSpecKind::Name | ProbeSpecKind::Id) => SourceKind::Name,
+            },
+        })
+        .collect();
+    ProgramRequest {
+        sources,
+        compile: compile_settings(args, target),
+        codegen: CodegenSettings::default(),
+        destructive: args.options.destructive(),
+    }
+}
+
 /// How the front end reads the sources: the options that change it, and the macro variables of
 /// this process and of `$target` (`target`, the first `-c` or `-p` process, if any).
 pub(crate) fn compile_options(
@@ -168,7 +261,13 @@ pub(crate) fn compile_options(
     target: Option<i32>,
     library: Vec<FileId>,
 ) -> CompileOptions {
-    CompileOptions {
+    compile_settings(args, target).compile_options(library)
+}
+
+/// The settings behind [`compile_options`], as `tracerd` receives them.
+fn compile_settings(args: &HiArgs, target: Option<i32>) -> CompileSettings {
+    let frames = stack_frames(&args.options);
+    CompileSettings {
         strsize: args.options.get("strsize").map_or(256, |size| size as u32),
         scratchsize: args
             .options
@@ -182,18 +281,9 @@ pub(crate) fn compile_options(
         argref: args.options.is_set("argref"),
         zdefs: args.options.zdefs(),
         empty: args.options.is_set("empty"),
-        library,
-        stack_frames: stack_frames(&args.options),
-    }
-}
-
-/// The field a partial description of a probe specifier flag names.
-fn probe_field(kind: ProbeSpecKind) -> ProbeField {
-    match kind {
-        ProbeSpecKind::Provider => ProbeField::Provider,
-        ProbeSpecKind::Module => ProbeField::Module,
-        ProbeSpecKind::Function => ProbeField::Function,
-        ProbeSpecKind::Name | ProbeSpecKind::Id => ProbeField::Name,
+        stackframes: frames.kernel,
+        ustackframes: frames.user,
+        maxframes: frames.max,
     }
 }
 
@@ -256,7 +346,7 @@ pub(crate) fn print_diagnostic(
 
 /// Consumes records until the run ends, then runs `END` and prints what is left.
 fn trace(
-    session: &mut Session,
+    session: &mut dyn Engine,
     generated: &Generated,
     targets: &mut [Target],
     signals: &Signals,
@@ -299,7 +389,7 @@ fn trace(
             break EndReason::Target;
         }
     };
-    session.detach();
+    session.detach().context("failed to detach the probes")?;
     session.run_end().context("failed to run END")?;
     drain(session, &mut consumer, &mut out, Duration::ZERO, None)?;
     consumer.finish(session, &mut out)?;
@@ -323,7 +413,7 @@ fn write_out(out: &mut Vec<u8>, stdout: &mut dyn Write) -> anyhow::Result<()> {
 /// Hands every waiting record to the consumer, waiting up to `timeout` for the first; with
 /// `each_record`, writes the output there after each record.
 fn drain(
-    session: &mut Session,
+    session: &mut dyn Engine,
     consumer: &mut Consumer<'_>,
     out: &mut Vec<u8>,
     timeout: Duration,
@@ -351,26 +441,22 @@ fn drain(
 /// stores that found a thread-local's or an associative array's map full, then the speculation
 /// drops: records that did not fit in `specsize` (in the kernel or, `consumer_spec_drops`, in the
 /// consumer), and `speculation()` calls that found no free ID. Only non-zero counts are kept.
-fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
-    let mut drops: Vec<DropCount> = session
-        .drops()?
+fn drops(session: &dyn Engine, consumer_spec_drops: u64) -> anyhow::Result<Vec<DropCount>> {
+    let counters = session.session_drops()?;
+    let mut drops: Vec<DropCount> = counters
+        .principal
         .into_iter()
         .map(|(cpu, count)| DropCount::Principal { cpu, count })
         .collect();
     drops.extend(
-        session
-            .agg_drops()?
+        counters
+            .aggregation
             .into_iter()
             .map(|(cpu, count)| DropCount::Aggregation { cpu, count }),
     );
-    let dynvar_drops: u64 = session
-        .dynvar_drops()?
-        .iter()
-        .map(|&(_, drops)| drops)
-        .sum();
-    let spec_drops = session.spec_drops()?;
+    let spec_drops = counters.speculation;
     drops.extend([
-        DropCount::Dynamic(dynvar_drops),
+        DropCount::Dynamic(counters.dynamic),
         DropCount::Speculative(spec_drops.drops + consumer_spec_drops),
         DropCount::SpeculationBusy(spec_drops.busy),
         DropCount::SpeculationUnavailable(spec_drops.unavail),
@@ -379,12 +465,12 @@ fn drops(session: &Session, consumer_spec_drops: u64) -> anyhow::Result<Vec<Drop
     Ok(drops)
 }
 
-fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
+/// The code generator's settings of `options`, as `tracerd` receives them.
+fn codegen_settings(options: &Options) -> anyhow::Result<CodegenSettings> {
     let bufsize = options.get("bufsize").unwrap_or(4 << 20);
     let page_size = 4096u64;
     let bufsize = bufsize.max(page_size).next_power_of_two();
-    Ok(CodegenOptions {
-        wall_clock_offset_ns: wall_clock_offset_ns(),
+    Ok(CodegenSettings {
         bufsize: u32::try_from(bufsize).context("bufsize is too large")?,
         dynvarsize: options.get("dynvarsize").unwrap_or(1 << 20),
         nspec: options
@@ -392,13 +478,13 @@ fn codegen_options(options: &Options) -> anyhow::Result<CodegenOptions> {
             .map_or(1, |nspec| u32::try_from(nspec).unwrap_or(u32::MAX)),
         specsize: options.get("specsize").unwrap_or(4 << 20),
         aggsize: options.get("aggsize").unwrap_or(4 << 20),
-        ..CodegenOptions::default()
+        ..CodegenSettings::default()
     })
 }
 
 /// `$pid`, `$ppid`, `$uid` and the other macro variables: this process's ids, and `$target`'s
 /// pid (0 without `-c` or `-p`).
-fn macro_variables(target: Option<i32>) -> MacroVariables {
+fn macro_variables(target: Option<i32>) -> MacroVariableSettings {
     // SAFETY: these calls only read the calling process's ids and cannot fail for it.
     let (egid, euid, gid, pgid, ppid, sid, uid) = unsafe {
         (
@@ -411,7 +497,7 @@ fn macro_variables(target: Option<i32>) -> MacroVariables {
             libc::getuid(),
         )
     };
-    MacroVariables {
+    MacroVariableSettings {
         egid,
         euid,
         gid,
@@ -422,20 +508,6 @@ fn macro_variables(target: Option<i32>) -> MacroVariables {
         target: target.map_or(0, |pid| pid as u32),
         uid,
     }
-}
-
-/// `CLOCK_REALTIME - CLOCK_MONOTONIC`, for `walltimestamp`.
-fn wall_clock_offset_ns() -> u64 {
-    let read = |clock| {
-        let mut time = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `time` is a valid `timespec` for the call to write.
-        unsafe { libc::clock_gettime(clock, &raw mut time) };
-        time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64
-    };
-    read(libc::CLOCK_REALTIME).wrapping_sub(read(libc::CLOCK_MONOTONIC))
 }
 
 /// `-S`: the IR, then each program's annotated disassembly, on stderr as dtrace prints it.
@@ -465,7 +537,10 @@ fn explain_load_error(
     sources: &SourceMap,
     verbose: bool,
 ) -> anyhow::Error {
-    if matches!(error, EngineError::FbtUnavailable { .. }) {
+    if matches!(
+        error,
+        EngineError::FbtUnavailable { .. } | EngineError::Daemon { .. }
+    ) {
         return anyhow::Error::new(error);
     }
     let EngineError::Verifier {

@@ -34,33 +34,40 @@ pub struct CpuValue {
     pub words: Vec<u64>,
 }
 
+/// An aggregation's map as read, undecoded: its generation and every entry's key and per-CPU
+/// values. This is what crosses the daemon's socket; [`merge_raw`] turns it into entries on
+/// whichever side prints them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawAggregation {
+    /// The aggregation's current generation.
+    pub generation: u64,
+    /// Each key's bytes and its value's bytes on every possible CPU.
+    pub entries: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+}
+
 impl Session {
     /// Every entry of the aggregation `agg`: its key decoded with `agg.keys` and its value merged
     /// across CPUs, sorted by key.
     pub fn aggregation(&self, agg: &AggDesc) -> Result<Vec<(Vec<Value>, AggValue)>, EngineError> {
+        merge_raw(agg, &self.raw_aggregation(agg)?)
+    }
+
+    /// The aggregation's map as it is now, undecoded.
+    pub fn raw_aggregation(&self, agg: &AggDesc) -> Result<RawAggregation, EngineError> {
         let map = self.aggregation_map(agg)?;
         let generation = self.generation(agg)?;
-        let n_words = agg_data_words(agg.func, agg.params) as usize;
         let mut entries = Vec::new();
         for key in map.keys()? {
             // A key deleted since the walk saw it is simply gone.
             let Some(per_cpu) = map.lookup(&key)? else {
                 continue;
             };
-            let Some(values) = per_cpu
-                .iter()
-                .map(|value| decode_value(value, n_words))
-                .collect::<Option<Vec<_>>>()
-            else {
-                unreachable!("value sizes were checked against map `{}`", agg.map);
-            };
-            let Some(keys) = decode_key(&agg.keys, &key) else {
-                unreachable!("key sizes were checked against map `{}`", agg.map);
-            };
-            entries.push((keys, merge_per_cpu(agg.func, generation, &values)));
+            entries.push((key, per_cpu));
         }
-        entries.sort_by(|lhs, rhs| lhs.0.cmp(&rhs.0));
-        Ok(entries)
+        Ok(RawAggregation {
+            generation,
+            entries,
+        })
     }
 
     /// `clear(@a)`: starts the aggregation's next generation, which zeroes every value and keeps
@@ -77,10 +84,20 @@ impl Session {
         agg: &AggDesc,
         doomed: &[Vec<Value>],
     ) -> Result<(), EngineError> {
+        let raw_keys = doomed_raw_keys(agg, &self.raw_aggregation(agg)?, doomed);
+        self.delete_aggregation_keys(agg, &raw_keys)
+    }
+
+    /// Deletes the entries whose undecoded keys are `raw_keys`, on every CPU.
+    pub fn delete_aggregation_keys(
+        &self,
+        agg: &AggDesc,
+        raw_keys: &[Vec<u8>],
+    ) -> Result<(), EngineError> {
         let map = self.aggregation_map(agg)?;
-        for key in map.keys()? {
-            if decode_key(&agg.keys, &key).is_some_and(|keys| doomed.contains(&keys)) {
-                map.delete(&key)?;
+        for key in raw_keys {
+            if key.len() == map.key_size() {
+                map.delete(key)?;
             }
         }
         Ok(())
@@ -123,6 +140,50 @@ impl Session {
         };
         Ok(u64::from_ne_bytes(word.try_into().unwrap_or_default()))
     }
+}
+
+/// Decodes every entry of `raw`, read from the map of `agg`: keys with `agg.keys`, values merged
+/// across CPUs; sorted by key. Bytes of the wrong size (from a broken peer) are an error.
+pub fn merge_raw(
+    agg: &AggDesc,
+    raw: &RawAggregation,
+) -> Result<Vec<(Vec<Value>, AggValue)>, EngineError> {
+    let n_words = agg_data_words(agg.func, agg.params) as usize;
+    let value_size = agg_value_size(agg.func, agg.params) as usize;
+    let mut entries = Vec::with_capacity(raw.entries.len());
+    for (key, per_cpu) in &raw.entries {
+        let values = per_cpu
+            .iter()
+            .map(|value| decode_value(value, n_words))
+            .collect::<Option<Vec<_>>>();
+        let Some(values) = values else {
+            let size = per_cpu.iter().map(Vec::len).min().unwrap_or(0);
+            return Err(EngineError::ValueSize {
+                map: agg.map.clone(),
+                size,
+                expected: value_size,
+            });
+        };
+        let Some(keys) = decode_key(&agg.keys, key) else {
+            return Err(EngineError::KeySize {
+                map: agg.map.clone(),
+                size: key.len(),
+                expected: agg.key_size() as usize,
+            });
+        };
+        entries.push((keys, merge_per_cpu(agg.func, raw.generation, &values)));
+    }
+    entries.sort_by(|lhs, rhs| lhs.0.cmp(&rhs.0));
+    Ok(entries)
+}
+
+/// The undecoded keys among `raw`'s entries whose decoded keys are in `doomed`.
+pub fn doomed_raw_keys(agg: &AggDesc, raw: &RawAggregation, doomed: &[Vec<Value>]) -> Vec<Vec<u8>> {
+    raw.entries
+        .iter()
+        .filter(|(key, _)| decode_key(&agg.keys, key).is_some_and(|keys| doomed.contains(&keys)))
+        .map(|(key, _)| key.clone())
+        .collect()
 }
 
 /// Reads one CPU's value of `n_words` data words; `None` when `bytes` is too short.

@@ -155,4 +155,10 @@ pub enum EngineError {
         #[source]
         source: SyscallError,
     },
+    /// `tracerd` refused a request or could not carry it out; `message` is its own words.
+    #[error("tracerd: {message}")]
+    Daemon {
+        /// The daemon's message.
+        message: String,
+    },
 }

@@ -45,13 +45,17 @@
 pub mod aggregate;
 mod attach;
 pub mod btf;
+pub mod buckets;
 pub mod capability;
 pub mod catalog;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod generated;
 pub mod load;
 mod maps;
+pub mod program;
+pub mod server;
 pub mod speculations;
 mod sys;
 pub mod tracefs;

@@ -4,6 +4,7 @@
 //! cargo xtask bench [--runs N] [--calls N] tracer and bpftrace side by side (see bench/mod.rs)
 //! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
 //! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
+//! cargo xtask install [--prefix DIR] [--destdir DIR] [--debug]  install tracer, tracerd, the unit
 //! cargo xtask compat [OPTIONS] [DIR...]  run dtrace-utils unit tests against tracer (see compat/mod.rs)
 //! cargo xtask vm-test [FILTER]          run tests/vm/cases.test in a stock kernel under qemu (see vm/mod.rs)
 //! ```
@@ -12,11 +13,13 @@ mod bench;
 mod codegen;
 mod compat;
 mod e2e;
+mod install;
 mod vm;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--calls N] | cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
+     cargo xtask install [--prefix DIR] [--destdir DIR] [--debug] | \
      cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...] | cargo xtask vm-test [FILTER]";
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         ["compat", rest @ ..] => compat::run(rest),
         ["bench", rest @ ..] => bench::run(rest),
         ["vm-test", rest @ ..] => vm::run(rest),
+        ["install", rest @ ..] => install::run(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

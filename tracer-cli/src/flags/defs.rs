@@ -37,6 +37,9 @@ pub(crate) enum FlagId {
     ZeroMatches,
     Dump,
     SelfTest,
+    Daemon,
+    Local,
+    Attach,
 }
 
 /// One flag.
@@ -290,6 +293,33 @@ pub(crate) const FLAGS: &[Flag] = &[
         value_name: None,
         source: false,
         help: "print how each provider attaches here (see -x fbtmode)",
+    },
+    Flag {
+        id: FlagId::Daemon,
+        key: "daemon",
+        short: None,
+        long: Some("daemon"),
+        value_name: Some("path"),
+        source: false,
+        help: "trace through the tracerd listening on this socket",
+    },
+    Flag {
+        id: FlagId::Local,
+        key: "local",
+        short: None,
+        long: Some("local"),
+        value_name: None,
+        source: false,
+        help: "run the engine in this process, even when tracerd listens",
+    },
+    Flag {
+        id: FlagId::Attach,
+        key: "attach",
+        short: None,
+        long: Some("attach"),
+        value_name: Some("name"),
+        source: false,
+        help: "print what a tracerd standing script or session traces",
     },
 ];
 

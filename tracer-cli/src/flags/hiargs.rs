@@ -41,6 +41,34 @@ pub enum DumpStage {
     Typed,
 }
 
+/// Where the engine runs: `--local`, `--daemon PATH`, or in `tracerd` when its socket exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Through `tracerd` if [`DEFAULT_SOCKET`] exists, in this process otherwise.
+    Auto,
+    /// `--local`: in this process.
+    Local,
+    /// `--daemon PATH`: through the `tracerd` listening there.
+    Daemon(PathBuf),
+}
+
+/// Where `tracerd` listens unless told otherwise.
+pub const DEFAULT_SOCKET: &str = "/run/tracer/tracer.sock";
+
+impl EngineChoice {
+    /// The socket of the daemon to use, or `None` to run the engine in this process.
+    pub fn socket(&self) -> Option<PathBuf> {
+        match self {
+            EngineChoice::Auto => {
+                let path = Path::new(DEFAULT_SOCKET);
+                path.exists().then(|| path.to_path_buf())
+            }
+            EngineChoice::Local => None,
+            EngineChoice::Daemon(path) => Some(path.clone()),
+        }
+    }
+}
+
 /// Where a program source came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgramKind {
@@ -84,6 +112,10 @@ pub struct HiArgs {
     pub macro_args: Vec<String>,
     /// The program's name as it was run: `$0` in probe descriptions.
     pub program_name: String,
+    /// Where the engine runs.
+    pub engine: EngineChoice,
+    /// `--attach`: the `tracerd` standing script or session whose records to print.
+    pub attach: Option<String>,
 }
 
 impl HiArgs {
@@ -111,6 +143,25 @@ impl HiArgs {
                 .into());
             }
         };
+        let engine = match (low.local, low.daemon) {
+            (true, Some(_)) => {
+                return Err(
+                    UsageError::message("--local and --daemon cannot be used together").into(),
+                );
+            }
+            (true, None) if low.attach.is_some() => {
+                return Err(UsageError::message("--attach needs tracerd, not --local").into());
+            }
+            (true, None) => EngineChoice::Local,
+            (false, Some(path)) => EngineChoice::Daemon(path),
+            (false, None) => EngineChoice::Auto,
+        };
+        if low.attach.is_some() && !low.sources.is_empty() {
+            return Err(UsageError::message(
+                "--attach prints a running program: it takes no -n, -s, -P, -m, -f or -i",
+            )
+            .into());
+        }
         let mut options = apply_options(&low.options)?;
         if let Some(format) = output_format {
             // `-O` names a choice of `oformat`, so this cannot fail; it wins over `-x oformat`.
@@ -146,6 +197,8 @@ impl HiArgs {
             output_file: low.output_file,
             macro_args: low.macro_args,
             program_name: low.program_name,
+            engine,
+            attach: low.attach,
         })
     }
 
@@ -321,6 +374,43 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
         }
+    }
+
+    #[test]
+    fn the_engine_runs_where_the_flags_say() {
+        assert_eq!(hi(&["-n", "BEGIN"]).engine, EngineChoice::Auto);
+        assert_eq!(hi(&["--local", "-n", "BEGIN"]).engine, EngineChoice::Local);
+        assert_eq!(
+            hi(&["--daemon", "/tmp/t.sock", "-n", "BEGIN"]).engine,
+            EngineChoice::Daemon(PathBuf::from("/tmp/t.sock"))
+        );
+        assert_eq!(
+            EngineChoice::Daemon(PathBuf::from("/tmp/t.sock")).socket(),
+            Some(PathBuf::from("/tmp/t.sock"))
+        );
+        assert_eq!(EngineChoice::Local.socket(), None);
+        let attached = hi(&["--attach", "syscalls", "-q"]);
+        assert_eq!(attached.attach.as_deref(), Some("syscalls"));
+        assert!(attached.programs.is_empty());
+    }
+
+    #[test]
+    fn engine_flags_that_contradict_are_usage_errors() {
+        let (stderr, status) = failure(&["--local", "--daemon", "/tmp/t.sock", "-n", "BEGIN"]);
+        assert_eq!(status, 2);
+        assert!(
+            stderr.starts_with("tracer: --local and --daemon cannot be used together\n"),
+            "{stderr}"
+        );
+        let (stderr, status) = failure(&["--local", "--attach", "syscalls"]);
+        assert_eq!(status, 2);
+        assert!(stderr.contains("--attach needs tracerd"), "{stderr}");
+        let (stderr, status) = failure(&["--attach", "syscalls", "-n", "BEGIN"]);
+        assert_eq!(status, 2);
+        assert!(
+            stderr.contains("--attach prints a running program"),
+            "{stderr}"
+        );
     }
 
     #[test]

@@ -121,6 +121,12 @@ pub struct LowArgs {
     pub output_format: Option<String>,
     /// The last `--dump`.
     pub dump: Option<String>,
+    /// The last `--daemon`.
+    pub daemon: Option<PathBuf>,
+    /// `--local`.
+    pub local: bool,
+    /// The last `--attach`.
+    pub attach: Option<String>,
     /// The operands, which become the macro arguments `$1`, `$2`, ...
     pub macro_args: Vec<String>,
     /// The program's name as it was run (`argv[0]`): `$0` in probe descriptions.
@@ -233,6 +239,9 @@ impl LowArgs {
             FlagId::OutputFormat => self.output_format = Some(utf8(flag.key, value)?),
             FlagId::Dump => self.dump = Some(utf8(flag.key, value)?),
             FlagId::SelfTest => self.self_test = true,
+            FlagId::Daemon => self.daemon = Some(PathBuf::from(value)),
+            FlagId::Local => self.local = true,
+            FlagId::Attach => self.attach = Some(utf8(flag.key, value)?),
             FlagId::Help | FlagId::Version | FlagId::List => {
                 unreachable!("-{} is handled by the caller", flag.key)
             }

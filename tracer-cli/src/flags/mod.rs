@@ -21,7 +21,9 @@ use std::ffi::OsString;
 use std::fmt;
 
 pub use defs::usage;
-pub use hiargs::{DumpStage, HiArgs, Mode, ProgramKind, ProgramSource};
+pub use hiargs::{
+    DEFAULT_SOCKET, DumpStage, EngineChoice, HiArgs, Mode, ProgramKind, ProgramSource,
+};
 pub use lowargs::{LowArgs, OptionArg, ProbeSpecKind, SourceArg, SpecialMode, TargetArg};
 pub use options::{LATEST_VERSION, OptionError, OptionSource, Options};
 pub use pragma::apply_pragmas;

@@ -12,7 +12,7 @@
 //! those distributions counts.
 
 pub mod agg;
-pub mod buckets;
+pub use tracer_daemon::buckets;
 pub mod histogram;
 pub mod json;
 pub mod json_stack;
