@@ -109,7 +109,7 @@ pub fn progenyof(
 }
 
 /// `r0 = probe_read_kernel(fp - 8, size, r3 + offset)`.
-fn read_member(emitter: &mut Emitter, offset: u32, size: i32) {
+pub(super) fn read_member(emitter: &mut Emitter, offset: u32, size: i32) {
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, offset as i32));
     emitter.push(Insn::mov64_reg(Reg::R1, Reg::FP));
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(KEY_SLOT)));
