@@ -2,17 +2,23 @@
 //! `/usr/lib/dtrace` before the user's.
 //!
 //! A library file holds what D programs may use without declaring it: types, inlines and
-//! translators (`psinfo_t` and the `xlate<psinfo_t *>(curthread)` translator are meant to live
-//! here). The files are built into the binary, so a program never depends on what is installed.
+//! translators (`procfs.d`: `psinfo_t`, `curpsinfo`, `cwd`; `io.d`: `fileinfo_t`, `fds[]`). The
+//! files are built into the binary, so a program never depends on what is installed.
+//!
+//! As in libdtrace, a file that says `#pragma D depends_on module vmlinux` is left out when the
+//! catalog has no kernel types (see [`ProbeCatalog::has_module`](crate::provider::ProbeCatalog)),
+//! so a kernel without BTF still runs programs that do not need it.
 //! The caller adds them to the [`SourceMap`] with [`add`] and names them in
 //! [`CompileOptions::library`](crate::sema::CompileOptions::library); `compile` then checks them
 //! first, without macro arguments, and they take no part in the banner of matched probes.
 
 use crate::source::{FileId, SourceMap};
 
-/// The library's files, as name and text, in the order they are compiled. None are shipped yet:
-/// the translators of the process model come with the providers that use them.
-pub const FILES: &[(&str, &str)] = &[];
+/// The library's files, as name and text, in the order they are compiled.
+pub const FILES: &[(&str, &str)] = &[
+    ("procfs.d", include_str!("library/procfs.d")),
+    ("io.d", include_str!("library/io.d")),
+];
 
 /// Adds `files` to `sources` and returns their ids, for
 /// [`CompileOptions::library`](crate::sema::CompileOptions::library).

@@ -177,6 +177,18 @@ impl Checker<'_> {
                 self.types.insert(expr.span, ty);
                 Translated::Yes { translator, ty }
             }
+            ExprKind::Index { base, index } => {
+                let Some(inline_idx) = self.inline_array(base) else {
+                    return Translated::No;
+                };
+                let value_span = self.type_info.inlines[inline_idx].value.span;
+                let Some(&translator) = self.type_info.xlates.get(&value_span) else {
+                    return Translated::No;
+                };
+                let ty = self.inline_call(inline_idx, index, expr);
+                self.types.insert(expr.span, ty);
+                Translated::Yes { translator, ty }
+            }
             _ => Translated::No,
         }
     }
