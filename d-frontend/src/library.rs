@@ -107,4 +107,60 @@ mod tests {
         )
         .unwrap_or_else(|errors| panic!("{errors:?}"));
     }
+
+    /// The fake catalog with the kernel's types, as far as `has_module` is concerned.
+    struct WithVmlinux;
+
+    impl crate::provider::ProbeCatalog for WithVmlinux {
+        fn syscalls(&self) -> Vec<crate::provider::SyscallInfo> {
+            Vec::new()
+        }
+
+        fn struct_member(
+            &self,
+            struct_name: &str,
+            member: &str,
+        ) -> Option<crate::provider::MemberInfo> {
+            FakeCatalog.struct_member(struct_name, member)
+        }
+
+        fn has_module(&self, name: &str) -> bool {
+            name == "vmlinux"
+        }
+    }
+
+    #[test]
+    fn a_file_depending_on_a_missing_module_is_left_out() {
+        let library_files = &[
+            (
+                "kernel.d",
+                "#pragma D depends_on module vmlinux\ninline int x = nosuch;\n",
+            ),
+            ("plain.d", "inline int ANSWER = 42;\n"),
+        ];
+        let compile_with = |catalog: &dyn crate::provider::ProbeCatalog| {
+            let mut sources = SourceMap::default();
+            let library = add(&mut sources, library_files);
+            let program = sources.add("t.d", "BEGIN { trace(ANSWER); }");
+            let options = CompileOptions {
+                library,
+                ..CompileOptions::default()
+            };
+            compile(&sources, &[(program, Origin::Script)], catalog, &options)
+                .map(|_| ())
+                .map_err(|errors| sources.file(errors[0].span.file).name.clone())
+        };
+        assert_eq!(compile_with(&FakeCatalog), Ok(()));
+        assert_eq!(compile_with(&WithVmlinux), Err("kernel.d".to_owned()));
+    }
+
+    #[test]
+    fn the_shipped_files_need_the_kernel_types() {
+        for (name, text) in FILES {
+            assert!(
+                text.contains("#pragma D depends_on module vmlinux"),
+                "{name} uses kernel types, so it must say it depends on vmlinux"
+            );
+        }
+    }
 }

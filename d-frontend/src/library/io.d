@@ -17,6 +17,28 @@ typedef struct fileinfo {
 } fileinfo_t;
 
 /*
+ * open(2) flags, to test fi_oflags with: the values every architecture shares (O_DIRECTORY and
+ * O_NOFOLLOW differ between them, so they are left out).
+ */
+inline int O_ACCMODE = 00000003;
+inline int O_RDONLY = 00000000;
+inline int O_WRONLY = 00000001;
+inline int O_RDWR = 00000002;
+inline int O_CREAT = 00000100;
+inline int O_EXCL = 00000200;
+inline int O_NOCTTY = 00000400;
+inline int O_TRUNC = 00001000;
+inline int O_APPEND = 00002000;
+inline int O_NONBLOCK = 00004000;
+inline int O_NDELAY = 00004000;
+inline int O_DSYNC = 00010000;
+inline int O_ASYNC = 00020000;
+inline int O_CLOEXEC = 02000000;
+inline int O_SYNC = 04010000;
+inline int O_FSYNC = 04010000;
+inline int O_RSYNC = 04010000;
+
+/*
  * A struct file pointer that stands for a descriptor no file can have (a negative one): its
  * fields read "<unknown>", while a descriptor with no file open reads "<none>".
  */

@@ -179,3 +179,32 @@ impl<'a> Lowerer<'a> {
         self.bindings.truncate(self.bindings.len() - n_bindings);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::{compile_one, constants_of};
+
+    #[test]
+    fn members_of_a_translated_inline_array_bind_its_subscripts() {
+        let program = "struct o { int a; int b; };\n\
+            translator struct o < int i > { a = i * 3; b = i - 1; };\n\
+            inline struct o pick[int k] = xlate<struct o>(k + 100);\n\
+            BEGIN { trace(pick[7].a); trace(pick[arg0].b); }";
+        compile_one(program).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let constants = constants_of(program);
+        assert!(constants.contains(&7), "{constants:?}");
+        assert!(constants.contains(&100), "{constants:?}");
+        assert!(constants.contains(&3), "{constants:?}");
+    }
+
+    #[test]
+    fn a_translated_inline_array_checks_its_subscripts() {
+        let errors = compile_one(
+            "struct o { int a; }; translator struct o < int i > { a = i; };\n\
+             inline struct o pick[int k] = xlate<struct o>(k);\n\
+             BEGIN { trace(pick[1, 2].a); }",
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].tag, crate::diagnostic::ErrTag::D_PROTO_LEN);
+    }
+}

@@ -43,8 +43,14 @@ pub(super) fn offsets(catalog: &dyn ProbeCatalog) -> Option<PathOffsets> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::compile;
+    use crate::compile::tests::compile_one;
+    use crate::diagnostic::{ErrTag, Origin};
+    use crate::ir::{Inst, Subr};
     use crate::provider::MemberInfo;
     use crate::provider::tests::FakeCatalog;
+    use crate::sema::CompileOptions;
+    use crate::source::SourceMap;
 
     /// A catalog whose every member sits at an offset made from its names, so each lookup can be
     /// checked.
@@ -85,5 +91,57 @@ mod tests {
     #[test]
     fn a_missing_member_means_no_walk() {
         assert_eq!(offsets(&FakeCatalog), None);
+    }
+
+    #[test]
+    fn d_path_and_d_mountpath_walk_with_the_kernel_offsets() {
+        let mut sources = SourceMap::default();
+        let text = "BEGIN { trace(d_path(0)); trace(d_mountpath((void *)8)); }";
+        let file = sources.add("t.d", text);
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::Script)],
+            &Offsets,
+            &CompileOptions::default(),
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let walks: Vec<(PathOffsets, bool)> = compiled.module.clauses[0]
+            .insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Subr(Subr::DPath {
+                    offsets,
+                    mount_point,
+                    ..
+                }) => Some((*offsets, *mount_point)),
+                _ => None,
+            })
+            .collect();
+        let expected = offsets(&Offsets).expect("every member is there");
+        assert_eq!(walks, [(expected, false), (expected, true)]);
+    }
+
+    #[test]
+    fn d_path_needs_btf() {
+        let errors = compile_one("BEGIN { trace(d_path(0)); }").unwrap_err();
+        assert_eq!(errors[0].tag, ErrTag::D_IDENT_UNDEF);
+        assert_eq!(
+            errors[0].message,
+            "failed to resolve d_path: kernel BTF has no struct path, dentry or mount"
+        );
+    }
+
+    #[test]
+    fn d_path_takes_one_pointer() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", "BEGIN { trace(d_path(1)); }");
+        let errors = compile(
+            &sources,
+            &[(file, Origin::Script)],
+            &Offsets,
+            &CompileOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG);
     }
 }
