@@ -6,6 +6,7 @@
 
 mod compiled;
 
+use std::fmt::Write;
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -19,26 +20,29 @@ use tracer_daemon::events::decode_record;
 use tracer_ebpf::codegen::CodegenOptions;
 use tracer_ebpf::layout::{FAULT_RECORD_ID, Value};
 
-/// Runs `BEGIN { body }` with the D library and `strsize`, and returns what it traced as text;
-/// it must not fault.
-fn traced_with(body: &str, strsize: u32) -> Vec<String> {
+/// Runs `BEGIN { body }`, with the D library unless `bare`, with `strsize`, and returns what it
+/// traced as text; it must not fault.
+fn run(body: &str, strsize: u32, bare: bool) -> Vec<String> {
     let catalog =
         KernelCatalog::load().unwrap_or_else(|error| panic!("the probe catalog loads: {error}"));
-    let mut sources = SourceMap::default();
-    let library = library::add(&mut sources, library::FILES);
     let text = format!("BEGIN {{ {body} }}");
-    let file = sources.add("t.d", &text);
-    let options = CompileOptions {
-        library,
-        strsize,
-        ..CompileOptions::default()
-    };
     let codegen = CodegenOptions {
         bufsize: 1 << 20,
         ..CodegenOptions::default()
     };
-    let (generated, mut session) =
-        compiled::load_sources(&sources, file, &catalog, &options, &codegen);
+    let options = CompileOptions {
+        strsize,
+        ..CompileOptions::default()
+    };
+    let (generated, mut session) = if bare {
+        compiled::load(&text, &catalog, &options, &codegen)
+    } else {
+        let mut sources = SourceMap::default();
+        let library = library::add(&mut sources, library::FILES);
+        let file = sources.add("t.d", &text);
+        let options = CompileOptions { library, ..options };
+        compiled::load_sources(&sources, file, &catalog, &options, &codegen)
+    };
     session.run_begin().expect("BEGIN runs");
     let mut values = Vec::new();
     session
@@ -65,8 +69,9 @@ fn traced_with(body: &str, strsize: u32) -> Vec<String> {
     values
 }
 
+/// Runs `BEGIN { body }` with the D library and the default `strsize`.
 fn traced(body: &str) -> Vec<String> {
-    traced_with(body, 256)
+    run(body, 256, false)
 }
 
 /// What `/proc/self/fd/N` says descriptor `fd` is.
@@ -111,10 +116,10 @@ fn paths_of_files_are_what_proc_shows() {
         stat.as_raw_fd(),
         null.as_raw_fd(),
     ];
-    let body: String = fds
-        .iter()
-        .map(|fd| format!("trace(fds[{fd}].fi_pathname);"))
-        .collect();
+    let body = fds.iter().fold(String::new(), |mut body, fd| {
+        write!(body, "trace(fds[{fd}].fi_pathname);").expect("a String takes any text");
+        body
+    });
     let expected: Vec<String> = fds.iter().map(|&fd| proc_link(fd)).collect();
     assert_eq!(traced(&body), expected);
     let shm_fd = shm.file.as_raw_fd();
@@ -153,10 +158,14 @@ fn sockets_pipes_and_anonymous_inodes_are_named_as_the_kernel_names_them() {
     // SAFETY: the descriptor is new and owned here from now on.
     let _eventfd: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(eventfd) };
     let fds = [socket.as_raw_fd(), pipe_ends[0].as_raw_fd(), eventfd];
-    let body: String = fds
-        .iter()
-        .map(|fd| format!("trace(fds[{fd}].fi_pathname); trace(fds[{fd}].fi_name);"))
-        .collect();
+    let body = fds.iter().fold(String::new(), |mut body, fd| {
+        write!(
+            body,
+            "trace(fds[{fd}].fi_pathname); trace(fds[{fd}].fi_name);"
+        )
+        .expect("a String takes any text");
+        body
+    });
     let expected: Vec<String> = fds
         .iter()
         .flat_map(|&fd| [proc_link(fd), proc_link(fd)])
@@ -190,7 +199,7 @@ fn a_path_longer_than_strsize_keeps_its_beginning() {
     let path = proc_link(fd);
     assert!(path.len() > 32);
     assert_eq!(
-        traced_with(&format!("trace(fds[{fd}].fi_pathname);"), 32),
+        run(&format!("trace(fds[{fd}].fi_pathname);"), 32, false),
         [&path[..32]]
     );
 }
@@ -211,6 +220,18 @@ fn offsets_and_flags_come_from_the_open_file() {
             "trace(fds[{fd}].fi_offset); trace(fds[{fd}].fi_oflags & O_ACCMODE);"
         )),
         ["5".to_owned(), (flags & libc::O_ACCMODE).to_string()]
+    );
+}
+
+#[test]
+fn d_path_needs_no_library() {
+    assert_eq!(
+        run(
+            "trace(d_path(&curthread->fs->root)); trace(d_mountpath(&curthread->fs->root));",
+            256,
+            true
+        ),
+        ["/", "/"]
     );
 }
 
