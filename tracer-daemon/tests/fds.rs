@@ -245,6 +245,30 @@ fn cwd_and_root_are_the_process_directories() {
 }
 
 #[test]
+fn execargs_are_the_command_line_with_spaces() {
+    let cmdline = std::fs::read("/proc/self/cmdline").expect("a command line");
+    let mut expected = cmdline[..cmdline.len().min(256)].to_vec();
+    let last = expected.len() - 1;
+    for byte in &mut expected[..last] {
+        if *byte == 0 {
+            *byte = b' ';
+        }
+    }
+    let end = expected
+        .iter()
+        .position(|&byte| byte == 0)
+        .unwrap_or(expected.len());
+    let expected = String::from_utf8_lossy(&expected[..end]).into_owned();
+    assert_eq!(
+        traced("trace(execargs); trace(curpsinfo->pr_psargs);"),
+        [
+            expected.clone(),
+            expected[..expected.len().min(79)].to_owned()
+        ]
+    );
+}
+
+#[test]
 fn psinfo_describes_this_process() {
     // SAFETY: these calls take no pointers and cannot fail for the calling process.
     let (pid, ppid, pgid, sid, uid, gid) = unsafe {

@@ -268,6 +268,25 @@ pub enum Subr {
         /// The mount point rather than the path itself.
         mount_point: bool,
     },
+    /// `dst = execargs`: the current process's arguments from its `mm_struct`, each NUL between
+    /// them made a space; the empty string when they cannot be read (a kernel thread).
+    ExecArgs {
+        /// The result slot.
+        dst: u32,
+        /// The kernel's field offsets, from BTF.
+        offsets: ExecArgsOffsets,
+    },
+}
+
+/// Byte offsets of the kernel fields `execargs` reads, from the running kernel's BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExecArgsOffsets {
+    /// `task_struct.mm`.
+    pub task_mm: u32,
+    /// `mm_struct.arg_start`: the user address of the first argument.
+    pub arg_start: u32,
+    /// `mm_struct.arg_end`: the user address past the last argument's NUL.
+    pub arg_end: u32,
 }
 
 /// Byte offsets of the kernel fields a path walk reads, from the running kernel's BTF.
@@ -343,7 +362,8 @@ impl Subr {
             | Subr::StrTok { .. }
             | Subr::ChangeCase { .. }
             | Subr::PathPart { .. }
-            | Subr::CleanPath { .. } => Vec::new(),
+            | Subr::CleanPath { .. }
+            | Subr::ExecArgs { .. } => Vec::new(),
         }
     }
 
@@ -491,6 +511,7 @@ impl Subr {
                 },
                 reg(path)
             ),
+            Subr::ExecArgs { dst, .. } => format!("{} = execargs", slot(dst)),
         }
     }
 }

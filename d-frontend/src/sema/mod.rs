@@ -158,6 +158,8 @@ pub struct Checked {
     pub vtimestamp_offset: Option<u32>,
     /// The kernel field offsets `d_path` walks with, when BTF has them.
     pub path_offsets: Option<crate::ir::PathOffsets>,
+    /// The kernel field offsets `execargs` reads, when BTF has them.
+    pub execargs_offsets: Option<crate::ir::ExecArgsOffsets>,
     /// The options it was checked with.
     pub options: CompileOptions,
     /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
@@ -319,6 +321,7 @@ pub fn check(
         ppid_offsets,
         vtimestamp_offset,
         path_offsets: path::offsets(catalog),
+        execargs_offsets: path::execargs_offsets(catalog),
         options,
         destructive: checker.destructive,
         type_info: checker.type_info,

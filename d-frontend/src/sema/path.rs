@@ -1,8 +1,8 @@
-//! The kernel field offsets `d_path` walks with, looked up once per program in the running
-//! kernel's BTF, so one binary works across kernel versions.
+//! The kernel field offsets `d_path` walks with and `execargs` reads, looked up once per program
+//! in the running kernel's BTF, so one binary works across kernel versions.
 
 use super::Checker;
-use crate::ir::PathOffsets;
+use crate::ir::{ExecArgsOffsets, PathOffsets};
 use crate::provider::ProbeCatalog;
 
 impl Checker<'_> {
@@ -37,6 +37,20 @@ pub(super) fn offsets(catalog: &dyn ProbeCatalog) -> Option<PathOffsets> {
         mount_mountpoint: offset("mount", "mnt_mountpoint")?,
         task_fs: offset("task_struct", "fs")?,
         fs_root: offset("fs_struct", "root")?,
+    })
+}
+
+/// The offsets `execargs` reads, or `None` when BTF lacks one of them.
+pub(super) fn execargs_offsets(catalog: &dyn ProbeCatalog) -> Option<ExecArgsOffsets> {
+    let offset = |struct_name: &str, member: &str| {
+        catalog
+            .struct_member(struct_name, member)
+            .map(|info| info.offset)
+    };
+    Some(ExecArgsOffsets {
+        task_mm: offset("task_struct", "mm")?,
+        arg_start: offset("mm_struct", "arg_start")?,
+        arg_end: offset("mm_struct", "arg_end")?,
     })
 }
 
@@ -129,6 +143,26 @@ mod tests {
             errors[0].message,
             "failed to resolve d_path: kernel BTF has no struct path, dentry or mount"
         );
+    }
+
+    #[test]
+    fn execargs_needs_btf() {
+        let errors = compile_one("BEGIN { trace(execargs); }").unwrap_err();
+        assert_eq!(errors[0].tag, ErrTag::D_IDENT_UNDEF);
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.d", "BEGIN { trace(execargs); }");
+        let compiled = compile(
+            &sources,
+            &[(file, Origin::Script)],
+            &Offsets,
+            &CompileOptions::default(),
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let expected = execargs_offsets(&Offsets).expect("every member is there");
+        assert!(compiled.module.clauses[0].insts.iter().any(|inst| matches!(
+            inst,
+            Inst::Subr(Subr::ExecArgs { offsets, .. }) if *offsets == expected
+        )));
     }
 
     #[test]

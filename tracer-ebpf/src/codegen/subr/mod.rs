@@ -148,6 +148,7 @@ impl ClauseContext<'_> {
                 offsets,
                 mount_point,
             } => dpath::d_path(self, emitter, *dst, *path, offsets, *mount_point),
+            Subr::ExecArgs { dst, offsets } => proc::execargs(area, emitter, *dst, offsets),
         }
     }
 }
