@@ -269,6 +269,30 @@ fn execargs_are_the_command_line_with_spaces() {
 }
 
 #[test]
+fn psinfo_finds_the_argument_and_environment_vectors() {
+    let first = |path: &str| {
+        let bytes = std::fs::read(path).unwrap_or_else(|error| panic!("{path}: {error}"));
+        let end = bytes
+            .iter()
+            .position(|&byte| byte == 0)
+            .unwrap_or(bytes.len());
+        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    };
+    assert_eq!(
+        traced(
+            "trace(curpsinfo->pr_argc); \
+             trace(copyinstr(*(uint64_t *)copyin(curpsinfo->pr_argv, 8))); \
+             trace(copyinstr(*(uint64_t *)copyin(curpsinfo->pr_envp, 8)));"
+        ),
+        [
+            std::env::args_os().count().to_string(),
+            first("/proc/self/cmdline"),
+            first("/proc/self/environ"),
+        ]
+    );
+}
+
+#[test]
 fn psinfo_describes_this_process() {
     // SAFETY: these calls take no pointers and cannot fail for the calling process.
     let (pid, ppid, pgid, sid, uid, gid) = unsafe {

@@ -147,8 +147,11 @@ translator psinfo_t < struct task_struct *T > {
 	pr_fname = T->comm;
 	pr_psargs = T == curthread ? execargs : stringof(T->comm);
 	pr_wstat = T->exit_code;
-	pr_argv = T->mm != NULL ? T->mm->arg_start : 0;
-	pr_envp = T->mm != NULL ? T->mm->env_start : 0;
+	pr_argc = T == curthread && T->mm != NULL ?
+	    *(int *)copyin(T->mm->start_stack, sizeof(int)) : 0;
+	pr_argv = T->mm != NULL ? T->mm->start_stack + sizeof(long) : 0;
+	pr_envp = T == curthread && T->mm != NULL ? T->mm->start_stack +
+	    (*(long *)copyin(T->mm->start_stack, sizeof(long)) + 2) * sizeof(long) : 0;
 	pr_dmodel = PR_MODEL_LP64;
 	pr_taskid = 0;
 	pr_projid = 0;
@@ -177,7 +180,6 @@ translator lwpsinfo_t < struct task_struct *T > {
 	    (T->__state & __TASK_TRACED) ? 't' :
 	    (T->__state & TASK_DEAD) ? 'X' :
 	    (T->__state & (TASK_WAKEKILL | TASK_WAKING)) ? 'W' : 'R';
-	pr_nice = T->static_prio - 120;
 	pr_pri = T->prio;
 	pr_name = T->comm;
 	pr_onpro = T->thread_info.cpu;

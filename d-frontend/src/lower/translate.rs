@@ -182,7 +182,8 @@ impl<'a> Lowerer<'a> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::tests::{compile_one, constants_of};
+    use crate::compile::tests::{compile_one, constants_of, first_clause};
+    use crate::ir::{Inst, Subr};
 
     #[test]
     fn members_of_a_translated_inline_array_bind_its_subscripts() {
@@ -195,6 +196,21 @@ mod tests {
         assert!(constants.contains(&7), "{constants:?}");
         assert!(constants.contains(&100), "{constants:?}");
         assert!(constants.contains(&3), "{constants:?}");
+    }
+
+    #[test]
+    fn a_member_using_alloca_memory_reserves_it_only_where_read() {
+        let translator = "struct o { int a; int b; };\n\
+            translator struct o < int i > { a = i; b = *(int *)copyin(i, 4); };\n";
+        let resets = |body: &str| {
+            first_clause(&format!("{translator}BEGIN {{ {body} }}"))
+                .insts
+                .iter()
+                .filter(|inst| matches!(inst, Inst::Subr(Subr::AllocaReset)))
+                .count()
+        };
+        assert_eq!(resets("trace(xlate<struct o>(1).a);"), 0);
+        assert_eq!(resets("trace(xlate<struct o>(1).b);"), 1);
     }
 
     #[test]
