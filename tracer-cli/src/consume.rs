@@ -488,6 +488,7 @@ impl<'a> Consumer<'a> {
             reverse: self.options.is_set("aggsortrev"),
             key_position: position("aggsortkeypos"),
             agg_position: position("aggsortpos"),
+            folded_stacks: self.options.choice("stackfmt") == Some("folded"),
         }
     }
 }

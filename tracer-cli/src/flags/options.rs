@@ -211,6 +211,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("rawbytes", Kind::Runtime),
     opt("scratchsize", Kind::ScratchSize),
     opt("specsize", ANY_SIZE).default(4 * MIB),
+    opt("stackfmt", choice(&["default", "folded"])),
     opt("stackframes", Kind::Runtime),
     opt("stackindent", Kind::Runtime),
     opt("statusrate", Kind::Rate).default(NANOS_PER_SEC),
@@ -715,8 +716,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 2,
-            "only diagfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 3,
+            "only diagfmt and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 
