@@ -159,6 +159,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("empty", Kind::Flag),
     opt("errtags", Kind::Flag),
     opt("evaltime", choice(&["exec", "preinit", "postinit", "main"])),
+    opt("flamegraph", Kind::Text).command_line_only(),
     opt("flowindent", Kind::Runtime),
     opt("grabanon", Kind::Runtime),
     opt("incdir", Kind::CppOption("-I")).command_line_only(),
@@ -716,8 +717,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 3,
-            "only diagfmt and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 4,
+            "only diagfmt, flamegraph and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

@@ -13,6 +13,7 @@
 
 pub mod agg;
 pub mod buckets;
+pub mod flamegraph;
 pub mod folded;
 pub mod histogram;
 pub mod json;
