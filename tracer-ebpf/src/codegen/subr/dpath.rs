@@ -10,6 +10,10 @@
 //! Files on pseudo file systems have no path: the kernel names them with the file system's
 //! `d_dname` callback, which is picked here by the superblock's magic number.
 //!
+//! Unlike the kernel, the walk takes neither `rename_lock` nor `mount_lock`: a rename or a mount
+//! racing with it may give a mixed path (every read is a probe read, so never a fault), and an
+//! unlinked file's path has no ` (deleted)` suffix.
+//!
 //! ```text
 //!   mount = container_of(path->mnt, struct mount, mnt); dentry = path->dentry
 //!   (d_mountpath: dentry = path->mnt->mnt_root)
