@@ -61,6 +61,9 @@ pub fn compile_inputs(
     let mut errors = Vec::new();
     for &file in &options.library {
         let (program, diagnostics) = parse_source(sources, file);
+        if diagnostics.is_empty() && !module_dependencies_met(&program, catalog) {
+            continue;
+        }
         errors.extend(diagnostics);
         programs.push(SourceProgram {
             file,
@@ -106,6 +109,20 @@ pub fn compile_inputs(
     Ok(Compiled {
         module,
         pragma_options: checked.pragma_options,
+    })
+}
+
+/// Whether every `#pragma D depends_on module NAME` of a library file names a module the catalog
+/// has; libdtrace leaves out a library file whose dependencies are not met.
+fn module_dependencies_met(program: &crate::ast::Program, catalog: &dyn ProbeCatalog) -> bool {
+    program.items.iter().all(|item| match item {
+        Item::Pragma(pragma) => match pragma.words.as_slice() {
+            [directive, class, name, ..] if directive == "depends_on" && class == "module" => {
+                catalog.has_module(name)
+            }
+            _ => true,
+        },
+        _ => true,
     })
 }
 

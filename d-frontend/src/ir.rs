@@ -20,7 +20,7 @@ use crate::provider::Probe;
 use crate::source::Span;
 use crate::types::{StackType, Type};
 
-pub use self::subr::Subr;
+pub use self::subr::{ExecArgsOffsets, PathOffsets, Subr};
 
 /// Bytes the back end's record header takes at the start of each record; record data follows it.
 pub const RECORD_HEADER_RESERVED: u32 = 16;

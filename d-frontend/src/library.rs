@@ -2,17 +2,23 @@
 //! `/usr/lib/dtrace` before the user's.
 //!
 //! A library file holds what D programs may use without declaring it: types, inlines and
-//! translators (`psinfo_t` and the `xlate<psinfo_t *>(curthread)` translator are meant to live
-//! here). The files are built into the binary, so a program never depends on what is installed.
+//! translators (`procfs.d`: `psinfo_t`, `curpsinfo`, `cwd`; `io.d`: `fileinfo_t`, `fds[]`). The
+//! files are built into the binary, so a program never depends on what is installed.
+//!
+//! As in libdtrace, a file that says `#pragma D depends_on module vmlinux` is left out when the
+//! catalog has no kernel types (see [`ProbeCatalog::has_module`](crate::provider::ProbeCatalog)),
+//! so a kernel without BTF still runs programs that do not need it.
 //! The caller adds them to the [`SourceMap`] with [`add`] and names them in
 //! [`CompileOptions::library`](crate::sema::CompileOptions::library); `compile` then checks them
 //! first, without macro arguments, and they take no part in the banner of matched probes.
 
 use crate::source::{FileId, SourceMap};
 
-/// The library's files, as name and text, in the order they are compiled. None are shipped yet:
-/// the translators of the process model come with the providers that use them.
-pub const FILES: &[(&str, &str)] = &[];
+/// The library's files, as name and text, in the order they are compiled.
+pub const FILES: &[(&str, &str)] = &[
+    ("procfs.d", include_str!("library/procfs.d")),
+    ("io.d", include_str!("library/io.d")),
+];
 
 /// Adds `files` to `sources` and returns their ids, for
 /// [`CompileOptions::library`](crate::sema::CompileOptions::library).
@@ -100,5 +106,61 @@ mod tests {
             &options,
         )
         .unwrap_or_else(|errors| panic!("{errors:?}"));
+    }
+
+    /// The fake catalog with the kernel's types, as far as `has_module` is concerned.
+    struct WithVmlinux;
+
+    impl crate::provider::ProbeCatalog for WithVmlinux {
+        fn syscalls(&self) -> Vec<crate::provider::SyscallInfo> {
+            Vec::new()
+        }
+
+        fn struct_member(
+            &self,
+            struct_name: &str,
+            member: &str,
+        ) -> Option<crate::provider::MemberInfo> {
+            FakeCatalog.struct_member(struct_name, member)
+        }
+
+        fn has_module(&self, name: &str) -> bool {
+            name == "vmlinux"
+        }
+    }
+
+    #[test]
+    fn a_file_depending_on_a_missing_module_is_left_out() {
+        let library_files = &[
+            (
+                "kernel.d",
+                "#pragma D depends_on module vmlinux\ninline int x = nosuch;\n",
+            ),
+            ("plain.d", "inline int ANSWER = 42;\n"),
+        ];
+        let compile_with = |catalog: &dyn crate::provider::ProbeCatalog| {
+            let mut sources = SourceMap::default();
+            let library = add(&mut sources, library_files);
+            let program = sources.add("t.d", "BEGIN { trace(ANSWER); }");
+            let options = CompileOptions {
+                library,
+                ..CompileOptions::default()
+            };
+            compile(&sources, &[(program, Origin::Script)], catalog, &options)
+                .map(|_| ())
+                .map_err(|errors| sources.file(errors[0].span.file).name.clone())
+        };
+        assert_eq!(compile_with(&FakeCatalog), Ok(()));
+        assert_eq!(compile_with(&WithVmlinux), Err("kernel.d".to_owned()));
+    }
+
+    #[test]
+    fn the_shipped_files_need_the_kernel_types() {
+        for (name, text) in FILES {
+            assert!(
+                text.contains("#pragma D depends_on module vmlinux"),
+                "{name} uses kernel types, so it must say it depends on vmlinux"
+            );
+        }
     }
 }

@@ -30,6 +30,7 @@ suites!(
     types,
     speculation,
     translators,
+    fds,
     providers,
     funcs,
     stacks,

@@ -396,6 +396,17 @@ impl<'a> Consumer<'a> {
         let snapshots = self.snapshots(&unprinted, session)?;
         let views = self.named_views(&unprinted, &snapshots);
         self.sink.finish(&views, sort, out);
+        if let Some(path) = self.options.text("flamegraph") {
+            let every: Vec<usize> = (0..self.program.aggregations.len()).collect();
+            let snapshots = self.snapshots(&every, session)?;
+            let views = self.named_views(&every, &snapshots);
+            if !crate::output::flamegraph::write(path, &views)? {
+                eprintln!(
+                    "{}: no aggregation keyed by a stack to draw in {path}",
+                    crate::output::text_sink::PROGRAM
+                );
+            }
+        }
         Ok(())
     }
 
@@ -488,6 +499,7 @@ impl<'a> Consumer<'a> {
             reverse: self.options.is_set("aggsortrev"),
             key_position: position("aggsortkeypos"),
             agg_position: position("aggsortpos"),
+            folded_stacks: self.options.choice("stackfmt") == Some("folded"),
         }
     }
 }

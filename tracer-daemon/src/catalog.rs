@@ -123,6 +123,10 @@ impl ProbeCatalog for KernelCatalog {
         self.btf().ok()?.kernel_type(id)
     }
 
+    fn has_module(&self, name: &str) -> bool {
+        name == "vmlinux" && self.btf().is_ok()
+    }
+
     fn tracepoints(&self) -> Vec<TracepointInfo> {
         tracepoints::events(&self.tracefs)
     }

@@ -67,6 +67,11 @@ pub enum SubrKind {
     InetNtoa,
     /// `string link_ntop(int, void *)`: an `ARPHRD_ETHER` or `ARPHRD_INFINIBAND` address.
     LinkNtop,
+    /// `string d_path(struct path *)`: the path of a file, as `/proc/PID/fd/N` shows it.
+    DPath,
+    /// `string d_mountpath(struct path *)`: the mount point of the file system a file is on (a
+    /// tracer extension, for `fileinfo_t.fi_mount`).
+    DMountPath,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -115,6 +120,7 @@ pub struct Subroutine {
 
 const STRING: Param = Param::String;
 const INT: Param = Param::Int("int");
+const PATH: Param = Param::Address("struct path *", None);
 const USHORT: Type = Type::Int {
     size: 2,
     signed: false,
@@ -325,6 +331,14 @@ pub const SUBROUTINES: &[Subroutine] = &[
         SubrKind::LinkNtop,
         &[INT, Param::Address("void *", None)],
         2,
+        Type::String,
+    ),
+    subr("d_path", SubrKind::DPath, &[PATH], 1, Type::String),
+    subr(
+        "d_mountpath",
+        SubrKind::DMountPath,
+        &[PATH],
+        1,
         Type::String,
     ),
 ];

@@ -12,6 +12,9 @@ pub enum VariableSource {
     Ppid,
     /// `execname`: the current task's `comm`.
     Execname,
+    /// `execargs`: the current process's arguments, separated by spaces, as FreeBSD's DTrace
+    /// gives them; needs `task_struct.mm` and `mm_struct.arg_start`/`arg_end` from BTF.
+    ExecArgs,
     /// One of the probe's names.
     ProbeName(ProbeField),
     /// A constant: `NULL`, which D declares as `inline long NULL = 0`.
@@ -125,6 +128,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "execname",
         ty: Type::String,
         source: VariableSource::Execname,
+    },
+    Variable {
+        name: "execargs",
+        ty: Type::String,
+        source: VariableSource::ExecArgs,
     },
     Variable {
         name: "curthread",

@@ -253,6 +253,75 @@ pub enum Subr {
         /// The address of the link-layer address.
         addr: VReg,
     },
+    /// `dst = d_path(path)`: the name of the `struct path` at `path` as `/proc/PID/fd/N` shows
+    /// it, walked from its dentry up through its mounts to the current task's root; sockets,
+    /// pipes and anonymous inodes are named as the kernel's `d_dname` callbacks name them. With
+    /// `mount_point`, the path of the mount point of the file system `path` is on instead. A
+    /// `struct path` that cannot be read faults with `BADADDR`.
+    DPath {
+        /// The result slot.
+        dst: u32,
+        /// The address of the `struct path`.
+        path: VReg,
+        /// The kernel's field offsets, from BTF.
+        offsets: PathOffsets,
+        /// The mount point rather than the path itself.
+        mount_point: bool,
+    },
+    /// `dst = execargs`: the current process's arguments from its `mm_struct`, each NUL between
+    /// them made a space; the empty string when they cannot be read (a kernel thread).
+    ExecArgs {
+        /// The result slot.
+        dst: u32,
+        /// The kernel's field offsets, from BTF.
+        offsets: ExecArgsOffsets,
+    },
+}
+
+/// Byte offsets of the kernel fields `execargs` reads, from the running kernel's BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExecArgsOffsets {
+    /// `task_struct.mm`.
+    pub task_mm: u32,
+    /// `mm_struct.arg_start`: the user address of the first argument.
+    pub arg_start: u32,
+    /// `mm_struct.arg_end`: the user address past the last argument's NUL.
+    pub arg_end: u32,
+}
+
+/// Byte offsets of the kernel fields a path walk reads, from the running kernel's BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathOffsets {
+    /// `path.mnt` (a `struct vfsmount *`).
+    pub path_mnt: u32,
+    /// `path.dentry`.
+    pub path_dentry: u32,
+    /// `dentry.d_parent`.
+    pub dentry_parent: u32,
+    /// `dentry.d_name.len` (a `u32`).
+    pub dentry_name_len: u32,
+    /// `dentry.d_name.name`.
+    pub dentry_name: u32,
+    /// `dentry.d_sb`.
+    pub dentry_sb: u32,
+    /// `dentry.d_inode`.
+    pub dentry_inode: u32,
+    /// `inode.i_ino`.
+    pub inode_ino: u32,
+    /// `super_block.s_magic`.
+    pub sb_magic: u32,
+    /// `vfsmount.mnt_root`.
+    pub vfsmount_root: u32,
+    /// `mount.mnt`: the `struct vfsmount` inside its `struct mount`.
+    pub mount_mnt: u32,
+    /// `mount.mnt_parent`.
+    pub mount_parent: u32,
+    /// `mount.mnt_mountpoint`.
+    pub mount_mountpoint: u32,
+    /// `task_struct.fs`.
+    pub task_fs: u32,
+    /// `fs_struct.root` (a `struct path`).
+    pub fs_root: u32,
 }
 
 impl Subr {
@@ -284,6 +353,7 @@ impl Subr {
             Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
             Subr::InetNtoa { addr, .. } => vec![*addr],
             Subr::LinkNtop { kind, addr, .. } => vec![*kind, *addr],
+            Subr::DPath { path, .. } => vec![*path],
             Subr::SetNull { .. }
             | Subr::AllocaReset
             | Subr::CheckNotNull { .. }
@@ -292,7 +362,8 @@ impl Subr {
             | Subr::StrTok { .. }
             | Subr::ChangeCase { .. }
             | Subr::PathPart { .. }
-            | Subr::CleanPath { .. } => Vec::new(),
+            | Subr::CleanPath { .. }
+            | Subr::ExecArgs { .. } => Vec::new(),
         }
     }
 
@@ -425,6 +496,22 @@ impl Subr {
             Subr::LinkNtop { dst, kind, addr } => {
                 format!("{} = link_ntop {}, [{}]", slot(dst), reg(kind), reg(addr))
             }
+            Subr::DPath {
+                dst,
+                path,
+                mount_point,
+                ..
+            } => format!(
+                "{} = {} [{}]",
+                slot(dst),
+                if *mount_point {
+                    "d_mountpath"
+                } else {
+                    "d_path"
+                },
+                reg(path)
+            ),
+            Subr::ExecArgs { dst, .. } => format!("{} = execargs", slot(dst)),
         }
     }
 }

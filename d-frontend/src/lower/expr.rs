@@ -63,7 +63,9 @@ impl Lowerer<'_> {
                         unreachable!("sema rejects {name}")
                     }
                     VariableSource::StackDepth { user } => return self.stack_depth(user, span),
-                    VariableSource::Execname | VariableSource::ProbeName(_) => {
+                    VariableSource::Execname
+                    | VariableSource::ExecArgs
+                    | VariableSource::ProbeName(_) => {
                         unreachable!("sema typed {name} as a string")
                     }
                 };
@@ -427,6 +429,18 @@ impl Lowerer<'_> {
                 match source {
                     VariableSource::Execname => {
                         self.push(span, Inst::CurrentComm { offset });
+                    }
+                    VariableSource::ExecArgs => {
+                        let Some(offsets) = self.checked.execargs_offsets else {
+                            unreachable!("sema checked that execargs is available");
+                        };
+                        self.push(
+                            span,
+                            Inst::Subr(crate::ir::Subr::ExecArgs {
+                                dst: offset,
+                                offsets,
+                            }),
+                        );
                     }
                     VariableSource::ProbeName(field) => {
                         self.push(span, Inst::ProbeName { offset, field });

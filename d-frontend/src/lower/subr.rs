@@ -453,6 +453,20 @@ impl Lowerer<'_> {
                     lowerer.link_address_size(*kind, span)
                 }),
             },
+            (SubrKind::DPath | SubrKind::DMountPath, [Arg::Int(path)]) => {
+                let Some(offsets) = self.checked.path_offsets else {
+                    unreachable!("sema checked that the path walk's offsets are available");
+                };
+                let size = offsets.path_mnt.max(offsets.path_dentry) + 8;
+                Subr::DPath {
+                    dst,
+                    path: self.read_address(&args[0], *path, |lowerer| {
+                        lowerer.constant(span, u64::from(size))
+                    }),
+                    offsets,
+                    mount_point: subroutine.kind == SubrKind::DMountPath,
+                }
+            }
             _ => unreachable!("sema checked {func}'s prototype"),
         };
         self.push(span, Inst::Subr(inst));

@@ -11,7 +11,7 @@
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
 use crate::ir::{Inst, VReg};
-use crate::sema::{Binder, Checked, ParamRef, TranslatorMemberDef, XlateMember};
+use crate::sema::{Binder, ParamRef, TranslatorMemberDef, XlateMember};
 use crate::types::Type;
 
 /// The arguments of one translator member or inline array being expanded.
@@ -28,17 +28,6 @@ enum Bound {
     Value(VReg),
     /// Another argument, lowered at each use with the first `depth` bindings in scope.
     Expr { expr: Expr, depth: usize },
-}
-
-/// The operand of the `xlate` that translated data `base` is, looking through inlines.
-fn xlate_operand<'e>(checked: &'e Checked, base: &'e Expr) -> &'e Expr {
-    if let ExprKind::Xlate { operand, .. } = &base.kind {
-        return operand;
-    }
-    match checked.type_info.inline_uses.get(&base.span) {
-        Some(&inline_idx) => xlate_operand(checked, &checked.type_info.inlines[inline_idx].value),
-        None => unreachable!("sema checked that {:?} is translated data", base.kind),
-    }
 }
 
 impl<'a> Lowerer<'a> {
@@ -69,9 +58,9 @@ impl<'a> Lowerer<'a> {
             return Some(value);
         }
         let &xlate_member = info.xlate_members.get(&expr.span)?;
-        let member = self.bind_xlate_input(xlate_member, expr);
+        let (member, n_bindings) = self.bind_xlate_input(xlate_member, expr);
         let value = self.converted(&member.value, member.ty);
-        self.bindings.pop();
+        self.unbind(n_bindings);
         Some(value)
     }
 
@@ -98,9 +87,9 @@ impl<'a> Lowerer<'a> {
         let Some(&xlate_member) = info.xlate_members.get(&expr.span) else {
             return false;
         };
-        let member = self.bind_xlate_input(xlate_member, expr);
+        let (member, n_bindings) = self.bind_xlate_input(xlate_member, expr);
         self.string_value_into(&member.value, offset);
-        self.bindings.pop();
+        self.unbind(n_bindings);
         true
     }
 
@@ -147,23 +136,91 @@ impl<'a> Lowerer<'a> {
         });
     }
 
-    /// Binds the input of translated member read `expr` and returns the translator's member.
+    /// Binds the input of translated member read `expr` and returns the translator's member and
+    /// how many bindings it made: the input's, and the subscripts' of each inline array it is
+    /// read through (`fds[0].fi_name`), whose parameters the `xlate` operand may use.
     fn bind_xlate_input(
         &mut self,
         xlate_member: XlateMember,
         expr: &Expr,
-    ) -> &'a TranslatorMemberDef {
+    ) -> (&'a TranslatorMemberDef, usize) {
         let ExprKind::Member { base, .. } = &expr.kind else {
             unreachable!("sema typed {:?} as a translated member", expr.kind);
         };
         let checked = self.checked;
-        let translator = &checked.type_info.translators[xlate_member.translator];
-        let operand = xlate_operand(checked, base);
+        let info = &checked.type_info;
+        let translator = &info.translators[xlate_member.translator];
+        let mut translated = &**base;
+        let mut n_bindings = 1;
+        let operand = loop {
+            if let ExprKind::Xlate { operand, .. } = &translated.kind {
+                break operand;
+            }
+            if let Some(&inline_idx) = info.inline_uses.get(&translated.span) {
+                translated = &info.inlines[inline_idx].value;
+            } else if let Some(&inline_idx) = info.inline_calls.get(&translated.span) {
+                self.bind_inline_args(inline_idx, translated);
+                n_bindings += 1;
+                translated = &info.inlines[inline_idx].value;
+            } else {
+                unreachable!("sema checked that {:?} is translated data", translated.kind);
+            }
+        };
         let input = self.bind(operand, translator.input);
         self.bindings.push(Binding {
             binder: Binder::Translator(xlate_member.translator),
             args: vec![input],
         });
-        &translator.members[xlate_member.member]
+        (&translator.members[xlate_member.member], n_bindings)
+    }
+
+    /// Drops the last `n_bindings` bindings.
+    fn unbind(&mut self, n_bindings: usize) {
+        self.bindings.truncate(self.bindings.len() - n_bindings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::{compile_one, constants_of, first_clause};
+    use crate::ir::{Inst, Subr};
+
+    #[test]
+    fn members_of_a_translated_inline_array_bind_its_subscripts() {
+        let program = "struct o { int a; int b; };\n\
+            translator struct o < int i > { a = i * 3; b = i - 1; };\n\
+            inline struct o pick[int k] = xlate<struct o>(k + 100);\n\
+            BEGIN { trace(pick[7].a); trace(pick[arg0].b); }";
+        compile_one(program).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let constants = constants_of(program);
+        assert!(constants.contains(&7), "{constants:?}");
+        assert!(constants.contains(&100), "{constants:?}");
+        assert!(constants.contains(&3), "{constants:?}");
+    }
+
+    #[test]
+    fn a_member_using_alloca_memory_reserves_it_only_where_read() {
+        let translator = "struct o { int a; int b; };\n\
+            translator struct o < int i > { a = i; b = *(int *)copyin(i, 4); };\n";
+        let resets = |body: &str| {
+            first_clause(&format!("{translator}BEGIN {{ {body} }}"))
+                .insts
+                .iter()
+                .filter(|inst| matches!(inst, Inst::Subr(Subr::AllocaReset)))
+                .count()
+        };
+        assert_eq!(resets("trace(xlate<struct o>(1).a);"), 0);
+        assert_eq!(resets("trace(xlate<struct o>(1).b);"), 1);
+    }
+
+    #[test]
+    fn a_translated_inline_array_checks_its_subscripts() {
+        let errors = compile_one(
+            "struct o { int a; }; translator struct o < int i > { a = i; };\n\
+             inline struct o pick[int k] = xlate<struct o>(k);\n\
+             BEGIN { trace(pick[1, 2].a); }",
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].tag, crate::diagnostic::ErrTag::D_PROTO_LEN);
     }
 }

@@ -214,6 +214,13 @@ pub trait ProbeCatalog {
         None
     }
 
+    /// Whether the kernel module `name` (`vmlinux`) is there with its types, as a D library file
+    /// that says `#pragma D depends_on module NAME` needs. Catalogs without BTF keep this default.
+    fn has_module(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+
     /// Every tracefs event, sorted by group and name. Catalogs without tracefs keep this default.
     fn tracepoints(&self) -> Vec<TracepointInfo> {
         Vec::new()

@@ -212,6 +212,17 @@ impl Checker<'_> {
                 Type::INT
             }
             Some(variable)
+                if variable.source == VariableSource::ExecArgs
+                    && super::path::execargs_offsets(self.catalog).is_none() =>
+            {
+                self.error(
+                    ErrTag::D_IDENT_UNDEF,
+                    expr.span,
+                    "failed to resolve execargs: kernel BTF has no mm_struct.arg_start",
+                );
+                Type::String
+            }
+            Some(variable)
                 if variable.source == VariableSource::VTimestamp && !self.vtimestamp_available =>
             {
                 self.error(

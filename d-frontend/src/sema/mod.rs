@@ -15,6 +15,7 @@ mod decl;
 mod destructive;
 mod expr;
 mod inline;
+mod path;
 mod pragma;
 mod scope;
 mod stack;
@@ -155,6 +156,10 @@ pub struct Checked {
     pub ppid_offsets: Option<(u32, u32)>,
     /// The offset of `task_struct.se.sum_exec_runtime` for `vtimestamp`, when BTF has it.
     pub vtimestamp_offset: Option<u32>,
+    /// The kernel field offsets `d_path` walks with, when BTF has them.
+    pub path_offsets: Option<crate::ir::PathOffsets>,
+    /// The kernel field offsets `execargs` reads, when BTF has them.
+    pub execargs_offsets: Option<crate::ir::ExecArgsOffsets>,
     /// The options it was checked with.
     pub options: CompileOptions,
     /// Whether it uses a destructive action (`raise`, `system`, `stop`, `chill`).
@@ -315,6 +320,8 @@ pub fn check(
         sources: summaries,
         ppid_offsets,
         vtimestamp_offset,
+        path_offsets: path::offsets(catalog),
+        execargs_offsets: path::execargs_offsets(catalog),
         options,
         destructive: checker.destructive,
         type_info: checker.type_info,

@@ -47,6 +47,8 @@ pub struct TranslatorMemberDef {
     pub ty: Type,
     /// The value, typed once at the definition; its input name is parameter 0 of the translator.
     pub value: Expr,
+    /// Whether the value uses `alloca` memory (`copyin`), which reading the member then needs.
+    pub uses_alloca: bool,
 }
 
 /// What binds a parameter: a translator (its input) or an inline array (its keys).

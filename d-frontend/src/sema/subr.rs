@@ -35,6 +35,19 @@ impl Checker<'_> {
             );
             return subroutine.result;
         }
+        if matches!(subroutine.kind, SubrKind::DPath | SubrKind::DMountPath)
+            && self.path_offsets().is_none()
+        {
+            self.error(
+                ErrTag::D_IDENT_UNDEF,
+                func_span,
+                format!(
+                    "failed to resolve {}: kernel BTF has no struct path, dentry or mount",
+                    subroutine.name
+                ),
+            );
+            return subroutine.result;
+        }
         if !self.prototype_len(
             subroutine.name,
             subroutine.n_required,

@@ -100,7 +100,11 @@ impl Checker<'_> {
                 self.error(ErrTag::D_XLATE_MEMB, member.name_span, message);
                 continue;
             };
+            // A member whose value uses `alloca` memory (`copyin`) makes a program use it only
+            // where the member is read, so the D library's translators cost nothing unread.
+            let outer_alloca = std::mem::replace(&mut self.type_info.uses_alloca, false);
             let value_type = self.expr(&member.value);
+            let uses_alloca = std::mem::replace(&mut self.type_info.uses_alloca, outer_alloca);
             if !(found.ty == value_type
                 || self.assignable(found.ty, value_type, Some(&member.value)))
             {
@@ -117,6 +121,7 @@ impl Checker<'_> {
                 name: name.clone(),
                 ty: found.ty,
                 value: member.value.clone(),
+                uses_alloca,
             });
         }
         self.scope.params.truncate(n_outer);
@@ -174,6 +179,18 @@ impl Checker<'_> {
                 };
                 let ty = inline.ty;
                 self.type_info.inline_uses.insert(expr.span, inline_idx);
+                self.types.insert(expr.span, ty);
+                Translated::Yes { translator, ty }
+            }
+            ExprKind::Index { base, index } => {
+                let Some(inline_idx) = self.inline_array(base) else {
+                    return Translated::No;
+                };
+                let value_span = self.type_info.inlines[inline_idx].value.span;
+                let Some(&translator) = self.type_info.xlates.get(&value_span) else {
+                    return Translated::No;
+                };
+                let ty = self.inline_call(inline_idx, index, expr);
                 self.types.insert(expr.span, ty);
                 Translated::Yes { translator, ty }
             }
@@ -271,7 +288,9 @@ impl Checker<'_> {
         self.type_info
             .xlate_members
             .insert(expr.span, XlateMember { translator, member });
-        self.type_info.translators[translator].members[member].ty
+        let def = &self.type_info.translators[translator].members[member];
+        self.type_info.uses_alloca |= def.uses_alloca;
+        def.ty
     }
 
     /// Reports translated data used other than through its members, and types it `int`.

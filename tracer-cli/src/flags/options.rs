@@ -169,6 +169,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("errtags", Kind::Flag),
     opt("evaltime", choice(&["exec", "preinit", "postinit", "main"])),
     opt("fbtmode", choice(FBT_MODES)).default(0),
+    opt("flamegraph", Kind::Text).command_line_only(),
     opt("flowindent", Kind::Runtime),
     opt("grabanon", Kind::Runtime),
     opt("incdir", Kind::CppOption("-I")).command_line_only(),
@@ -222,6 +223,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("rawbytes", Kind::Runtime),
     opt("scratchsize", Kind::ScratchSize),
     opt("specsize", ANY_SIZE).default(4 * MIB),
+    opt("stackfmt", choice(&["default", "folded"])),
     opt("stackframes", Kind::Runtime),
     opt("stackindent", Kind::Runtime),
     opt("statusrate", Kind::Rate).default(NANOS_PER_SEC),
@@ -745,7 +747,7 @@ mod tests {
         assert_eq!(
             OPTIONS.len(),
             libdtrace.len() + 4,
-            "only diagfmt, fbtmode and loopmode (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            "only diagfmt, fbtmode, flamegraph, loopmode and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

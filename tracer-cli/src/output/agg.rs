@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use d_frontend::printf::FormatPiece;
 use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_data_words};
 
+use super::folded;
 use super::histogram::{quantize_bucket_value, write_histogram};
 use super::printf::{format_row, unsigned_of};
 use super::text::write_key;
@@ -39,7 +40,8 @@ pub struct Aggregation<'a> {
     pub rows: &'a [(Vec<Value>, AggValue)],
 }
 
-/// The run-time options that order aggregation rows (libdtrace's `aggsort*` options).
+/// The run-time options that order aggregation rows (libdtrace's `aggsort*` options), and
+/// `stackfmt`, which lays out rows keyed by stacks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SortOptions {
     /// `aggsortkey`: order by key, then by value.
@@ -50,11 +52,22 @@ pub struct SortOptions {
     pub key_position: usize,
     /// `aggsortpos`: which of several joined aggregations' values is compared first.
     pub agg_position: usize,
+    /// `stackfmt=folded`: print a stack-keyed aggregation as folded stacks (see `folded`).
+    pub folded_stacks: bool,
 }
 
 /// The default layout of one or more aggregations joined by key: each row's keys, then one value
 /// per aggregation (all-zero data where an aggregation has no entry for the key), then `\n`.
 pub fn print_aggregations(aggs: &[Aggregation<'_>], options: SortOptions, out: &mut Vec<u8>) {
+    if let [agg] = aggs
+        && options.folded_stacks
+        && folded::applies(agg.rows)
+    {
+        for row in join(aggs, options) {
+            folded::write_row(row.keys, &format_value(agg, &row.values[0]), out);
+        }
+        return;
+    }
     for row in join(aggs, options) {
         for key in row.keys {
             write_key(key, out);

@@ -13,6 +13,8 @@
 
 pub mod agg;
 pub use tracer_daemon::buckets;
+pub mod flamegraph;
+pub mod folded;
 pub mod histogram;
 pub mod json;
 pub mod json_stack;

@@ -18,7 +18,7 @@ use super::sink::{DropCount, EndReason, NamedAggregation, SetoptFailure, Sink};
 use super::{printf, text, tracemem};
 
 /// The program name messages start with.
-const PROGRAM: &str = "tracer";
+pub(crate) const PROGRAM: &str = "tracer";
 
 /// dtrace's text output and the state its layout keeps across records.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use d_frontend::compile::compile;
 use d_frontend::diagnostic::Origin;
 use d_frontend::provider::ProbeCatalog;
 use d_frontend::sema::CompileOptions;
-use d_frontend::source::SourceMap;
+use d_frontend::source::{FileId, SourceMap};
 use tracer_daemon::error::EngineError;
 use tracer_daemon::load::Session;
 use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
@@ -18,15 +18,28 @@ pub fn load(
     options: &CompileOptions,
     codegen: &CodegenOptions,
 ) -> (Generated, Session) {
+    let mut sources = SourceMap::default();
+    let file = sources.add("t.d", text);
+    load_sources(&sources, file, catalog, options, codegen)
+}
+
+/// Like [`load`], for the script `file` of `sources`, which may hold more files (the D library,
+/// which `options` then names).
+pub fn load_sources(
+    sources: &SourceMap,
+    file: FileId,
+    catalog: &dyn ProbeCatalog,
+    options: &CompileOptions,
+    codegen: &CodegenOptions,
+) -> (Generated, Session) {
     // SAFETY: `geteuid` has no preconditions.
     let euid = unsafe { libc::geteuid() };
     assert_eq!(
         euid, 0,
         "these tests load BPF programs and need root (CAP_BPF, CAP_PERFMON)"
     );
-    let mut sources = SourceMap::default();
-    let file = sources.add("t.d", text);
-    let compiled = compile(&sources, &[(file, Origin::Script)], catalog, options)
+    let text = &sources.file(file).text;
+    let compiled = compile(sources, &[(file, Origin::Script)], catalog, options)
         .unwrap_or_else(|errors| panic!("{text} does not compile: {errors:?}"));
     let generated = generate(&compiled.module, codegen)
         .unwrap_or_else(|error| panic!("{text} does not generate: {error}"));

@@ -8,10 +8,10 @@
 //! ```text
 //! offset (from the area's start)
 //! 0        loop and result words (`Var`)
-//! 128      `strtok`'s delimiter bitmap, 256 bits
-//! 160      `lltostr`'s digits, written backwards from the end
-//! 232      `strtok`'s position in its string
-//! 240      `strtok`'s string, one string slot
+//! 256      `strtok`'s delimiter bitmap, 256 bits
+//! 288      `lltostr`'s digits, written backwards from the end
+//! 360      `strtok`'s position in its string
+//! 368      `strtok`'s string, one string slot
 //! ```
 //!
 //! The area is at least a string slot long, so a helper writing at most the rest of a slot from a
@@ -55,10 +55,30 @@ pub enum Var {
     FirstBase,
     /// `progenyof`'s task.
     Task,
+    /// `d_path`'s dentry.
+    Dentry,
+    /// `d_path`'s mount (a `struct mount *`).
+    Mount,
+    /// `d_path`'s dentry where each walk starts.
+    FirstDentry,
+    /// `d_path`'s mount where each walk starts.
+    FirstMount,
+    /// The current task's root dentry.
+    RootDentry,
+    /// The current task's root mount (a `struct vfsmount *`).
+    RootMount,
+    /// The dentry or mount a walk goes to next.
+    Parent,
+    /// A path component's length.
+    NameLength,
+    /// A path component's characters.
+    NamePointer,
+    /// Where a path component goes in the result.
+    Position,
 }
 
 /// Bytes of the loop and result words.
-const VARS_SIZE: u32 = 16 * 8;
+const VARS_SIZE: u32 = 32 * 8;
 /// Bytes of `strtok`'s delimiter bitmap.
 pub const BITMAP_SIZE: u32 = 32;
 /// Bytes of `lltostr`'s digit buffer: 64 binary digits, a sign or prefix, the NUL, and spare.
@@ -136,7 +156,7 @@ mod tests {
     fn the_area_holds_a_string_after_its_variables() {
         let area = StringArea::new(256, 100);
         assert_eq!(area.var(Var::Index), scratch_offset(104));
-        assert!(area.var(Var::Task) < scratch_offset(area.bitmap()));
+        assert!(area.var(Var::Position) < scratch_offset(area.bitmap()));
         assert_eq!(area.strtok_string() + area.slot_size(), area.end());
         assert!(
             StringArea::size(256) > 256,

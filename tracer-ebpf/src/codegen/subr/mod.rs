@@ -11,6 +11,7 @@ mod alloca;
 mod area;
 mod clean;
 mod compare;
+mod dpath;
 mod edit;
 mod inet;
 mod loops;
@@ -141,6 +142,13 @@ impl ClauseContext<'_> {
             Subr::LinkNtop { dst, kind, addr } => {
                 inet::link_ntop(self, emitter, *dst, *kind, *addr);
             }
+            Subr::DPath {
+                dst,
+                path,
+                offsets,
+                mount_point,
+            } => dpath::d_path(self, emitter, *dst, *path, offsets, *mount_point),
+            Subr::ExecArgs { dst, offsets } => proc::execargs(area, emitter, *dst, offsets),
         }
     }
 }

@@ -1,9 +1,10 @@
-//! Subroutines about the process and user memory: `copyinstr`, `rand` and `progenyof`.
+//! Subroutines about the process and user memory: `copyinstr`, `rand`, `progenyof` and
+//! `execargs`.
 
-use d_frontend::ir::VReg;
+use d_frontend::ir::{ExecArgsOffsets, VReg};
 
-use super::area::Var;
-use super::loops::{Loop, clear_slot, load_var, set_var, store_var};
+use super::area::{StringArea, Var};
+use super::loops::{Loop, char_pointer, clear_slot, load_char, load_var, set_var, store_var};
 use crate::codegen::emit::Emitter;
 use crate::codegen::frame::KEY_SLOT;
 use crate::codegen::inst::{ClauseContext, scratch_pointer};
@@ -108,8 +109,72 @@ pub fn progenyof(
     context.store_vreg(emitter, dst, Reg::R0);
 }
 
+/// `dst = execargs`: the current process's argument strings, read from user memory between
+/// `mm->arg_start` and `mm->arg_end`, cut at the string size, with the NULs between them made
+/// spaces. A task without an `mm` or with arguments that cannot be read gives the empty string.
+///
+/// ```text
+///   mm = current->mm; if (mm == NULL) done
+///   len = mm->arg_end - mm->arg_start; if (len <= 0) done; len = min(len, strsize)
+///   if (probe_read_user(&dst, len, mm->arg_start) != 0) { clear dst; done }
+///   i = 0
+/// head: may_goto done
+///   if (i >= len - 1) done
+///   if (dst[i] == 0) dst[i] = ' '
+///   i++; goto head
+/// ```
+pub fn execargs(area: StringArea, emitter: &mut Emitter, dst: u32, offsets: &ExecArgsOffsets) {
+    let strsize = area.strsize as i32;
+    let done = emitter.target();
+    let unread = emitter.target();
+    clear_slot(emitter, area, dst);
+    emitter.push(Insn::call(Helper::bpf_get_current_task));
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+    read_member(emitter, offsets.task_mm, 8);
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, done);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, Reg::FP, KEY_SLOT));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R3, 0, done);
+    store_var(emitter, area, Var::Task, Reg::R3);
+    read_member(emitter, offsets.arg_end, 8);
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, done);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, KEY_SLOT));
+    store_var(emitter, area, Var::End, Reg::R1);
+    load_var(emitter, area, Reg::R3, Var::Task);
+    read_member(emitter, offsets.arg_start, 8);
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, done);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, Reg::FP, KEY_SLOT));
+    load_var(emitter, area, Reg::R2, Var::End);
+    emitter.push(Insn::alu64_reg(AluOp::Sub, Reg::R2, Reg::R3));
+    emitter.jump_imm(JmpOp::Jsle, Reg::R2, 0, done);
+    emitter.push(Insn::jmp_imm(JmpOp::Jle, Reg::R2, strsize, 1));
+    emitter.push(Insn::mov64_imm(Reg::R2, strsize));
+    store_var(emitter, area, Var::Length, Reg::R2);
+    scratch_pointer(emitter, Reg::R1, dst);
+    emitter.push(Insn::call(Helper::bpf_probe_read_user));
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, unread);
+    set_var(emitter, area, Var::Index, 0);
+    let spaces = Loop::begin(emitter, done);
+    load_var(emitter, area, Reg::R1, Var::Index);
+    load_var(emitter, area, Reg::R2, Var::Length);
+    emitter.push(Insn::alu64_imm(AluOp::Sub, Reg::R2, 1));
+    emitter.jump_reg(JmpOp::Jge, Reg::R1, Reg::R2, done);
+    load_char(emitter, area, Reg::R0, Reg::R1, dst, done);
+    let next = emitter.target();
+    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, next);
+    emitter.jump_imm(JmpOp::Jge, Reg::R1, strsize, done);
+    char_pointer(emitter, Reg::R0, dst, Reg::R1);
+    emitter.push(Insn::st_mem(Size::B, Reg::R0, 0, i32::from(b' ')));
+    emitter.place(next);
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, 1));
+    store_var(emitter, area, Var::Index, Reg::R1);
+    spaces.again(emitter);
+    emitter.place(unread);
+    clear_slot(emitter, area, dst);
+    emitter.place(done);
+}
+
 /// `r0 = probe_read_kernel(fp - 8, size, r3 + offset)`.
-fn read_member(emitter: &mut Emitter, offset: u32, size: i32) {
+pub(super) fn read_member(emitter: &mut Emitter, offset: u32, size: i32) {
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, offset as i32));
     emitter.push(Insn::mov64_reg(Reg::R1, Reg::FP));
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(KEY_SLOT)));
