@@ -23,7 +23,9 @@ pub(crate) mod subr;
 mod translate;
 
 pub use alloca::{is_alloca, place_is_alloca};
+pub use var_place::{is_aggregate_var, var_place_root};
 mod var;
+mod var_place;
 
 use std::collections::{HashMap, HashSet};
 
@@ -309,7 +311,7 @@ pub fn check(
         variables: checker
             .variables
             .into_iter()
-            .map(var::VarState::finish)
+            .map(|var| var.finish(&checker.type_info.table))
             .collect(),
         pragma_options,
         sources: summaries,

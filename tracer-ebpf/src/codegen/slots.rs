@@ -77,6 +77,10 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
+        Inst::VarAddr { dst, .. } => vec![*dst],
+        Inst::CopyToVar { src, .. } => vec![*src],
+        Inst::LoadVarMember { dst, offset, .. } => vec![*dst, *offset],
+        Inst::StoreVarMember { offset, src, .. } => vec![*offset, *src],
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. }
