@@ -94,7 +94,14 @@ impl Lowerer<'_> {
                 let Some(element) = self.table().element(base_type) else {
                     unreachable!("sema checked that {base_type:?} is indexable");
                 };
-                let base_address = self.int_expr(base);
+                // An array's elements are places inside it: their address is computed from the
+                // array's own place, so that an `alloca` array stays an offset until the element
+                // is checked against the area as a whole.
+                let base_address = if matches!(base_type, Type::Array(_)) {
+                    self.place_address(base, loaded)
+                } else {
+                    self.int_expr(base)
+                };
                 let subscript = self.int_expr(&index[0]);
                 self.scaled_add(
                     span,

@@ -300,9 +300,31 @@ impl Lowerer<'_> {
     /// postfix one.
     pub(super) fn increment(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> VReg {
         let span = expr.span;
+        if self.is_var_place(operand) {
+            let ty = self.type_of(operand);
+            let old = self.place_value(operand);
+            let new = self.stepped(op, old, ty, span);
+            self.store_var_place(operand, new, span);
+            return if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
+                new
+            } else {
+                old
+            };
+        }
         let access = self.access(operand);
         let ty = self.var_type(access);
         let old = self.load_access(span, access);
+        let new = self.stepped(op, old, ty, span);
+        self.store(span, access, new);
+        if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
+            new
+        } else {
+            old
+        }
+    }
+
+    /// `old` one step up (`++`) or down (`--`), for a value of type `ty`.
+    fn stepped(&mut self, op: UnaryOp, old: VReg, ty: Type, span: Span) -> VReg {
         // A pointer steps by the size of what it points to.
         let step = match self.checked.type_info.table.pointee(ty) {
             Some(target) => self.checked.type_info.table.size_of(target, 1).map_or_else(
@@ -334,12 +356,6 @@ impl Lowerer<'_> {
                 rhs: step_value,
             },
         );
-        let new = self.normalize(span, sum, ty);
-        self.store(span, access, new);
-        if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
-            new
-        } else {
-            old
-        }
+        self.normalize(span, sum, ty)
     }
 }

@@ -19,6 +19,7 @@ use super::Lowerer;
 use crate::ast::{AssignOp, Expr, ExprKind};
 use crate::ir::{BinOp, Inst, RecordAction, VReg};
 use crate::sema::{Checked, is_aggregate_var};
+use crate::source::Span;
 use crate::types::Type;
 
 /// The bytes `trace()` records for `expr` when its value is a struct, union or array, which DTrace
@@ -109,11 +110,17 @@ impl Lowerer<'_> {
                 self.compound_value(binary_op, old, ty, value, span)
             }
         };
-        let (access, offset) = self.var_place_offset(target);
-        let size = match ty {
+        self.store_var_place(target, src, span);
+        src
+    }
+
+    /// Stores `src`, of the place's type, at a member or element of a variable.
+    pub(super) fn store_var_place(&mut self, target: &Expr, src: VReg, span: Span) {
+        let size = match self.type_of(target) {
             Type::Int { size, .. } => size,
             _ => 8,
         };
+        let (access, offset) = self.var_place_offset(target);
         self.push(
             span,
             Inst::StoreVarMember {
@@ -124,7 +131,6 @@ impl Lowerer<'_> {
                 src,
             },
         );
-        src
     }
 
     /// Whether `expr` is a bit-field member.

@@ -376,7 +376,7 @@ impl Checker<'_> {
             );
             return Type::INT;
         };
-        if !arrow && !self.is_place(base) {
+        if !arrow && !self.has_address(base) {
             return self.unsupported(expr, "members of struct values outside memory");
         }
         let Some(member) = self.type_info.table.find_member(id, name, self.catalog) else {

@@ -222,6 +222,7 @@ pub fn check(
         aggregations: Vec::new(),
         variables: Vec::new(),
         errors: Vec::new(),
+        kernel_writes: Vec::new(),
         zdefs: options.zdefs,
         strsize: options.strsize,
         scratchsize: options.scratchsize,
@@ -292,6 +293,7 @@ pub fn check(
         }
     }
     checker.unused_pragmas(deferred_pragmas);
+    checker.errors.append(&mut checker.kernel_writes);
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -367,6 +369,9 @@ struct Checker<'c> {
     aggregations: Vec<AggDecl>,
     variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
+    /// Stores to kernel memory through a pointer held in a D variable: libdtrace accepts them and
+    /// the BPF verifier refuses the program, so they are reported after every other error.
+    kernel_writes: Vec<Diagnostic>,
     /// `-Z`: descriptions that match nothing are not errors.
     zdefs: bool,
     /// The `strsize` option: bytes in a `string`.

@@ -14,7 +14,7 @@
 use super::Checker;
 use crate::ast::{AssignOp, BinaryOp, Declarator, Expr, ExprKind, TypeName, UnaryOp, VarScope};
 use crate::builtin::variable;
-use crate::diagnostic::ErrTag;
+use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::ir::Variable;
 use crate::source::Span;
 use crate::types::{Type, TypeTable, d_typedef};
@@ -500,10 +500,17 @@ impl Checker<'_> {
             if self.var_place(target) {
                 return self.var_place_store(op, target, value);
             }
-            // Kernel memory is never written, as DTrace writes only its own storage.
+            // Kernel memory is never written. As in libdtrace, a place reached through a D
+            // variable is writable as far as the language goes (the verifier refuses the store
+            // there, so it is reported after any other error); any other is not.
             self.expr(value);
             let message = format!("operator {symbol} can only be applied to a writable variable");
-            self.error(ErrTag::D_OP_WRITE, target.span, message);
+            let diagnostic = Diagnostic::error(ErrTag::D_OP_WRITE, target.span, message);
+            if self.writable_root(target) {
+                self.kernel_writes.push(diagnostic);
+            } else {
+                self.errors.push(diagnostic);
+            }
             return self.types.get(target.span);
         }
         let var_idx = self.target(target, &symbol);
@@ -585,6 +592,18 @@ impl Checker<'_> {
         } else {
             "--"
         };
+        let member_or_element = match &operand.kind {
+            ExprKind::Member { arrow: false, .. } => true,
+            ExprKind::Index { base, .. } => !self.subscripts_variable(base),
+            _ => false,
+        };
+        if member_or_element {
+            self.expr(operand);
+            if self.var_place(operand) {
+                let op = AssignOp::Compound(BinaryOp::Add);
+                return self.var_place_stored(op, operand, Type::INT, None);
+            }
+        }
         let Some(var_idx) = self.target(operand, symbol) else {
             return Type::INT;
         };

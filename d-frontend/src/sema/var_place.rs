@@ -8,7 +8,7 @@
 //! decides the same way, as with `alloca` pointers.
 
 use super::{Checker, TypeInfo, TypeMap};
-use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind};
+use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::builtin::variable;
 use crate::diagnostic::ErrTag;
 use crate::types::Type;
@@ -58,11 +58,69 @@ impl Checker<'_> {
         var_place_root(expr, &self.types, &self.type_info).is_some()
     }
 
+    /// Whether the struct or union value `expr`, already typed, is at an address, which is how
+    /// lowering represents it: a place (a variable's storage included), a translator's or inline
+    /// array's parameter bound to one, or a cast or conditional choosing among such values.
+    pub(super) fn has_address(&self, expr: &Expr) -> bool {
+        if self.type_info.param_uses.contains_key(&expr.span) {
+            return true;
+        }
+        match &expr.kind {
+            ExprKind::Cast { operand, .. } => self.has_address(operand),
+            ExprKind::Ternary {
+                then_expr,
+                else_expr,
+                ..
+            } => self.has_address(then_expr) && self.has_address(else_expr),
+            _ => self.is_place(expr),
+        }
+    }
+
+    /// Whether the place `expr` is reached from a D variable, which libdtrace's `DT_NF_WRITABLE`
+    /// marks: `v->m`, `*v`, `v[i]`, `*(v + i)` and members and elements of those.
+    pub(super) fn writable_root(&self, expr: &Expr) -> bool {
+        match &expr.kind {
+            ExprKind::Ident(name) => {
+                variable::lookup(name).is_none()
+                    && !self.type_info.inline_uses.contains_key(&expr.span)
+                    && !self.type_info.param_uses.contains_key(&expr.span)
+            }
+            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => true,
+            ExprKind::Index { base, .. } => {
+                self.types.lookup(base.span).is_none() || self.writable_root(base)
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Deref,
+                operand: base,
+            }
+            | ExprKind::Member { base, .. }
+            | ExprKind::Binary {
+                op: BinaryOp::Add,
+                lhs: base,
+                ..
+            } => self.writable_root(base),
+            _ => false,
+        }
+    }
+
     /// Types `place op= value` where the place, already typed, is a member or an element of a
     /// variable: an integer or a pointer stored in the variable's value.
     pub(super) fn var_place_store(&mut self, op: AssignOp, target: &Expr, value: &Expr) -> Type {
-        let target_type = self.types.get(target.span);
         let value_type = self.expr(value);
+        self.var_place_stored(op, target, value_type, Some(value))
+    }
+
+    /// Checks a store of a `value_type` value (`value`, or the 1 of `++` and `--` when `None`) to
+    /// a member or element of a variable.
+    pub(super) fn var_place_stored(
+        &mut self,
+        op: AssignOp,
+        target: &Expr,
+        value_type: Type,
+        value: Option<&Expr>,
+    ) -> Type {
+        let target_type = self.types.get(target.span);
+        let span = value.map_or(target.span, |value| target.span.to(value.span));
         let bitfield = self
             .type_info
             .members
@@ -76,7 +134,7 @@ impl Checker<'_> {
             return target_type;
         }
         let compatible = match op {
-            AssignOp::Assign => self.assignable(target_type, value_type, Some(value)),
+            AssignOp::Assign => self.assignable(target_type, value_type, value),
             AssignOp::Compound(BinaryOp::Add | BinaryOp::Sub) => {
                 value_type.is_int() && target_type.is_scalar()
             }
@@ -92,7 +150,7 @@ impl Checker<'_> {
                 self.type_info.table.name(target_type),
                 self.type_info.table.name(value_type)
             );
-            self.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
+            self.error(ErrTag::D_OP_INCOMPAT, span, message);
         }
         target_type
     }
