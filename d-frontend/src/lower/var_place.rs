@@ -208,3 +208,132 @@ impl Lowerer<'_> {
         (access, offset)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::first_clause;
+    use crate::ir::{BinOp, Inst, RecordAction};
+
+    const PAIR: &str = "struct pair { int a; char b; long c; };\nstruct pair g;\n";
+
+    fn insts(body: &str) -> Vec<Inst> {
+        first_clause(&format!("{PAIR}BEGIN {{ {body} }}")).insts
+    }
+
+    #[test]
+    fn members_are_stored_and_loaded_in_the_variable_at_their_offset() {
+        let insts = insts("self->s = g; self->s.c = 5; trace(self->s.b);");
+        let stores: Vec<(u8, bool)> = insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::StoreVarMember {
+                    size, key_offset, ..
+                } => Some((*size, key_offset.is_some())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stores, [(8, true)]);
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::LoadVarMember {
+                size: 1,
+                signed: true,
+                ..
+            }
+        )));
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::CopyToVar { .. }))
+        );
+        let constants: Vec<u64> = insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::Const { value, .. } => Some(*value),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            constants.contains(&8) && constants.contains(&4),
+            "{constants:?}"
+        );
+    }
+
+    #[test]
+    fn storing_zero_deletes_and_reading_gives_the_address() {
+        let insts = insts("self->s = g; self->s = 0; this->x = (uint64_t)&self->s.b;");
+        assert_eq!(
+            insts
+                .iter()
+                .filter(|inst| matches!(inst, Inst::DeleteVar { .. }))
+                .count(),
+            1
+        );
+        assert!(
+            insts
+                .iter()
+                .filter(|inst| matches!(inst, Inst::VarAddr { .. }))
+                .count()
+                >= 2,
+            "g's and self->s's addresses: {insts:?}"
+        );
+    }
+
+    #[test]
+    fn element_offsets_are_computed_at_run_time() {
+        let insts =
+            first_clause("this int a[4];\nBEGIN { this->i = 2; this->a[this->i] = 1; }").insts;
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::Bin { op: BinOp::Mul, .. }))
+        );
+        assert!(insts.iter().any(|inst| matches!(
+            inst,
+            Inst::StoreVarMember {
+                size: 4,
+                key_offset: None,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn traced_structs_and_arrays_are_recorded_as_bytes() {
+        let clause = first_clause(&format!(
+            "{PAIR}BEGIN {{ trace(g); trace(curthread->comm); }}"
+        ));
+        let Some([first, second]) = clause.record.as_deref() else {
+            panic!("{:?}", clause.record);
+        };
+        assert!(matches!(
+            first,
+            RecordAction::Tracemem {
+                size: 16,
+                shown: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            second,
+            RecordAction::Tracemem {
+                size: 16,
+                shown: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn pointer_compound_assignments_scale_by_the_target_size() {
+        let insts = insts("p = (long *)alloca(32); p += 3;");
+        let scales: Vec<u64> = insts
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [Inst::Const { value, .. }, Inst::Bin { op: BinOp::Mul, .. }] => Some(*value),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(scales, [8]);
+    }
+}

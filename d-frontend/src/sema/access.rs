@@ -249,7 +249,8 @@ impl Checker<'_> {
     /// `&operand`, for places only.
     pub(super) fn addr_of(&mut self, operand: &Expr) -> Type {
         let ty = self.expr(operand);
-        if !self.is_place(operand) {
+        if !self.is_place(operand) || super::is_aggregate_var(operand, &self.types, &self.type_info)
+        {
             let (tag, message) = match &operand.kind {
                 ExprKind::Ident(_)
                 | ExprKind::ThreadLocal(_)
