@@ -18,13 +18,19 @@ use crate::types::Type;
 pub fn is_aggregate_var(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
     let is_variable = match &expr.kind {
         ExprKind::Ident(name) => {
-            variable::lookup(name).is_none() && !info.inline_uses.contains_key(&expr.span)
+            variable::lookup(name).is_none()
+                && !info.inline_uses.contains_key(&expr.span)
+                && !info.param_uses.contains_key(&expr.span)
         }
         ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => true,
         // An associative array's name is never typed itself; an array or pointer being indexed is.
         ExprKind::Index { base, .. } => {
-            matches!(base.kind, ExprKind::Ident(_) | ExprKind::ThreadLocal(_))
-                && types.lookup(base.span).is_none()
+            let names_array = match &base.kind {
+                ExprKind::Ident(name) => name != "args" && variable::lookup(name).is_none(),
+                ExprKind::ThreadLocal(_) => true,
+                _ => false,
+            };
+            names_array && types.lookup(base.span).is_none()
         }
         _ => false,
     };
