@@ -7,6 +7,7 @@
 
 mod compiled;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use d_frontend::sema::CompileOptions;
@@ -54,15 +55,22 @@ fn run_begin(text: &str) -> Run {
                     .flatten()
                     .map(|value| match value {
                         Value::Int { bits, .. } => (bits as i64).to_string(),
-                        Value::Str(bytes) => {
-                            bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-                        }
+                        Value::Str(bytes) => hex(&bytes),
                         Value::Stack(_) | Value::Sym(_) => unreachable!("no stacks are recorded"),
                     }),
             );
         })
         .expect("polling works");
     run
+}
+
+/// `bytes` as lowercase hex digits, two per byte.
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
 }
 
 /// Runs `text`, which must not fault, and returns what it recorded.
