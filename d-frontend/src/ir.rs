@@ -528,6 +528,15 @@ pub enum Inst {
         /// The pointer.
         ptr: VReg,
     },
+    /// Faults with DTrace's "index out of bounds" (reporting the index) unless `index`, taken as
+    /// unsigned, is below `len`: the check before an element of an array of `len` elements is
+    /// accessed at an index computed at run time.
+    CheckIndex {
+        /// The index.
+        index: VReg,
+        /// Elements in the array.
+        len: u32,
+    },
     /// `exit()`: moves the activity state to draining, so that from now on no probe's clauses
     /// run but `END`'s, as DTrace stops tracing at `exit()` (the clause itself goes on).
     Drain,
@@ -1145,6 +1154,7 @@ fn display_inst(inst: &Inst) -> String {
         ),
         Inst::Drain => "drain".to_owned(),
         Inst::NotNull { ptr } => format!("fault unless %{}", ptr.0),
+        Inst::CheckIndex { index, len } => format!("fault unless %{} < {len}", index.0),
         Inst::EmitRecord {
             offset,
             size,

@@ -138,10 +138,12 @@ BEGIN
 }
 
 #[test]
-fn an_index_past_the_end_faults_at_its_offset() {
+fn an_index_past_the_end_faults_with_the_index() {
     let run = run_begin("this int arr[4];\nBEGIN { this->i = 4; this->arr[this->i] = 1; }");
-    assert_eq!(run.faults, [(0, Fault::BadAddr as u64, 16)]);
+    assert_eq!(run.faults, [(0, Fault::BadIndex as u64, 4)]);
     assert_eq!(run.values, Vec::<String>::new());
+    let run = run_begin("uint8_t b[3];\nBEGIN { this->i = -1; trace(b[this->i]); }");
+    assert_eq!(run.faults, [(0, Fault::BadIndex as u64, u64::MAX)]);
 }
 
 #[test]

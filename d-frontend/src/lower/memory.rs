@@ -102,7 +102,7 @@ impl Lowerer<'_> {
                 } else {
                     self.int_expr(base)
                 };
-                let subscript = self.int_expr(&index[0]);
+                let subscript = self.subscript(base_type, &index[0]);
                 self.scaled_add(
                     span,
                     base_address,

@@ -133,6 +133,20 @@ impl Lowerer<'_> {
         );
     }
 
+    /// The value of `index`, a subscript of a value of type `base_type`. An index into an array of
+    /// more than one element that is not a literal is checked against its length, as DTrace
+    /// checks it (arrays of one element or none are the anchors of variable-length data).
+    pub(super) fn subscript(&mut self, base_type: Type, index: &Expr) -> VReg {
+        let value = self.int_expr(index);
+        if let Some((_, len)) = self.checked.type_info.table.array(base_type)
+            && len > 1
+            && !matches!(index.kind, ExprKind::Int { .. })
+        {
+            self.push(index.span, Inst::CheckIndex { index: value, len });
+        }
+        value
+    }
+
     /// Whether `expr` is a bit-field member.
     pub(super) fn is_bitfield(&self, expr: &Expr) -> bool {
         matches!(expr.kind, ExprKind::Member { .. }) && self.member_ref(expr).bit_size != 0
@@ -175,7 +189,7 @@ impl Lowerer<'_> {
                 let Some(element) = self.checked.type_info.table.element(base_type) else {
                     unreachable!("sema checked that {base_type:?} is an array");
                 };
-                let subscript = self.int_expr(&index[0]);
+                let subscript = self.subscript(base_type, &index[0]);
                 let element_size = self.constant(span, u64::from(self.size_of(element)));
                 let offset = self.vreg();
                 self.push(
@@ -296,6 +310,19 @@ mod tests {
                 ..
             }
         )));
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, Inst::CheckIndex { len: 4, .. })),
+            "a computed index is checked against the length"
+        );
+        let literal = first_clause("this int a[4];\nBEGIN { this->a[3] = 1; }").insts;
+        assert!(
+            !literal
+                .iter()
+                .any(|inst| matches!(inst, Inst::CheckIndex { .. })),
+            "sema checked a literal index"
+        );
     }
 
     #[test]

@@ -332,6 +332,18 @@ impl ClauseContext<'_> {
                     Some(Reg::R3),
                 );
             }
+            Inst::CheckIndex { index, len } => {
+                //   if (index >= len) fault BADINDEX at index
+                self.load(emitter, Reg::R1, *index);
+                self.fault_unless(
+                    emitter,
+                    JmpOp::Jlt,
+                    Reg::R1,
+                    *len as i32,
+                    Fault::BadIndex,
+                    Some(Reg::R1),
+                );
+            }
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),
         }
     }

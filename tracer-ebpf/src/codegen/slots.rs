@@ -85,6 +85,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. }
         | Inst::NotNull { ptr: value }
+        | Inst::CheckIndex { index: value, .. }
         | Inst::Speculate { id: value, .. }
         | Inst::FinishSpeculation { id: value, .. } => vec![*value],
         Inst::Load { dst, addr, .. } => vec![*dst, *addr],

@@ -3,7 +3,8 @@
 //!
 //! A member access goes straight to the variable's storage at an offset checked against the
 //! value's size, so that the verifier sees a bounded offset into a map value even when an index is
-//! computed at run time; an offset out of range is DTrace's "invalid address" fault. A store to a
+//! computed at run time (lowering has checked such an index against its array's length already,
+//! with `Inst::CheckIndex`; an offset still out of range is DTrace's "invalid address" fault). A store to a
 //! dynamic variable's missing element first creates it from the all-zero `var_zero` value.
 //!
 //! ```text
