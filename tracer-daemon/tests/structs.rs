@@ -201,11 +201,14 @@ BEGIN
 	this->q->arr[0] = 99;
 	this->q -= 1;
 	this->q++;
+	this->p->a++;
+	--this->p->arr[this->i];
+	trace(this->p->a);
 	trace(this->p[1].b);
 	trace(this->q->arr[0]);
 	trace(this->p->arr[1]);
 }
 ",
     );
-    assert_eq!(values, ["113", "99", "42"]);
+    assert_eq!(values, ["2", "113", "99", "41"]);
 }

@@ -16,7 +16,8 @@
 
 use super::Lowerer;
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
-use crate::ir::{BinOp, Builtin, Inst, VReg};
+use crate::ir::{BinOp, Builtin, Inst, Subr, VReg};
+use crate::sema::place_is_alloca;
 use crate::source::Span;
 use crate::types::{Type, string_size};
 
@@ -300,11 +301,25 @@ impl Lowerer<'_> {
     /// postfix one.
     pub(super) fn increment(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> VReg {
         let span = expr.span;
-        if self.is_var_place(operand) {
+        let alloca = place_is_alloca(operand, &self.checked.types, &self.checked.type_info);
+        if alloca || self.is_var_place(operand) {
             let ty = self.type_of(operand);
             let old = self.place_value(operand);
             let new = self.stepped(op, old, ty, span);
-            self.store_var_place(operand, new, span);
+            if alloca {
+                let addr = self.address_of(operand);
+                let size = self.size_of(ty) as u8;
+                self.push(
+                    span,
+                    Inst::Subr(Subr::StoreMem {
+                        addr,
+                        size,
+                        src: new,
+                    }),
+                );
+            } else {
+                self.store_var_place(operand, new, span);
+            }
             return if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
                 new
             } else {

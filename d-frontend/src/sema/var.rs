@@ -592,17 +592,35 @@ impl Checker<'_> {
         } else {
             "--"
         };
-        let member_or_element = match &operand.kind {
-            ExprKind::Member { arrow: false, .. } => true,
+        let in_memory = match &operand.kind {
+            ExprKind::Member { .. }
+            | ExprKind::Unary {
+                op: UnaryOp::Deref, ..
+            } => true,
             ExprKind::Index { base, .. } => !self.subscripts_variable(base),
             _ => false,
         };
-        if member_or_element {
-            self.expr(operand);
+        if in_memory {
+            let ty = self.expr(operand);
             if self.var_place(operand) {
                 let op = AssignOp::Compound(BinaryOp::Add);
                 return self.var_place_stored(op, operand, Type::INT, None);
             }
+            if self.alloca_place(operand) {
+                if !ty.is_scalar() {
+                    let message = format!("operator {symbol} requires operand of scalar type");
+                    self.error(ErrTag::D_OP_SCALAR, operand.span, message);
+                }
+                return ty;
+            }
+            let message = format!("operator {symbol} can only be applied to a writable variable");
+            let diagnostic = Diagnostic::error(ErrTag::D_OP_WRITE, operand.span, message);
+            if self.writable_root(operand) {
+                self.kernel_writes.push(diagnostic);
+            } else {
+                self.errors.push(diagnostic);
+            }
+            return ty;
         }
         let Some(var_idx) = self.target(operand, symbol) else {
             return Type::INT;

@@ -220,6 +220,10 @@ mod tests {
             errors_of("BEGIN { curthread->pid = 1; }"),
             ["[D_OP_WRITE] operator = can only be applied to a writable variable"]
         );
+        assert_eq!(
+            errors_of("BEGIN { curthread->pid++; }"),
+            ["[D_OP_WRITE] operator ++ can only be applied to a writable variable"]
+        );
         // Through a D variable libdtrace accepts the store and the verifier refuses it, so any
         // other error comes first.
         assert_eq!(
