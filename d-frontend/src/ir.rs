@@ -394,14 +394,19 @@ pub enum Inst {
         /// Scratch offset of the key of a dynamic variable.
         key_offset: Option<u32>,
     },
-    /// Copies [`Variable::value_size`] bytes at kernel address `src` into a struct, union or array
-    /// variable, creating a dynamic variable's element (zeroed) if needed; a read that fails is
-    /// an "invalid address" fault.
+    /// Copies `size` bytes at kernel address `src` to byte `offset` of a struct, union or array
+    /// variable's value (the whole value, or a struct, union or array member of it), creating a
+    /// dynamic variable's element (zeroed) if needed. A read that fails, or an offset that does
+    /// not leave `size` bytes in the value, is an "invalid address" fault.
     CopyToVar {
         /// Index into [`Module::variables`].
         var: usize,
         /// Scratch offset of the key of a dynamic variable.
         key_offset: Option<u32>,
+        /// Byte offset in the value.
+        offset: VReg,
+        /// Bytes copied.
+        size: u32,
         /// The address of the value copied.
         src: VReg,
     },
@@ -1103,8 +1108,15 @@ fn display_inst(inst: &Inst) -> String {
         Inst::CopyToVar {
             var,
             key_offset,
+            offset,
+            size,
             src,
-        } => format!("copy var {var}{} = [%{}]", display_key(*key_offset), src.0),
+        } => format!(
+            "copy var {var}{} at %{}..+{size} = [%{}]",
+            display_key(*key_offset),
+            offset.0,
+            src.0
+        ),
         Inst::LoadVarMember {
             dst,
             var,

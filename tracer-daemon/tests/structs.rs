@@ -117,6 +117,32 @@ BEGIN
 }
 
 #[test]
+fn struct_members_of_variables_take_copies_of_structs() {
+    let values = recorded(
+        r"
+struct coords { int x, y; };
+struct particle { struct coords position; struct coords velocity; };
+struct particle g;
+this struct coords c;
+BEGIN
+{
+	this->c.x = 3;
+	this->c.y = 4;
+	g.velocity = this->c;
+	self->p = g;
+	self->p.position = g.velocity;
+	self->p.position.y++;
+	trace(g.velocity.y);
+	trace(self->p.position.x);
+	trace(self->p.position.y);
+	trace(self->p);
+}
+",
+    );
+    assert_eq!(values, ["4", "3", "5", "03000000050000000300000004000000"]);
+}
+
+#[test]
 fn array_variables_take_indexes_computed_at_run_time() {
     let values = recorded(
         r"

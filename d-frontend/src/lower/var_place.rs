@@ -81,11 +81,15 @@ impl Lowerer<'_> {
             return self.constant(span, 0);
         }
         let src = self.int_expr(value);
+        let offset = self.constant(span, 0);
+        let size = self.size_of(self.type_of(target));
         self.push(
             span,
             Inst::CopyToVar {
                 var: access.var,
                 key_offset: access.key_offset,
+                offset,
+                size,
                 src,
             },
         );
@@ -103,6 +107,23 @@ impl Lowerer<'_> {
     ) -> VReg {
         let span = expr.span;
         let ty = self.type_of(target);
+        if matches!(ty, Type::Struct(_) | Type::Array(_)) {
+            // A struct, union or array member takes a copy of the value's bytes.
+            let src = self.int_expr(value);
+            let (access, offset) = self.var_place_offset(target);
+            let size = self.size_of(ty);
+            self.push(
+                span,
+                Inst::CopyToVar {
+                    var: access.var,
+                    key_offset: access.key_offset,
+                    offset,
+                    size,
+                    src,
+                },
+            );
+            return src;
+        }
         let src = match op {
             AssignOp::Assign => self.converted(value, ty),
             AssignOp::Compound(binary_op) => {

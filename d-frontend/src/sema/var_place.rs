@@ -132,10 +132,13 @@ impl Checker<'_> {
             .members
             .get(&target.span)
             .is_some_and(|member| member.bit_size != 0);
-        if bitfield || !target_type.is_scalar() {
+        let copies = super::var::is_aggregate(target_type)
+            && op == AssignOp::Assign
+            && value_type == target_type;
+        if bitfield || !(target_type.is_scalar() || copies) {
             self.unsupported(
                 target,
-                "stores to bit-fields and to struct, union or array members",
+                "stores to bit-fields, and stores of other types to struct, union or array members,",
             );
             return target_type;
         }
@@ -205,6 +208,16 @@ mod tests {
                 "struct pair { int a; char *p; };\nstruct pair g;\nBEGIN { g.a = \"text\"; }"
             ),
             ["[D_OP_INCOMPAT] operands have incompatible types: \"int\" = \"string\""]
+        );
+        compile_one(
+            "struct c { int x; };\nstruct p { struct c a; char n[4]; };\nstruct p g;\nstruct c h;\nBEGIN { g.a = h; self->p = g; self->p.a = g.a; }",
+        )
+        .unwrap_or_else(|errors| panic!("struct members take structs: {errors:?}"));
+        assert_eq!(
+            errors_of("struct p { char n[4]; };\nstruct p g;\nBEGIN { g.n = \"abc\"; }"),
+            [
+                "[D_UNKNOWN] stores to bit-fields, and stores of other types to struct, union or array members, are not supported yet"
+            ]
         );
         assert_eq!(
             errors_of(

@@ -228,8 +228,18 @@ impl ClauseContext<'_> {
             Inst::CopyToVar {
                 var,
                 key_offset,
+                offset,
+                size,
                 src,
-            } => self.copy_to_var(emitter, *var, *key_offset, *src),
+            } => {
+                let place = VarPlace {
+                    var: *var,
+                    key_offset: *key_offset,
+                    offset: *offset,
+                    size: *size,
+                };
+                self.copy_to_var(emitter, place, *src);
+            }
             Inst::LoadVarMember {
                 dst,
                 var,
@@ -242,7 +252,7 @@ impl ClauseContext<'_> {
                     var: *var,
                     key_offset: *key_offset,
                     offset: *offset,
-                    size: *size,
+                    size: u32::from(*size),
                 };
                 self.load_var_member(emitter, *dst, place, *signed);
             }
@@ -257,7 +267,7 @@ impl ClauseContext<'_> {
                     var: *var,
                     key_offset: *key_offset,
                     offset: *offset,
-                    size: *size,
+                    size: u32::from(*size),
                 };
                 self.store_var_member(emitter, place, *src);
             }

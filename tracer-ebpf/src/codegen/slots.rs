@@ -78,7 +78,7 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
         Inst::VarAddr { dst, .. } => vec![*dst],
-        Inst::CopyToVar { src, .. } => vec![*src],
+        Inst::CopyToVar { offset, src, .. } => vec![*offset, *src],
         Inst::LoadVarMember { dst, offset, .. } => vec![*dst, *offset],
         Inst::StoreVarMember { offset, src, .. } => vec![*offset, *src],
         Inst::Raise { signal: value }

@@ -19,8 +19,8 @@
 //!                                            BPF_NOEXIST); r0 = lookup(map, key)
 //!                                            if r0 == 0 goto end (a dynamic variable drop)
 //!   *(uN *)(value + off) = src               found: bounds check; r0 += r1; *(uN *)r0 = r2
-//! copy:                                      r0 = &value (created as above)
-//!   probe_read_kernel(value, size, src)      r1 = r0; r2 = size; r3 = src; call
+//! copy:                                      r0 = &value (created as above); bounds check
+//!   probe_read_kernel(value + off, size, src) r0 += r1; r1 = r0; r2 = size; r3 = src; call
 //! ```
 
 use d_frontend::ir::VReg;
@@ -45,8 +45,8 @@ pub struct VarPlace {
     pub key_offset: Option<u32>,
     /// The register holding the byte offset in the value.
     pub offset: VReg,
-    /// Bytes accessed (1, 2, 4, 8).
-    pub size: u8,
+    /// Bytes accessed (1, 2, 4, 8 for an integer or a pointer).
+    pub size: u32,
 }
 
 impl ClauseContext<'_> {
@@ -96,7 +96,7 @@ impl ClauseContext<'_> {
     /// bytes: `r0` holds the value's address on entry; an offset out of range faults.
     fn member_address(&self, emitter: &mut Emitter, place: VarPlace) {
         let value_size = self.maps.variable_sizes[place.var];
-        let last = value_size.saturating_sub(u32::from(place.size));
+        let last = value_size.saturating_sub(place.size);
         self.load_vreg(emitter, Reg::R1, place.offset);
         self.fault_unless(
             emitter,
@@ -123,21 +123,13 @@ impl ClauseContext<'_> {
         self.store_vreg(emitter, dst, Reg::R1);
     }
 
-    /// Copies a variable's value from the kernel address in `src`.
-    pub fn copy_to_var(
-        &self,
-        emitter: &mut Emitter,
-        var: usize,
-        key_offset: Option<u32>,
-        src: VReg,
-    ) {
+    /// Copies `place.size` bytes from the kernel address in `src` to `place`.
+    pub fn copy_to_var(&self, emitter: &mut Emitter, place: VarPlace, src: VReg) {
         let end = emitter.target();
-        self.created_value(emitter, var, key_offset, end);
+        self.created_value(emitter, place.var, place.key_offset, end);
+        self.member_address(emitter, place);
         emitter.push(Insn::mov64_reg(Reg::R1, Reg::R0));
-        emitter.push(Insn::mov64_imm(
-            Reg::R2,
-            self.maps.variable_sizes[var] as i32,
-        ));
+        emitter.push(Insn::mov64_imm(Reg::R2, place.size as i32));
         self.load_vreg(emitter, Reg::R3, src);
         emitter.push(Insn::mov64_reg(Reg::R9, Reg::R3));
         emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
@@ -171,7 +163,7 @@ impl ClauseContext<'_> {
             storage => self.address(emitter, Reg::R0, storage),
         }
         self.member_address(emitter, place);
-        let size = u32::from(place.size);
+        let size = place.size;
         emitter.push(Insn::ldx_mem(Size::from_bytes(size), Reg::R1, Reg::R0, 0));
         if signed && size < 8 {
             let shift = 64 - 8 * size as i32;
@@ -188,7 +180,7 @@ impl ClauseContext<'_> {
         self.member_address(emitter, place);
         self.load_vreg(emitter, Reg::R2, src);
         emitter.push(Insn::stx_mem(
-            Size::from_bytes(u32::from(place.size)),
+            Size::from_bytes(place.size),
             Reg::R0,
             Reg::R2,
             0,
