@@ -383,6 +383,65 @@ pub enum Inst {
         /// Scratch offset of the string.
         offset: u32,
     },
+    /// `dst` = the address of a struct, union or array variable's value (of a dynamic variable's
+    /// element under the key), or 0 when the element does not exist: what member reads and copies
+    /// of the value start from.
+    VarAddr {
+        /// Destination.
+        dst: VReg,
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+    },
+    /// Copies `size` bytes at kernel address `src` to byte `offset` of a struct, union or array
+    /// variable's value (the whole value, or a struct, union or array member of it), creating a
+    /// dynamic variable's element (zeroed) if needed. A read that fails, or an offset that does
+    /// not leave `size` bytes in the value, is an "invalid address" fault.
+    CopyToVar {
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+        /// Byte offset in the value.
+        offset: VReg,
+        /// Bytes copied.
+        size: u32,
+        /// The address of the value copied.
+        src: VReg,
+    },
+    /// `dst` = the `size` bytes at byte `offset` of a struct, union or array variable's value,
+    /// zero- or sign-extended. A dynamic variable's missing element, or an offset that does not
+    /// leave `size` bytes in the value, is an "invalid address" fault.
+    LoadVarMember {
+        /// Destination.
+        dst: VReg,
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+        /// Byte offset in the value.
+        offset: VReg,
+        /// Bytes (1, 2, 4, 8).
+        size: u8,
+        /// Sign-extend rather than zero-extend.
+        signed: bool,
+    },
+    /// Stores the low `size` bytes of `src` at byte `offset` of a struct, union or array
+    /// variable's value, creating a dynamic variable's element (zeroed) if needed. An offset that
+    /// does not leave `size` bytes in the value is an "invalid address" fault.
+    StoreVarMember {
+        /// Index into [`Module::variables`].
+        var: usize,
+        /// Scratch offset of the key of a dynamic variable.
+        key_offset: Option<u32>,
+        /// Byte offset in the value.
+        offset: VReg,
+        /// Bytes (1, 2, 4, 8).
+        size: u8,
+        /// The value.
+        src: VReg,
+    },
     /// Deletes the element of a dynamic variable (what storing 0 does), if it exists.
     DeleteVar {
         /// Index into [`Module::variables`].
@@ -473,6 +532,15 @@ pub enum Inst {
     NotNull {
         /// The pointer.
         ptr: VReg,
+    },
+    /// Faults with DTrace's "index out of bounds" (reporting the index) unless `index`, taken as
+    /// unsigned, is below `len`: the check before an element of an array of `len` elements is
+    /// accessed at an index computed at run time.
+    CheckIndex {
+        /// The index.
+        index: VReg,
+        /// Elements in the array.
+        len: u32,
     },
     /// `exit()`: moves the activity state to draining, so that from now on no probe's clauses
     /// run but `END`'s, as DTrace stops tracing at `exit()` (the clause itself goes on).
@@ -585,6 +653,9 @@ pub struct Variable {
     pub ty: Type,
     /// For an associative array, its key types.
     pub keys: Option<Vec<Type>>,
+    /// For a struct, union or array variable, the bytes of its value; `None` for the integers,
+    /// pointers and strings that [`Type::stored_size`] sizes.
+    pub value_size: Option<u32>,
 }
 
 impl Variable {
@@ -611,6 +682,12 @@ impl Variable {
             .map(|ty| ty.stored_size(strsize))
             .sum();
         Some(tid + tuple)
+    }
+
+    /// Bytes a value of the variable takes in its storage.
+    pub fn stored_size(&self, strsize: u32) -> u32 {
+        self.value_size
+            .unwrap_or_else(|| self.ty.stored_size(strsize))
     }
 
     /// The name as D writes it: `x`, `self->x`, `this->x`, `a[]`, `self->a[]`.
@@ -1023,6 +1100,50 @@ fn display_inst(inst: &Inst) -> String {
         Inst::DeleteVar { var, key_offset } => {
             format!("delete var {var}{}", display_key(Some(*key_offset)))
         }
+        Inst::VarAddr {
+            dst,
+            var,
+            key_offset,
+        } => format!("%{} = address var {var}{}", dst.0, display_key(*key_offset)),
+        Inst::CopyToVar {
+            var,
+            key_offset,
+            offset,
+            size,
+            src,
+        } => format!(
+            "copy var {var}{} at %{}..+{size} = [%{}]",
+            display_key(*key_offset),
+            offset.0,
+            src.0
+        ),
+        Inst::LoadVarMember {
+            dst,
+            var,
+            key_offset,
+            offset,
+            size,
+            signed,
+        } => format!(
+            "%{} = load {}{} var {var}{} at %{}",
+            dst.0,
+            if *signed { "s" } else { "u" },
+            size * 8,
+            display_key(*key_offset),
+            offset.0
+        ),
+        Inst::StoreVarMember {
+            var,
+            key_offset,
+            offset,
+            size,
+            src,
+        } => format!(
+            "store var {var}{} at %{}..+{size} = %{}",
+            display_key(*key_offset),
+            offset.0,
+            src.0
+        ),
         Inst::SetBit { offset, bit } => format!("scratch[{offset}..+4] |= 1 << {bit}"),
         Inst::ReadKernel {
             offset,
@@ -1045,6 +1166,7 @@ fn display_inst(inst: &Inst) -> String {
         ),
         Inst::Drain => "drain".to_owned(),
         Inst::NotNull { ptr } => format!("fault unless %{}", ptr.0),
+        Inst::CheckIndex { index, len } => format!("fault unless %{} < {len}", index.0),
         Inst::EmitRecord {
             offset,
             size,

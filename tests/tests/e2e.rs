@@ -39,7 +39,8 @@ suites!(
     vm,
     pid,
     io,
-    list_verbose
+    list_verbose,
+    structs
 );
 
 #[test]

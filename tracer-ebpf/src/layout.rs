@@ -176,6 +176,8 @@ pub enum Fault {
     NoScratch = 5,
     /// `DTRACEFLT_BADSIZE`: a copy of a negative or too large size, or past the `alloca` top.
     BadSize = 10,
+    /// `DTRACEFLT_BADINDEX`: an array index out of bounds.
+    BadIndex = 11,
 }
 
 /// The `stats` map (`BPF_MAP_TYPE_PERCPU_ARRAY`, one entry) value: counters generated code bumps.

@@ -49,8 +49,11 @@ impl Lowerer<'_> {
         let record_start = self.record_cursor;
         match func {
             "trace" => {
-                let field = self.record_value(&args[0]);
-                self.actions.push(RecordAction::Trace(field));
+                let action = match super::var_place::traced_bytes(self.checked, &args[0]) {
+                    Some(size) => self.trace_bytes(&args[0], size),
+                    None => RecordAction::Trace(self.record_value(&args[0])),
+                };
+                self.actions.push(action);
             }
             "printf" => {
                 let ExprKind::Str(format) = &args[0].kind else {

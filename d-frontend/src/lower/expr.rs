@@ -118,6 +118,12 @@ impl Lowerer<'_> {
             {
                 self.alloca_store(target, value)
             }
+            ExprKind::Assign { op, target, value } if self.is_var_place(target) => {
+                self.var_place_store(*op, target, value, expr)
+            }
+            ExprKind::Assign { target, value, .. } if self.is_aggregate_var(target) => {
+                self.assign_aggregate(target, value)
+            }
             ExprKind::Assign { op, target, value } => self.assign_int(*op, target, value, expr),
             ExprKind::Call { func, args, .. } => self.subroutine_int(func, args, span),
             ExprKind::Member { .. } | ExprKind::Index { .. } => self.place_value(expr),

@@ -18,7 +18,7 @@ impl Lowerer<'_> {
     }
 
     /// The size of `ty` in bytes, which sema has checked exists.
-    fn size_of(&self, ty: Type) -> u32 {
+    pub(super) fn size_of(&self, ty: Type) -> u32 {
         match self.table().size_of(ty, self.strsize()) {
             Some(size) => size,
             None => unreachable!("sema checked that {ty:?} has a size"),
@@ -68,6 +68,9 @@ impl Lowerer<'_> {
     /// 0); `&p->m` only computes an address and does not check.
     pub(super) fn place_address(&mut self, expr: &Expr, loaded: bool) -> VReg {
         let span = expr.span;
+        if self.is_aggregate_var(expr) {
+            return self.load_var(expr);
+        }
         match &expr.kind {
             ExprKind::Unary {
                 op: UnaryOp::Deref,
@@ -91,8 +94,15 @@ impl Lowerer<'_> {
                 let Some(element) = self.table().element(base_type) else {
                     unreachable!("sema checked that {base_type:?} is indexable");
                 };
-                let base_address = self.int_expr(base);
-                let subscript = self.int_expr(&index[0]);
+                // An array's elements are places inside it: their address is computed from the
+                // array's own place, so that an `alloca` array stays an offset until the element
+                // is checked against the area as a whole.
+                let base_address = if matches!(base_type, Type::Array(_)) {
+                    self.place_address(base, loaded)
+                } else {
+                    self.int_expr(base)
+                };
+                let subscript = self.subscript(base_type, &index[0]);
                 self.scaled_add(
                     span,
                     base_address,
@@ -101,11 +111,13 @@ impl Lowerer<'_> {
                     BinOp::Add,
                 )
             }
-            _ => unreachable!("sema checked that {:?} is a place", expr.kind),
+            // Any other struct, union or array value (an inline's, a translated one) is its
+            // address.
+            _ => self.int_expr(expr),
         }
     }
 
-    fn member_ref(&self, expr: &Expr) -> crate::types::MemberRef {
+    pub(super) fn member_ref(&self, expr: &Expr) -> crate::types::MemberRef {
         match self.checked.type_info.members.get(&expr.span) {
             Some(member) => *member,
             None => unreachable!("sema resolved the member at {:?}", expr.span),
@@ -132,7 +144,14 @@ impl Lowerer<'_> {
     }
 
     /// `base op index * scale`.
-    fn scaled_add(&mut self, span: Span, base: VReg, index: VReg, scale: u32, op: BinOp) -> VReg {
+    pub(super) fn scaled_add(
+        &mut self,
+        span: Span,
+        base: VReg,
+        index: VReg,
+        scale: u32,
+        op: BinOp,
+    ) -> VReg {
         let scaled = if scale == 1 {
             index
         } else {
@@ -166,6 +185,9 @@ impl Lowerer<'_> {
     /// for an array or a struct, its address.
     pub(super) fn place_value(&mut self, expr: &Expr) -> VReg {
         let ty = self.type_of(expr);
+        if ty.is_scalar() && self.is_var_place(expr) && !self.is_bitfield(expr) {
+            return self.var_place_load(expr, ty);
+        }
         let address = self.address_of(expr);
         let Type::Int { size, signed } = ty else {
             if ty.is_pointer() {
@@ -406,7 +428,7 @@ mod tests {
 
     #[test]
     fn char_arrays_are_copied_as_strings() {
-        let compiled = compile_one("BEGIN { trace(curthread->comm); }").expect("compiles");
+        let compiled = compile_one("BEGIN { printf(\"%s\", curthread->comm); }").expect("compiles");
         let clause = &compiled.module.clauses[0];
         assert!(
             clause
@@ -416,10 +438,10 @@ mod tests {
             "{:?}",
             clause.insts
         );
-        let Some([RecordAction::Trace(field)]) = clause.record.as_deref() else {
+        let Some([RecordAction::Printf { args, .. }]) = clause.record.as_deref() else {
             panic!("{:?}", clause.record);
         };
-        assert_eq!(field.ty, Type::String);
+        assert_eq!(args[0].ty, Type::String);
     }
 
     #[test]

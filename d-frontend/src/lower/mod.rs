@@ -17,12 +17,13 @@ mod stack;
 mod subr;
 mod translate;
 mod var;
+mod var_place;
 
 use crate::ast::{self, Stmt};
 use crate::ir::{
     self, Inst, Label, RECORD_BLOCKS_OFFSET, RECORD_HEADER_RESERVED, RECORD_SPEC_OFFSET, VReg,
 };
-use crate::sema::{Checked, TypeMap, blocks};
+use crate::sema::{Checked, blocks};
 use crate::source::Span;
 use crate::types::Type;
 
@@ -59,8 +60,7 @@ fn lower_clause(
     clause_idx: u32,
     probe_ids: Vec<u32>,
 ) -> ir::Clause {
-    let record_size = RECORD_HEADER_RESERVED
-        + record_data_size(&checked.types, checked.options.strsize, &clause.body);
+    let record_size = RECORD_HEADER_RESERVED + record_data_size(checked, &clause.body);
     let writes_record = clause_writes_record(&clause.body);
     let mut lowerer = Lowerer {
         checked,
@@ -175,7 +175,9 @@ fn has_record_action(body: &[Stmt]) -> bool {
 }
 
 /// Bytes of record data the clause's actions take, in every block.
-fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
+fn record_data_size(checked: &Checked, body: &[Stmt]) -> u32 {
+    let types = &checked.types;
+    let strsize = checked.options.strsize;
     let stored = |expr: &ast::Expr| types.get(expr.span).stored_size(strsize);
     let mut size = 0;
     for stmt in body {
@@ -185,8 +187,7 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
             ..
         } = stmt
         {
-            size += record_data_size(types, strsize, then_body)
-                + record_data_size(types, strsize, else_body);
+            size += record_data_size(checked, then_body) + record_data_size(checked, else_body);
             continue;
         }
         let Stmt::Expr(
@@ -203,7 +204,11 @@ fn record_data_size(types: &TypeMap, strsize: u32, body: &[Stmt]) -> u32 {
             continue;
         }
         size += match func.as_str() {
-            "trace" | "exit" => stored(&args[0]),
+            "trace" => match var_place::traced_bytes(checked, &args[0]) {
+                Some(size) => align8(size),
+                None => stored(&args[0]),
+            },
+            "exit" => stored(&args[0]),
             "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
             "printf" => match &args[0].kind {
                 ast::ExprKind::Str(format) => stack::printf_types(types, format, &args[1..])

@@ -16,15 +16,16 @@
 
 use super::Lowerer;
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp, VarScope};
-use crate::ir::{BinOp, Builtin, Inst, VReg};
+use crate::ir::{BinOp, Builtin, Inst, Subr, VReg};
+use crate::sema::place_is_alloca;
 use crate::source::Span;
 use crate::types::{Type, string_size};
 
 /// Where an access lands: a variable and, for a dynamic variable, the scratch offset of its key.
 #[derive(Clone, Copy)]
-struct Access {
-    var: usize,
-    key_offset: Option<u32>,
+pub(super) struct Access {
+    pub(super) var: usize,
+    pub(super) key_offset: Option<u32>,
 }
 
 impl Lowerer<'_> {
@@ -44,7 +45,7 @@ impl Lowerer<'_> {
 
     /// Resolves a variable expression (`x`, `self->x`, `this->x`, `a[k...]`, `self->a[k...]`) and
     /// builds its key.
-    fn access(&mut self, target: &Expr) -> Access {
+    pub(super) fn access(&mut self, target: &Expr) -> Access {
         let span = target.span;
         let (scope, name, index) = match &target.kind {
             ExprKind::Ident(name) => (VarScope::Global, name, None),
@@ -169,9 +170,21 @@ impl Lowerer<'_> {
         self.push(span, Inst::Label(end));
     }
 
-    /// Reads an integer variable.
+    /// Reads an integer variable, or the address of a struct, union or array variable's value.
     pub(super) fn load_var(&mut self, expr: &Expr) -> VReg {
         let access = self.access(expr);
+        if matches!(self.var_type(access), Type::Struct(_) | Type::Array(_)) {
+            let dst = self.vreg();
+            self.push(
+                expr.span,
+                Inst::VarAddr {
+                    dst,
+                    var: access.var,
+                    key_offset: access.key_offset,
+                },
+            );
+            return dst;
+        }
         self.load_access(expr.span, access)
     }
 
@@ -202,34 +215,56 @@ impl Lowerer<'_> {
         let result = match op {
             AssignOp::Assign => self.converted(value, var_type),
             AssignOp::Compound(binary_op) => {
-                // `x op= v` is `x = x op v`: computed in the operands' common type (the promoted
-                // left type for shifts), then converted to the variable's type.
                 let old = self.load_access(span, access);
-                let ty = match binary_op {
-                    BinaryOp::Shl | BinaryOp::Shr => var_type.promoted(),
-                    _ => Type::common(var_type, self.type_of(value)),
-                };
-                let lhs = self.convert(span, old, var_type, ty);
-                let rhs = match binary_op {
-                    BinaryOp::Shl | BinaryOp::Shr => self.int_expr(value),
-                    _ => self.converted(value, ty),
-                };
-                let dst = self.vreg();
-                self.push(
-                    span,
-                    Inst::Bin {
-                        op: super::expr::arithmetic_op(binary_op, ty),
-                        dst,
-                        lhs,
-                        rhs,
-                    },
-                );
-                let computed = self.normalize(span, dst, ty);
-                self.convert(span, computed, ty, var_type)
+                self.compound_value(binary_op, old, var_type, value, span)
             }
         };
         self.store(span, access, result);
         result
+    }
+
+    /// The value `x op= v` stores, `x op v`, from `old`, the value of `x` of type `var_type`:
+    /// computed in the operands' common type (the promoted left type for shifts), then converted to
+    /// `var_type`. A pointer steps by the size of what it points to.
+    pub(super) fn compound_value(
+        &mut self,
+        binary_op: BinaryOp,
+        old: VReg,
+        var_type: Type,
+        value: &Expr,
+        span: Span,
+    ) -> VReg {
+        if let Some(target) = self.checked.type_info.table.pointee(var_type) {
+            let step = self.size_of(target);
+            let count = self.int_expr(value);
+            let op = if binary_op == BinaryOp::Sub {
+                BinOp::Sub
+            } else {
+                BinOp::Add
+            };
+            return self.scaled_add(span, old, count, step, op);
+        }
+        let ty = match binary_op {
+            BinaryOp::Shl | BinaryOp::Shr => var_type.promoted(),
+            _ => Type::common(var_type, self.type_of(value)),
+        };
+        let lhs = self.convert(span, old, var_type, ty);
+        let rhs = match binary_op {
+            BinaryOp::Shl | BinaryOp::Shr => self.int_expr(value),
+            _ => self.converted(value, ty),
+        };
+        let dst = self.vreg();
+        self.push(
+            span,
+            Inst::Bin {
+                op: super::expr::arithmetic_op(binary_op, ty),
+                dst,
+                lhs,
+                rhs,
+            },
+        );
+        let computed = self.normalize(span, dst, ty);
+        self.convert(span, computed, ty, var_type)
     }
 
     /// `target = value` on a string variable: the value is written at scratch `offset` (which is
@@ -266,9 +301,45 @@ impl Lowerer<'_> {
     /// postfix one.
     pub(super) fn increment(&mut self, op: UnaryOp, operand: &Expr, expr: &Expr) -> VReg {
         let span = expr.span;
+        let alloca = place_is_alloca(operand, &self.checked.types, &self.checked.type_info);
+        if alloca || self.is_var_place(operand) {
+            let ty = self.type_of(operand);
+            let old = self.place_value(operand);
+            let new = self.stepped(op, old, ty, span);
+            if alloca {
+                let addr = self.address_of(operand);
+                let size = self.size_of(ty) as u8;
+                self.push(
+                    span,
+                    Inst::Subr(Subr::StoreMem {
+                        addr,
+                        size,
+                        src: new,
+                    }),
+                );
+            } else {
+                self.store_var_place(operand, new, span);
+            }
+            return if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
+                new
+            } else {
+                old
+            };
+        }
         let access = self.access(operand);
         let ty = self.var_type(access);
         let old = self.load_access(span, access);
+        let new = self.stepped(op, old, ty, span);
+        self.store(span, access, new);
+        if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
+            new
+        } else {
+            old
+        }
+    }
+
+    /// `old` one step up (`++`) or down (`--`), for a value of type `ty`.
+    fn stepped(&mut self, op: UnaryOp, old: VReg, ty: Type, span: Span) -> VReg {
         // A pointer steps by the size of what it points to.
         let step = match self.checked.type_info.table.pointee(ty) {
             Some(target) => self.checked.type_info.table.size_of(target, 1).map_or_else(
@@ -300,12 +371,6 @@ impl Lowerer<'_> {
                 rhs: step_value,
             },
         );
-        let new = self.normalize(span, sum, ty);
-        self.store(span, access, new);
-        if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {
-            new
-        } else {
-            old
-        }
+        self.normalize(span, sum, ty)
     }
 }

@@ -49,8 +49,20 @@ impl Checker<'_> {
             ExprKind::Index { base, .. } => match self.types.0.get(&base.span) {
                 Some(Type::Pointer(_)) => true,
                 Some(Type::Array(_)) => self.is_place(base),
-                _ => false,
+                _ => super::is_aggregate_var(expr, &self.types, &self.type_info),
             },
+            // A struct, union or array variable is its storage; an inline standing for one is
+            // that variable's storage too.
+            ExprKind::Ident(_) => match self.type_info.inline_uses.get(&expr.span) {
+                Some(&inline_idx) => {
+                    let value = &self.type_info.inlines[inline_idx].value;
+                    self.is_place(value)
+                }
+                None => super::is_aggregate_var(expr, &self.types, &self.type_info),
+            },
+            ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => {
+                super::is_aggregate_var(expr, &self.types, &self.type_info)
+            }
             _ => false,
         }
     }
@@ -237,7 +249,8 @@ impl Checker<'_> {
     /// `&operand`, for places only.
     pub(super) fn addr_of(&mut self, operand: &Expr) -> Type {
         let ty = self.expr(operand);
-        if !self.is_place(operand) {
+        if !self.is_place(operand) || super::is_aggregate_var(operand, &self.types, &self.type_info)
+        {
             let (tag, message) = match &operand.kind {
                 ExprKind::Ident(_)
                 | ExprKind::ThreadLocal(_)
@@ -364,7 +377,7 @@ impl Checker<'_> {
             );
             return Type::INT;
         };
-        if !arrow && !self.is_place(base) {
+        if !arrow && !self.has_address(base) {
             return self.unsupported(expr, "members of struct values outside memory");
         }
         let Some(member) = self.type_info.table.find_member(id, name, self.catalog) else {
@@ -597,10 +610,6 @@ mod tests {
             (
                 "trace(curthread->comm[16]);",
                 "[D_ARR_BOUNDS] index outside array bounds: 16, max is 16",
-            ),
-            (
-                "trace(*curthread);",
-                "[D_UNKNOWN] values of type struct task_struct cannot be recorded yet",
             ),
             (
                 "printf(\"%d\", curthread);",

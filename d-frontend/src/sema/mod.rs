@@ -24,7 +24,9 @@ pub(crate) mod subr;
 mod translate;
 
 pub use alloca::{is_alloca, place_is_alloca};
+pub use var_place::{is_aggregate_var, var_place_root};
 mod var;
+mod var_place;
 
 use std::collections::{HashMap, HashSet};
 
@@ -225,6 +227,7 @@ pub fn check(
         aggregations: Vec::new(),
         variables: Vec::new(),
         errors: Vec::new(),
+        kernel_writes: Vec::new(),
         zdefs: options.zdefs,
         strsize: options.strsize,
         scratchsize: options.scratchsize,
@@ -295,6 +298,7 @@ pub fn check(
         }
     }
     checker.unused_pragmas(deferred_pragmas);
+    checker.errors.append(&mut checker.kernel_writes);
     if !checker.errors.is_empty() {
         return Err(checker.errors);
     }
@@ -314,7 +318,7 @@ pub fn check(
         variables: checker
             .variables
             .into_iter()
-            .map(var::VarState::finish)
+            .map(|var| var.finish(&checker.type_info.table))
             .collect(),
         pragma_options,
         sources: summaries,
@@ -372,6 +376,9 @@ struct Checker<'c> {
     aggregations: Vec<AggDecl>,
     variables: Vec<var::VarState>,
     errors: Vec<Diagnostic>,
+    /// Stores to kernel memory through a pointer held in a D variable: libdtrace accepts them and
+    /// the BPF verifier refuses the program, so they are reported after every other error.
+    kernel_writes: Vec<Diagnostic>,
     /// `-Z`: descriptions that match nothing are not errors.
     zdefs: bool,
     /// The `strsize` option: bytes in a `string`.

@@ -155,6 +155,20 @@ impl Checker<'_> {
         ty
     }
 
+    /// Checks that a struct, union or array value `trace()` records as bytes has a size that fits
+    /// in a record.
+    fn traced_bytes(&mut self, ty: Type, expr: &Expr) {
+        let size = self.type_info.table.size_of(ty, 1).unwrap_or(0);
+        if size == 0 || size > crate::ir::MAX_TRACEMEM_SIZE {
+            let name = self.type_info.table.name(ty);
+            self.error(
+                ErrTag::D_UNKNOWN,
+                expr.span,
+                format!("values of type {name} cannot be recorded: {size} bytes"),
+            );
+        }
+    }
+
     /// Checks the argument count against `function`'s prototype; reports `D_PROTO_LEN` if it is off.
     pub(super) fn arity(
         &mut self,
@@ -215,6 +229,10 @@ impl Checker<'_> {
                     args[0].span,
                     "trace( ) may not be applied to a dynamic expression",
                 ),
+                // `trace()` records a struct, union or array value as its bytes.
+                Ok(ty) if matches!(ty, Type::Struct(_) | Type::Array(_)) => {
+                    self.traced_bytes(ty, &args[0]);
+                }
                 Ok(ty) => {
                     self.recordable(ty, &args[0]);
                 }

@@ -6,17 +6,18 @@
 //! type, or `int64_t` for an increment. Reading a variable before then is an error. An associative
 //! array's key types are fixed the same way, by its declaration or the first subscript.
 //!
-//! Variables hold what the back end stores in 8 bytes or a string: integers, pointers (`self->p =
-//! curthread`) and strings (a `char` array such as `curthread->comm` is stored as a string).
-//! Struct, union and array values are not supported yet.
+//! Variables hold integers, pointers (`self->p = curthread`), strings (a `char` array such as
+//! `curthread->comm` assigned to a new variable is stored as a string) and struct, union and array
+//! values (`self->t = *curthread`, `this struct foo f;`, `uint8_t a[20];`), whose members and
+//! elements are read and written in place (see `var_place`).
 
 use super::Checker;
 use crate::ast::{AssignOp, BinaryOp, Declarator, Expr, ExprKind, TypeName, UnaryOp, VarScope};
 use crate::builtin::variable;
-use crate::diagnostic::ErrTag;
+use crate::diagnostic::{Diagnostic, ErrTag};
 use crate::ir::Variable;
 use crate::source::Span;
-use crate::types::{Type, d_typedef};
+use crate::types::{Type, TypeTable, d_typedef};
 
 /// The most keys an associative array may have (libdtrace's tuple registers allow nine).
 const MAX_KEYS: usize = 9;
@@ -37,18 +38,25 @@ pub(super) struct VarState {
 impl VarState {
     /// The variable lowering and the back end see; a variable that never got a type is an error
     /// already reported, so any type will do.
-    pub(super) fn finish(self) -> Variable {
+    pub(super) fn finish(self, table: &TypeTable) -> Variable {
+        let ty = self.ty.unwrap_or(Type::LONG);
         Variable {
             scope: self.scope,
             name: self.name,
-            ty: self.ty.unwrap_or(Type::LONG),
+            ty,
             keys: self.is_array.then(|| self.keys.unwrap_or_default()),
+            value_size: is_aggregate(ty).then(|| table.size_of(ty, 1)).flatten(),
         }
     }
 
     fn kind_name(&self) -> &'static str {
         if self.is_array { "array" } else { "scalar" }
     }
+}
+
+/// Whether values of `ty` are struct, union or array values, which variables hold by reference.
+pub(crate) fn is_aggregate(ty: Type) -> bool {
+    matches!(ty, Type::Struct(_) | Type::Array(_))
 }
 
 fn is_zero_literal(expr: &Expr) -> bool {
@@ -119,8 +127,18 @@ impl Checker<'_> {
 
     /// Whether a variable can hold values of type `ty`; reports the types it cannot hold yet.
     fn storable(&mut self, ty: Type, span: Span) -> bool {
-        if matches!(ty, Type::Int { .. } | Type::String | Type::Pointer(_)) {
+        if matches!(ty, Type::Int { .. } | Type::String | Type::Pointer(_))
+            || (is_aggregate(ty) && self.type_info.table.size_of(ty, 1).is_some())
+        {
             return true;
+        }
+        if let Type::Struct(_) = ty {
+            let message = format!(
+                "incomplete struct/union/enum {}",
+                self.type_info.table.name(ty)
+            );
+            self.error(ErrTag::D_DECL_INCOMPLETE, span, message);
+            return false;
         }
         let message = format!(
             "variables of type {} are not supported yet",
@@ -173,6 +191,7 @@ impl Checker<'_> {
         let is_string = |ty: Type| ty == Type::String || table.is_char_array(ty);
         if (var_type.is_int() && value_type.is_int())
             || (is_string(var_type) && is_string(value_type))
+            || (is_aggregate(var_type) && var_type == value_type)
         {
             return true;
         }
@@ -478,6 +497,21 @@ impl Checker<'_> {
             if self.alloca_place(target) {
                 return self.alloca_store(op, target, value);
             }
+            if self.var_place(target) {
+                return self.var_place_store(op, target, value);
+            }
+            // Kernel memory is never written. As in libdtrace, a place reached through a D
+            // variable is writable as far as the language goes (the verifier refuses the store
+            // there, so it is reported after any other error); any other is not.
+            self.expr(value);
+            let message = format!("operator {symbol} can only be applied to a writable variable");
+            let diagnostic = Diagnostic::error(ErrTag::D_OP_WRITE, target.span, message);
+            if self.writable_root(target) {
+                self.kernel_writes.push(diagnostic);
+            } else {
+                self.errors.push(diagnostic);
+            }
+            return self.types.get(target.span);
         }
         let var_idx = self.target(target, &symbol);
         let value_type = self.expr(value);
@@ -523,7 +557,14 @@ impl Checker<'_> {
                 }
             }
             AssignOp::Compound(BinaryOp::Add | BinaryOp::Sub) => {
-                if !var_type.is_int() || !value_type.is_int() {
+                // A pointer steps by the size of what it points to, as `++` does.
+                let steps = var_type.is_int()
+                    || self
+                        .type_info
+                        .table
+                        .pointee(var_type)
+                        .is_some_and(|target| self.type_info.table.size_of(target, 1).is_some());
+                if !steps || !value_type.is_int() {
                     incompatible(self);
                 }
             }
@@ -551,6 +592,36 @@ impl Checker<'_> {
         } else {
             "--"
         };
+        let in_memory = match &operand.kind {
+            ExprKind::Member { .. }
+            | ExprKind::Unary {
+                op: UnaryOp::Deref, ..
+            } => true,
+            ExprKind::Index { base, .. } => !self.subscripts_variable(base),
+            _ => false,
+        };
+        if in_memory {
+            let ty = self.expr(operand);
+            if self.var_place(operand) {
+                let op = AssignOp::Compound(BinaryOp::Add);
+                return self.var_place_stored(op, operand, Type::INT, None);
+            }
+            if self.alloca_place(operand) {
+                if !ty.is_scalar() {
+                    let message = format!("operator {symbol} requires operand of scalar type");
+                    self.error(ErrTag::D_OP_SCALAR, operand.span, message);
+                }
+                return ty;
+            }
+            let message = format!("operator {symbol} can only be applied to a writable variable");
+            let diagnostic = Diagnostic::error(ErrTag::D_OP_WRITE, operand.span, message);
+            if self.writable_root(operand) {
+                self.kernel_writes.push(diagnostic);
+            } else {
+                self.errors.push(diagnostic);
+            }
+            return ty;
+        }
         let Some(var_idx) = self.target(operand, symbol) else {
             return Type::INT;
         };
@@ -684,8 +755,8 @@ mod tests {
         assert_eq!(
             error("BEGIN { this->p = curthread; this->p[0] = *curthread; }"),
             (
-                ErrTag::D_UNKNOWN,
-                "assignments through pointers are not supported yet".to_owned()
+                ErrTag::D_OP_WRITE,
+                "operator = can only be applied to a writable variable".to_owned()
             )
         );
     }
@@ -882,14 +953,9 @@ mod tests {
                 "associative arrays may not be declared as local variables: a",
             ),
             (
-                "struct s { int a; };\nstruct s v;\nBEGIN { }",
-                ErrTag::D_UNKNOWN,
-                "variables of type struct s are not supported yet",
-            ),
-            (
-                "BEGIN { this->t = *curthread; }",
-                ErrTag::D_UNKNOWN,
-                "variables of type struct task_struct are not supported yet",
+                "struct s;\nstruct s v;\nBEGIN { }",
+                ErrTag::D_DECL_INCOMPLETE,
+                "incomplete struct/union/enum struct s",
             ),
             (
                 "int x[void, char];\nBEGIN { }",

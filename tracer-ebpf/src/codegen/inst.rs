@@ -11,6 +11,7 @@ use super::frame::{KEY_SLOT, SCRATCH, slot_offset};
 use super::maps::MapIndex;
 use super::slots::SlotMap;
 use super::subr::StringArea;
+use super::var_place::VarPlace;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
     DCTX_ARGS, DCTX_ERRNO, DCTX_PROBE_ID, DCTX_TIMESTAMP, Fault, SCRATCH_TEMP_BASE,
@@ -219,6 +220,57 @@ impl ClauseContext<'_> {
                 offset,
             } => self.store_var_string(emitter, *var, *key_offset, *offset),
             Inst::DeleteVar { var, key_offset } => self.delete_var(emitter, *var, *key_offset),
+            Inst::VarAddr {
+                dst,
+                var,
+                key_offset,
+            } => self.var_addr(emitter, *dst, *var, *key_offset),
+            Inst::CopyToVar {
+                var,
+                key_offset,
+                offset,
+                size,
+                src,
+            } => {
+                let place = VarPlace {
+                    var: *var,
+                    key_offset: *key_offset,
+                    offset: *offset,
+                    size: *size,
+                };
+                self.copy_to_var(emitter, place, *src);
+            }
+            Inst::LoadVarMember {
+                dst,
+                var,
+                key_offset,
+                offset,
+                size,
+                signed,
+            } => {
+                let place = VarPlace {
+                    var: *var,
+                    key_offset: *key_offset,
+                    offset: *offset,
+                    size: u32::from(*size),
+                };
+                self.load_var_member(emitter, *dst, place, *signed);
+            }
+            Inst::StoreVarMember {
+                var,
+                key_offset,
+                offset,
+                size,
+                src,
+            } => {
+                let place = VarPlace {
+                    var: *var,
+                    key_offset: *key_offset,
+                    offset: *offset,
+                    size: u32::from(*size),
+                };
+                self.store_var_member(emitter, place, *src);
+            }
             Inst::Subr(subr) => self.subr(emitter, subr),
             Inst::SetBit { offset, bit } => {
                 emitter.push(Insn::ldx_mem(
@@ -288,6 +340,18 @@ impl ClauseContext<'_> {
                     0,
                     Fault::BadAddr,
                     Some(Reg::R3),
+                );
+            }
+            Inst::CheckIndex { index, len } => {
+                //   if (index >= len) fault BADINDEX at index
+                self.load(emitter, Reg::R1, *index);
+                self.fault_unless(
+                    emitter,
+                    JmpOp::Jlt,
+                    Reg::R1,
+                    *len as i32,
+                    Fault::BadIndex,
+                    Some(Reg::R1),
                 );
             }
             Inst::EmitRecord { .. } => unreachable!("records are emitted by the clause driver"),

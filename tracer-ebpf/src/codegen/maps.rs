@@ -114,6 +114,11 @@ pub struct MapIndex {
     pub globals: Option<usize>,
     /// Per variable: where it lives.
     pub variables: Vec<VarStorage>,
+    /// Per variable: the bytes of its value ([`Variable::stored_size`]).
+    pub variable_sizes: Vec<u32>,
+    /// `var_zero`, one zeroed value as large as the largest struct, union or array held in a
+    /// dynamic variable, which a new element of one is created from; when there is one.
+    pub var_zero: Option<usize>,
     /// The scratch temporary offset where clause-locals start (after every clause's temporaries).
     pub locals_offset: u32,
     /// Bytes of clause-locals.
@@ -205,7 +210,7 @@ pub fn alloca_area_size(alloca_size: u32) -> u32 {
 fn dynvar_budget(var: &Variable, strsize: u32) -> u32 {
     let value_size = match var.ty {
         Type::Int { size, .. } => u32::from(size),
-        ty => ty.stored_size(strsize),
+        _ => var.stored_size(strsize),
     };
     let tuple_size = match &var.keys {
         Some(keys) => keys.iter().map(|ty| ty.stored_size(strsize)).sum::<u32>() + 8,
@@ -226,7 +231,7 @@ pub fn locals_size(module: &Module) -> u32 {
 
 /// Bytes a variable takes in the `globals` value or the clause-locals area, kept 8-byte aligned.
 fn slot_size(var: &Variable, strsize: u32) -> u32 {
-    var.ty.stored_size(strsize).next_multiple_of(8)
+    var.stored_size(strsize).next_multiple_of(8)
 }
 
 impl MapIndex {
@@ -344,7 +349,7 @@ impl MapIndex {
         let mut variables = Vec::new();
         for var in &module.variables {
             let storage = if let Some(key_size) = var.key_size(strsize) {
-                let value_size = var.ty.stored_size(strsize);
+                let value_size = var.stored_size(strsize);
                 let entries = entries_within(options.dynvarsize, dynvar_budget(var, strsize))?;
                 defs.push(def(
                     &variable_map_name(var),
@@ -369,6 +374,22 @@ impl MapIndex {
             };
             variables.push(storage);
         }
+        let largest_dynamic_value = module
+            .variables
+            .iter()
+            .filter(|var| var.is_dynamic())
+            .filter_map(|var| var.value_size)
+            .max();
+        let var_zero = largest_dynamic_value.map(|size| {
+            defs.push(def(
+                "var_zero",
+                MapType::BPF_MAP_TYPE_ARRAY,
+                4,
+                size.next_multiple_of(8),
+                1,
+            ));
+            defs.len() - 1
+        });
         let globals = (globals_size > 0).then(|| {
             defs.push(def(
                 "globals",
@@ -393,6 +414,12 @@ impl MapIndex {
             aggregations,
             globals,
             variables,
+            variable_sizes: module
+                .variables
+                .iter()
+                .map(|var| var.stored_size(strsize))
+                .collect(),
+            var_zero,
             locals_offset: scratch_size,
             locals_size,
             alloca_offset,

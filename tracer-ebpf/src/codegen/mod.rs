@@ -21,6 +21,7 @@ mod spec;
 mod stack;
 mod subr;
 mod var;
+mod var_place;
 
 use std::collections::{HashMap, HashSet};
 

@@ -77,10 +77,15 @@ fn registers(inst: &Inst) -> Vec<VReg> {
         Inst::Bin { dst, lhs, rhs, .. } | Inst::Cmp { dst, lhs, rhs, .. } => vec![*dst, *lhs, *rhs],
         Inst::JumpIf { cond, .. } => vec![*cond],
         Inst::Store { src, .. } | Inst::StoreVar { src, .. } => vec![*src],
+        Inst::VarAddr { dst, .. } => vec![*dst],
+        Inst::CopyToVar { offset, src, .. } => vec![*offset, *src],
+        Inst::LoadVarMember { dst, offset, .. } => vec![*dst, *offset],
+        Inst::StoreVarMember { offset, src, .. } => vec![*offset, *src],
         Inst::Raise { signal: value }
         | Inst::Chill { ns: value }
         | Inst::ReadKernel { address: value, .. }
         | Inst::NotNull { ptr: value }
+        | Inst::CheckIndex { index: value, .. }
         | Inst::Speculate { id: value, .. }
         | Inst::FinishSpeculation { id: value, .. } => vec![*value],
         Inst::Load { dst, addr, .. } => vec![*dst, *addr],

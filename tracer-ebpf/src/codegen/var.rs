@@ -37,7 +37,11 @@ fn accessed_var(inst: &Inst) -> Option<usize> {
         | Inst::LoadVarString { var, .. }
         | Inst::StoreVar { var, .. }
         | Inst::StoreVarString { var, .. }
-        | Inst::DeleteVar { var, .. } => Some(*var),
+        | Inst::DeleteVar { var, .. }
+        | Inst::VarAddr { var, .. }
+        | Inst::CopyToVar { var, .. }
+        | Inst::LoadVarMember { var, .. }
+        | Inst::StoreVarMember { var, .. } => Some(*var),
         _ => None,
     }
 }
@@ -110,7 +114,7 @@ pub fn reload_globals(emitter: &mut Emitter, maps: &MapIndex) {
 }
 
 /// `r0 = lookup(map, &scratch[key_offset])`.
-fn lookup(emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
+pub(super) fn lookup(emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
     let Some(key_offset) = key_offset else {
         panic!("dynamic variable in map {map} accessed without a key");
     };
@@ -121,7 +125,7 @@ fn lookup(emitter: &mut Emitter, map: usize, key_offset: Option<u32>) {
 
 impl ClauseContext<'_> {
     /// `reg = &storage` for a global or a clause-local.
-    fn address(&self, emitter: &mut Emitter, reg: Reg, storage: VarStorage) {
+    pub(super) fn address(&self, emitter: &mut Emitter, reg: Reg, storage: VarStorage) {
         match storage {
             VarStorage::Global { offset } => {
                 emitter.push(Insn::mov64_reg(reg, GLOBALS));
