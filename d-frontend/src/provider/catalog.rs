@@ -75,6 +75,11 @@ pub enum KernelType {
         /// Signed or unsigned.
         signed: bool,
     },
+    /// A floating-point type (`float`, `double`, `long double`).
+    Float {
+        /// Size in bytes.
+        size: u32,
+    },
     /// A pointer.
     Pointer {
         /// The pointee.
@@ -122,7 +127,7 @@ pub enum KernelType {
         /// The qualified type.
         target: KernelTypeId,
     },
-    /// A function, a floating-point type or anything else D has no type for.
+    /// A function or anything else D has no type for.
     Other,
 }
 

@@ -437,10 +437,13 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        if !lhs_type.is_scalar() && lhs_pointer.is_none() {
+        // A floating-point operand is neither an integer nor a pointer, which libdtrace reports
+        // as a type mismatch rather than as a bad operand.
+        let is_float = |ty: Type| matches!(ty, Type::Float { .. });
+        if !lhs_type.is_scalar() && lhs_pointer.is_none() && !is_float(lhs_type) {
             return self.operand_error(op, lhs);
         }
-        if !rhs_type.is_scalar() && rhs_pointer.is_none() {
+        if !rhs_type.is_scalar() && rhs_pointer.is_none() && !is_float(rhs_type) {
             return self.operand_error(op, rhs);
         }
         let message = format!(

@@ -119,7 +119,10 @@ impl Checker<'_> {
 
     /// Whether a variable can hold values of type `ty`; reports the types it cannot hold yet.
     fn storable(&mut self, ty: Type, span: Span) -> bool {
-        if matches!(ty, Type::Int { .. } | Type::String | Type::Pointer(_)) {
+        if matches!(
+            ty,
+            Type::Int { .. } | Type::Float { size: 4 | 8 } | Type::String | Type::Pointer(_)
+        ) {
             return true;
         }
         let message = format!(
@@ -155,7 +158,9 @@ impl Checker<'_> {
     /// rest (`struct task_struct *`).
     fn var_type_name(&self, ty: Type) -> String {
         match ty {
-            Type::Int { .. } | Type::String | Type::Void => ty.name().to_owned(),
+            Type::Int { .. } | Type::Float { .. } | Type::String | Type::Void => {
+                ty.name().to_owned()
+            }
             _ => self.type_info.table.name(ty),
         }
     }

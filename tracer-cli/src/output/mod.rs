@@ -13,6 +13,7 @@
 
 pub mod agg;
 pub mod buckets;
+pub mod cfloat;
 pub mod histogram;
 pub mod json;
 pub mod json_stack;

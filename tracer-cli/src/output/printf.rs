@@ -14,11 +14,13 @@
 //! the wrong kind (which the type checker rules out) prints in the nearest sensible way.
 //! `%a` and `%A` print an address symbolized by the consumer (``module`symbol+0xoffset``), and
 //! `%k` a stack; an address that reaches them as a plain integer prints as `0x...` (what dtrace
-//! prints when no symbol matches). The floating-point conversions, `%ls` and `%ws` print nothing.
+//! prints when no symbol matches). The floating-point conversions read the `float` or `double` the
+//! type checker let through from its recorded IEEE bits. `%ls` and `%ws` print nothing.
 
 use d_frontend::printf::{Conversion, Count, FormatPiece, Length};
 use tracer_ebpf::layout::Value;
 
+use super::cfloat::{self, FloatSpec};
 use super::stack;
 
 /// Widths and precisions are clamped to this many bytes, so a huge `*` argument cannot exhaust
@@ -189,6 +191,18 @@ fn write_conversion(conv: &Conversion, field: &Field, value: &Value, out: &mut V
             );
         }
         b'p' => write_int(field, b'x', CInt::Unsigned(unsigned_of(bits, size)), out),
+        b'e' | b'E' | b'f' | b'g' | b'G' => {
+            let spec = FloatSpec {
+                left: field.left,
+                zero: field.zero,
+                plus: field.plus,
+                space: field.space,
+                alt: field.alt,
+                width: field.width,
+                precision: field.precision,
+            };
+            cfloat::write(cfloat::from_bits(bits, size), conv.conv, &spec, out);
+        }
         b'c' if conv.length == Length::Default => {
             write_str(field, &[signed_of(bits, size) as u8], out);
         }
