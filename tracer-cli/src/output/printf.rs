@@ -617,6 +617,26 @@ mod tests {
     }
 
     #[test]
+    fn floats_and_doubles_print_from_their_bits() {
+        let double = int(2.5f64.to_bits() as i64, 8, false);
+        let float = int(i64::from((-0.125f32).to_bits()), 4, false);
+        assert_eq!(
+            printf(
+                "%f %e %g %G|%8.2f|%-8.1E|",
+                &[
+                    double.clone(),
+                    double.clone(),
+                    float.clone(),
+                    float,
+                    double.clone(),
+                    double
+                ]
+            ),
+            "2.500000 2.500000e+00 -0.125 -0.125|    2.50|2.5E+00 |"
+        );
+    }
+
+    #[test]
     fn missing_and_mismatched_arguments_do_not_panic() {
         assert_eq!(printf("a%db%sc", &[]), "abc");
         assert_eq!(printf("%*d|", &[i32v(3)]), "|");
@@ -626,7 +646,7 @@ mod tests {
                 "%f|%e|%k|%ls",
                 &[i32v(1), string("x"), i32v(2), string("w")]
             ),
-            "|||"
+            "0.000000|||"
         );
         assert_eq!(printf("%@d", &[i32v(1)]), "");
         let huge = printf("%*d", &[i32v(i64::from(i32::MAX)), i32v(1)]);
