@@ -15,6 +15,7 @@ use d_frontend::provider::{KernelNamespace, MemberInfo};
 
 mod funcs;
 mod types;
+mod vars;
 
 /// Where the running kernel's BTF is.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";

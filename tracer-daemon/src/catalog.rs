@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use d_frontend::provider::{
-    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
-    SyscallInfo, TracepointField, TracepointInfo,
+    FunctionPrototype, KernelNamespace, KernelSymbol, KernelType, KernelTypeId, MemberInfo,
+    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
 use crate::generated::syscalls_x86_64::SYSCALLS;
+use crate::kallsyms;
 use crate::tracefs::{self, TracefsError};
 use crate::tracepoints;
 
@@ -127,6 +128,13 @@ impl ProbeCatalog for KernelCatalog {
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
         self.btf().ok()?.function(name)
+    }
+
+    fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+        let kallsyms = std::fs::File::open(kallsyms::KALLSYMS).ok()?;
+        let address = kallsyms::lookup(kallsyms, module, name)?;
+        let ty = self.btf().ok().and_then(|btf| btf.variable_type(name));
+        Some(KernelSymbol { address, ty })
     }
 }
 

@@ -50,6 +50,7 @@ pub mod catalog;
 pub mod error;
 pub mod events;
 pub mod generated;
+pub mod kallsyms;
 pub mod load;
 mod maps;
 pub mod speculations;

@@ -144,6 +144,16 @@ pub struct KernelMember {
     pub bit_size: u32,
 }
 
+/// A kernel symbol (`` `max_pfn ``, `` vmlinux`linux_banner ``): where it is and, when BTF has a
+/// variable of that name, its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelSymbol {
+    /// Its address, from `/proc/kallsyms`.
+    pub address: u64,
+    /// The type of the BTF variable of that name, or `None` (D then types it `uintptr_t`).
+    pub ty: Option<KernelTypeId>,
+}
+
 /// The prototype of a kernel function, from BTF: what the `fbt` provider types `args[]` with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionPrototype {
@@ -172,6 +182,14 @@ pub trait ProbeCatalog {
     /// The kernel type with ID `id`, or `None` when there is no such type.
     fn kernel_type(&self, id: KernelTypeId) -> Option<KernelType> {
         let _ = id;
+        None
+    }
+
+    /// The kernel symbol `name`, in `module` (`vmlinux` or a loaded module's name) or, for `None`,
+    /// in the kernel or any module; `None` when there is no such symbol. Catalogs without kernel
+    /// symbols keep this default.
+    fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+        let _ = (module, name);
         None
     }
 

@@ -20,8 +20,8 @@ mod tracepoint;
 use std::cell::OnceCell;
 
 pub use catalog::{
-    FunctionPrototype, KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo,
-    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
+    FunctionPrototype, KernelMember, KernelNamespace, KernelSymbol, KernelType, KernelTypeId,
+    MemberInfo, ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
 };
 pub use dependent::{RawCondition, RawSource, RawValue};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
@@ -512,6 +512,10 @@ pub(crate) mod tests {
                 },
                 18 => KernelType::Pointer { target: 2 },
                 19 => KernelType::Typedef { target: 2 },
+                20 => KernelType::Array {
+                    element: 3,
+                    len: 200,
+                },
                 _ => return None,
             };
             Some(ty)
@@ -519,6 +523,19 @@ pub(crate) mod tests {
 
         fn kernel_functions(&self) -> Vec<String> {
             vec!["schedule".to_owned(), "vfs_read".to_owned()]
+        }
+
+        fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+            if module.is_some_and(|module| module != "vmlinux") {
+                return None;
+            }
+            let (address, ty) = match name {
+                "max_pfn" => (0xffff_ffff_8300_0000, Some(17)),
+                "linux_banner" => (0xffff_ffff_8240_0100, Some(20)),
+                "untyped_sym" => (0xffff_ffff_8300_0040, None),
+                _ => return None,
+            };
+            Some(KernelSymbol { address, ty })
         }
 
         fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {

@@ -30,6 +30,7 @@ impl Checker<'_> {
     /// type name.
     pub(super) fn names_value(&self, name: &str) -> bool {
         variable::lookup(name).is_some()
+            || name.contains('`')
             || self.scope.inlines.contains_key(name)
             || self.scope.enumerators.contains_key(name)
     }
@@ -45,6 +46,7 @@ impl Checker<'_> {
                 op: UnaryOp::Deref, ..
             }
             | ExprKind::Member { arrow: true, .. } => true,
+            ExprKind::Ident(_) => self.type_info.kernel_symbols.contains_key(&expr.span),
             ExprKind::Member { base, .. } => self.is_place(base),
             ExprKind::Index { base, .. } => match self.types.0.get(&base.span) {
                 Some(Type::Pointer(_)) => true,

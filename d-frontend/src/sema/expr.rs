@@ -169,6 +169,9 @@ impl Checker<'_> {
     }
 
     fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        if name.contains('`') {
+            return self.kernel_symbol(name, expr);
+        }
         if let Some(ty) = self.param_use(name, expr.span) {
             return ty;
         }

@@ -15,6 +15,7 @@ mod decl;
 mod destructive;
 mod expr;
 mod inline;
+mod ksym;
 mod pragma;
 mod scope;
 mod stack;

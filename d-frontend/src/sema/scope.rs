@@ -102,6 +102,8 @@ pub struct TypeInfo {
     pub param_uses: HashMap<Span, ParamRef>,
     /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
     pub args: HashMap<Span, u8>,
+    /// For each identifier that names a kernel symbol (`` `max_pfn ``), its address.
+    pub kernel_symbols: HashMap<Span, u64>,
     /// Scalar variables that hold `alloca` pointers (offsets into the clause's `alloca` area).
     pub alloca_vars: HashSet<(VarScope, String)>,
     /// Scalar variables that were given a pointer that is not an `alloca` pointer.

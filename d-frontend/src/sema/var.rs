@@ -419,7 +419,7 @@ impl Checker<'_> {
     /// reports (with `op` in the message) an operand that cannot be assigned.
     fn target(&mut self, target: &Expr, op: &str) -> Option<usize> {
         let (scope, name) = match &target.kind {
-            ExprKind::Ident(name) if variable::lookup(name).is_some() => {
+            ExprKind::Ident(name) if variable::lookup(name).is_some() || name.contains('`') => {
                 let message = format!("operator {op} can only be applied to a writable variable");
                 self.error(ErrTag::D_OP_WRITE, target.span, message);
                 return None;
