@@ -402,6 +402,8 @@ pub(crate) mod tests {
 
         fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
             match (struct_name, member) {
+                ("mutex", "owner") => Some(MemberInfo { offset: 0, size: 8 }),
+                ("qrwlock", "cnts") => Some(MemberInfo { offset: 0, size: 4 }),
                 ("task_struct", "real_parent") => Some(MemberInfo {
                     offset: 2440,
                     size: 8,
@@ -437,6 +439,8 @@ pub(crate) mod tests {
                 (KernelNamespace::Plain, "u32") => Some(12),
                 (KernelNamespace::Enum, "pid_type") => Some(13),
                 (KernelNamespace::Struct, "file") => Some(14),
+                (KernelNamespace::Struct, "mutex") => Some(21),
+                (KernelNamespace::Plain, "rwlock_t") => Some(22),
                 _ => None,
             }
         }
@@ -515,6 +519,19 @@ pub(crate) mod tests {
                 20 => KernelType::Array {
                     element: 3,
                     len: 200,
+                },
+                21 => KernelType::Struct {
+                    name: "mutex".to_owned(),
+                    union: false,
+                    size: 32,
+                    members: vec![member("owner", 17, 0, 0)],
+                },
+                22 => KernelType::Typedef { target: 23 },
+                23 => KernelType::Struct {
+                    name: String::new(),
+                    union: false,
+                    size: 8,
+                    members: vec![member("cnts", 10, 0, 0)],
                 },
                 _ => return None,
             };
