@@ -467,6 +467,17 @@ pub(crate) mod tests {
             self.push_type(name, BTF_KIND_FUNC, 0, false, proto)
         }
 
+        pub(crate) fn float(&mut self, name: &str, size: u32) -> u32 {
+            self.push_type(name, BTF_KIND_FLOAT, 0, false, size)
+        }
+
+        pub(crate) fn var(&mut self, name: &str, ty: u32) -> u32 {
+            let id = self.push_type(name, BTF_KIND_VAR, 0, false, ty);
+            // Linkage: a global variable.
+            self.types.extend_from_slice(&1u32.to_ne_bytes());
+            id
+        }
+
         pub(crate) fn build(&self) -> Vec<u8> {
             let mut data = Vec::new();
             data.extend_from_slice(&BTF_MAGIC.to_ne_bytes());

@@ -16,3 +16,26 @@ impl Btf {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use d_frontend::provider::KernelType;
+
+    use super::Btf;
+    use crate::btf::tests::BtfBuilder;
+
+    #[test]
+    fn variables_give_their_types() {
+        let mut builder = BtfBuilder::new();
+        let ulong = builder.int("unsigned long", 8);
+        let double = builder.float("double", 8);
+        builder.var("max_pfn", ulong);
+        builder.var("load_ratio", double);
+        let btf = Btf::parse(builder.build()).expect("the BTF parses");
+        assert_eq!(btf.variable_type("max_pfn"), Some(ulong));
+        assert_eq!(btf.variable_type("load_ratio"), Some(double));
+        assert_eq!(btf.variable_type("unsigned long"), None);
+        assert_eq!(btf.variable_type("absent"), None);
+        assert_eq!(btf.kernel_type(double), Some(KernelType::Float { size: 8 }));
+    }
+}
