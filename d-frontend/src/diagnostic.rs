@@ -224,6 +224,8 @@ pub enum ErrTag {
     D_UNKNOWN,
     /// Type specifier words that do not combine.
     D_DECL_COMBO,
+    /// `signed` or `unsigned` with a type that is not an integer.
+    D_DECL_SIGNINT,
     /// Struct, union or enum used before it is defined.
     D_DECL_INCOMPLETE,
     /// Enumerator value is not an integer constant.

@@ -355,8 +355,9 @@ pub enum Inst {
         /// Scratch offset of the key of a dynamic variable ([`Variable::key_size`] bytes).
         key_offset: Option<u32>,
     },
-    /// Copies a string variable's value (`strsize` bytes) to a scratch offset, or zeros it when a
-    /// dynamic variable is unset.
+    /// Copies a string variable's value (`strsize` bytes) to a scratch offset; when a dynamic
+    /// variable is unset, the copy is the NULL string (empty, with the NULL mark set), which
+    /// faults where DTrace faults on a NULL string, as when it is recorded.
     LoadVarString {
         /// Scratch offset of the copy.
         offset: u32,

@@ -10,7 +10,7 @@ mod names;
 mod stack;
 mod table;
 
-pub use names::{IntegerWordsError, d_typedef, integer_type_name};
+pub use names::{IntegerWordsError, d_typedef, float_type_name, integer_type_name};
 pub use stack::{StackType, SymKind};
 pub use table::{Member, MemberRef, StructDef, TypeDef, TypeTable};
 
@@ -35,6 +35,13 @@ pub enum Type {
         size: u8,
         /// Signed or unsigned.
         signed: bool,
+    },
+    /// `float` (4 bytes), `double` (8) or `long double` (16, the x86-64 80-bit format padded). D has
+    /// no floating-point arithmetic: a `float` or `double` value is carried as its IEEE bits, which
+    /// `printf`'s `%e %f %g` conversions read back.
+    Float {
+        /// Size in bytes.
+        size: u8,
     },
     /// `string`: up to `strsize` characters, NUL-terminated and NUL-padded to [`string_size`].
     String,
@@ -100,6 +107,7 @@ impl Type {
             Type::String | Type::Array(_) => string_size(strsize),
             Type::Stack(stack) => stack.stored_size(),
             Type::SymAddr(kind) => kind.stored_size(),
+            Type::Float { size } => u32::from(size).max(8),
             _ => 8,
         }
     }
@@ -133,6 +141,9 @@ impl Type {
             } => "uint_t",
             Type::Int { signed: true, .. } => "int64_t",
             Type::Int { signed: false, .. } => "uint64_t",
+            Type::Float { size: 4 } => "float",
+            Type::Float { size: 8 } => "double",
+            Type::Float { .. } => "long double",
             Type::String => "string",
             Type::Void => "void",
             Type::Pointer(_) => "pointer",

@@ -40,7 +40,8 @@ suites!(
     pid,
     io,
     list_verbose,
-    structs
+    structs,
+    langmisc
 );
 
 #[test]

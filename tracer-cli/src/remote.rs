@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use d_frontend::provider::{
-    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
-    SyscallInfo, TracepointField, TracepointInfo,
+    FunctionPrototype, KernelNamespace, KernelSymbol, KernelType, KernelTypeId, MemberInfo,
+    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
 };
 use tracer_daemon::aggregate::RawAggregation;
 use tracer_daemon::engine::{Engine, SessionDrops};
@@ -418,6 +418,27 @@ impl ProbeCatalog for RemoteSession {
             name: name.to_owned(),
         })?
         .into_prototype()
+    }
+
+    fn has_module(&self, name: &str) -> bool {
+        matches!(
+            self.ask(CatalogQuery::HasModule {
+                name: name.to_owned(),
+            }),
+            Some(CatalogAnswer::HasModule { present: true })
+        )
+    }
+
+    fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+        match self.ask(CatalogQuery::KernelSymbol {
+            module: module.map(str::to_owned),
+            name: name.to_owned(),
+        })? {
+            CatalogAnswer::KernelSymbol {
+                symbol: Some((address, ty)),
+            } => Some(KernelSymbol { address, ty }),
+            _ => None,
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use d_frontend::provider::{KernelNamespace, MemberInfo};
 mod funcs;
 pub mod traceable;
 mod types;
+mod vars;
 
 /// Where the running kernel's BTF is.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -465,6 +466,17 @@ pub(crate) mod tests {
         /// A function of prototype `proto`.
         pub(crate) fn func(&mut self, name: &str, proto: u32) -> u32 {
             self.push_type(name, BTF_KIND_FUNC, 0, false, proto)
+        }
+
+        pub(crate) fn float(&mut self, name: &str, size: u32) -> u32 {
+            self.push_type(name, BTF_KIND_FLOAT, 0, false, size)
+        }
+
+        pub(crate) fn var(&mut self, name: &str, ty: u32) -> u32 {
+            let id = self.push_type(name, BTF_KIND_VAR, 0, false, ty);
+            // Linkage: a global variable.
+            self.types.extend_from_slice(&1u32.to_ne_bytes());
+            id
         }
 
         pub(crate) fn build(&self) -> Vec<u8> {

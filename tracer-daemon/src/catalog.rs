@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use d_frontend::provider::{
-    FunctionPrototype, KernelNamespace, KernelType, KernelTypeId, MemberInfo, ProbeCatalog,
-    SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
+    FunctionPrototype, KernelNamespace, KernelSymbol, KernelType, KernelTypeId, MemberInfo,
+    ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
 };
 
 use crate::btf::{Btf, BtfError, VMLINUX_BTF};
 use crate::generated::syscalls_x86_64::SYSCALLS;
+use crate::kallsyms;
 use crate::tracefs::{self, TracefsError};
 use crate::tracepoints;
 use crate::user::UserFiles;
@@ -159,6 +160,13 @@ impl ProbeCatalog for KernelCatalog {
 
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         self.user.sdt_notes(path)
+    }
+
+    fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+        let kallsyms = std::fs::File::open(kallsyms::KALLSYMS).ok()?;
+        let address = kallsyms::lookup(kallsyms, module, name)?;
+        let ty = self.btf().ok().and_then(|btf| btf.variable_type(name));
+        Some(KernelSymbol { address, ty })
     }
 }
 

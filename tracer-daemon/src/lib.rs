@@ -52,6 +52,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod generated;
+pub mod kallsyms;
 pub mod load;
 mod maps;
 pub mod program;

@@ -209,3 +209,56 @@ fn strtok_leaves_the_delimiter_for_the_next_call() {
         ["ab", "c"]
     );
 }
+
+#[test]
+fn unset_dynamic_strings_are_null_when_recorded() {
+    let bad_addr = Fault::BadAddr as u64;
+    assert_eq!(
+        fault_of("self string s; BEGIN { trace(self->s); }", 256),
+        (bad_addr, 0)
+    );
+    assert_eq!(
+        fault_of("string names[int]; BEGIN { trace(names[3]); }", 256),
+        (bad_addr, 0)
+    );
+    assert_eq!(
+        traced(r#"self->s = "set"; trace(self->s); trace(strlen(self->s)); self->s = 0;"#),
+        ["set", "3"]
+    );
+}
+
+/// Doubles for `copyin`: `BEGIN` runs in this process, so their address is a user address.
+static DOUBLES: [f64; 2] = [2.5, -1.0];
+
+#[test]
+fn doubles_are_read_as_their_bits() {
+    let user = DOUBLES.as_ptr() as u64;
+    let values = traced(&format!(
+        "this->d = (double *)copyin({user}, 16); trace(this->d[1]); trace(this->d[0] == this->d[0]); \
+         trace(this->d[0] == this->d[1]); trace(*(float *)this->d);"
+    ));
+    let minus_one = (-1.0f64).to_bits() as i64;
+    let low_half_of_two_and_a_half = i64::from(2.5f64.to_bits() as u32);
+    assert_eq!(
+        values,
+        [
+            minus_one.to_string(),
+            "1".to_owned(),
+            "0".to_owned(),
+            low_half_of_two_and_a_half.to_string()
+        ]
+    );
+}
+
+#[test]
+fn kernel_symbols_and_lock_subroutines_read_kernel_memory() {
+    // The kernel's own BTF starts at __start_BTF with its magic, 0xeb9f. BEGIN runs in this
+    // process, whose cred_guard_mutex is free: not owned, no owner, adaptive, not a spin lock.
+    let values = traced(
+        "trace(*(unsigned short *)&`__start_BTF); \
+         this->m = &curthread->signal->cred_guard_mutex; trace(mutex_owned(this->m)); \
+         trace((long)mutex_owner(this->m)); trace(mutex_type_adaptive(this->m)); \
+         trace(mutex_type_spin(this->m));",
+    );
+    assert_eq!(values, ["60319", "0", "0", "1", "0"]);
+}

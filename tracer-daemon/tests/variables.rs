@@ -128,15 +128,18 @@ END { trace(a[1]); trace(a[2]); }
     );
 }
 
+/// A deleted string reads as DTrace's NULL string, equal to `NULL` (recording it faults).
 #[test]
-fn a_deleted_string_reads_as_empty() {
+fn a_deleted_string_reads_as_null() {
     let values = run(r#"
 BEGIN { self->s = "abc"; names[1] = "one"; names[2] = "two"; names[2] = 0; }
-END { trace(self->s); self->s = 0; trace(self->s); trace(names[1]); trace(names[2]); }
+END { trace(self->s); self->s = 0; trace(self->s == NULL); trace(names[1]); trace(names[2] == NULL); trace(names[1] == NULL); }
 "#);
+    assert_eq!(values[0], string("abc"));
+    assert_eq!(values[2], string("one"));
     assert_eq!(
-        values,
-        [string("abc"), string(""), string("one"), string("")]
+        ints(&[values[1].clone(), values[3].clone(), values[4].clone()]),
+        [1, 1, 0]
     );
 }
 

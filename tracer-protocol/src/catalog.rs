@@ -53,6 +53,18 @@ pub enum CatalogQuery {
         /// The function.
         name: String,
     },
+    /// [`ProbeCatalog::has_module`].
+    HasModule {
+        /// The module (`vmlinux`).
+        name: String,
+    },
+    /// [`ProbeCatalog::kernel_symbol`].
+    KernelSymbol {
+        /// The module the symbol is in, if named.
+        module: Option<String>,
+        /// The symbol.
+        name: String,
+    },
 }
 
 /// [`KernelNamespace`], for the wire.
@@ -98,6 +110,12 @@ pub enum CatalogAnswer {
     KernelFunction {
         prototype: Option<(Vec<(String, u32)>, u32)>,
     },
+    HasModule {
+        present: bool,
+    },
+    KernelSymbol {
+        symbol: Option<(u64, Option<u32>)>,
+    },
 }
 
 /// [`KernelType`], for the wire.
@@ -109,6 +127,9 @@ pub enum TypeMirror {
     Int {
         size: u32,
         signed: bool,
+    },
+    Float {
+        size: u32,
     },
     Pointer {
         target: u32,
@@ -207,6 +228,14 @@ pub fn answer(catalog: &dyn ProbeCatalog, query: &CatalogQuery) -> CatalogAnswer
                 .kernel_function(name)
                 .map(|prototype| (prototype.params, prototype.ret)),
         },
+        CatalogQuery::HasModule { name } => CatalogAnswer::HasModule {
+            present: catalog.has_module(name),
+        },
+        CatalogQuery::KernelSymbol { module, name } => CatalogAnswer::KernelSymbol {
+            symbol: catalog
+                .kernel_symbol(module.as_deref(), name)
+                .map(|symbol| (symbol.address, symbol.ty)),
+        },
     }
 }
 
@@ -238,6 +267,7 @@ impl TypeMirror {
         match ty {
             KernelType::Void => TypeMirror::Void,
             KernelType::Int { size, signed } => TypeMirror::Int { size, signed },
+            KernelType::Float { size } => TypeMirror::Float { size },
             KernelType::Pointer { target } => TypeMirror::Pointer { target },
             KernelType::Array { element, len } => TypeMirror::Array { element, len },
             KernelType::Struct {
@@ -267,6 +297,7 @@ impl TypeMirror {
         match self {
             TypeMirror::Void => KernelType::Void,
             TypeMirror::Int { size, signed } => KernelType::Int { size, signed },
+            TypeMirror::Float { size } => KernelType::Float { size },
             TypeMirror::Pointer { target } => KernelType::Pointer { target },
             TypeMirror::Array { element, len } => KernelType::Array { element, len },
             TypeMirror::Struct {

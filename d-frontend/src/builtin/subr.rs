@@ -72,6 +72,20 @@ pub enum SubrKind {
     /// `string d_mountpath(struct path *)`: the mount point of the file system a file is on (a
     /// tracer extension, for `fileinfo_t.fi_mount`).
     DMountPath,
+    /// `int mutex_owned(struct mutex *)`: whether the current thread owns the mutex.
+    MutexOwned,
+    /// `struct task_struct *mutex_owner(struct mutex *)`: the mutex's owner, or NULL.
+    MutexOwner,
+    /// `int mutex_type_adaptive(struct mutex *)`: 1, as every Linux mutex is adaptive.
+    MutexTypeAdaptive,
+    /// `int mutex_type_spin(struct mutex *)`: 0, as no Linux mutex spins.
+    MutexTypeSpin,
+    /// `int rw_read_held(rwlock_t *)`: the reader count bits of the lock word.
+    RwReadHeld,
+    /// `int rw_write_held(rwlock_t *)`: the locked-for-writing bits of the lock word.
+    RwWriteHeld,
+    /// `int rw_iswriter(rwlock_t *)`: the writer bits (locked or waiting) of the lock word.
+    RwIsWriter,
 }
 
 /// A parameter of a subroutine's prototype.
@@ -89,6 +103,9 @@ pub enum Param {
     /// with the type it must point to (`None`: any), or the constant `NULL`, which faults when
     /// read.
     Address(&'static str, Option<Type>),
+    /// A pointer to a kernel type, named as the prototype names it (`struct mutex *`), with the
+    /// type name the pointee must resolve to (`struct mutex`, `rwlock_t`), or the constant `NULL`.
+    Kernel(&'static str, &'static str),
 }
 
 impl Param {
@@ -98,7 +115,7 @@ impl Param {
             Param::String => "char *",
             Param::Int(name) => name,
             Param::Pointer | Param::AllocaPointer => "void *",
-            Param::Address(name, _) => name,
+            Param::Address(name, _) | Param::Kernel(name, _) => name,
         }
     }
 }
@@ -119,6 +136,8 @@ pub struct Subroutine {
 }
 
 const STRING: Param = Param::String;
+const MUTEX: Param = Param::Kernel("struct mutex *", "struct mutex");
+const RWLOCK: Param = Param::Kernel("rwlock_t *", "rwlock_t");
 const INT: Param = Param::Int("int");
 const PATH: Param = Param::Address("struct path *", None);
 const USHORT: Type = Type::Int {
@@ -341,6 +360,43 @@ pub const SUBROUTINES: &[Subroutine] = &[
         1,
         Type::String,
     ),
+    subr("mutex_owned", SubrKind::MutexOwned, &[MUTEX], 1, Type::INT),
+    subr(
+        "mutex_owner",
+        SubrKind::MutexOwner,
+        &[MUTEX],
+        1,
+        Type::ULONG,
+    ),
+    subr(
+        "mutex_type_adaptive",
+        SubrKind::MutexTypeAdaptive,
+        &[MUTEX],
+        1,
+        Type::INT,
+    ),
+    subr(
+        "mutex_type_spin",
+        SubrKind::MutexTypeSpin,
+        &[MUTEX],
+        1,
+        Type::INT,
+    ),
+    subr(
+        "rw_read_held",
+        SubrKind::RwReadHeld,
+        &[RWLOCK],
+        1,
+        Type::INT,
+    ),
+    subr(
+        "rw_write_held",
+        SubrKind::RwWriteHeld,
+        &[RWLOCK],
+        1,
+        Type::INT,
+    ),
+    subr("rw_iswriter", SubrKind::RwIsWriter, &[RWLOCK], 1, Type::INT),
 ];
 
 /// The subroutine called `name`.

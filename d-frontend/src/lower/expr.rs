@@ -33,6 +33,9 @@ impl Lowerer<'_> {
         match &expr.kind {
             ExprKind::Int { value, .. } => self.constant(span, *value),
             ExprKind::Char(ch) => self.constant(span, i64::from(*ch as i8) as u64),
+            ExprKind::Ident(_) if self.checked.type_info.kernel_symbols.contains_key(&span) => {
+                self.place_value(expr)
+            }
             ExprKind::Ident(name) => {
                 let Some(variable) = variable::lookup(name) else {
                     if let Some(value) = constant::lookup(name) {

@@ -89,6 +89,10 @@ impl Lowerer<'_> {
                 let member = self.member_ref(expr);
                 self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
             }
+            ExprKind::Ident(_) => match self.checked.type_info.kernel_symbols.get(&span) {
+                Some(&address) => self.constant(span, address),
+                None => unreachable!("sema checked that {:?} is a place", expr.kind),
+            },
             ExprKind::Index { base, index } => {
                 let base_type = self.type_of(base);
                 let Some(element) = self.table().element(base_type) else {
@@ -181,8 +185,8 @@ impl Lowerer<'_> {
         dst
     }
 
-    /// The value of a place: a scalar read from memory (a bitfield extracted from its bytes), or,
-    /// for an array or a struct, its address.
+    /// The value of a place: a scalar, `float` or `double` read from memory (a bitfield extracted
+    /// from its bytes), or, for an array or a struct, its address.
     pub(super) fn place_value(&mut self, expr: &Expr) -> VReg {
         let ty = self.type_of(expr);
         if ty.is_scalar() && self.is_var_place(expr) && !self.is_bitfield(expr) {
@@ -192,6 +196,13 @@ impl Lowerer<'_> {
         let Type::Int { size, signed } = ty else {
             if ty.is_pointer() {
                 return self.load(expr.span, address, 8, false);
+            }
+            // A `float` or `double` is carried as its bits.
+            if let Type::Float {
+                size: size @ (4 | 8),
+            } = ty
+            {
+                return self.load(expr.span, address, size, false);
             }
             return address;
         };
@@ -374,7 +385,7 @@ impl Lowerer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::tests::{compile_one, insts_of};
+    use crate::compile::tests::{compile_one, first_clause, insts_of};
     use crate::ir::{BinOp, Builtin, Inst, RecordAction};
     use crate::types::Type;
 
@@ -396,6 +407,19 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn floats_and_doubles_are_read_as_their_bits() {
+        let clause = first_clause(
+            "struct m { float f; double d; }; BEGIN { this->p = (struct m *)arg0; printf(\"%f %g\", this->p->f, this->p->d); }",
+        );
+        assert_eq!(loads(&clause.insts), [(4, false), (8, false)]);
+        let Some([RecordAction::Printf { args, .. }]) = clause.record.as_deref() else {
+            panic!("no printf in {:?}", clause.record);
+        };
+        let types: Vec<Type> = args.iter().map(|field| field.ty).collect();
+        assert_eq!(types, [Type::Float { size: 4 }, Type::Float { size: 8 }]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod action;
 mod expr;
+mod lock;
 mod memory;
 mod spec;
 mod stack;

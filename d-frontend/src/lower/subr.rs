@@ -4,6 +4,7 @@
 //! writes; integer arguments are converted to the prototype's type first.
 
 use super::Lowerer;
+use super::lock::LockSubr;
 use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtin::subr::{self, Param, SubrKind, Subroutine};
 use crate::ir::{BinOp, Cond, Inst, Subr, VReg};
@@ -145,7 +146,7 @@ impl Lowerer<'_> {
                 Param::Pointer if !self.type_of(arg).is_pointer() => {
                     Arg::Slot(self.string_value_temp(arg))
                 }
-                Param::Pointer | Param::AllocaPointer | Param::Address(..) => {
+                Param::Pointer | Param::AllocaPointer | Param::Address(..) | Param::Kernel(..) => {
                     Arg::Int(self.int_expr(arg))
                 }
                 Param::Int(name) => {
@@ -174,6 +175,10 @@ impl Lowerer<'_> {
             (subroutine.kind, lowered.as_slice())
         {
             return self.device_number_part(*dev, subroutine.kind == SubrKind::Getmajor, span);
+        }
+        if let (Some(kind), [Arg::Int(lock)]) = (LockSubr::of(subroutine.kind), lowered.as_slice())
+        {
+            return self.lock_subroutine(kind, *lock, span);
         }
         if let Some(result) = self.memory_subroutine(subroutine.kind, args, &lowered, span) {
             self.release_temps(mark);

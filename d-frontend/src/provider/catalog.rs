@@ -75,6 +75,11 @@ pub enum KernelType {
         /// Signed or unsigned.
         signed: bool,
     },
+    /// A floating-point type (`float`, `double`, `long double`).
+    Float {
+        /// Size in bytes.
+        size: u32,
+    },
     /// A pointer.
     Pointer {
         /// The pointee.
@@ -122,7 +127,7 @@ pub enum KernelType {
         /// The qualified type.
         target: KernelTypeId,
     },
-    /// A function, a floating-point type or anything else D has no type for.
+    /// A function or anything else D has no type for.
     Other,
 }
 
@@ -137,6 +142,16 @@ pub struct KernelMember {
     pub bit_offset: u32,
     /// Width in bits of a bitfield, 0 for an ordinary member.
     pub bit_size: u32,
+}
+
+/// A kernel symbol (`` `max_pfn ``, `` vmlinux`linux_banner ``): where it is and, when BTF has a
+/// variable of that name, its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelSymbol {
+    /// Its address, from `/proc/kallsyms`.
+    pub address: u64,
+    /// The type of the BTF variable of that name, or `None` (D then types it `uintptr_t`).
+    pub ty: Option<KernelTypeId>,
 }
 
 /// The prototype of a kernel function, from BTF: what the `fbt` provider types `args[]` with.
@@ -219,6 +234,14 @@ pub trait ProbeCatalog {
     fn has_module(&self, name: &str) -> bool {
         let _ = name;
         false
+    }
+
+    /// The kernel symbol `name`, in `module` (`vmlinux` or a loaded module's name) or, for `None`,
+    /// in the kernel or any module; `None` when there is no such symbol. Catalogs without kernel
+    /// symbols keep this default.
+    fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+        let _ = (module, name);
+        None
     }
 
     /// Every tracefs event, sorted by group and name. Catalogs without tracefs keep this default.

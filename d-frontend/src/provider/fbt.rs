@@ -172,6 +172,11 @@ fn c_name(catalog: &dyn ProbeCatalog, ty: KernelTypeId, depth: u32) -> String {
                 format!("unsigned {base}")
             }
         }
+        Some(KernelType::Float { size }) => match size {
+            4 => "float".to_string(),
+            8 => "double".to_string(),
+            _ => "long double".to_string(),
+        },
         Some(KernelType::Pointer { target }) => {
             let pointee = c_name(catalog, target, depth + 1);
             if pointee.ends_with('*') {

@@ -27,8 +27,9 @@ use std::collections::{HashMap, HashSet};
 use crate::diagnostic::ErrTag;
 
 pub use catalog::{
-    FunctionPrototype, KernelMember, KernelNamespace, KernelType, KernelTypeId, MemberInfo,
-    ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
+    FunctionPrototype, KernelMember, KernelNamespace, KernelSymbol, KernelType, KernelTypeId,
+    MemberInfo, ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction,
+    UserModule,
 };
 pub use dependent::{RawCondition, RawSource, RawValue};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
@@ -515,6 +516,8 @@ pub(crate) mod tests {
 
         fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
             match (struct_name, member) {
+                ("mutex", "owner") => Some(MemberInfo { offset: 0, size: 8 }),
+                ("qrwlock", "cnts") => Some(MemberInfo { offset: 0, size: 4 }),
                 ("task_struct", "real_parent") => Some(MemberInfo {
                     offset: 2440,
                     size: 8,
@@ -554,6 +557,8 @@ pub(crate) mod tests {
                 (KernelNamespace::Plain, "u32") => Some(12),
                 (KernelNamespace::Enum, "pid_type") => Some(13),
                 (KernelNamespace::Struct, "file") => Some(14),
+                (KernelNamespace::Struct, "mutex") => Some(21),
+                (KernelNamespace::Plain, "rwlock_t") => Some(22),
                 _ => None,
             }
         }
@@ -629,6 +634,23 @@ pub(crate) mod tests {
                 },
                 18 => KernelType::Pointer { target: 2 },
                 19 => KernelType::Typedef { target: 2 },
+                20 => KernelType::Array {
+                    element: 3,
+                    len: 200,
+                },
+                21 => KernelType::Struct {
+                    name: "mutex".to_owned(),
+                    union: false,
+                    size: 32,
+                    members: vec![member("owner", 17, 0, 0)],
+                },
+                22 => KernelType::Typedef { target: 23 },
+                23 => KernelType::Struct {
+                    name: String::new(),
+                    union: false,
+                    size: 8,
+                    members: vec![member("cnts", 10, 0, 0)],
+                },
                 _ => return None,
             };
             Some(ty)
@@ -636,6 +658,19 @@ pub(crate) mod tests {
 
         fn kernel_functions(&self) -> Vec<String> {
             vec!["schedule".to_owned(), "vfs_read".to_owned()]
+        }
+
+        fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {
+            if module.is_some_and(|module| module != "vmlinux") {
+                return None;
+            }
+            let (address, ty) = match name {
+                "max_pfn" => (0xffff_ffff_8300_0000, Some(17)),
+                "linux_banner" => (0xffff_ffff_8240_0100, Some(20)),
+                "untyped_sym" => (0xffff_ffff_8300_0040, None),
+                _ => return None,
+            };
+            Some(KernelSymbol { address, ty })
         }
 
         fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {

@@ -30,6 +30,7 @@ impl Checker<'_> {
     /// type name.
     pub(super) fn names_value(&self, name: &str) -> bool {
         variable::lookup(name).is_some()
+            || name.contains('`')
             || self.scope.inlines.contains_key(name)
             || self.scope.enumerators.contains_key(name)
     }
@@ -51,8 +52,9 @@ impl Checker<'_> {
                 Some(Type::Array(_)) => self.is_place(base),
                 _ => super::is_aggregate_var(expr, &self.types, &self.type_info),
             },
-            // A struct, union or array variable is its storage; an inline standing for one is
-            // that variable's storage too.
+            // A kernel symbol is kernel memory; a struct, union or array variable is its storage;
+            // an inline standing for one is that variable's storage too.
+            ExprKind::Ident(_) if self.type_info.kernel_symbols.contains_key(&expr.span) => true,
             ExprKind::Ident(_) => match self.type_info.inline_uses.get(&expr.span) {
                 Some(&inline_idx) => {
                     let value = &self.type_info.inlines[inline_idx].value;
@@ -450,10 +452,13 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        if !lhs_type.is_scalar() && lhs_pointer.is_none() {
+        // A floating-point operand is neither an integer nor a pointer, which libdtrace reports
+        // as a type mismatch rather than as a bad operand.
+        let is_float = |ty: Type| matches!(ty, Type::Float { .. });
+        if !lhs_type.is_scalar() && lhs_pointer.is_none() && !is_float(lhs_type) {
             return self.operand_error(op, lhs);
         }
-        if !rhs_type.is_scalar() && rhs_pointer.is_none() {
+        if !rhs_type.is_scalar() && rhs_pointer.is_none() && !is_float(rhs_type) {
             return self.operand_error(op, rhs);
         }
         let message = format!(

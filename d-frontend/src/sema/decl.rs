@@ -12,7 +12,9 @@ use crate::ast::{Decl, DeclClass, Declarator, Expr, TagBody, TagKind, TypeName, 
 use crate::diagnostic::ErrTag;
 use crate::provider::KernelNamespace;
 use crate::source::Span;
-use crate::types::{IntegerWordsError, Member, StructDef, Type, d_typedef, integer_type_name};
+use crate::types::{
+    IntegerWordsError, Member, StructDef, Type, d_typedef, float_type_name, integer_type_name,
+};
 
 /// Where a name is looked up, from its backquoted scope.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,14 @@ impl Checker<'_> {
             self.error(tag, ty.span, "invalid type combination");
             return;
         }
+        if tag == ErrTag::D_DECL_SIGNINT {
+            self.error(
+                tag,
+                ty.span,
+                "invalid type declaration: signed and unsigned may only be used with integer type",
+            );
+            return;
+        }
         let stars = "*".repeat(ty.pointer_depth as usize);
         self.error(
             tag,
@@ -88,16 +98,11 @@ impl Checker<'_> {
             }
             ["void"] => Ok(Some(Type::Void)),
             ["string"] => Ok(Some(Type::String)),
-            _ if words.iter().any(|word| matches!(*word, "float" | "double")) => {
-                if words.iter().filter(|word| **word == "double").count() > 1 {
-                    return Err(ErrTag::D_DECL_COMBO);
-                }
-                Err(ErrTag::D_UNKNOWN)
-            }
-            _ => match integer_type_name(&words) {
+            _ => match float_type_name(&words).or_else(|| integer_type_name(&words)) {
                 Some(Ok(ty)) => Ok(Some(ty)),
                 Some(Err(IntegerWordsError::Combination)) => Err(ErrTag::D_DECL_COMBO),
                 Some(Err(IntegerWordsError::Unknown)) => Err(ErrTag::D_UNKNOWN),
+                Some(Err(IntegerWordsError::SignedFloat)) => Err(ErrTag::D_DECL_SIGNINT),
                 None => match words.as_slice() {
                     [name] => self.typedef(name).map(Some).ok_or(ErrTag::D_UNKNOWN),
                     _ => Err(ErrTag::D_UNKNOWN),
@@ -631,6 +636,43 @@ mod tests {
         let program = "typedef short s16; typedef s16 alias; inline alias NEG = 65535; BEGIN { trace(NEG); trace(sizeof(alias)); }";
         let values = constants_of(program);
         assert_eq!(values, [u64::MAX, 2]);
+    }
+
+    #[test]
+    fn floating_point_types_have_c_sizes_and_alignment() {
+        assert_eq!(traced_constant("sizeof(float)"), 4);
+        assert_eq!(traced_constant("sizeof(double)"), 8);
+        assert_eq!(traced_constant("sizeof(long double)"), 16);
+        let program = "struct m { char c; float f; double d; long double ld; short s; }; typedef double real_t; real_t r; BEGIN { trace(offsetof(struct m, f)); trace(offsetof(struct m, d)); trace(offsetof(struct m, ld)); trace(sizeof(struct m)); trace(sizeof(r)); }";
+        assert_eq!(constants_of(program), [4, 8, 16, 48, 8]);
+    }
+
+    #[test]
+    fn floating_point_words_combine_as_in_libdtrace() {
+        for (program, expected) in [
+            (
+                "BEGIN { x = (double double)0; }",
+                "[D_DECL_COMBO] invalid type combination",
+            ),
+            (
+                "BEGIN { x = (float double)0; }",
+                "[D_DECL_COMBO] invalid type combination",
+            ),
+            (
+                "unsigned float f;",
+                "[D_DECL_SIGNINT] invalid type declaration: signed and unsigned may only be used with integer type",
+            ),
+            (
+                "long double ld;",
+                "[D_UNKNOWN] variables of type long double are not supported yet",
+            ),
+        ] {
+            let errors = errors_of(program);
+            assert!(
+                errors.iter().any(|error| error.contains(expected)),
+                "{program}: {errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -169,6 +169,9 @@ impl Checker<'_> {
     }
 
     fn identifier(&mut self, name: &str, expr: &Expr) -> Type {
+        if name.contains('`') {
+            return self.kernel_symbol(name, expr);
+        }
         if let Some(ty) = self.param_use(name, expr.span) {
             return ty;
         }
@@ -292,14 +295,20 @@ impl Checker<'_> {
 
     fn unary(&mut self, op: UnaryOp, operand: &Expr) -> Type {
         match op {
-            UnaryOp::Neg | UnaryOp::Plus | UnaryOp::BitNot => {
-                let symbol = match op {
-                    UnaryOp::Neg => "-",
-                    UnaryOp::Plus => "+",
-                    _ => "~",
-                };
-                self.integer_operand(operand, symbol).promoted()
+            UnaryOp::Neg | UnaryOp::Plus => {
+                let symbol = if op == UnaryOp::Neg { "-" } else { "+" };
+                let ty = self.expr(operand);
+                if ty.is_int() {
+                    return ty.promoted();
+                }
+                self.error(
+                    ErrTag::D_OP_ARITH,
+                    operand.span,
+                    format!("operator {symbol} requires an operand of arithmetic type"),
+                );
+                Type::INT
             }
+            UnaryOp::BitNot => self.integer_operand(operand, "~").promoted(),
             UnaryOp::LogicalNot => {
                 self.scalar_operand(operand, "!");
                 Type::INT
@@ -371,9 +380,11 @@ impl Checker<'_> {
                     }
                 };
                 let (lhs_type, rhs_type) = (as_string(lhs_type), as_string(rhs_type));
+                // Values of one floating-point type compare as their bits, as in DTrace.
+                let same_float = matches!(lhs_type, Type::Float { .. }) && lhs_type == rhs_type;
                 if lhs_type == Type::String || rhs_type == Type::String {
                     self.string_comparison(op, (lhs, lhs_type), (rhs, rhs_type), expr.span);
-                } else if !lhs_type.is_scalar() || !rhs_type.is_scalar() {
+                } else if !same_float && (!lhs_type.is_scalar() || !rhs_type.is_scalar()) {
                     self.error(
                         ErrTag::D_OP_INCOMPAT,
                         expr.span,
@@ -436,6 +447,77 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::tests::{compile_one, errors_of};
+
+    #[test]
+    fn floating_point_values_take_no_arithmetic() {
+        let declared = |body: &str| format!("double d; float f; BEGIN {{ {body} }}");
+        for (body, expected) in [
+            (
+                "x = d + 1;",
+                "[D_OP_INCOMPAT] operands have incompatible types: \"double\" + \"int\"",
+            ),
+            (
+                "x = d * 2;",
+                "[D_OP_ARITH] operator * requires operands of arithmetic type",
+            ),
+            (
+                "x = d % 2;",
+                "[D_OP_INT] operator % requires operands of integral type",
+            ),
+            (
+                "x = -f;",
+                "[D_OP_ARITH] operator - requires an operand of arithmetic type",
+            ),
+            (
+                "x = !d;",
+                "[D_OP_SCALAR] operator ! requires operands of scalar type",
+            ),
+            (
+                "x = (int)d;",
+                "[D_CAST_INVAL] invalid cast expression: \"double\" to \"int\"",
+            ),
+            (
+                "x = d == f;",
+                "[D_OP_INCOMPAT] operands have incompatible types: \"double\" == \"float\"",
+            ),
+            (
+                "d = 1;",
+                "[D_OP_INCOMPAT] operands have incompatible types: \"double\" = \"int\"",
+            ),
+            (
+                "x = d;",
+                "[D_OP_INCOMPAT] operands have incompatible types: \"double\" = \"double\"",
+            ),
+            (
+                "printf(\"%d\", d);",
+                "[D_PRINTF_ARG_TYPE] printf( ) argument #2 is incompatible with conversion #1 prototype:",
+            ),
+            (
+                "printf(\"%f\", 1);",
+                "\t prototype: float, double, or long double",
+            ),
+        ] {
+            let program = declared(body);
+            let errors = errors_of(&program);
+            assert!(
+                errors.iter().any(|error| error.contains(expected)),
+                "{program}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn floating_point_values_compare_and_print() {
+        for body in [
+            "x = d == d; y = f != f;",
+            "printf(\"%e %E %f %g %G %Lf\", d, d, f, f, d, d);",
+            "trace(d); @[f] = count();",
+        ] {
+            let program = format!("double d; float f; BEGIN {{ {body} }}");
+            assert!(compile_one(&program).is_ok(), "{program}");
+        }
+    }
 
     #[test]
     fn constants_take_the_first_type_that_fits() {

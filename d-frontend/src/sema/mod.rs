@@ -15,6 +15,7 @@ mod decl;
 mod destructive;
 mod expr;
 mod inline;
+mod ksym;
 mod path;
 mod pragma;
 mod scope;

@@ -104,6 +104,11 @@ pub struct TypeInfo {
     pub param_uses: HashMap<Span, ParamRef>,
     /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
     pub args: HashMap<Span, u8>,
+    /// For each identifier that names a kernel symbol (`` `max_pfn ``), its address.
+    pub kernel_symbols: HashMap<Span, u64>,
+    /// Where the lock word is in the kernel's `struct mutex` (`owner`) and `rwlock_t` (`cnts`),
+    /// once a lock subroutine needs it.
+    pub lock_words: LockWords,
     /// Scalar variables that hold `alloca` pointers (offsets into the clause's `alloca` area).
     pub alloca_vars: HashSet<(VarScope, String)>,
     /// Scalar variables that were given a pointer that is not an `alloca` pointer.
@@ -113,6 +118,16 @@ pub struct TypeInfo {
     /// The `args[N]` expressions whose value is the address of a string in user memory
     /// (`proc:::exec`), which are read as `copyinstr` reads.
     pub user_string_args: HashSet<Span>,
+}
+
+/// Offsets of the lock words the lock subroutines read, from BTF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockWords {
+    /// `struct mutex`'s `owner`: the owning task's address, with flag bits in the low 3 bits.
+    pub mutex_owner: Option<u32>,
+    /// `rwlock_t`'s `cnts` (in its `raw_lock`, a `struct qrwlock`, which comes first): the reader
+    /// count above the writer bits.
+    pub rwlock_cnts: Option<u32>,
 }
 
 /// What the program's declarations named.

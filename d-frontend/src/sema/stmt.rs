@@ -372,7 +372,8 @@ impl Checker<'_> {
             let accepted = match (class, *ty) {
                 (ArgClass::String, Ok(Type::String)) => true,
                 (ArgClass::String, Ok(ty)) => self.type_info.table.is_char_array(ty),
-                (ArgClass::Pointer, Ok(Type::Pointer(_))) => true,
+                (ArgClass::Pointer, Ok(Type::Pointer(_)))
+                | (ArgClass::Float, Ok(Type::Float { .. })) => true,
                 (class, Ok(Type::Int { size, signed })) => class.accepts_integer(size, signed),
                 (_, Ok(ty)) => printf::accepts_symbolic(slot.conv, ty),
                 _ => false,

@@ -76,6 +76,14 @@ impl Checker<'_> {
                         || self.type_info.table.is_char_array(*ty)
                 }
                 Param::AllocaPointer => ty.is_pointer(),
+                Param::Kernel(_, type_name) => {
+                    let words: Vec<&str> = type_name.split(' ').collect();
+                    let wanted = self.named_type(&words).ok().flatten();
+                    is_null_constant(arg)
+                        || self.type_info.table.pointee(*ty).is_some_and(|target| {
+                            wanted.is_none_or(|wanted| target == wanted) || target == Type::Void
+                        })
+                }
                 Param::Address(_, pointee) => {
                     is_null_constant(arg)
                         || self.type_info.table.pointee(*ty).is_some_and(|target| {
@@ -111,11 +119,51 @@ impl Checker<'_> {
             }
         }
         self.alloca_size(subroutine, args);
+        if let Some(result) = self.lock_subroutine(subroutine, func_span) {
+            return result;
+        }
         if matches!(subroutine.kind, SubrKind::Alloca | SubrKind::Copyin) {
             self.type_info.uses_alloca = true;
             return self.type_info.table.pointer_to(Type::Void);
         }
         subroutine.result
+    }
+
+    /// Finds the lock word a lock subroutine reads, reporting a kernel without it, and types
+    /// `mutex_owner` as the `struct task_struct *` it returns. `None` for other subroutines.
+    fn lock_subroutine(&mut self, subroutine: &Subroutine, func_span: Span) -> Option<Type> {
+        let (struct_name, member) = match subroutine.kind {
+            SubrKind::MutexOwned | SubrKind::MutexOwner => ("mutex", "owner"),
+            SubrKind::RwReadHeld | SubrKind::RwWriteHeld | SubrKind::RwIsWriter => {
+                ("qrwlock", "cnts")
+            }
+            _ => return None,
+        };
+        let Some(found) = self.catalog.struct_member(struct_name, member) else {
+            self.error(
+                ErrTag::D_IDENT_UNDEF,
+                func_span,
+                format!(
+                    "failed to resolve {}: kernel BTF has no {struct_name}.{member}",
+                    subroutine.name
+                ),
+            );
+            return Some(subroutine.result);
+        };
+        if member == "owner" {
+            self.type_info.lock_words.mutex_owner = Some(found.offset);
+        } else {
+            self.type_info.lock_words.rwlock_cnts = Some(found.offset);
+        }
+        if subroutine.kind != SubrKind::MutexOwner {
+            return Some(subroutine.result);
+        }
+        let task = self
+            .named_type(&["struct", "task_struct"])
+            .ok()
+            .flatten()
+            .unwrap_or(Type::Void);
+        Some(self.type_info.table.pointer_to(task))
     }
 
     /// Rejects an `alloca` or `copyin` of a constant size larger than `scratchsize`, as libdtrace

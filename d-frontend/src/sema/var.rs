@@ -127,8 +127,10 @@ impl Checker<'_> {
 
     /// Whether a variable can hold values of type `ty`; reports the types it cannot hold yet.
     fn storable(&mut self, ty: Type, span: Span) -> bool {
-        if matches!(ty, Type::Int { .. } | Type::String | Type::Pointer(_))
-            || (is_aggregate(ty) && self.type_info.table.size_of(ty, 1).is_some())
+        if matches!(
+            ty,
+            Type::Int { .. } | Type::Float { size: 4 | 8 } | Type::String | Type::Pointer(_)
+        ) || (is_aggregate(ty) && self.type_info.table.size_of(ty, 1).is_some())
         {
             return true;
         }
@@ -173,7 +175,9 @@ impl Checker<'_> {
     /// rest (`struct task_struct *`).
     fn var_type_name(&self, ty: Type) -> String {
         match ty {
-            Type::Int { .. } | Type::String | Type::Void => ty.name().to_owned(),
+            Type::Int { .. } | Type::Float { .. } | Type::String | Type::Void => {
+                ty.name().to_owned()
+            }
             _ => self.type_info.table.name(ty),
         }
     }
@@ -433,7 +437,7 @@ impl Checker<'_> {
     /// reports (with `op` in the message) an operand that cannot be assigned.
     fn target(&mut self, target: &Expr, op: &str) -> Option<usize> {
         let (scope, name) = match &target.kind {
-            ExprKind::Ident(name) if variable::lookup(name).is_some() => {
+            ExprKind::Ident(name) if variable::lookup(name).is_some() || name.contains('`') => {
                 let message = format!("operator {op} can only be applied to a writable variable");
                 self.error(ErrTag::D_OP_WRITE, target.span, message);
                 return None;

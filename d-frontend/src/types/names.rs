@@ -14,6 +14,8 @@ pub enum IntegerWordsError {
     Combination,
     /// The words are each allowed but name no type together (`short long`).
     Unknown,
+    /// `signed` or `unsigned` with a floating-point type (`unsigned double`).
+    SignedFloat,
 }
 
 /// The integer type named by C's specifier words (`unsigned long long`, `short int`, `char`), with
@@ -58,6 +60,33 @@ pub fn integer_type_name(words: &[&str]) -> Option<Result<Type, IntegerWordsErro
         size,
         signed: n_unsigned == 0,
     }))
+}
+
+/// The floating-point type named by C's specifier words (`float`, `double`, `long double`), with
+/// qualifiers already removed. `None` when neither `float` nor `double` is among them.
+pub fn float_type_name(words: &[&str]) -> Option<Result<Type, IntegerWordsError>> {
+    let n_float = words.iter().filter(|word| **word == "float").count();
+    let n_double = words.iter().filter(|word| **word == "double").count();
+    if n_float + n_double == 0 {
+        return None;
+    }
+    if words
+        .iter()
+        .any(|word| matches!(*word, "signed" | "unsigned"))
+    {
+        return Some(Err(IntegerWordsError::SignedFloat));
+    }
+    let n_long = words.iter().filter(|word| **word == "long").count();
+    if n_float + n_double > 1 || n_long + n_float + n_double != words.len() {
+        return Some(Err(IntegerWordsError::Combination));
+    }
+    let size = match (n_double, n_long) {
+        (0, 0) => 4,
+        (1, 0) => 8,
+        (1, 1) => 16,
+        _ => return Some(Err(IntegerWordsError::Unknown)),
+    };
+    Some(Ok(Type::Float { size }))
 }
 
 /// The typedefs of libdtrace's LP64 "D" container, as the integer types they stand for.
@@ -122,6 +151,29 @@ mod tests {
         assert_eq!(int("long"), signed(8));
         assert_eq!(int("unsigned long long int"), unsigned(8));
         assert_eq!(int("long unsigned"), unsigned(8));
+    }
+
+    #[test]
+    fn floating_point_names() {
+        let float = |words: &str| float_type_name(&words.split(' ').collect::<Vec<_>>());
+        assert_eq!(float("float"), Some(Ok(Type::Float { size: 4 })));
+        assert_eq!(float("double"), Some(Ok(Type::Float { size: 8 })));
+        assert_eq!(float("long double"), Some(Ok(Type::Float { size: 16 })));
+        assert_eq!(float("double long"), Some(Ok(Type::Float { size: 16 })));
+        assert_eq!(
+            float("double double"),
+            Some(Err(IntegerWordsError::Combination))
+        );
+        assert_eq!(
+            float("int double"),
+            Some(Err(IntegerWordsError::Combination))
+        );
+        assert_eq!(float("long float"), Some(Err(IntegerWordsError::Unknown)));
+        assert_eq!(
+            float("unsigned float"),
+            Some(Err(IntegerWordsError::SignedFloat))
+        );
+        assert_eq!(float("long"), None);
     }
 
     #[test]

@@ -179,7 +179,7 @@ impl TypeTable {
     /// incomplete struct). A `string` takes `strsize` bytes.
     pub fn size_of(&self, ty: Type, strsize: u32) -> Option<u32> {
         match ty {
-            Type::Int { size, .. } => Some(u32::from(size)),
+            Type::Int { size, .. } | Type::Float { size } => Some(u32::from(size)),
             Type::String => Some(strsize),
             Type::Void | Type::Stack(_) | Type::SymAddr(_) => None,
             Type::Pointer(_) => Some(8),
@@ -197,7 +197,7 @@ impl TypeTable {
     /// The alignment of `ty` in bytes, as C lays out structs.
     pub fn align_of(&self, ty: Type) -> u32 {
         match ty {
-            Type::Int { size, .. } => u32::from(size),
+            Type::Int { size, .. } | Type::Float { size } => u32::from(size),
             Type::Pointer(_) => 8,
             Type::Array(_) => self
                 .array(ty)
@@ -223,7 +223,9 @@ impl TypeTable {
                     format!("unsigned {base}")
                 }
             }
-            Type::String | Type::Void | Type::Stack(_) | Type::SymAddr(_) => ty.name().to_owned(),
+            Type::Float { .. } | Type::String | Type::Void | Type::Stack(_) | Type::SymAddr(_) => {
+                ty.name().to_owned()
+            }
             Type::Pointer(_) => match self.pointee(ty) {
                 Some(target @ Type::Pointer(_)) => format!("{}*", self.name(target)),
                 Some(target) => format!("{} *", self.name(target)),
@@ -331,6 +333,11 @@ impl TypeTable {
                     .ok()
                     .filter(|size| size.is_power_of_two() && *size <= 8)?,
                 signed,
+            },
+            KernelType::Float { size } => Type::Float {
+                size: u8::try_from(size)
+                    .ok()
+                    .filter(|size| matches!(size, 4 | 8 | 16))?,
             },
             KernelType::Pointer { target } => {
                 let target = self

@@ -13,6 +13,7 @@
 
 pub mod agg;
 pub use tracer_daemon::buckets;
+pub mod cfloat;
 pub mod flamegraph;
 pub mod folded;
 pub mod histogram;

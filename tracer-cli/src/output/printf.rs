@@ -14,11 +14,13 @@
 //! the wrong kind (which the type checker rules out) prints in the nearest sensible way.
 //! `%a` and `%A` print an address symbolized by the consumer (``module`symbol+0xoffset``), and
 //! `%k` a stack; an address that reaches them as a plain integer prints as `0x...` (what dtrace
-//! prints when no symbol matches). The floating-point conversions, `%ls` and `%ws` print nothing.
+//! prints when no symbol matches). The floating-point conversions read the `float` or `double` the
+//! type checker let through from its recorded IEEE bits. `%ls` and `%ws` print nothing.
 
 use d_frontend::printf::{Conversion, Count, FormatPiece, Length};
 use tracer_ebpf::layout::Value;
 
+use super::cfloat::{self, FloatSpec};
 use super::stack;
 
 /// Widths and precisions are clamped to this many bytes, so a huge `*` argument cannot exhaust
@@ -189,6 +191,18 @@ fn write_conversion(conv: &Conversion, field: &Field, value: &Value, out: &mut V
             );
         }
         b'p' => write_int(field, b'x', CInt::Unsigned(unsigned_of(bits, size)), out),
+        b'e' | b'E' | b'f' | b'g' | b'G' => {
+            let spec = FloatSpec {
+                left: field.left,
+                zero: field.zero,
+                plus: field.plus,
+                space: field.space,
+                alt: field.alt,
+                width: field.width,
+                precision: field.precision,
+            };
+            cfloat::write(cfloat::from_bits(bits, size), conv.conv, &spec, out);
+        }
         b'c' if conv.length == Length::Default => {
             write_str(field, &[signed_of(bits, size) as u8], out);
         }
@@ -603,6 +617,26 @@ mod tests {
     }
 
     #[test]
+    fn floats_and_doubles_print_from_their_bits() {
+        let double = int(2.5f64.to_bits() as i64, 8, false);
+        let float = int(i64::from((-0.125f32).to_bits()), 4, false);
+        assert_eq!(
+            printf(
+                "%f %e %g %G|%8.2f|%-8.1E|",
+                &[
+                    double.clone(),
+                    double.clone(),
+                    float.clone(),
+                    float,
+                    double.clone(),
+                    double
+                ]
+            ),
+            "2.500000 2.500000e+00 -0.125 -0.125|    2.50|2.5E+00 |"
+        );
+    }
+
+    #[test]
     fn missing_and_mismatched_arguments_do_not_panic() {
         assert_eq!(printf("a%db%sc", &[]), "abc");
         assert_eq!(printf("%*d|", &[i32v(3)]), "|");
@@ -612,7 +646,7 @@ mod tests {
                 "%f|%e|%k|%ls",
                 &[i32v(1), string("x"), i32v(2), string("w")]
             ),
-            "|||"
+            "0.000000|||"
         );
         assert_eq!(printf("%@d", &[i32v(1)]), "");
         let huge = printf("%*d", &[i32v(i64::from(i32::MAX)), i32v(1)]);

@@ -7,9 +7,9 @@
 use d_frontend::provider::{KernelMember, KernelType};
 
 use super::{
-    BTF_KIND_ARRAY, BTF_KIND_CONST, BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FWD, BTF_KIND_INT,
-    BTF_KIND_PTR, BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPE_TAG, BTF_KIND_TYPEDEF,
-    BTF_KIND_UNION, BTF_KIND_VOLATILE, Btf, read_u32,
+    BTF_KIND_ARRAY, BTF_KIND_CONST, BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FLOAT, BTF_KIND_FWD,
+    BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_RESTRICT, BTF_KIND_STRUCT, BTF_KIND_TYPE_TAG,
+    BTF_KIND_TYPEDEF, BTF_KIND_UNION, BTF_KIND_VOLATILE, Btf, read_u32,
 };
 
 /// `BTF_INT_SIGNED` in an integer's encoding byte.
@@ -37,6 +37,9 @@ impl Btf {
                     signed: encoding & BTF_INT_SIGNED != 0 || plain_char,
                 }
             }
+            BTF_KIND_FLOAT => KernelType::Float {
+                size: record.size_or_type,
+            },
             BTF_KIND_PTR => KernelType::Pointer {
                 target: record.size_or_type,
             },

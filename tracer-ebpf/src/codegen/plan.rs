@@ -298,6 +298,13 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
 fn value_kind(ty: Type, strsize: u32) -> ValueKind {
     match ty {
         Type::Int { size, signed } => ValueKind::Int { size, signed },
+        // A `float` or `double` is recorded as its IEEE bits: an unsigned integer of its size,
+        // which `printf`'s floating-point conversions read back. Sema keeps `long double` values
+        // out of records.
+        Type::Float { size } => ValueKind::Int {
+            size: size.min(8),
+            signed: false,
+        },
         Type::Pointer(_) => ValueKind::Int {
             size: 8,
             signed: false,

@@ -163,16 +163,32 @@ impl ClauseContext<'_> {
         var: usize,
         key_offset: Option<u32>,
     ) {
-        match self.maps.variables[var] {
+        let dynamic = match self.maps.variables[var] {
             VarStorage::Dynamic { map } => {
                 lookup(emitter, map, key_offset);
                 emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+                true
             }
-            storage => self.address(emitter, Reg::R3, storage),
-        }
+            storage => {
+                self.address(emitter, Reg::R3, storage);
+                false
+            }
+        };
         scratch_pointer(emitter, Reg::R1, offset);
         emitter.push(Insn::mov64_imm(Reg::R2, self.maps.string_size as i32));
         emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
+        if dynamic {
+            // An unset element is DTrace's NULL string: the read from address 0 fails and
+            // zeroes the copy, and the NULL mark goes after its characters.
+            //   if (r0 != 0) scratch[offset + strsize] = 1
+            emitter.push(Insn::jmp_imm(JmpOp::Jeq, Reg::R0, 0, 1));
+            emitter.push(Insn::st_mem(
+                Size::B,
+                SCRATCH,
+                scratch_offset(offset + self.strings.strsize),
+                1,
+            ));
+        }
     }
 
     /// `var[key] = src`.
