@@ -222,9 +222,12 @@ pub struct CodegenSettings {
     /// `aggsize`.
     pub aggsize: u64,
     /// `fbt` probes through kprobes (the attach method the loading side's kernel allows or
-    /// `-x fbtmode` forces).
+    /// `-x fbtmode` forces); fentry when absent.
+    #[serde(default)]
     pub fbt_kprobes: bool,
-    /// Loops bounded by a counter rather than `may_goto` (`-x loopmode`, or kernels without it).
+    /// Loops bounded by a counter rather than `may_goto` (`-x loopmode`, or kernels without it);
+    /// `may_goto` when absent.
+    #[serde(default)]
     pub bounded_loops: bool,
 }
 

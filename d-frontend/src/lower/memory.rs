@@ -89,10 +89,9 @@ impl Lowerer<'_> {
                 let member = self.member_ref(expr);
                 self.offset_by(span, base_address, u64::from(member.bit_offset / 8))
             }
-            ExprKind::Ident(_) => match self.checked.type_info.kernel_symbols.get(&span) {
-                Some(&address) => self.constant(span, address),
-                None => unreachable!("sema checked that {:?} is a place", expr.kind),
-            },
+            ExprKind::Ident(_) if self.checked.type_info.kernel_symbols.contains_key(&span) => {
+                self.constant(span, self.checked.type_info.kernel_symbols[&span])
+            }
             ExprKind::Index { base, index } => {
                 let base_type = self.type_of(base);
                 let Some(element) = self.table().element(base_type) else {

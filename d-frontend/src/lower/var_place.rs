@@ -23,10 +23,14 @@ use crate::source::Span;
 use crate::types::Type;
 
 /// The bytes `trace()` records for `expr` when its value is a struct, union or array, which DTrace
-/// records and prints as raw bytes; `None` for every other value.
+/// records and prints as raw bytes; `None` for every other value. A translated member has no
+/// storage of its own (`curpsinfo->pr_psargs` is computed, often as a string), so it is recorded
+/// as its translated value.
 pub(super) fn traced_bytes(checked: &Checked, expr: &Expr) -> Option<u32> {
     let ty = checked.types.get(expr.span);
-    if !matches!(ty, Type::Struct(_) | Type::Array(_)) {
+    if !matches!(ty, Type::Struct(_) | Type::Array(_))
+        || checked.type_info.xlate_members.contains_key(&expr.span)
+    {
         return None;
     }
     checked.type_info.table.size_of(ty, 1)

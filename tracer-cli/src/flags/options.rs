@@ -746,7 +746,7 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 4,
+            libdtrace.len() + 6,
             "only diagfmt, fbtmode, flamegraph, loopmode and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
