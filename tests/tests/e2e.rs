@@ -34,7 +34,8 @@ suites!(
     funcs,
     stacks,
     conform,
-    json
+    json,
+    faults
 );
 
 #[test]
