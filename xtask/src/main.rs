@@ -4,6 +4,7 @@
 //! cargo xtask bench [--runs N] [--calls N] tracer and bpftrace side by side (see bench/mod.rs)
 //! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
 //! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
+//! cargo xtask fuzz [--time SECS] [TARGET...] run the cargo-fuzz targets (see fuzz.rs)
 //! cargo xtask compat [OPTIONS] [DIR...]  run dtrace-utils unit tests against tracer (see compat/mod.rs)
 //! ```
 
@@ -11,10 +12,12 @@ mod bench;
 mod codegen;
 mod compat;
 mod e2e;
+mod fuzz;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--calls N] | cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
+     cargo xtask fuzz [--time SECS] [TARGET...] | \
      cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...]";
 
 fn main() -> ExitCode {
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         ["e2e", rest @ ..] => e2e::run(rest),
         ["compat", rest @ ..] => compat::run(rest),
         ["bench", rest @ ..] => bench::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
