@@ -203,7 +203,9 @@ impl Checker<'_> {
         }
         match variable::lookup(name) {
             Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
-            Some(variable) if variable.source == VariableSource::Ppid && !self.ppid_available => {
+            Some(variable)
+                if variable.source == VariableSource::Ppid && self.ppid_offsets().is_none() =>
+            {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
                     expr.span,
@@ -212,7 +214,8 @@ impl Checker<'_> {
                 Type::INT
             }
             Some(variable)
-                if variable.source == VariableSource::VTimestamp && !self.vtimestamp_available =>
+                if variable.source == VariableSource::VTimestamp
+                    && self.vtimestamp_offset().is_none() =>
             {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
