@@ -591,7 +591,13 @@ pub(crate) mod tests {
     #[test]
     fn descriptions_no_fbt_probe_can_match_leave_the_function_list_unread() {
         let mut table = ProbeTable::new(&NoFunctions);
-        for text in ["BEGIN", "END", "syscall::read:entry", ":::entry-ish", "fbt:mod::entry"] {
+        for text in [
+            "BEGIN",
+            "END",
+            "syscall::read:entry",
+            ":::entry-ish",
+            "fbt:mod::entry",
+        ] {
             table.matching(&ProbeDesc::parse(text).unwrap());
         }
     }

@@ -390,9 +390,9 @@ impl Checker<'_> {
             }
             _ => {
                 let (lhs_type, rhs_type) = self.integer_operands(op, lhs, rhs);
-                if matches!(op, BinaryOp::Div | BinaryOp::Mod)
-                    && matches!(rhs.kind, ExprKind::Int { value: 0, .. })
-                {
+                // A divisor that folds to zero is refused as libdtrace refuses it, whether it is
+                // written `0` or `(7 - 7)`.
+                if matches!(op, BinaryOp::Div | BinaryOp::Mod) && self.fold(rhs) == Some(0) {
                     self.error(
                         ErrTag::D_DIV_ZERO,
                         rhs.span,
