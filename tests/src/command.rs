@@ -196,6 +196,30 @@ impl Running {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// How long ago the program was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// What the program has written to standard output so far, invalid UTF-8 replaced.
+    pub fn stdout_so_far(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.stdout)).into_owned()
+    }
+
+    /// What the program has written to standard error so far, invalid UTF-8 replaced.
+    pub fn stderr_so_far(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
+    }
+
+    /// Sends `signal` to the started program alone (not to its group).
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child's, which
+        // stays reserved until it is reaped by `wait`.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, signal);
+        }
+    }
+
     /// Waits for the program to exit, killing its process group once the timeout has passed.
     pub fn wait(mut self) -> Output {
         let deadline = self.started + self.timeout;

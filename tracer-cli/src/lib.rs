@@ -9,3 +9,4 @@ pub mod signals;
 pub mod speculation;
 pub mod symbols;
 pub mod target;
+pub mod verifier;

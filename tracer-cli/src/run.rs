@@ -566,20 +566,9 @@ fn explain_load_error(
         }
         None => format!("program {program}"),
     };
-    let trimmed: Vec<&str> = verifier_log
-        .lines()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let log = if verbose {
-        verifier_log.clone()
-    } else {
-        trimmed.join("\n")
-    };
-    anyhow::anyhow!(
-        "failed to enable probes: the BPF verifier rejected the {location}\nnote: {log}"
-    )
+    anyhow::anyhow!(tracer_cli::verifier::message(
+        &location,
+        verifier_log,
+        verbose
+    ))
 }

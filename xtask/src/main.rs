@@ -5,6 +5,7 @@
 //! cargo xtask codegen [--check]         regenerate committed generated files (or check they are current)
 //! cargo xtask e2e [--release] [FILTER]  build tracer and run the end-to-end suites
 //! cargo xtask install [--prefix DIR] [--destdir DIR] [--debug]  install tracer, tracerd, the unit
+//! cargo xtask fuzz [--time SECS] [TARGET...] run the cargo-fuzz targets (see fuzz.rs)
 //! cargo xtask compat [OPTIONS] [DIR...]  run dtrace-utils unit tests against tracer (see compat/mod.rs)
 //! cargo xtask vm-test [FILTER]          run tests/vm/cases.test in a stock kernel under qemu (see vm/mod.rs)
 //! ```
@@ -13,13 +14,14 @@ mod bench;
 mod codegen;
 mod compat;
 mod e2e;
+mod fuzz;
 mod install;
 mod vm;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--calls N] | cargo xtask codegen [--check] | cargo xtask e2e [--release] [FILTER] | \
-     cargo xtask install [--prefix DIR] [--destdir DIR] [--debug] | \
+     cargo xtask install [--prefix DIR] [--destdir DIR] [--debug] | cargo xtask fuzz [--time SECS] [TARGET...] | \
      cargo xtask compat [--dtrace-utils DIR] [--tracer PATH] [-j N] [DIR|TEST...] | cargo xtask vm-test [FILTER]";
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         ["bench", rest @ ..] => bench::run(rest),
         ["vm-test", rest @ ..] => vm::run(rest),
         ["install", rest @ ..] => install::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -16,12 +16,18 @@ use super::{FunctionPrototype, KernelType, KernelTypeId};
 /// Modifier chains deeper than this are treated as damaged BTF.
 const MAX_DEPTH: u32 = 32;
 
+/// Whether `desc` may match some fbt probe, judged without the function list (whose reading
+/// parses the kernel's BTF): `BEGIN` names every provider but no fbt probe.
+pub(super) fn may_match(desc: &ProbeDesc) -> bool {
+    super::field_matches(&desc.provider, "fbt")
+        && super::field_matches(&desc.module, "vmlinux")
+        && (super::field_matches(&desc.name, "entry") || super::field_matches(&desc.name, "return"))
+}
+
 /// The fbt probes matching `desc` among `functions` (sorted), in ID order; the first function's
 /// probes have IDs `first_id` (entry) and `first_id + 1` (return).
 pub(super) fn matching(desc: &ProbeDesc, functions: &[String], first_id: u32) -> Vec<Probe> {
-    if !super::field_matches(&desc.provider, "fbt")
-        || !super::field_matches(&desc.module, "vmlinux")
-    {
+    if !may_match(desc) {
         return Vec::new();
     }
     let candidates: Vec<usize> = if super::is_glob(&desc.function) || desc.function.is_empty() {

@@ -304,7 +304,7 @@ impl ProbeTable<'_> {
             io::PROBES,
             self.first_io_id(),
         ));
-        if field_matches(&desc.provider, "fbt") {
+        if fbt::may_match(desc) {
             probes.extend(fbt::matching(desc, self.functions(), first_fbt_id));
         }
         probes.extend(created);
@@ -721,6 +721,37 @@ pub(crate) mod tests {
             names(&table.matching(&ProbeDesc::parse("dtrace:::END").unwrap())),
             ["2 dtrace:::END"]
         );
+    }
+
+    /// A catalog whose kernel function list (parsed from BTF on a real machine) must not be read.
+    struct NoFunctions;
+
+    impl ProbeCatalog for NoFunctions {
+        fn syscalls(&self) -> Vec<SyscallInfo> {
+            FakeCatalog.syscalls()
+        }
+
+        fn struct_member(&self, struct_name: &str, member: &str) -> Option<MemberInfo> {
+            FakeCatalog.struct_member(struct_name, member)
+        }
+
+        fn kernel_functions(&self) -> Vec<String> {
+            panic!("the kernel function list was read")
+        }
+    }
+
+    #[test]
+    fn descriptions_no_fbt_probe_can_match_leave_the_function_list_unread() {
+        let mut table = ProbeTable::new(&NoFunctions);
+        for text in [
+            "BEGIN",
+            "END",
+            "syscall::read:entry",
+            ":::entry-ish",
+            "fbt:mod::entry",
+        ] {
+            table.matching(&ProbeDesc::parse(text).unwrap());
+        }
     }
 
     #[test]

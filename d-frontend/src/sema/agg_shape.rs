@@ -205,9 +205,10 @@ impl Checker<'_> {
         constant
     }
 
-    /// The value of an integer constant expression, folded as the D parser folds constants.
+    /// The value of an integer constant expression, folded as the D parser folds constants; none
+    /// for an expression sema could not type, whose error is already reported.
     fn fold_agg_constant(&self, expr: &Expr) -> Option<Constant> {
-        let Type::Int { size, signed } = self.types.get(expr.span) else {
+        let Some(Type::Int { size, signed }) = self.types.lookup(expr.span) else {
             return None;
         };
         let bits = match &expr.kind {
@@ -619,6 +620,16 @@ mod tests {
         assert!(steps_fit_factor(10, 0, 40).is_some_and(|text| text.contains("square")));
         assert_eq!(steps_fit_factor(4, 4, 32), None);
         assert!(steps_fit_factor(4, 1, 32).is_some_and(|text| text.contains("pow(")));
+    }
+
+    /// Found by the `compile` fuzz target: the operand of an invalid `--` has no type.
+    #[test]
+    fn an_untyped_argument_is_an_error_not_a_panic() {
+        let errors = compile_one("BEGIN { @ = lquantize(9, --0, 10); }").unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "operator -- requires modifiable lvalue as an operand"
+        );
     }
 
     #[test]

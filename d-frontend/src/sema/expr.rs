@@ -206,7 +206,9 @@ impl Checker<'_> {
         }
         match variable::lookup(name) {
             Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
-            Some(variable) if variable.source == VariableSource::Ppid && !self.ppid_available => {
+            Some(variable)
+                if variable.source == VariableSource::Ppid && self.ppid_offsets().is_none() =>
+            {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
                     expr.span,
@@ -226,7 +228,8 @@ impl Checker<'_> {
                 Type::String
             }
             Some(variable)
-                if variable.source == VariableSource::VTimestamp && !self.vtimestamp_available =>
+                if variable.source == VariableSource::VTimestamp
+                    && self.vtimestamp_offset().is_none() =>
             {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,
@@ -409,9 +412,9 @@ impl Checker<'_> {
             }
             _ => {
                 let (lhs_type, rhs_type) = self.integer_operands(op, lhs, rhs);
-                if matches!(op, BinaryOp::Div | BinaryOp::Mod)
-                    && matches!(rhs.kind, ExprKind::Int { value: 0, .. })
-                {
+                // A divisor that folds to zero is refused as libdtrace refuses it, whether it is
+                // written `0` or `(7 - 7)`.
+                if matches!(op, BinaryOp::Div | BinaryOp::Mod) && self.fold(rhs) == Some(0) {
                     self.error(
                         ErrTag::D_DIV_ZERO,
                         rhs.span,

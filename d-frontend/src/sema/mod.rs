@@ -29,6 +29,7 @@ pub use var_place::{is_aggregate_var, var_place_root};
 mod var;
 mod var_place;
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use crate::ast::{self, Item, VarScope};
@@ -215,14 +216,6 @@ pub fn check(
     catalog: &dyn ProbeCatalog,
     options: &CompileOptions,
 ) -> Result<Checked, Vec<Diagnostic>> {
-    let ppid_offsets = catalog
-        .struct_member("task_struct", "real_parent")
-        .zip(catalog.struct_member("task_struct", "tgid"))
-        .map(|(real_parent, tgid)| (real_parent.offset, tgid.offset));
-    let vtimestamp_offset = catalog
-        .struct_member("task_struct", "se")
-        .zip(catalog.struct_member("sched_entity", "sum_exec_runtime"))
-        .map(|(se, runtime)| se.offset + runtime.offset);
     let mut checker = Checker {
         types: TypeMap::default(),
         aggregations: Vec::new(),
@@ -232,8 +225,8 @@ pub fn check(
         zdefs: options.zdefs,
         strsize: options.strsize,
         scratchsize: options.scratchsize,
-        ppid_available: ppid_offsets.is_some(),
-        vtimestamp_available: vtimestamp_offset.is_some(),
+        ppid_offsets: OnceCell::new(),
+        vtimestamp_offset: OnceCell::new(),
         destructive: false,
         catalog,
         type_info: TypeInfo::default(),
@@ -304,6 +297,8 @@ pub fn check(
         return Err(checker.errors);
     }
     probes.sort_by_key(|probe| probe.id);
+    let ppid_offsets = checker.ppid_offsets.get().copied().flatten();
+    let vtimestamp_offset = checker.vtimestamp_offset.get().copied().flatten();
     let mut options = options.clone();
     if let Some(strsize) = pragma_strsize(&pragma_options) {
         options.strsize = strsize;
@@ -386,8 +381,11 @@ struct Checker<'c> {
     strsize: u32,
     /// The `scratchsize` option as the last pragma so far left it (see [`CompileOptions`]).
     scratchsize: u32,
-    ppid_available: bool,
-    vtimestamp_available: bool,
+    /// `task_struct` offsets for `ppid` and `progenyof`, looked up in the catalog when a clause
+    /// first uses one: reading them parses the kernel's BTF, which most programs never need.
+    ppid_offsets: OnceCell<Option<(u32, u32)>>,
+    /// The offset for `vtimestamp`, looked up when a clause first uses it.
+    vtimestamp_offset: OnceCell<Option<u32>>,
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,
@@ -402,6 +400,29 @@ struct Checker<'c> {
 }
 
 impl Checker<'_> {
+    /// `task_struct.real_parent` and `.tgid`, for `ppid` and `progenyof`, when BTF has them.
+    fn ppid_offsets(&self) -> Option<(u32, u32)> {
+        *self.ppid_offsets.get_or_init(|| {
+            self.catalog
+                .struct_member("task_struct", "real_parent")
+                .zip(self.catalog.struct_member("task_struct", "tgid"))
+                .map(|(real_parent, tgid)| (real_parent.offset, tgid.offset))
+        })
+    }
+
+    /// The offset of `task_struct.se.sum_exec_runtime`, for `vtimestamp`, when BTF has it.
+    fn vtimestamp_offset(&self) -> Option<u32> {
+        *self.vtimestamp_offset.get_or_init(|| {
+            self.catalog
+                .struct_member("task_struct", "se")
+                .zip(
+                    self.catalog
+                        .struct_member("sched_entity", "sum_exec_runtime"),
+                )
+                .map(|(se, runtime)| se.offset + runtime.offset)
+        })
+    }
+
     fn error(&mut self, tag: ErrTag, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::error(tag, span, message));
     }

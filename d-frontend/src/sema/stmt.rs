@@ -639,7 +639,12 @@ mod tests {
 
     #[test]
     fn division_by_a_zero_constant_is_refused() {
-        for text in ["BEGIN { trace(123 / 0); }", "BEGIN { trace(arg0 % 0); }"] {
+        for text in [
+            "BEGIN { trace(123 / 0); }",
+            "BEGIN { trace(arg0 % 0); }",
+            "BEGIN { c = 123 / (7 - 7); }",
+            "BEGIN { c = 123 / ((7 - 7) * 999); }",
+        ] {
             let error = first_error(text);
             assert_eq!(error.tag, ErrTag::D_DIV_ZERO, "{text}");
             assert_eq!(error.message, "expression contains division by zero");

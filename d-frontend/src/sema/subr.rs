@@ -27,7 +27,7 @@ impl Checker<'_> {
         args: &[Expr],
     ) -> Type {
         let arg_types: Vec<Type> = args.iter().map(|arg| self.argument(arg)).collect();
-        if subroutine.kind == SubrKind::Progenyof && !self.ppid_available {
+        if subroutine.kind == SubrKind::Progenyof && self.ppid_offsets().is_none() {
             self.error(
                 ErrTag::D_IDENT_UNDEF,
                 func_span,

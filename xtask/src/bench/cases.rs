@@ -39,7 +39,7 @@ pub struct StartupCase {
 pub struct EffectCase {
     /// The case's name.
     pub name: &'static str,
-    /// The workload's system call (`getppid` or `read`).
+    /// The workload's system call (`getppid`, `read` or `fork`).
     pub op: &'static str,
     /// The D program.
     pub d: &'static str,
@@ -138,6 +138,12 @@ pub fn effect_cases() -> Vec<EffectCase> {
                 syscall::read:return /self->ts/ { @ = quantize(timestamp - self->ts); self->ts = 0; }",
             bpftrace: "tracepoint:syscalls:sys_enter_read { @ts[tid] = nsecs; } \
                 tracepoint:syscalls:sys_exit_read /@ts[tid]/ { @ = hist(nsecs - @ts[tid]); delete(@ts[tid]); }",
+        },
+        EffectCase {
+            name: "fork under proc:::create count()",
+            op: "fork",
+            d: "proc:::create { @ = count(); }",
+            bpftrace: "tracepoint:sched:sched_process_fork { @ = count(); }",
         },
         EffectCase {
             name: "printf per event to a file",

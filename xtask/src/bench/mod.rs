@@ -10,7 +10,8 @@
 //!    launch until exit after SIGTERM (attach plus teardown), for one probe, every syscall, and
 //!    scripts of 10 and 1,000 clauses (compile and load); `BEGIN { exit(0); }` end to end;
 //! 2. probe effect: nanoseconds each traced call gains over the untraced workload
-//!    (`xtask/bench/workload.c`: `--calls` `getppid()` or one-byte `read()` calls);
+//!    (`xtask/bench/workload.c`: `--calls` `getppid()` or one-byte `read()` calls), and each
+//!    `fork()` gains under `proc:::create { @ = count(); }` (a thousandth of `--calls` forks);
 //! 3. throughput: a `printf` per call into a file, events delivered per second, with every loss
 //!    counted from the tools' own drop reports;
 //! 4. memory: the tracer process's peak RSS in each case.
@@ -159,6 +160,16 @@ fn header(setup: &Setup, options: &Options) -> String {
     )
 }
 
+/// How many calls a workload run of `op` makes: a fork (and the wait for its child) costs
+/// thousands of times a `getppid`, so the fork case makes a thousandth of `--calls`.
+fn calls_of(op: &str, calls: u64) -> u64 {
+    if op == "fork" {
+        (calls / 1000).max(100)
+    } else {
+        calls
+    }
+}
+
 /// Section 1, and start-up memory.
 fn startup(
     setup: &Setup,
@@ -262,7 +273,8 @@ fn effect(
         for run in 0..options.runs {
             // The note keeps the last run's delivery counts of both tools.
             notes.retain(|note: &String| note.contains("failed"));
-            let untraced = setup.workload(case.op, options.calls)?;
+            let calls = calls_of(case.op, options.calls);
+            let untraced = setup.workload(case.op, calls)?;
             baseline.0.push(untraced);
             for (idx, tool) in [Tool::Tracer, Tool::Bpftrace].into_iter().enumerate() {
                 let program = match tool {
@@ -277,19 +289,19 @@ fn effect(
                     notes.push(failure(tool, &finished.stderr));
                     continue;
                 };
-                let traced = setup.workload(case.op, options.calls)?;
+                let traced = setup.workload(case.op, calls)?;
                 let finished = running.stop(Some(ready))?;
                 added[idx].0.push(traced - untraced);
                 rss[idx].0.push(finished.rss_kib as f64 / 1024.0);
                 if case.d.contains("printf") {
                     let delivered = count_events(&finished.stdout);
                     let lost = reported_losses(&finished.stderr);
-                    let seconds = traced * options.calls as f64 / 1e9;
+                    let seconds = traced * calls as f64 / 1e9;
                     rate[idx].0.push(delivered as f64 / seconds);
                     notes.push(format!(
                         "{}: {delivered} delivered, {lost} reported lost, {} unaccounted",
                         tool.name(),
-                        options.calls.saturating_sub(delivered + lost)
+                        calls.saturating_sub(delivered + lost)
                     ));
                 }
             }
