@@ -154,7 +154,11 @@ impl<'a> Lowerer<'a> {
         let mut n_bindings = 1;
         let operand = loop {
             if let ExprKind::Xlate { operand, .. } = &translated.kind {
-                break operand;
+                break &**operand;
+            }
+            // A translated probe argument is its own input: `args[0]` reads the native pointer.
+            if info.args.contains_key(&translated.span) {
+                break translated;
             }
             if let Some(&inline_idx) = info.inline_uses.get(&translated.span) {
                 translated = &info.inlines[inline_idx].value;

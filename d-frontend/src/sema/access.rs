@@ -384,9 +384,6 @@ impl Checker<'_> {
         }
         let Some(member) = self.type_info.table.find_member(id, name, self.catalog) else {
             let type_name = self.type_info.table.name(Type::Struct(id));
-            if Self::is_psinfo_member(base, name, &type_name) {
-                return self.unsupported_psinfo_member(name, expr);
-            }
             self.error(
                 ErrTag::D_TYPE_MEMBER,
                 expr.span,

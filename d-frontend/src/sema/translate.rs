@@ -182,6 +182,9 @@ impl Checker<'_> {
                 self.types.insert(expr.span, ty);
                 Translated::Yes { translator, ty }
             }
+            ExprKind::Index { base, index } if super::args::is_args(base) => {
+                self.translated_arg(index, expr)
+            }
             ExprKind::Index { base, index } => {
                 let Some(inline_idx) = self.inline_array(base) else {
                     return Translated::No;
@@ -212,18 +215,7 @@ impl Checker<'_> {
     fn xlate(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Option<(usize, Type)> {
         let operand_type = self.expr(operand);
         let to = self.type_name(ty)?;
-        let output = self.type_info.table.pointee(to).unwrap_or(to);
-        let exact = self
-            .type_info
-            .translators
-            .iter()
-            .position(|known| known.output == output && known.input == operand_type);
-        let found = exact.or_else(|| {
-            self.type_info.translators.iter().position(|known| {
-                known.output == output && self.assignable(known.input, operand_type, Some(operand))
-            })
-        });
-        let Some(translator) = found.filter(|_| matches!(output, Type::Struct(_))) else {
+        let Some(translator) = self.translator_to(to, operand_type, Some(operand)) else {
             let table = &self.type_info.table;
             let message = format!(
                 "cannot translate from \"{}\" to \"{}\"",
@@ -236,6 +228,29 @@ impl Checker<'_> {
         self.type_info.xlates.insert(expr.span, translator);
         self.types.insert(expr.span, to);
         Some((translator, to))
+    }
+
+    /// The translator giving `to` (a struct or union, or a pointer to one) from a value of type
+    /// `from` (`operand`'s, when it is an expression): the one from exactly `from` first, then
+    /// any whose input `from` converts to.
+    pub(super) fn translator_to(
+        &mut self,
+        to: Type,
+        from: Type,
+        operand: Option<&Expr>,
+    ) -> Option<usize> {
+        let output = self.type_info.table.pointee(to).unwrap_or(to);
+        let exact = self
+            .type_info
+            .translators
+            .iter()
+            .position(|known| known.output == output && known.input == from);
+        let found = exact.or_else(|| {
+            self.type_info.translators.iter().position(|known| {
+                known.output == output && self.assignable(known.input, from, operand)
+            })
+        });
+        found.filter(|_| matches!(output, Type::Struct(_)))
     }
 
     /// How libdtrace names translated data of type `ty` in messages.
