@@ -336,6 +336,14 @@ impl Checker<'_> {
     pub(super) fn member(&mut self, base: &Expr, name: &str, arrow: bool, expr: &Expr) -> Type {
         match self.translated(base) {
             Translated::Yes { translator, ty } => {
+                if self.is_translated_value(translator, name) {
+                    self.error(
+                        ErrTag::D_OP_DYN,
+                        expr.span,
+                        "translated data may only be used with operator . or ->",
+                    );
+                    return Type::INT;
+                }
                 return self.translated_member(translator, ty, name, arrow, expr);
             }
             Translated::Failed => return Type::INT,

@@ -10,7 +10,10 @@
 //! (`dt_xlator_lookup`: the exact type first, then any compatible one). What they produce is
 //! translated data, which D only reads member by member: `xlate<T>(x).m` and `xlate<T *>(x)->m`
 //! stand for translator member `m`'s value with `x` bound to the input, and lowering expands
-//! them so. An inline may stand for translated data too (`inline T *t = xlate<T *>(x);`).
+//! them so. An inline may stand for translated data too (`inline T *t = xlate<T *>(x);`), and
+//! so may a probe argument DTrace translates (`args[0]` of `proc:::create`, a `psinfo_t *`) and a
+//! struct member whose value is an `xlate` (`psinfo_t`'s `pr_start`, read as
+//! `curpsinfo->pr_start.tv_sec`).
 
 use super::Checker;
 use super::scope::{Binder, ParamRef, TranslatorDef, TranslatorMemberDef, XlateMember};
@@ -103,7 +106,13 @@ impl Checker<'_> {
             // A member whose value uses `alloca` memory (`copyin`) makes a program use it only
             // where the member is read, so the D library's translators cost nothing unread.
             let outer_alloca = std::mem::replace(&mut self.type_info.uses_alloca, false);
-            let value_type = self.expr(&member.value);
+            // A struct member may be translated data itself (`pr_start = xlate<timestruc_t>(ns)`),
+            // read member by member as any translated data (`curpsinfo->pr_start.tv_sec`).
+            let value_type = match self.translated(&member.value) {
+                Translated::No => self.expr(&member.value),
+                Translated::Yes { ty, .. } => ty,
+                Translated::Failed => Type::INT,
+            };
             let uses_alloca = std::mem::replace(&mut self.type_info.uses_alloca, outer_alloca);
             if !(found.ty == value_type
                 || self.assignable(found.ty, value_type, Some(&member.value)))
@@ -185,6 +194,11 @@ impl Checker<'_> {
             ExprKind::Index { base, index } if super::args::is_args(base) => {
                 self.translated_arg(index, expr)
             }
+            ExprKind::Member {
+                base,
+                member,
+                arrow,
+            } => self.translated_translated_member(base, member, *arrow, expr),
             ExprKind::Index { base, index } => {
                 let Some(inline_idx) = self.inline_array(base) else {
                     return Translated::No;
@@ -199,6 +213,45 @@ impl Checker<'_> {
             }
             _ => Translated::No,
         }
+    }
+
+    /// Whether `base.name` or `base->name` (`expr`) is a member of translated data whose value is
+    /// translated data too, and its translator when it is.
+    fn translated_translated_member(
+        &mut self,
+        base: &Expr,
+        name: &str,
+        arrow: bool,
+        expr: &Expr,
+    ) -> Translated {
+        let (translator, ty) = match self.translated(base) {
+            Translated::Yes { translator, ty } => (translator, ty),
+            other => return other,
+        };
+        let Some(inner) = self.translated_value(translator, name) else {
+            return Translated::No;
+        };
+        let inner_ty = self.translated_member(translator, ty, name, arrow, expr);
+        self.types.insert(expr.span, inner_ty);
+        Translated::Yes {
+            translator: inner,
+            ty: inner_ty,
+        }
+    }
+
+    /// Whether member `name` of `translator` is translated data, which D reads only member by
+    /// member.
+    pub(super) fn is_translated_value(&self, translator: usize, name: &str) -> bool {
+        self.translated_value(translator, name).is_some()
+    }
+
+    /// The translator of member `name` of `translator` when its value is translated data.
+    fn translated_value(&self, translator: usize, name: &str) -> Option<usize> {
+        let member = self.type_info.translators[translator]
+            .members
+            .iter()
+            .find(|member| member.name == name)?;
+        self.type_info.xlates.get(&member.value.span).copied()
     }
 
     /// A parameter in scope called `name`.
