@@ -270,7 +270,7 @@ mod tests {
         assert!(compile_one("syscall::openat:return { trace(args[0] + args[1]); }").is_ok());
     }
 
-    /// A psinfo_t and lwpsinfo_t with the translators of the D library, cut down to what the
+    /// A `psinfo_t` and `lwpsinfo_t` with the translators of the D library, cut down to what the
     /// fake catalog's `struct task_struct` has.
     const PROCFS: &str = "typedef struct psinfo { int pr_pid; int pr_ppid; } psinfo_t;\n\
         typedef struct lwpsinfo { int pr_lwpid; } lwpsinfo_t;\n\
