@@ -79,7 +79,11 @@ impl Checker<'_> {
     /// `(type) operand`: same types, scalars to scalars, arrays to pointers, anything to `void`,
     /// and scalars, pointers and `char` arrays to `string`.
     pub(super) fn cast(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Type {
-        if let Translated::Yes { ty: from, .. } = self.translated(operand) {
+        let translated = self.translated(operand);
+        if let Translated::Failed = translated {
+            return Type::INT;
+        }
+        if let Translated::Yes { ty: from, .. } = translated {
             if self.type_name(ty).is_some() {
                 // The type as written: libdtrace names the cast's type before resolving typedefs.
                 let stars = "*".repeat(ty.pointer_depth as usize);

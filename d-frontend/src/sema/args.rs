@@ -325,6 +325,14 @@ mod tests {
                 "proc:::create { trace(args[1]->pr_pid); }",
                 "[D_ARGS_IDX] index 1 is out of range for proc:::create args[ ]",
             ),
+            (
+                "proc:::create { trace((long)args[1]); }",
+                "[D_ARGS_IDX] index 1 is out of range for proc:::create args[ ]",
+            ),
+            (
+                "proc:::create { trace((long)args[0]); }",
+                "[D_CAST_INVAL] invalid cast expression: \"pointer to translated data\" to \"long\"",
+            ),
         ] {
             assert_eq!(
                 errors_of(&format!("{PROCFS}{program}")),

@@ -109,11 +109,14 @@ impl Checker<'_> {
             // A struct member may be translated data itself (`pr_start = xlate<timestruc_t>(ns)`),
             // read member by member as any translated data (`curpsinfo->pr_start.tv_sec`).
             let value_type = match self.translated(&member.value) {
-                Translated::No => self.expr(&member.value),
-                Translated::Yes { ty, .. } => ty,
-                Translated::Failed => Type::INT,
+                Translated::No => Some(self.expr(&member.value)),
+                Translated::Yes { ty, .. } => Some(ty),
+                Translated::Failed => None,
             };
             let uses_alloca = std::mem::replace(&mut self.type_info.uses_alloca, outer_alloca);
+            let Some(value_type) = value_type else {
+                continue;
+            };
             if !(found.ty == value_type
                 || self.assignable(found.ty, value_type, Some(&member.value)))
             {
