@@ -100,14 +100,17 @@ inline int REQ_SYNC = 0x800;
 inline int BIO_PAGE_PINNED = 0;
 
 /*
- * A bio has no one buffer address (b_addr), and Linux has no residual count at submission, so
- * those members are left out; b_error is the bio's blk_status_t, 0 until it fails.
+ * A bio has no one buffer address (its data is a list of pages), so b_addr is 0, as in Oracle
+ * DTrace; so is b_resid, as a bio is done with all of it or failed. b_error is the bio's
+ * blk_status_t, 0 until it fails.
  */
 translator bufinfo_t < struct bio *B > {
 	b_flags = ((B->bi_opf & REQ_OP_MASK) & 1 ? B_WRITE : B_READ) |
 	    (B->bi_opf & REQ_SYNC ? 0 : B_ASYNC) |
 	    (B->bi_flags & (1 << BIO_PAGE_PINNED) ? B_PHYS : B_PAGEIO);
 	b_bcount = B->bi_iter.bi_size;
+	b_addr = 0;
+	b_resid = 0;
 	b_lblkno = B->bi_iter.bi_sector;
 	b_blkno = B->bi_iter.bi_sector;
 	b_bufsize = B->bi_iter.bi_size;
