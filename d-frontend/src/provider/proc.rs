@@ -281,6 +281,31 @@ mod tests {
     }
 
     #[test]
+    fn task_arguments_are_translated_as_oracle_declares_them() {
+        let outputs = |name| -> Vec<String> {
+            dependent::args(PROBES, name)
+                .into_iter()
+                .map(|arg| match arg.ty {
+                    crate::provider::ArgType::Translated { input, output } => {
+                        format!("{output} from {input}")
+                    }
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(outputs("create"), ["psinfo_t from struct task_struct"]);
+        assert_eq!(
+            outputs("signal-send"),
+            [
+                "lwpsinfo_t from struct task_struct",
+                "psinfo_t from struct task_struct",
+                "Int { size: 4, signed: true }"
+            ]
+        );
+        assert_eq!(outputs("lwp-create"), outputs("signal-discard")[..2]);
+    }
+
+    #[test]
     fn a_probe_whose_syscalls_are_missing_has_no_source() {
         assert!(sources("exec-failure", &[], &FakeCatalog).is_empty());
         assert!(sources("nosuch", &[], &FakeCatalog).is_empty());
