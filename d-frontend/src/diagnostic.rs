@@ -302,6 +302,8 @@ pub enum ErrTag {
     D_ARGS_IDX,
     /// `args[]` in a clause whose probes' arguments differ.
     D_ARGS_MULTI,
+    /// `args[N]` whose type cannot be resolved (a translated type the D library lacks).
+    D_ARGS_TYPE,
     /// `stack()`'s frame count is not a positive integer constant.
     D_STACK_SIZE,
     /// `ustack()`'s frame count is not a positive integer constant.

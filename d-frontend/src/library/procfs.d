@@ -132,6 +132,15 @@ inline int CLD_TRAPPED = 4;
 inline int CLD_STOPPED = 5;
 inline int CLD_CONTINUED = 6;
 
+/*
+ * A time since the epoch, from a kernel CLOCK_MONOTONIC time in nanoseconds (what
+ * task_struct.start_time holds): moved by the current distance between the two clocks.
+ */
+translator timestruc_t < uint64_t MONO > {
+	tv_sec = (walltimestamp - timestamp + MONO) / 1000000000;
+	tv_nsec = (walltimestamp - timestamp + MONO) % 1000000000;
+};
+
 translator psinfo_t < struct task_struct *T > {
 	pr_nlwp = T->signal->nr_threads;
 	pr_pid = T->tgid;
@@ -144,6 +153,7 @@ translator psinfo_t < struct task_struct *T > {
 	pr_egid = T->real_cred->egid.val;
 	pr_addr = (uintptr_t)T;
 	pr_ttydev = T->signal->tty != NULL ? T->signal->tty : (struct tty_struct *)-1;
+	pr_start = xlate <timestruc_t> (T->group_leader->start_time);
 	pr_fname = T->comm;
 	pr_psargs = T == curthread ? execargs : stringof(T->comm);
 	pr_wstat = T->exit_code;
@@ -181,6 +191,7 @@ translator lwpsinfo_t < struct task_struct *T > {
 	    (T->__state & TASK_DEAD) ? 'X' :
 	    (T->__state & (TASK_WAKEKILL | TASK_WAKING)) ? 'W' : 'R';
 	pr_pri = T->prio;
+	pr_start = xlate <timestruc_t> (T->start_time);
 	pr_name = T->comm;
 	pr_onpro = T->thread_info.cpu;
 	pr_bindpro = -1;

@@ -154,7 +154,18 @@ impl<'a> Lowerer<'a> {
         let mut n_bindings = 1;
         let operand = loop {
             if let ExprKind::Xlate { operand, .. } = &translated.kind {
-                break operand;
+                break &**operand;
+            }
+            // A translated probe argument is its own input: `args[0]` reads the native pointer.
+            if info.args.contains_key(&translated.span) {
+                break translated;
+            }
+            // A member whose value is translated data is read with its translator's input bound.
+            if let Some(&outer) = info.xlate_members.get(&translated.span) {
+                let (member, n_outer) = self.bind_xlate_input(outer, translated);
+                n_bindings += n_outer;
+                translated = &member.value;
+                continue;
             }
             if let Some(&inline_idx) = info.inline_uses.get(&translated.span) {
                 translated = &info.inlines[inline_idx].value;
@@ -196,6 +207,24 @@ mod tests {
         assert!(constants.contains(&7), "{constants:?}");
         assert!(constants.contains(&100), "{constants:?}");
         assert!(constants.contains(&3), "{constants:?}");
+    }
+
+    #[test]
+    fn a_member_translated_in_turn_is_read_member_by_member() {
+        let program = "struct ts { long s; long n; }; struct o { int a; struct ts t; };\n\
+            translator struct ts < long x > { s = x / 10; n = x % 10; };\n\
+            translator struct o < int i > { a = i; t = xlate<struct ts>(i * 1000); };\n\
+            BEGIN { trace(xlate<struct o>(7).t.s); trace(xlate<struct o *>(8)->t.n); }";
+        compile_one(program).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let constants = constants_of(program);
+        for constant in [7, 8, 1000, 10] {
+            assert!(constants.contains(&constant), "{constant}: {constants:?}");
+        }
+        let errors = compile_one(&program.replace(".t.s)", ".t)")).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "translated data may only be used with operator . or ->"
+        );
     }
 
     #[test]

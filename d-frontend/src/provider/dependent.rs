@@ -97,6 +97,24 @@ pub(super) struct DependentProbe {
     pub args: &'static [(&'static str, StaticArgType)],
 }
 
+/// A task argument as the process it belongs to (`psinfo_t *`).
+pub(super) const PSINFO: (&str, StaticArgType) = (
+    "struct task_struct *",
+    StaticArgType::Translated {
+        input: "struct task_struct",
+        output: "psinfo_t",
+    },
+);
+
+/// A task argument as a thread (`lwpsinfo_t *`).
+pub(super) const LWPSINFO: (&str, StaticArgType) = (
+    "struct task_struct *",
+    StaticArgType::Translated {
+        input: "struct task_struct",
+        output: "lwpsinfo_t",
+    },
+);
+
 /// An argument type a provider's table can spell as a constant.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum StaticArgType {
@@ -106,6 +124,14 @@ pub(super) enum StaticArgType {
     Pointer(&'static str),
     /// A string in user memory.
     UserString,
+    /// A pointer to the type named `output` translated from a pointer to the type named
+    /// `input` (`psinfo_t` from `struct task_struct`).
+    Translated {
+        /// The native pointee.
+        input: &'static str,
+        /// The translator's output type.
+        output: &'static str,
+    },
 }
 
 /// The probes of a dependent provider called `provider` (module `vmlinux`, no function, as in
@@ -161,6 +187,10 @@ pub(super) fn args(table: &[DependentProbe], name: &str) -> Vec<ProbeArg> {
                     pointee: pointee.to_string(),
                 },
                 StaticArgType::UserString => ArgType::UserString,
+                StaticArgType::Translated { input, output } => ArgType::Translated {
+                    input: input.to_string(),
+                    output: output.to_string(),
+                },
             },
             fetch: ArgFetch::Slot,
         })

@@ -7,26 +7,49 @@
 //! | `done` | a bio completes | `block_rq_complete` (the request's first bio), `block_bio_complete` |
 //!
 //! `wait-start` and `wait-done` are left out: Oracle DTrace puts them on `submit_bio_wait` with
-//! fbt, and Linux has no tracepoint for a thread waiting for I/O. As with `proc` and `sched`,
-//! `args[0]` and `args[1]`, which DTrace translates to `bufinfo_t *` and `devinfo_t *`, are the
-//! `struct bio *` they would be translated from; `args[2]` (`fileinfo_t *`) is always 0 on Linux,
-//! as in Oracle DTrace.
+//! fbt, and Linux has no tracepoint for a thread waiting for I/O. As in DTrace, `args[0]` and
+//! `args[1]` are the `bufinfo_t *` and `devinfo_t *` the D library translates from the `struct
+//! bio *` the trampoline passes (`arg0`); `args[2]` is a `fileinfo_t *` translated from a NULL
+//! `struct file *` (its members read `<none>`): the block layer does not know the file, as in
+//! Oracle DTrace.
 
 use super::ProbeCatalog;
 use super::dependent::{self, DependentProbe, RawSource, RawValue, StaticArgType};
 
-const BIO: (&str, StaticArgType) = ("struct bio *", StaticArgType::Pointer("struct bio"));
-const FILE: (&str, StaticArgType) = ("struct file *", StaticArgType::Pointer("struct file"));
+/// The bio as the buffer it transfers.
+const BUFINFO: (&str, StaticArgType) = (
+    "struct bio *",
+    StaticArgType::Translated {
+        input: "struct bio",
+        output: "bufinfo_t",
+    },
+);
+/// The bio as the device it is for.
+const DEVINFO: (&str, StaticArgType) = (
+    "struct bio *",
+    StaticArgType::Translated {
+        input: "struct bio",
+        output: "devinfo_t",
+    },
+);
+/// The file, which the block layer does not know: always the NULL file, "<none>".
+const FILEINFO: (&str, StaticArgType) = (
+    "struct file *",
+    StaticArgType::Translated {
+        input: "struct file",
+        output: "fileinfo_t",
+    },
+);
 
 /// The probes, in ID order.
 pub(super) const PROBES: &[DependentProbe] = &[
     DependentProbe {
         name: "done",
-        args: &[BIO, BIO, FILE],
+        args: &[BUFINFO, DEVINFO, FILEINFO],
     },
     DependentProbe {
         name: "start",
-        args: &[BIO, BIO, FILE],
+        args: &[BUFINFO, DEVINFO, FILEINFO],
     },
 ];
 
@@ -93,6 +116,14 @@ mod tests {
             }
         );
         assert_eq!(done[1].args[0], RawValue::Arg(1));
-        assert_eq!(PROBES[0].args.len(), 3);
+        let outputs: Vec<&str> = PROBES[0]
+            .args
+            .iter()
+            .map(|(_, ty)| match ty {
+                StaticArgType::Translated { output, .. } => *output,
+                _ => "native",
+            })
+            .collect();
+        assert_eq!(outputs, ["bufinfo_t", "devinfo_t", "fileinfo_t"]);
     }
 }

@@ -96,6 +96,15 @@ pub enum ArgType {
     },
     /// A NUL-terminated string in user memory, whose address is the argument's value.
     UserString,
+    /// A pointer to the struct or union named `output` (`psinfo_t`), translated by the D
+    /// library's translator from the value, a pointer to the type named `input` (`struct
+    /// task_struct`), as DTrace translates `proc`, `sched` and `io` arguments.
+    Translated {
+        /// The C name of the type the native pointer points to.
+        input: String,
+        /// The D name of the translator's output type.
+        output: String,
+    },
 }
 
 /// Where a trampoline finds an argument's value.

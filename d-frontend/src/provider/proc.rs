@@ -17,10 +17,13 @@
 //! | `signal-send` | a signal is sent, in the sender | `signal_generate`, other results |
 //! | `start` | a new process runs its first user instruction | as `lwp-start`, in a main thread |
 //!
-//! Where DTrace passes a `psinfo_t *` or `lwpsinfo_t *`, the argument is the kernel's
-//! `struct task_struct *` the translators would start from (as Oracle DTrace's native type).
+//! Where DTrace passes a `psinfo_t *` or `lwpsinfo_t *`, the trampoline passes the kernel's
+//! `struct task_struct *` (Oracle DTrace's native type) and `args[]` translates it with the D
+//! library's translators (`args[0]->pr_pid`); `arg0` is the native pointer.
 
-use super::dependent::{self, DependentProbe, RawCondition, RawSource, RawValue, StaticArgType};
+use super::dependent::{
+    self, DependentProbe, LWPSINFO, PSINFO, RawCondition, RawSource, RawValue, StaticArgType,
+};
 use super::{ProbeCatalog, SyscallInfo};
 
 /// `CLONE_THREAD`: the new task is a thread of its creator's process.
@@ -28,13 +31,11 @@ const CLONE_THREAD: i32 = 0x0001_0000;
 /// `TRACE_SIGNAL_IGNORED`, `signal_generate`'s result for a signal nobody will see.
 const TRACE_SIGNAL_IGNORED: i32 = 1;
 
-const TASK: StaticArgType = StaticArgType::Pointer("struct task_struct");
-
 /// The probes, in ID order.
 pub(super) const PROBES: &[DependentProbe] = &[
     DependentProbe {
         name: "create",
-        args: &[("struct task_struct *", TASK)],
+        args: &[PSINFO],
     },
     DependentProbe {
         name: "exec",
@@ -54,10 +55,7 @@ pub(super) const PROBES: &[DependentProbe] = &[
     },
     DependentProbe {
         name: "lwp-create",
-        args: &[
-            ("struct task_struct *", TASK),
-            ("struct task_struct *", TASK),
-        ],
+        args: &[LWPSINFO, PSINFO],
     },
     DependentProbe {
         name: "lwp-exit",
@@ -73,11 +71,7 @@ pub(super) const PROBES: &[DependentProbe] = &[
     },
     DependentProbe {
         name: "signal-discard",
-        args: &[
-            ("struct task_struct *", TASK),
-            ("struct task_struct *", TASK),
-            ("int", StaticArgType::Int),
-        ],
+        args: &[LWPSINFO, PSINFO, ("int", StaticArgType::Int)],
     },
     DependentProbe {
         name: "signal-handle",
@@ -92,11 +86,7 @@ pub(super) const PROBES: &[DependentProbe] = &[
     },
     DependentProbe {
         name: "signal-send",
-        args: &[
-            ("struct task_struct *", TASK),
-            ("struct task_struct *", TASK),
-            ("int", StaticArgType::Int),
-        ],
+        args: &[LWPSINFO, PSINFO, ("int", StaticArgType::Int)],
     },
     DependentProbe {
         name: "start",
@@ -288,6 +278,31 @@ mod tests {
                 group_exit_code: 40
             }
         );
+    }
+
+    #[test]
+    fn task_arguments_are_translated_as_oracle_declares_them() {
+        let outputs = |name| -> Vec<String> {
+            dependent::args(PROBES, name)
+                .into_iter()
+                .map(|arg| match arg.ty {
+                    crate::provider::ArgType::Translated { input, output } => {
+                        format!("{output} from {input}")
+                    }
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(outputs("create"), ["psinfo_t from struct task_struct"]);
+        assert_eq!(
+            outputs("signal-send"),
+            [
+                "lwpsinfo_t from struct task_struct",
+                "psinfo_t from struct task_struct",
+                "Int { size: 4, signed: true }"
+            ]
+        );
+        assert_eq!(outputs("lwp-create"), outputs("signal-discard")[..2]);
     }
 
     #[test]

@@ -18,29 +18,25 @@
 //! | `dequeue` | `args[0]` leaves its run queue to run | `sched_switch` (the next thread) |
 //!
 //! `change-pri` has no source: Linux has no tracepoint for priority changes other than
-//! priority inheritance. `args[]` that DTrace types `lwpsinfo_t *` and `psinfo_t *` are the
-//! `struct task_struct *` they would be translated from; `cpuinfo_t *` arguments are left out.
+//! priority inheritance. `args[]` that DTrace types `lwpsinfo_t *` and `psinfo_t *` are
+//! translated from the `struct task_struct *` the trampoline passes (`arg0`); `cpuinfo_t *`
+//! arguments are left out.
 
-use super::dependent::{self, DependentProbe, RawCondition, RawSource, RawValue, StaticArgType};
-
-const TASK: (&str, StaticArgType) = (
-    "struct task_struct *",
-    StaticArgType::Pointer("struct task_struct"),
-);
+use super::dependent::{self, DependentProbe, LWPSINFO, PSINFO, RawCondition, RawSource, RawValue};
 
 /// The probes, in ID order.
 pub(super) const PROBES: &[DependentProbe] = &[
     DependentProbe {
         name: "dequeue",
-        args: &[TASK, TASK],
+        args: &[LWPSINFO, PSINFO],
     },
     DependentProbe {
         name: "enqueue",
-        args: &[TASK, TASK],
+        args: &[LWPSINFO, PSINFO],
     },
     DependentProbe {
         name: "off-cpu",
-        args: &[TASK, TASK],
+        args: &[LWPSINFO, PSINFO],
     },
     DependentProbe {
         name: "on-cpu",
@@ -60,7 +56,7 @@ pub(super) const PROBES: &[DependentProbe] = &[
     },
     DependentProbe {
         name: "wakeup",
-        args: &[TASK, TASK],
+        args: &[LWPSINFO, PSINFO],
     },
 ];
 

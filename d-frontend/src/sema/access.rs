@@ -79,7 +79,11 @@ impl Checker<'_> {
     /// `(type) operand`: same types, scalars to scalars, arrays to pointers, anything to `void`,
     /// and scalars, pointers and `char` arrays to `string`.
     pub(super) fn cast(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Type {
-        if let Translated::Yes { ty: from, .. } = self.translated(operand) {
+        let translated = self.translated(operand);
+        if let Translated::Failed = translated {
+            return Type::INT;
+        }
+        if let Translated::Yes { ty: from, .. } = translated {
             if self.type_name(ty).is_some() {
                 // The type as written: libdtrace names the cast's type before resolving typedefs.
                 let stars = "*".repeat(ty.pointer_depth as usize);
@@ -336,6 +340,14 @@ impl Checker<'_> {
     pub(super) fn member(&mut self, base: &Expr, name: &str, arrow: bool, expr: &Expr) -> Type {
         match self.translated(base) {
             Translated::Yes { translator, ty } => {
+                if self.is_translated_value(translator, name) {
+                    self.error(
+                        ErrTag::D_OP_DYN,
+                        expr.span,
+                        "translated data may only be used with operator . or ->",
+                    );
+                    return Type::INT;
+                }
                 return self.translated_member(translator, ty, name, arrow, expr);
             }
             Translated::Failed => return Type::INT,
@@ -384,9 +396,6 @@ impl Checker<'_> {
         }
         let Some(member) = self.type_info.table.find_member(id, name, self.catalog) else {
             let type_name = self.type_info.table.name(Type::Struct(id));
-            if Self::is_psinfo_member(base, name, &type_name) {
-                return self.unsupported_psinfo_member(name, expr);
-            }
             self.error(
                 ErrTag::D_TYPE_MEMBER,
                 expr.span,

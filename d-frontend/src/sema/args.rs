@@ -5,6 +5,7 @@
 //! `arg0` but not `args[0]`, whose type would differ from probe to probe.
 
 use super::Checker;
+use super::translate::Translated;
 use crate::ast::{Expr, ExprKind};
 use crate::diagnostic::ErrTag;
 use crate::provider::{ArgType, Probe, ProbeArg};
@@ -57,6 +58,63 @@ pub(super) fn is_args(base: &Expr) -> bool {
 impl Checker<'_> {
     /// Types `args[index]`.
     pub(super) fn args_ref(&mut self, index: &[Expr], expr: &Expr) -> Type {
+        let Some(arg) = self.arg_of(index, expr) else {
+            return Type::LONG;
+        };
+        if let ArgType::Translated { .. } = &arg.ty {
+            let message = "pointer to translated data may only be used with operator . or ->";
+            self.error(ErrTag::D_OP_DYN, expr.span, message);
+            return Type::INT;
+        }
+        self.arg_type(&arg.ty)
+    }
+
+    /// Whether `args[index]` (`expr`) is a translated argument (`args[0]` of `proc:::create`, a
+    /// `psinfo_t *`), and its translator when it is. An argument reported as wrong is
+    /// [`Translated::Failed`]; any other is [`Translated::No`], for the caller to type.
+    pub(super) fn translated_arg(&mut self, index: &[Expr], expr: &Expr) -> Translated {
+        let Some(arg) = self.arg_of(index, expr) else {
+            return Translated::Failed;
+        };
+        let ArgType::Translated { input, output } = &arg.ty else {
+            return Translated::No;
+        };
+        let native = self.arg_type(&ArgType::Pointer {
+            pointee: input.clone(),
+        });
+        let Some(ty) = self.translated_arg_type(output) else {
+            let message = format!(
+                "failed to resolve translated type for args[{}]",
+                self.type_info.args[&expr.span]
+            );
+            self.error(ErrTag::D_ARGS_TYPE, expr.span, message);
+            return Translated::Failed;
+        };
+        let Some(translator) = self.translator_to(ty, native, None) else {
+            let table = &self.type_info.table;
+            let message = format!(
+                "cannot translate from \"{}\" to \"{}\"",
+                table.name(native),
+                table.name(ty)
+            );
+            self.error(ErrTag::D_XLATE_NONE, expr.span, message);
+            return Translated::Failed;
+        };
+        self.types.insert(expr.span, ty);
+        Translated::Yes { translator, ty }
+    }
+
+    /// The type of a translated argument, a pointer to the translator's output type `output`,
+    /// when the program knows that type.
+    fn translated_arg_type(&mut self, output: &str) -> Option<Type> {
+        let words: Vec<&str> = output.split_whitespace().collect();
+        let output = self.named_type(&words).ok().flatten()?;
+        Some(self.type_info.table.pointer_to(output))
+    }
+
+    /// The argument `args[index]` names, recorded for lowering, or `None` after reporting why
+    /// there is none.
+    fn arg_of(&mut self, index: &[Expr], expr: &Expr) -> Option<ProbeArg> {
         let index_types: Vec<Type> = index.iter().map(|key| self.expr(key)).collect();
         if index.len() != 1 {
             let message = format!(
@@ -64,7 +122,7 @@ impl Checker<'_> {
                 index.len()
             );
             self.error(ErrTag::D_PROTO_LEN, expr.span, message);
-            return Type::LONG;
+            return None;
         }
         let Some(arg_idx) = self.fold(&index[0]).filter(|_| index_types[0].is_int()) else {
             let message = format!(
@@ -72,7 +130,7 @@ impl Checker<'_> {
                 self.type_info.table.name(index_types[0])
             );
             self.error(ErrTag::D_PROTO_ARG, index[0].span, message);
-            return Type::LONG;
+            return None;
         };
         let (args, desc) = match &self.clause_args {
             ClauseArgs::Outside => unreachable!("expressions are checked inside clauses"),
@@ -81,7 +139,7 @@ impl Checker<'_> {
                     "args[ ] may not be referenced because probe description {desc} matches an unstable set of probes"
                 );
                 self.error(ErrTag::D_ARGS_MULTI, expr.span, message);
-                return Type::LONG;
+                return None;
             }
             ClauseArgs::Stable { args, desc } => (args.clone(), desc.clone()),
         };
@@ -91,32 +149,14 @@ impl Checker<'_> {
                 arg_idx as i64
             );
             self.error(ErrTag::D_ARGS_IDX, index[0].span, message);
-            return Type::LONG;
+            return None;
         };
+        let arg = arg.clone();
         self.type_info.args.insert(expr.span, arg_idx as u8);
         if arg.ty == ArgType::UserString {
             self.type_info.user_string_args.insert(expr.span);
         }
-        self.arg_type(&arg.ty)
-    }
-
-    /// Whether `base->name` asks a `proc` or `sched` argument for a `psinfo_t` or `lwpsinfo_t`
-    /// member (`args[0]->pr_pid`), which DTrace's translators give and this `struct
-    /// task_struct *` does not have.
-    pub(super) fn is_psinfo_member(base: &Expr, name: &str, type_name: &str) -> bool {
-        let ExprKind::Index { base: array, .. } = &base.kind else {
-            return false;
-        };
-        is_args(array) && name.starts_with("pr_") && type_name == "struct task_struct"
-    }
-
-    /// Reports a `psinfo_t` or `lwpsinfo_t` member of an argument as not supported yet.
-    pub(super) fn unsupported_psinfo_member(&mut self, name: &str, expr: &Expr) -> Type {
-        let message = format!(
-            "psinfo_t and lwpsinfo_t members such as {name} are not supported yet: this args[] is the struct task_struct * they would be translated from (use its members: pid, tgid, comm)"
-        );
-        self.error(ErrTag::D_TYPE_MEMBER, expr.span, message);
-        Type::INT
+        Some(arg)
     }
 
     /// The D type of an argument type.
@@ -132,7 +172,7 @@ impl Checker<'_> {
                 .table
                 .import_kernel(self.catalog, *id)
                 .unwrap_or(Type::LONG),
-            ArgType::Pointer { pointee } => {
+            ArgType::Translated { input: pointee, .. } | ArgType::Pointer { pointee } => {
                 let words: Vec<&str> = pointee.split_whitespace().collect();
                 let pointee = match self.named_type(&words) {
                     Ok(Some(ty)) => ty,
@@ -230,20 +270,81 @@ mod tests {
         assert!(compile_one("syscall::openat:return { trace(args[0] + args[1]); }").is_ok());
     }
 
+    /// A `psinfo_t` and `lwpsinfo_t` with the translators of the D library, cut down to what the
+    /// fake catalog's `struct task_struct` has.
+    const PROCFS: &str = "typedef struct psinfo { int pr_pid; int pr_ppid; } psinfo_t;\n\
+        typedef struct lwpsinfo { int pr_lwpid; } lwpsinfo_t;\n\
+        translator psinfo_t < struct task_struct *T > { pr_pid = T->tgid; pr_ppid = 7; };\n\
+        translator lwpsinfo_t < struct task_struct *T > { pr_lwpid = T->pid; };\n";
+
     #[test]
-    fn psinfo_members_are_not_supported_yet() {
-        let errors = errors_of("proc:::create { trace(args[0]->pr_pid); }");
-        assert!(
-            errors[0].starts_with(
-                "[D_TYPE_MEMBER] psinfo_t and lwpsinfo_t members such as pr_pid are not supported yet"
-            ),
-            "{errors:?}"
+    fn task_arguments_are_translated_to_psinfo_and_lwpsinfo() {
+        let program = format!(
+            "{PROCFS}proc:::signal-send {{ trace(args[0]->pr_lwpid); trace(args[1]->pr_pid + args[2]); }}"
         );
+        let compiled = compile_one(&program).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let args = &compiled.module.probes[0].args;
+        assert_eq!(args[0].native, "struct task_struct *");
         assert_eq!(
-            errors_of("proc:::create { trace(args[0]->nosuch); }"),
-            ["[D_TYPE_MEMBER] nosuch is not a member of struct task_struct"]
+            args[1].ty,
+            crate::provider::ArgType::Translated {
+                input: "struct task_struct".to_owned(),
+                output: "psinfo_t".to_owned()
+            }
         );
-        assert!(compile_one("proc:::create { trace(args[0]->tgid); }").is_ok());
+        let insts = &compiled.module.clauses[0].insts;
+        let reads_arg = |arg_idx| {
+            insts.iter().any(|inst| {
+                matches!(inst, Inst::Builtin { builtin, .. } if *builtin == Builtin::Arg(arg_idx))
+            })
+        };
+        assert!(reads_arg(0) && reads_arg(1) && reads_arg(2), "{insts:?}");
+        let program = format!("{PROCFS}proc:::create {{ trace(args[0]->pr_ppid); }}");
+        assert!(
+            crate::compile::tests::constants_of(&program).contains(&7),
+            "the translator's member is computed"
+        );
+    }
+
+    #[test]
+    fn translated_arguments_are_used_through_their_members() {
+        for (program, expected) in [
+            (
+                "proc:::create { trace(args[0]); }",
+                "[D_OP_DYN] pointer to translated data may only be used with operator . or ->",
+            ),
+            (
+                "proc:::create { trace(args[0]->pr_fname); }",
+                "[D_XLATE_NOCONV] translator does not define conversion for member: pr_fname",
+            ),
+            (
+                "proc:::create { trace(args[0].pr_pid); }",
+                "[D_OP_SOU] operator . cannot be applied to type \"struct psinfo *\"; must be applied to a struct or union",
+            ),
+            (
+                "proc:::create { trace(args[1]->pr_pid); }",
+                "[D_ARGS_IDX] index 1 is out of range for proc:::create args[ ]",
+            ),
+            (
+                "proc:::create { trace((long)args[1]); }",
+                "[D_ARGS_IDX] index 1 is out of range for proc:::create args[ ]",
+            ),
+            (
+                "proc:::create { trace((long)args[0]); }",
+                "[D_CAST_INVAL] invalid cast expression: \"pointer to translated data\" to \"long\"",
+            ),
+        ] {
+            assert_eq!(
+                errors_of(&format!("{PROCFS}{program}")),
+                [expected],
+                "{program}"
+            );
+        }
+        assert_eq!(
+            errors_of("proc:::create { trace(args[0]->pr_pid); }"),
+            ["[D_ARGS_TYPE] failed to resolve translated type for args[0]"]
+        );
+        assert!(compile_one("proc:::create { trace(arg0); }").is_ok());
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! (`dt_xlator_lookup`: the exact type first, then any compatible one). What they produce is
 //! translated data, which D only reads member by member: `xlate<T>(x).m` and `xlate<T *>(x)->m`
 //! stand for translator member `m`'s value with `x` bound to the input, and lowering expands
-//! them so. An inline may stand for translated data too (`inline T *t = xlate<T *>(x);`).
+//! them so. An inline may stand for translated data too (`inline T *t = xlate<T *>(x);`), and
+//! so may a probe argument DTrace translates (`args[0]` of `proc:::create`, a `psinfo_t *`) and a
+//! struct member whose value is an `xlate` (`psinfo_t`'s `pr_start`, read as
+//! `curpsinfo->pr_start.tv_sec`).
 
 use super::Checker;
 use super::scope::{Binder, ParamRef, TranslatorDef, TranslatorMemberDef, XlateMember};
@@ -103,8 +106,17 @@ impl Checker<'_> {
             // A member whose value uses `alloca` memory (`copyin`) makes a program use it only
             // where the member is read, so the D library's translators cost nothing unread.
             let outer_alloca = std::mem::replace(&mut self.type_info.uses_alloca, false);
-            let value_type = self.expr(&member.value);
+            // A struct member may be translated data itself (`pr_start = xlate<timestruc_t>(ns)`),
+            // read member by member as any translated data (`curpsinfo->pr_start.tv_sec`).
+            let value_type = match self.translated(&member.value) {
+                Translated::No => Some(self.expr(&member.value)),
+                Translated::Yes { ty, .. } => Some(ty),
+                Translated::Failed => None,
+            };
             let uses_alloca = std::mem::replace(&mut self.type_info.uses_alloca, outer_alloca);
+            let Some(value_type) = value_type else {
+                continue;
+            };
             if !(found.ty == value_type
                 || self.assignable(found.ty, value_type, Some(&member.value)))
             {
@@ -182,6 +194,14 @@ impl Checker<'_> {
                 self.types.insert(expr.span, ty);
                 Translated::Yes { translator, ty }
             }
+            ExprKind::Index { base, index } if super::args::is_args(base) => {
+                self.translated_arg(index, expr)
+            }
+            ExprKind::Member {
+                base,
+                member,
+                arrow,
+            } => self.translated_translated_member(base, member, *arrow, expr),
             ExprKind::Index { base, index } => {
                 let Some(inline_idx) = self.inline_array(base) else {
                     return Translated::No;
@@ -198,6 +218,45 @@ impl Checker<'_> {
         }
     }
 
+    /// Whether `base.name` or `base->name` (`expr`) is a member of translated data whose value is
+    /// translated data too, and its translator when it is.
+    fn translated_translated_member(
+        &mut self,
+        base: &Expr,
+        name: &str,
+        arrow: bool,
+        expr: &Expr,
+    ) -> Translated {
+        let (translator, ty) = match self.translated(base) {
+            Translated::Yes { translator, ty } => (translator, ty),
+            other => return other,
+        };
+        let Some(inner) = self.translated_value(translator, name) else {
+            return Translated::No;
+        };
+        let inner_ty = self.translated_member(translator, ty, name, arrow, expr);
+        self.types.insert(expr.span, inner_ty);
+        Translated::Yes {
+            translator: inner,
+            ty: inner_ty,
+        }
+    }
+
+    /// Whether member `name` of `translator` is translated data, which D reads only member by
+    /// member.
+    pub(super) fn is_translated_value(&self, translator: usize, name: &str) -> bool {
+        self.translated_value(translator, name).is_some()
+    }
+
+    /// The translator of member `name` of `translator` when its value is translated data.
+    fn translated_value(&self, translator: usize, name: &str) -> Option<usize> {
+        let member = self.type_info.translators[translator]
+            .members
+            .iter()
+            .find(|member| member.name == name)?;
+        self.type_info.xlates.get(&member.value.span).copied()
+    }
+
     /// A parameter in scope called `name`.
     fn param_named(&self, name: &str) -> Option<ParamRef> {
         self.scope
@@ -212,18 +271,7 @@ impl Checker<'_> {
     fn xlate(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Option<(usize, Type)> {
         let operand_type = self.expr(operand);
         let to = self.type_name(ty)?;
-        let output = self.type_info.table.pointee(to).unwrap_or(to);
-        let exact = self
-            .type_info
-            .translators
-            .iter()
-            .position(|known| known.output == output && known.input == operand_type);
-        let found = exact.or_else(|| {
-            self.type_info.translators.iter().position(|known| {
-                known.output == output && self.assignable(known.input, operand_type, Some(operand))
-            })
-        });
-        let Some(translator) = found.filter(|_| matches!(output, Type::Struct(_))) else {
+        let Some(translator) = self.translator_to(to, operand_type, Some(operand)) else {
             let table = &self.type_info.table;
             let message = format!(
                 "cannot translate from \"{}\" to \"{}\"",
@@ -236,6 +284,29 @@ impl Checker<'_> {
         self.type_info.xlates.insert(expr.span, translator);
         self.types.insert(expr.span, to);
         Some((translator, to))
+    }
+
+    /// The translator giving `to` (a struct or union, or a pointer to one) from a value of type
+    /// `from` (`operand`'s, when it is an expression): the one from exactly `from` first, then
+    /// any whose input `from` converts to.
+    pub(super) fn translator_to(
+        &mut self,
+        to: Type,
+        from: Type,
+        operand: Option<&Expr>,
+    ) -> Option<usize> {
+        let output = self.type_info.table.pointee(to).unwrap_or(to);
+        let exact = self
+            .type_info
+            .translators
+            .iter()
+            .position(|known| known.output == output && known.input == from);
+        let found = exact.or_else(|| {
+            self.type_info.translators.iter().position(|known| {
+                known.output == output && self.assignable(known.input, from, operand)
+            })
+        });
+        found.filter(|_| matches!(output, Type::Struct(_)))
     }
 
     /// How libdtrace names translated data of type `ty` in messages.

@@ -7,12 +7,12 @@ int paired, others, selfs, sleeps, wakeups, queued, dequeued;
 /* on-cpu fires in the thread that starts running, off-cpu in the one that stops. */
 sched:::on-cpu /pid == $target/ { self->on = 1; }
 sched:::off-cpu /self->on/ { paired++; self->on = 0; }
-sched:::off-cpu /pid == $target/ { others += args[0]->tgid != $target; selfs += args[0]->tgid == $target; }
+sched:::off-cpu /pid == $target/ { others += args[1]->pr_pid != $target; selfs += args[1]->pr_pid == $target; }
 sched:::sleep /pid == $target/ { sleeps++; }
-sched:::wakeup /args[0]->tgid == $target/ { wakeups++; }
+sched:::wakeup /args[1]->pr_pid == $target/ { wakeups++; }
 /* The target waits on a run queue between being woken and running. */
-sched:::enqueue /args[0]->tgid == $target/ { queued = args[0]->pid; }
-sched:::dequeue /queued && args[0]->pid == queued/ { dequeued++; queued = 0; }
+sched:::enqueue /args[1]->pr_pid == $target/ { queued = args[0]->pr_lwpid; }
+sched:::dequeue /queued && args[0]->pr_lwpid == queued/ { dequeued++; queued = 0; }
 END
 {
 	printf("paired %d\n", paired > 0);

@@ -1,6 +1,6 @@
 int lwp_exits;
 
-proc:::lwp-create /pid == $target/ { printf("lwp-create %d\n", args[0]->tgid == $target && args[0]->pid != $target); }
+proc:::lwp-create /pid == $target/ { printf("lwp-create %d\n", args[1]->pr_pid == $target && args[0]->pr_lwpid != $target); }
 proc:::lwp-start /pid == $target/ { printf("lwp-start %d\n", tid != $target); }
 proc:::lwp-exit /pid == $target/ { lwp_exits++; }
 proc:::create /pid == $target/ { printf("create\n"); }

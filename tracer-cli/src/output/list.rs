@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use d_frontend::provider::Probe;
 use d_frontend::provider::stability::{Attributes, probe_attributes};
+use d_frontend::provider::{ArgType, Probe};
 
 /// The column header, newline included.
 pub fn list_header() -> String {
@@ -42,7 +42,15 @@ pub fn probe_info(probe: &Probe) -> String {
     attributes("Argument Attributes", args);
     text.push_str("\n\tArgument Types\n");
     for (arg_idx, arg) in probe.args.iter().enumerate() {
-        let _ = writeln!(text, "\t\targs[{arg_idx}]: {}", arg.native);
+        // As dtrace, a translated argument shows the type args[] has, not the native one.
+        match &arg.ty {
+            ArgType::Translated { output, .. } => {
+                let _ = writeln!(text, "\t\targs[{arg_idx}]: {output} *");
+            }
+            _ => {
+                let _ = writeln!(text, "\t\targs[{arg_idx}]: {}", arg.native);
+            }
+        }
     }
     if probe.args.is_empty() {
         text.push_str("\t\tNone\n");
@@ -101,14 +109,26 @@ mod tests {
             id: 40,
             desc: ProbeDesc::parse("sched:vmlinux::off-cpu").unwrap(),
             kind: ProbeKind::Dependent,
-            args: vec![d_frontend::provider::ProbeArg {
-                native: "struct task_struct *".to_owned(),
-                name: String::new(),
-                ty: d_frontend::provider::ArgType::Pointer {
-                    pointee: "struct task_struct".to_owned(),
+            args: vec![
+                d_frontend::provider::ProbeArg {
+                    native: "struct task_struct *".to_owned(),
+                    name: String::new(),
+                    ty: ArgType::Translated {
+                        input: "struct task_struct".to_owned(),
+                        output: "lwpsinfo_t".to_owned(),
+                    },
+                    fetch: d_frontend::provider::ArgFetch::Slot,
                 },
-                fetch: d_frontend::provider::ArgFetch::Slot,
-            }],
+                d_frontend::provider::ProbeArg {
+                    native: "int".to_owned(),
+                    name: String::new(),
+                    ty: ArgType::Int {
+                        size: 4,
+                        signed: true,
+                    },
+                    fetch: d_frontend::provider::ArgFetch::Slot,
+                },
+            ],
             sources: Vec::new(),
             uprobes: Vec::new(),
         };
@@ -126,7 +146,8 @@ mod tests {
 \t\tDependency Class: ISA
 
 \tArgument Types
-\t\targs[0]: struct task_struct *
+\t\targs[0]: lwpsinfo_t *
+\t\targs[1]: int
 
 "
         );
