@@ -41,7 +41,8 @@ suites!(
     io,
     list_verbose,
     structs,
-    langmisc
+    langmisc,
+    caps
 );
 
 #[test]

@@ -1,10 +1,11 @@
-//! `-x fbtmode`, `-x loopmode` and `tracer --self-test`: how `fbt` probes attach and loops stay
-//! finite on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
+//! `-x fbtmode`, `-x loopmode`, `-x bufmode` and `tracer --self-test`: how `fbt` probes attach,
+//! loops stay finite and records travel on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
 //! which runs once per boot.
 
 use d_frontend::ir::Module;
 use d_frontend::provider::ProbeKind;
 use tracer_cli::flags::Options;
+use tracer_daemon::capability::kernel::Privileges;
 use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
 /// Whether `module`'s `fbt` probes are to be kprobes rather than fentry programs: when
@@ -46,8 +47,12 @@ pub fn run(options: &Options) -> u8 {
             release.trim(),
             &facts,
             cached,
-            options.fbt_mode(),
-            options.loop_mode()
+            Privileges::of_this_process(),
+            report::Modes {
+                fbt: options.fbt_mode(),
+                loops: options.loop_mode(),
+                buf: options.buf_mode(),
+            },
         )
     );
     0
