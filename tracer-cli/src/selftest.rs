@@ -37,6 +37,12 @@ pub fn bounded_loops(options: &Options) -> bool {
     }
 }
 
+/// Whether records go through per-CPU perf buffers: when `-x bufmode=perf` says so, or when the
+/// kernel has no ring buffer.
+pub fn perf_buffer(options: &Options) -> bool {
+    capability::perf_buffer(&FbtFacts::probe(), options.buf_mode())
+}
+
 /// Prints the kernel's facts and how each provider attaches; returns the exit status.
 pub fn run(options: &Options) -> u8 {
     let (facts, cached) = FbtFacts::probe_with_origin();
