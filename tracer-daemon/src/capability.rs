@@ -14,7 +14,8 @@
 //! - lockdown: `/sys/kernel/security/lockdown`, reading securityfs from a private mount namespace
 //!   on a thread of its own when it is not mounted, so nothing is left mounted;
 //! - kprobes: the `kprobe` perf event source, which exists when kprobes are compiled in;
-//! - kprobe-multi: tracefs's README offering fprobe events, which need the same `CONFIG_FPROBE`.
+//! - kprobe-multi: linking a two-instruction kprobe-multi program to a common kernel function,
+//!   then closing the link.
 //!
 //! The facts are kept for the rest of the boot ([`cache`]); `-x fbtmode` may force one way
 //! ([`choose_with`]), and `tracer --self-test` prints the facts and decisions ([`report`]).
@@ -235,8 +236,9 @@ impl FbtFacts {
                 fentry: probe_fentry(btf.as_ref()),
                 lockdown: read_lockdown(),
                 kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
-                kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
-                    .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+                kprobe_multi: PROBE_FUNCTIONS
+                    .iter()
+                    .any(|function| kernel::probe_kprobe_multi(function)),
                 may_goto: probe_may_goto(),
                 kernel: KernelFacts::probe(btf.is_some()),
             };

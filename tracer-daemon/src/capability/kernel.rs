@@ -3,14 +3,22 @@
 //! three-instruction program) and undoing it at once. The facts are cached for the boot with the
 //! rest ([`super::cache`]); the process's privileges are not, as they belong to the process.
 
+use std::ffi::CString;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::path::Path;
 
-use aya_obj::generated::{bpf_attr, bpf_cmd, bpf_map_type, bpf_prog_type, perf_event_attr};
+use aya_obj::generated::{
+    bpf_attach_type, bpf_attr, bpf_cmd, bpf_map_type, bpf_prog_type, perf_event_attr,
+};
 
 /// The tracepoint whose perf event is opened to prove tracepoints attach.
 const PROBE_TRACEPOINT: &str = "/sys/kernel/tracing/events/sched/sched_switch/id";
 /// `bpf_get_current_task_btf`'s helper number (Linux 5.11).
 const BPF_FUNC_GET_CURRENT_TASK_BTF: u64 = 158;
+/// `r0 = 0`.
+const R0_IS_0: u64 = 0x0000_0000_0000_00b7;
+/// `exit`.
+const EXIT: u64 = 0x0000_0000_0000_0095;
 
 /// What trying something gave: it worked, or the kernel refused it with an errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,19 +183,15 @@ fn open_cpu_clock() -> Result<(), i32> {
     open_event(attr, 0, -1)
 }
 
-/// Loads `call bpf_get_current_task_btf; r0 = 0; exit` as a tracepoint program.
-fn load_current_task_btf() -> Result<(), i32> {
-    let insns: [u64; 3] = [
-        (BPF_FUNC_GET_CURRENT_TASK_BTF << 32) | 0x85,
-        0x0000_0000_0000_00b7,
-        0x0000_0000_0000_0095,
-    ];
+/// Loads `insns` as a program of `prog_type` expecting `attach_type`.
+fn load_program(prog_type: bpf_prog_type, attach_type: u32, insns: &[u64]) -> Result<OwnedFd, i32> {
     let license = c"GPL";
     // SAFETY: `bpf_attr` is plain data, for which all zeros is a valid value.
     let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
     // SAFETY: writing the `BPF_PROG_LOAD` member of a zeroed union.
     let load = unsafe { &mut attr.__bindgen_anon_3 };
-    load.prog_type = bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT as u32;
+    load.prog_type = prog_type as u32;
+    load.expected_attach_type = attach_type;
     load.insns = insns.as_ptr() as u64;
     load.insn_cnt = insns.len() as u32;
     load.license = license.as_ptr() as u64;
@@ -195,9 +199,50 @@ fn load_current_task_btf() -> Result<(), i32> {
     // instructions and a NUL-terminated string from them.
     let fd = unsafe { crate::sys::bpf("bpf_prog_load", bpf_cmd::BPF_PROG_LOAD, &mut attr) }
         .map_err(|error| error.io_error.raw_os_error().unwrap_or(libc::EINVAL))?;
-    // SAFETY: `fd` is the program's descriptor, which nothing else owns.
-    unsafe { libc::close(fd as i32) };
-    Ok(())
+    // SAFETY: the kernel just returned this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Loads `call bpf_get_current_task_btf; r0 = 0; exit` as a tracepoint program.
+fn load_current_task_btf() -> Result<(), i32> {
+    let insns = [(BPF_FUNC_GET_CURRENT_TASK_BTF << 32) | 0x85, R0_IS_0, EXIT];
+    load_program(bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT, 0, &insns).map(drop)
+}
+
+/// Whether a kprobe-multi link (Linux 5.18, on fprobe) attaches: loads `r0 = 0; exit` as a
+/// kprobe-multi program and links it to `function` for as long as the call lasts.
+pub fn probe_kprobe_multi(function: &str) -> bool {
+    let insns = [R0_IS_0, EXIT];
+    let Ok(program) = load_program(
+        bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+        bpf_attach_type::BPF_TRACE_KPROBE_MULTI as u32,
+        &insns,
+    ) else {
+        return false;
+    };
+    let Ok(name) = CString::new(function) else {
+        return false;
+    };
+    let syms = [name.as_ptr()];
+    // SAFETY: `bpf_attr` is plain data, for which all zeros is a valid value.
+    let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+    // SAFETY: writing the `BPF_LINK_CREATE` member of a zeroed union.
+    let create = unsafe { &mut attr.link_create };
+    create.__bindgen_anon_1.prog_fd = program.as_raw_fd() as u32;
+    create.attach_type = bpf_attach_type::BPF_TRACE_KPROBE_MULTI as u32;
+    create.__bindgen_anon_3.kprobe_multi.cnt = 1;
+    create.__bindgen_anon_3.kprobe_multi.syms = syms.as_ptr() as u64;
+    // SAFETY: `syms` and the name it points to outlive the call, which reads `cnt` pointers to
+    // NUL-terminated strings.
+    match unsafe { crate::sys::bpf("bpf_link_create", bpf_cmd::BPF_LINK_CREATE, &mut attr) } {
+        Ok(fd) => {
+            // SAFETY: `fd` is the link's descriptor, which nothing else owns; closing it
+            // detaches the program.
+            unsafe { libc::close(fd as i32) };
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ fn capabilities(facts: &FbtFacts, privileges: Privileges) -> Vec<(&'static str, 
             "kprobe-multi",
             availability(missing(
                 facts.kprobe_multi,
-                "this kernel has no fprobe (kprobe-multi links)",
+                "kprobe-multi links do not attach (Linux 5.18 with fprobe has them)",
             )),
         ),
         ("fentry", availability(why_not_fentry(facts))),
@@ -312,7 +312,7 @@ mod tests {
             "task btf",
         ] {
             let expected = if what == "kprobe-multi" {
-                "unavailable: this kernel has no fprobe (kprobe-multi links)"
+                "unavailable: kprobe-multi links do not attach (Linux 5.18 with fprobe has them)"
             } else {
                 "available"
             };
