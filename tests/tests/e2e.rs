@@ -43,7 +43,8 @@ suites!(
     structs,
     langmisc,
     faults,
-    procargs
+    procargs,
+    caps
 );
 
 #[test]

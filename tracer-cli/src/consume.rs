@@ -625,6 +625,7 @@ mod tests {
             records: Vec::new(),
             aggregations: Vec::new(),
             events_map: "events".to_string(),
+            events_bufsize: 4096,
             stats_map: "stats".to_string(),
             speculations: None,
         }

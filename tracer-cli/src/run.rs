@@ -127,6 +127,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         request.codegen = codegen_settings(&options)?;
         request.codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
         request.codegen.bounded_loops = crate::selftest::bounded_loops(&options);
+        request.codegen.perf_buffer = crate::selftest::perf_buffer(&options);
         request.destructive = options.destructive();
     }
     let quiet = options.quiet();

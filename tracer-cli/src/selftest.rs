@@ -1,10 +1,11 @@
-//! `-x fbtmode`, `-x loopmode` and `tracer --self-test`: how `fbt` probes attach and loops stay
-//! finite on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
+//! `-x fbtmode`, `-x loopmode`, `-x bufmode` and `tracer --self-test`: how `fbt` probes attach,
+//! loops stay finite and records travel on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
 //! which runs once per boot.
 
 use d_frontend::ir::Module;
 use d_frontend::provider::ProbeKind;
 use tracer_cli::flags::Options;
+use tracer_daemon::capability::kernel::Privileges;
 use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
 /// Whether `module`'s `fbt` probes are to be kprobes rather than fentry programs: when
@@ -36,6 +37,12 @@ pub fn bounded_loops(options: &Options) -> bool {
     }
 }
 
+/// Whether records go through per-CPU perf buffers: when `-x bufmode=perf` says so, or when the
+/// kernel has no ring buffer.
+pub fn perf_buffer(options: &Options) -> bool {
+    capability::perf_buffer(&FbtFacts::probe(), options.buf_mode())
+}
+
 /// Prints the kernel's facts and how each provider attaches; returns the exit status.
 pub fn run(options: &Options) -> u8 {
     let (facts, cached) = FbtFacts::probe_with_origin();
@@ -46,8 +53,12 @@ pub fn run(options: &Options) -> u8 {
             release.trim(),
             &facts,
             cached,
-            options.fbt_mode(),
-            options.loop_mode()
+            Privileges::of_this_process(),
+            report::Modes {
+                fbt: options.fbt_mode(),
+                loops: options.loop_mode(),
+                buf: options.buf_mode(),
+            },
         )
     );
     0

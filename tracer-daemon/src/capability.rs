@@ -14,12 +14,14 @@
 //! - lockdown: `/sys/kernel/security/lockdown`, reading securityfs from a private mount namespace
 //!   on a thread of its own when it is not mounted, so nothing is left mounted;
 //! - kprobes: the `kprobe` perf event source, which exists when kprobes are compiled in;
-//! - kprobe-multi: tracefs's README offering fprobe events, which need the same `CONFIG_FPROBE`.
+//! - kprobe-multi: linking a two-instruction kprobe-multi program to a common kernel function,
+//!   then closing the link.
 //!
 //! The facts are kept for the rest of the boot ([`cache`]); `-x fbtmode` may force one way
 //! ([`choose_with`]), and `tracer --self-test` prints the facts and decisions ([`report`]).
 
 pub mod cache;
+pub mod kernel;
 pub mod report;
 
 use std::io;
@@ -28,6 +30,7 @@ use std::sync::OnceLock;
 
 use aya_obj::generated::{bpf_attach_type, bpf_attr, bpf_cmd, bpf_prog_type};
 
+use self::kernel::KernelFacts;
 use crate::btf::{Btf, VMLINUX_BTF};
 
 /// Functions to load the fentry probe on, the first one BTF has being used.
@@ -92,6 +95,8 @@ pub struct FbtFacts {
     /// Whether programs may use `may_goto` (Linux 6.9), which loops start with; without it they
     /// count their iterations ([`LoopMode::Bounded`]).
     pub may_goto: bool,
+    /// The facilities besides `fbt`'s.
+    pub kernel: KernelFacts,
 }
 
 /// How generated loops are kept finite (`-x loopmode`).
@@ -112,6 +117,27 @@ pub fn bounded_loops(facts: &FbtFacts, mode: LoopMode) -> bool {
         LoopMode::Auto => !facts.may_goto,
         LoopMode::MayGoto => false,
         LoopMode::Bounded => true,
+    }
+}
+
+/// How records reach the consumer (`-x bufmode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BufMode {
+    /// The ring buffer where the kernel has it (Linux 5.8), else the perf buffer.
+    #[default]
+    Auto,
+    /// One `BPF_MAP_TYPE_RINGBUF` shared by every CPU.
+    Ring,
+    /// A `BPF_MAP_TYPE_PERF_EVENT_ARRAY`: one perf buffer per CPU.
+    Perf,
+}
+
+/// Whether records go through per-CPU perf buffers rather than the ring buffer.
+pub fn perf_buffer(facts: &FbtFacts, mode: BufMode) -> bool {
+    match mode {
+        BufMode::Auto => !facts.kernel.ringbuf.works(),
+        BufMode::Ring => false,
+        BufMode::Perf => true,
     }
 }
 
@@ -205,13 +231,16 @@ impl FbtFacts {
             if let Some(facts) = cache::load(&boot) {
                 return (facts, true);
             }
+            let btf = Btf::from_file(Path::new(VMLINUX_BTF)).ok();
             let facts = FbtFacts {
-                fentry: probe_fentry(),
+                fentry: probe_fentry(btf.as_ref()),
                 lockdown: read_lockdown(),
                 kprobes: Path::new("/sys/bus/event_source/devices/kprobe/type").exists(),
-                kprobe_multi: std::fs::read_to_string("/sys/kernel/tracing/README")
-                    .is_ok_and(|readme| readme.contains("<func-name>[%return]")),
+                kprobe_multi: PROBE_FUNCTIONS
+                    .iter()
+                    .any(|function| kernel::probe_kprobe_multi(function)),
                 may_goto: probe_may_goto(),
+                kernel: KernelFacts::probe(btf.is_some()),
             };
             if !boot.is_empty() {
                 cache::store(&facts, &boot);
@@ -222,8 +251,8 @@ impl FbtFacts {
 }
 
 /// Loads a program that returns 0 as an fentry program on a common function.
-fn probe_fentry() -> FentryProbe {
-    let Ok(btf) = Btf::from_file(Path::new(VMLINUX_BTF)) else {
+fn probe_fentry(btf: Option<&Btf>) -> FentryProbe {
+    let Some(btf) = btf else {
         return FentryProbe::NoBtf;
     };
     let Some(btf_id) = PROBE_FUNCTIONS
@@ -335,6 +364,7 @@ mod tests {
             kprobes,
             kprobe_multi: false,
             may_goto: true,
+            kernel: kernel::tests::STOCK,
         }
     }
 
@@ -440,6 +470,22 @@ mod tests {
         assert!(!bounded_loops(&new, LoopMode::Auto));
         assert!(bounded_loops(&new, LoopMode::Bounded));
         assert!(!bounded_loops(&old, LoopMode::MayGoto));
+    }
+
+    #[test]
+    fn records_use_perf_buffers_without_a_ring_buffer_or_when_asked() {
+        let new = facts(FentryProbe::Loads, None, true);
+        let old = FbtFacts {
+            kernel: kernel::KernelFacts {
+                ringbuf: kernel::Outcome::Fails(libc::EINVAL),
+                ..new.kernel
+            },
+            ..new
+        };
+        assert!(!perf_buffer(&new, BufMode::Auto));
+        assert!(perf_buffer(&old, BufMode::Auto));
+        assert!(perf_buffer(&new, BufMode::Perf));
+        assert!(!perf_buffer(&old, BufMode::Ring));
     }
 
     #[test]

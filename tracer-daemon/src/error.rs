@@ -100,6 +100,14 @@ pub enum EngineError {
         /// The map's name.
         map: String,
     },
+    /// A perf buffer could not be opened.
+    #[error("failed to open the perf buffers of map `{map}`: {message}")]
+    PerfBuffer {
+        /// The perf event array's name.
+        map: String,
+        /// What failed.
+        message: String,
+    },
     /// A map is not of the type its use needs.
     #[error("map `{map}` is not a {expected} map")]
     WrongMapType {

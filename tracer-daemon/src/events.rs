@@ -1,4 +1,5 @@
-//! Records from the `events` ring buffer, and the per-CPU drop counters.
+//! Records from the `events` ring buffer (or the per-CPU perf buffers, `crate::perfbuf`), and the
+//! per-CPU drop counters.
 //!
 //! Generated code writes records with `BPF_RB_NO_WAKEUP`, except `exit()` records, which force a
 //! wake-up. So a reader blocked in `poll` sleeps for the whole batching interval unless the program
@@ -17,7 +18,7 @@ use tracer_ebpf::layout::{
 use tracer_ebpf::plan::{ActionDesc, FieldDesc, RecordDesc};
 
 use crate::error::EngineError;
-use crate::load::Session;
+use crate::load::{Records, Session};
 use crate::maps::RawMap;
 
 /// A ring buffer record decoded with its clause's [`RecordDesc`].
@@ -138,34 +139,43 @@ impl Session {
         timeout: Duration,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<usize, EngineError> {
-        let mut pollfd = libc::pollfd {
-            fd: self.events.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
         let timeout_ms = timeout
             .as_nanos()
             .div_ceil(1_000_000)
             .try_into()
             .unwrap_or(libc::c_int::MAX);
+        let poll_error = |map: &str, io_error| EngineError::Poll {
+            map: map.to_owned(),
+            source: SyscallError {
+                call: "poll",
+                io_error,
+            },
+        };
+        let ring = match &mut self.events {
+            Records::Ring(ring) => ring,
+            Records::Perf(perf) => {
+                return perf
+                    .poll(timeout_ms, sink)
+                    .map_err(|io_error| poll_error(&self.events_map, io_error));
+            }
+        };
+        let mut pollfd = libc::pollfd {
+            fd: ring.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: `pollfd` is one valid `struct pollfd` for the duration of the call.
         let result = unsafe { libc::poll(&raw mut pollfd, 1, timeout_ms) };
         if result < 0 {
             let io_error = std::io::Error::last_os_error();
             if io_error.raw_os_error() != Some(libc::EINTR) {
-                return Err(EngineError::Poll {
-                    map: self.events_map.clone(),
-                    source: SyscallError {
-                        call: "poll",
-                        io_error,
-                    },
-                });
+                return Err(poll_error(&self.events_map, io_error));
             }
         }
         let mut n_records = 0;
         let mut consumed = 0;
         while consumed < self.events_capacity {
-            let Some(record) = self.events.next() else {
+            let Some(record) = ring.next() else {
                 break;
             };
             sink(&record);
@@ -177,9 +187,14 @@ impl Session {
     }
 
     /// Records each CPU dropped because the ring buffer was full: `(cpu, drops)` for every
-    /// possible CPU, from the per-CPU `stats` map.
+    /// possible CPU, from the per-CPU `stats` map; with perf buffers, the records the kernel
+    /// said each CPU's buffer lost are added.
     pub fn drops(&self) -> Result<Vec<(u32, u64)>, EngineError> {
-        self.per_cpu_stat(STATS_DROPS)
+        let mut drops = self.per_cpu_stat(STATS_DROPS)?;
+        if let Records::Perf(perf) = &self.events {
+            crate::perfbuf::add_lost(&mut drops, perf.lost());
+        }
+        Ok(drops)
     }
 
     /// Aggregation updates each CPU dropped because the aggregation's map was full: `(cpu,

@@ -55,6 +55,7 @@ pub mod generated;
 pub mod kallsyms;
 pub mod load;
 mod maps;
+mod perfbuf;
 pub mod program;
 pub mod server;
 pub mod speculations;

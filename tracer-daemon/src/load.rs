@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 
-use aya::maps::{MapData, RingBuf};
+use aya::maps::{Map, MapData, RingBuf};
 use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
 use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
@@ -21,6 +21,7 @@ use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
 use crate::attach::{self, Link};
 use crate::error::EngineError;
 use crate::maps::{BPF_ANY, RawMap};
+use crate::perfbuf::PerfRecords;
 use crate::tracefs;
 
 /// A loaded D program: its maps, its programs and their attachments.
@@ -29,8 +30,9 @@ use crate::tracefs;
 pub struct Session {
     /// Live attachments; cleared by [`Session::detach`].
     pub(crate) links: Vec<Link>,
-    /// The records ring buffer, taken out of `ebpf` so it is mapped once.
-    pub(crate) events: RingBuf<MapData>,
+    /// The records ring buffer or per-CPU perf buffers, taken out of `ebpf` so they are mapped
+    /// once.
+    pub(crate) events: Records,
     /// Bytes the ring buffer holds.
     pub(crate) events_capacity: usize,
     /// Its name, for errors.
@@ -76,8 +78,15 @@ impl Session {
         for init in &compiled.map_inits {
             RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;
         }
-        let events_capacity = RawMap::open(&ebpf, &compiled.events_map)?.max_entries() as usize;
-        let events = take_ring_buf(&mut ebpf, &compiled.events_map)?;
+        let events_capacity = match ebpf.map(&compiled.events_map) {
+            Some(Map::PerfEventArray(_)) => compiled.events_bufsize as usize,
+            _ => RawMap::open(&ebpf, &compiled.events_map)?.max_entries() as usize,
+        };
+        let events = take_records(
+            &mut ebpf,
+            &compiled.events_map,
+            compiled.events_bufsize as usize,
+        )?;
 
         let mut session = Session {
             links: Vec::new(),
@@ -291,15 +300,29 @@ fn programs_with(compiled: &CompiledProgram, attach: &Attach) -> Vec<String> {
         .collect()
 }
 
-/// Takes the ring buffer `name` out of `ebpf`.
-fn take_ring_buf(ebpf: &mut Ebpf, name: &str) -> Result<RingBuf<MapData>, EngineError> {
+/// Where records arrive.
+pub(crate) enum Records {
+    /// The ring buffer every CPU shares.
+    Ring(RingBuf<MapData>),
+    /// A perf buffer per CPU.
+    Perf(PerfRecords),
+}
+
+/// Takes the records map `name` out of `ebpf`: a ring buffer, or a perf event array whose
+/// per-CPU buffers of `bufsize` bytes are opened now.
+fn take_records(ebpf: &mut Ebpf, name: &str, bufsize: usize) -> Result<Records, EngineError> {
     let Some(map) = ebpf.take_map(name) else {
         return Err(EngineError::MissingMap {
             map: name.to_owned(),
         });
     };
-    RingBuf::try_from(map).map_err(|_: aya::maps::MapError| EngineError::WrongMapType {
-        map: name.to_owned(),
-        expected: "BPF_MAP_TYPE_RINGBUF",
-    })
+    if matches!(map, Map::PerfEventArray(_)) {
+        return PerfRecords::open(map, name, bufsize).map(Records::Perf);
+    }
+    RingBuf::try_from(map)
+        .map(Records::Ring)
+        .map_err(|_: aya::maps::MapError| EngineError::WrongMapType {
+            map: name.to_owned(),
+            expected: "BPF_MAP_TYPE_RINGBUF",
+        })
 }

@@ -465,6 +465,8 @@ pub enum Helper {
     bpf_get_current_uid_gid = 15,
     /// `long bpf_get_current_comm(buf, size)`
     bpf_get_current_comm = 16,
+    /// `long bpf_perf_event_output(ctx, map, flags, data, size)`
+    bpf_perf_event_output = 25,
     /// `u64 bpf_get_current_task(void)`
     bpf_get_current_task = 35,
     /// `long bpf_get_stack(ctx, buf, size, flags)`
@@ -488,7 +490,7 @@ pub enum Helper {
 impl Helper {
     /// The helper with number `id`, if generated code uses it.
     pub fn from_id(id: i32) -> Option<Helper> {
-        const ALL: [Helper; 19] = [
+        const ALL: [Helper; 20] = [
             Helper::bpf_map_lookup_elem,
             Helper::bpf_map_update_elem,
             Helper::bpf_map_delete_elem,
@@ -499,6 +501,7 @@ impl Helper {
             Helper::bpf_get_current_pid_tgid,
             Helper::bpf_get_current_uid_gid,
             Helper::bpf_get_current_comm,
+            Helper::bpf_perf_event_output,
             Helper::bpf_get_current_task,
             Helper::bpf_get_stack,
             Helper::bpf_send_signal,

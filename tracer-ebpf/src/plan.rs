@@ -21,8 +21,11 @@ pub struct CompiledProgram {
     pub records: Vec<RecordDesc>,
     /// Aggregations, in order of first appearance.
     pub aggregations: Vec<AggDesc>,
-    /// Name of the ring buffer map records arrive on.
+    /// Name of the ring buffer map records arrive on, or of the perf event array of per-CPU
+    /// perf buffers.
     pub events_map: String,
+    /// Bytes of the ring buffer, or of each CPU's perf buffer.
+    pub events_bufsize: u32,
     /// Name of the per-CPU `stats` map (`layout::Stats`).
     pub stats_map: String,
     /// The map of speculations and how many there are, when the program uses them.

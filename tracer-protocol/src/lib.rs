@@ -229,6 +229,10 @@ pub struct CodegenSettings {
     /// `may_goto` when absent.
     #[serde(default)]
     pub bounded_loops: bool,
+    /// Records through per-CPU perf buffers rather than the ring buffer (`-x bufmode`, or
+    /// kernels without it); the ring buffer when absent.
+    #[serde(default)]
+    pub perf_buffer: bool,
 }
 
 impl Default for CompileSettings {
@@ -298,6 +302,7 @@ impl Default for CodegenSettings {
             aggsize: defaults.aggsize,
             fbt_kprobes: defaults.fbt_kprobes,
             bounded_loops: defaults.bounded_loops,
+            perf_buffer: defaults.perf_buffer,
         }
     }
 }
@@ -314,6 +319,7 @@ impl CodegenSettings {
             aggsize: self.aggsize,
             fbt_kprobes: self.fbt_kprobes,
             bounded_loops: self.bounded_loops,
+            perf_buffer: self.perf_buffer,
         }
     }
 }

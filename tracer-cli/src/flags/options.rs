@@ -17,7 +17,7 @@
 use std::fmt;
 
 use d_frontend::diagnostic::DiagFormat;
-use tracer_daemon::capability::{FbtMode, LoopMode};
+use tracer_daemon::capability::{BufMode, FbtMode, LoopMode};
 
 use super::optval;
 use crate::output::sink::OutputFormat;
@@ -124,11 +124,16 @@ pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 /// kernel allows; `fentry` and `kprobe` force fentry/fexit or kprobe/kretprobe programs.
 const FBT_MODES: &[&str] = &["auto", "fentry", "kprobe"];
 
+/// The names `-x bufmode` accepts: `auto` (the default) sends records through the ring buffer
+/// where the kernel has it (Linux 5.8); `ring` and `perf` force the ring buffer or per-CPU perf
+/// buffers.
+const BUF_MODES: &[&str] = &["auto", "ring", "perf"];
+
 /// The names `-x loopmode` accepts: `auto` (the default) starts loops with `may_goto` where the
 /// kernel has it; `may_goto` and `bounded` force one way.
 const LOOP_MODES: &[&str] = &["auto", "may_goto", "bounded"];
 
-/// Every option tracer knows, sorted by name. `diagfmt`, `fbtmode` and `loopmode` are ours and
+/// Every option tracer knows, sorted by name. `bufmode`, `diagfmt`, `fbtmode` and `loopmode` are ours and
 /// `oformat` FreeBSD's; the rest are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
@@ -142,6 +147,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("argref", Kind::Flag),
     opt("bpflog", Kind::Runtime),
     opt("bpflogsize", ANY_SIZE),
+    opt("bufmode", choice(BUF_MODES)).default(0),
     opt("bufpolicy", choice(&["ring", "fill", "switch"])),
     opt("bufresize", choice(&["auto", "manual"])),
     opt("bufsize", ANY_SIZE).default(4 * MIB),
@@ -589,6 +595,15 @@ impl Options {
         }
     }
 
+    /// `bufmode`: how records reach the consumer, forced or left to the kernel.
+    pub fn buf_mode(&self) -> BufMode {
+        match self.choice("bufmode") {
+            Some("ring") => BufMode::Ring,
+            Some("perf") => BufMode::Perf,
+            _ => BufMode::Auto,
+        }
+    }
+
     /// `loopmode`: how generated loops are kept finite, forced or left to the kernel.
     pub fn loop_mode(&self) -> LoopMode {
         match self.choice("loopmode") {
@@ -746,8 +761,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 6,
-            "only diagfmt, fbtmode, flamegraph, loopmode and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 7,
+            "only bufmode, diagfmt, fbtmode, flamegraph, loopmode and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

@@ -11,10 +11,19 @@
 //! kprobes no
 //! kprobe-multi no
 //! may-goto yes
+//! bpf works
+//! btf yes
+//! tracefs yes
+//! tracepoints works
+//! uprobes yes
+//! perf-events works
+//! ringbuf works
+//! current-task-btf fails 22
 //! ```
 
 use std::path::Path;
 
+use super::kernel::{KernelFacts, Outcome};
 use super::{FbtFacts, FentryProbe, Lockdown};
 
 /// Where the facts are kept; `/run` is a tmpfs emptied at each boot.
@@ -55,11 +64,26 @@ pub fn encode(facts: &FbtFacts, boot: &str) -> String {
     };
     let lockdown = facts.lockdown.map_or("unknown", Lockdown::name);
     let yes_no = |fact: bool| if fact { "yes" } else { "no" };
+    let outcome = |outcome: Outcome| match outcome {
+        Outcome::Works => "works".to_string(),
+        Outcome::Fails(errno) => format!("fails {errno}"),
+    };
+    let kernel = &facts.kernel;
     format!(
-        "boot {boot}\nfentry {fentry}\nlockdown {lockdown}\nkprobes {}\nkprobe-multi {}\nmay-goto {}\n",
+        "boot {boot}\nfentry {fentry}\nlockdown {lockdown}\nkprobes {}\nkprobe-multi {}\nmay-goto {}\n\
+         bpf {}\nbtf {}\ntracefs {}\ntracepoints {}\nuprobes {}\nperf-events {}\nringbuf {}\n\
+         current-task-btf {}\n",
         yes_no(facts.kprobes),
         yes_no(facts.kprobe_multi),
-        yes_no(facts.may_goto)
+        yes_no(facts.may_goto),
+        outcome(kernel.bpf_syscall),
+        yes_no(kernel.btf),
+        yes_no(kernel.tracefs),
+        outcome(kernel.tracepoints),
+        yes_no(kernel.uprobes),
+        outcome(kernel.perf_events),
+        outcome(kernel.ringbuf),
+        outcome(kernel.current_task_btf),
     )
 }
 
@@ -79,17 +103,35 @@ pub fn decode(text: &str, boot: &str) -> Option<FbtFacts> {
         "unknown" => None,
         level => Some(Lockdown::from_securityfs(&format!("[{level}]"))?),
     };
-    let mut yes_no = |key: &str| match value(key)? {
+    let yes_no = |value: Option<&str>| match value? {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     };
+    let outcome = |value: Option<&str>| match value? {
+        "works" => Some(Outcome::Works),
+        failed => Some(Outcome::Fails(failed.strip_prefix("fails ")?.parse().ok()?)),
+    };
+    let kprobes = yes_no(value("kprobes"))?;
+    let kprobe_multi = yes_no(value("kprobe-multi"))?;
+    let may_goto = yes_no(value("may-goto"))?;
+    let kernel = KernelFacts {
+        bpf_syscall: outcome(value("bpf"))?,
+        btf: yes_no(value("btf"))?,
+        tracefs: yes_no(value("tracefs"))?,
+        tracepoints: outcome(value("tracepoints"))?,
+        uprobes: yes_no(value("uprobes"))?,
+        perf_events: outcome(value("perf-events"))?,
+        ringbuf: outcome(value("ringbuf"))?,
+        current_task_btf: outcome(value("current-task-btf"))?,
+    };
     Some(FbtFacts {
         fentry,
         lockdown,
-        kprobes: yes_no("kprobes")?,
-        kprobe_multi: yes_no("kprobe-multi")?,
-        may_goto: yes_no("may-goto")?,
+        kprobes,
+        kprobe_multi,
+        may_goto,
+        kernel,
     })
 }
 
@@ -105,11 +147,18 @@ mod tests {
             kprobes: false,
             kprobe_multi: true,
             may_goto: true,
+            kernel: KernelFacts {
+                ringbuf: Outcome::Fails(libc::EINVAL),
+                uprobes: false,
+                ..crate::capability::kernel::tests::STOCK
+            },
         };
         let text = encode(&facts, "b1");
         assert_eq!(
             text,
-            "boot b1\nfentry refused 1\nlockdown integrity\nkprobes no\nkprobe-multi yes\nmay-goto yes\n"
+            "boot b1\nfentry refused 1\nlockdown integrity\nkprobes no\nkprobe-multi yes\nmay-goto yes\n\
+             bpf works\nbtf yes\ntracefs yes\ntracepoints works\nuprobes no\nperf-events works\n\
+             ringbuf fails 22\ncurrent-task-btf works\n"
         );
         assert_eq!(decode(&text, "b1"), Some(facts));
         assert_eq!(decode(&text, "b2"), None, "another boot");
@@ -126,6 +175,14 @@ mod tests {
     fn a_damaged_file_is_ignored() {
         assert_eq!(decode("boot b1\nfentry maybe\n", "b1"), None);
         assert_eq!(decode("boot b1\nfentry loads\n", "b1"), None);
+        assert_eq!(
+            decode(
+                "boot b1\nfentry loads\nlockdown none\nkprobes no\nkprobe-multi no\nmay-goto no\n",
+                "b1"
+            ),
+            None,
+            "a file from before the kernel facts"
+        );
         assert_eq!(
             decode(
                 "boot b1\nfentry loads\nlockdown none\nkprobes perhaps\nkprobe-multi no\nmay-goto no\n",

@@ -2,39 +2,150 @@
 //! provider attaches on this kernel.
 
 use std::fmt::Write as _;
+use std::io;
 
+use super::kernel::{KernelFacts, Outcome, Privileges};
 use super::{
-    FbtFacts, FbtMechanism, FbtMode, FentryProbe, LoopMode, bounded_loops, cache, choose_with,
-    why_not_fentry,
+    BufMode, FbtFacts, FbtMechanism, FbtMode, LoopMode, bounded_loops, cache, choose_with,
+    perf_buffer, why_not_fentry,
 };
 
-/// The report for `facts` (read from the cache when `cached`) on kernel `release`, with `fbt`
-/// attaching as `mode` asks.
-pub fn self_test(
-    release: &str,
-    facts: &FbtFacts,
-    cached: bool,
-    mode: FbtMode,
-    loops: LoopMode,
-) -> String {
-    let mut out = String::new();
-    let origin = if cached {
-        format!("cached for this boot in {}", cache::CACHE_FILE)
+/// The choices options force (`-x fbtmode`, `-x loopmode`, `-x bufmode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Modes {
+    /// How `fbt` probes attach.
+    pub fbt: FbtMode,
+    /// How loops stay finite.
+    pub loops: LoopMode,
+    /// How records reach the consumer.
+    pub buf: BufMode,
+}
+
+/// `available`, or `unavailable: ` and why not.
+fn availability(why_not: Option<String>) -> String {
+    why_not.map_or_else(
+        || "available".to_string(),
+        |why| format!("unavailable: {why}"),
+    )
+}
+
+/// `what` and the error an [`Outcome::Fails`] carries, or nothing when it worked.
+fn failure(outcome: Outcome, what: &str) -> Option<String> {
+    match outcome {
+        Outcome::Works => None,
+        Outcome::Fails(errno) => Some(format!(
+            "{what} fails ({})",
+            io::Error::from_raw_os_error(errno)
+        )),
+    }
+}
+
+/// One line a capability: whether it is there, and why not.
+fn capabilities(facts: &FbtFacts, privileges: Privileges) -> Vec<(&'static str, String)> {
+    let kernel: &KernelFacts = &facts.kernel;
+    let missing = |present: bool, why: &str| (!present).then(|| why.to_string());
+    let missing_caps = privileges.missing();
+    let privileges = if missing_caps.is_empty() {
+        format!(
+            "uid {} with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN",
+            privileges.euid
+        )
     } else {
-        "probed now".to_string()
+        format!(
+            "uid {} without {}",
+            privileges.euid,
+            missing_caps.join(", ")
+        )
     };
-    let yes_no = |fact: bool| if fact { "yes" } else { "no" };
-    let fentry = match facts.fentry {
-        FentryProbe::Loads => "loads".to_string(),
-        _ => why_not_fentry(facts).unwrap_or_default(),
-    };
-    let lockdown = facts.lockdown.map_or("unknown", super::Lockdown::name);
-    let forced = match mode {
+    vec![
+        (
+            "bpf syscall",
+            availability(failure(kernel.bpf_syscall, "creating an array map")),
+        ),
+        (
+            "btf",
+            availability(missing(
+                kernel.btf,
+                "/sys/kernel/btf/vmlinux is missing or does not parse",
+            )),
+        ),
+        (
+            "tracefs",
+            availability(missing(
+                kernel.tracefs,
+                "tracefs is not mounted at /sys/kernel/tracing",
+            )),
+        ),
+        (
+            "tracepoints",
+            availability(failure(
+                kernel.tracepoints,
+                "opening the sched:sched_switch perf event",
+            )),
+        ),
+        (
+            "kprobes",
+            availability(missing(facts.kprobes, "this kernel has no kprobes")),
+        ),
+        (
+            "kprobe-multi",
+            availability(missing(
+                facts.kprobe_multi,
+                "kprobe-multi links do not attach (Linux 5.18 with fprobe has them)",
+            )),
+        ),
+        ("fentry", availability(why_not_fentry(facts))),
+        (
+            "uprobes",
+            availability(missing(kernel.uprobes, "this kernel has no uprobes")),
+        ),
+        (
+            "perf events",
+            availability(failure(
+                kernel.perf_events,
+                "opening a cpu-clock perf event",
+            )),
+        ),
+        (
+            "ring buffer",
+            availability(failure(
+                kernel.ringbuf,
+                "creating a BPF_MAP_TYPE_RINGBUF map",
+            )),
+        ),
+        (
+            "task btf",
+            availability(failure(
+                kernel.current_task_btf,
+                "loading a program calling bpf_get_current_task_btf",
+            )),
+        ),
+        (
+            "may_goto",
+            availability(missing(
+                facts.may_goto,
+                "loading a program with may_goto is refused (Linux 6.9 has it)",
+            )),
+        ),
+        (
+            "lockdown",
+            facts
+                .lockdown
+                .map_or("unknown", super::Lockdown::name)
+                .to_string(),
+        ),
+        ("privileges", privileges),
+    ]
+}
+
+/// One line a decision taken from the facts and the modes.
+fn decisions(facts: &FbtFacts, modes: Modes) -> Vec<(&'static str, String)> {
+    let forced = match modes.fbt {
         FbtMode::Auto => "chosen",
         FbtMode::Fentry => "forced by -x fbtmode=fentry",
         FbtMode::Kprobe => "forced by -x fbtmode=kprobe",
     };
-    let fbt = match choose_with(facts, mode) {
+    let fbt = match choose_with(facts, modes.fbt) {
         Ok(FbtMechanism::Fentry) => format!("fentry/fexit programs ({forced})"),
         Ok(FbtMechanism::Kprobes) => format!("kprobe/kretprobe programs ({forced})"),
         Ok(FbtMechanism::KprobeMulti) => format!(
@@ -42,26 +153,42 @@ pub fn self_test(
         ),
         Err(reason) => format!("unavailable: {reason}"),
     };
-    let loops_forced = match loops {
+    let loops_forced = match modes.loops {
         LoopMode::Auto => "chosen",
         LoopMode::MayGoto => "forced by -x loopmode=may_goto",
         LoopMode::Bounded => "forced by -x loopmode=bounded",
     };
-    let loops = if bounded_loops(facts, loops) {
+    let loops = if bounded_loops(facts, modes.loops) {
         format!("bounded by the string size ({loops_forced})")
     } else {
         format!("may_goto ({loops_forced})")
     };
-    let lines = [
-        ("kernel", release.to_string()),
-        ("capabilities", origin),
-        ("fentry", fentry),
-        ("lockdown", lockdown.to_string()),
-        ("kprobes", yes_no(facts.kprobes).to_string()),
-        ("kprobe-multi", yes_no(facts.kprobe_multi).to_string()),
-        ("may_goto", yes_no(facts.may_goto).to_string()),
+    let records_why = match modes.buf {
+        BufMode::Auto => "chosen",
+        BufMode::Ring => "forced by -x bufmode=ring",
+        BufMode::Perf => "forced by -x bufmode=perf",
+    };
+    let records = if perf_buffer(facts, modes.buf) {
+        format!("perf buffers, one per CPU, through bpf_perf_event_output ({records_why})")
+    } else {
+        format!("BPF ring buffer ({records_why})")
+    };
+    let memory = if facts.kernel.btf {
+        "bpf_probe_read_kernel, laid out by kernel BTF; fentry args[] typed by BTF"
+    } else {
+        "bpf_probe_read_kernel, without kernel BTF: kernel types and fbt are unavailable"
+    };
+    let task = if facts.kernel.current_task_btf.works() {
+        "bpf_get_current_task and probe reads (bpf_get_current_task_btf is available, not needed)"
+    } else {
+        "bpf_get_current_task and probe reads (bpf_get_current_task_btf is unavailable)"
+    };
+    vec![
         ("fbt", fbt),
         ("loops", loops),
+        ("records", records),
+        ("kernel memory", memory.to_string()),
+        ("curthread", task.to_string()),
         (
             "syscall",
             "raw tracepoints sys_enter and sys_exit".to_string(),
@@ -70,9 +197,30 @@ pub fn self_test(
         ("proc, sched", "raw tracepoints".to_string()),
         ("profile, tick", "cpu-clock perf events".to_string()),
         ("BEGIN, END", "BPF_PROG_TEST_RUN".to_string()),
-        ("records", "BPF ring buffer".to_string()),
-    ];
-    for (what, how) in lines {
+    ]
+}
+
+/// The report for `facts` (read from the cache when `cached`) on kernel `release`, for a process
+/// with `privileges`, with the choices `modes` forces.
+pub fn self_test(
+    release: &str,
+    facts: &FbtFacts,
+    cached: bool,
+    privileges: Privileges,
+    modes: Modes,
+) -> String {
+    let origin = if cached {
+        format!("cached for this boot in {}", cache::CACHE_FILE)
+    } else {
+        "probed now".to_string()
+    };
+    let mut out = String::new();
+    let header = [("kernel", release.to_string()), ("capabilities", origin)];
+    for (what, how) in header
+        .into_iter()
+        .chain(capabilities(facts, privileges))
+        .chain(decisions(facts, modes))
+    {
         let _ = writeln!(out, "{what:>14}: {how}");
     }
     out
@@ -81,7 +229,13 @@ pub fn self_test(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capability::Lockdown;
+    use crate::capability::kernel::tests::STOCK;
+    use crate::capability::{FentryProbe, Lockdown};
+
+    const ROOT: Privileges = Privileges {
+        euid: 0,
+        effective: u64::MAX,
+    };
 
     fn stock() -> FbtFacts {
         FbtFacts {
@@ -90,7 +244,12 @@ mod tests {
             kprobes: true,
             kprobe_multi: false,
             may_goto: false,
+            kernel: STOCK,
         }
+    }
+
+    fn modes(fbt: FbtMode, loops: LoopMode, buf: BufMode) -> Modes {
+        Modes { fbt, loops, buf }
     }
 
     fn line<'a>(report: &'a str, what: &str) -> &'a str {
@@ -102,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_fbt_line_names_the_method_and_why() {
-        let report = self_test("6.1.0", &stock(), false, FbtMode::Auto, LoopMode::Auto);
+        let report = self_test("6.1.0", &stock(), false, ROOT, Modes::default());
         assert_eq!(
             line(&report, "loops"),
             "bounded by the string size (chosen)"
@@ -110,7 +269,14 @@ mod tests {
         assert_eq!(line(&report, "kernel"), "6.1.0");
         assert_eq!(line(&report, "capabilities"), "probed now");
         assert_eq!(line(&report, "fbt"), "fentry/fexit programs (chosen)");
-        let forced = self_test("6.1.0", &stock(), true, FbtMode::Kprobe, LoopMode::MayGoto);
+        assert_eq!(line(&report, "records"), "BPF ring buffer (chosen)");
+        let forced = self_test(
+            "6.1.0",
+            &stock(),
+            true,
+            ROOT,
+            modes(FbtMode::Kprobe, LoopMode::MayGoto, BufMode::Perf),
+        );
         assert_eq!(
             line(&forced, "loops"),
             "may_goto (forced by -x loopmode=may_goto)"
@@ -120,8 +286,85 @@ mod tests {
             "kprobe/kretprobe programs (forced by -x fbtmode=kprobe)"
         );
         assert_eq!(
+            line(&forced, "records"),
+            "perf buffers, one per CPU, through bpf_perf_event_output (forced by -x bufmode=perf)"
+        );
+        assert_eq!(
             line(&forced, "capabilities"),
             "cached for this boot in /run/tracer/capabilities"
+        );
+    }
+
+    #[test]
+    fn every_capability_says_available_or_why_not() {
+        let report = self_test("6.1.0", &stock(), false, ROOT, Modes::default());
+        for what in [
+            "bpf syscall",
+            "btf",
+            "tracefs",
+            "tracepoints",
+            "kprobes",
+            "kprobe-multi",
+            "fentry",
+            "uprobes",
+            "perf events",
+            "ring buffer",
+            "task btf",
+        ] {
+            let expected = if what == "kprobe-multi" {
+                "unavailable: kprobe-multi links do not attach (Linux 5.18 with fprobe has them)"
+            } else {
+                "available"
+            };
+            assert_eq!(line(&report, what), expected, "{what}");
+        }
+        assert_eq!(
+            line(&report, "privileges"),
+            "uid 0 with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+        );
+        let old = FbtFacts {
+            kernel: KernelFacts {
+                ringbuf: Outcome::Fails(libc::EINVAL),
+                current_task_btf: Outcome::Fails(libc::EINVAL),
+                btf: false,
+                ..STOCK
+            },
+            ..stock()
+        };
+        let user = Privileges {
+            euid: 1000,
+            effective: 0,
+        };
+        let report = self_test("5.4.0", &old, false, user, Modes::default());
+        assert!(
+            line(&report, "ring buffer").starts_with(
+                "unavailable: creating a BPF_MAP_TYPE_RINGBUF map fails (Invalid argument"
+            ),
+            "{report}"
+        );
+        assert_eq!(
+            line(&report, "records"),
+            "perf buffers, one per CPU, through bpf_perf_event_output (chosen)"
+        );
+        assert_eq!(
+            line(&report, "curthread"),
+            "bpf_get_current_task and probe reads (bpf_get_current_task_btf is unavailable)"
+        );
+        assert!(line(&report, "kernel memory").contains("without kernel BTF"));
+        assert_eq!(
+            line(&report, "privileges"),
+            "uid 1000 without CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF"
+        );
+        let ring = self_test(
+            "5.4.0",
+            &old,
+            false,
+            user,
+            modes(FbtMode::Auto, LoopMode::Auto, BufMode::Ring),
+        );
+        assert_eq!(
+            line(&ring, "records"),
+            "BPF ring buffer (forced by -x bufmode=ring)"
         );
     }
 
@@ -133,12 +376,17 @@ mod tests {
             kprobes: false,
             kprobe_multi: false,
             may_goto: true,
+            kernel: STOCK,
         };
-        let report = self_test("6.18.0", &locked, false, FbtMode::Auto, LoopMode::Auto);
+        let report = self_test("6.18.0", &locked, false, ROOT, Modes::default());
         assert_eq!(line(&report, "loops"), "may_goto (chosen)");
         assert_eq!(
             line(&report, "fentry"),
-            "fentry is refused under kernel lockdown (integrity)"
+            "unavailable: fentry is refused under kernel lockdown (integrity)"
+        );
+        assert_eq!(
+            line(&report, "kprobes"),
+            "unavailable: this kernel has no kprobes"
         );
         assert_eq!(line(&report, "lockdown"), "integrity");
         assert_eq!(

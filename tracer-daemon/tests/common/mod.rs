@@ -269,6 +269,7 @@ pub fn compiled(programs: &[(ProgramObject, Attach)], ring_size: u32) -> Compile
         probes: Vec::new(),
         records: vec![record_desc(), record_desc(), record_desc()],
         aggregations: vec![calls_agg()],
+        events_bufsize: ring_size,
         events_map: "events".to_owned(),
         stats_map: "stats".to_owned(),
         speculations: None,

@@ -1,9 +1,9 @@
 //! Code for the action that talks to the ring buffer: sending records.
 
 use super::emit::Emitter;
-use super::frame::{KEY_SLOT, SCRATCH};
+use super::frame::{CTX, KEY_SLOT, SCRATCH};
 use super::inst::{ClauseContext, scratch_offset, scratch_pointer};
-use super::maps::MapIndex;
+use super::maps::{MapIndex, MapType};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
     DCTX_PROBE_ID, RECORD_BLOCKS, RECORD_CLAUSE_ID, RECORD_CPU, RECORD_PROBE_ID, STATS_DROPS,
@@ -13,6 +13,8 @@ use crate::layout::{
 const BPF_RB_NO_WAKEUP: i32 = 1;
 /// `BPF_RB_FORCE_WAKEUP`: wake the reader now.
 const BPF_RB_FORCE_WAKEUP: i32 = 2;
+/// `BPF_F_CURRENT_CPU`: the perf buffer of the CPU the program runs on.
+const BPF_F_CURRENT_CPU: u64 = 0xffff_ffff;
 
 /// Fills in the header of the record at scratch `offset` and sends it to the ring buffer, unless
 /// its blocks mask (which lowering fills in) says no block with an action ran.
@@ -68,13 +70,26 @@ pub fn emit_record(
 }
 
 /// Sends the `size` bytes at scratch `offset` to the ring buffer, counting a drop when they do not
-/// fit.
+/// fit; or to this CPU's perf buffer, where the kernel counts the drops itself and tells the
+/// reader with `PERF_RECORD_LOST`.
 ///
 /// ```text
 ///   if (ringbuf_output(events, rec, size, flags) < 0)   call bpf_ringbuf_output
 ///           stats[0].drops++                             call lookup; *r0 += 1
+///   perf_event_output(ctx, events, CURRENT_CPU, rec, size)  call bpf_perf_event_output
 /// ```
 pub fn output(maps: &MapIndex, emitter: &mut Emitter, offset: u32, size: u32, wakeup: bool) {
+    if maps.defs[maps.events].map_type == MapType::BPF_MAP_TYPE_PERF_EVENT_ARRAY as u32 {
+        emitter.push(Insn::mov64_reg(Reg::R1, CTX));
+        emitter.load_map(Reg::R2, maps.events);
+        for insn in Insn::ld_imm64(Reg::R3, BPF_F_CURRENT_CPU) {
+            emitter.push(insn);
+        }
+        scratch_pointer(emitter, Reg::R4, offset);
+        emitter.push(Insn::mov64_imm(Reg::R5, size as i32));
+        emitter.push(Insn::call(Helper::bpf_perf_event_output));
+        return;
+    }
     emitter.load_map(Reg::R1, maps.events);
     scratch_pointer(emitter, Reg::R2, offset);
     emitter.push(Insn::mov64_imm(Reg::R3, size as i32));

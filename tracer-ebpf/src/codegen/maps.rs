@@ -29,6 +29,8 @@ pub enum MapType {
     BPF_MAP_TYPE_HASH = 1,
     /// `BPF_MAP_TYPE_ARRAY`
     BPF_MAP_TYPE_ARRAY = 2,
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`
+    BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4,
     /// `BPF_MAP_TYPE_PERCPU_HASH`
     BPF_MAP_TYPE_PERCPU_HASH = 5,
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`
@@ -89,8 +91,10 @@ pub struct MapIndex {
     pub defs: Vec<MapDef>,
     /// The per-CPU scratch value.
     pub scratch: usize,
-    /// The record ring buffer.
+    /// The record ring buffer, or the perf event array of per-CPU perf buffers.
     pub events: usize,
+    /// Bytes of the ring buffer, or of each CPU's perf buffer (`bufsize`).
+    pub bufsize: u32,
     /// Per-CPU counters.
     pub stats: usize,
     /// Probe names by probe ID.
@@ -261,13 +265,18 @@ impl MapIndex {
                 extra_mask_offset + 8 * (mask_words - 1),
                 SCRATCH_ENTRIES,
             ),
-            def(
-                "events",
-                MapType::BPF_MAP_TYPE_RINGBUF,
-                0,
-                0,
-                options.bufsize,
-            ),
+            if options.perf_buffer {
+                // One perf buffer per CPU, which aya sizes to the CPUs when `max_entries` is 0.
+                def("events", MapType::BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 0)
+            } else {
+                def(
+                    "events",
+                    MapType::BPF_MAP_TYPE_RINGBUF,
+                    0,
+                    0,
+                    options.bufsize,
+                )
+            },
             def(
                 "stats",
                 MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -404,6 +413,7 @@ impl MapIndex {
             defs,
             scratch: 0,
             events: 1,
+            bufsize: options.bufsize,
             stats: 2,
             probe_names: 3,
             syscall_entry: 4,

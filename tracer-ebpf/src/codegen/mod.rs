@@ -61,6 +61,9 @@ pub struct CodegenOptions {
     /// Loops count their iterations on the stack rather than start with `may_goto`, which
     /// kernels before 6.9 lack.
     pub bounded_loops: bool,
+    /// Records go to per-CPU perf buffers (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`) rather than the ring
+    /// buffer, which kernels before 5.8 lack.
+    pub perf_buffer: bool,
 }
 
 impl Default for CodegenOptions {
@@ -75,6 +78,7 @@ impl Default for CodegenOptions {
             aggsize: 4 << 20,
             fbt_kprobes: false,
             bounded_loops: false,
+            perf_buffer: false,
         }
     }
 }

@@ -99,6 +99,7 @@ pub(super) fn compiled_program(
             })
             .collect(),
         events_map: maps.defs[maps.events].name.clone(),
+        events_bufsize: maps.bufsize,
         stats_map: maps.defs[maps.stats].name.clone(),
         speculations: maps.speculations.map(|spec_map| SpecDesc {
             map: maps.defs[spec_map.map].name.clone(),
