@@ -42,7 +42,8 @@ suites!(
     list_verbose,
     structs,
     langmisc,
-    faults
+    faults,
+    errs
 );
 
 #[test]
