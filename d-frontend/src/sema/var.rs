@@ -91,6 +91,9 @@ impl Checker<'_> {
             self.error(ErrTag::D_DECL_IDRED, span, message);
             return;
         }
+        if scope == VarScope::Global && self.redeclares_function(declarator) {
+            return;
+        }
         if d_typedef(name).is_some() || self.scope.typedefs.contains_key(name) {
             let message = format!("typedef identifier redeclared: {name}");
             self.error(ErrTag::D_DECL_IDRED, span, message);
