@@ -135,6 +135,8 @@ pub enum ErrTag {
     D_OP_LVAL,
     /// Incompatible types in an operation.
     D_OP_INCOMPAT,
+    /// Assignment to an array (other than a string) or a function.
+    D_OP_ARRFUN,
     /// Division or modulo by a constant zero.
     D_DIV_ZERO,
     /// Macro argument not defined.

@@ -44,7 +44,8 @@ suites!(
     langmisc,
     faults,
     procargs,
-    caps
+    caps,
+    errs
 );
 
 #[test]

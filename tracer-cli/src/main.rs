@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use tracer_cli::flags::{self, ParseResult};
 
+mod bufcheck;
 mod list;
 mod run;
 mod selftest;

@@ -160,6 +160,13 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         }
         Err(error) => return Err(error).context("failed to generate code"),
     };
+    let bufsize = options.get("bufsize").unwrap_or(4 << 20);
+    if args.mode == Mode::Exec
+        && !crate::bufcheck::holds_records(bufsize, &generated.program.records)
+    {
+        print_banner(sink.as_mut(), &compiled, quiet)?;
+        anyhow::bail!("could not enable tracing: {}", CodegenError::BufferTooSmall);
+    }
     if args.intermediate {
         print_intermediate(&compiled, &generated);
     }

@@ -72,7 +72,7 @@ impl<'t> Parser<'t> {
         let mut declarators = Vec::new();
         if !self.at(&TokenKind::Semi) {
             loop {
-                declarators.push(self.parse_declarator()?);
+                declarators.push(self.parse_declarator(class == DeclClass::Inline)?);
                 if !self.at(&TokenKind::Comma) {
                     break;
                 }
@@ -212,7 +212,7 @@ impl<'t> Parser<'t> {
         let mut declarators = Vec::new();
         if !self.at(&TokenKind::Semi) {
             loop {
-                declarators.push(self.parse_declarator()?);
+                declarators.push(self.parse_declarator(false)?);
                 if !self.at(&TokenKind::Comma) {
                     break;
                 }
@@ -263,8 +263,9 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// `*name[N]`, `name : bits`, `name = value`.
-    fn parse_declarator(&mut self) -> PResult<'t, Declarator> {
+    /// `*name[N]`, `name : bits`, and `name = value` where `initialized` (only an inline has a
+    /// value: D gives variables none, so elsewhere `=` is a syntax error as in DTrace).
+    fn parse_declarator(&mut self, initialized: bool) -> PResult<'t, Declarator> {
         let start = self.peek().span;
         let mut pointer_depth = 0;
         while self.at(&TokenKind::Star) {
@@ -296,7 +297,7 @@ impl<'t> Parser<'t> {
             bits = Some(self.parse_expr()?);
         }
         let mut init = None;
-        if self.at(&TokenKind::Assign) {
+        if initialized && self.at(&TokenKind::Assign) {
             self.bump();
             init = Some(self.parse_expr()?);
         }
@@ -430,6 +431,19 @@ mod tests {
             messages,
             ["syntax error near \"}\"", "syntax error near \"}\""]
         );
+    }
+
+    #[test]
+    fn only_an_inline_takes_a_value() {
+        let (decls, messages) = parse("int i = 0;\nself int j = 1;\ninline int k = 2;\n");
+        assert_eq!(
+            messages,
+            ["syntax error near \"=\"", "syntax error near \"=\""]
+        );
+        assert_eq!(decls.len(), 1);
+        assert!(decls[0].declarators[0].init.is_some());
+        let (_, messages) = parse("struct s { int m = 1; };\n");
+        assert_eq!(messages[0], "syntax error near \"=\"");
     }
 
     /// `scope name: words*depth [keys]` for each variable declarator.

@@ -92,7 +92,7 @@ fn parse_name(name: &str) -> Option<(u64, bool)> {
     if value == 0 {
         return None;
     }
-    let unit_ns: u64 = match &rate[digits_end..] {
+    let unit_ns: u64 = match rate[digits_end..].to_ascii_lowercase().as_str() {
         "ns" | "nsec" => 1,
         "us" | "usec" => 1_000,
         "ms" | "msec" => 1_000_000,
@@ -100,10 +100,16 @@ fn parse_name(name: &str) -> Option<(u64, bool)> {
         "m" | "min" => 60_000_000_000,
         "h" | "hour" => 3_600_000_000_000,
         "d" | "day" => 86_400_000_000_000,
-        "" | "hz" => return Some(((1_000_000_000 / value).max(MIN_PERIOD_NS), all_cpus)),
+        "" | "hz" => 0,
         _ => return None,
     };
-    Some((value.checked_mul(unit_ns)?.max(MIN_PERIOD_NS), all_cpus))
+    let period_ns = if unit_ns == 0 {
+        1_000_000_000 / value
+    } else {
+        value.checked_mul(unit_ns)?
+    };
+    // DTrace refuses shorter periods rather than stretching them, so the probe does not exist.
+    (period_ns >= MIN_PERIOD_NS).then_some((period_ns, all_cpus))
 }
 
 #[cfg(test)]
@@ -116,7 +122,12 @@ mod tests {
         assert_eq!(parse_name("tick-100ms"), Some((100_000_000, false)));
         assert_eq!(parse_name("profile-1000hz"), Some((1_000_000, true)));
         assert_eq!(parse_name("profile-97"), Some((1_000_000_000 / 97, true)));
-        assert_eq!(parse_name("tick-5usec"), Some((MIN_PERIOD_NS, false)));
+        assert_eq!(parse_name("tick-200us"), Some((MIN_PERIOD_NS, false)));
+        assert_eq!(parse_name("tick-5usec"), None);
+        assert_eq!(parse_name("profile-1ns"), None);
+        assert_eq!(parse_name("profile-5000hz"), Some((MIN_PERIOD_NS, true)));
+        assert_eq!(parse_name("profile-5001hz"), None);
+        assert_eq!(parse_name("tick-1MS"), Some((1_000_000, false)));
         assert_eq!(parse_name("tick-1fortnight"), None);
         assert_eq!(parse_name("tick-0"), None);
         assert_eq!(parse_name("tock-1s"), None);

@@ -28,6 +28,7 @@ pub use alloca::{is_alloca, place_is_alloca};
 pub use var_place::{is_aggregate_var, var_place_root};
 mod var;
 mod var_place;
+mod version;
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
@@ -233,6 +234,7 @@ pub fn check(
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
         stack_frames: options.stack_frames,
+        d_version: version::LATEST,
     };
     let mut probe_table = ProbeTable::new(catalog);
     let mut clauses = Vec::new();
@@ -256,6 +258,11 @@ pub fn check(
                     );
                     if let Some(option) = pragma_options.last() {
                         stack::pragma_frames(&mut checker.stack_frames, option);
+                        if option.name == "version"
+                            && let Some(number) = option.value.as_deref().and_then(version::parse)
+                        {
+                            checker.d_version = number;
+                        }
                     }
                 }
                 Item::Decl(decl) => checker.declaration(&decl),
@@ -397,6 +404,8 @@ struct Checker<'c> {
     clause_args: args::ClauseArgs,
     /// The frame options as the `#pragma`s so far set them.
     stack_frames: StackFrames,
+    /// The D version as the `#pragma`s so far set it.
+    d_version: u32,
 }
 
 impl Checker<'_> {

@@ -91,6 +91,9 @@ impl Checker<'_> {
             self.error(ErrTag::D_DECL_IDRED, span, message);
             return;
         }
+        if scope == VarScope::Global && self.redeclares_function(declarator) {
+            return;
+        }
         if d_typedef(name).is_some() || self.scope.typedefs.contains_key(name) {
             let message = format!("typedef identifier redeclared: {name}");
             self.error(ErrTag::D_DECL_IDRED, span, message);
@@ -540,6 +543,16 @@ impl Checker<'_> {
             (_, Some(ty)) => ty,
         };
         self.types.insert(target.span, var_type);
+        if self.type_info.table.array(var_type).is_some()
+            && !self.type_info.table.is_char_array(var_type)
+        {
+            let message = format!(
+                "operator {symbol} may not be applied to operand of type \"{}\"",
+                self.var_type_name(var_type)
+            );
+            self.error(ErrTag::D_OP_ARRFUN, target.span, message);
+            return var_type;
+        }
         let is_dynamic = self.variables[var_idx].is_array
             || self.variables[var_idx].scope == VarScope::ThreadLocal;
         let incompatible = |checker: &mut Checker<'_>| {
@@ -882,6 +895,26 @@ mod tests {
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");
+        }
+    }
+
+    #[test]
+    fn arrays_are_not_assigned_whole() {
+        for (text, message) in [
+            (
+                "int a[3]; int b[3]; BEGIN { b = a; }",
+                "operator = may not be applied to operand of type \"int [3]\"",
+            ),
+            (
+                "int a[3]; BEGIN { a += 1; }",
+                "operator += may not be applied to operand of type \"int [3]\"",
+            ),
+        ] {
+            assert_eq!(
+                error(text),
+                (ErrTag::D_OP_ARRFUN, message.to_owned()),
+                "{text}"
+            );
         }
     }
 

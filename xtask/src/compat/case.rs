@@ -126,10 +126,11 @@ impl Case {
             .map_or(DEFAULT_TIMEOUT_SECS, |secs| {
                 secs.clamp(DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS)
             });
+        let upstream = upstream_expectation(root, script);
         Ok(Case {
             script: script.to_path_buf(),
             kind,
-            skip: tags.get("skip").is_some(),
+            skip: tags.get("skip").is_some() || upstream == 2,
             runtest_opts: tags.get("runtest-opts").cloned().unwrap_or_default(),
             trigger,
             trigger_timing: TriggerTiming::parse(tags.get("trigger-timing")),
@@ -140,7 +141,7 @@ impl Case {
             timeout_secs,
             timeout_success: tags.get("timeout-success").is_some(),
             nosort: tags.get("nosort").is_some(),
-            xfail: tags.get("xfail").is_some() && tags.get("no-xfail").is_none(),
+            xfail: (tags.get("xfail").is_some() && tags.get("no-xfail").is_none()) || upstream == 1,
         })
     }
 
@@ -170,6 +171,28 @@ fn sibling_path(script: &Path, suffix: &str) -> PathBuf {
     let text = script.to_string_lossy();
     let base = text.strip_suffix(".d").unwrap_or(&text);
     PathBuf::from(format!("{base}.{suffix}"))
+}
+
+/// What the test's own `.x` program (`test.ARCH.x` first, as in `runtest.sh`) says of this machine:
+/// 0 the test should pass, 1 it is expected to fail, 2 it is to be skipped. An `.x` file that is not
+/// executable means an expected failure.
+fn upstream_expectation(root: &Path, script: &Path) -> i32 {
+    let arch_specific = sibling_path(script, &format!("{}.x", std::env::consts::ARCH));
+    let xfile = [arch_specific, sibling_path(script, "x")]
+        .into_iter()
+        .map(|path| root.join(path))
+        .find(|path| path.exists());
+    match xfile {
+        None => 0,
+        Some(path) if !is_executable(&path) => 1,
+        Some(path) => std::process::Command::new(&path)
+            .current_dir(root)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .ok()
+            .and_then(|status| status.code())
+            .map_or(0, |code| code.clamp(0, 2)),
+    }
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -40,7 +40,7 @@ pub fn run(root: &Path, tracer: &Path, case: &Case) -> Report {
         output: String::new(),
     };
     if case.skip {
-        return skipped("@@skip");
+        return skipped("@@skip or the test's .x program");
     }
     match case.kind {
         Kind::Shell => return skipped("shell-script test"),

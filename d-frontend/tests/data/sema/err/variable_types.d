@@ -1,8 +1,8 @@
-int count;
+int total;
 
 BEGIN
 {
-	count = "many";
+	total = "many";
 	self->name = execname;
 	self->name += 1;
 	trace(this->unset);
