@@ -250,11 +250,18 @@ impl<'a> Consumer<'a> {
             }
             let format = self.formats[clause_id][action_idx].as_deref();
             match action {
-                ActionDesc::Trace(_) => {
-                    if let Some(value) = values.first() {
-                        self.sink.trace(value, quiet, out);
+                ActionDesc::Trace(_) => match values.first() {
+                    // With `rawbytes`, dtrace dumps a string's whole slot: `strsize` bytes and
+                    // the NUL.
+                    Some(Value::Str(bytes)) if self.options.is_set("rawbytes") => {
+                        let strsize = self.options.get("strsize").unwrap_or(256);
+                        let mut slot = bytes.clone();
+                        slot.resize(usize::try_from(strsize).map_or(usize::MAX, |n| n + 1), 0);
+                        self.sink.tracemem(&slot, None, out);
                     }
-                }
+                    Some(value) => self.sink.trace(value, quiet, out),
+                    None => {}
+                },
                 ActionDesc::Printf { .. } => {
                     self.sink.printf(format.unwrap_or_default(), values, out);
                 }
