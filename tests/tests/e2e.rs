@@ -41,7 +41,8 @@ suites!(
     io,
     list_verbose,
     structs,
-    langmisc
+    langmisc,
+    lang2
 );
 
 #[test]
