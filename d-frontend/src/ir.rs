@@ -148,6 +148,9 @@ pub enum Builtin {
     Errno,
     /// `curthread`: the current task's `struct task_struct *` (`bpf_get_current_task`).
     CurThread,
+    /// `curcpu`: the address of the current CPU's `cpuinfo_t` (`cpu_id`, `cpu_pset`, `cpu_chip`,
+    /// `cpu_lgrp`, four `int`s), which the clause writes where it asks for it.
+    CurCpu,
     /// `caller`: the kernel return address of the current function (the second kernel frame).
     Caller,
     /// `ucaller`: the user return address of the current function (the second user frame).

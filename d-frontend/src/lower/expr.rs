@@ -53,6 +53,7 @@ impl Lowerer<'_> {
                         Builtin::Ppid { real_parent, tgid }
                     }
                     VariableSource::CurThread => Builtin::CurThread,
+                    VariableSource::CurCpu => Builtin::CurCpu,
                     VariableSource::VTimestamp => {
                         let Some(offset) = self.checked.vtimestamp_offset else {
                             unreachable!("sema checked that vtimestamp is available");

@@ -499,7 +499,7 @@ impl Checker<'_> {
     }
 
     /// The type specifier words name, without reporting anything.
-    fn named_type_quiet(&mut self, words: &[&str]) -> Option<Type> {
+    pub(super) fn named_type_quiet(&mut self, words: &[&str]) -> Option<Type> {
         self.named_type(words).ok().flatten()
     }
 }

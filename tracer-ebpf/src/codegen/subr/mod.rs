@@ -11,6 +11,7 @@ mod alloca;
 mod area;
 mod clean;
 mod compare;
+mod cpu;
 mod dpath;
 mod edit;
 mod inet;
