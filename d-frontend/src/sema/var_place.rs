@@ -135,6 +135,13 @@ impl Checker<'_> {
         let copies = super::var::is_aggregate(target_type)
             && op == AssignOp::Assign
             && value_type == target_type;
+        // A string is copied into a `string` or `char` array member, as far as it fits.
+        let copies_string = op == AssignOp::Assign
+            && value_type == Type::String
+            && (target_type == Type::String || self.type_info.table.is_char_array(target_type));
+        if copies_string {
+            return target_type;
+        }
         if bitfield || !(target_type.is_scalar() || copies) {
             self.unsupported(
                 target,
