@@ -648,6 +648,19 @@ mod tests {
     }
 
     #[test]
+    fn a_string_value_is_indexed_through_its_slot() {
+        let text = subrs(&insts_of("trace((s = copyinstr(arg1))[4]);"));
+        assert!(
+            text.iter().any(|subr| subr.contains("copyinstr")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|subr| subr.contains("= address ")),
+            "the character is read at the slot's address: {text:?}"
+        );
+    }
+
+    #[test]
     fn inet_ntoa6_wants_an_in6_addr_and_a_constant() {
         for (text, tag) in [
             (

@@ -309,6 +309,11 @@ impl Checker<'_> {
                 Some(element)
             }
             Type::Pointer(_) => self.type_info.table.pointee(base_type),
+            // A string's characters, as libdtrace indexes a string as a `char` array.
+            Type::String => Some(Type::Int {
+                size: 1,
+                signed: true,
+            }),
             _ => None,
         };
         match element {
