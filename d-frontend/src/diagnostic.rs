@@ -160,6 +160,8 @@ pub enum ErrTag {
     D_PRINTF_DYN_PROTO,
     /// Empty format string.
     D_PRINTF_FMT_EMPTY,
+    /// `freopen(".")`: the name that stands for restoring standard output.
+    D_FREOPEN_INVALID,
     /// Format string that is not a string constant.
     D_PRINTF_ARG_FMT,
     /// `*` or `.*` argument that is not an integer.

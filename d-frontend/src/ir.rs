@@ -148,6 +148,9 @@ pub enum Builtin {
     Errno,
     /// `curthread`: the current task's `struct task_struct *` (`bpf_get_current_task`).
     CurThread,
+    /// `curcpu`: the address of the current CPU's `cpuinfo_t` (`cpu_id`, `cpu_pset`, `cpu_chip`,
+    /// `cpu_lgrp`, four `int`s), which the clause writes where it asks for it.
+    CurCpu,
     /// `caller`: the kernel return address of the current function (the second kernel frame).
     Caller,
     /// `ucaller`: the user return address of the current function (the second user frame).
@@ -735,6 +738,14 @@ pub enum RecordAction {
         /// The arguments.
         args: Vec<Field>,
     },
+    /// `freopen(format, args...)`: the consumer sends what it prints from now on to the file the
+    /// format names (appending), or back to its standard output when the format is empty.
+    Freopen {
+        /// The format's bytes.
+        format: Vec<u8>,
+        /// The arguments.
+        args: Vec<Field>,
+    },
     /// `tracemem(address, size[, shown])`: `size` bytes of memory, and how many of them to show.
     Tracemem {
         /// Offset of the bytes in the record.
@@ -943,6 +954,10 @@ fn display_action(action: &RecordAction) -> String {
         RecordAction::System { format, args } => {
             let args: Vec<String> = args.iter().copied().map(display_field).collect();
             format!("system {} {}", format_text(format), args.join(" "))
+        }
+        RecordAction::Freopen { format, args } => {
+            let args: Vec<String> = args.iter().copied().map(display_field).collect();
+            format!("freopen {} {}", format_text(format), args.join(" "))
         }
         RecordAction::Tracemem {
             offset,

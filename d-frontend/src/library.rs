@@ -16,6 +16,7 @@ use crate::source::{FileId, SourceMap};
 
 /// The library's files, as name and text, in the order they are compiled.
 pub const FILES: &[(&str, &str)] = &[
+    ("sched.d", include_str!("library/sched.d")),
     ("procfs.d", include_str!("library/procfs.d")),
     ("io.d", include_str!("library/io.d")),
 ];
@@ -108,6 +109,47 @@ mod tests {
         .unwrap_or_else(|errors| panic!("{errors:?}"));
     }
 
+    #[test]
+    fn curcpu_points_to_the_librarys_cpuinfo_t() {
+        let mut sources = SourceMap::default();
+        let library = add(&mut sources, FILES);
+        let program = sources.add(
+            "t.d",
+            "BEGIN { trace(curcpu->cpu_lgrp); trace(sizeof(*curcpu)); trace(chip); }",
+        );
+        let options = CompileOptions {
+            library,
+            ..CompileOptions::default()
+        };
+        let compiled = compile(
+            &sources,
+            &[(program, Origin::Script)],
+            &FakeCatalog,
+            &options,
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let insts = &compiled.module.clauses[0].insts;
+        let n_curcpu = insts
+            .iter()
+            .filter(|inst| {
+                matches!(
+                    inst,
+                    crate::ir::Inst::Builtin {
+                        builtin: crate::ir::Builtin::CurCpu,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(n_curcpu, 2, "curcpu->cpu_lgrp and the chip inline");
+        assert!(
+            insts
+                .iter()
+                .any(|inst| matches!(inst, crate::ir::Inst::Const { value: 16, .. })),
+            "cpuinfo_t is four ints"
+        );
+    }
+
     /// The fake catalog with the kernel's types, as far as `has_module` is concerned.
     struct WithVmlinux;
 
@@ -156,9 +198,11 @@ mod tests {
 
     #[test]
     fn the_shipped_files_need_the_kernel_types() {
+        // `sched.d` alone uses no kernel type, so `curcpu` works without BTF.
         for (name, text) in FILES {
-            assert!(
+            assert_eq!(
                 text.contains("#pragma D depends_on module vmlinux"),
+                *name != "sched.d",
                 "{name} uses kernel types, so it must say it depends on vmlinux"
             );
         }

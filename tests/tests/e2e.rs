@@ -45,7 +45,8 @@ suites!(
     faults,
     procargs,
     caps,
-    errs
+    errs,
+    lang2
 );
 
 #[test]

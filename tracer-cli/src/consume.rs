@@ -27,8 +27,9 @@ use tracer_ebpf::layout::{
 use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
 use crate::flags::{OptionError, Options};
+use crate::freopen::Redirect;
 use crate::output::agg::{self, Aggregation, SortOptions};
-use crate::output::printf::{signed_of, unsigned_of};
+use crate::output::printf::{self, signed_of, unsigned_of};
 use crate::output::sink::{NamedAggregation, SetoptFailure, Sink};
 use crate::output::stack;
 use crate::speculation::{Arrival, Outcome, Speculations};
@@ -63,6 +64,8 @@ pub struct Consumer<'a> {
     /// The output format.
     sink: Box<dyn Sink>,
     printed: Vec<bool>,
+    /// Where `freopen()` has sent standard output.
+    redirect: Redirect,
     /// Per aggregation, the `normalize()` factor.
     normals: Vec<u64>,
     /// Per clause, per action: the parsed format of `printf` and formatted `printa`.
@@ -95,6 +98,7 @@ impl<'a> Consumer<'a> {
                     .map(|action| match action {
                         ActionDesc::Printf { format, .. }
                         | ActionDesc::System { format, .. }
+                        | ActionDesc::Freopen { format, .. }
                         | ActionDesc::Printa {
                             format: Some(format),
                             ..
@@ -113,6 +117,7 @@ impl<'a> Consumer<'a> {
             options,
             sink,
             printed: vec![false; program.aggregations.len()],
+            redirect: Redirect::default(),
             normals: vec![1; program.aggregations.len()],
             formats,
             exit_status: None,
@@ -285,6 +290,13 @@ impl<'a> Consumer<'a> {
                 }
                 ActionDesc::System { .. } => {
                     self.sink.system(format.unwrap_or_default(), values, out)?;
+                }
+                ActionDesc::Freopen { .. } => {
+                    let mut name = Vec::new();
+                    printf::format(format.unwrap_or_default(), values, &mut name);
+                    if let Err(message) = self.redirect.freopen(&name, out) {
+                        eprintln!("tracer: {message}");
+                    }
                 }
                 ActionDesc::Tracemem { .. } => {
                     if let Some(Value::Str(bytes)) = values.first() {

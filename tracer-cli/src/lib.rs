@@ -2,6 +2,7 @@
 
 pub mod consume;
 pub mod flags;
+pub mod freopen;
 pub mod output;
 pub mod preproc;
 pub mod remote;

@@ -86,7 +86,9 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
     for action in &desc.actions {
         let values = match action {
             ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
-            ActionDesc::Printf { args, .. } | ActionDesc::System { args, .. } => {
+            ActionDesc::Printf { args, .. }
+            | ActionDesc::System { args, .. }
+            | ActionDesc::Freopen { args, .. } => {
                 args.iter().map(field).collect::<Result<_, _>>()?
             }
             ActionDesc::Tracemem {

@@ -6,6 +6,7 @@
 
 mod compiled;
 
+use std::fmt::Write;
 use std::time::Duration;
 
 use d_frontend::sema::CompileOptions;
@@ -261,4 +262,82 @@ fn kernel_symbols_and_lock_subroutines_read_kernel_memory() {
          trace(mutex_type_spin(this->m));",
     );
     assert_eq!(values, ["60319", "0", "0", "1", "0"]);
+}
+
+/// The D statements that write `bytes` into the `alloca` buffer `this->a` and trace
+/// `inet_ntoa6` of it, with `strict` as its second argument.
+fn ipv6_trace(bytes: [u8; 16], strict: u8) -> String {
+    let mut body = String::from("this->a = (uint8_t *)alloca(16); ");
+    for (idx, byte) in bytes.iter().enumerate() {
+        write!(body, "this->a[{idx}] = {byte}; ").expect("a String takes any text");
+    }
+    write!(
+        body,
+        "trace(inet_ntoa6((struct in6_addr *)this->a, {strict})); "
+    )
+    .expect("a String takes any text");
+    body
+}
+
+#[test]
+fn inet_ntoa6_writes_what_rust_writes_for_plain_ipv6_addresses() {
+    let addresses: [[u16; 8]; 8] = [
+        [0xfe80, 0, 0, 0, 0x214, 0x4fff, 0xfe0b, 0x76c8],
+        [1, 0, 0, 2, 0, 0, 0, 3],
+        [1, 0, 0, 2, 0, 0, 3, 4],
+        [0x2001, 0xdb8, 0, 1, 0, 1, 0, 1],
+        [0xffff; 8],
+        [0x1234, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 1, 0, 0],
+        [0xabc, 0x10, 0x1, 0, 0xf00, 0xcafe, 0, 0],
+    ];
+    let mut body = String::new();
+    let mut expected = Vec::new();
+    for words in addresses {
+        let address = std::net::Ipv6Addr::from(words);
+        body.push_str(&ipv6_trace(address.octets(), 0));
+        expected.push(address.to_string());
+    }
+    assert_eq!(traced(&body), expected);
+}
+
+#[test]
+fn inet_ntoa6_writes_embedded_ipv4_addresses_as_dtrace_does() {
+    let mapped = std::net::Ipv4Addr::new(10, 1, 2, 3)
+        .to_ipv6_mapped()
+        .octets();
+    let compatible = std::net::Ipv4Addr::new(0, 0, 2, 3)
+        .to_ipv6_compatible()
+        .octets();
+    let loopback = std::net::Ipv6Addr::LOCALHOST.octets();
+    let mut body = String::new();
+    for strict in [0, 7] {
+        for bytes in [mapped, compatible, loopback] {
+            body.push_str(&ipv6_trace(bytes, strict));
+        }
+    }
+    assert_eq!(
+        traced(&body),
+        [
+            "10.1.2.3",
+            "0.0.2.3",
+            "::1",
+            "::ffff:10.1.2.3",
+            "::0.0.2.3",
+            "::1"
+        ]
+    );
+}
+
+#[test]
+fn inet_ntop_picks_the_format_by_family_at_run_time() {
+    let values = traced(
+        "this->a = (uint8_t *)alloca(16); this->a[0] = 0x20; this->a[1] = 1; this->a[12] = 192; \
+         this->a[13] = 168; this->f = AF_INET6; trace(inet_ntop(this->f, this->a)); \
+         this->f = AF_INET; trace(inet_ntop(this->f, this->a)); \
+         trace(inet_ntop(AF_INET, (char *)this->a + 12));",
+    );
+    assert_eq!(values, ["2001::c0a8:0", "32.1.0.0", "192.168.0.0"]);
+    let text = "BEGIN { trace(inet_ntoa6((struct in6_addr *)0)); }";
+    assert_eq!(fault_of(text, 256), (Fault::BadAddr as u64, 0));
 }

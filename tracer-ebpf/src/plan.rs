@@ -204,6 +204,14 @@ pub enum ActionDesc {
         /// One field per argument.
         args: Vec<FieldDesc>,
     },
+    /// `freopen(format, args...)`: send the output from now on to the formatted file name, or
+    /// back to standard output when the format is empty.
+    Freopen {
+        /// The format string's bytes.
+        format: Vec<u8>,
+        /// One field per argument.
+        args: Vec<FieldDesc>,
+    },
     /// `tracemem(address, size[, shown])`: a hex dump of recorded bytes.
     Tracemem {
         /// Offset of the bytes from the start of the record.

@@ -1,6 +1,7 @@
 //! Named integer constants DTrace defines for every program: the signals of its `signal.d` library
 //! (for `raise()`), the `DTRACEFLT_*` fault codes the `ERROR` probe's `arg4` holds, and the
-//! hardware types of its `net.d` library (for `link_ntop()`).
+//! address families and hardware types of its `net.d` library (for `inet_ntop()` and
+//! `link_ntop()`).
 
 /// The constant called `name` and its value (an `int`).
 pub fn lookup(name: &str) -> Option<i32> {
@@ -59,6 +60,8 @@ const CONSTANTS: &[(&str, i32)] = &[
     ("DTRACEFLT_BADSIZE", 10),
     ("DTRACEFLT_BADINDEX", 11),
     ("DTRACEFLT_LIBRARY", 1000),
+    ("AF_INET", 2),
+    ("AF_INET6", 10),
     ("ARPHRD_ETHER", 1),
     ("ARPHRD_INFINIBAND", 32),
 ];

@@ -169,6 +169,13 @@ pub const FUNCTIONS: &[Function] = &[
         min_args: 1,
         max_args: usize::MAX,
     },
+    // `freopen(format, args...)` is checked, recorded and refused like `system`.
+    Function {
+        name: "freopen",
+        kind: FunctionKind::System,
+        min_args: 1,
+        max_args: usize::MAX,
+    },
     Function {
         name: "stop",
         kind: FunctionKind::Stop,

@@ -65,6 +65,12 @@ pub enum SubrKind {
     Cleanpath,
     /// `string inet_ntoa(ipaddr_t *)`: an IPv4 address in dotted-decimal form.
     InetNtoa,
+    /// `string inet_ntoa6(struct in6_addr *, [int])`: an IPv6 address; a non-zero constant second
+    /// argument keeps the `::ffff:` or `::` of an IPv4-mapped or IPv4-compatible address.
+    InetNtoa6,
+    /// `string inet_ntop(int, void *)`: an `AF_INET6` address as a strict `inet_ntoa6` writes
+    /// it, any other as `inet_ntoa` does.
+    InetNtop,
     /// `string link_ntop(int, void *)`: an `ARPHRD_ETHER` or `ARPHRD_INFINIBAND` address.
     LinkNtop,
     /// `string d_path(struct path *)`: the path of a file, as `/proc/PID/fd/N` shows it.
@@ -343,6 +349,20 @@ pub const SUBROUTINES: &[Subroutine] = &[
         SubrKind::InetNtoa,
         &[Param::Address("ipaddr_t *", Some(Type::UINT))],
         1,
+        Type::String,
+    ),
+    subr(
+        "inet_ntoa6",
+        SubrKind::InetNtoa6,
+        &[Param::Kernel("struct in6_addr *", "struct in6_addr"), INT],
+        1,
+        Type::String,
+    ),
+    subr(
+        "inet_ntop",
+        SubrKind::InetNtop,
+        &[INT, Param::Address("void *", None)],
+        2,
         Type::String,
     ),
     subr(

@@ -21,6 +21,8 @@ pub enum VariableSource {
     Constant(u64),
     /// `curthread`, whose type (`struct task_struct *`) comes from kernel BTF.
     CurThread,
+    /// `curcpu`, whose type (`cpuinfo_t *`) comes from the D library's `sched.d`.
+    CurCpu,
     /// `vtimestamp`, which needs the offset of `task_struct.se.sum_exec_runtime` from BTF.
     VTimestamp,
     /// `epid`, which depends on the clause.
@@ -138,6 +140,11 @@ pub const VARIABLES: &[Variable] = &[
         name: "curthread",
         ty: Type::Void,
         source: VariableSource::CurThread,
+    },
+    Variable {
+        name: "curcpu",
+        ty: Type::Void,
+        source: VariableSource::CurCpu,
     },
     probe_name("probeprov", ProbeField::Provider),
     probe_name("probemod", ProbeField::Module),

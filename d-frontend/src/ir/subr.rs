@@ -242,6 +242,20 @@ pub enum Subr {
         /// The address of the IPv4 address, in network byte order.
         addr: VReg,
     },
+    /// `dst = inet_ntoa6(addr, strict)`: the 16 bytes at the kernel (or `alloca`) address `addr`
+    /// as an IPv6 address; with `family`, `inet_ntop(family, addr)`, which is a strict
+    /// `inet_ntoa6` for `AF_INET6` and `inet_ntoa` for any other family. A read that fails faults
+    /// with `BADADDR`.
+    InetNtoa6 {
+        /// The result slot.
+        dst: u32,
+        /// The address of the address, in network byte order.
+        addr: VReg,
+        /// Whether an IPv4-mapped or IPv4-compatible address keeps its `::ffff:` or `::`.
+        strict: bool,
+        /// `inet_ntop`'s address family.
+        family: Option<VReg>,
+    },
     /// `dst = link_ntop(kind, addr)`: the Ethernet (`kind` 1, 6 bytes) or InfiniBand (`kind` 32,
     /// 20 bytes) address at `addr` as colon-separated hex bytes. Another `kind` faults with
     /// `ILLOP`, a read that fails with `BADADDR`.
@@ -353,6 +367,9 @@ impl Subr {
             Subr::StoreMem { addr, src, .. } => vec![*addr, *src],
             Subr::InetNtoa { addr, .. } => vec![*addr],
             Subr::LinkNtop { kind, addr, .. } => vec![*kind, *addr],
+            Subr::InetNtoa6 { addr, family, .. } => {
+                [Some(*addr), *family].into_iter().flatten().collect()
+            }
             Subr::DPath { path, .. } => vec![*path],
             Subr::SetNull { .. }
             | Subr::AllocaReset
@@ -493,6 +510,22 @@ impl Subr {
             Subr::ProgenyOf { dst, pid, .. } => format!("{} = progenyof {}", reg(dst), reg(pid)),
             Subr::CleanPath { dst, src } => format!("{} = cleanpath {}", slot(dst), slot(src)),
             Subr::InetNtoa { dst, addr } => format!("{} = inet_ntoa [{}]", slot(dst), reg(addr)),
+            Subr::InetNtoa6 {
+                dst,
+                addr,
+                strict,
+                family,
+            } => match family {
+                Some(family) => {
+                    format!("{} = inet_ntop {}, [{}]", slot(dst), reg(family), reg(addr))
+                }
+                None => format!(
+                    "{} = inet_ntoa6{} [{}]",
+                    slot(dst),
+                    if *strict { " strict" } else { "" },
+                    reg(addr)
+                ),
+            },
             Subr::LinkNtop { dst, kind, addr } => {
                 format!("{} = link_ntop {}, [{}]", slot(dst), reg(kind), reg(addr))
             }

@@ -12,8 +12,6 @@
 typedef int64_t time_t;
 typedef uint32_t uid_t;
 typedef uint32_t gid_t;
-typedef int processorid_t;
-typedef int psetid_t;
 typedef id_t taskid_t;
 typedef id_t dprojid_t;
 typedef id_t poolid_t;

@@ -100,6 +100,16 @@ impl Lowerer<'_> {
                     args: fields,
                 });
             }
+            "freopen" => {
+                let ExprKind::Str(format) = &args[0].kind else {
+                    unreachable!("sema checked the format is a string literal");
+                };
+                let fields = args[1..].iter().map(|arg| self.record_value(arg)).collect();
+                self.actions.push(RecordAction::Freopen {
+                    format: format.clone(),
+                    args: fields,
+                });
+            }
             "tracemem" => {
                 let address = self.int_expr(&args[0]);
                 let size = super::tracemem_size(&args[1]);

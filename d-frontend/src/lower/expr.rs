@@ -53,6 +53,7 @@ impl Lowerer<'_> {
                         Builtin::Ppid { real_parent, tgid }
                     }
                     VariableSource::CurThread => Builtin::CurThread,
+                    VariableSource::CurCpu => Builtin::CurCpu,
                     VariableSource::VTimestamp => {
                         let Some(offset) = self.checked.vtimestamp_offset else {
                             unreachable!("sema checked that vtimestamp is available");
@@ -478,6 +479,9 @@ impl Lowerer<'_> {
             }
             ExprKind::Call { func, args, .. } => self.subroutine_string(func, args, span, offset),
             ExprKind::Cast { operand, .. } => self.string_value_into(operand, offset),
+            ExprKind::Member { .. } if self.is_var_place(expr) => {
+                self.var_place_string_into(expr, offset);
+            }
             _ => unreachable!("sema rejects {:?} as a string", expr.kind),
         }
     }

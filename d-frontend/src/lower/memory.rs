@@ -92,6 +92,14 @@ impl Lowerer<'_> {
             ExprKind::Ident(_) if self.checked.type_info.kernel_symbols.contains_key(&span) => {
                 self.constant(span, self.checked.type_info.kernel_symbols[&span])
             }
+            ExprKind::Index { base, index } if self.type_of(base) == Type::String => {
+                // A character of a string value: the string is written to a slot first.
+                let slot = self.string_value_temp(base);
+                let address = self.vreg();
+                self.push(span, Inst::Subr(Subr::SlotAddress { dst: address, slot }));
+                let subscript = self.int_expr(&index[0]);
+                self.scaled_add(span, address, subscript, 1, BinOp::Add)
+            }
             ExprKind::Index { base, index } => {
                 let base_type = self.type_of(base);
                 let Some(element) = self.table().element(base_type) else {

@@ -218,7 +218,7 @@ fn record_data_size(checked: &Checked, body: &[Stmt]) -> u32 {
                     .sum(),
                 _ => unreachable!("sema checked the format is a string literal"),
             },
-            "system" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
+            "system" | "freopen" | "normalize" | "trunc" => args[1..].iter().map(stored).sum(),
             "setopt" => args.iter().map(stored).sum(),
             "commit" | "discard" => spec::FINISH_FIELD_SIZE,
             _ => 0,

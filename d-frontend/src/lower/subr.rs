@@ -146,6 +146,9 @@ impl Lowerer<'_> {
                 Param::Pointer if !self.type_of(arg).is_pointer() => {
                     Arg::Slot(self.string_value_temp(arg))
                 }
+                Param::Address(..) if matches!(self.type_of(arg), Type::Array(_)) => {
+                    Arg::Int(self.place_address(arg, false))
+                }
                 Param::Pointer | Param::AllocaPointer | Param::Address(..) | Param::Kernel(..) => {
                     Arg::Int(self.int_expr(arg))
                 }
@@ -288,10 +291,12 @@ impl Lowerer<'_> {
         self.alloca_address(addr, size, arg.span)
     }
 
-    /// The bytes `link_ntop` reads for the hardware type `kind`: 20 for `ARPHRD_INFINIBAND` (32),
-    /// else 6, as `6 + 14 * (kind == 32)`.
-    fn link_address_size(&mut self, kind: VReg, span: Span) -> VReg {
-        let infiniband = self.constant(span, 32);
+    /// The bytes a subroutine reads for the address kind `kind`: `special.1` when `kind` is
+    /// `special.0`, else `other`, as `other + (special.1 - other) * (kind == special.0)`. For
+    /// `link_ntop`, 20 for `ARPHRD_INFINIBAND` (32), else 6; for `inet_ntop`, 16 for `AF_INET6`
+    /// (10), else 4.
+    fn size_by_kind(&mut self, kind: VReg, special: (u64, u64), other: u64, span: Span) -> VReg {
+        let infiniband = self.constant(span, special.0);
         let is_infiniband = self.vreg();
         self.push(
             span,
@@ -302,7 +307,7 @@ impl Lowerer<'_> {
                 rhs: infiniband,
             },
         );
-        let extra = self.constant(span, 14);
+        let extra = self.constant(span, special.1 - other);
         let scaled = self.vreg();
         self.push(
             span,
@@ -313,7 +318,7 @@ impl Lowerer<'_> {
                 rhs: extra,
             },
         );
-        let ethernet = self.constant(span, 6);
+        let ethernet = self.constant(span, other);
         let size = self.vreg();
         self.push(
             span,
@@ -455,8 +460,24 @@ impl Lowerer<'_> {
                 dst,
                 kind: *kind,
                 addr: self.read_address(&args[1], *addr, |lowerer| {
-                    lowerer.link_address_size(*kind, span)
+                    lowerer.size_by_kind(*kind, (32, 20), 6, span)
                 }),
+            },
+            (SubrKind::InetNtoa6, [Arg::Int(addr), ..]) => Subr::InetNtoa6 {
+                dst,
+                addr: self.read_address(&args[0], *addr, |lowerer| lowerer.constant(span, 16)),
+                strict: args.get(1).is_some_and(|strict| {
+                    self.checked.type_info.constants.get(&strict.span) != Some(&0)
+                }),
+                family: None,
+            },
+            (SubrKind::InetNtop, [Arg::Int(family), Arg::Int(addr)]) => Subr::InetNtoa6 {
+                dst,
+                addr: self.read_address(&args[1], *addr, |lowerer| {
+                    lowerer.size_by_kind(*family, (10, 16), 4, span)
+                }),
+                strict: true,
+                family: Some(*family),
             },
             (SubrKind::DPath | SubrKind::DMountPath, [Arg::Int(path)]) => {
                 let Some(offsets) = self.checked.path_offsets else {
@@ -598,6 +619,68 @@ mod tests {
         let errors = crate::compile::tests::compile_one("BEGIN { trace(inet_ntoa(\"x\")); }")
             .expect_err("a string is not an address");
         assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG);
+    }
+
+    #[test]
+    fn inet_ntoa6_is_strict_for_a_non_zero_constant_and_inet_ntop_always() {
+        let text = subrs(&insts_of(
+            "p = (void *)alloca(16); trace(inet_ntoa6(p)); trace(inet_ntoa6(p, 2 - 1)); \
+             trace(inet_ntoa6(p, 0)); trace(inet_ntop(AF_INET6, p));",
+        ));
+        let conversions: Vec<&str> = text
+            .iter()
+            .filter_map(|subr| subr.split(" = ").nth(1))
+            .filter(|subr| subr.starts_with("inet"))
+            .map(|subr| subr.split(" [").next().unwrap_or_default())
+            .map(|subr| subr.split(" %").next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            conversions,
+            ["inet_ntoa6", "inet_ntoa6 strict", "inet_ntoa6", "inet_ntop"]
+        );
+        let constants = crate::compile::tests::constants_of(
+            "BEGIN { p = (char *)alloca(16); trace(inet_ntop(AF_INET6, p)); }",
+        );
+        assert!(
+            constants.ends_with(&[10, 10, 12, 4]),
+            "the family, then 4 + 12 * (family == AF_INET6): {constants:?}"
+        );
+    }
+
+    #[test]
+    fn a_string_value_is_indexed_through_its_slot() {
+        let text = subrs(&insts_of("trace((s = copyinstr(arg1))[4]);"));
+        assert!(
+            text.iter().any(|subr| subr.contains("copyinstr")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|subr| subr.contains("= address ")),
+            "the character is read at the slot's address: {text:?}"
+        );
+    }
+
+    #[test]
+    fn inet_ntoa6_wants_an_in6_addr_and_a_constant() {
+        for (text, tag) in [
+            (
+                "BEGIN { n = 1; inet_ntoa6((void *)0, n); }",
+                ErrTag::D_PROTO_ARG,
+            ),
+            ("BEGIN { inet_ntoa6(\"\"); }", ErrTag::D_PROTO_ARG),
+            ("BEGIN { inet_ntoa6(0, 0, 0); }", ErrTag::D_PROTO_LEN),
+            ("BEGIN { inet_ntop(AF_INET6); }", ErrTag::D_PROTO_LEN),
+        ] {
+            let errors = crate::compile::tests::compile_one(text).expect_err(text);
+            assert_eq!(errors[0].tag, tag, "{text}");
+        }
+        let errors =
+            crate::compile::tests::compile_one("BEGIN { n = 1; inet_ntoa6((void *)0, n); }")
+                .expect_err("not a constant");
+        assert_eq!(
+            errors[0].message,
+            "inet_ntoa6( ) argument #2 must be an integer constant"
+        );
     }
 
     #[test]

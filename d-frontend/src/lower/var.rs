@@ -272,6 +272,11 @@ impl Lowerer<'_> {
     /// variable deletes it and leaves the empty string.
     pub(super) fn assign_string(&mut self, target: &Expr, value: &Expr, offset: u32) {
         let span = target.span.to(value.span);
+        if self.is_var_place(target) {
+            self.string_value_into(value, offset);
+            self.store_var_place_string(target, offset, span);
+            return;
+        }
         let access = self.access(target);
         if let (Some(key_offset), ExprKind::Int { value: 0, .. }) = (access.key_offset, &value.kind)
         {

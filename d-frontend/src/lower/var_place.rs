@@ -17,10 +17,10 @@
 
 use super::Lowerer;
 use crate::ast::{AssignOp, Expr, ExprKind};
-use crate::ir::{BinOp, Inst, RecordAction, VReg};
-use crate::sema::{Checked, is_aggregate_var};
+use crate::ir::{BinOp, Inst, RecordAction, Subr, VReg};
+use crate::sema::{Checked, is_aggregate_var, var_place_root};
 use crate::source::Span;
-use crate::types::Type;
+use crate::types::{Type, string_size};
 
 /// The bytes `trace()` records for `expr` when its value is a struct, union or array, which DTrace
 /// records and prints as raw bytes; `None` for every other value. A translated member has no
@@ -111,6 +111,10 @@ impl Lowerer<'_> {
     ) -> VReg {
         let span = expr.span;
         let ty = self.type_of(target);
+        if self.type_of(value) == Type::String {
+            let slot = self.string_value_temp(value);
+            return self.store_var_place_string(target, slot, span);
+        }
         if matches!(ty, Type::Struct(_) | Type::Array(_)) {
             // A struct, union or array member takes a copy of the value's bytes.
             let src = self.int_expr(value);
@@ -137,6 +141,58 @@ impl Lowerer<'_> {
         };
         self.store_var_place(target, src, span);
         src
+    }
+
+    /// `place = string` where the place is a `string` or `char` array member or element of a
+    /// variable: the bytes of the string at `slot`, as many as the place holds (and the slot has),
+    /// are copied into it. Returns the address of the string copied.
+    pub(super) fn store_var_place_string(&mut self, target: &Expr, slot: u32, span: Span) -> VReg {
+        let src = self.vreg();
+        self.push(span, Inst::Subr(Subr::SlotAddress { dst: src, slot }));
+        let (access, offset) = self.var_place_offset(target);
+        let size = self
+            .size_of(self.type_of(target))
+            .min(string_size(self.strsize()));
+        self.push(
+            span,
+            Inst::CopyToVar {
+                var: access.var,
+                key_offset: access.key_offset,
+                offset,
+                size,
+                src,
+            },
+        );
+        src
+    }
+
+    /// Writes the `string` member or element `expr` of a variable as a string at `offset`: the
+    /// empty string when a dynamic variable has no such element (its address is then 0).
+    pub(super) fn var_place_string_into(&mut self, expr: &Expr, offset: u32) {
+        let size = self.strsize();
+        let missing = self.label();
+        self.push(expr.span, Inst::Zero { offset, size });
+        if let Some(root) = var_place_root(expr, &self.checked.types, &self.checked.type_info) {
+            let base = self.load_var(root);
+            self.push(
+                expr.span,
+                Inst::JumpIf {
+                    cond: base,
+                    nonzero: false,
+                    target: missing,
+                },
+            );
+        }
+        let address = self.address_of(expr);
+        self.push(
+            expr.span,
+            Inst::ReadBytes {
+                offset,
+                addr: address,
+                size: size - 1,
+            },
+        );
+        self.push(expr.span, Inst::Label(missing));
     }
 
     /// Stores `src`, of the place's type, at a member or element of a variable.
@@ -295,6 +351,26 @@ mod tests {
         assert!(
             constants.contains(&8) && constants.contains(&4),
             "{constants:?}"
+        );
+    }
+
+    #[test]
+    fn strings_are_copied_into_string_and_char_array_members_as_far_as_they_fit() {
+        let insts = first_clause(
+            "struct rec { string s; char c[4]; }; struct rec r; BEGIN { r.s = \"hello\"; r.c = \"abcdef\"; }",
+        )
+        .insts;
+        let sizes: Vec<u32> = insts
+            .iter()
+            .filter_map(|inst| match inst {
+                Inst::CopyToVar { size, .. } => Some(*size),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [256, 4],
+            "strsize bytes for the string, 4 for the array"
         );
     }
 

@@ -313,6 +313,11 @@ impl Checker<'_> {
                 Some(element)
             }
             Type::Pointer(_) => self.type_info.table.pointee(base_type),
+            // A string's characters, as libdtrace indexes a string as a `char` array.
+            Type::String => Some(Type::Int {
+                size: 1,
+                signed: true,
+            }),
             _ => None,
         };
         match element {
@@ -508,7 +513,7 @@ impl Checker<'_> {
     }
 
     /// The type specifier words name, without reporting anything.
-    fn named_type_quiet(&mut self, words: &[&str]) -> Option<Type> {
+    pub(super) fn named_type_quiet(&mut self, words: &[&str]) -> Option<Type> {
         self.named_type(words).ok().flatten()
     }
 }

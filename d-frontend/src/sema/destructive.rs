@@ -23,7 +23,7 @@ impl Checker<'_> {
                     );
                 }
             }
-            FunctionKind::System => self.printf("system", args),
+            FunctionKind::System => self.printf(func, args),
             _ => {}
         }
         self.destructive = true;
@@ -64,6 +64,27 @@ mod tests {
         }
         let compiled = compile_one("BEGIN { printf(\"%d\", 1); }").unwrap();
         assert!(!compiled.module.destructive);
+    }
+
+    #[test]
+    fn freopen_is_a_destructive_printf_whose_empty_format_restores() {
+        for text in [
+            "BEGIN { freopen(\"/tmp/x.%d\", pid); }",
+            "BEGIN { freopen(\"\"); }",
+        ] {
+            let compiled = compile_one(text).unwrap_or_else(|errors| panic!("{text}: {errors:?}"));
+            assert!(compiled.module.destructive, "{text}");
+            assert!(
+                compiled.module.dump().contains("freopen "),
+                "{text} records a freopen action"
+            );
+        }
+        let errors = compile_one("BEGIN { freopen(\".\"); }").unwrap_err();
+        assert_eq!(errors[0].tag, ErrTag::D_FREOPEN_INVALID);
+        assert_eq!(errors[0].message, "freopen( ) argument #1 cannot be \".\"");
+        let errors = compile_one("BEGIN { freopen(\"%s\", 1); }").unwrap_err();
+        assert_eq!(errors[0].tag, ErrTag::D_PRINTF_ARG_TYPE);
+        assert!(errors[0].message.starts_with("freopen( ) argument #2"));
     }
 
     #[test]

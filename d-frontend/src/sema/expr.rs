@@ -206,6 +206,10 @@ impl Checker<'_> {
         }
         match variable::lookup(name) {
             Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
+            Some(variable) if variable.source == VariableSource::CurCpu => {
+                let cpuinfo = self.named_type_quiet(&["cpuinfo_t"]).unwrap_or(Type::Void);
+                self.type_info.table.pointer_to(cpuinfo)
+            }
             Some(variable)
                 if variable.source == VariableSource::Ppid && self.ppid_offsets().is_none() =>
             {

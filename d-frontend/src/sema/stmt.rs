@@ -315,6 +315,19 @@ impl Checker<'_> {
         let Some(format) = self.format_string(func, &args[0]) else {
             return;
         };
+        // An empty `freopen` format restores standard output; libdtrace stands "." for it, so a
+        // program may not name "." itself.
+        if func == "freopen" && format == b"." {
+            self.error(
+                ErrTag::D_FREOPEN_INVALID,
+                args[0].span,
+                "freopen( ) argument #1 cannot be \".\"",
+            );
+            return;
+        }
+        if func == "freopen" && format.is_empty() {
+            return;
+        }
         if format.is_empty() {
             self.error(
                 ErrTag::D_PRINTF_FMT_EMPTY,

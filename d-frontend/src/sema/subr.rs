@@ -86,6 +86,7 @@ impl Checker<'_> {
                 }
                 Param::Address(_, pointee) => {
                     is_null_constant(arg)
+                        || (pointee.is_none() && matches!(ty, Type::Array(_)))
                         || self.type_info.table.pointee(*ty).is_some_and(|target| {
                             pointee.is_none_or(|pointee| target == pointee || target == Type::Void)
                         })
@@ -119,6 +120,22 @@ impl Checker<'_> {
             }
         }
         self.alloca_size(subroutine, args);
+        if subroutine.kind == SubrKind::InetNtoa6
+            && let Some(strict) = args.get(1)
+            && arg_types[1].is_int()
+        {
+            // Lowering reads the folded value back from the constants.
+            match self.fold(strict) {
+                Some(value) => {
+                    self.type_info.constants.insert(strict.span, value);
+                }
+                None => self.error(
+                    ErrTag::D_PROTO_ARG,
+                    strict.span,
+                    "inet_ntoa6( ) argument #2 must be an integer constant",
+                ),
+            }
+        }
         if let Some(result) = self.lock_subroutine(subroutine, func_span) {
             return result;
         }

@@ -135,6 +135,13 @@ impl Checker<'_> {
         let copies = super::var::is_aggregate(target_type)
             && op == AssignOp::Assign
             && value_type == target_type;
+        // A string is copied into a `string` or `char` array member, as far as it fits.
+        let copies_string = op == AssignOp::Assign
+            && value_type == Type::String
+            && (target_type == Type::String || self.type_info.table.is_char_array(target_type));
+        if copies_string {
+            return target_type;
+        }
         if bitfield || !(target_type.is_scalar() || copies) {
             self.unsupported(
                 target,
@@ -214,7 +221,7 @@ mod tests {
         )
         .unwrap_or_else(|errors| panic!("struct members take structs: {errors:?}"));
         assert_eq!(
-            errors_of("struct p { char n[4]; };\nstruct p g;\nBEGIN { g.n = \"abc\"; }"),
+            errors_of("struct p { char n[4]; };\nstruct p g;\nBEGIN { g.n = 1; }"),
             [
                 "[D_UNKNOWN] stores to bit-fields, and stores of other types to struct, union or array members, are not supported yet"
             ]

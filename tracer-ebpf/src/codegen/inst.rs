@@ -433,6 +433,7 @@ impl ClauseContext<'_> {
             }
             Builtin::Errno => emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, SCRATCH, DCTX_ERRNO)),
             Builtin::CurThread => emitter.push(Insn::call(Helper::bpf_get_current_task)),
+            Builtin::CurCpu => self.curcpu(emitter),
             Builtin::Caller => Self::caller(emitter, false),
             Builtin::UCaller => Self::caller(emitter, true),
             Builtin::Ppid { real_parent, tgid } => {

@@ -253,6 +253,10 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 format: format.clone(),
                 args: args.iter().map(field).collect(),
             },
+            RecordAction::Freopen { format, args } => ActionDesc::Freopen {
+                format: format.clone(),
+                args: args.iter().map(field).collect(),
+            },
             RecordAction::Tracemem {
                 offset,
                 size,

@@ -75,6 +75,12 @@ pub enum Var {
     NamePointer,
     /// Where a path component goes in the result.
     Position,
+    /// `curcpu`'s `cpu_id` and `cpu_pset`: the first half of its `cpuinfo_t`.
+    CpuIdPset,
+    /// `curcpu`'s `cpu_chip` and `cpu_lgrp`: the second half, right after the first.
+    CpuChipLgrp,
+    /// `curcpu`'s address, stored and loaded back so the verifier sees a number.
+    CpuPointer,
 }
 
 /// Bytes of the loop and result words.

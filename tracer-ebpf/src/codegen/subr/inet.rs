@@ -54,6 +54,18 @@ pub fn inet_ntoa(context: &ClauseContext<'_>, emitter: &mut Emitter, dst: u32, a
         Some(Reg::R3),
     );
     emitter.push(Insn::mov64_imm(Reg::R5, 0));
+    dotted_quad(area, emitter, dst, done, area.digits());
+    emitter.place(done);
+}
+
+/// Writes the 4 bytes at scratch offset `from` in dotted-decimal form at position r5 of `dst`.
+pub(super) fn dotted_quad(
+    area: StringArea,
+    emitter: &mut Emitter,
+    dst: u32,
+    done: Target,
+    from: u32,
+) {
     for byte in 0..IPV4_SIZE {
         if byte > 0 {
             emitter.push(Insn::mov64_imm(Reg::R3, i32::from(b'.')));
@@ -63,11 +75,10 @@ pub fn inet_ntoa(context: &ClauseContext<'_>, emitter: &mut Emitter, dst: u32, a
             Size::B,
             Reg::R4,
             SCRATCH,
-            scratch_offset(area.digits()) + byte as i16,
+            scratch_offset(from) + byte as i16,
         ));
         decimal_byte(area, emitter, dst, done);
     }
-    emitter.place(done);
 }
 
 /// `dst = link_ntop(kind, addr)`: an Ethernet or InfiniBand address as lower-case hex bytes
@@ -158,7 +169,7 @@ pub fn link_ntop(
 }
 
 /// `put(hex(r3))` for r3 in 0..16, in lower case.
-fn hex_digit(area: StringArea, emitter: &mut Emitter, dst: u32, done: Target) {
+pub(super) fn hex_digit(area: StringArea, emitter: &mut Emitter, dst: u32, done: Target) {
     emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, i32::from(b'0')));
     emitter.push(Insn::jmp_imm(JmpOp::Jlt, Reg::R3, i32::from(b'0') + 10, 1));
     emitter.push(Insn::alu64_imm(
@@ -196,7 +207,7 @@ fn digit(area: StringArea, emitter: &mut Emitter, dst: u32, done: Target) {
 }
 
 /// `dst[r5++] = r3`, or `goto done` when the string is full. Clobbers r0.
-fn put(area: StringArea, emitter: &mut Emitter, dst: u32, done: Target) {
+pub(super) fn put(area: StringArea, emitter: &mut Emitter, dst: u32, done: Target) {
     emitter.jump_imm(JmpOp::Jge, Reg::R5, area.strsize as i32, done);
     emitter.push(Insn::mov64_reg(Reg::R0, SCRATCH));
     emitter.push(Insn::alu64_reg(AluOp::Add, Reg::R0, Reg::R5));

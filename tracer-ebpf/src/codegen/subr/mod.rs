@@ -11,9 +11,11 @@ mod alloca;
 mod area;
 mod clean;
 mod compare;
+mod cpu;
 mod dpath;
 mod edit;
 mod inet;
+mod inet6;
 mod loops;
 mod path;
 mod proc;
@@ -139,6 +141,18 @@ impl ClauseContext<'_> {
             } => proc::progenyof(self, emitter, *dst, *pid, *real_parent, *tgid),
             Subr::CleanPath { dst, src } => clean::cleanpath(area, emitter, *dst, *src),
             Subr::InetNtoa { dst, addr } => inet::inet_ntoa(self, emitter, *dst, *addr),
+            Subr::InetNtoa6 {
+                dst,
+                addr,
+                strict,
+                family: None,
+            } => inet6::inet_ntoa6(self, emitter, *dst, *addr, *strict),
+            Subr::InetNtoa6 {
+                dst,
+                addr,
+                family: Some(family),
+                ..
+            } => inet6::inet_ntop(self, emitter, *dst, *family, *addr),
             Subr::LinkNtop { dst, kind, addr } => {
                 inet::link_ntop(self, emitter, *dst, *kind, *addr);
             }
