@@ -33,10 +33,31 @@ pub fn add(sources: &mut SourceMap, files: &[(&str, &str)]) -> Vec<FileId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::Compiled;
     use crate::compile::compile;
+    use crate::diagnostic::Diagnostic;
     use crate::diagnostic::Origin;
+    use crate::provider::ProbeCatalog;
     use crate::provider::tests::FakeCatalog;
     use crate::sema::CompileOptions;
+
+    /// Compiles `program` with `library` as the D library against `catalog`; an error gives the
+    /// name of the file it is in.
+    fn compile_with(
+        library: &[(&str, &str)],
+        program: &str,
+        catalog: &dyn ProbeCatalog,
+    ) -> Result<Compiled, (String, Vec<Diagnostic>)> {
+        let mut sources = SourceMap::default();
+        let library = add(&mut sources, library);
+        let program = sources.add("t.d", program);
+        let options = CompileOptions {
+            library,
+            ..CompileOptions::default()
+        };
+        compile(&sources, &[(program, Origin::Script)], catalog, &options)
+            .map_err(|errors| (sources.file(errors[0].span.file).name.clone(), errors))
+    }
 
     const LIBRARY: &[(&str, &str)] = &[(
         "procs.d",
@@ -45,21 +66,10 @@ mod tests {
 
     #[test]
     fn library_declarations_serve_the_program() {
-        let mut sources = SourceMap::default();
-        let library = add(&mut sources, LIBRARY);
-        let program = sources.add(
-            "t.d",
+        let compiled = compile_with(
+            LIBRARY,
             "BEGIN { trace(xlate<struct proc_info>(ANSWER).twice); }",
-        );
-        let options = CompileOptions {
-            library,
-            ..CompileOptions::default()
-        };
-        let compiled = compile(
-            &sources,
-            &[(program, Origin::Script)],
             &FakeCatalog,
-            &options,
         )
         .unwrap_or_else(|errors| panic!("{errors:?}"));
         assert_eq!(compiled.module.sources.len(), 1);
@@ -74,58 +84,25 @@ mod tests {
 
     #[test]
     fn library_errors_name_the_library_file() {
-        let mut sources = SourceMap::default();
-        let library = add(&mut sources, &[("bad.d", "inline int x = nosuch;\n")]);
-        let program = sources.add("t.d", "BEGIN { }");
-        let options = CompileOptions {
-            library,
-            ..CompileOptions::default()
+        let library = [("bad.d", "inline int x = nosuch;\n")];
+        let Err((file, _)) = compile_with(&library, "BEGIN { }", &FakeCatalog) else {
+            panic!("an undefined name in the library is an error");
         };
-        let errors = compile(
-            &sources,
-            &[(program, Origin::Script)],
-            &FakeCatalog,
-            &options,
-        )
-        .unwrap_err();
-        assert_eq!(sources.file(errors[0].span.file).name, "bad.d");
+        assert_eq!(file, "bad.d");
     }
 
     #[test]
     fn the_shipped_library_compiles() {
-        let mut sources = SourceMap::default();
-        let library = add(&mut sources, FILES);
-        let program = sources.add("t.d", "BEGIN { }");
-        let options = CompileOptions {
-            library,
-            ..CompileOptions::default()
-        };
-        compile(
-            &sources,
-            &[(program, Origin::Script)],
-            &FakeCatalog,
-            &options,
-        )
-        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        compile_with(FILES, "BEGIN { }", &FakeCatalog)
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
     }
 
     #[test]
     fn curcpu_points_to_the_librarys_cpuinfo_t() {
-        let mut sources = SourceMap::default();
-        let library = add(&mut sources, FILES);
-        let program = sources.add(
-            "t.d",
+        let compiled = compile_with(
+            FILES,
             "BEGIN { trace(curcpu->cpu_lgrp); trace(sizeof(*curcpu)); trace(chip); }",
-        );
-        let options = CompileOptions {
-            library,
-            ..CompileOptions::default()
-        };
-        let compiled = compile(
-            &sources,
-            &[(program, Origin::Script)],
             &FakeCatalog,
-            &options,
         )
         .unwrap_or_else(|errors| panic!("{errors:?}"));
         let insts = &compiled.module.clauses[0].insts;
@@ -153,7 +130,7 @@ mod tests {
     /// The fake catalog with the kernel's types, as far as `has_module` is concerned.
     struct WithVmlinux;
 
-    impl crate::provider::ProbeCatalog for WithVmlinux {
+    impl ProbeCatalog for WithVmlinux {
         fn syscalls(&self) -> Vec<crate::provider::SyscallInfo> {
             Vec::new()
         }
@@ -180,20 +157,13 @@ mod tests {
             ),
             ("plain.d", "inline int ANSWER = 42;\n"),
         ];
-        let compile_with = |catalog: &dyn crate::provider::ProbeCatalog| {
-            let mut sources = SourceMap::default();
-            let library = add(&mut sources, library_files);
-            let program = sources.add("t.d", "BEGIN { trace(ANSWER); }");
-            let options = CompileOptions {
-                library,
-                ..CompileOptions::default()
-            };
-            compile(&sources, &[(program, Origin::Script)], catalog, &options)
+        let failing_file = |catalog: &dyn ProbeCatalog| {
+            compile_with(library_files, "BEGIN { trace(ANSWER); }", catalog)
                 .map(|_| ())
-                .map_err(|errors| sources.file(errors[0].span.file).name.clone())
+                .map_err(|(file, _)| file)
         };
-        assert_eq!(compile_with(&FakeCatalog), Ok(()));
-        assert_eq!(compile_with(&WithVmlinux), Err("kernel.d".to_owned()));
+        assert_eq!(failing_file(&FakeCatalog), Ok(()));
+        assert_eq!(failing_file(&WithVmlinux), Err("kernel.d".to_owned()));
     }
 
     #[test]
