@@ -20,6 +20,24 @@ use tests::{TestCommand, environment};
 /// How long a daemon may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Calls `attempt` every `interval` until it succeeds and returns its value; after `timeout`,
+/// panics with `failure` of the last attempt's error.
+fn poll<T, E>(
+    timeout: Duration,
+    interval: Duration,
+    mut attempt: impl FnMut() -> Result<T, E>,
+    failure: impl FnOnce(E) -> String,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match attempt() {
+            Ok(value) => return value,
+            Err(error) if Instant::now() >= deadline => panic!("{}", failure(error)),
+            Err(_) => thread::sleep(interval),
+        }
+    }
+}
+
 /// A `tracerd` running on a temporary socket; killed when dropped.
 struct Daemon {
     child: Child,
@@ -76,17 +94,24 @@ impl Daemon {
             .spawn()
             .expect("tracerd starts");
         let mut daemon = Daemon { child, dir, socket };
-        let deadline = Instant::now() + START_TIMEOUT;
-        while UnixStream::connect(&daemon.socket).is_err() {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("tracerd exited with {status}:\n{}", daemon.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "tracerd did not listen:\n{}",
-                daemon.log()
-            );
-            thread::sleep(Duration::from_millis(20));
+        let log = daemon.dir.join("log");
+        let listening = poll(
+            START_TIMEOUT,
+            Duration::from_millis(20),
+            || match UnixStream::connect(&daemon.socket) {
+                Ok(_) => Ok(Ok(())),
+                Err(_) => match daemon.child.try_wait() {
+                    Ok(Some(status)) => Ok(Err(status)),
+                    _ => Err(()),
+                },
+            },
+            |()| {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                format!("tracerd did not listen:\n{log}")
+            },
+        );
+        if let Err(status) = listening {
+            panic!("tracerd exited with {status}:\n{}", daemon.log());
         }
         daemon
     }
@@ -126,19 +151,19 @@ impl Daemon {
 
     /// Waits until `ready` holds for the sessions list, or panics with `what`.
     fn wait_for_sessions(&self, what: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let sessions = self.sessions();
-            if ready(&sessions) {
-                return sessions;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: sessions are {sessions:?}\n{}",
-                self.log()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        poll(
+            START_TIMEOUT,
+            Duration::from_millis(20),
+            || {
+                let sessions = self.sessions();
+                if ready(&sessions) {
+                    Ok(sessions)
+                } else {
+                    Err(sessions)
+                }
+            },
+            |sessions| format!("{what}: sessions are {sessions:?}\n{}", self.log()),
+        )
     }
 }
 
@@ -320,24 +345,27 @@ fn a_killed_client_leaves_no_program_or_link() {
     unsafe { libc::kill(client.pid() as libc::pid_t, libc::SIGKILL) };
     let _ = client.wait();
     daemon.wait_for_sessions("the killed client's session stops", <[Value]>::is_empty);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let still_held = BpfIds::held_by(daemon.pid());
-        let loaded = BpfIds::loaded().expect("BPF objects can be listed");
-        let left = held.intersection(&loaded);
-        if still_held.programs.is_empty()
-            && still_held.links.is_empty()
-            && left.programs.is_empty()
-            && left.links.is_empty()
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still loaded after the client died: {left:?}; held by tracerd: {still_held:?}"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    poll(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let still_held = BpfIds::held_by(daemon.pid());
+            let loaded = BpfIds::loaded().expect("BPF objects can be listed");
+            let left = held.intersection(&loaded);
+            if still_held.programs.is_empty()
+                && still_held.links.is_empty()
+                && left.programs.is_empty()
+                && left.links.is_empty()
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "still loaded after the client died: {left:?}; held by tracerd: {still_held:?}"
+                ))
+            }
+        },
+        |why| why,
+    );
 }
 
 #[test]
@@ -662,22 +690,20 @@ impl Prometheus {
 
     /// The value of the instant query `query`, once it has one, as Prometheus writes it.
     fn wait_for_value(&self, query: &str) -> String {
-        let deadline = Instant::now() + Duration::from_mins(1);
         let path = format!("/api/v1/query?query={}", url_encode(query));
-        loop {
-            if let Some((_, body)) = http_get(self.port, &path) {
+        poll(
+            Duration::from_mins(1),
+            Duration::from_millis(250),
+            || {
+                let (_, body) = http_get(self.port, &path).ok_or(())?;
                 let reply: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-                if let Some(value) = reply["data"]["result"][0]["value"][1].as_str() {
-                    return value.to_owned();
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus has no value for {query}\n{}",
-                self.log()
-            );
-            thread::sleep(Duration::from_millis(250));
-        }
+                reply["data"]["result"][0]["value"][1]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or(())
+            },
+            |()| format!("Prometheus has no value for {query}\n{}", self.log()),
+        )
     }
 }
 
@@ -794,15 +820,19 @@ fn a_client_that_does_not_read_loses_records_not_the_daemon() {
         .unwrap_or_else(|| panic!("{started}"));
     slow.send_line(&json!({"op": "begin", "session": session}).to_string());
     // The slow client never reads again; the daemon goes on serving everyone else.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = daemon.request(&json!({"op": "status"}));
-        if status["reply"]["dropped"].as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "nothing was dropped: {status}");
-        thread::sleep(Duration::from_millis(50));
-    }
+    poll(
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        || {
+            let status = daemon.request(&json!({"op": "status"}));
+            if status["reply"]["dropped"].as_u64().unwrap_or(0) > 0 {
+                Ok(())
+            } else {
+                Err(status)
+            }
+        },
+        |status| format!("nothing was dropped: {status}"),
+    );
     let output = daemon
         .tracer(&["-q", "-n", "BEGIN { printf(\"served\\n\"); exit(0); }"])
         .run();
