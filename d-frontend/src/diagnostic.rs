@@ -204,6 +204,9 @@ pub enum ErrTag {
     D_OP_SCALAR,
     /// Operator needs operands of arithmetic type.
     D_OP_ARITH,
+    /// `+=` or `-=` on a left operand that is neither an integer nor a pointer to a type of
+    /// known size.
+    D_OP_VFPTR,
     /// Assignment to something that is not a writable variable.
     D_OP_WRITE,
     /// `commit()` after a data-recording action.
@@ -369,6 +372,10 @@ pub struct Diagnostic {
     pub message: String,
     /// `note:` lines.
     pub notes: Vec<String>,
+    /// Whether libdtrace words it as a compile error about a place in the program (`[D_TAG]
+    /// line N: ...`). A failure of its code generator, such as running out of tuple registers,
+    /// is worded by its message alone.
+    pub located: bool,
 }
 
 impl Diagnostic {
@@ -380,7 +387,15 @@ impl Diagnostic {
             span,
             message: message.into(),
             notes: Vec::new(),
+            located: true,
         }
+    }
+
+    /// An error libdtrace reports by its message alone, with neither tag nor line.
+    #[must_use]
+    pub fn unlocated(mut self) -> Diagnostic {
+        self.located = false;
+        self
     }
 
     /// Adds a `note:` line.
@@ -428,19 +443,20 @@ pub struct RenderOptions<'a> {
 pub fn render(sources: &SourceMap, diagnostic: &Diagnostic, options: &RenderOptions<'_>) -> String {
     let file = sources.file(diagnostic.span.file);
     let (line, column) = sources.line_col(diagnostic.span);
-    let tag = if options.errtags {
+    let tag = if options.errtags && diagnostic.located {
         format!("[{}] ", diagnostic.tag.name())
     } else {
         String::new()
     };
     let included = sources.included_file(diagnostic.span);
     let location = match included {
-        Some(name) => format!("\"{name}\", line {line}"),
-        None => format!("line {line}"),
+        _ if !diagnostic.located => String::new(),
+        Some(name) => format!("\"{name}\", line {line}: "),
+        None => format!("line {line}: "),
     };
     let mut out = match options.origin {
         Origin::Script => format!(
-            "{}: failed to compile script {}: {tag}{location}: {}\n",
+            "{}: failed to compile script {}: {tag}{location}{}\n",
             options.program, file.name, diagnostic.message
         ),
         Origin::ProbeSpecifier => format!(
@@ -516,6 +532,16 @@ mod tests {
         assert_eq!(
             render(&sources, &diagnostic, &tagged),
             "tracer: failed to compile script t.d: [D_PROTO_LEN] line 3: exit( ) prototype mismatch: 0 args passed, 1 expected\n"
+        );
+        let unlocated = Diagnostic::error(
+            ErrTag::D_UNKNOWN,
+            Span::new(file, 9, 13),
+            "Insufficient tuple registers to generate code",
+        )
+        .unlocated();
+        assert_eq!(
+            render(&sources, &unlocated, &tagged),
+            "tracer: failed to compile script t.d: Insufficient tuple registers to generate code\n"
         );
     }
 }

@@ -213,7 +213,8 @@ impl Checker<'_> {
         let [operand] = args else {
             return self.unsupported(expr, "stringof with several operands");
         };
-        let ty = self.expr(operand);
+        // An action's value has type `void`, as a subroutine argument's does.
+        let ty = self.argument(operand);
         if !(ty.is_scalar() || ty == Type::String || self.type_info.table.is_char_array(ty)) {
             let name = self.type_info.table.name(ty);
             self.error(
@@ -639,6 +640,20 @@ mod tests {
                 errors_of(&format!("BEGIN {{ {body} }}")),
                 [expected],
                 "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn stringof_an_action_is_stringof_void() {
+        for program in [
+            "BEGIN { printf(\"%s\", stringof(trace(0))); }",
+            "BEGIN { trace(stringof(exit(1))); }",
+        ] {
+            assert_eq!(
+                errors_of(program),
+                ["[D_STRINGOF_TYPE] cannot apply stringof to a value of type void"],
+                "{program}"
             );
         }
     }

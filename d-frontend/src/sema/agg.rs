@@ -22,7 +22,7 @@ impl Checker<'_> {
         value: &Expr,
         expr: &Expr,
     ) {
-        if !self.keys_are_values(keys) {
+        if !self.keys_are_values(keys) || !self.keys_not_translated(keys, "aggregation") {
             return;
         }
         let key_types: Vec<Type> = keys
@@ -35,6 +35,9 @@ impl Checker<'_> {
                 self.recordable(ty, key)
             })
             .collect();
+        if !self.tuple_fits(keys.len(), expr) {
+            return;
+        }
         let ExprKind::Call {
             func,
             func_span,

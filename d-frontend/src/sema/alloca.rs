@@ -145,9 +145,10 @@ impl Checker<'_> {
                 && self.type_info.alloca_vars.contains(&key)
         };
         if clash {
+            // libdtrace finds the clash while generating the clause's code.
             self.error(
                 ErrTag::D_ALLOCA_INCOMPAT,
-                target.span.to(value.span),
+                self.clause_start.unwrap_or(target.span.to(value.span)),
                 format!(
                     "{}: cannot reuse the same identifier for both alloca and non-alloca allocations",
                     key.1
@@ -220,6 +221,19 @@ mod tests {
         assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
         compile_one("BEGIN { a = (char *)alloca(1); a = NULL; a = (char *)alloca(2); }")
             .unwrap_or_else(|errors| panic!("NULL goes with alloca pointers: {errors:?}"));
+    }
+
+    #[test]
+    fn a_clash_is_reported_at_the_clause_whose_code_finds_it() {
+        for text in [
+            "BEGIN { a = (char *)alloca(1); }\ntick-1s,\nEND\n{\n\ta = NULL;\n\ta = (char *)curthread + 5;\n}",
+            "BEGIN { a = (char *)curthread + 5; }\ntick-1s,\nEND\n{\n\ta = (char *)alloca(1);\n}",
+        ] {
+            let errors = compile_one(text).expect_err(text);
+            assert_eq!(errors[0].tag, ErrTag::D_ALLOCA_INCOMPAT, "{text}");
+            let start = text.find("tick-1s").expect("a second clause");
+            assert_eq!(errors[0].span.start as usize, start, "{text}");
+        }
     }
 
     #[test]

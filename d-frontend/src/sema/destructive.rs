@@ -8,7 +8,9 @@
 use super::Checker;
 use crate::ast::Expr;
 use crate::builtin::function::FunctionKind;
+use crate::builtin::subr::Param;
 use crate::diagnostic::ErrTag;
+use crate::types::Type;
 
 impl Checker<'_> {
     pub(super) fn destructive_action(&mut self, kind: FunctionKind, func: &str, args: &[Expr]) {
@@ -24,9 +26,38 @@ impl Checker<'_> {
                 }
             }
             FunctionKind::System => self.printf(func, args),
+            FunctionKind::WritesUser => self.user_write_args(func, args),
             _ => {}
         }
         self.destructive = true;
+    }
+
+    /// Checks the arguments of `copyout(void *, uintptr_t, size_t)` and `copyoutstr(char *,
+    /// uintptr_t, size_t)` against libdtrace's prototypes, which it does before anything else
+    /// about them.
+    fn user_write_args(&mut self, func: &str, args: &[Expr]) {
+        let source = if func == "copyoutstr" {
+            Param::String
+        } else {
+            Param::Pointer
+        };
+        let params = [source, Param::Int("uintptr_t"), Param::Int("size_t")];
+        let types: Vec<Type> = args.iter().map(|arg| self.argument(arg)).collect();
+        let params = params.into_iter().zip(args.iter().zip(types));
+        for (arg_idx, (param, (arg, ty))) in params.enumerate() {
+            // As for any `void *` parameter in libdtrace, the constant 0 is a null pointer.
+            let null = param == Param::Pointer && super::subr::is_null_constant(arg);
+            if !null && !self.accepts(param, arg, ty) {
+                let message = format!(
+                    "{func}( ) argument #{} is incompatible with prototype:\n\tprototype: {}\n\t argument: {}",
+                    arg_idx + 1,
+                    param.prototype_name(),
+                    self.type_info.table.name(ty)
+                );
+                self.error(ErrTag::D_PROTO_ARG, arg.span, message);
+                return;
+            }
+        }
     }
 }
 
@@ -126,6 +157,32 @@ mod tests {
                 "{}",
                 errors[0].message
             );
+        }
+    }
+
+    #[test]
+    fn user_writes_are_checked_against_their_prototypes_first() {
+        for (program, expected) in [
+            (
+                "BEGIN { copyout(\"buf\", \"addr\", 1); }",
+                "copyout( ) argument #2 is incompatible with prototype:\n\tprototype: uintptr_t\n\t argument: string",
+            ),
+            (
+                "BEGIN { copyout(1, 0, 1); }",
+                "copyout( ) argument #1 is incompatible with prototype:\n\tprototype: void *\n\t argument: int",
+            ),
+            (
+                "BEGIN { copyoutstr(\"s\", 0, \"n\"); }",
+                "copyoutstr( ) argument #3 is incompatible with prototype:\n\tprototype: size_t\n\t argument: string",
+            ),
+            (
+                "BEGIN { copyoutstr(1, 0, 1); }",
+                "copyoutstr( ) argument #1 is incompatible with prototype:\n\tprototype: char *\n\t argument: int",
+            ),
+        ] {
+            let errors = compile_one(program).expect_err(program);
+            assert_eq!(errors[0].tag, ErrTag::D_PROTO_ARG, "{program}");
+            assert_eq!(errors[0].message, expected, "{program}");
         }
     }
 

@@ -15,6 +15,7 @@ mod decl;
 mod destructive;
 mod expr;
 mod inline;
+mod keys;
 mod ksym;
 mod path;
 mod pragma;
@@ -233,6 +234,7 @@ pub fn check(
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
+        clause_start: None,
         stack_frames: options.stack_frames,
         d_version: version::LATEST,
     };
@@ -286,6 +288,7 @@ pub fn check(
                             probes.push(probe.clone());
                         }
                     }
+                    checker.clause_start = clause.probes.first().map(|probe| probe.span);
                     checker.clause(&clause);
                     clause_probes.push(matched.iter().map(|probe| probe.id).collect());
                     clauses.push(clause);
@@ -402,6 +405,9 @@ struct Checker<'c> {
     scope: scope::Scope,
     /// What `args[]` means in the clause being checked.
     clause_args: args::ClauseArgs,
+    /// The first probe description of the clause being checked: libdtrace reports the errors it
+    /// finds while generating a clause's code at that line.
+    clause_start: Option<Span>,
     /// The frame options as the `#pragma`s so far set them.
     stack_frames: StackFrames,
     /// The D version as the `#pragma`s so far set it.

@@ -59,39 +59,7 @@ impl Checker<'_> {
         }
         let params = subroutine.params.iter().zip(args.iter().zip(&arg_types));
         for (arg_idx, (param, (arg, ty))) in params.enumerate() {
-            let compatible = match param {
-                Param::String => {
-                    *ty == Type::String
-                        || is_null_constant(arg)
-                        || matches!(
-                            self.type_info.table.pointee(*ty),
-                            Some(Type::Int { size: 1, .. })
-                        )
-                }
-                // An address may be given as a pointer: `copyinstr(args[1])` on `openat`.
-                Param::Int(name) => ty.is_int() || (*name == "uintptr_t" && ty.is_pointer()),
-                Param::Pointer => {
-                    ty.is_pointer()
-                        || *ty == Type::String
-                        || self.type_info.table.is_char_array(*ty)
-                }
-                Param::AllocaPointer => ty.is_pointer(),
-                Param::Kernel(_, type_name) => {
-                    let words: Vec<&str> = type_name.split(' ').collect();
-                    let wanted = self.named_type(&words).ok().flatten();
-                    is_null_constant(arg)
-                        || self.type_info.table.pointee(*ty).is_some_and(|target| {
-                            wanted.is_none_or(|wanted| target == wanted) || target == Type::Void
-                        })
-                }
-                Param::Address(_, pointee) => {
-                    is_null_constant(arg)
-                        || (pointee.is_none() && matches!(ty, Type::Array(_)))
-                        || self.type_info.table.pointee(*ty).is_some_and(|target| {
-                            pointee.is_none_or(|pointee| target == pointee || target == Type::Void)
-                        })
-                }
-            };
+            let compatible = self.accepts(*param, arg, *ty);
             if compatible && *param == Param::AllocaPointer && !self.alloca_value(arg) {
                 self.error(
                     ErrTag::D_PROTO_ARG,
@@ -212,9 +180,44 @@ impl Checker<'_> {
         }
     }
 
-    /// Types a subroutine argument. An action there (`progenyof(trace(1))`) is a `void` value,
-    /// which the prototype check then rejects, as libdtrace does.
-    fn argument(&mut self, arg: &Expr) -> Type {
+    /// Whether parameter `param` of a prototype accepts `arg`, of type `ty`.
+    pub(super) fn accepts(&mut self, param: Param, arg: &Expr, ty: Type) -> bool {
+        match param {
+            Param::String => {
+                ty == Type::String
+                    || is_null_constant(arg)
+                    || matches!(
+                        self.type_info.table.pointee(ty),
+                        Some(Type::Int { size: 1, .. })
+                    )
+            }
+            // An address may be given as a pointer: `copyinstr(args[1])` on `openat`.
+            Param::Int(name) => ty.is_int() || (name == "uintptr_t" && ty.is_pointer()),
+            Param::Pointer => {
+                ty.is_pointer() || ty == Type::String || self.type_info.table.is_char_array(ty)
+            }
+            Param::AllocaPointer => ty.is_pointer(),
+            Param::Kernel(_, type_name) => {
+                let words: Vec<&str> = type_name.split(' ').collect();
+                let wanted = self.named_type(&words).ok().flatten();
+                is_null_constant(arg)
+                    || self.type_info.table.pointee(ty).is_some_and(|target| {
+                        wanted.is_none_or(|wanted| target == wanted) || target == Type::Void
+                    })
+            }
+            Param::Address(_, pointee) => {
+                is_null_constant(arg)
+                    || (pointee.is_none() && matches!(ty, Type::Array(_)))
+                    || self.type_info.table.pointee(ty).is_some_and(|target| {
+                        pointee.is_none_or(|pointee| target == pointee || target == Type::Void)
+                    })
+            }
+        }
+    }
+
+    /// Types a subroutine argument or the operand of `stringof`. An action there
+    /// (`progenyof(trace(1))`) is a `void` value, which the caller then rejects, as libdtrace does.
+    pub(super) fn argument(&mut self, arg: &Expr) -> Type {
         if let ExprKind::Call { func, .. } = &arg.kind
             && function::lookup(func)
                 .is_some_and(|function| !matches!(function.kind, FunctionKind::Aggregating(_)))

@@ -19,9 +19,6 @@ use crate::ir::Variable;
 use crate::source::Span;
 use crate::types::{Type, TypeTable, d_typedef};
 
-/// The most keys an associative array may have (libdtrace's tuple registers allow nine).
-const MAX_KEYS: usize = 9;
-
 /// What sema knows about one variable while checking.
 #[derive(Clone, Debug)]
 pub(super) struct VarState {
@@ -347,10 +344,11 @@ impl Checker<'_> {
     /// Resolves `base[index...]` to an associative array, creating it on first use, and checks
     /// the subscripts against its key types (fixing them on first use).
     fn array(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
+        if !self.keys_not_translated(index, "associative array") {
+            return None;
+        }
         let key_types: Vec<Type> = index.iter().map(|key| self.expr(key)).collect();
-        if index.len() > MAX_KEYS {
-            let message = "Insufficient tuple registers to generate code";
-            self.error(ErrTag::D_UNKNOWN, expr.span, message);
+        if !self.tuple_fits(index.len(), expr) {
             return None;
         }
         let (scope, name) = match &base.kind {
@@ -521,6 +519,11 @@ impl Checker<'_> {
             return self.types.get(target.span);
         }
         let var_idx = self.target(target, &symbol);
+        // As libdtrace cooks the left operand of a compound assignment first, a variable read
+        // before it has a value is reported before anything wrong with the right operand.
+        if let (AssignOp::Compound(_), Some(var_idx)) = (op, var_idx) {
+            self.defined_type(var_idx, target.span);
+        }
         let value_type = self.expr(value);
         let Some(var_idx) = var_idx else {
             return value_type;
@@ -575,13 +578,20 @@ impl Checker<'_> {
             }
             AssignOp::Compound(BinaryOp::Add | BinaryOp::Sub) => {
                 // A pointer steps by the size of what it points to, as `++` does.
-                let steps = var_type.is_int()
-                    || self
-                        .type_info
-                        .table
-                        .pointee(var_type)
-                        .is_some_and(|target| self.type_info.table.size_of(target, 1).is_some());
-                if !steps || !value_type.is_int() {
+                let steps = self
+                    .type_info
+                    .table
+                    .pointee(var_type)
+                    .is_some_and(|target| self.type_info.table.size_of(target, 1).is_some());
+                let strings = var_type == Type::String || value_type == Type::String;
+                let integers = var_type.is_int() && value_type.is_int();
+                // As in libdtrace, strings are checked first, then the left operand.
+                if !(strings || integers || steps) {
+                    let message = format!(
+                        "operator {symbol} requires left-hand scalar operand of known size"
+                    );
+                    self.error(ErrTag::D_OP_VFPTR, target.span.to(value.span), message);
+                } else if strings || !value_type.is_int() {
                     incompatible(self);
                 }
             }
@@ -846,6 +856,26 @@ mod tests {
                 "operands have incompatible types: \"string\" += \"int\"",
             ),
             (
+                "int p;\nBEGIN { p -= (void *)alloca(10); }",
+                ErrTag::D_OP_VFPTR,
+                "operator -= requires left-hand scalar operand of known size",
+            ),
+            (
+                "BEGIN { p = (void *)0; p += 1; }",
+                ErrTag::D_OP_VFPTR,
+                "operator += requires left-hand scalar operand of known size",
+            ),
+            (
+                "BEGIN { p = (int *)0; p += (int *)0; }",
+                ErrTag::D_OP_INCOMPAT,
+                "operands have incompatible types: \"int *\" += \"int *\"",
+            ),
+            (
+                "BEGIN { x = 1; x -= execname; }",
+                ErrTag::D_OP_INCOMPAT,
+                "operands have incompatible types: \"int\" -= \"string\"",
+            ),
+            (
                 "BEGIN { s = execname; s *= 2; }",
                 ErrTag::D_OP_ARITH,
                 "operator *= requires operands of arithmetic type",
@@ -892,6 +922,11 @@ mod tests {
                 "BEGIN { self->x += 1; }",
                 ErrTag::D_VAR_UNDEF,
                 "self->x has not yet been declared or assigned",
+            ),
+            (
+                "BEGIN { p -= trace(0); }",
+                ErrTag::D_VAR_UNDEF,
+                "p has not yet been declared or assigned",
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");
@@ -950,11 +985,6 @@ mod tests {
                 "BEGIN { x[1] = 1; trace(x); }",
                 ErrTag::D_IDENT_BADREF,
                 "array 'x' may not be referenced as scalar",
-            ),
-            (
-                "BEGIN { x[0, 1, 2, 3, 4, 5, 6, 7, 8, 9] = 1; }",
-                ErrTag::D_UNKNOWN,
-                "Insufficient tuple registers to generate code",
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");
