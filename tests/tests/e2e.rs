@@ -46,6 +46,7 @@ suites!(
     procargs,
     caps,
     errs,
+    errsa,
     lang2
 );
 
