@@ -35,9 +35,6 @@ impl Checker<'_> {
                 self.recordable(ty, key)
             })
             .collect();
-        if !self.tuple_fits(keys.len(), expr) {
-            return;
-        }
         let ExprKind::Call {
             func,
             func_span,
@@ -90,6 +87,10 @@ impl Checker<'_> {
         let Some(params) = self.agg_params(agg_func, args, value.span) else {
             return;
         };
+        // libdtrace runs out of tuple registers only once it generates code.
+        if !self.tuple_fits(keys.len(), expr) {
+            return;
+        }
         self.declare_aggregation(name, agg_func, key_types, params, expr);
     }
 
