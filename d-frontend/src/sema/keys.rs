@@ -127,6 +127,9 @@ mod tests {
         }
         let program = "BEGIN { @a[0, 1, 2, 3, 4, 5, 6, 7, 8, 9] = sum(\"s\"); }";
         let errors = compile_one(program).expect_err(program);
-        assert!(errors[0].located, "the function's error comes first: {errors:?}");
+        assert!(
+            errors[0].located,
+            "the function's error comes first: {errors:?}"
+        );
     }
 }
