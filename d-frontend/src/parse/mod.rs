@@ -13,6 +13,7 @@ mod clause;
 mod decl;
 mod expr;
 mod pragma;
+mod prototype;
 mod translator;
 
 use std::collections::HashSet;

@@ -16,8 +16,10 @@ mod destructive;
 mod expr;
 mod inline;
 mod ksym;
+mod lookahead;
 mod path;
 mod pragma;
+mod prototype;
 mod scope;
 mod stack;
 mod stmt;
@@ -230,6 +232,7 @@ pub fn check(
         vtimestamp_offset: OnceCell::new(),
         destructive: false,
         catalog,
+        sources,
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
@@ -396,6 +399,8 @@ struct Checker<'c> {
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,
+    /// The source texts, for the few errors libdtrace reports at the token after a node.
+    sources: &'c SourceMap,
     /// The type table and the facts lowering needs.
     type_info: TypeInfo,
     /// The names the program's declarations put in scope.
