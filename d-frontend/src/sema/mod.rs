@@ -74,6 +74,11 @@ pub struct CompileOptions {
     pub library: Vec<FileId>,
     /// The `stackframes`, `ustackframes` and `maxframes` options, which size stacks.
     pub stack_frames: StackFrames,
+    /// The `pspec` option: a word at the outer level that may be a probe description is one.
+    pub pspec: bool,
+    /// `linkmode=dynamic` without `knodefs`: a kernel symbol, which that mode leaves to be linked
+    /// later, is refused (`D_ASRELO`).
+    pub kernel_relocations: bool,
 }
 
 /// The options that say how many frames a stack records.
@@ -112,6 +117,8 @@ impl Default for CompileOptions {
             empty: false,
             library: Vec::new(),
             stack_frames: StackFrames::default(),
+            pspec: false,
+            kernel_relocations: false,
         }
     }
 }
