@@ -13,6 +13,7 @@
 
 mod literal;
 pub mod macros;
+mod peek;
 mod pspec;
 mod token;
 
@@ -95,6 +96,8 @@ enum LexError<'a> {
     },
     /// `1.5`.
     Float { span: Span },
+    /// The end of the input, right after an identifier the lexer peeks past.
+    NulAtEnd { span: Span },
     /// `/*` without `*/`.
     UnterminatedComment { span: Span },
     /// `/*` inside a comment.
@@ -162,6 +165,9 @@ impl LexError<'_> {
                 span,
                 "floating-point constants are not permitted",
             ),
+            LexError::NulAtEnd { span } => {
+                Diagnostic::error(ErrTag::D_SYNTAX, span, "syntax error near end-of-input")
+            }
             LexError::UnterminatedComment { span } => Diagnostic::error(
                 ErrTag::D_SYNTAX,
                 span,
@@ -266,6 +272,9 @@ impl Lexer<'_> {
         }
         let end = self.bytes.len();
         let span = self.span(end, end);
+        if self.mode == Mode::Expr && peek::peeks_into_end(&self.tokens) {
+            self.errors.push(LexError::NulAtEnd { span });
+        }
         self.tokens.push(Token {
             kind: TokenKind::Eof,
             span,
