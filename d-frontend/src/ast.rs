@@ -225,6 +225,8 @@ pub struct Declarator {
     pub bits: Option<Expr>,
     /// The value after `=` (for `inline`).
     pub init: Option<Expr>,
+    /// For a function prototype, its parameter types (`void f(int, char *);`); `...` is left out.
+    pub params: Option<Vec<TypeName>>,
     /// Where it is.
     pub span: Span,
 }

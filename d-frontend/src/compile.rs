@@ -78,6 +78,7 @@ pub fn compile_inputs(
             file,
             origin,
             &macros(sources, file, origin, options),
+            options.pspec,
         );
         let empty = diagnostics.is_empty()
             && !options.empty
@@ -106,6 +107,11 @@ pub fn compile_inputs(
     }
     let checked = sema::check(sources, programs, catalog, options)?;
     let module = lower(&checked);
+    if options.kernel_relocations
+        && let Some(error) = crate::relocation::unlinked_kernel_symbol(sources, &checked, &module)
+    {
+        return Err(vec![error]);
+    }
     Ok(Compiled {
         module,
         pragma_options: checked.pragma_options,

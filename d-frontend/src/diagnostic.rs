@@ -196,6 +196,8 @@ pub enum ErrTag {
     D_ALLOCA_INCOMPAT,
     /// An `alloca` of a constant size larger than `scratchsize`.
     D_ALLOCA_SIZE,
+    /// A relocation against a symbol that the link mode leaves unresolved (`-x kdefs`).
+    D_ASRELO,
     /// Identifier used as another kind (a scalar indexed, an array used whole).
     D_IDENT_BADREF,
     /// Variable read before any declaration or assignment.

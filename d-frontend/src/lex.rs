@@ -13,6 +13,8 @@
 
 mod literal;
 pub mod macros;
+mod peek;
+mod pspec;
 mod token;
 
 pub use token::{IntLit, Keyword, Token, TokenKind, dump_tokens};
@@ -29,6 +31,13 @@ use crate::types::d_typedef;
 /// Never fails: errors are returned next to the tokens, and the token list always ends with
 /// [`TokenKind::Eof`].
 pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
+    lex_with_pspec(text, file, false)
+}
+
+/// Lexes a whole source text with the `pspec` option set or not: when it is, every word at the
+/// outer level that may be a probe description is one (`int*` is a glob, not a type and `*`).
+/// A `#pragma D option pspec` line sets it for the rest of the text.
+pub fn lex_with_pspec(text: &str, file: FileId, pspec: bool) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -42,6 +51,7 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
         in_declaration: false,
         in_typedef: false,
         typedef_names: HashSet::new(),
+        pspec,
         tokens: Vec::new(),
         errors: Vec::new(),
     };
@@ -86,6 +96,8 @@ enum LexError<'a> {
     },
     /// `1.5`.
     Float { span: Span },
+    /// The end of the input, right after an identifier the lexer peeks past.
+    NulAtEnd { span: Span },
     /// `/*` without `*/`.
     UnterminatedComment { span: Span },
     /// `/*` inside a comment.
@@ -153,6 +165,9 @@ impl LexError<'_> {
                 span,
                 "floating-point constants are not permitted",
             ),
+            LexError::NulAtEnd { span } => {
+                Diagnostic::error(ErrTag::D_SYNTAX, span, "syntax error near end-of-input")
+            }
             LexError::UnterminatedComment { span } => Diagnostic::error(
                 ErrTag::D_SYNTAX,
                 span,
@@ -202,6 +217,8 @@ struct Lexer<'a> {
     /// The names `typedef` declarations have declared so far, which start declarations too
     /// (`typedef int myint_t; myint_t x;`), as libdtrace's lexer finds them among the types.
     typedef_names: HashSet<String>,
+    /// The `pspec` option, as the command line and the `#pragma`s so far set it.
+    pspec: bool,
     tokens: Vec<Token>,
     errors: Vec<LexError<'a>>,
 }
@@ -255,6 +272,9 @@ impl Lexer<'_> {
         }
         let end = self.bytes.len();
         let span = self.span(end, end);
+        if self.mode == Mode::Expr && peek::peeks_into_end(&self.tokens) {
+            self.errors.push(LexError::NulAtEnd { span });
+        }
         self.tokens.push(Token {
             kind: TokenKind::Eof,
             span,
@@ -348,6 +368,9 @@ impl Lexer<'_> {
                 }
             }
         }
+        if words == ["pragma", "D", "option", "pspec"] {
+            self.pspec = true;
+        }
         Some(TokenKind::Pragma(words))
     }
 
@@ -373,6 +396,14 @@ impl Lexer<'_> {
             _ if is_pspec_start(byte) => {
                 let start = self.pos;
                 self.eat_while(is_pspec_char);
+                if !self.pspec
+                    && let Some(len) =
+                        pspec::type_before_star(&self.text[start..self.pos], |name| {
+                            self.typedef_names.contains(name)
+                        })
+                {
+                    self.pos = start + len;
+                }
                 let text = &self.text[start..self.pos];
                 match Keyword::starting_declaration(text) {
                     Some(keyword) => {

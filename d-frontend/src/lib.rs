@@ -20,6 +20,7 @@ pub mod lower;
 pub mod parse;
 pub mod printf;
 pub mod provider;
+mod relocation;
 pub mod sema;
 pub mod source;
 pub mod types;

@@ -47,7 +47,8 @@ suites!(
     caps,
     errs,
     errsa,
-    lang2
+    lang2,
+    errsb
 );
 
 #[test]

@@ -292,6 +292,9 @@ fn compile_settings(args: &HiArgs, target: Option<i32>) -> CompileSettings {
         stackframes: frames.kernel,
         ustackframes: frames.user,
         maxframes: frames.max,
+        pspec: args.options.is_set("pspec"),
+        kernel_relocations: args.options.choice("linkmode") == Some("dynamic")
+            && !args.options.is_set("knodefs"),
     }
 }
 

@@ -187,6 +187,12 @@ pub struct CompileSettings {
     pub ustackframes: u32,
     /// `maxframes`.
     pub maxframes: u32,
+    /// `pspec`.
+    #[serde(default)]
+    pub pspec: bool,
+    /// `linkmode=dynamic` without `knodefs`.
+    #[serde(default)]
+    pub kernel_relocations: bool,
 }
 
 /// The macro variables, as [`MacroVariables`].
@@ -252,6 +258,8 @@ impl Default for CompileSettings {
             stackframes: frames.kernel,
             ustackframes: frames.user,
             maxframes: frames.max,
+            pspec: false,
+            kernel_relocations: false,
         }
     }
 }
@@ -286,6 +294,8 @@ impl CompileSettings {
                 user: self.ustackframes,
                 max: self.maxframes,
             },
+            pspec: self.pspec,
+            kernel_relocations: self.kernel_relocations,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! The grammar is C's, cut down to what D uses (`dt_grammar.y`'s `declaration`): an optional
 //! storage class, a type specifier, then declarators with `*`, `[N]`, a bitfield width or an
 //! initializer. D adds the `self` and `this` classes and associative arrays, whose brackets hold
-//! key types instead of a dimension. Function declarators are not part of D programs.
+//! key types instead of a dimension. A name followed by a parameter list declares a function
+//! prototype (`void f(int);`), which libdtrace takes as an `extern` declaration.
 //!
 //! Without a type catalog the parser takes a name for a typedef only where no base type has been
 //! given yet, which is where C needs a type; sema then checks that the name is one. After a storage
@@ -72,7 +73,13 @@ impl<'t> Parser<'t> {
         let mut declarators = Vec::new();
         if !self.at(&TokenKind::Semi) {
             loop {
-                declarators.push(self.parse_declarator(class == DeclClass::Inline)?);
+                let mut declarator = self.parse_declarator(class == DeclClass::Inline)?;
+                if self.at(&TokenKind::LParen) && declarator.is_plain() {
+                    declarator.params = Some(self.parse_parameters()?);
+                    let end = self.tokens[self.pos.saturating_sub(1)].span;
+                    declarator.span = declarator.span.to(end);
+                }
+                declarators.push(declarator);
                 if !self.at(&TokenKind::Comma) {
                     break;
                 }
@@ -310,6 +317,7 @@ impl<'t> Parser<'t> {
             key_names,
             bits,
             init,
+            params: None,
             span: start.to(end),
         })
     }

@@ -13,6 +13,7 @@ mod clause;
 mod decl;
 mod expr;
 mod pragma;
+mod prototype;
 mod translator;
 
 use std::collections::HashSet;
@@ -61,8 +62,8 @@ pub fn parse_source(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnost
     parse_lexed(file, &tokens, diagnostics, Origin::Script)
 }
 
-/// Lexes one source file read from `origin`, substitutes its macros and parses it, as
-/// `dt_compile` reads a program.
+/// Lexes one source file read from `origin` (with the `pspec` option as given), substitutes its
+/// macros and parses it, as `dt_compile` reads a program.
 ///
 /// An unreferenced last argument (`D_MACRO_UNUSED`) is reported only when nothing else is wrong,
 /// because libdtrace checks for it only after a program has parsed.
@@ -71,8 +72,9 @@ pub fn parse_source_with_macros(
     file: FileId,
     origin: Origin,
     macros: &Macros,
+    pspec: bool,
 ) -> (Program, Vec<Diagnostic>) {
-    let (tokens, mut diagnostics) = lex::lex(&sources.file(file).text, file);
+    let (tokens, mut diagnostics) = lex::lex_with_pspec(&sources.file(file).text, file, pspec);
     let expansion = macros::expand(tokens, macros);
     diagnostics.extend(expansion.errors);
     let (program, mut diagnostics) = parse_lexed(file, &expansion.tokens, diagnostics, origin);

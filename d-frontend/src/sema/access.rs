@@ -77,7 +77,8 @@ impl Checker<'_> {
     }
 
     /// `(type) operand`: same types, scalars to scalars, arrays to pointers, anything to `void`,
-    /// and scalars, pointers and `char` arrays to `string`.
+    /// and scalars, pointers and `char` arrays to `string`. A cast that is refused is reported at
+    /// the token after it, as libdtrace reports it.
     pub(super) fn cast(&mut self, ty: &TypeName, operand: &Expr, expr: &Expr) -> Type {
         let translated = self.translated(operand);
         if let Translated::Failed = translated {
@@ -93,7 +94,8 @@ impl Checker<'_> {
                     Self::translated_name(from),
                     ty.words.join(" ")
                 );
-                self.error(ErrTag::D_CAST_INVAL, expr.span, message);
+                let at = self.token_after(expr.span);
+                self.error(ErrTag::D_CAST_INVAL, at, message);
             }
             return Type::INT;
         }
@@ -114,7 +116,8 @@ impl Checker<'_> {
                 table.name(from),
                 table.name(to)
             );
-            self.error(ErrTag::D_CAST_INVAL, expr.span, message);
+            let at = self.token_after(expr.span);
+            self.error(ErrTag::D_CAST_INVAL, at, message);
             return Type::INT;
         }
         to

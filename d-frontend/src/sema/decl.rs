@@ -153,6 +153,9 @@ impl Checker<'_> {
 
     /// Checks a declaration at the outer level.
     pub(super) fn declaration(&mut self, decl: &Decl) {
+        if self.prototypes(decl) {
+            return;
+        }
         if let DeclClass::Other(word) = &decl.class
             && matches!(word.as_str(), "auto" | "register" | "static")
         {
@@ -404,6 +407,7 @@ impl Checker<'_> {
                 key_names: Vec::new(),
                 bits: None,
                 init: None,
+                params: None,
                 span: member.span,
             }];
             let declarators = if member.declarators.is_empty() {

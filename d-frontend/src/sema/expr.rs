@@ -204,6 +204,15 @@ impl Checker<'_> {
             self.type_info.constants.insert(expr.span, value as u64);
             return ty;
         }
+        // `args` is libdtrace's built-in associative array: only `args[N]` reads it.
+        if name == "args" {
+            self.error(
+                ErrTag::D_IDENT_BADREF,
+                expr.span,
+                "associative array 'args' may not be referenced as scalar",
+            );
+            return Type::INT;
+        }
         match variable::lookup(name) {
             Some(variable) if variable.source == VariableSource::CurThread => self.curthread_type(),
             Some(variable) if variable.source == VariableSource::CurCpu => {

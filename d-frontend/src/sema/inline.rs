@@ -58,15 +58,20 @@ impl Checker<'_> {
                     .push((param_name.clone(), *param_type, param));
             }
         }
-        let value_type = match self.translated(value) {
-            Translated::No => self.expr(value),
-            Translated::Yes { ty, .. } => ty,
+        let (value_type, translator) = match self.translated(value) {
+            Translated::No => (self.expr(value), None),
+            Translated::Yes { ty, translator } => (ty, Some(translator)),
             Translated::Failed => {
                 self.scope.params.truncate(n_outer);
                 return;
             }
         };
         self.scope.params.truncate(n_outer);
+        if let Some(translator) = translator
+            && !self.translation_matches(name, ty, translator, value.span)
+        {
+            return;
+        }
         if !(ty == value_type || self.assignable(ty, value_type, Some(value))) {
             let table = &self.type_info.table;
             let message = format!(
@@ -91,6 +96,25 @@ impl Checker<'_> {
             params: params.iter().map(|(_, param_type)| *param_type).collect(),
         });
         self.scope.inlines.insert(name.clone(), inline_idx);
+    }
+
+    /// Whether an inline of type `ty` may stand for a translation by `translator`: libdtrace wants
+    /// the inline's type (or the type it points to) to be exactly the translator's output, and
+    /// names those two types when it is not.
+    fn translation_matches(&mut self, name: &str, ty: Type, translator: usize, span: Span) -> bool {
+        let table = &self.type_info.table;
+        let declared = table.pointee(ty).unwrap_or(ty);
+        let output = self.type_info.translators[translator].output;
+        if declared == output {
+            return true;
+        }
+        let message = format!(
+            "inline {name} definition uses incompatible types: \"{}\" = \"{}\"",
+            table.name(declared),
+            table.name(output)
+        );
+        self.error(ErrTag::D_OP_INCOMPAT, span, message);
+        false
     }
 
     /// How libdtrace names what `name` already is among the global identifiers (`scalar inline`,
@@ -304,6 +328,24 @@ mod tests {
         ] {
             assert_eq!(errors_of(program), [expected], "{program}");
         }
+    }
+
+    #[test]
+    fn translated_inlines_need_the_translator_output() {
+        let types = "struct in { int i; }; struct out { int o; }; struct other { int o; };\n\
+            translator struct out < struct in *p > { o = p->i; };\n\
+            struct in *src;\n";
+        let program = format!(
+            "{types}inline struct out *t = xlate<struct out *>(src);\nBEGIN {{ trace(t->o); }}"
+        );
+        assert!(compile_one(&program).is_ok(), "{program}");
+        let program = format!(
+            "{types}inline struct other *t = xlate<struct out *>(src);\nBEGIN {{ trace(t->o); }}"
+        );
+        assert_eq!(
+            errors_of(&program)[0],
+            "[D_OP_INCOMPAT] inline t definition uses incompatible types: \"struct other\" = \"struct out\""
+        );
     }
 
     #[test]

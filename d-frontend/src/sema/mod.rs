@@ -17,8 +17,10 @@ mod expr;
 mod inline;
 mod keys;
 mod ksym;
+mod lookahead;
 mod path;
 mod pragma;
+mod prototype;
 mod scope;
 mod stack;
 mod stmt;
@@ -73,6 +75,11 @@ pub struct CompileOptions {
     pub library: Vec<FileId>,
     /// The `stackframes`, `ustackframes` and `maxframes` options, which size stacks.
     pub stack_frames: StackFrames,
+    /// The `pspec` option: a word at the outer level that may be a probe description is one.
+    pub pspec: bool,
+    /// `linkmode=dynamic` without `knodefs`: a kernel symbol, which that mode leaves to be linked
+    /// later, is refused (`D_ASRELO`).
+    pub kernel_relocations: bool,
 }
 
 /// The options that say how many frames a stack records.
@@ -111,6 +118,8 @@ impl Default for CompileOptions {
             empty: false,
             library: Vec::new(),
             stack_frames: StackFrames::default(),
+            pspec: false,
+            kernel_relocations: false,
         }
     }
 }
@@ -231,6 +240,7 @@ pub fn check(
         vtimestamp_offset: OnceCell::new(),
         destructive: false,
         catalog,
+        sources,
         type_info: TypeInfo::default(),
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
@@ -399,6 +409,8 @@ struct Checker<'c> {
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,
+    /// The source texts, for the few errors libdtrace reports at the token after a node.
+    sources: &'c SourceMap,
     /// The type table and the facts lowering needs.
     type_info: TypeInfo,
     /// The names the program's declarations put in scope.

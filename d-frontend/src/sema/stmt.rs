@@ -6,6 +6,7 @@ use crate::builtin::function::{self, Function, FunctionKind};
 use crate::diagnostic::ErrTag;
 use crate::ir::{MAX_RECORD_BLOCKS, MAX_TRACEMEM_SIZE};
 use crate::printf::{self, ArgClass, SlotKind};
+use crate::source::Span;
 use crate::types::Type;
 
 impl Checker<'_> {
@@ -32,19 +33,22 @@ impl Checker<'_> {
             self.variables = variables;
             self.aggregations = aggregations;
         }
-        self.predicate(predicate);
+        self.predicate(predicate, clause);
         if retry {
             self.statements(&clause.body);
         }
         self.clause_blocks(clause);
     }
 
-    fn predicate(&mut self, predicate: &Expr) {
+    /// Checks the predicate; libdtrace reports a result that is not scalar at the line of the
+    /// clause's closing brace, where its parser made the clause.
+    fn predicate(&mut self, predicate: &Expr, clause: &Clause) {
         let ty = self.expr(predicate);
         if !ty.is_scalar() {
+            let end = clause.span.end as usize;
             self.error(
                 ErrTag::D_PRED_SCALAR,
-                predicate.span,
+                Span::new(clause.span.file, end.saturating_sub(1), end),
                 "predicate result must be of scalar type",
             );
         }
@@ -708,8 +712,14 @@ mod tests {
 
     #[test]
     fn a_predicate_must_be_scalar() {
-        let error = first_error("BEGIN /\"str\"/ { exit(0); }");
+        let text = "int a[4];\nBEGIN\n/a/\n{\n\texit(0);\n}";
+        let error = first_error(text);
         assert_eq!(error.tag, ErrTag::D_PRED_SCALAR);
         assert_eq!(error.message, "predicate result must be of scalar type");
+        // The error is where the clause ends, as libdtrace reports it, not at the predicate.
+        assert_eq!(
+            &text[error.span.start as usize..error.span.end as usize],
+            "}"
+        );
     }
 }

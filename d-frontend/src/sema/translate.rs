@@ -100,7 +100,7 @@ impl Checker<'_> {
                     "translator member {name} is not a member of {}",
                     self.type_info.table.name(output)
                 );
-                self.error(ErrTag::D_XLATE_MEMB, member.name_span, message);
+                self.error(ErrTag::D_XLATE_MEMB, end, message);
                 continue;
             };
             // A member whose value uses `alloca` memory (`copyin`) makes a program use it only
@@ -126,7 +126,7 @@ impl Checker<'_> {
                     table.name(found.ty),
                     table.name(value_type)
                 );
-                self.error(ErrTag::D_XLATE_INCOMPAT, member.value.span, message);
+                self.error(ErrTag::D_XLATE_INCOMPAT, end, message);
                 continue;
             }
             members.push(TranslatorMemberDef {
@@ -385,6 +385,18 @@ mod tests {
 
     fn with_types(program: &str) -> String {
         format!("{TYPES}\n{program}")
+    }
+
+    #[test]
+    fn member_errors_are_reported_at_the_final_semicolon() {
+        for member in ["yours = p->i;", "op = p->c;"] {
+            let program = with_types(&format!(
+                "translator struct out < struct in *p >\n{{\n\t{member}\n}};\nBEGIN {{ exit(0); }}"
+            ));
+            let errors = compile_one(&program).expect_err(&program);
+            let end = program.rfind("};").unwrap() + 1;
+            assert_eq!(errors[0].span.start as usize, end, "{program}: {errors:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,4 @@
+syscall::write:entry
+{
+	@[args] = count();
+}

@@ -1,0 +1,6 @@
+BEGIN
+{
+	exit(0);
+}
+
+char*name
