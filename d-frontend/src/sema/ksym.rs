@@ -80,6 +80,12 @@ mod tests {
     }
 
     #[test]
+    fn an_array_symbol_traces_as_its_bytes() {
+        let values = constants_of("BEGIN { trace(vmlinux`linux_banner); }");
+        assert!(values.contains(&0xffff_ffff_8240_0100));
+    }
+
+    #[test]
     fn symbols_take_dtrace_errors() {
         for (program, expected) in [
             (

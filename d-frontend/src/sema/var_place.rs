@@ -19,6 +19,7 @@ pub fn is_aggregate_var(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
     let is_variable = match &expr.kind {
         ExprKind::Ident(name) => {
             variable::lookup(name).is_none()
+                && !info.kernel_symbols.contains_key(&expr.span)
                 && !info.inline_uses.contains_key(&expr.span)
                 && !info.param_uses.contains_key(&expr.span)
         }
