@@ -26,7 +26,7 @@ mod var_place;
 use std::collections::{HashMap, HashSet};
 
 use d_frontend::ir::{Clause, Inst, Module};
-use d_frontend::provider::{ProbeKind, UprobeSite};
+use d_frontend::provider::{Probe, ProbeKind, RawSource, SourceKind, UprobeSite};
 
 use self::emit::Emitter;
 use self::fault::FaultTarget;
@@ -40,6 +40,7 @@ use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE, MAX_NSPEC};
 use crate::plan::{Attach, CompiledProgram, UprobeAttach};
 use crate::trampoline;
+use crate::trampoline::dependent::SourceContext;
 
 /// Options that do not come from the D program.
 #[derive(Clone, Copy, Debug)]
@@ -143,6 +144,17 @@ pub enum CodegenError {
         program: String,
         /// What overflowed.
         message: String,
+    },
+    /// A probe on a kernel function's return needs the function's arguments, which a
+    /// kretprobe cannot see.
+    #[error(
+        "cannot attach {probe}: a kretprobe on {function} cannot read its arguments, which fexit can"
+    )]
+    ArgumentsAtReturn {
+        /// The probe (`io:vmlinux::wait-done`).
+        probe: String,
+        /// The kernel function.
+        function: String,
     },
     /// The ELF writer refused the object.
     #[error("failed to write the ELF object")]
@@ -491,9 +503,7 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                             probe_id: probe.id,
                             source_idx,
                         },
-                        Attach::RawTracepoint {
-                            name: source.tracepoint.clone(),
-                        },
+                        source_attach(probe, source, options),
                     ));
                 }
                 continue;
@@ -551,6 +561,34 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
         ));
     }
     (groups, group_of_probe)
+}
+
+/// Where the program of `probe`'s `source` attaches: a raw tracepoint, or a kernel function as
+/// `fbt` probes attach to it.
+fn source_attach(probe: &Probe, source: &RawSource, options: &CodegenOptions) -> Attach {
+    let is_return = match source.kind {
+        SourceKind::RawTracepoint => {
+            return Attach::RawTracepoint {
+                name: source.tracepoint.clone(),
+            };
+        }
+        SourceKind::FunctionEntry => false,
+        SourceKind::FunctionReturn => true,
+    };
+    if options.fbt_kprobes {
+        Attach::Kprobe {
+            function: source.tracepoint.clone(),
+            is_return,
+            probe: probe.desc.to_string(),
+            cookie: None,
+        }
+    } else {
+        Attach::Fentry {
+            function: source.tracepoint.clone(),
+            is_return,
+            probe: probe.desc.to_string(),
+        }
+    }
 }
 
 /// The `fbt` probe IDs (entry, then return) one shared kprobe program serves for each direction.
@@ -750,15 +788,25 @@ fn program(
             probe_id,
             source_idx,
         } => {
-            let Some(source) = module
+            let Some((probe, source)) = module
                 .probes
                 .iter()
                 .find(|probe| probe.id == *probe_id)
-                .and_then(|probe| probe.sources.get(*source_idx))
+                .and_then(|probe| Some((probe, probe.sources.get(*source_idx)?)))
             else {
                 unreachable!("source {source_idx} of probe {probe_id} made a program")
             };
-            trampoline::dependent::trampoline(&mut emitter, *probe_id, source, exit);
+            let context = SourceContext::of(source, options.fbt_kprobes);
+            if context == SourceContext::Kprobe
+                && source.kind == SourceKind::FunctionReturn
+                && !source.args.is_empty()
+            {
+                return Err(CodegenError::ArgumentsAtReturn {
+                    probe: probe.desc.to_string(),
+                    function: source.tracepoint.clone(),
+                });
+            }
+            trampoline::dependent::trampoline(&mut emitter, *probe_id, source, context, exit);
             false
         }
         Group::FbtKprobes { is_return, .. } => {

@@ -1,24 +1,35 @@
-//! Dependent probes (`proc`, `sched`): one raw tracepoint program per source of a probe, which
-//! returns at once unless the source's conditions hold, then computes the probe's arguments
+//! Dependent probes (`proc`, `sched`, `io`): one raw tracepoint program per source of a probe,
+//! which returns at once unless the source's conditions hold, then computes the probe's arguments
 //! from the tracepoint's (see `d_frontend::provider::dependent`).
 //!
 //! The context is the tracepoint's arguments as 64-bit words. `sys_enter` and `sys_exit` pass
 //! the system call's `struct pt_regs *` first, from which the syscall number (`orig_ax`, on
 //! return) and the syscall's arguments are read with `bpf_probe_read_kernel`.
 //!
+//! A source on a kernel function's entry or return (`io:::wait-start`) is an fentry or fexit
+//! program, whose context is the function's arguments as 64-bit words, copied with
+//! `bpf_probe_read_kernel` as `fbt` copies them; or a kprobe, whose context is the `struct
+//! pt_regs` the arguments are read from by the calling convention. A kretprobe cannot see the
+//! arguments, so codegen refuses a return source that needs them under kprobes.
+//!
 //! ```text
 //!   if (!(ctx[i] cond)) return 0            r1 = *(u64 *)(r6 + 8i); if r1 <op> imm goto exit
 //!   syscall: nr = ctx[1] or regs->orig_ax   if r1 == nr goto ok ... goto exit; ok:
 //!   main thread: tid == pid                 call bpf_get_current_pid_tgid; r1 = r0 >> 32; w0 = w0
 //!   argN = ctx[i]                           r1 = *(u64 *)(r6 + 8i); *(u64 *)(r7+ARGN) = r1
+//!   fentry, fexit: argN = ctx[i]            probe_read_kernel(&argN, 8, r6 + 8i)
+//!   kprobe: argN = regs->(register i)       r1 = *(u64 *)(r6 + REG); *(u64 *)(r7+ARGN) = r1
 //!   argN = *(u64 *)(ctx[i] + off)           probe_read_kernel(&argN, 8, ctx[i] + off)
+//!   argN = *(u32 *)(ctx[i] + off)           argN = 0; probe_read_kernel(&argN, 4, ctx[i] + off)
+//!   argN = cpu                              call bpf_get_smp_processor_id; r1 = r0
 //!   argN = ctx[i] == SIGKILL && current->signal->group_exit_code ?: ctx[i]   (signal-handle)
 //!   argN = exit reason of task ctx[i]       probe_read_kernel(&argN, 4, &task->exit_code); then
 //!                                           1 if !(code & 0x7f), else 3 if code & 0x80, else 2
 //! ```
 
-use d_frontend::provider::{RawCondition, RawSource, RawValue};
+use d_frontend::provider::{RawCondition, RawSource, RawValue, SourceKind};
 
+use super::kprobe::{WordAt, word_at};
 use super::syscall::{ORIG_AX_OFFSET, arg_register_offset};
 use super::{arg_offset, fixed_probe, zero_args_from};
 use crate::codegen::emit::{Emitter, Target};
@@ -32,18 +43,71 @@ const CLD_DUMPED: i32 = 3;
 /// The signal a fatal signal becomes for every thread of its process.
 const SIGKILL: i32 = 9;
 
+/// How a source's program reads its context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceContext {
+    /// A raw tracepoint's arguments, loaded directly.
+    RawTracepoint,
+    /// An fentry or fexit program's arguments, copied with probe reads.
+    Tracing,
+    /// A kprobe's `struct pt_regs`.
+    Kprobe,
+}
+
+impl SourceContext {
+    /// The context of `source`'s program: its function sources are kprobes when `kprobes`.
+    pub fn of(source: &RawSource, kprobes: bool) -> SourceContext {
+        match source.kind {
+            SourceKind::RawTracepoint => SourceContext::RawTracepoint,
+            SourceKind::FunctionEntry | SourceKind::FunctionReturn if kprobes => {
+                SourceContext::Kprobe
+            }
+            SourceKind::FunctionEntry | SourceKind::FunctionReturn => SourceContext::Tracing,
+        }
+    }
+}
+
 /// Tests `source`'s conditions (returning through `exit` when one fails), sets the probe ID and
-/// computes the arguments.
-pub fn trampoline(emitter: &mut Emitter, probe_id: u32, source: &RawSource, exit: Target) {
+/// computes the arguments from the context.
+pub fn trampoline(
+    emitter: &mut Emitter,
+    probe_id: u32,
+    source: &RawSource,
+    context: SourceContext,
+    exit: Target,
+) {
     let is_sys_enter = source.tracepoint == "sys_enter";
     for condition in &source.conditions {
         self::condition(emitter, condition, is_sys_enter, exit);
     }
     fixed_probe(emitter, probe_id);
     for (arg_idx, value) in source.args.iter().enumerate() {
-        self::value(emitter, *value, arg_offset(arg_idx));
+        let slot = arg_offset(arg_idx);
+        match (context, *value) {
+            (SourceContext::Tracing, RawValue::Arg(arg)) => {
+                read_context_word(emitter, slot, arg);
+            }
+            (SourceContext::Kprobe, RawValue::Arg(arg)) => match word_at(u32::from(arg)) {
+                WordAt::Register(register) => {
+                    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, register));
+                    emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, slot));
+                }
+                WordAt::Stack(_) => unreachable!("function sources take register arguments"),
+            },
+            (_, value) => self::value(emitter, value, slot),
+        }
     }
     zero_args_from(emitter, source.args.len());
+}
+
+/// `bpf_probe_read_kernel(scratch + slot, 8, ctx + 8 * word)`.
+fn read_context_word(emitter: &mut Emitter, slot: i16, word: u8) {
+    emitter.push(Insn::mov64_reg(Reg::R1, SCRATCH));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R1, i32::from(slot)));
+    emitter.push(Insn::mov64_imm(Reg::R2, 8));
+    emitter.push(Insn::mov64_reg(Reg::R3, CTX));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R3, 8 * i32::from(word)));
+    emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
 }
 
 /// `r1 = ctx[arg]`.
@@ -128,6 +192,15 @@ fn value(emitter: &mut Emitter, value: RawValue, slot: i16) {
             read_kernel(emitter, slot, 8, arg, offset as i16);
             return;
         }
+        RawValue::DerefU32 { arg, offset } => {
+            emitter.push(Insn::st_mem(Size::DW, SCRATCH, slot, 0));
+            read_kernel(emitter, slot, 4, arg, offset as i16);
+            return;
+        }
+        RawValue::CurrentCpu => {
+            emitter.push(Insn::call(Helper::bpf_get_smp_processor_id));
+            emitter.push(Insn::mov64_reg(Reg::R1, Reg::R0));
+        }
         RawValue::DeliveredSignal {
             arg,
             signal,
@@ -201,6 +274,7 @@ mod tests {
     fn source(tracepoint: &str, conditions: Vec<RawCondition>, args: Vec<RawValue>) -> RawSource {
         RawSource {
             tracepoint: tracepoint.to_string(),
+            kind: SourceKind::RawTracepoint,
             conditions,
             args,
         }
@@ -208,7 +282,7 @@ mod tests {
 
     fn jumps_to_exit(emitter: &mut Emitter, source: &RawSource) -> usize {
         let exit = emitter.target();
-        trampoline(emitter, 5, source, exit);
+        trampoline(emitter, 5, source, SourceContext::RawTracepoint, exit);
         emitter.place(exit);
         emitter.push(Insn::exit());
         emitter.finish().expect("jumps resolve");
@@ -262,7 +336,7 @@ mod tests {
             vec![RawValue::Arg(2), RawValue::Arg(2), RawValue::Arg(0)],
         );
         let exit = emitter.target();
-        trampoline(&mut emitter, 5, &send, exit);
+        trampoline(&mut emitter, 5, &send, SourceContext::RawTracepoint, exit);
         let copied: Vec<(i16, i16)> = emitter
             .insns
             .windows(2)
@@ -273,5 +347,56 @@ mod tests {
             copied,
             [(16, arg_offset(0)), (16, arg_offset(1)), (0, arg_offset(2))]
         );
+    }
+
+    #[test]
+    fn function_arguments_are_read_from_the_tracing_context_or_the_registers() {
+        let wait = RawSource {
+            tracepoint: "submit_bio_wait".to_string(),
+            kind: SourceKind::FunctionEntry,
+            conditions: Vec::new(),
+            args: vec![RawValue::Arg(0)],
+        };
+        let mut tracing = Emitter::default();
+        let exit = tracing.target();
+        trampoline(&mut tracing, 5, &wait, SourceContext::Tracing, exit);
+        let reads = |emitter: &Emitter| {
+            emitter
+                .insns
+                .iter()
+                .filter(|insn| {
+                    insn.code == 0x85 && insn.imm == Helper::bpf_probe_read_kernel as i32
+                })
+                .count()
+        };
+        let context_loads = |emitter: &Emitter| -> Vec<i16> {
+            emitter
+                .insns
+                .iter()
+                .filter(|insn| insn.code == 0x79 && insn.src == CTX.0)
+                .map(|insn| insn.off)
+                .collect()
+        };
+        assert_eq!(
+            reads(&tracing),
+            1,
+            "fentry copies the word with a probe read"
+        );
+        assert!(context_loads(&tracing).is_empty());
+        let mut kprobe = Emitter::default();
+        let exit = kprobe.target();
+        trampoline(&mut kprobe, 5, &wait, SourceContext::Kprobe, exit);
+        assert_eq!(reads(&kprobe), 0);
+        assert_eq!(
+            context_loads(&kprobe),
+            [112],
+            "a kprobe reads rdi from pt_regs"
+        );
+        assert_eq!(
+            SourceContext::of(&wait, false),
+            SourceContext::Tracing,
+            "function sources are fentry programs unless kprobes are asked for"
+        );
+        assert_eq!(SourceContext::of(&wait, true), SourceContext::Kprobe);
     }
 }
