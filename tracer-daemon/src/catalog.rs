@@ -158,6 +158,10 @@ impl ProbeCatalog for KernelCatalog {
         crate::user::address_offset(path, address)
     }
 
+    fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+        crate::user::instruction_offsets(path, function)
+    }
+
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         self.user.sdt_notes(path)
     }

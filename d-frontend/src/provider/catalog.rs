@@ -281,6 +281,14 @@ pub trait ProbeCatalog {
         Vec::new()
     }
 
+    /// The offsets from the start of `function` (of the ELF file at `path`) at which its
+    /// instructions start, in order, for `pid` probes on every instruction: empty when they are
+    /// unknown.
+    fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+        let _ = (path, function);
+        Vec::new()
+    }
+
     /// The file offset of the byte the ELF file at `path` loads at `address`, or `None` when no
     /// segment loads it from the file.
     fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {

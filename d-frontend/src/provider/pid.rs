@@ -10,8 +10,9 @@
 //! program's name, as `probemod` shows in DTrace.
 //!
 //! The function `-` names no function: the name is then an address in the executable, in
-//! hexadecimal. A glob name matches `entry` and `return` only: probing every instruction would need an x86
-//! instruction decoder to find where instructions start.
+//! hexadecimal. A glob name matches `entry`, `return` and the offset of every instruction of the
+//! function (`pid$target:a.out:main:*`, `main:1*`), which the catalog finds by decoding it, as
+//! libdtrace does; an offset probe's name is its offset in hexadecimal, without `0x`.
 //!
 //! `arg0..arg9` are the function's arguments on entry (registers, then the stack) and, on
 //! return, `arg0` is 0 and `arg1` the return value, as Oracle DTrace's trampoline gives them;
@@ -91,9 +92,13 @@ pub(super) fn matching(
             }
         };
         for function in chosen {
-            for (name, kind, offset) in
-                probe_names(or_any(&desc.name), &function.name, function.size)?
-            {
+            let instructions = || catalog.user_instructions(&module.path, function);
+            for (name, kind, offset) in probe_names(
+                or_any(&desc.name),
+                &function.name,
+                function.size,
+                instructions,
+            )? {
                 specs.push(UserProbeSpec {
                     desc: ProbeDesc {
                         provider: format!("pid{pid}"),
@@ -204,11 +209,13 @@ pub(super) fn matching_modules<'m>(
 }
 
 /// The probes a name pattern makes on `function` (`size` bytes long): its name, kind and offset
-/// from the function's start.
+/// from the function's start. A glob also matches the offsets of the function's instructions,
+/// which `instructions` gives.
 fn probe_names(
     pattern: &str,
     function: &str,
     size: u64,
+    instructions: impl FnOnce() -> Vec<u64>,
 ) -> Result<Vec<(String, ProbeKind, u64)>, ProbeError> {
     let mut names = Vec::new();
     if field_matches(pattern, "entry") {
@@ -225,7 +232,16 @@ fn probe_names(
             0,
         ));
     }
-    if !names.is_empty() || is_glob(pattern) {
+    if is_glob(pattern) {
+        for offset in instructions() {
+            let name = format!("{offset:x}");
+            if field_matches(pattern, &name) {
+                names.push((name, ProbeKind::Uprobe { is_return: false }, offset));
+            }
+        }
+        return Ok(names);
+    }
+    if !names.is_empty() {
         return Ok(names);
     }
     let Ok(offset) = u64::from_str_radix(pattern, 16) else {
@@ -282,6 +298,13 @@ mod tests {
             (path == "/tmp/prog" && (0x1000..0x2000).contains(&address)).then_some(address)
         }
 
+        fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+            match (path, function.name.as_str()) {
+                ("/tmp/prog", "go") => vec![0, 1, 4, 0x10, 0x1f],
+                _ => Vec::new(),
+            }
+        }
+
         fn user_functions(&self, path: &str) -> Vec<UserFunction> {
             let function = |name: &str, file_offset, size| UserFunction {
                 name: name.to_string(),
@@ -331,6 +354,35 @@ mod tests {
         assert_eq!(
             described("pid42:a.out:main:1f").unwrap(),
             ["pid42:prog:main:1f 0x115f Uprobe { is_return: false }"]
+        );
+    }
+
+    #[test]
+    fn name_globs_match_instruction_offsets() {
+        assert_eq!(
+            described("pid42:a.out:go:*").unwrap(),
+            [
+                "pid42:prog:go:entry 0x1100 Uprobe { is_return: false }",
+                "pid42:prog:go:return 0x1100 Uprobe { is_return: true }",
+                "pid42:prog:go:0 0x1100 Uprobe { is_return: false }",
+                "pid42:prog:go:1 0x1101 Uprobe { is_return: false }",
+                "pid42:prog:go:4 0x1104 Uprobe { is_return: false }",
+                "pid42:prog:go:10 0x1110 Uprobe { is_return: false }",
+                "pid42:prog:go:1f 0x111f Uprobe { is_return: false }",
+            ]
+        );
+        assert_eq!(
+            described("pid42:a.out:go:1*").unwrap(),
+            [
+                "pid42:prog:go:1 0x1101 Uprobe { is_return: false }",
+                "pid42:prog:go:10 0x1110 Uprobe { is_return: false }",
+                "pid42:prog:go:1f 0x111f Uprobe { is_return: false }",
+            ]
+        );
+        assert_eq!(
+            described("pid42:a.out:main:[0-9]*").unwrap(),
+            Vec::<String>::new(),
+            "a function whose instructions are unknown has no offset probes"
         );
     }
 

@@ -9,6 +9,7 @@
 //! once per catalog.
 
 mod elf;
+mod insn;
 mod sdt;
 
 use std::collections::HashMap;
@@ -84,6 +85,22 @@ impl UserFiles {
             .map(|data| sdt::notes(&data, &functions))
             .unwrap_or_default()
     }
+}
+
+/// The offsets from the start of `function` of the ELF file at `path` at which its instructions
+/// start, read from the file's bytes at the function's file offset.
+pub(crate) fn instruction_offsets(path: &str, function: &UserFunction) -> Vec<u64> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut code = vec![0; usize::try_from(function.size).unwrap_or(0)];
+    if file.seek(SeekFrom::Start(function.file_offset)).is_err()
+        || file.read_exact(&mut code).is_err()
+    {
+        return Vec::new();
+    }
+    insn::instruction_offsets(&code)
 }
 
 /// The file offset the ELF file at `path` loads at `address`.
