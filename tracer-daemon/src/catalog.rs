@@ -150,6 +150,10 @@ impl ProbeCatalog for KernelCatalog {
         self.user.modules(pid)
     }
 
+    fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+        self.user.library(pid, name)
+    }
+
     fn user_functions(&self, path: &str) -> Vec<UserFunction> {
         self.user.functions(path).as_ref().clone()
     }

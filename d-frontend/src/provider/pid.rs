@@ -9,6 +9,12 @@
 //! probe's module is the file's basename whatever the description said, so `a.out` becomes the
 //! program's name, as `probemod` shows in DTrace.
 //!
+//! A literal module the process has not mapped (a library it will `dlopen`) is the file the
+//! dynamic linker would load for that name, which the catalog looks up: uprobes attach to the
+//! file, so its probes fire once the process maps it. libdtrace waits for the library to be
+//! loaded to create the probes (under `-Z`); here they exist from the start, so `-Z` is not
+//! needed, and the process's first call after the `dlopen` is seen all the same.
+//!
 //! The function `-` names no function: the name is then an address in the executable, in
 //! hexadecimal. A glob name matches `entry`, `return` and the offset of every instruction of the
 //! function (`pid$target:a.out:main:*`, `main:1*`), which the catalog finds by decoding it, as
@@ -67,7 +73,14 @@ pub(super) fn matching(
     let module_pattern = or_any(&desc.module);
     let function_pattern = or_any(&desc.function);
     let mut specs = Vec::new();
-    for module in matching_modules(&modules, module_pattern) {
+    let mut chosen_modules = matching_modules(&modules, module_pattern);
+    let library = if chosen_modules.is_empty() && !is_glob(module_pattern) {
+        catalog.user_library(pid, module_pattern)
+    } else {
+        None
+    };
+    chosen_modules.extend(library.as_ref());
+    for module in chosen_modules {
         let functions = catalog.user_functions(&module.path);
         let chosen: Vec<_> = if is_glob(function_pattern) {
             functions
@@ -294,6 +307,13 @@ mod tests {
             })
         }
 
+        fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+            (pid == 42 && name == "libplugin.so").then(|| UserModule {
+                path: "/opt/app/libplugin.so".to_string(),
+                is_main: false,
+            })
+        }
+
         fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
             (path == "/tmp/prog" && (0x1000..0x2000).contains(&address)).then_some(address)
         }
@@ -313,6 +333,7 @@ mod tests {
             };
             match path {
                 "/tmp/prog" => vec![function("go", 0x1100, 0x20), function("main", 0x1140, 0x40)],
+                "/opt/app/libplugin.so" => vec![function("plugin_add", 0x500, 0x10)],
                 "/lib/libc.so.6" => vec![
                     function("malloc", 0x9000, 0x100),
                     function("malloc@GLIBC_2.2.5", 0x9000, 0x100),
@@ -395,6 +416,23 @@ mod tests {
         assert_eq!(described("pid42::m*:entry").unwrap().len(), 3);
         assert_eq!(
             described("pid42:libc.s:malloc:entry").unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_library_not_loaded_yet_is_the_file_dlopen_would_load() {
+        assert_eq!(
+            described("pid42:libplugin.so:plugin_add:entry").unwrap(),
+            ["pid42:libplugin.so:plugin_add:entry 0x500 Uprobe { is_return: false }"]
+        );
+        assert_eq!(
+            described("pid42:libplugin*:plugin_add:entry").unwrap(),
+            Vec::<String>::new(),
+            "a glob matches the files the process maps only"
+        );
+        assert_eq!(
+            described("pid42:libnosuch.so:f:entry").unwrap(),
             Vec::<String>::new()
         );
     }
