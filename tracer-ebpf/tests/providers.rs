@@ -14,7 +14,7 @@ use tracer_ebpf::plan::Attach;
 
 /// A kernel with `vfs_read` and `vfs_write(struct file *, char *, size_t, loff_t *)` returning
 /// `ssize_t`, the
-/// exec and clone syscalls, and `task_struct`'s `exit_code`.
+/// exec and clone syscalls, `task_struct`'s `exit_code`, and `submit_bio_wait` (for `io`).
 struct Catalog;
 
 impl ProbeCatalog for Catalog {
@@ -51,6 +51,12 @@ impl ProbeCatalog for Catalog {
     }
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        if name == "submit_bio_wait" {
+            return Some(FunctionPrototype {
+                params: vec![("bio".to_string(), 2)],
+                ret: 1,
+            });
+        }
         (name == "vfs_read" || name == "vfs_write").then(|| FunctionPrototype {
             params: vec![
                 ("file".to_string(), 2),
@@ -303,4 +309,62 @@ fn fbt_kprobes_of_several_functions_share_a_program_told_apart_by_cookies() {
         }
     );
     assert_eq!(generated.listings.len(), 2, "two programs for three plans");
+}
+
+#[test]
+fn io_waits_are_fentry_and_fexit_programs_on_submit_bio_wait_or_kprobes() {
+    let text = "io:::wait-start { trace(arg0); } io:::wait-done { trace(arg1); }";
+    let generated = generate_for(text);
+    let attaches: Vec<&Attach> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| &plan.attach)
+        .collect();
+    let fentry = |is_return, name: &str| Attach::Fentry {
+        function: "submit_bio_wait".to_string(),
+        is_return,
+        probe: format!("io:vmlinux::{name}"),
+    };
+    assert_eq!(
+        attaches,
+        [&fentry(true, "wait-done"), &fentry(false, "wait-start")]
+    );
+    let sections = sections(&generated);
+    assert!(matches!(
+        sections[0].1,
+        ProgramSection::FExit { sleepable: false }
+    ));
+    assert!(matches!(
+        sections[1].1,
+        ProgramSection::FEntry { sleepable: false }
+    ));
+    let kprobes = CodegenOptions {
+        fbt_kprobes: true,
+        ..CodegenOptions::default()
+    };
+    let start = generate(
+        &compile_text("io:::wait-start { trace(arg0); }").module,
+        &kprobes,
+    )
+    .unwrap_or_else(|error| panic!("wait-start failed to generate: {error}"));
+    assert_eq!(
+        start.program.programs[0].attach,
+        Attach::Kprobe {
+            function: "submit_bio_wait".to_string(),
+            is_return: false,
+            probe: "io:vmlinux::wait-start".to_string(),
+            cookie: None,
+        }
+    );
+    let Err(error) = generate(
+        &compile_text("io:::wait-done { trace(arg0); }").module,
+        &kprobes,
+    ) else {
+        panic!("a kretprobe cannot give wait-done its bio")
+    };
+    assert_eq!(
+        error.to_string(),
+        "cannot attach io:vmlinux::wait-done: a kretprobe on submit_bio_wait cannot read its arguments, which fexit can"
+    );
 }
