@@ -343,28 +343,64 @@ fn io_waits_are_fentry_and_fexit_programs_on_submit_bio_wait_or_kprobes() {
         fbt_kprobes: true,
         ..CodegenOptions::default()
     };
-    let start = generate(
-        &compile_text("io:::wait-start { trace(arg0); }").module,
-        &kprobes,
-    )
-    .unwrap_or_else(|error| panic!("wait-start failed to generate: {error}"));
-    assert_eq!(
-        start.program.programs[0].attach,
-        Attach::Kprobe {
-            function: "submit_bio_wait".to_string(),
-            is_return: false,
-            probe: "io:vmlinux::wait-start".to_string(),
-            cookie: None,
-        }
-    );
-    let Err(error) = generate(
-        &compile_text("io:::wait-done { trace(arg0); }").module,
-        &kprobes,
-    ) else {
-        panic!("a kretprobe cannot give wait-done its bio")
+    let generated = generate(&compile_text(text).module, &kprobes)
+        .unwrap_or_else(|error| panic!("{text} failed to generate under kprobes: {error}"));
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    let kprobe = |is_return, name: &str| Attach::Kprobe {
+        function: "submit_bio_wait".to_string(),
+        is_return,
+        probe: format!("io:vmlinux::{name}"),
+        cookie: None,
     };
+    let (done_id, start_id) = (
+        generated.program.probes[0].id,
+        generated.program.probes[1].id,
+    );
+    // wait-done's kretprobe takes the bio the kprobe on the entry saved for the thread.
     assert_eq!(
-        error.to_string(),
-        "cannot attach io:vmlinux::wait-done: a kretprobe on submit_bio_wait cannot read its arguments, which fexit can"
+        plans,
+        [
+            (
+                format!("dependent_{done_id}_0_entry").as_str(),
+                &kprobe(false, "wait-done")
+            ),
+            (
+                format!("dependent_{done_id}_0").as_str(),
+                &kprobe(true, "wait-done")
+            ),
+            (
+                format!("dependent_{start_id}_0").as_str(),
+                &kprobe(false, "wait-start")
+            ),
+        ]
+    );
+    let kprobe_sections = self::sections(&generated);
+    assert!(matches!(kprobe_sections[0].1, ProgramSection::KProbe));
+    assert!(matches!(kprobe_sections[1].1, ProgramSection::KRetProbe));
+    assert!(matches!(kprobe_sections[2].1, ProgramSection::KProbe));
+    let helpers = |listing: usize| -> Vec<i32> {
+        generated.listings[listing]
+            .insns
+            .iter()
+            .filter(|insn| insn.code == 0x85)
+            .map(|insn| insn.imm)
+            .collect()
+    };
+    // The entry saves with bpf_get_current_pid_tgid (14) and bpf_map_update_elem (2); the
+    // return looks the thread up (1) and deletes what it took back (3).
+    let at_entry = helpers(0);
+    assert!(
+        at_entry.windows(2).any(|pair| pair == [14, 2]),
+        "{at_entry:?}"
+    );
+    let at_return = helpers(1);
+    assert!(
+        at_return.windows(3).any(|triple| triple == [14, 1, 3]),
+        "{at_return:?}"
     );
 }

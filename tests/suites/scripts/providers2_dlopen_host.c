@@ -1,18 +1,18 @@
 /*
  * The host of the dlopen cases: it loads libplugin.so (found along its run path, $ORIGIN) only
  * once it runs, after tracer has attached, calls plugin_add(2, 3) twice and prints the sum of
- * the results, 10. With an argument it first sleeps that many milliseconds, for tracer to grab it
- * with -p while it runs.
+ * the results, 10. With an argument it first waits until a file of that name exists, which
+ * tracer creates once it has grabbed the process with -p.
  */
 #include <dlfcn.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	if (argc > 1)
-		usleep(atoi(argv[1]) * 1000);
+		while (access(argv[1], F_OK) != 0)
+			usleep(10000);
 	void *plugin = dlopen("libplugin.so", RTLD_NOW);
 	if (plugin == NULL) {
 		fprintf(stderr, "%s\n", dlerror());

@@ -32,7 +32,7 @@ use self::emit::Emitter;
 use self::fault::FaultTarget;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
-use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
+use self::maps::{MAX_SCRATCH_SIZE, MapIndex, SAVED_ARGS_MAP, VarStorage};
 use self::slots::SlotMap;
 use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
@@ -145,17 +145,6 @@ pub enum CodegenError {
         /// What overflowed.
         message: String,
     },
-    /// A probe on a kernel function's return needs the function's arguments, which a
-    /// kretprobe cannot see.
-    #[error(
-        "cannot attach {probe}: a kretprobe on {function} cannot read its arguments, which fexit can"
-    )]
-    ArgumentsAtReturn {
-        /// The probe (`io:vmlinux::wait-done`).
-        probe: String,
-        /// The kernel function.
-        function: String,
-    },
     /// The ELF writer refused the object.
     #[error("failed to write the ELF object")]
     Elf(#[from] elf::ElfError),
@@ -216,6 +205,10 @@ enum Group {
     Uprobes { is_return: bool, set_idx: usize },
     /// One site of a USDT probe: its index in the probe's sites.
     Site { probe_id: u32, site_idx: usize },
+    /// The kprobe on the entry of the function a dependent probe's return source (its index in
+    /// the probe's sources) is a kretprobe on, which saves the argument registers for it and
+    /// runs no clause.
+    SaveArgs { probe_id: u32, source_idx: usize },
 }
 
 /// Generates every program of `module`.
@@ -253,6 +246,15 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     let mut maps = MapIndex::new(module, strings.end(), mask_words, options)?;
     if spec::uses_speculations(module) {
         maps.add_speculations(options.nspec.min(MAX_NSPEC), options.specsize);
+    }
+    if options.fbt_kprobes
+        && module
+            .probes
+            .iter()
+            .flat_map(|probe| &probe.sources)
+            .any(trampoline::dependent::reads_entry_args_at_return)
+    {
+        maps.add_saved_args();
     }
     for agg in &module.aggregations {
         let size = crate::layout::agg_value_size(agg.func, agg.params);
@@ -493,6 +495,27 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
             }
             ProbeKind::Dependent => {
                 for (source_idx, source) in probe.sources.iter().enumerate() {
+                    if options.fbt_kprobes
+                        && trampoline::dependent::reads_entry_args_at_return(source)
+                    {
+                        group_of_probe
+                            .entry(probe.id)
+                            .or_insert_with(Vec::new)
+                            .push(groups.len());
+                        groups.push((
+                            format!("dependent_{}_{source_idx}_entry", probe.id),
+                            Group::SaveArgs {
+                                probe_id: probe.id,
+                                source_idx,
+                            },
+                            Attach::Kprobe {
+                                function: source.tracepoint.clone(),
+                                is_return: false,
+                                probe: probe.desc.to_string(),
+                                cookie: None,
+                            },
+                        ));
+                    }
                     group_of_probe
                         .entry(probe.id)
                         .or_insert_with(Vec::new)
@@ -739,7 +762,8 @@ fn program(
         | Group::Source { .. }
         | Group::FbtKprobes { .. }
         | Group::Uprobes { .. }
-        | Group::Site { .. } => None,
+        | Group::Site { .. }
+        | Group::SaveArgs { .. } => None,
     };
     let activity = activity::expected(kind);
     activity::check(&mut emitter, maps, activity, exit);
@@ -788,26 +812,31 @@ fn program(
             probe_id,
             source_idx,
         } => {
-            let Some((probe, source)) = module
+            let Some(source) = module
                 .probes
                 .iter()
                 .find(|probe| probe.id == *probe_id)
-                .and_then(|probe| Some((probe, probe.sources.get(*source_idx)?)))
+                .and_then(|probe| probe.sources.get(*source_idx))
             else {
                 unreachable!("source {source_idx} of probe {probe_id} made a program")
             };
-            let context = SourceContext::of(source, options.fbt_kprobes);
-            if context == SourceContext::Kprobe
-                && source.kind == SourceKind::FunctionReturn
-                && !source.args.is_empty()
-            {
-                return Err(CodegenError::ArgumentsAtReturn {
-                    probe: probe.desc.to_string(),
-                    function: source.tracepoint.clone(),
-                });
-            }
+            let context = SourceContext::of(source, options.fbt_kprobes, maps.saved_args);
             trampoline::dependent::trampoline(&mut emitter, *probe_id, source, context, exit);
             false
+        }
+        Group::SaveArgs { .. } => {
+            let Some(saved_args) = maps.saved_args else {
+                unreachable!("a program saves arguments without the {SAVED_ARGS_MAP} map")
+            };
+            trampoline::dependent::save_entry_args(&mut emitter, saved_args);
+            emitter.place(exit);
+            emitter.push(Insn::mov64_imm(Reg::R0, 0));
+            emitter.push(Insn::exit());
+            emitter.finish().map_err(|message| CodegenError::TooLarge {
+                program: name.to_string(),
+                message,
+            })?;
+            return Ok(emitter);
         }
         Group::FbtKprobes { is_return, .. } => {
             trampoline::kprobe::shared_trampoline(&mut emitter, *is_return);

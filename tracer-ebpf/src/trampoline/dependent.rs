@@ -10,7 +10,18 @@
 //! program, whose context is the function's arguments as 64-bit words, copied with
 //! `bpf_probe_read_kernel` as `fbt` copies them; or a kprobe, whose context is the `struct
 //! pt_regs` the arguments are read from by the calling convention. A kretprobe cannot see the
-//! arguments, so codegen refuses a return source that needs them under kprobes.
+//! arguments, so a return source that needs them gets a kprobe on the function's entry too,
+//! which saves the argument registers by thread ([`save_entry_args`]), and the kretprobe takes
+//! them back, as Oracle DTrace keeps `io:::wait-done`'s bio in a thread-local variable; a return
+//! whose entry was not seen (tracing started in between) does not fire.
+//!
+//! ```text
+//!   entry: saved[tid] = regs->di..r9        call bpf_get_current_pid_tgid; *(u64 *)(fp-8) = r0
+//!                                           *(u64 *)(fp-56+8i) = *(u64 *)(r6+REG_i), i < 6
+//!                                           bpf_map_update_elem(saved, fp-8, fp-56, BPF_ANY)
+//!   return: words = saved[tid] or return    r0 = bpf_map_lookup_elem(saved, fp-8); if r0 == 0 goto exit
+//!           argN = words[i]; delete         *(u64 *)(r7+ARGN) = *(u64 *)(r0+8i); bpf_map_delete_elem
+//! ```
 //!
 //! ```text
 //!   if (!(ctx[i] cond)) return 0            r1 = *(u64 *)(r6 + 8i); if r1 <op> imm goto exit
@@ -33,7 +44,7 @@ use super::kprobe::{WordAt, word_at};
 use super::syscall::{ORIG_AX_OFFSET, arg_register_offset};
 use super::{arg_offset, fixed_probe, zero_args_from};
 use crate::codegen::emit::{Emitter, Target};
-use crate::codegen::frame::{CTX, SCRATCH};
+use crate::codegen::frame::{CTX, KEY_SLOT, SCRATCH};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 
 /// `CLD_EXITED`, `CLD_KILLED` and `CLD_DUMPED`, how `proc:::exit` says a process ended.
@@ -50,21 +61,115 @@ pub enum SourceContext {
     RawTracepoint,
     /// An fentry or fexit program's arguments, copied with probe reads.
     Tracing,
-    /// A kprobe's `struct pt_regs`.
+    /// A kprobe's (or a kretprobe's that reads no argument) `struct pt_regs`.
     Kprobe,
+    /// A kretprobe, whose arguments are the registers the kprobe on the function's entry saved
+    /// in the map `saved_args`.
+    Kretprobe {
+        /// The map's index.
+        saved_args: usize,
+    },
 }
 
+/// The bytes of one thread's saved argument registers: the six the calling convention uses.
+pub const SAVED_ARGS_SIZE: u32 = 8 * 6;
+/// Where [`save_entry_args`] builds the value on the stack.
+const SAVED_ARGS_SLOT: i16 = KEY_SLOT - SAVED_ARGS_SIZE as i16;
+
 impl SourceContext {
-    /// The context of `source`'s program: its function sources are kprobes when `kprobes`.
-    pub fn of(source: &RawSource, kprobes: bool) -> SourceContext {
-        match source.kind {
-            SourceKind::RawTracepoint => SourceContext::RawTracepoint,
-            SourceKind::FunctionEntry | SourceKind::FunctionReturn if kprobes => {
+    /// The context of `source`'s program: its function sources are kprobes when `kprobes`, and
+    /// a return source reading arguments takes them from `saved_args`.
+    pub fn of(source: &RawSource, kprobes: bool, saved_args: Option<usize>) -> SourceContext {
+        match (source.kind, saved_args) {
+            (SourceKind::RawTracepoint, _) => SourceContext::RawTracepoint,
+            (SourceKind::FunctionReturn, Some(saved_args))
+                if kprobes && reads_entry_args_at_return(source) =>
+            {
+                SourceContext::Kretprobe { saved_args }
+            }
+            (SourceKind::FunctionEntry | SourceKind::FunctionReturn, _) if kprobes => {
                 SourceContext::Kprobe
             }
-            SourceKind::FunctionEntry | SourceKind::FunctionReturn => SourceContext::Tracing,
+            (SourceKind::FunctionEntry | SourceKind::FunctionReturn, _) => SourceContext::Tracing,
         }
     }
+}
+
+/// Whether `source` is on a function's return and reads the function's arguments, which a
+/// kretprobe needs saved at the entry.
+pub fn reads_entry_args_at_return(source: &RawSource) -> bool {
+    source.kind == SourceKind::FunctionReturn
+        && source
+            .args
+            .iter()
+            .any(|value| matches!(value, RawValue::Arg(_)))
+}
+
+/// The kprobe on a function's entry that saves its argument registers for the kretprobe of a
+/// [`SourceContext::Kretprobe`] source, in the map `saved_args`, by thread.
+pub fn save_entry_args(emitter: &mut Emitter, saved_args: usize) {
+    emitter.push(Insn::call(Helper::bpf_get_current_pid_tgid));
+    emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R0, KEY_SLOT));
+    for word in 0..SAVED_ARGS_SIZE / 8 {
+        let WordAt::Register(register) = word_at(word) else {
+            unreachable!("argument word {word} is not in a register")
+        };
+        emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, CTX, register));
+        emitter.push(Insn::stx_mem(
+            Size::DW,
+            Reg::FP,
+            Reg::R1,
+            SAVED_ARGS_SLOT + 8 * word as i16,
+        ));
+    }
+    emitter.load_map(Reg::R1, saved_args);
+    emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::FP));
+    emitter.push(Insn::alu64_imm(
+        AluOp::Add,
+        Reg::R3,
+        i32::from(SAVED_ARGS_SLOT),
+    ));
+    emitter.push(Insn::mov64_imm(Reg::R4, 0));
+    emitter.push(Insn::call(Helper::bpf_map_update_elem));
+}
+
+/// Copies the `Arg` values of `args` from the registers the entry saved for this thread, then
+/// forgets them; returns through `exit` when the entry was not seen.
+fn restore_entry_args(emitter: &mut Emitter, args: &[RawValue], saved_args: usize, exit: Target) {
+    emitter.push(Insn::call(Helper::bpf_get_current_pid_tgid));
+    emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R0, KEY_SLOT));
+    emitter.load_map(Reg::R1, saved_args);
+    emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
+    emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, exit);
+    for (arg_idx, value) in args.iter().enumerate() {
+        let RawValue::Arg(word) = *value else {
+            continue;
+        };
+        assert!(
+            u32::from(word) < SAVED_ARGS_SIZE / 8,
+            "argument word {word} is not among the saved registers"
+        );
+        emitter.push(Insn::ldx_mem(
+            Size::DW,
+            Reg::R1,
+            Reg::R0,
+            8 * i16::from(word),
+        ));
+        emitter.push(Insn::stx_mem(
+            Size::DW,
+            SCRATCH,
+            Reg::R1,
+            arg_offset(arg_idx),
+        ));
+    }
+    emitter.load_map(Reg::R1, saved_args);
+    emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
+    emitter.push(Insn::call(Helper::bpf_map_delete_elem));
 }
 
 /// Tests `source`'s conditions (returning through `exit` when one fails), sets the probe ID and
@@ -81,9 +186,13 @@ pub fn trampoline(
         self::condition(emitter, condition, is_sys_enter, exit);
     }
     fixed_probe(emitter, probe_id);
+    if let SourceContext::Kretprobe { saved_args } = context {
+        restore_entry_args(emitter, &source.args, saved_args, exit);
+    }
     for (arg_idx, value) in source.args.iter().enumerate() {
         let slot = arg_offset(arg_idx);
         match (context, *value) {
+            (SourceContext::Kretprobe { .. }, RawValue::Arg(_)) => {}
             (SourceContext::Tracing, RawValue::Arg(arg)) => {
                 read_context_word(emitter, slot, arg);
             }
@@ -393,10 +502,10 @@ mod tests {
             "a kprobe reads rdi from pt_regs"
         );
         assert_eq!(
-            SourceContext::of(&wait, false),
+            SourceContext::of(&wait, false, None),
             SourceContext::Tracing,
             "function sources are fentry programs unless kprobes are asked for"
         );
-        assert_eq!(SourceContext::of(&wait, true), SourceContext::Kprobe);
+        assert_eq!(SourceContext::of(&wait, true, None), SourceContext::Kprobe);
     }
 }
