@@ -48,7 +48,8 @@ suites!(
     errs,
     errsa,
     lang2,
-    errsb
+    errsb,
+    providers2
 );
 
 #[test]

@@ -3,19 +3,23 @@
 //! which runs once per boot.
 
 use d_frontend::ir::Module;
-use d_frontend::provider::ProbeKind;
+use d_frontend::provider::{ProbeKind, SourceKind};
 use tracer_cli::flags::Options;
 use tracer_daemon::capability::kernel::Privileges;
 use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
-/// Whether `module`'s `fbt` probes are to be kprobes rather than fentry programs: when
-/// `-x fbtmode=kprobe` says so, or when the kernel allows kprobes but not fentry. Where the way
-/// asked for is not allowed, the engine refuses the programs with the reason.
+/// Whether `module`'s `fbt` probes (and the probes on kernel functions of other providers,
+/// `io:::wait-start`) are to be kprobes rather than fentry programs: when `-x fbtmode=kprobe`
+/// says so, or when the kernel allows kprobes but not fentry. Where the way asked for is not
+/// allowed, the engine refuses the programs with the reason.
 pub fn fbt_kprobes(options: &Options, module: &Module) -> bool {
-    let has_fbt = module
-        .probes
-        .iter()
-        .any(|probe| matches!(probe.kind, ProbeKind::Fbt { .. }));
+    let has_fbt = module.probes.iter().any(|probe| {
+        matches!(probe.kind, ProbeKind::Fbt { .. })
+            || probe
+                .sources
+                .iter()
+                .any(|source| source.kind != SourceKind::RawTracepoint)
+    });
     match options.fbt_mode() {
         _ if !has_fbt => false,
         FbtMode::Kprobe => true,

@@ -150,12 +150,20 @@ impl ProbeCatalog for KernelCatalog {
         self.user.modules(pid)
     }
 
+    fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+        self.user.library(pid, name)
+    }
+
     fn user_functions(&self, path: &str) -> Vec<UserFunction> {
         self.user.functions(path).as_ref().clone()
     }
 
     fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
         crate::user::address_offset(path, address)
+    }
+
+    fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+        crate::user::instruction_offsets(path, function)
     }
 
     fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {

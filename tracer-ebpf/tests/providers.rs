@@ -14,7 +14,7 @@ use tracer_ebpf::plan::Attach;
 
 /// A kernel with `vfs_read` and `vfs_write(struct file *, char *, size_t, loff_t *)` returning
 /// `ssize_t`, the
-/// exec and clone syscalls, and `task_struct`'s `exit_code`.
+/// exec and clone syscalls, `task_struct`'s `exit_code`, and `submit_bio_wait` (for `io`).
 struct Catalog;
 
 impl ProbeCatalog for Catalog {
@@ -51,6 +51,12 @@ impl ProbeCatalog for Catalog {
     }
 
     fn kernel_function(&self, name: &str) -> Option<FunctionPrototype> {
+        if name == "submit_bio_wait" {
+            return Some(FunctionPrototype {
+                params: vec![("bio".to_string(), 2)],
+                ret: 1,
+            });
+        }
         (name == "vfs_read" || name == "vfs_write").then(|| FunctionPrototype {
             params: vec![
                 ("file".to_string(), 2),
@@ -303,4 +309,98 @@ fn fbt_kprobes_of_several_functions_share_a_program_told_apart_by_cookies() {
         }
     );
     assert_eq!(generated.listings.len(), 2, "two programs for three plans");
+}
+
+#[test]
+fn io_waits_are_fentry_and_fexit_programs_on_submit_bio_wait_or_kprobes() {
+    let text = "io:::wait-start { trace(arg0); } io:::wait-done { trace(arg1); }";
+    let generated = generate_for(text);
+    let attaches: Vec<&Attach> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| &plan.attach)
+        .collect();
+    let fentry = |is_return, name: &str| Attach::Fentry {
+        function: "submit_bio_wait".to_string(),
+        is_return,
+        probe: format!("io:vmlinux::{name}"),
+    };
+    assert_eq!(
+        attaches,
+        [&fentry(true, "wait-done"), &fentry(false, "wait-start")]
+    );
+    let sections = sections(&generated);
+    assert!(matches!(
+        sections[0].1,
+        ProgramSection::FExit { sleepable: false }
+    ));
+    assert!(matches!(
+        sections[1].1,
+        ProgramSection::FEntry { sleepable: false }
+    ));
+    let kprobes = CodegenOptions {
+        fbt_kprobes: true,
+        ..CodegenOptions::default()
+    };
+    let generated = generate(&compile_text(text).module, &kprobes)
+        .unwrap_or_else(|error| panic!("{text} failed to generate under kprobes: {error}"));
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    let kprobe = |is_return, name: &str| Attach::Kprobe {
+        function: "submit_bio_wait".to_string(),
+        is_return,
+        probe: format!("io:vmlinux::{name}"),
+        cookie: None,
+    };
+    let (done_id, start_id) = (
+        generated.program.probes[0].id,
+        generated.program.probes[1].id,
+    );
+    // wait-done's kretprobe takes the bio the kprobe on the entry saved for the thread.
+    assert_eq!(
+        plans,
+        [
+            (
+                format!("dependent_{done_id}_0_entry").as_str(),
+                &kprobe(false, "wait-done")
+            ),
+            (
+                format!("dependent_{done_id}_0").as_str(),
+                &kprobe(true, "wait-done")
+            ),
+            (
+                format!("dependent_{start_id}_0").as_str(),
+                &kprobe(false, "wait-start")
+            ),
+        ]
+    );
+    let kprobe_sections = self::sections(&generated);
+    assert!(matches!(kprobe_sections[0].1, ProgramSection::KProbe));
+    assert!(matches!(kprobe_sections[1].1, ProgramSection::KRetProbe));
+    assert!(matches!(kprobe_sections[2].1, ProgramSection::KProbe));
+    let helpers = |listing: usize| -> Vec<i32> {
+        generated.listings[listing]
+            .insns
+            .iter()
+            .filter(|insn| insn.code == 0x85)
+            .map(|insn| insn.imm)
+            .collect()
+    };
+    // The entry saves with bpf_get_current_pid_tgid (14) and bpf_map_update_elem (2); the
+    // return looks the thread up (1) and deletes what it took back (3).
+    let at_entry = helpers(0);
+    assert!(
+        at_entry.windows(2).any(|pair| pair == [14, 2]),
+        "{at_entry:?}"
+    );
+    let at_return = helpers(1);
+    assert!(
+        at_return.windows(3).any(|triple| triple == [14, 1, 3]),
+        "{at_return:?}"
+    );
 }

@@ -17,6 +17,17 @@ typedef struct cpuinfo {
 
 typedef cpuinfo_t *cpuinfo_t_p;
 
+/*
+ * A CPU by its number, as sched:::enqueue and dequeue give the CPU of the run queue: the same
+ * members curcpu has for the CPU it describes.
+ */
+translator cpuinfo_t < processorid_t C > {
+	cpu_id = C;
+	cpu_pset = 0;
+	cpu_chip = 0;
+	cpu_lgrp = 0;
+};
+
 inline psetid_t pset = curcpu->cpu_pset;
 inline chipid_t chip = curcpu->cpu_chip;
 inline lgrp_id_t lgrp = curcpu->cpu_lgrp;

@@ -275,9 +275,25 @@ pub trait ProbeCatalog {
         None
     }
 
+    /// The file the dynamic linker of process `pid` would load for `dlopen` of the library
+    /// `name` (a path, or a file name looked up as `dlopen` looks it up), for `pid` probes on a
+    /// library the process has not loaded yet: `None` when there is no such file.
+    fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+        let _ = (pid, name);
+        None
+    }
+
     /// The defined functions of the ELF file at `path`, sorted by name, each name once.
     fn user_functions(&self, path: &str) -> Vec<UserFunction> {
         let _ = path;
+        Vec::new()
+    }
+
+    /// The offsets from the start of `function` (of the ELF file at `path`) at which its
+    /// instructions start, in order, for `pid` probes on every instruction: empty when they are
+    /// unknown.
+    fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+        let _ = (path, function);
         Vec::new()
     }
 

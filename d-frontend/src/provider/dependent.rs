@@ -15,15 +15,31 @@
 
 use super::{ArgFetch, ArgType, Probe, ProbeArg, ProbeDesc, ProbeKind};
 
-/// One underlying raw tracepoint of a dependent probe.
+/// One underlying raw tracepoint (or kernel function) of a dependent probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawSource {
-    /// The raw tracepoint's name (`sched_switch`, `sys_exit`).
+    /// The raw tracepoint's name (`sched_switch`, `sys_exit`), or the kernel function's
+    /// (`submit_bio_wait`) for a source on a function's entry or return.
     pub tracepoint: String,
+    /// What `tracepoint` names.
+    pub kind: SourceKind,
     /// The probe fires when all of these hold.
     pub conditions: Vec<RawCondition>,
     /// Where `arg0`, `arg1`, ... come from; the other arguments are zero.
     pub args: Vec<RawValue>,
+}
+
+/// What fires a [`RawSource`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A raw tracepoint, whose arguments are its `TP_PROTO` arguments.
+    RawTracepoint,
+    /// A kernel function's entry, as `fbt` probes it (fentry, or a kprobe), whose arguments are
+    /// the function's.
+    FunctionEntry,
+    /// A kernel function's return, as `fbt` probes it (fexit, which still sees the function's
+    /// arguments, or a kretprobe).
+    FunctionReturn,
 }
 
 /// A condition on a raw tracepoint's arguments or on the thread it fires in.
@@ -67,6 +83,15 @@ pub enum RawValue {
         /// The byte offset from it.
         offset: u32,
     },
+    /// The unsigned 32-bit word at `offset` from the address argument `arg` holds (a task's CPU).
+    DerefU32 {
+        /// The argument holding the address.
+        arg: u8,
+        /// The byte offset from it.
+        offset: u32,
+    },
+    /// The CPU the probe fires on (`bpf_get_smp_processor_id`).
+    CurrentCpu,
     /// The signal argument `arg` delivers, except that a `SIGKILL` standing for a fatal signal
     /// (the kernel turns one into `SIGKILL` for every thread) is that signal, from the current
     /// task's `signal->group_exit_code` when it is set.
@@ -115,6 +140,16 @@ pub(super) const LWPSINFO: (&str, StaticArgType) = (
     },
 );
 
+/// A CPU number as the CPU (`cpuinfo_t *`), as DTrace types the run queue's CPU of
+/// `sched:::enqueue` and `dequeue`.
+pub(super) const CPUINFO: (&str, StaticArgType) = (
+    "cpuinfo_t *",
+    StaticArgType::Translated {
+        input: "processorid_t",
+        output: "cpuinfo_t",
+    },
+);
+
 /// An argument type a provider's table can spell as a constant.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum StaticArgType {
@@ -125,7 +160,8 @@ pub(super) enum StaticArgType {
     /// A string in user memory.
     UserString,
     /// A pointer to the type named `output` translated from a pointer to the type named
-    /// `input` (`psinfo_t` from `struct task_struct`).
+    /// `input` (`psinfo_t` from `struct task_struct`), or from an integer when `input` names an
+    /// integer type (`cpuinfo_t` from `processorid_t`).
     Translated {
         /// The native pointee.
         input: &'static str,
@@ -205,7 +241,23 @@ pub(super) fn source(
 ) -> RawSource {
     RawSource {
         tracepoint: tracepoint.to_string(),
+        kind: SourceKind::RawTracepoint,
         conditions,
+        args,
+    }
+}
+
+/// A source on the entry (or, `is_return`, the return) of the kernel function `function`,
+/// whose [`RawValue::Arg`]s are the function's arguments.
+pub(super) fn function_source(function: &str, is_return: bool, args: Vec<RawValue>) -> RawSource {
+    RawSource {
+        tracepoint: function.to_string(),
+        kind: if is_return {
+            SourceKind::FunctionReturn
+        } else {
+            SourceKind::FunctionEntry
+        },
+        conditions: Vec::new(),
         args,
     }
 }

@@ -5,9 +5,13 @@
 //! |---|---|---|
 //! | `start` | a `struct bio` is submitted to a block device | `block_bio_queue` |
 //! | `done` | a bio completes | `block_rq_complete` (the request's first bio), `block_bio_complete` |
+//! | `wait-start` | a thread starts waiting for a bio it submitted | entry of `submit_bio_wait` |
+//! | `wait-done` | the thread's wait for the bio ends | return of `submit_bio_wait` |
 //!
-//! `wait-start` and `wait-done` are left out: Oracle DTrace puts them on `submit_bio_wait` with
-//! fbt, and Linux has no tracepoint for a thread waiting for I/O. As in DTrace, `args[0]` and
+//! Linux has no tracepoint for a thread waiting for I/O, so `wait-start` and `wait-done` ride on
+//! the function that submits a bio and sleeps until it completes, as in Oracle DTrace, and
+//! attach the way `fbt` probes do (fentry and fexit, or kprobes): where the kernel allows neither,
+//! a program enabling them fails with the reason, as an `fbt` one does. As in DTrace, `args[0]` and
 //! `args[1]` are the `bufinfo_t *` and `devinfo_t *` the D library translates from the `struct
 //! bio *` the trampoline passes (`arg0`); `args[2]` is a `fileinfo_t *` translated from a NULL
 //! `struct file *` (its members read `<none>`): the block layer does not know the file, as in
@@ -51,10 +55,21 @@ pub(super) const PROBES: &[DependentProbe] = &[
         name: "start",
         args: &[BUFINFO, DEVINFO, FILEINFO],
     },
+    DependentProbe {
+        name: "wait-done",
+        args: &[BUFINFO, DEVINFO, FILEINFO],
+    },
+    DependentProbe {
+        name: "wait-start",
+        args: &[BUFINFO, DEVINFO, FILEINFO],
+    },
 ];
 
+/// The kernel function that submits a bio and waits for it: `submit_bio_wait(struct bio *)`.
+const WAIT_FUNCTION: &str = "submit_bio_wait";
+
 /// The sources of the probe called `name`; `done` on requests needs the offset of
-/// `struct request`'s `bio` from BTF.
+/// `struct request`'s `bio` from BTF, `wait-start` and `wait-done` the function in BTF.
 pub(super) fn sources(name: &str, catalog: &dyn ProbeCatalog) -> Vec<RawSource> {
     use RawValue::{Arg, Deref};
     match name {
@@ -83,6 +98,13 @@ pub(super) fn sources(name: &str, catalog: &dyn ProbeCatalog) -> Vec<RawSource> 
             ));
             sources
         }
+        "wait-start" | "wait-done" if catalog.kernel_function(WAIT_FUNCTION).is_some() => {
+            vec![dependent::function_source(
+                WAIT_FUNCTION,
+                name == "wait-done",
+                vec![Arg(0), Arg(0)],
+            )]
+        }
         _ => Vec::new(),
     }
 }
@@ -90,6 +112,7 @@ pub(super) fn sources(name: &str, catalog: &dyn ProbeCatalog) -> Vec<RawSource> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::SourceKind;
     use crate::provider::tests::FakeCatalog;
 
     #[test]
@@ -125,5 +148,37 @@ mod tests {
             })
             .collect();
         assert_eq!(outputs, ["bufinfo_t", "devinfo_t", "fileinfo_t"]);
+    }
+
+    /// A kernel without BTF, whose functions are unknown.
+    struct NoBtf;
+
+    impl ProbeCatalog for NoBtf {
+        fn syscalls(&self) -> Vec<crate::provider::SyscallInfo> {
+            Vec::new()
+        }
+
+        fn struct_member(&self, _: &str, _: &str) -> Option<crate::provider::MemberInfo> {
+            None
+        }
+    }
+
+    #[test]
+    fn waits_ride_on_the_entry_and_return_of_submit_bio_wait() {
+        let start = sources("wait-start", &FakeCatalog);
+        let done = sources("wait-done", &FakeCatalog);
+        for (source, kind) in [
+            (&start, SourceKind::FunctionEntry),
+            (&done, SourceKind::FunctionReturn),
+        ] {
+            assert_eq!(source.len(), 1);
+            assert_eq!(source[0].tracepoint, "submit_bio_wait");
+            assert_eq!(source[0].kind, kind);
+            assert_eq!(source[0].args, [RawValue::Arg(0), RawValue::Arg(0)]);
+        }
+        assert!(
+            sources("wait-start", &NoBtf).is_empty(),
+            "a kernel without the function has no source"
+        );
     }
 }

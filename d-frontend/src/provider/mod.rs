@@ -31,7 +31,7 @@ pub use catalog::{
     MemberInfo, ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction,
     UserModule,
 };
-pub use dependent::{RawCondition, RawSource, RawValue};
+pub use dependent::{RawCondition, RawSource, RawValue, SourceKind};
 pub use desc::{ProbeDesc, ProbeField, field_matches, is_glob};
 pub use usdt::{UprobeSite, UsdtArg, UsdtLocation, parse_usdt_args};
 
@@ -98,7 +98,9 @@ pub enum ArgType {
     UserString,
     /// A pointer to the struct or union named `output` (`psinfo_t`), translated by the D
     /// library's translator from the value, a pointer to the type named `input` (`struct
-    /// task_struct`), as DTrace translates `proc`, `sched` and `io` arguments.
+    /// task_struct`), as DTrace translates `proc`, `sched` and `io` arguments; when `input` names
+    /// an integer type (`processorid_t`), the value is that integer (`cpuinfo_t` from a CPU
+    /// number).
     Translated {
         /// The C name of the type the native pointer points to.
         input: String,
@@ -454,7 +456,7 @@ impl ProbeTable<'_> {
             (ProbeKind::Dependent, "proc") => {
                 proc::sources(&probe.desc.name, &self.syscalls, self.catalog)
             }
-            (ProbeKind::Dependent, "sched") => sched::sources(&probe.desc.name),
+            (ProbeKind::Dependent, "sched") => sched::sources(&probe.desc.name, self.catalog),
             (ProbeKind::Dependent, "io") => io::sources(&probe.desc.name, self.catalog),
             _ => Vec::new(),
         }
@@ -545,6 +547,14 @@ pub(crate) mod tests {
                 }),
                 ("signal_struct", "group_exit_code") => Some(MemberInfo {
                     offset: 40,
+                    size: 4,
+                }),
+                ("task_struct", "thread_info") => Some(MemberInfo {
+                    offset: 0,
+                    size: 24,
+                }),
+                ("thread_info", "cpu") => Some(MemberInfo {
+                    offset: 20,
                     size: 4,
                 }),
                 ("request", "bio") => Some(MemberInfo {
@@ -698,6 +708,10 @@ pub(crate) mod tests {
                     ],
                     ret: 19,
                 }),
+                "submit_bio_wait" => Some(FunctionPrototype {
+                    params: vec![param("bio", 11)],
+                    ret: 1,
+                }),
                 _ => None,
             }
         }
@@ -779,7 +793,7 @@ pub(crate) mod tests {
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
         let again = table.matching(&ProbeDesc::parse("profile:::tick-1s").unwrap());
         assert_eq!(tick, again);
-        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["56 profile:::tick-1s"]);
         let profile = table.matching(&ProbeDesc::parse("profile-97").unwrap());
         assert_eq!(names(&profile), ["12 profile:::profile-97"]);
         assert_eq!(
@@ -799,7 +813,7 @@ pub(crate) mod tests {
                 "22 profile:::tick-500",
                 "23 profile:::tick-1000",
                 "24 profile:::tick-5000",
-                "54 profile:::tick-1s"
+                "56 profile:::tick-1s"
             ]
         );
     }
@@ -829,13 +843,13 @@ pub(crate) mod tests {
         let mut table = ProbeTable::new(&FakeCatalog);
         table.matching(&ProbeDesc::parse("tick-2s").unwrap());
         let every = table.matching(&ProbeDesc::default());
-        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 2 + 2 * 2 + 1);
+        assert_eq!(every.len(), 3 + 2 * 4 + 13 + 2 + 13 + 8 + 4 + 2 * 2 + 1);
         for (probe_idx, probe) in every.iter().enumerate() {
             assert_eq!(probe.id, probe_idx as u32 + 1, "IDs are dense and ordered");
             assert_eq!(table.by_id(probe.id).as_ref(), Some(probe));
         }
         assert_eq!(table.by_id(0), None);
-        assert_eq!(table.by_id(55), None);
+        assert_eq!(table.by_id(57), None);
     }
 
     #[test]
@@ -851,14 +865,14 @@ pub(crate) mod tests {
         assert_eq!(
             names(&read),
             [
-                "52 fbt:vmlinux:vfs_read:entry",
-                "53 fbt:vmlinux:vfs_read:return"
+                "54 fbt:vmlinux:vfs_read:entry",
+                "55 fbt:vmlinux:vfs_read:return"
             ]
         );
         assert_eq!(table.args(&read[0]).len(), 4);
         assert!(table.sources(&read[0]).is_empty());
         let tick = table.matching(&ProbeDesc::parse("tick-1s").unwrap());
-        assert_eq!(names(&tick), ["54 profile:::tick-1s"]);
+        assert_eq!(names(&tick), ["56 profile:::tick-1s"]);
         let start = table.matching(&ProbeDesc::parse("io:::start").unwrap());
         assert_eq!(names(&start), ["49 io:vmlinux::start"]);
         assert_eq!(table.args(&start[0]).len(), 3);

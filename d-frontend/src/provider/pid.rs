@@ -9,9 +9,16 @@
 //! probe's module is the file's basename whatever the description said, so `a.out` becomes the
 //! program's name, as `probemod` shows in DTrace.
 //!
+//! A literal module the process has not mapped (a library it will `dlopen`) is the file the
+//! dynamic linker would load for that name, which the catalog looks up: uprobes attach to the
+//! file, so its probes fire once the process maps it. libdtrace waits for the library to be
+//! loaded to create the probes (under `-Z`); here they exist from the start, so `-Z` is not
+//! needed, and the process's first call after the `dlopen` is seen all the same.
+//!
 //! The function `-` names no function: the name is then an address in the executable, in
-//! hexadecimal. A glob name matches `entry` and `return` only: probing every instruction would need an x86
-//! instruction decoder to find where instructions start.
+//! hexadecimal. A glob name matches `entry`, `return` and the offset of every instruction of the
+//! function (`pid$target:a.out:main:*`, `main:1*`), which the catalog finds by decoding it, as
+//! libdtrace does; an offset probe's name is its offset in hexadecimal, without `0x`.
 //!
 //! `arg0..arg9` are the function's arguments on entry (registers, then the stack) and, on
 //! return, `arg0` is 0 and `arg1` the return value, as Oracle DTrace's trampoline gives them;
@@ -66,7 +73,14 @@ pub(super) fn matching(
     let module_pattern = or_any(&desc.module);
     let function_pattern = or_any(&desc.function);
     let mut specs = Vec::new();
-    for module in matching_modules(&modules, module_pattern) {
+    let mut chosen_modules = matching_modules(&modules, module_pattern);
+    let library = if chosen_modules.is_empty() && !is_glob(module_pattern) {
+        catalog.user_library(pid, module_pattern)
+    } else {
+        None
+    };
+    chosen_modules.extend(library.as_ref());
+    for module in chosen_modules {
         let functions = catalog.user_functions(&module.path);
         let chosen: Vec<_> = if is_glob(function_pattern) {
             functions
@@ -91,9 +105,13 @@ pub(super) fn matching(
             }
         };
         for function in chosen {
-            for (name, kind, offset) in
-                probe_names(or_any(&desc.name), &function.name, function.size)?
-            {
+            let instructions = || catalog.user_instructions(&module.path, function);
+            for (name, kind, offset) in probe_names(
+                or_any(&desc.name),
+                &function.name,
+                function.size,
+                instructions,
+            )? {
                 specs.push(UserProbeSpec {
                     desc: ProbeDesc {
                         provider: format!("pid{pid}"),
@@ -204,11 +222,13 @@ pub(super) fn matching_modules<'m>(
 }
 
 /// The probes a name pattern makes on `function` (`size` bytes long): its name, kind and offset
-/// from the function's start.
+/// from the function's start. A glob also matches the offsets of the function's instructions,
+/// which `instructions` gives.
 fn probe_names(
     pattern: &str,
     function: &str,
     size: u64,
+    instructions: impl FnOnce() -> Vec<u64>,
 ) -> Result<Vec<(String, ProbeKind, u64)>, ProbeError> {
     let mut names = Vec::new();
     if field_matches(pattern, "entry") {
@@ -225,7 +245,16 @@ fn probe_names(
             0,
         ));
     }
-    if !names.is_empty() || is_glob(pattern) {
+    if is_glob(pattern) {
+        for offset in instructions() {
+            let name = format!("{offset:x}");
+            if field_matches(pattern, &name) {
+                names.push((name, ProbeKind::Uprobe { is_return: false }, offset));
+            }
+        }
+        return Ok(names);
+    }
+    if !names.is_empty() {
         return Ok(names);
     }
     let Ok(offset) = u64::from_str_radix(pattern, 16) else {
@@ -278,8 +307,22 @@ mod tests {
             })
         }
 
+        fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+            (pid == 42 && name == "libplugin.so").then(|| UserModule {
+                path: "/opt/app/libplugin.so".to_string(),
+                is_main: false,
+            })
+        }
+
         fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
             (path == "/tmp/prog" && (0x1000..0x2000).contains(&address)).then_some(address)
+        }
+
+        fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+            match (path, function.name.as_str()) {
+                ("/tmp/prog", "go") => vec![0, 1, 4, 0x10, 0x1f],
+                _ => Vec::new(),
+            }
         }
 
         fn user_functions(&self, path: &str) -> Vec<UserFunction> {
@@ -290,6 +333,7 @@ mod tests {
             };
             match path {
                 "/tmp/prog" => vec![function("go", 0x1100, 0x20), function("main", 0x1140, 0x40)],
+                "/opt/app/libplugin.so" => vec![function("plugin_add", 0x500, 0x10)],
                 "/lib/libc.so.6" => vec![
                     function("malloc", 0x9000, 0x100),
                     function("malloc@GLIBC_2.2.5", 0x9000, 0x100),
@@ -335,6 +379,35 @@ mod tests {
     }
 
     #[test]
+    fn name_globs_match_instruction_offsets() {
+        assert_eq!(
+            described("pid42:a.out:go:*").unwrap(),
+            [
+                "pid42:prog:go:entry 0x1100 Uprobe { is_return: false }",
+                "pid42:prog:go:return 0x1100 Uprobe { is_return: true }",
+                "pid42:prog:go:0 0x1100 Uprobe { is_return: false }",
+                "pid42:prog:go:1 0x1101 Uprobe { is_return: false }",
+                "pid42:prog:go:4 0x1104 Uprobe { is_return: false }",
+                "pid42:prog:go:10 0x1110 Uprobe { is_return: false }",
+                "pid42:prog:go:1f 0x111f Uprobe { is_return: false }",
+            ]
+        );
+        assert_eq!(
+            described("pid42:a.out:go:1*").unwrap(),
+            [
+                "pid42:prog:go:1 0x1101 Uprobe { is_return: false }",
+                "pid42:prog:go:10 0x1110 Uprobe { is_return: false }",
+                "pid42:prog:go:1f 0x111f Uprobe { is_return: false }",
+            ]
+        );
+        assert_eq!(
+            described("pid42:a.out:main:[0-9]*").unwrap(),
+            Vec::<String>::new(),
+            "a function whose instructions are unknown has no offset probes"
+        );
+    }
+
+    #[test]
     fn library_names_match_by_prefix_and_globs_skip_versions() {
         let expected = ["pid42:libc.so.6:malloc:entry 0x9000 Uprobe { is_return: false }"];
         assert_eq!(described("pid42:libc:malloc:entry").unwrap(), expected);
@@ -343,6 +416,23 @@ mod tests {
         assert_eq!(described("pid42::m*:entry").unwrap().len(), 3);
         assert_eq!(
             described("pid42:libc.s:malloc:entry").unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_library_not_loaded_yet_is_the_file_dlopen_would_load() {
+        assert_eq!(
+            described("pid42:libplugin.so:plugin_add:entry").unwrap(),
+            ["pid42:libplugin.so:plugin_add:entry 0x500 Uprobe { is_return: false }"]
+        );
+        assert_eq!(
+            described("pid42:libplugin*:plugin_add:entry").unwrap(),
+            Vec::<String>::new(),
+            "a glob matches the files the process maps only"
+        );
+        assert_eq!(
+            described("pid42:libnosuch.so:f:entry").unwrap(),
             Vec::<String>::new()
         );
     }

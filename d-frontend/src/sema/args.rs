@@ -79,9 +79,13 @@ impl Checker<'_> {
         let ArgType::Translated { input, output } = &arg.ty else {
             return Translated::No;
         };
-        let native = self.arg_type(&ArgType::Pointer {
-            pointee: input.clone(),
-        });
+        let input_words: Vec<&str> = input.split_whitespace().collect();
+        let native = match self.named_type_quiet(&input_words) {
+            Some(integer @ Type::Int { .. }) => integer,
+            _ => self.arg_type(&ArgType::Pointer {
+                pointee: input.clone(),
+            }),
+        };
         let Some(ty) = self.translated_arg_type(output) else {
             let message = format!(
                 "failed to resolve translated type for args[{}]",

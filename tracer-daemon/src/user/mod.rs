@@ -9,6 +9,7 @@
 //! once per catalog.
 
 mod elf;
+mod insn;
 mod sdt;
 
 use std::collections::HashMap;
@@ -62,6 +63,24 @@ impl UserFiles {
         Some(mapped_modules(&maps, exe.as_deref()))
     }
 
+    /// The file `dlopen` of the library `name` in process `pid` loads: a path as it is, a file
+    /// name along the executable's run path, `LD_LIBRARY_PATH` and the system's directories, as
+    /// the dynamic linker looks for it.
+    pub(crate) fn library(&self, pid: u32, name: &str) -> Option<UserModule> {
+        let modules = self.modules(pid)?;
+        let main = modules.iter().find(|module| module.is_main)?;
+        let run_path = std::fs::read(&main.path)
+            .map(|data| elf::dependencies(&data).run_path)
+            .unwrap_or_default();
+        let origin = Path::new(&main.path).parent().unwrap_or(Path::new("/"));
+        let path = find_library(name, &run_path, origin).filter(|path| path.is_file())?;
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        Some(UserModule {
+            path: path.to_string_lossy().into_owned(),
+            is_main: false,
+        })
+    }
+
     /// The functions of the ELF file at `path`.
     pub(crate) fn functions(&self, path: &str) -> Arc<Vec<UserFunction>> {
         let mut cache = self
@@ -84,6 +103,22 @@ impl UserFiles {
             .map(|data| sdt::notes(&data, &functions))
             .unwrap_or_default()
     }
+}
+
+/// The offsets from the start of `function` of the ELF file at `path` at which its instructions
+/// start, read from the file's bytes at the function's file offset.
+pub(crate) fn instruction_offsets(path: &str, function: &UserFunction) -> Vec<u64> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut code = vec![0; usize::try_from(function.size).unwrap_or(0)];
+    if file.seek(SeekFrom::Start(function.file_offset)).is_err()
+        || file.read_exact(&mut code).is_err()
+    {
+        return Vec::new();
+    }
+    insn::instruction_offsets(&code)
 }
 
 /// The file offset the ELF file at `path` loads at `address`.
@@ -243,6 +278,24 @@ mod tests {
         assert!(
             names.iter().any(|name| name.starts_with("ld-linux")),
             "{names:?}"
+        );
+    }
+
+    #[test]
+    fn a_library_to_dlopen_is_found_as_the_dynamic_linker_finds_it() {
+        let files = UserFiles::default();
+        let libc = files
+            .library(std::process::id(), "libc.so.6")
+            .expect("libc is on the system's library path");
+        assert!(libc.path.starts_with('/') && libc.path.ends_with("/libc.so.6"));
+        assert!(!libc.is_main);
+        assert_eq!(
+            files.library(std::process::id(), "libnosuch_at_all.so"),
+            None
+        );
+        assert_eq!(
+            files.library(std::process::id(), "/nonexistent/libx.so"),
+            None
         );
     }
 

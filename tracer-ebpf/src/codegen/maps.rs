@@ -136,7 +136,15 @@ pub struct MapIndex {
     pub string_size: u32,
     /// The map of speculations, when the program uses them.
     pub speculations: Option<SpecMap>,
+    /// The map keeping a kernel function's argument registers from its kprobe to its kretprobe,
+    /// by thread ([`SAVED_ARGS_MAP`]), when a probe on a function's return needs them.
+    pub saved_args: Option<usize>,
 }
+
+/// The name of the map of argument registers saved at a kernel function's entry.
+pub const SAVED_ARGS_MAP: &str = "saved_args";
+/// How many threads may be inside kernel functions whose arguments are saved at once.
+const SAVED_ARGS_ENTRIES: u32 = 4096;
 
 /// The map of speculations ([`SPECS_MAP`]) and the options its code checks against.
 #[derive(Clone, Copy, Debug)]
@@ -437,7 +445,21 @@ impl MapIndex {
             string_size: d_frontend::types::string_size(strsize),
             agg_support,
             speculations: None,
+            saved_args: None,
         })
+    }
+
+    /// Adds the map of saved argument registers: `bpf_get_current_pid_tgid` to the registers
+    /// (`trampoline::dependent::SAVED_ARGS_SIZE` bytes).
+    pub fn add_saved_args(&mut self) {
+        self.defs.push(def(
+            SAVED_ARGS_MAP,
+            MapType::BPF_MAP_TYPE_HASH,
+            8,
+            crate::trampoline::dependent::SAVED_ARGS_SIZE,
+            SAVED_ARGS_ENTRIES,
+        ));
+        self.saved_args = Some(self.defs.len() - 1);
     }
 
     /// Adds the map of speculations: one state word per ID, `nspec` of them after the unused 0.

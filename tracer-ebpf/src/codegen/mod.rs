@@ -26,13 +26,13 @@ mod var_place;
 use std::collections::{HashMap, HashSet};
 
 use d_frontend::ir::{Clause, Inst, Module};
-use d_frontend::provider::{ProbeKind, UprobeSite};
+use d_frontend::provider::{Probe, ProbeKind, RawSource, SourceKind, UprobeSite};
 
 use self::emit::Emitter;
 use self::fault::FaultTarget;
 use self::frame::{MAX_SLOTS, SCRATCH};
 use self::inst::ClauseContext;
-use self::maps::{MAX_SCRATCH_SIZE, MapIndex, VarStorage};
+use self::maps::{MAX_SCRATCH_SIZE, MapIndex, SAVED_ARGS_MAP, VarStorage};
 use self::slots::SlotMap;
 use self::subr::StringArea;
 use crate::elf::{self, ProgramObject};
@@ -40,6 +40,7 @@ use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 use crate::layout::{DCTX_CLAUSE_MASK, FAULT_RECORD_SIZE, MAX_NSPEC};
 use crate::plan::{Attach, CompiledProgram, UprobeAttach};
 use crate::trampoline;
+use crate::trampoline::dependent::SourceContext;
 
 /// Options that do not come from the D program.
 #[derive(Clone, Copy, Debug)]
@@ -204,6 +205,10 @@ enum Group {
     Uprobes { is_return: bool, set_idx: usize },
     /// One site of a USDT probe: its index in the probe's sites.
     Site { probe_id: u32, site_idx: usize },
+    /// The kprobe on the entry of the function a dependent probe's return source (its index in
+    /// the probe's sources) is a kretprobe on, which saves the argument registers for it and
+    /// runs no clause.
+    SaveArgs { probe_id: u32, source_idx: usize },
 }
 
 /// Generates every program of `module`.
@@ -241,6 +246,15 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     let mut maps = MapIndex::new(module, strings.end(), mask_words, options)?;
     if spec::uses_speculations(module) {
         maps.add_speculations(options.nspec.min(MAX_NSPEC), options.specsize);
+    }
+    if options.fbt_kprobes
+        && module
+            .probes
+            .iter()
+            .flat_map(|probe| &probe.sources)
+            .any(trampoline::dependent::reads_entry_args_at_return)
+    {
+        maps.add_saved_args();
     }
     for agg in &module.aggregations {
         let size = crate::layout::agg_value_size(agg.func, agg.params);
@@ -481,6 +495,27 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
             }
             ProbeKind::Dependent => {
                 for (source_idx, source) in probe.sources.iter().enumerate() {
+                    if options.fbt_kprobes
+                        && trampoline::dependent::reads_entry_args_at_return(source)
+                    {
+                        group_of_probe
+                            .entry(probe.id)
+                            .or_insert_with(Vec::new)
+                            .push(groups.len());
+                        groups.push((
+                            format!("dependent_{}_{source_idx}_entry", probe.id),
+                            Group::SaveArgs {
+                                probe_id: probe.id,
+                                source_idx,
+                            },
+                            Attach::Kprobe {
+                                function: source.tracepoint.clone(),
+                                is_return: false,
+                                probe: probe.desc.to_string(),
+                                cookie: None,
+                            },
+                        ));
+                    }
                     group_of_probe
                         .entry(probe.id)
                         .or_insert_with(Vec::new)
@@ -491,9 +526,7 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                             probe_id: probe.id,
                             source_idx,
                         },
-                        Attach::RawTracepoint {
-                            name: source.tracepoint.clone(),
-                        },
+                        source_attach(probe, source, options),
                     ));
                 }
                 continue;
@@ -551,6 +584,34 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
         ));
     }
     (groups, group_of_probe)
+}
+
+/// Where the program of `probe`'s `source` attaches: a raw tracepoint, or a kernel function as
+/// `fbt` probes attach to it.
+fn source_attach(probe: &Probe, source: &RawSource, options: &CodegenOptions) -> Attach {
+    let is_return = match source.kind {
+        SourceKind::RawTracepoint => {
+            return Attach::RawTracepoint {
+                name: source.tracepoint.clone(),
+            };
+        }
+        SourceKind::FunctionEntry => false,
+        SourceKind::FunctionReturn => true,
+    };
+    if options.fbt_kprobes {
+        Attach::Kprobe {
+            function: source.tracepoint.clone(),
+            is_return,
+            probe: probe.desc.to_string(),
+            cookie: None,
+        }
+    } else {
+        Attach::Fentry {
+            function: source.tracepoint.clone(),
+            is_return,
+            probe: probe.desc.to_string(),
+        }
+    }
 }
 
 /// The `fbt` probe IDs (entry, then return) one shared kprobe program serves for each direction.
@@ -701,7 +762,8 @@ fn program(
         | Group::Source { .. }
         | Group::FbtKprobes { .. }
         | Group::Uprobes { .. }
-        | Group::Site { .. } => None,
+        | Group::Site { .. }
+        | Group::SaveArgs { .. } => None,
     };
     let activity = activity::expected(kind);
     activity::check(&mut emitter, maps, activity, exit);
@@ -758,8 +820,23 @@ fn program(
             else {
                 unreachable!("source {source_idx} of probe {probe_id} made a program")
             };
-            trampoline::dependent::trampoline(&mut emitter, *probe_id, source, exit);
+            let context = SourceContext::of(source, options.fbt_kprobes, maps.saved_args);
+            trampoline::dependent::trampoline(&mut emitter, *probe_id, source, context, exit);
             false
+        }
+        Group::SaveArgs { .. } => {
+            let Some(saved_args) = maps.saved_args else {
+                unreachable!("a program saves arguments without the {SAVED_ARGS_MAP} map")
+            };
+            trampoline::dependent::save_entry_args(&mut emitter, saved_args);
+            emitter.place(exit);
+            emitter.push(Insn::mov64_imm(Reg::R0, 0));
+            emitter.push(Insn::exit());
+            emitter.finish().map_err(|message| CodegenError::TooLarge {
+                program: name.to_string(),
+                message,
+            })?;
+            return Ok(emitter);
         }
         Group::FbtKprobes { is_return, .. } => {
             trampoline::kprobe::shared_trampoline(&mut emitter, *is_return);

@@ -32,6 +32,9 @@ pub struct Tools {
     pub busybox: PathBuf,
     /// `qemu-system-x86_64`.
     pub qemu: PathBuf,
+    /// The kernel's RAM disk module, `brd.ko`: the guest's block device (`/dev/ram0`), for the
+    /// `io` provider's cases.
+    pub ramdisk_module: PathBuf,
 }
 
 impl Tools {
@@ -87,7 +90,14 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
                 .is_some_and(|name| name.to_string_lossy().starts_with("vmlinuz-"))
         })
         .context("the kernel package holds boot/vmlinuz-*")?;
+    let release = kernel
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_prefix("vmlinuz-"))
+        .context("the kernel image is named vmlinuz-RELEASE")?;
+    let ramdisk_module = root.join(format!("lib/modules/{release}/kernel/drivers/block/brd.ko"));
     Ok(Tools {
+        ramdisk_module,
         kernel,
         busybox: root.join("bin/busybox"),
         qemu: root.join("usr/bin/qemu-system-x86_64"),

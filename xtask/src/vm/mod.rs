@@ -7,8 +7,9 @@
 //! 1. [`fetch`] downloads and unpacks the kernel, busybox and qemu under `target/vm/root`;
 //! 2. cargo builds a static release `tracer` (`-C target-feature=+crt-static` for the gnu target,
 //!    in `target/x86_64-unknown-linux-gnu/release`);
-//! 3. [`initramfs`] writes `target/vm/initramfs.cpio`: busybox, `tracer`, an `/init` that mounts
-//!    the kernel file systems and runs the cases ([`cases`]) and powers off;
+//! 3. [`initramfs`] writes `target/vm/initramfs.cpio`: busybox, `tracer`, the kernel's RAM disk
+//!    module, an `/init` that mounts the kernel file systems, loads the module (the block device
+//!    `/dev/ram0`, which the `io` cases write to), runs the cases ([`cases`]) and powers off;
 //! 4. qemu boots it with TCG (`/dev/kvm` here cannot run a stock kernel), no network and the
 //!    serial console on its standard output, which is echoed; the guest's `VMTEST` lines give
 //!    each case's result.
@@ -48,6 +49,7 @@ mount -t tracefs nodev /sys/kernel/tracing
 mount -t debugfs nodev /sys/kernel/debug
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+insmod /lib/brd.ko rd_nr=1 rd_size=8192
 echo \"VMTEST BOOTED $(uname -r)\"
 sh /run-cases
 poweroff -f
@@ -136,6 +138,14 @@ fn guest_files(tools: &fetch::Tools, tracer: &Path, cases: &[Case]) -> anyhow::R
         target: "busybox".to_string(),
     });
     entries.push(program("bin/tracer", read(tracer)?));
+    entries.push(Entry::Dir {
+        path: "lib".to_string(),
+    });
+    entries.push(Entry::File {
+        path: "lib/brd.ko".to_string(),
+        mode: 0o644,
+        data: read(&tools.ramdisk_module)?,
+    });
     entries.push(program("init", INIT.as_bytes().to_vec()));
     entries.push(program("run-cases", cases::runner(cases).into_bytes()));
     entries.push(Entry::File {
