@@ -78,7 +78,17 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
         }
         std::fs::write(&stamp, packages.join("\n") + "\n")?;
     }
-    let kernel = std::fs::read_dir(root.join("boot"))
+    Ok(Tools {
+        kernel: vmlinuz(&root)?,
+        busybox: root.join("bin/busybox"),
+        qemu: root.join("usr/bin/qemu-system-x86_64"),
+        root,
+    })
+}
+
+/// The kernel image a kernel package unpacked in `root` holds (`boot/vmlinuz-*`).
+pub fn vmlinuz(root: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(root.join("boot"))
         .context("the kernel package is unpacked")?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -86,13 +96,7 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
             path.file_name()
                 .is_some_and(|name| name.to_string_lossy().starts_with("vmlinuz-"))
         })
-        .context("the kernel package holds boot/vmlinuz-*")?;
-    Ok(Tools {
-        kernel,
-        busybox: root.join("bin/busybox"),
-        qemu: root.join("usr/bin/qemu-system-x86_64"),
-        root,
-    })
+        .context("the kernel package holds boot/vmlinuz-*")
 }
 
 /// The `linux-image-6.1*` package `linux-image-amd64` depends on.
@@ -145,7 +149,8 @@ fn download(debs: &Path, packages: &[String]) -> anyhow::Result<()> {
     super::run_command(download)
 }
 
-fn output(command: &mut Command) -> anyhow::Result<String> {
+/// The standard output of `command`, which must succeed.
+pub fn output(command: &mut Command) -> anyhow::Result<String> {
     let output = command
         .output()
         .with_context(|| format!("running {command:?}"))?;
