@@ -49,7 +49,8 @@ suites!(
     errsa,
     lang2,
     errsb,
-    providers2
+    providers2,
+    kmulti
 );
 
 #[test]

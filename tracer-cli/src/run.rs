@@ -25,6 +25,7 @@ use tracer_cli::output::text;
 use tracer_cli::remote::RemoteSession;
 use tracer_cli::signals::Signals;
 use tracer_cli::target::{Target, TargetRequest};
+use tracer_daemon::capability::{self, FbtFacts, FbtMechanism};
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::engine::Engine;
 use tracer_daemon::error::EngineError;
@@ -125,9 +126,13 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     }
     if attached.is_none() {
         request.codegen = codegen_settings(&options)?;
-        request.codegen.fbt_kprobes = crate::selftest::fbt_kprobes(&options, &compiled.module);
+        let fbt = crate::selftest::fbt_mechanism(&options, &compiled.module);
+        request.codegen.fbt_kprobes =
+            matches!(fbt, Some(FbtMechanism::Kprobes | FbtMechanism::KprobeMulti));
+        request.codegen.fbt_kprobe_multi = fbt == Some(FbtMechanism::KprobeMulti);
         request.codegen.bounded_loops = crate::selftest::bounded_loops(&options);
         request.codegen.perf_buffer = crate::selftest::perf_buffer(&options);
+        request.codegen.task_btf = capability::task_btf(&FbtFacts::probe());
         request.destructive = options.destructive();
     }
     let quiet = options.quiet();

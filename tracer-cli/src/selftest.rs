@@ -8,27 +8,39 @@ use tracer_cli::flags::Options;
 use tracer_daemon::capability::kernel::Privileges;
 use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
-/// Whether `module`'s `fbt` probes (and the probes on kernel functions of other providers,
-/// `io:::wait-start`) are to be kprobes rather than fentry programs: when `-x fbtmode=kprobe`
-/// says so, or when the kernel allows kprobes but not fentry. Where the way asked for is not
-/// allowed, the engine refuses the programs with the reason.
-pub fn fbt_kprobes(options: &Options, module: &Module) -> bool {
-    let has_fbt = module.probes.iter().any(|probe| {
-        matches!(probe.kind, ProbeKind::Fbt { .. })
-            || probe
+/// How `module`'s `fbt` probes (and the probes of other providers on kernel functions,
+/// `io:::wait-start`) are to attach, `None` without any: the way `-x fbtmode` forces, or the best
+/// the kernel allows for that many functions ([`capability::choose_for`]: a kprobe-multi link for
+/// a wildcard where the kernel has them). Where the way asked for is not allowed, fentry is
+/// generated, and the engine refuses the programs with the reason.
+pub fn fbt_mechanism(options: &Options, module: &Module) -> Option<FbtMechanism> {
+    let mut functions: Vec<&str> = module
+        .probes
+        .iter()
+        .flat_map(|probe| {
+            let fbt = matches!(probe.kind, ProbeKind::Fbt { .. })
+                .then_some(probe.desc.function.as_str());
+            let sources = probe
                 .sources
                 .iter()
-                .any(|source| source.kind != SourceKind::RawTracepoint)
-    });
-    match options.fbt_mode() {
-        _ if !has_fbt => false,
-        FbtMode::Kprobe => true,
-        FbtMode::Fentry => false,
-        FbtMode::Auto => matches!(
-            capability::choose(&FbtFacts::probe()),
-            Ok(FbtMechanism::Kprobes | FbtMechanism::KprobeMulti)
-        ),
+                .filter(|source| source.kind != SourceKind::RawTracepoint)
+                .map(|source| source.tracepoint.as_str());
+            fbt.into_iter().chain(sources)
+        })
+        .collect();
+    if functions.is_empty() {
+        return None;
     }
+    functions.sort_unstable();
+    functions.dedup();
+    let mode = options.fbt_mode();
+    let chosen = capability::choose_for(&FbtFacts::probe(), mode, functions.len());
+    Some(match (chosen, mode) {
+        (Ok(mechanism), _) => mechanism,
+        (Err(_), FbtMode::Kprobe) => FbtMechanism::Kprobes,
+        (Err(_), FbtMode::KprobeMulti) => FbtMechanism::KprobeMulti,
+        (Err(_), FbtMode::Auto | FbtMode::Fentry) => FbtMechanism::Fentry,
+    })
 }
 
 /// Whether generated loops count their iterations rather than start with `may_goto`: when

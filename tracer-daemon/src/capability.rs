@@ -1,7 +1,9 @@
 //! Which way of attaching to kernel functions (`fbt`) this kernel allows, found by probing it.
 //!
-//! fentry/fexit programs are the cheapest and give BTF-typed arguments; kprobe-multi links
-//! attach many functions at once; single kprobes work on older kernels. A kernel may refuse any
+//! fentry/fexit programs are the cheapest for one function and give BTF-typed arguments, but
+//! each function needs a program of its own, checked by the verifier; kprobe-multi links attach
+//! one program to many functions in one system call, so a wildcard (`fbt::vfs_*:entry`) takes
+//! them where the kernel has them ([`choose_for`]); single kprobes work on older kernels. A kernel may refuse any
 //! of them: lockdown makes it refuse fentry with `EPERM` (as on Linux 6.18 locked down to
 //! `integrity`), and kprobes may not be compiled in. [`FbtFacts::probe`] finds out once per
 //! process (the facts cannot change before the next boot), and [`choose`] decides from the facts
@@ -141,6 +143,16 @@ pub fn perf_buffer(facts: &FbtFacts, mode: BufMode) -> bool {
     }
 }
 
+/// Whether built-in variables that read the current task's members (`ppid`, `vtimestamp`) load
+/// them directly through `bpf_get_current_task_btf`'s BTF-typed pointer, which needs the helper
+/// (Linux 5.11) and kernel BTF, rather than with `bpf_probe_read_kernel`. The current task is
+/// never NULL and its `real_parent` always valid, so these loads cannot fault; pointers that D
+/// code dereferences may be anything, and stay probe reads so a bad one is DTrace's runtime
+/// error rather than a silent 0.
+pub fn task_btf(facts: &FbtFacts) -> bool {
+    facts.kernel.btf && facts.kernel.current_task_btf.works()
+}
+
 /// How `fbt` probes attach.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FbtMechanism {
@@ -152,6 +164,17 @@ pub enum FbtMechanism {
     Kprobes,
 }
 
+impl FbtMechanism {
+    /// What `--self-test` calls it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FbtMechanism::Fentry => "fentry/fexit programs",
+            FbtMechanism::KprobeMulti => "kprobe-multi links",
+            FbtMechanism::Kprobes => "kprobe/kretprobe programs",
+        }
+    }
+}
+
 /// How `-x fbtmode` asks `fbt` probes to attach.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FbtMode {
@@ -160,8 +183,10 @@ pub enum FbtMode {
     Auto,
     /// fentry and fexit programs only.
     Fentry,
-    /// kprobes and kretprobes only.
+    /// A kprobe or kretprobe per function only.
     Kprobe,
+    /// kprobe-multi links only, even for one function.
+    KprobeMulti,
 }
 
 /// The way to attach `fbt` probes the facts allow, or why there is none, as a phrase
@@ -170,21 +195,38 @@ pub fn choose(facts: &FbtFacts) -> Result<FbtMechanism, String> {
     choose_with(facts, FbtMode::Auto)
 }
 
-/// The way `mode` asks for, when the facts allow it, or why not.
+/// The way `mode` asks for to attach one function, when the facts allow it, or why not: for
+/// `auto`, fentry, else a kprobe-multi link, else a kprobe.
 pub fn choose_with(facts: &FbtFacts, mode: FbtMode) -> Result<FbtMechanism, String> {
-    let kprobes = if facts.kprobe_multi {
-        FbtMechanism::KprobeMulti
-    } else {
-        FbtMechanism::Kprobes
-    };
     match mode {
         FbtMode::Fentry => why_not_fentry(facts).map_or(Ok(FbtMechanism::Fentry), Err),
-        FbtMode::Kprobe => why_not_kprobes(facts).map_or(Ok(kprobes), Err),
+        FbtMode::Kprobe => why_not_kprobes(facts).map_or(Ok(FbtMechanism::Kprobes), Err),
+        FbtMode::KprobeMulti => {
+            why_not_kprobe_multi(facts).map_or(Ok(FbtMechanism::KprobeMulti), Err)
+        }
         FbtMode::Auto => match (why_not_fentry(facts), why_not_kprobes(facts)) {
             (None, _) => Ok(FbtMechanism::Fentry),
-            (Some(_), None) => Ok(kprobes),
+            (Some(_), _) if why_not_kprobe_multi(facts).is_none() => Ok(FbtMechanism::KprobeMulti),
+            (Some(_), None) => Ok(FbtMechanism::Kprobes),
             (Some(fentry), Some(kprobes)) => Err(format!("{fentry} and {kprobes}")),
         },
+    }
+}
+
+/// The way `mode` asks for to attach the `fbt` probes of `functions` kernel functions: for
+/// `auto`, one kprobe-multi link for several functions where the kernel has them (one program
+/// load and one system call, where fentry loads and verifies a program per function), else as
+/// for one function ([`choose_with`]).
+pub fn choose_for(
+    facts: &FbtFacts,
+    mode: FbtMode,
+    functions: usize,
+) -> Result<FbtMechanism, String> {
+    match mode {
+        FbtMode::Auto if functions > 1 && why_not_kprobe_multi(facts).is_none() => {
+            Ok(FbtMechanism::KprobeMulti)
+        }
+        _ => choose_with(facts, mode),
     }
 }
 
@@ -211,6 +253,21 @@ fn why_not_kprobes(facts: &FbtFacts) -> Option<String> {
     if !facts.kprobes {
         return Some("this kernel has no kprobes".to_string());
     }
+    why_not_read_memory(facts)
+}
+
+/// Why kprobe-multi links cannot attach, if they cannot.
+pub fn why_not_kprobe_multi(facts: &FbtFacts) -> Option<String> {
+    if !facts.kprobe_multi {
+        return Some(
+            "kprobe-multi links do not attach (Linux 5.18 with fprobe has them)".to_string(),
+        );
+    }
+    why_not_read_memory(facts)
+}
+
+/// Why kprobe programs, single or multi, may not read kernel memory, if they may not.
+fn why_not_read_memory(facts: &FbtFacts) -> Option<String> {
     (facts.lockdown == Some(Lockdown::Confidentiality)).then(|| {
         "kprobe programs may not read kernel memory under kernel lockdown (confidentiality)"
             .to_string()
@@ -456,6 +513,62 @@ mod tests {
         assert_eq!(
             choose_with(&locked, FbtMode::Fentry),
             Err("fentry is refused under kernel lockdown (integrity)".to_string())
+        );
+    }
+
+    #[test]
+    fn several_functions_take_a_kprobe_multi_link_where_it_attaches() {
+        let stock = facts(FentryProbe::Loads, Some(Lockdown::None), true);
+        let fprobe = FbtFacts {
+            kprobe_multi: true,
+            ..stock
+        };
+        assert_eq!(
+            choose_for(&fprobe, FbtMode::Auto, 1),
+            Ok(FbtMechanism::Fentry)
+        );
+        assert_eq!(
+            choose_for(&fprobe, FbtMode::Auto, 300),
+            Ok(FbtMechanism::KprobeMulti)
+        );
+        assert_eq!(
+            choose_for(&stock, FbtMode::Auto, 300),
+            Ok(FbtMechanism::Fentry)
+        );
+        for (mode, mechanism) in [
+            (FbtMode::Fentry, FbtMechanism::Fentry),
+            (FbtMode::Kprobe, FbtMechanism::Kprobes),
+            (FbtMode::KprobeMulti, FbtMechanism::KprobeMulti),
+        ] {
+            assert_eq!(choose_for(&fprobe, mode, 300), Ok(mechanism), "{mode:?}");
+            assert_eq!(choose_for(&fprobe, mode, 1), Ok(mechanism), "{mode:?}");
+        }
+        let confidential = FbtFacts {
+            fentry: FentryProbe::Refused(libc::EPERM),
+            lockdown: Some(Lockdown::Confidentiality),
+            ..fprobe
+        };
+        assert!(choose_for(&confidential, FbtMode::Auto, 300).is_err());
+    }
+
+    #[test]
+    fn forcing_kprobe_multi_without_fprobe_says_why() {
+        let stock = facts(FentryProbe::Loads, Some(Lockdown::None), true);
+        assert_eq!(
+            choose_for(&stock, FbtMode::KprobeMulti, 300),
+            Err("kprobe-multi links do not attach (Linux 5.18 with fprobe has them)".to_string())
+        );
+        let no_kprobes = FbtFacts {
+            kprobe_multi: true,
+            ..facts(FentryProbe::Refused(libc::EPERM), None, false)
+        };
+        assert_eq!(
+            choose_with(&no_kprobes, FbtMode::Auto),
+            Ok(FbtMechanism::KprobeMulti)
+        );
+        assert_eq!(
+            choose_with(&no_kprobes, FbtMode::Kprobe),
+            Err("this kernel has no kprobes".to_string())
         );
     }
 

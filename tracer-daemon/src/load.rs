@@ -11,7 +11,8 @@
 //! Reading what the programs write lives in `events` (the ring buffer and drop counters) and
 //! `aggregate` (aggregations).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::os::fd::OwnedFd;
 
 use aya::maps::{Map, MapData, RingBuf};
 use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
@@ -69,10 +70,15 @@ impl Session {
 
         let mut loaded = HashSet::new();
         let mut kernel_btf = None;
+        // Programs loaded here rather than by aya (kprobe-multi ones), until they are linked.
+        let mut own_programs = HashMap::new();
         for plan in &compiled.programs {
             // A program may be planned more than once, to attach it at several probes.
-            if loaded.insert(plan.name.as_str()) {
-                load_program(&mut ebpf, plan, &mut kernel_btf)?;
+            if !loaded.insert(plan.name.as_str()) {
+                continue;
+            }
+            if let Some(fd) = load_program(&mut ebpf, &compiled.elf, plan, &mut kernel_btf)? {
+                own_programs.insert(plan.name.as_str(), fd);
             }
         }
         for init in &compiled.map_inits {
@@ -99,7 +105,7 @@ impl Session {
             ebpf,
         };
         for plan in &compiled.programs {
-            let links = attach_program(&mut session.ebpf, plan)?;
+            let links = attach_program(&mut session.ebpf, plan, &own_programs)?;
             session.links.extend(links);
         }
         Ok(session)
@@ -212,14 +218,16 @@ impl Drop for Session {
     }
 }
 
-/// Runs the verifier on one program, as the program type its plan needs; `kernel_btf` is read
-/// for the first fentry program.
+/// Runs the verifier on one program of the object `elf`, as the program type its plan needs;
+/// `kernel_btf` is read for the first fentry program. A kprobe-multi program, which aya cannot
+/// load, is loaded here and its descriptor returned; aya keeps the others.
 fn load_program(
     ebpf: &mut Ebpf,
+    elf: &[u8],
     plan: &ProgramPlan,
     kernel_btf: &mut Option<Btf>,
-) -> Result<(), EngineError> {
-    match &plan.attach {
+) -> Result<Option<OwnedFd>, EngineError> {
+    let loaded = match &plan.attach {
         Attach::Fentry {
             function,
             is_return,
@@ -234,17 +242,26 @@ fn load_program(
             attach::fbt::load(ebpf, btf, &plan.name, function, *is_return)
         }
         Attach::Kprobe { .. } => attach::fbt::load_kprobe(ebpf, &plan.name),
+        Attach::KprobeMulti { .. } => {
+            return attach::kprobe_multi::load(ebpf, elf, &plan.name).map(Some);
+        }
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
         Attach::Uprobe { .. } => attach::uprobe::load(ebpf, &plan.name),
         Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
             attach::raw_tracepoint::load(ebpf, &plan.name)
         }
-    }
+    };
+    loaded.map(|()| None)
 }
 
-/// Attaches one loaded program; `BEGIN` and `END` have nothing to attach.
-fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, EngineError> {
+/// Attaches one loaded program, found in `own_programs` when the engine loaded it rather than
+/// aya; `BEGIN` and `END` have nothing to attach.
+fn attach_program(
+    ebpf: &mut Ebpf,
+    plan: &ProgramPlan,
+    own_programs: &HashMap<&str, OwnedFd>,
+) -> Result<Vec<Link>, EngineError> {
     match &plan.attach {
         Attach::Tracepoint { category, name } => {
             let link = attach::tracepoint::attach(ebpf, &plan.name, category, name)?;
@@ -281,6 +298,15 @@ fn attach_program(ebpf: &mut Ebpf, plan: &ProgramPlan) -> Result<Vec<Link>, Engi
             ..
         } => {
             let link = attach::cookie::attach(ebpf, &plan.name, function, *is_return, *cookie)?;
+            Ok(vec![link])
+        }
+        Attach::KprobeMulti { is_return, targets } => {
+            let Some(fd) = own_programs.get(plan.name.as_str()) else {
+                return Err(EngineError::MissingProgram {
+                    program: plan.name.clone(),
+                });
+            };
+            let link = attach::kprobe_multi::attach(fd, &plan.name, *is_return, targets)?;
             Ok(vec![link])
         }
         Attach::Uprobe { is_return, sites } => {

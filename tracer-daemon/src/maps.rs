@@ -224,7 +224,7 @@ pub(crate) fn possible_cpus() -> Result<usize, EngineError> {
 }
 
 /// The map's fd and kernel object; aya keeps this accessor private.
-fn map_data(map: &Map) -> &MapData {
+pub(crate) fn map_data(map: &Map) -> &MapData {
     match map {
         Map::Array(data)
         | Map::ArrayOfMaps(data)

@@ -13,6 +13,7 @@ use d_frontend::sema::CompileOptions;
 use tracer_daemon::catalog::KernelCatalog;
 use tracer_daemon::events::decode_record;
 use tracer_ebpf::codegen::CodegenOptions;
+use tracer_ebpf::disasm::disassemble;
 use tracer_ebpf::layout::{FAULT_RECORD_ID, Fault, FaultRecord, Value};
 
 /// What one run of a program's `BEGIN` clauses gave.
@@ -27,17 +28,27 @@ struct Run {
 /// Compiles `text` with `scratchsize` bytes for `alloca`, runs its `BEGIN` clauses once and
 /// returns what they traced and how they faulted.
 fn run_begin(text: &str, scratchsize: u32) -> Run {
+    let codegen = CodegenOptions {
+        bufsize: 1 << 20,
+        ..CodegenOptions::default()
+    };
+    run_begin_with(text, scratchsize, &codegen).0
+}
+
+/// [`run_begin`] with `codegen`; also returns the disassembly of every program.
+fn run_begin_with(text: &str, scratchsize: u32, codegen: &CodegenOptions) -> (Run, String) {
     let catalog =
         KernelCatalog::load().unwrap_or_else(|error| panic!("the probe catalog loads: {error}"));
     let options = CompileOptions {
         scratchsize,
         ..CompileOptions::default()
     };
-    let codegen = CodegenOptions {
-        bufsize: 1 << 20,
-        ..CodegenOptions::default()
-    };
-    let (generated, mut session) = compiled::load(text, &catalog, &options, &codegen);
+    let (generated, mut session) = compiled::load(text, &catalog, &options, codegen);
+    let listing: String = generated
+        .listings
+        .iter()
+        .map(|program| disassemble(&program.insns, &|_| None))
+        .collect();
     session.run_begin().expect("BEGIN runs");
     let mut run = Run::default();
     session
@@ -65,7 +76,7 @@ fn run_begin(text: &str, scratchsize: u32) -> Run {
             );
         })
         .expect("polling works");
-    run
+    (run, listing)
 }
 
 /// Runs `BEGIN { body }` with the default `scratchsize` and returns what it traced; it must not
@@ -340,4 +351,30 @@ fn inet_ntop_picks_the_format_by_family_at_run_time() {
     assert_eq!(values, ["2001::c0a8:0", "32.1.0.0", "192.168.0.0"]);
     let text = "BEGIN { trace(inet_ntoa6((struct in6_addr *)0)); }";
     assert_eq!(fault_of(text, 256), (Fault::BadAddr as u64, 0));
+}
+
+#[test]
+fn ppid_and_vtimestamp_agree_through_task_btf_and_probe_reads() {
+    let text = "BEGIN { trace(ppid); trace(pid); trace(vtimestamp > 0); }";
+    // SAFETY: `getppid` and `getpid` have no preconditions.
+    let expected = unsafe { [libc::getppid(), libc::getpid()] }.map(|id| id.to_string());
+    for task_btf in [false, true] {
+        let codegen = CodegenOptions {
+            bufsize: 1 << 20,
+            task_btf,
+            ..CodegenOptions::default()
+        };
+        let (run, listing) = run_begin_with(text, 256, &codegen);
+        assert_eq!(run.faults, [], "task_btf {task_btf}");
+        assert_eq!(
+            run.values,
+            [expected[0].as_str(), expected[1].as_str(), "1"],
+            "task_btf {task_btf}"
+        );
+        assert_eq!(
+            listing.contains("bpf_get_current_task_btf"),
+            task_btf,
+            "task_btf {task_btf}: {listing}"
+        );
+    }
 }

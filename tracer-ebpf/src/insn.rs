@@ -483,6 +483,9 @@ pub enum Helper {
     bpf_probe_read_kernel_str = 115,
     /// `long bpf_ringbuf_output(ringbuf, data, size, flags)`
     bpf_ringbuf_output = 130,
+    /// `struct task_struct *bpf_get_current_task_btf(void)`: the current task as a BTF-typed,
+    /// trusted pointer whose members the program may load directly (Linux 5.11).
+    bpf_get_current_task_btf = 158,
     /// `u64 bpf_get_attach_cookie(ctx)`
     bpf_get_attach_cookie = 174,
 }
@@ -490,7 +493,7 @@ pub enum Helper {
 impl Helper {
     /// The helper with number `id`, if generated code uses it.
     pub fn from_id(id: i32) -> Option<Helper> {
-        const ALL: [Helper; 20] = [
+        const ALL: [Helper; 21] = [
             Helper::bpf_map_lookup_elem,
             Helper::bpf_map_update_elem,
             Helper::bpf_map_delete_elem,
@@ -510,6 +513,7 @@ impl Helper {
             Helper::bpf_probe_read_user_str,
             Helper::bpf_probe_read_kernel_str,
             Helper::bpf_ringbuf_output,
+            Helper::bpf_get_current_task_btf,
             Helper::bpf_get_attach_cookie,
         ];
         ALL.into_iter().find(|helper| *helper as i32 == id)

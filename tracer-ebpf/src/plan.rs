@@ -92,6 +92,16 @@ pub enum Attach {
         /// high 32 (`bpf_get_attach_cookie`, Linux 5.15).
         cookie: Option<u64>,
     },
+    /// Kernel functions' entries (or returns) through one kprobe-multi link
+    /// (`BPF_TRACE_KPROBE_MULTI`, Linux 5.18 with fprobe): the shared kprobe program, loaded once,
+    /// fires for every function of `targets` with that function's cookie. The way `fbt` attaches
+    /// many functions where the kernel has kprobe-multi, or `-x fbtmode=kprobe-multi` asks for it.
+    KprobeMulti {
+        /// Returns (`BPF_F_KPROBE_MULTI_RETURN`) rather than entries.
+        is_return: bool,
+        /// The functions, each with its probe and cookie.
+        targets: Vec<KprobeTarget>,
+    },
     /// A uprobe (or uretprobe) at each of `sites`, in user processes.
     Uprobe {
         /// uretprobes rather than uprobes.
@@ -110,6 +120,18 @@ pub enum Attach {
     Begin,
     /// `dtrace:::END`: run once with `BPF_PROG_TEST_RUN` after tracing stops.
     End,
+}
+
+/// One kernel function a kprobe-multi link attaches its program to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KprobeTarget {
+    /// The function's name (`vfs_read`).
+    pub function: String,
+    /// The probe's description, for the engine's messages (`fbt:vmlinux:vfs_read:entry`).
+    pub probe: String,
+    /// The value `bpf_get_attach_cookie` returns when it fires: the probe ID in the low 32 bits,
+    /// the mask of the clauses the probe enables in the high 32.
+    pub cookie: u64,
 }
 
 /// One place a uprobe program attaches.

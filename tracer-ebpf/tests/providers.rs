@@ -10,7 +10,7 @@ use d_frontend::provider::{
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
 use tracer_ebpf::codegen::{CodegenOptions, Generated, generate};
-use tracer_ebpf::plan::Attach;
+use tracer_ebpf::plan::{Attach, KprobeTarget};
 
 /// A kernel with `vfs_read` and `vfs_write(struct file *, char *, size_t, loff_t *)` returning
 /// `ssize_t`, the
@@ -403,4 +403,63 @@ fn io_waits_are_fentry_and_fexit_programs_on_submit_bio_wait_or_kprobes() {
         at_return.windows(3).any(|triple| triple == [14, 1, 3]),
         "{at_return:?}"
     );
+}
+
+#[test]
+fn fbt_kprobe_multi_plans_one_link_per_direction_with_every_cookie() {
+    let text = "fbt::vfs_read:entry,fbt::vfs_write:entry { trace(args[2]); } \
+                fbt::vfs_write:entry { trace(1); } fbt::vfs_read:return { trace(arg1); }";
+    let options = CodegenOptions {
+        fbt_kprobes: true,
+        fbt_kprobe_multi: true,
+        ..CodegenOptions::default()
+    };
+    let compiled = compile_text(text);
+    let id_of = |function: &str, name: &str| {
+        compiled
+            .module
+            .probes
+            .iter()
+            .find(|probe| probe.desc.function == function && probe.desc.name == name)
+            .map(|probe| u64::from(probe.id))
+            .expect("the probe is enabled")
+    };
+    let generated = generate(&compiled.module, &options)
+        .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"));
+    let plans: Vec<(&str, &Attach)> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| (plan.name.as_str(), &plan.attach))
+        .collect();
+    let target = |function: &str, name: &str, mask: u64| KprobeTarget {
+        function: function.to_string(),
+        probe: format!("fbt:vmlinux:{function}:{name}"),
+        cookie: id_of(function, name) | mask << 32,
+    };
+    // Even the lone return probe goes through a link of its own, so every fbt program is
+    // loaded once whatever the number of functions.
+    assert_eq!(
+        plans,
+        [
+            (
+                "fbt_kprobes",
+                &Attach::KprobeMulti {
+                    is_return: false,
+                    targets: vec![
+                        target("vfs_read", "entry", 1),
+                        target("vfs_write", "entry", 3)
+                    ],
+                }
+            ),
+            (
+                "fbt_kretprobes",
+                &Attach::KprobeMulti {
+                    is_return: true,
+                    targets: vec![target("vfs_read", "return", 1)],
+                }
+            ),
+        ]
+    );
+    assert_eq!(generated.listings.len(), 2);
 }

@@ -231,6 +231,10 @@ pub struct CodegenSettings {
     /// `-x fbtmode` forces); fentry when absent.
     #[serde(default)]
     pub fbt_kprobes: bool,
+    /// Shared `fbt` kprobe programs attached through kprobe-multi links (the attach method the
+    /// loading side's kernel allows or `-x fbtmode` forces); a kprobe per function when absent.
+    #[serde(default)]
+    pub fbt_kprobe_multi: bool,
     /// Loops bounded by a counter rather than `may_goto` (`-x loopmode`, or kernels without it);
     /// `may_goto` when absent.
     #[serde(default)]
@@ -239,6 +243,10 @@ pub struct CodegenSettings {
     /// kernels without it); the ring buffer when absent.
     #[serde(default)]
     pub perf_buffer: bool,
+    /// The current task's members that built-in variables read, loaded directly through
+    /// `bpf_get_current_task_btf` (kernels with it and BTF); probe reads when absent.
+    #[serde(default)]
+    pub task_btf: bool,
 }
 
 impl Default for CompileSettings {
@@ -311,8 +319,10 @@ impl Default for CodegenSettings {
             specsize: defaults.specsize,
             aggsize: defaults.aggsize,
             fbt_kprobes: defaults.fbt_kprobes,
+            fbt_kprobe_multi: defaults.fbt_kprobe_multi,
             bounded_loops: defaults.bounded_loops,
             perf_buffer: defaults.perf_buffer,
+            task_btf: defaults.task_btf,
         }
     }
 }
@@ -328,8 +338,10 @@ impl CodegenSettings {
             specsize: self.specsize,
             aggsize: self.aggsize,
             fbt_kprobes: self.fbt_kprobes,
+            fbt_kprobe_multi: self.fbt_kprobe_multi,
             bounded_loops: self.bounded_loops,
             perf_buffer: self.perf_buffer,
+            task_btf: self.task_btf,
         }
     }
 }

@@ -121,8 +121,9 @@ const VERSIONS: &[u32] = &[
 pub const LATEST_VERSION: u32 = optval::version_number(2, 0, 1);
 
 /// The names `-x fbtmode` accepts: `auto` (the default) attaches `fbt` probes the best way the
-/// kernel allows; `fentry` and `kprobe` force fentry/fexit or kprobe/kretprobe programs.
-const FBT_MODES: &[&str] = &["auto", "fentry", "kprobe"];
+/// kernel allows; `fentry`, `kprobe` and `kprobe-multi` force fentry/fexit programs, a
+/// kprobe/kretprobe per function or kprobe-multi links.
+const FBT_MODES: &[&str] = &["auto", "fentry", "kprobe", "kprobe-multi"];
 
 /// The names `-x bufmode` accepts: `auto` (the default) sends records through the ring buffer
 /// where the kernel has it (Linux 5.8); `ring` and `perf` force the ring buffer or per-CPU perf
@@ -591,6 +592,7 @@ impl Options {
         match self.choice("fbtmode") {
             Some("fentry") => FbtMode::Fentry,
             Some("kprobe") => FbtMode::Kprobe,
+            Some("kprobe-multi") => FbtMode::KprobeMulti,
             _ => FbtMode::Auto,
         }
     }

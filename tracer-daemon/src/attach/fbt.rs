@@ -1,6 +1,6 @@
 //! `fbt` probes on kernel functions: `fentry/FUNC` and `fexit/FUNC` programs, or
 //! `kprobe/FUNC` and `kretprobe/FUNC` programs where fentry is refused or `-x fbtmode=kprobe`
-//! asks for them.
+//! asks for them (kprobe-multi links are [`super::kprobe_multi`]'s).
 //!
 //! Before anything of the session is loaded, [`check`] asks [`crate::capability`] whether this
 //! kernel lets the programs attach the way they were generated: when it does not, the session
@@ -18,33 +18,40 @@ use crate::error::EngineError;
 /// Fails, naming the first `fbt` probe and the reason, unless the kernel lets its programs
 /// attach the way they were generated; does nothing for a program without `fbt` probes.
 pub(crate) fn check(compiled: &CompiledProgram) -> Result<(), EngineError> {
-    let Some((probe, kprobes)) = compiled
-        .programs
-        .iter()
-        .find_map(|plan| match &plan.attach {
-            Attach::Fentry { probe, .. } => Some((probe, false)),
-            Attach::Kprobe { probe, .. } => Some((probe, true)),
-            _ => None,
-        })
-    else {
-        return Ok(());
-    };
-    let facts = FbtFacts::probe();
-    let allowed = if kprobes {
-        capability::choose_with(&facts, FbtMode::Kprobe).map(drop)
-    } else {
-        match capability::choose(&facts) {
-            Ok(FbtMechanism::Fentry) => Ok(()),
-            Ok(FbtMechanism::KprobeMulti | FbtMechanism::Kprobes) => {
-                Err(capability::why_not_fentry(&facts).unwrap_or_default())
-            }
-            Err(reason) => Err(reason),
+    let mut checked = Vec::new();
+    for plan in &compiled.programs {
+        let (probe, mode) = match &plan.attach {
+            Attach::Fentry { probe, .. } => (probe, FbtMode::Fentry),
+            Attach::Kprobe { probe, .. } => (probe, FbtMode::Kprobe),
+            Attach::KprobeMulti { targets, .. } => match targets.first() {
+                Some(target) => (&target.probe, FbtMode::KprobeMulti),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if checked.contains(&mode) {
+            continue;
         }
-    };
-    allowed.map_err(|reason| EngineError::FbtUnavailable {
-        probe: probe.clone(),
-        reason,
-    })
+        checked.push(mode);
+        let facts = FbtFacts::probe();
+        let allowed = match mode {
+            // fentry was generated because nothing else was chosen or forced: the reason names
+            // every way that failed.
+            FbtMode::Fentry => match capability::choose(&facts) {
+                Ok(FbtMechanism::Fentry) => Ok(()),
+                Ok(FbtMechanism::KprobeMulti | FbtMechanism::Kprobes) => {
+                    Err(capability::why_not_fentry(&facts).unwrap_or_default())
+                }
+                Err(reason) => Err(reason),
+            },
+            _ => capability::choose_with(&facts, mode).map(drop),
+        };
+        allowed.map_err(|reason| EngineError::FbtUnavailable {
+            probe: probe.clone(),
+            reason,
+        })?;
+    }
+    Ok(())
 }
 
 /// Loads the kprobe (or kretprobe) program `program`.

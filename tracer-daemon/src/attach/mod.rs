@@ -7,6 +7,7 @@
 pub(crate) mod cookie;
 pub(crate) mod dtrace;
 pub(crate) mod fbt;
+pub(crate) mod kprobe_multi;
 pub(crate) mod perf;
 pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
@@ -44,6 +45,8 @@ pub(crate) enum Link {
     Kprobe(KProbeLink),
     /// A shared kprobe or kretprobe program on one of its functions, with a cookie.
     Cookie(cookie::CookieLink),
+    /// A shared kprobe or kretprobe program on all its functions through one kprobe-multi link.
+    KprobeMulti(kprobe_multi::MultiLink),
     /// A uprobe program linked to a `uprobe` PMU perf event.
     Uprobe {
         /// The BPF link.

@@ -6,8 +6,8 @@ use std::io;
 
 use super::kernel::{KernelFacts, Outcome, Privileges};
 use super::{
-    BufMode, FbtFacts, FbtMechanism, FbtMode, LoopMode, bounded_loops, cache, choose_with,
-    perf_buffer, why_not_fentry,
+    BufMode, FbtFacts, FbtMode, LoopMode, bounded_loops, cache, choose_for, choose_with,
+    perf_buffer, task_btf, why_not_fentry, why_not_kprobe_multi,
 };
 
 /// The choices options force (`-x fbtmode`, `-x loopmode`, `-x bufmode`).
@@ -87,13 +87,7 @@ fn capabilities(facts: &FbtFacts, privileges: Privileges) -> Vec<(&'static str, 
             "kprobes",
             availability(missing(facts.kprobes, "this kernel has no kprobes")),
         ),
-        (
-            "kprobe-multi",
-            availability(missing(
-                facts.kprobe_multi,
-                "kprobe-multi links do not attach (Linux 5.18 with fprobe has them)",
-            )),
-        ),
+        ("kprobe-multi", availability(why_not_kprobe_multi(facts))),
         ("fentry", availability(why_not_fentry(facts))),
         (
             "uprobes",
@@ -144,14 +138,19 @@ fn decisions(facts: &FbtFacts, modes: Modes) -> Vec<(&'static str, String)> {
         FbtMode::Auto => "chosen",
         FbtMode::Fentry => "forced by -x fbtmode=fentry",
         FbtMode::Kprobe => "forced by -x fbtmode=kprobe",
+        FbtMode::KprobeMulti => "forced by -x fbtmode=kprobe-multi",
     };
-    let fbt = match choose_with(facts, modes.fbt) {
-        Ok(FbtMechanism::Fentry) => format!("fentry/fexit programs ({forced})"),
-        Ok(FbtMechanism::Kprobes) => format!("kprobe/kretprobe programs ({forced})"),
-        Ok(FbtMechanism::KprobeMulti) => format!(
-            "kprobe/kretprobe programs ({forced}; kprobe-multi links are available but not used)"
+    let fbt = match (
+        choose_with(facts, modes.fbt),
+        choose_for(facts, modes.fbt, 2),
+    ) {
+        (Ok(one), Ok(several)) if one == several => format!("{} ({forced})", one.describe()),
+        (Ok(one), Ok(several)) => format!(
+            "{} for one function, {} for several ({forced})",
+            one.describe(),
+            several.describe()
         ),
-        Err(reason) => format!("unavailable: {reason}"),
+        (Err(reason), _) | (_, Err(reason)) => format!("unavailable: {reason}"),
     };
     let loops_forced = match modes.loops {
         LoopMode::Auto => "chosen",
@@ -173,13 +172,21 @@ fn decisions(facts: &FbtFacts, modes: Modes) -> Vec<(&'static str, String)> {
     } else {
         format!("BPF ring buffer ({records_why})")
     };
-    let memory = if facts.kernel.btf {
-        "bpf_probe_read_kernel, laid out by kernel BTF; fentry args[] typed by BTF"
-    } else {
-        "bpf_probe_read_kernel, without kernel BTF: kernel types and fbt are unavailable"
+    let memory = match (facts.kernel.btf, task_btf(facts)) {
+        (true, true) => {
+            "bpf_probe_read_kernel for D pointers, laid out by kernel BTF (a bad address is a runtime error); BTF-typed direct loads of the current task's members"
+        }
+        (true, false) => {
+            "bpf_probe_read_kernel for D pointers and the current task's members, laid out by kernel BTF"
+        }
+        (false, _) => {
+            "bpf_probe_read_kernel, without kernel BTF: kernel types and fbt are unavailable"
+        }
     };
-    let task = if facts.kernel.current_task_btf.works() {
-        "bpf_get_current_task and probe reads (bpf_get_current_task_btf is available, not needed)"
+    let task = if task_btf(facts) {
+        "bpf_get_current_task for its value; bpf_get_current_task_btf and direct loads for ppid and vtimestamp"
+    } else if facts.kernel.current_task_btf.works() {
+        "bpf_get_current_task and probe reads (bpf_get_current_task_btf needs kernel BTF)"
     } else {
         "bpf_get_current_task and probe reads (bpf_get_current_task_btf is unavailable)"
     };
@@ -296,6 +303,54 @@ mod tests {
     }
 
     #[test]
+    fn with_fprobe_the_fbt_line_names_kprobe_multi_for_several_functions() {
+        let fprobe = FbtFacts {
+            kprobe_multi: true,
+            ..stock()
+        };
+        let report = self_test("6.12.0", &fprobe, false, ROOT, Modes::default());
+        assert_eq!(line(&report, "kprobe-multi"), "available");
+        assert_eq!(
+            line(&report, "fbt"),
+            "fentry/fexit programs for one function, kprobe-multi links for several (chosen)"
+        );
+        let forced = |fbt| {
+            self_test(
+                "6.12.0",
+                &fprobe,
+                false,
+                ROOT,
+                modes(fbt, LoopMode::Auto, BufMode::Auto),
+            )
+        };
+        assert_eq!(
+            line(&forced(FbtMode::KprobeMulti), "fbt"),
+            "kprobe-multi links (forced by -x fbtmode=kprobe-multi)"
+        );
+        assert_eq!(
+            line(&forced(FbtMode::Kprobe), "fbt"),
+            "kprobe/kretprobe programs (forced by -x fbtmode=kprobe)"
+        );
+        let locked = FbtFacts {
+            fentry: FentryProbe::Refused(libc::EPERM),
+            ..fprobe
+        };
+        let report = self_test("6.12.0", &locked, false, ROOT, Modes::default());
+        assert_eq!(line(&report, "fbt"), "kprobe-multi links (chosen)");
+        let report = self_test(
+            "6.1.0",
+            &stock(),
+            false,
+            ROOT,
+            modes(FbtMode::KprobeMulti, LoopMode::Auto, BufMode::Auto),
+        );
+        assert_eq!(
+            line(&report, "fbt"),
+            "unavailable: kprobe-multi links do not attach (Linux 5.18 with fprobe has them)"
+        );
+    }
+
+    #[test]
     fn every_capability_says_available_or_why_not() {
         let report = self_test("6.1.0", &stock(), false, ROOT, Modes::default());
         for what in [
@@ -321,6 +376,14 @@ mod tests {
         assert_eq!(
             line(&report, "privileges"),
             "uid 0 with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+        );
+        assert_eq!(
+            line(&report, "curthread"),
+            "bpf_get_current_task for its value; bpf_get_current_task_btf and direct loads for ppid and vtimestamp"
+        );
+        assert!(
+            line(&report, "kernel memory")
+                .ends_with("BTF-typed direct loads of the current task's members")
         );
         let old = FbtFacts {
             kernel: KernelFacts {

@@ -27,10 +27,18 @@ pub struct ClauseContext<'a> {
     pub maps: &'a MapIndex,
     /// Added to `ktime_get_ns` for `walltimestamp`.
     pub wall_clock_offset_ns: u64,
+    /// The current task's members are loaded directly ([`super::CodegenOptions::task_btf`]).
+    pub task_btf: bool,
     /// The string work area.
     pub strings: StringArea,
     /// Where a runtime fault goes.
     pub fault: FaultTarget,
+}
+
+/// Whether members at `offsets` of a BTF-typed pointer can be loaded directly: an `ldx` offset
+/// is 16 bits.
+fn direct(offsets: &[u32]) -> bool {
+    offsets.iter().all(|&offset| i16::try_from(offset).is_ok())
 }
 
 /// The `ldx`/`stx` offset of scratch temporary `offset`.
@@ -397,6 +405,12 @@ impl ClauseContext<'_> {
                 emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R0, DCTX_TIMESTAMP));
                 emitter.place(cached);
             }
+            Builtin::VTimestamp { offset } if self.task_btf && direct(&[offset]) => {
+                //   r0 = current->se.sum_exec_runtime        call bpf_get_current_task_btf
+                //                                            r0 = *(u64 *)(r0 + offset)
+                emitter.push(Insn::call(Helper::bpf_get_current_task_btf));
+                emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, Reg::R0, offset as i16));
+            }
             Builtin::VTimestamp { offset } => {
                 //   probe_read_kernel(&word, 8, (void *)current + offset); r0 = word
                 emitter.push(Insn::call(Helper::bpf_get_current_task));
@@ -436,6 +450,21 @@ impl ClauseContext<'_> {
             Builtin::CurCpu => self.curcpu(emitter),
             Builtin::Caller => Self::caller(emitter, false),
             Builtin::UCaller => Self::caller(emitter, true),
+            Builtin::Ppid { real_parent, tgid }
+                if self.task_btf && direct(&[real_parent, tgid]) =>
+            {
+                //   r0 = current->real_parent->tgid          call bpf_get_current_task_btf
+                //                                            r0 = *(u64 *)(r0 + real_parent)
+                //                                            r0 = *(u32 *)(r0 + tgid)
+                emitter.push(Insn::call(Helper::bpf_get_current_task_btf));
+                emitter.push(Insn::ldx_mem(
+                    Size::DW,
+                    Reg::R0,
+                    Reg::R0,
+                    real_parent as i16,
+                ));
+                emitter.push(Insn::ldx_mem(Size::W, Reg::R0, Reg::R0, tgid as i16));
+            }
             Builtin::Ppid { real_parent, tgid } => {
                 //   task = bpf_get_current_task()           call bpf_get_current_task
                 //   probe_read(&word, 8, &task->real_parent) r1 = fp-8; r2 = 8; r3 = r0 + off; call

@@ -59,12 +59,20 @@ pub struct CodegenOptions {
     pub aggsize: u64,
     /// `fbt` probes are kprobes and kretprobes rather than fentry and fexit programs.
     pub fbt_kprobes: bool,
+    /// With `fbt_kprobes`, the shared kprobe program of each direction attaches to all its
+    /// functions through one kprobe-multi link ([`Attach::KprobeMulti`]), even to one function,
+    /// rather than through a kprobe perf event per function.
+    pub fbt_kprobe_multi: bool,
     /// Loops count their iterations on the stack rather than start with `may_goto`, which
     /// kernels before 6.9 lack.
     pub bounded_loops: bool,
     /// Records go to per-CPU perf buffers (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`) rather than the ring
     /// buffer, which kernels before 5.8 lack.
     pub perf_buffer: bool,
+    /// Members of the current task that built-in variables read (`ppid`, `vtimestamp`) are
+    /// loaded directly through `bpf_get_current_task_btf`'s BTF-typed pointer rather than with
+    /// probe reads (Linux 5.11 with kernel BTF).
+    pub task_btf: bool,
 }
 
 impl Default for CodegenOptions {
@@ -78,8 +86,10 @@ impl Default for CodegenOptions {
             specsize: 4 << 20,
             aggsize: 4 << 20,
             fbt_kprobes: false,
+            fbt_kprobe_multi: false,
             bounded_loops: false,
             perf_buffer: false,
+            task_btf: false,
         }
     }
 }
@@ -369,7 +379,7 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
     let mut entry_probes = Vec::new();
     let mut return_probes = Vec::new();
     let shared_kprobes = if options.fbt_kprobes {
-        kprobe_sharing(module)
+        kprobe_sharing(module, options.fbt_kprobe_multi)
     } else {
         [Vec::new(), Vec::new()]
     };
@@ -542,11 +552,18 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
         else {
             continue;
         };
-        let attach = Attach::Kprobe {
-            function: first.desc.function.clone(),
-            is_return,
-            probe: first.desc.to_string(),
-            cookie: Some(0),
+        let attach = if options.fbt_kprobe_multi {
+            Attach::KprobeMulti {
+                is_return,
+                targets: Vec::new(),
+            }
+        } else {
+            Attach::Kprobe {
+                function: first.desc.function.clone(),
+                is_return,
+                probe: first.desc.to_string(),
+                cookie: Some(0),
+            }
         };
         for probe_id in &probe_ids {
             group_of_probe.insert(*probe_id, vec![groups.len()]);
@@ -614,8 +631,9 @@ fn source_attach(probe: &Probe, source: &RawSource, options: &CodegenOptions) ->
     }
 }
 
-/// The `fbt` probe IDs (entry, then return) one shared kprobe program serves for each direction.
-fn kprobe_sharing(module: &Module) -> [Vec<u32>; 2] {
+/// The `fbt` probe IDs (entry, then return) one shared kprobe program serves for each direction:
+/// two functions' or more, or any number through a kprobe-multi link (`multi`).
+fn kprobe_sharing(module: &Module, multi: bool) -> [Vec<u32>; 2] {
     [false, true].map(|is_return| {
         let probe_ids: Vec<u32> = module
             .probes
@@ -631,7 +649,8 @@ fn kprobe_sharing(module: &Module) -> [Vec<u32>; 2] {
             .iter()
             .filter(|clause| clause.probe_ids.iter().any(|id| probe_ids.contains(id)))
             .count();
-        if probe_ids.len() < 2 || n_clauses > trampoline::kprobe::MAX_SHARED_CLAUSES {
+        let fewest = if multi { 1 } else { 2 };
+        if probe_ids.len() < fewest || n_clauses > trampoline::kprobe::MAX_SHARED_CLAUSES {
             return Vec::new();
         }
         probe_ids
@@ -670,6 +689,12 @@ fn section(attach: &Attach, name: &str) -> String {
         } => {
             let kind = if *is_return { "kretprobe" } else { "kprobe" };
             format!("{kind}/{function}")
+        }
+        // aya parses the object but does not load this program (it cannot load kprobe-multi
+        // programs); the engine loads it itself.
+        Attach::KprobeMulti { is_return, .. } => {
+            let kind = if *is_return { "kretprobe" } else { "kprobe" };
+            format!("{kind}/{name}")
         }
         Attach::Uprobe { is_return, .. } => {
             let kind = if *is_return { "uretprobe" } else { "uprobe" };
@@ -929,6 +954,7 @@ fn program(
                 labels: &[],
                 maps,
                 wall_clock_offset_ns: options.wall_clock_offset_ns,
+                task_btf: options.task_btf,
                 strings,
                 fault,
             };
@@ -1016,6 +1042,7 @@ fn clause_body(
         labels: &labels,
         maps,
         wall_clock_offset_ns: options.wall_clock_offset_ns,
+        task_btf: options.task_btf,
         strings,
         fault,
     };

@@ -10,8 +10,8 @@ use super::maps::{MapIndex, aggregation_map_name, syscall_value_size};
 use super::{Chunk, Group};
 use crate::layout::{AGG_FIRST_GEN, AGG_GEN_MAP, ValueKind};
 use crate::plan::{
-    ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, MapInit, ProbeInfo, ProgramPlan,
-    RecordDesc, SpecDesc,
+    ActionDesc, AggDesc, Attach, CompiledProgram, FieldDesc, KprobeTarget, MapInit, ProbeInfo,
+    ProgramPlan, RecordDesc, SpecDesc,
 };
 
 /// Builds the plan for an object whose programs are `attaches` (name, attach point, probe group,
@@ -47,13 +47,12 @@ pub(super) fn compiled_program(
                     .filter(|(_, _, other, _)| other == group)
                     .flat_map(|(_, _, _, chunk)| chunk.clause_ids.iter().copied())
                     .collect();
-                programs.extend(shared_kprobe_plans(
-                    module,
-                    name,
-                    *is_return,
-                    probe_ids,
-                    &clause_ids,
-                ));
+                let plans = shared_kprobe_plans(module, name, *is_return, probe_ids, &clause_ids);
+                if matches!(attach, Attach::KprobeMulti { .. }) {
+                    programs.push(multi_plan(name, *is_return, plans));
+                } else {
+                    programs.extend(plans);
+                }
             }
             _ => programs.push(ProgramPlan {
                 name: name.clone(),
@@ -140,6 +139,31 @@ fn shared_kprobe_plans(
             }
         })
         .collect()
+}
+
+/// The shared kprobe program `name` planned once for all of `plans` (its per-function plans), to
+/// attach through one kprobe-multi link.
+fn multi_plan(name: &str, is_return: bool, plans: Vec<ProgramPlan>) -> ProgramPlan {
+    let targets = plans
+        .into_iter()
+        .filter_map(|plan| match plan.attach {
+            Attach::Kprobe {
+                function,
+                probe,
+                cookie: Some(cookie),
+                ..
+            } => Some(KprobeTarget {
+                function,
+                probe,
+                cookie,
+            }),
+            _ => None,
+        })
+        .collect();
+    ProgramPlan {
+        name: name.to_string(),
+        attach: Attach::KprobeMulti { is_return, targets },
+    }
 }
 
 /// One `probe_names` entry per probe: four NUL-padded names.

@@ -10,6 +10,7 @@
 //! EXPECT_REGEX_NONE ERROR              no line matches
 //! EXPECT_EXIT 0                        the exit status (0 unless given)
 //! SHOW ^took                           lines to show on the console even when the case passes
+//! KERNEL 6.1 6.12                      the guest kernels it runs in (6.1 unless given)
 //! ```
 //!
 //! Each `RUN` becomes a script of its own in the guest, run with a time limit by busybox `sh`;
@@ -20,6 +21,10 @@ use std::fmt::Write as _;
 
 /// The seconds a case may run before it is killed.
 const CASE_TIMEOUT_S: u32 = 120;
+
+/// The guest kernels, in boot order: Debian 12's stock 6.1 and bookworm-backports' 6.12, the
+/// one with kprobe-multi.
+pub const KERNELS: [&str; 2] = ["6.1", "6.12"];
 
 /// One case of the list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,6 +41,8 @@ pub struct Case {
     pub exit: i32,
     /// Expressions for the output lines shown when the case passes.
     pub show: Vec<String>,
+    /// The kernels of [`KERNELS`] it runs in.
+    pub kernels: Vec<&'static str>,
 }
 
 /// Parses the list, naming the line of the first mistake.
@@ -69,6 +76,17 @@ pub fn parse(text: &str) -> Result<Vec<Case>, String> {
             "EXPECT_REGEX" => case.expect.push(rest.to_string()),
             "EXPECT_REGEX_NONE" => case.expect_none.push(rest.to_string()),
             "SHOW" => case.show.push(rest.to_string()),
+            "KERNEL" => {
+                for word in rest.split_whitespace() {
+                    let Some(kernel) = KERNELS.iter().find(|kernel| **kernel == word) else {
+                        return Err(format!(
+                            "line {line_no}: KERNEL takes {}, not {word}",
+                            KERNELS.join(" or ")
+                        ));
+                    };
+                    case.kernels.push(kernel);
+                }
+            }
             "EXPECT_EXIT" => {
                 case.exit = rest
                     .parse()
@@ -79,6 +97,11 @@ pub fn parse(text: &str) -> Result<Vec<Case>, String> {
     }
     if let Some(case) = cases.iter().find(|case| case.run.is_empty()) {
         return Err(format!("case {} has no RUN", case.name));
+    }
+    for case in &mut cases {
+        if case.kernels.is_empty() {
+            case.kernels.push(KERNELS[0]);
+        }
     }
     Ok(cases)
 }
@@ -179,6 +202,9 @@ mod tests {
         assert_eq!(cases[0].expect_none, ["ERROR"]);
         assert_eq!(cases[0].exit, 2);
         assert_eq!(cases[1].exit, 0);
+        assert_eq!(cases[0].kernels, ["6.1"]);
+        let both = parse("NAME a\nRUN true\nKERNEL 6.1 6.12\n").expect("a valid list");
+        assert_eq!(both[0].kernels, ["6.1", "6.12"]);
     }
 
     #[test]
@@ -196,6 +222,10 @@ mod tests {
             Err("line 2: EXPECT_EXIT takes a number".to_string())
         );
         assert_eq!(parse("NAME a\n"), Err("case a has no RUN".to_string()));
+        assert_eq!(
+            parse("NAME a\nRUN true\nKERNEL 5.4\n"),
+            Err("line 3: KERNEL takes 6.1 or 6.12, not 5.4".to_string())
+        );
     }
 
     #[test]

@@ -32,9 +32,6 @@ pub struct Tools {
     pub busybox: PathBuf,
     /// `qemu-system-x86_64`.
     pub qemu: PathBuf,
-    /// The kernel's RAM disk module, `brd.ko`: the guest's block device (`/dev/ram0`), for the
-    /// `io` provider's cases.
-    pub ramdisk_module: PathBuf,
 }
 
 impl Tools {
@@ -81,7 +78,17 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
         }
         std::fs::write(&stamp, packages.join("\n") + "\n")?;
     }
-    let kernel = std::fs::read_dir(root.join("boot"))
+    Ok(Tools {
+        kernel: vmlinuz(&root)?,
+        busybox: root.join("bin/busybox"),
+        qemu: root.join("usr/bin/qemu-system-x86_64"),
+        root,
+    })
+}
+
+/// The kernel image a kernel package unpacked in `root` holds (`boot/vmlinuz-*`).
+pub fn vmlinuz(root: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(root.join("boot"))
         .context("the kernel package is unpacked")?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -89,20 +96,16 @@ pub fn tools(vm_dir: &Path) -> anyhow::Result<Tools> {
             path.file_name()
                 .is_some_and(|name| name.to_string_lossy().starts_with("vmlinuz-"))
         })
-        .context("the kernel package holds boot/vmlinuz-*")?;
-    let release = kernel
-        .file_name()
-        .and_then(|name| name.to_str())
-        .and_then(|name| name.strip_prefix("vmlinuz-"))
-        .context("the kernel image is named vmlinuz-RELEASE")?;
-    let ramdisk_module = root.join(format!("lib/modules/{release}/kernel/drivers/block/brd.ko"));
-    Ok(Tools {
-        ramdisk_module,
-        kernel,
-        busybox: root.join("bin/busybox"),
-        qemu: root.join("usr/bin/qemu-system-x86_64"),
-        root,
-    })
+        .context("the kernel package holds boot/vmlinuz-*")
+}
+
+/// The RAM disk module (`brd.ko`) of the kernel image `vmlinuz` unpacked with its package, when
+/// the package holds it uncompressed (busybox's `insmod` cannot read the `.ko.xz` of 6.12).
+pub fn ramdisk_module(vmlinuz: &Path) -> Option<PathBuf> {
+    let release = vmlinuz.file_name()?.to_str()?.strip_prefix("vmlinuz-")?;
+    let root = vmlinuz.parent()?.parent()?;
+    let module = root.join(format!("lib/modules/{release}/kernel/drivers/block/brd.ko"));
+    module.exists().then_some(module)
 }
 
 /// The `linux-image-6.1*` package `linux-image-amd64` depends on.
@@ -155,7 +158,8 @@ fn download(debs: &Path, packages: &[String]) -> anyhow::Result<()> {
     super::run_command(download)
 }
 
-fn output(command: &mut Command) -> anyhow::Result<String> {
+/// The standard output of `command`, which must succeed.
+pub fn output(command: &mut Command) -> anyhow::Result<String> {
     let output = command
         .output()
         .with_context(|| format!("running {command:?}"))?;

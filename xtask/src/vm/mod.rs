@@ -1,22 +1,25 @@
 //! `cargo xtask vm-test [FILTER]`: runs `tests/vm/cases.test` inside Debian's stock 6.1 kernel
 //! booted under qemu, where `fbt` can attach with fentry and with kprobes (this machine's kernel
-//! allows neither).
+//! allows neither), then the cases that ask for it inside bookworm-backports' 6.12 kernel
+//! ([`backports`]), which has kprobe-multi links as well.
 //!
 //! The steps, each cached under `target/` so that a second run boots within seconds:
 //!
 //! 1. [`fetch`] downloads and unpacks the kernel, busybox and qemu under `target/vm/root`;
 //! 2. cargo builds a static release `tracer` (`-C target-feature=+crt-static` for the gnu target,
 //!    in `target/x86_64-unknown-linux-gnu/release`);
-//! 3. [`initramfs`] writes `target/vm/initramfs.cpio`: busybox, `tracer`, the kernel's RAM disk
-//!    module, an `/init` that mounts the kernel file systems, loads the module (the block device
-//!    `/dev/ram0`, which the `io` cases write to), runs the cases ([`cases`]) and powers off;
-//! 4. qemu boots it with TCG (`/dev/kvm` here cannot run a stock kernel), no network and the
+//! 3. [`initramfs`] writes `target/vm/initramfs-KERNEL.cpio` for each kernel: busybox, `tracer`,
+//!    the kernel's RAM disk module where it is uncompressed (6.1: the block device `/dev/ram0`,
+//!    which the `io` cases write to), an `/init` that mounts the kernel file systems, loads the
+//!    module, runs that kernel's cases ([`cases`]) and powers off;
+//! 4. qemu boots each with TCG (`/dev/kvm` here cannot run a stock kernel), no network and the
 //!    serial console on its standard output, which is echoed; the guest's `VMTEST` lines give
 //!    each case's result.
 //!
 //! The task fails when a case fails, when the guest does not report every case, or when it runs
 //! longer than [`BOOT_TIMEOUT`].
 
+mod backports;
 mod cases;
 mod fetch;
 mod initramfs;
@@ -29,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use self::cases::{Case, Report};
+use self::cases::{Case, KERNELS, Report};
 use self::initramfs::Entry;
 
 /// The longest a boot with every case may take.
@@ -49,7 +52,7 @@ mount -t tracefs nodev /sys/kernel/tracing
 mount -t debugfs nodev /sys/kernel/debug
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-insmod /lib/brd.ko rd_nr=1 rd_size=8192
+[ -f /lib/brd.ko ] && insmod /lib/brd.ko rd_nr=1 rd_size=8192
 echo \"VMTEST BOOTED $(uname -r)\"
 sh /run-cases
 poweroff -f
@@ -80,18 +83,40 @@ pub fn run(args: &[&str]) -> anyhow::Result<()> {
     if cases.is_empty() {
         bail!("no case matches {filter:?}");
     }
-    let image = vm_dir.join("initramfs.cpio");
-    let archive = initramfs::archive(&guest_files(&tools, &tracer, &cases)?);
-    let listing = initramfs::listing(&archive).context("the initramfs reads back")?;
-    std::fs::write(&image, &archive)?;
-    eprintln!(
-        "vm-test: {} cases in a {} MiB initramfs of {} entries, ready to boot after {:.1} s",
-        cases.len(),
-        archive.len() >> 20,
-        listing.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let (passed, failed) = boot(&tools, &image, &cases)?;
+    let (mut passed, mut failed) = (Vec::new(), Vec::new());
+    for kernel in KERNELS {
+        let here: Vec<Case> = cases
+            .iter()
+            .filter(|case| case.kernels.contains(&kernel))
+            .cloned()
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        let vmlinuz = if kernel == KERNELS[0] {
+            tools.kernel.clone()
+        } else {
+            backports::kernel(&vm_dir)?
+        };
+        let image = vm_dir.join(format!("initramfs-{kernel}.cpio"));
+        let archive = initramfs::archive(&guest_files(&tools, &vmlinuz, &tracer, &here)?);
+        let listing = initramfs::listing(&archive).context("the initramfs reads back")?;
+        std::fs::write(&image, &archive)?;
+        eprintln!(
+            "vm-test: {} cases for Linux {kernel} in a {} MiB initramfs of {} entries, ready to boot after {:.1} s",
+            here.len(),
+            archive.len() >> 20,
+            listing.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let (passed_here, failed_here) = boot(&tools, &vmlinuz, &image, &here)?;
+        passed.extend(passed_here);
+        failed.extend(
+            failed_here
+                .into_iter()
+                .map(|name| format!("{name} (Linux {kernel})")),
+        );
+    }
     eprintln!(
         "vm-test: {} passed, {} failed in {:.1} s",
         passed.len(),
@@ -118,7 +143,12 @@ fn build_static(workspace: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Everything the guest's root file system holds.
-fn guest_files(tools: &fetch::Tools, tracer: &Path, cases: &[Case]) -> anyhow::Result<Vec<Entry>> {
+fn guest_files(
+    tools: &fetch::Tools,
+    vmlinuz: &Path,
+    tracer: &Path,
+    cases: &[Case],
+) -> anyhow::Result<Vec<Entry>> {
     let read =
         |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let mut entries: Vec<Entry> = ["bin", "cases", "dev", "etc", "proc", "run", "sys", "tmp"]
@@ -138,14 +168,6 @@ fn guest_files(tools: &fetch::Tools, tracer: &Path, cases: &[Case]) -> anyhow::R
         target: "busybox".to_string(),
     });
     entries.push(program("bin/tracer", read(tracer)?));
-    entries.push(Entry::Dir {
-        path: "lib".to_string(),
-    });
-    entries.push(Entry::File {
-        path: "lib/brd.ko".to_string(),
-        mode: 0o644,
-        data: read(&tools.ramdisk_module)?,
-    });
     entries.push(program("init", INIT.as_bytes().to_vec()));
     entries.push(program("run-cases", cases::runner(cases).into_bytes()));
     entries.push(Entry::File {
@@ -153,6 +175,16 @@ fn guest_files(tools: &fetch::Tools, tracer: &Path, cases: &[Case]) -> anyhow::R
         mode: 0o644,
         data: b"root:x:0:0:root:/:/bin/sh\n".to_vec(),
     });
+    if let Some(module) = fetch::ramdisk_module(vmlinuz) {
+        entries.push(Entry::Dir {
+            path: "lib".to_string(),
+        });
+        entries.push(Entry::File {
+            path: "lib/brd.ko".to_string(),
+            mode: 0o644,
+            data: read(&module)?,
+        });
+    }
     for (case_idx, case) in cases.iter().enumerate() {
         entries.push(program(
             &cases::command_path(case_idx),
@@ -162,10 +194,11 @@ fn guest_files(tools: &fetch::Tools, tracer: &Path, cases: &[Case]) -> anyhow::R
     Ok(entries)
 }
 
-/// Boots the image, echoing the console, and returns the names of the cases that passed and
-/// failed.
+/// Boots `kernel` with the initramfs `image`, echoing the console, and returns the names of the
+/// cases that passed and failed.
 fn boot(
     tools: &fetch::Tools,
+    kernel: &Path,
     image: &Path,
     cases: &[Case],
 ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
@@ -176,7 +209,7 @@ fn boot(
         .args(["-accel", "tcg", "-m", "1024", "-smp", "2", "-no-reboot"])
         .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
         .args(["-nic", "none", "-kernel"])
-        .arg(&tools.kernel)
+        .arg(kernel)
         .arg("-initrd")
         .arg(image)
         .args([
