@@ -57,6 +57,7 @@ fn key_text(key: &Value) -> String {
             bits, signed: true, ..
         } => (*bits as i64).to_string(),
         Value::Int { bits, .. } => bits.to_string(),
+        Value::Bytes(bytes) => bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
     }
 }
 

@@ -51,6 +51,7 @@ pub fn trace_value(value: &Value, quiet: bool, out: &mut Vec<u8>) {
     let (bits, size, signed) = match value {
         Value::Stack(stack) => return stack::write_stack(stack, out),
         Value::Sym(sym) => return stack::write_sym(sym, out),
+        Value::Bytes(_) => return write_key(value, out),
         Value::Str(bytes) if quiet => return out.extend_from_slice(bytes),
         Value::Str(bytes) => {
             out.extend_from_slice(b"  ");
@@ -97,6 +98,10 @@ fn pad_right(bytes: &[u8], width: usize, out: &mut Vec<u8>) {
 /// Printable strings are left-aligned in 50 columns; other strings are dumped as bytes.
 pub(crate) fn write_key(key: &Value, out: &mut Vec<u8>) {
     match *key {
+        Value::Bytes(ref bytes) => match bytes_as_int(bytes) {
+            Some(value) => write_key(&value, out),
+            None => write_bytes(bytes, out),
+        },
         Value::Stack(ref stack) => stack::write_stack(stack, out),
         Value::Sym(ref sym) => stack::write_sym(sym, out),
         Value::Int { bits, size, .. } => {
@@ -119,6 +124,38 @@ pub(crate) fn write_key(key: &Value, out: &mut Vec<u8>) {
                 write_raw_bytes(&record, out);
             }
         }
+    }
+}
+
+/// A struct, union or array value of 1, 2, 4 or 8 bytes, which dtrace prints as the integer of that
+/// size its bytes make (signed for 4 and 8 bytes, as C's `%d` of the unsigned value does).
+pub(crate) fn bytes_as_int(bytes: &[u8]) -> Option<Value> {
+    let size = u8::try_from(bytes.len())
+        .ok()
+        .filter(|size| matches!(size, 1 | 2 | 4 | 8))?;
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    Some(Value::Int {
+        bits: u64::from_le_bytes(word),
+        size,
+        signed: size >= 4,
+    })
+}
+
+/// Other struct, union or array values as dtrace prints them: as a string in 50 columns when the
+/// bytes are printable characters, alone or followed only by NULs; else as a hex dump.
+fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    let printable = |byte: &u8| matches!(byte, 0x07..=0x0d | 0x20..=0x7e);
+    let text_len = bytes
+        .iter()
+        .position(|byte| !printable(byte))
+        .unwrap_or(bytes.len());
+    let rest_is_nul = bytes[text_len..].iter().all(|&byte| byte == 0);
+    if text_len > 0 && rest_is_nul {
+        out.extend_from_slice(b"  ");
+        pad_right(&bytes[..text_len], 50, out);
+    } else {
+        write_raw_bytes(bytes, out);
     }
 }
 

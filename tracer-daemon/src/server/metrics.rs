@@ -93,6 +93,7 @@ pub fn label_of(value: &Value) -> String {
             .collect::<Vec<_>>()
             .join(","),
         Value::Sym(sym) => format!("{:#x}", sym.addr),
+        Value::Bytes(bytes) => bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
     }
 }
 
