@@ -1,12 +1,12 @@
 //! The whole front half in one function: parse every source (the D library's first), check them
 //! together, lower.
 
-use crate::ast::Item;
+use crate::ast::{DeclClass, Item, Program};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
 use crate::lex::macros::Macros;
 use crate::lower::lower;
-use crate::parse::{parse_source, parse_source_with_macros};
+use crate::parse::{KnownTypes, parse_source, parse_source_with_known_types};
 use crate::provider::{ProbeCatalog, ProbeField};
 use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
 use crate::source::{FileId, SourceMap, Span};
@@ -72,12 +72,20 @@ pub fn compile_inputs(
             program,
         });
     }
+    let known = KnownTypes {
+        typedefs: programs
+            .iter()
+            .flat_map(|library| typedef_names(&library.program))
+            .collect(),
+        catalog: Some(catalog),
+    };
     for &Input { file, origin, spec } in inputs {
-        let (program, diagnostics) = parse_source_with_macros(
+        let (program, diagnostics) = parse_source_with_known_types(
             sources,
             file,
             origin,
             &macros(sources, file, origin, options),
+            &known,
         );
         let empty = diagnostics.is_empty()
             && !options.empty
@@ -109,6 +117,18 @@ pub fn compile_inputs(
     Ok(Compiled {
         module,
         pragma_options: checked.pragma_options,
+    })
+}
+
+/// The names the `typedef` declarations of `program` declare.
+fn typedef_names(program: &Program) -> impl Iterator<Item = String> + '_ {
+    program.items.iter().flat_map(|item| match item {
+        Item::Decl(decl) if decl.class == DeclClass::Typedef => decl
+            .declarators
+            .iter()
+            .map(|declarator| declarator.name.clone())
+            .collect(),
+        _ => Vec::new(),
     })
 }
 

@@ -29,6 +29,16 @@ use crate::types::d_typedef;
 /// Never fails: errors are returned next to the tokens, and the token list always ends with
 /// [`TokenKind::Eof`].
 pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
+    lex_with_typedefs(text, file, &HashSet::new())
+}
+
+/// [`lex`], knowing `typedefs` for type names (the D library's), which start declarations at the
+/// outer level as the program's own typedefs do.
+pub fn lex_with_typedefs(
+    text: &str,
+    file: FileId,
+    typedefs: &HashSet<String>,
+) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -41,7 +51,7 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
         after_member: false,
         in_declaration: false,
         in_typedef: false,
-        typedef_names: HashSet::new(),
+        typedef_names: typedefs.clone(),
         tokens: Vec::new(),
         errors: Vec::new(),
     };

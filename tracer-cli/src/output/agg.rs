@@ -24,7 +24,7 @@ use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_da
 use super::folded;
 use super::histogram::{quantize_bucket_value, write_histogram};
 use super::printf::{format_row, unsigned_of};
-use super::text::write_key;
+use super::text::{self, write_key};
 
 /// One aggregation's merged entries and how to print them.
 #[derive(Clone, Copy, Debug)]
@@ -351,6 +351,14 @@ fn compare_key(lhs: &Value, rhs: &Value) -> Ordering {
             .cmp(&rhs_size)
             .then_with(|| unsigned_of(lhs_bits, lhs_size).cmp(&unsigned_of(rhs_bits, rhs_size))),
         (Value::Str(lhs), Value::Str(rhs)) => lhs.cmp(rhs),
+        // Struct, union and array values of an integer's size compare as that unsigned integer,
+        // others byte by byte.
+        (Value::Bytes(lhs_bytes), Value::Bytes(rhs_bytes)) => {
+            match (text::bytes_as_int(lhs_bytes), text::bytes_as_int(rhs_bytes)) {
+                (Some(lhs), Some(rhs)) => compare_key(&lhs, &rhs),
+                _ => lhs_bytes.cmp(rhs_bytes),
+            }
+        }
         (Value::Int { .. }, Value::Str(_)) => Ordering::Less,
         (Value::Str(_), Value::Int { .. }) => Ordering::Greater,
         (lhs, rhs) => lhs.cmp(rhs),
