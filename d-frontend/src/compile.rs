@@ -347,4 +347,15 @@ pub(crate) mod tests {
             "operator += may not be applied to aggregation @a"
         );
     }
+
+    #[test]
+    fn a_kernel_typedef_in_parentheses_casts_a_negated_operand() {
+        assert_eq!(traced_constant("sizeof((u32)-12345)"), 4);
+        assert_eq!(traced_constant("sizeof((u32)+1)"), 4);
+        let errors = errors_of("BEGIN { trace((nosuch_t)-1); }");
+        assert_eq!(
+            errors,
+            ["[D_IDENT_UNDEF] failed to resolve nosuch_t: Unknown variable name"]
+        );
+    }
 }

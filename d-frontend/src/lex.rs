@@ -34,10 +34,10 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
 
 /// [`lex`], knowing `typedefs` for type names (the D library's), which start declarations at the
 /// outer level as the program's own typedefs do.
-pub fn lex_with_typedefs(
+pub fn lex_with_typedefs<S: std::hash::BuildHasher>(
     text: &str,
     file: FileId,
-    typedefs: &HashSet<String>,
+    typedefs: &HashSet<String, S>,
 ) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lexer = Lexer {
         text,
@@ -51,7 +51,7 @@ pub fn lex_with_typedefs(
         after_member: false,
         in_declaration: false,
         in_typedef: false,
-        typedef_names: typedefs.clone(),
+        typedef_names: typedefs.iter().cloned().collect(),
         tokens: Vec::new(),
         errors: Vec::new(),
     };

@@ -566,6 +566,25 @@ mod tests {
     }
 
     #[test]
+    fn struct_keys_sort_as_integers_of_their_size_or_bytewise() {
+        let bytes = |data: &[u8]| vec![Value::Bytes(data.to_vec())];
+        // 256 and 2 as 4-byte structs: 2 is smaller although its first byte is larger.
+        let rows = [
+            (bytes(&256_u32.to_le_bytes()), AggValue::Count(1)),
+            (bytes(&2_u32.to_le_bytes()), AggValue::Count(1)),
+        ];
+        let expected = format!(" {:>8} {:>16}\n {:>8} {:>16}\n", 2, 1, 256, 1);
+        assert_eq!(default_layout(AggFunc::Count, &rows), expected);
+        let rows = [
+            (bytes(b"b\0\0"), AggValue::Count(1)),
+            (bytes(b"a\0\x01"), AggValue::Count(1)),
+        ];
+        let first_line = default_layout(AggFunc::Count, &rows);
+        assert!(first_line.contains("61 00 01"), "{first_line}");
+        assert!(first_line.ends_with(&format!("  {:<50} {:>16}\n", "b", 1)));
+    }
+
+    #[test]
     fn joined_aggregations_fill_missing_values_with_zero() {
         let counts = [
             (vec![string("b")], AggValue::Count(5)),

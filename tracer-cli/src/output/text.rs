@@ -259,4 +259,39 @@ mod tests {
         assert_eq!(traced(&int(-1, 8, false), true), "18446744073709551615");
         assert_eq!(traced(&int(5, 8, false), false), format!(" {:>20}", 5));
     }
+
+    fn key_text(bytes: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_key(&Value::Bytes(bytes.to_vec()), &mut out);
+        String::from_utf8(out).expect("output is UTF-8")
+    }
+
+    #[test]
+    fn struct_keys_of_an_integer_size_print_as_that_integer() {
+        assert_eq!(key_text(&(-3_i32).to_le_bytes()), format!(" {:>8}", -3));
+        assert_eq!(key_text(&(-3_i64).to_le_bytes()), format!(" {:>16}", -3));
+        assert_eq!(key_text(&(-3_i16).to_le_bytes()), format!(" {:>5}", 65533));
+        assert_eq!(key_text(&[0xfe]), format!(" {:>3}", 254));
+    }
+
+    #[test]
+    fn other_struct_keys_print_as_text_or_a_dump() {
+        assert_eq!(key_text(b"hi\0\0\0\0"), format!("  {:<50}", "hi"));
+        assert_eq!(key_text(b"abcdef"), format!("  {:<50}", "abcdef"));
+        let dump = |line: &str| {
+            format!(
+                "\n{:11}{}  0123456789abcdef\n{:5}{:>5}:{line}\n",
+                "", "  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f", "", 0
+            )
+        };
+        // A NUL with more bytes after it, and a NUL first, make a dump.
+        assert_eq!(
+            key_text(b"hi\0x\0\0"),
+            dump(&format!(" 68 69 00 78 00 00{:30}  hi.x..", ""))
+        );
+        assert_eq!(
+            key_text(&[0, 0, 0, 1, 0, 0]),
+            dump(&format!(" 00 00 00 01 00 00{:30}  ......", ""))
+        );
+    }
 }
