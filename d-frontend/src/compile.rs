@@ -1,12 +1,12 @@
 //! The whole front half in one function: parse every source (the D library's first), check them
 //! together, lower.
 
-use crate::ast::Item;
+use crate::ast::{DeclClass, Item, Program};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
 use crate::lex::macros::Macros;
 use crate::lower::lower;
-use crate::parse::{parse_source, parse_source_with_macros};
+use crate::parse::{KnownTypes, parse_source, parse_source_with_known_types};
 use crate::provider::{ProbeCatalog, ProbeField};
 use crate::sema::{self, CompileOptions, PragmaOption, SourceProgram};
 use crate::source::{FileId, SourceMap, Span};
@@ -72,13 +72,21 @@ pub fn compile_inputs(
             program,
         });
     }
+    let known = KnownTypes {
+        typedefs: programs
+            .iter()
+            .flat_map(|library| typedef_names(&library.program))
+            .collect(),
+        catalog: Some(catalog),
+    };
     for &Input { file, origin, spec } in inputs {
-        let (program, diagnostics) = parse_source_with_macros(
+        let (program, diagnostics) = parse_source_with_known_types(
             sources,
             file,
             origin,
             &macros(sources, file, origin, options),
             options.pspec,
+            &known,
         );
         let empty = diagnostics.is_empty()
             && !options.empty
@@ -115,6 +123,18 @@ pub fn compile_inputs(
     Ok(Compiled {
         module,
         pragma_options: checked.pragma_options,
+    })
+}
+
+/// The names the `typedef` declarations of `program` declare.
+fn typedef_names(program: &Program) -> impl Iterator<Item = String> + '_ {
+    program.items.iter().flat_map(|item| match item {
+        Item::Decl(decl) if decl.class == DeclClass::Typedef => decl
+            .declarators
+            .iter()
+            .map(|declarator| declarator.name.clone())
+            .collect(),
+        _ => Vec::new(),
     })
 }
 
@@ -331,6 +351,17 @@ pub(crate) mod tests {
         assert_eq!(
             errors[0].message,
             "operator += may not be applied to aggregation @a"
+        );
+    }
+
+    #[test]
+    fn a_kernel_typedef_in_parentheses_casts_a_negated_operand() {
+        assert_eq!(traced_constant("sizeof((u32)-12345)"), 4);
+        assert_eq!(traced_constant("sizeof((u32)+1)"), 4);
+        let errors = errors_of("BEGIN { trace((nosuch_t)-1); }");
+        assert_eq!(
+            errors,
+            ["[D_IDENT_UNDEF] failed to resolve nosuch_t: Unknown variable name"]
         );
     }
 }

@@ -638,8 +638,34 @@ pub struct AggDecl {
     pub func: AggFunc,
     /// The key tuple's types.
     pub keys: Vec<Type>,
+    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value (see
+    /// [`key_stored_size`]); `None` for the keys [`Type::stored_size`] sizes.
+    pub key_value_sizes: Vec<Option<u32>>,
     /// The bucket parameters of `lquantize` and `llquantize`.
     pub params: AggParams,
+}
+
+impl AggDecl {
+    /// Bytes each key takes in the key tuple.
+    pub fn key_sizes(&self, strsize: u32) -> Vec<u32> {
+        key_sizes(&self.keys, &self.key_value_sizes, strsize)
+    }
+}
+
+/// Bytes a key of type `ty` takes in a key tuple. A struct, union or array key whose value is
+/// `value_size` bytes is copied in whole and compared bytewise, as DTrace does; it takes its size
+/// rounded up to 8 bytes, the rest zeroed. Every other key takes [`Type::stored_size`].
+pub fn key_stored_size(ty: Type, value_size: Option<u32>, strsize: u32) -> u32 {
+    value_size.map_or_else(|| ty.stored_size(strsize), |size| size.next_multiple_of(8))
+}
+
+fn key_sizes(keys: &[Type], value_sizes: &[Option<u32>], strsize: u32) -> Vec<u32> {
+    keys.iter()
+        .enumerate()
+        .map(|(key_idx, ty)| {
+            key_stored_size(*ty, value_sizes.get(key_idx).copied().flatten(), strsize)
+        })
+        .collect()
 }
 
 /// A D variable: its scope, name and type, fixed by its declaration or first assignment.
@@ -657,6 +683,9 @@ pub struct Variable {
     pub ty: Type,
     /// For an associative array, its key types.
     pub keys: Option<Vec<Type>>,
+    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value (see
+    /// [`key_stored_size`]); `None` for the keys [`Type::stored_size`] sizes.
+    pub key_value_sizes: Vec<Option<u32>>,
     /// For a struct, union or array variable, the bytes of its value; `None` for the integers,
     /// pointers and strings that [`Type::stored_size`] sizes.
     pub value_size: Option<u32>,
@@ -679,13 +708,17 @@ impl Variable {
         } else {
             0
         };
-        let tuple: u32 = self
-            .keys
-            .iter()
-            .flatten()
-            .map(|ty| ty.stored_size(strsize))
-            .sum();
+        let tuple: u32 = self.key_sizes(strsize).iter().sum();
         Some(tid + tuple)
+    }
+
+    /// Bytes each key of an associative array takes in its key tuple (none for other variables).
+    pub fn key_sizes(&self, strsize: u32) -> Vec<u32> {
+        key_sizes(
+            self.keys.as_deref().unwrap_or_default(),
+            &self.key_value_sizes,
+            strsize,
+        )
     }
 
     /// Bytes a value of the variable takes in its storage.

@@ -38,6 +38,17 @@ pub fn lex(text: &str, file: FileId) -> (Vec<Token>, Vec<Diagnostic>) {
 /// outer level that may be a probe description is one (`int*` is a glob, not a type and `*`).
 /// A `#pragma D option pspec` line sets it for the rest of the text.
 pub fn lex_with_pspec(text: &str, file: FileId, pspec: bool) -> (Vec<Token>, Vec<Diagnostic>) {
+    lex_with_typedefs(text, file, pspec, &HashSet::new())
+}
+
+/// [`lex_with_pspec`], knowing `typedefs` for type names (the D library's), which start
+/// declarations at the outer level as the program's own typedefs do.
+pub fn lex_with_typedefs<S: std::hash::BuildHasher>(
+    text: &str,
+    file: FileId,
+    pspec: bool,
+    typedefs: &HashSet<String, S>,
+) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -50,7 +61,7 @@ pub fn lex_with_pspec(text: &str, file: FileId, pspec: bool) -> (Vec<Token>, Vec
         after_member: false,
         in_declaration: false,
         in_typedef: false,
-        typedef_names: HashSet::new(),
+        typedef_names: typedefs.iter().cloned().collect(),
         pspec,
         tokens: Vec::new(),
         errors: Vec::new(),

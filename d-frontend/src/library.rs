@@ -167,6 +167,24 @@ mod tests {
     }
 
     #[test]
+    fn library_typedefs_declare_globals_and_cast_at_the_outer_level() {
+        let library = [("info.d", "typedef struct info { int n; long m; } info_t;\n")];
+        let compiled = compile_with(
+            &library,
+            "info_t *p;\ninfo_t s;\nBEGIN { p = (info_t *)16; trace(sizeof(*p) + (long)p); }",
+            &FakeCatalog,
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let globals: Vec<_> = compiled
+            .module
+            .variables
+            .iter()
+            .map(|var| (var.name.as_str(), var.value_size))
+            .collect();
+        assert_eq!(globals, [("p", None), ("s", Some(16))]);
+    }
+
+    #[test]
     fn the_shipped_files_need_the_kernel_types() {
         // `sched.d` alone uses no kernel type, so `curcpu` works without BTF.
         for (name, text) in FILES {

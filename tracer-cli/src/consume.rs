@@ -528,7 +528,7 @@ fn uses_user_symbols(program: &CompiledProgram) -> bool {
     let is_user = |kind: &ValueKind| match kind {
         ValueKind::Stack(stack) => stack.user,
         ValueKind::Sym(kind) => kind.is_user(),
-        ValueKind::Int { .. } | ValueKind::Str { .. } => false,
+        ValueKind::Int { .. } | ValueKind::Str { .. } | ValueKind::Bytes { .. } => false,
     };
     let in_records = program.records.iter().any(|record| {
         record.actions.iter().any(|action| match action {

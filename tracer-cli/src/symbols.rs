@@ -140,7 +140,7 @@ impl Symbols {
         match value {
             Value::Stack(stack) => self.resolve_stack(stack, indent),
             Value::Sym(sym) => self.resolve_sym(sym),
-            Value::Int { .. } | Value::Str(_) => {}
+            Value::Int { .. } | Value::Str(_) | Value::Bytes(_) => {}
         }
     }
 

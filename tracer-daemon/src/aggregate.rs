@@ -395,4 +395,30 @@ mod tests {
         assert_eq!(decode_key(&kinds, &key[..15]), None);
         assert_eq!(decode_key(&[], &[0; 8]), Some(Vec::new()));
     }
+
+    #[test]
+    fn struct_keys_take_their_padded_size_and_keep_their_own_bytes() {
+        let kinds = [
+            ValueKind::Bytes { size: 12 },
+            ValueKind::Int {
+                size: 8,
+                signed: true,
+            },
+        ];
+        let mut key: Vec<u8> = (1..=12).collect();
+        key.extend_from_slice(&[0; 4]);
+        key.extend_from_slice(&7i64.to_ne_bytes());
+        assert_eq!(
+            decode_key(&kinds, &key),
+            Some(vec![
+                Value::Bytes((1..=12).collect()),
+                Value::Int {
+                    bits: 7,
+                    size: 8,
+                    signed: true
+                }
+            ])
+        );
+        assert_eq!(decode_key(&kinds, &key[..23]), None);
+    }
 }

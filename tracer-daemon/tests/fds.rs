@@ -59,8 +59,8 @@ fn run(body: &str, strsize: u32, bare: bool) -> Vec<String> {
                     .map(|value| match value {
                         Value::Str(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                         Value::Int { bits, .. } => (bits as i64).to_string(),
-                        Value::Stack(_) | Value::Sym(_) => {
-                            unreachable!("these programs record no stacks")
+                        Value::Stack(_) | Value::Sym(_) | Value::Bytes(_) => {
+                            unreachable!("these programs record no stacks, and only keys are bytes")
                         }
                     }),
             );

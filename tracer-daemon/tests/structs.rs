@@ -55,7 +55,7 @@ fn run_begin(text: &str) -> Run {
                     .flatten()
                     .map(|value| match value {
                         Value::Int { bits, .. } => (bits as i64).to_string(),
-                        Value::Str(bytes) => hex(&bytes),
+                        Value::Str(bytes) | Value::Bytes(bytes) => hex(&bytes),
                         Value::Stack(_) | Value::Sym(_) => unreachable!("no stacks are recorded"),
                     }),
             );
@@ -237,4 +237,32 @@ BEGIN
 ",
     );
     assert_eq!(values, ["2", "113", "99", "41"]);
+}
+
+#[test]
+fn struct_keys_find_elements_by_their_bytes() {
+    let values = recorded(
+        r"
+struct pair { int a; char b; long c; };
+struct pair g;
+this struct pair l;
+BEGIN
+{
+	g.a = 1; g.b = 2; g.c = 3;
+	a[g] = 10;
+	this->l = g;
+	trace(a[this->l]);
+	this->l.c = 4;
+	trace(a[this->l]);
+	a[this->l] = 20;
+	self->t[g, this->l] = 30;
+	trace(self->t[g, this->l]);
+	trace(self->t[this->l, g]);
+	a[g] = 0;
+	trace(a[g]);
+	trace(a[this->l]);
+}
+",
+    );
+    assert_eq!(values, ["10", "0", "30", "0", "0", "20"]);
 }

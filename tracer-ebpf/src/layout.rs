@@ -274,6 +274,12 @@ pub enum ValueKind {
     Stack(StackType),
     /// A symbolic address (see `stack`).
     Sym(SymKind),
+    /// A struct, union or array value of `size` bytes, as an aggregation key: stored zero-padded to
+    /// a multiple of 8 bytes.
+    Bytes {
+        /// The value's size in bytes.
+        size: u32,
+    },
 }
 
 impl ValueKind {
@@ -284,6 +290,7 @@ impl ValueKind {
             ValueKind::Str { size } => size,
             ValueKind::Stack(stack) => stack.stored_size(),
             ValueKind::Sym(kind) => kind.stored_size(),
+            ValueKind::Bytes { size } => size.next_multiple_of(8),
         }
     }
 
@@ -308,6 +315,7 @@ impl ValueKind {
             }
             ValueKind::Stack(stack) => decode_stack(stack, bytes).map(Value::Stack),
             ValueKind::Sym(kind) => decode_sym(kind, bytes).map(Value::Sym),
+            ValueKind::Bytes { size } => Some(Value::Bytes(bytes.get(..size as usize)?.to_vec())),
         }
     }
 }
@@ -330,6 +338,8 @@ pub enum Value {
     Stack(StackValue),
     /// A symbolic address.
     Sym(SymValue),
+    /// A struct, union or array value's bytes.
+    Bytes(Vec<u8>),
 }
 
 /// Aggregating functions and their bucket parameters: the front end's, which map values are laid

@@ -241,11 +241,9 @@ impl Lowerer<'_> {
         self.comment(expr.span, &format!("@{name}"));
         let agg = self.aggregation_index(name);
         let key_types = self.checked.aggregations[agg].keys.clone();
-        let key_size: u32 = key_types
-            .iter()
-            .map(|ty| ty.stored_size(self.strsize()))
-            .sum::<u32>()
-            .max(8);
+        let value_sizes = self.checked.aggregations[agg].key_value_sizes.clone();
+        let key_sizes = self.checked.aggregations[agg].key_sizes(self.strsize());
+        let key_size: u32 = key_sizes.iter().sum::<u32>().max(8);
         let key_offset = self.temp(key_size);
         if keys.is_empty() {
             self.push(
@@ -257,14 +255,18 @@ impl Lowerer<'_> {
             );
         }
         let mut cursor = key_offset;
-        for (key, ty) in keys.iter().zip(&key_types) {
-            let value_type = if *ty == Type::String {
-                Type::String
+        for (key_idx, (key, ty)) in keys.iter().zip(&key_types).enumerate() {
+            if let Some(size) = value_sizes[key_idx] {
+                self.value_key_into(key, size, cursor);
             } else {
-                self.type_of(key)
-            };
-            self.value_into(key, value_type, cursor);
-            cursor += ty.stored_size(self.strsize());
+                let value_type = if *ty == Type::String {
+                    Type::String
+                } else {
+                    self.type_of(key)
+                };
+                self.value_into(key, value_type, cursor);
+            }
+            cursor += key_sizes[key_idx];
         }
         let value = args.first().map(|value| self.converted(value, Type::LONG));
         let incr_position = match self.checked.aggregations[agg].func {

@@ -67,6 +67,7 @@ impl Lowerer<'_> {
             };
         };
         let key_types = variable.keys.clone().unwrap_or_default();
+        let value_sizes = variable.key_value_sizes.clone();
         let key_offset = self.temp(key_size);
         let mut cursor = key_offset;
         if scope == VarScope::ThreadLocal {
@@ -88,8 +89,11 @@ impl Lowerer<'_> {
             );
             cursor += 8;
         }
-        for (key, ty) in index.into_iter().flatten().zip(key_types) {
-            if ty == Type::String {
+        for (key_idx, (key, ty)) in index.into_iter().flatten().zip(key_types).enumerate() {
+            let value_size = value_sizes.get(key_idx).copied().flatten();
+            if let Some(size) = value_size {
+                self.value_key_into(key, size, cursor);
+            } else if ty == Type::String {
                 self.string_value_into(key, cursor);
             } else {
                 let value = self.converted(key, ty);
@@ -102,7 +106,7 @@ impl Lowerer<'_> {
                     },
                 );
             }
-            cursor += ty.stored_size(self.strsize());
+            cursor += crate::ir::key_stored_size(ty, value_size, self.strsize());
         }
         Access {
             var,

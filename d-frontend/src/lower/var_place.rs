@@ -67,6 +67,30 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A struct, union or array key: its `size` bytes copied to scratch `offset`, then zeroes up to
+    /// the next 8-byte boundary, so that equal values make equal keys.
+    pub(super) fn value_key_into(&mut self, key: &Expr, size: u32, offset: u32) {
+        let address = self.int_expr(key);
+        let padded = size.next_multiple_of(8);
+        if padded > size {
+            self.push(
+                key.span,
+                Inst::Zero {
+                    offset: offset + size,
+                    size: padded - size,
+                },
+            );
+        }
+        self.push(
+            key.span,
+            Inst::ReadKernel {
+                offset,
+                size,
+                address,
+            },
+        );
+    }
+
     /// `target = value` where `target` is a struct, union or array variable: the value's bytes are
     /// copied into it, or storing the literal 0 deletes a dynamic variable's element. Returns the
     /// value (the address of the bytes copied).

@@ -14,6 +14,7 @@
 use super::{PResult, ParseError, Parser};
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, SizeOfArg, TypeName, UnaryOp};
 use crate::lex::{Keyword, TokenKind};
+use crate::provider::KernelNamespace;
 use crate::source::Span;
 use crate::types::d_typedef;
 
@@ -83,6 +84,15 @@ fn starts_operand(kind: &TokenKind) -> bool {
                     | Keyword::Stringof
                     | Keyword::Xlate
             )
+    )
+}
+
+/// Whether a token after `(name)` may start an operand or continue a binary expression, so that
+/// only knowing whether `name` is a type decides (`(uint)-1`, `(x) - 1`).
+fn unary_or_binary(kind: &TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::Minus | TokenKind::Plus | TokenKind::Star | TokenKind::Amp
     )
 }
 
@@ -235,13 +245,24 @@ impl<'t> Parser<'t> {
                     ahead += 1;
                 }
                 let known_type = d_typedef(name).is_some() || self.typedef_names.contains(name);
+                let next = &self.nth(ahead + 1).kind;
                 self.nth(ahead).kind == TokenKind::RParen
                     && (ahead > 2
                         || known_type
-                        || for_cast && starts_operand(&self.nth(ahead + 1).kind))
+                        || for_cast && starts_operand(next)
+                        || for_cast && unary_or_binary(next) && self.is_kernel_typedef(name))
             }
             _ => false,
         }
+    }
+
+    /// Whether the catalog has a kernel typedef called `name`.
+    fn is_kernel_typedef(&self, name: &str) -> bool {
+        self.catalog.is_some_and(|catalog| {
+            catalog
+                .kernel_type_named(KernelNamespace::Plain, name)
+                .is_some()
+        })
     }
 
     /// `(type) operand`.

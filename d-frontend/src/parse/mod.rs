@@ -22,6 +22,7 @@ use crate::ast::{Program, TagKind};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::lex::macros::{self, Macros};
 use crate::lex::{self, Token, TokenKind};
+use crate::provider::ProbeCatalog;
 use crate::source::{FileId, SourceMap, Span};
 
 /// How deep expressions and statements may nest, so that no input can exhaust the stack (of the
@@ -39,11 +40,33 @@ pub fn parse(tokens: &[Token], file: FileId) -> (Program, Vec<Diagnostic>) {
 /// end in a probe description alone, which is a clause with the default action, as libdtrace
 /// accepts `dtrace -n BEGIN`; a script may not.
 fn parse_from(tokens: &[Token], file: FileId, origin: Origin) -> (Program, Vec<Diagnostic>) {
+    parse_known(tokens, file, origin, &KnownTypes::default())
+}
+
+/// What the parser knows of type names besides D's built-in typedefs and the program's own: as
+/// libdtrace's lexer looks every name up among the types, `(name)` is a cast when `name` is one of
+/// these, whatever follows it (`(psinfo_t *)p`, `(uint)-1`).
+#[derive(Default)]
+pub struct KnownTypes<'a> {
+    /// The typedef names the D library declares (`psinfo_t`, `fileinfo_t`, ...).
+    pub typedefs: HashSet<String>,
+    /// The catalog, asked whether a name in parentheses before an operator that may be unary or
+    /// binary (`(uint)-1` against `(x) - 1`) is a kernel typedef. Only that case asks, so that
+    /// other programs never need kernel types.
+    pub catalog: Option<&'a dyn ProbeCatalog>,
+}
+
+fn parse_known(
+    tokens: &[Token],
+    file: FileId,
+    origin: Origin,
+    known: &KnownTypes<'_>,
+) -> (Program, Vec<Diagnostic>) {
     if tokens
         .last()
         .is_some_and(|token| token.kind == TokenKind::Eof)
     {
-        return parse_terminated(tokens, origin);
+        return parse_terminated(tokens, origin, known);
     }
     let end = tokens.last().map_or(0, |token| token.span.end as usize);
     let mut terminated = tokens.to_vec();
@@ -51,33 +74,43 @@ fn parse_from(tokens: &[Token], file: FileId, origin: Origin) -> (Program, Vec<D
         kind: TokenKind::Eof,
         span: Span::new(file, end, end),
     });
-    parse_terminated(&terminated, origin)
+    parse_terminated(&terminated, origin, known)
 }
 
 /// Lexes and parses one source file, returning the errors of both stages in source order.
 ///
-/// Macros are left as they are; [`parse_source_with_macros`] substitutes them.
+/// Macros are left as they are; [`parse_source_with_known_types`] substitutes them.
 pub fn parse_source(sources: &SourceMap, file: FileId) -> (Program, Vec<Diagnostic>) {
     let (tokens, diagnostics) = lex::lex(&sources.file(file).text, file);
-    parse_lexed(file, &tokens, diagnostics, Origin::Script)
+    parse_lexed(
+        file,
+        &tokens,
+        diagnostics,
+        Origin::Script,
+        &KnownTypes::default(),
+    )
 }
 
 /// Lexes one source file read from `origin` (with the `pspec` option as given), substitutes its
-/// macros and parses it, as `dt_compile` reads a program.
+/// macros and parses it, as `dt_compile` reads a program, knowing the type names `known` gives
+/// besides the program's own.
 ///
 /// An unreferenced last argument (`D_MACRO_UNUSED`) is reported only when nothing else is wrong,
 /// because libdtrace checks for it only after a program has parsed.
-pub fn parse_source_with_macros(
+pub fn parse_source_with_known_types(
     sources: &SourceMap,
     file: FileId,
     origin: Origin,
     macros: &Macros,
     pspec: bool,
+    known: &KnownTypes<'_>,
 ) -> (Program, Vec<Diagnostic>) {
-    let (tokens, mut diagnostics) = lex::lex_with_pspec(&sources.file(file).text, file, pspec);
+    let (tokens, mut diagnostics) =
+        lex::lex_with_typedefs(&sources.file(file).text, file, pspec, &known.typedefs);
     let expansion = macros::expand(tokens, macros);
     diagnostics.extend(expansion.errors);
-    let (program, mut diagnostics) = parse_lexed(file, &expansion.tokens, diagnostics, origin);
+    let (program, mut diagnostics) =
+        parse_lexed(file, &expansion.tokens, diagnostics, origin, known);
     if diagnostics.is_empty() {
         diagnostics.extend(expansion.unused);
     }
@@ -90,8 +123,9 @@ fn parse_lexed(
     tokens: &[Token],
     mut diagnostics: Vec<Diagnostic>,
     origin: Origin,
+    known: &KnownTypes<'_>,
 ) -> (Program, Vec<Diagnostic>) {
-    let (program, parse_diagnostics) = parse_from(tokens, file, origin);
+    let (program, parse_diagnostics) = parse_known(tokens, file, origin, known);
     // The lexer has already reported what is wrong with a bad character or an unbalanced closer; the
     // parser's syntax error at the same place would only repeat it.
     let lexed_at: HashSet<u32> = diagnostics
@@ -107,7 +141,11 @@ fn parse_lexed(
     (program, diagnostics)
 }
 
-fn parse_terminated(tokens: &[Token], origin: Origin) -> (Program, Vec<Diagnostic>) {
+fn parse_terminated(
+    tokens: &[Token],
+    origin: Origin,
+    known: &KnownTypes<'_>,
+) -> (Program, Vec<Diagnostic>) {
     let mut parser = Parser {
         bare_descriptions: origin == Origin::ProbeSpecifier,
         tokens: tokens
@@ -118,7 +156,8 @@ fn parse_terminated(tokens: &[Token], origin: Origin) -> (Program, Vec<Diagnosti
         depth: 0,
         errors: Vec::new(),
         defined_tags: HashSet::new(),
-        typedef_names: HashSet::new(),
+        typedef_names: known.typedefs.clone(),
+        catalog: known.catalog,
     };
     let program = parser.parse_program(tokens);
     let mut diagnostics: Vec<Diagnostic> = parser
@@ -262,6 +301,8 @@ struct Parser<'t> {
     /// The names `typedef` declarations have declared so far: `(name)` around one is a cast
     /// whatever follows (`(myint_t)-1`), as libdtrace's lexer knows it for a type name.
     typedef_names: HashSet<String>,
+    /// Where kernel typedef names are looked up (see [`KnownTypes::catalog`]).
+    catalog: Option<&'t dyn ProbeCatalog>,
 }
 
 impl<'t> Parser<'t> {

@@ -32,7 +32,11 @@ impl Checker<'_> {
                     return ty;
                 }
                 let ty = self.expr(key);
-                self.recordable(ty, key)
+                if self.type_info.table.is_char_array(ty) || !self.value_key(ty, key) {
+                    self.recordable(ty, key)
+                } else {
+                    ty
+                }
             })
             .collect();
         let ExprKind::Call {
@@ -182,6 +186,7 @@ impl Checker<'_> {
             self.aggregations.push(AggDecl {
                 name: name.to_string(),
                 func,
+                key_value_sizes: super::value_key::key_value_sizes(&keys, &self.type_info.table),
                 keys,
                 params,
             });

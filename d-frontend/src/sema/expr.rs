@@ -266,7 +266,7 @@ impl Checker<'_> {
     }
 
     /// A macro that reached sema was not substituted (the program was parsed without
-    /// [`parse_source_with_macros`](crate::parse::parse_source_with_macros)), so it has no value.
+    /// [`parse_source_with_known_types`](crate::parse::parse_source_with_known_types)), so it has no value.
     fn macro_variable(&mut self, name: &str, quoted: bool, expr: &Expr) -> Type {
         let what = if name.starts_with(|ch: char| ch.is_ascii_digit()) {
             "macro argument"

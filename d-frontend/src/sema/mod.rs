@@ -26,6 +26,7 @@ mod stack;
 mod stmt;
 pub(crate) mod subr;
 mod translate;
+mod value_key;
 
 pub use alloca::{is_alloca, place_is_alloca};
 pub use var_place::{is_aggregate_var, var_place_root};

@@ -37,11 +37,16 @@ impl VarState {
     /// already reported, so any type will do.
     pub(super) fn finish(self, table: &TypeTable) -> Variable {
         let ty = self.ty.unwrap_or(Type::LONG);
+        let keys = self.is_array.then(|| self.keys.unwrap_or_default());
         Variable {
             scope: self.scope,
             name: self.name,
             ty,
-            keys: self.is_array.then(|| self.keys.unwrap_or_default()),
+            key_value_sizes: super::value_key::key_value_sizes(
+                keys.as_deref().unwrap_or_default(),
+                table,
+            ),
+            keys,
             value_size: is_aggregate(ty).then(|| table.size_of(ty, 1)).flatten(),
         }
     }
@@ -381,7 +386,12 @@ impl Checker<'_> {
             }
         }
         for (key_idx, (key, ty)) in index.iter().zip(&key_types).enumerate() {
-            if !ty.is_scalar() && *ty != Type::String && !self.type_info.table.is_char_array(*ty) {
+            let by_value = self.value_key(*ty, key);
+            if !ty.is_scalar()
+                && *ty != Type::String
+                && !self.type_info.table.is_char_array(*ty)
+                && !by_value
+            {
                 let message = format!(
                     "{} expression may not be used as array index: key #{}",
                     self.var_type_name(*ty),

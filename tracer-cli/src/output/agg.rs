@@ -24,7 +24,7 @@ use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_da
 use super::folded;
 use super::histogram::{quantize_bucket_value, write_histogram};
 use super::printf::{format_row, unsigned_of};
-use super::text::write_key;
+use super::text::{self, write_key};
 
 /// One aggregation's merged entries and how to print them.
 #[derive(Clone, Copy, Debug)]
@@ -351,6 +351,14 @@ fn compare_key(lhs: &Value, rhs: &Value) -> Ordering {
             .cmp(&rhs_size)
             .then_with(|| unsigned_of(lhs_bits, lhs_size).cmp(&unsigned_of(rhs_bits, rhs_size))),
         (Value::Str(lhs), Value::Str(rhs)) => lhs.cmp(rhs),
+        // Struct, union and array values of an integer's size compare as that unsigned integer,
+        // others byte by byte.
+        (Value::Bytes(lhs_bytes), Value::Bytes(rhs_bytes)) => {
+            match (text::bytes_as_int(lhs_bytes), text::bytes_as_int(rhs_bytes)) {
+                (Some(lhs), Some(rhs)) => compare_key(&lhs, &rhs),
+                _ => lhs_bytes.cmp(rhs_bytes),
+            }
+        }
         (Value::Int { .. }, Value::Str(_)) => Ordering::Less,
         (Value::Str(_), Value::Int { .. }) => Ordering::Greater,
         (lhs, rhs) => lhs.cmp(rhs),
@@ -555,6 +563,25 @@ mod tests {
         let line = format!("{:5}{:>5}: 61 ff 62 00{:36}  a.b.\n", "", 0, "");
         let expected = format!("{header}{line} {:>16}\n", 1);
         assert_eq!(default_layout(AggFunc::Count, &rows), expected);
+    }
+
+    #[test]
+    fn struct_keys_sort_as_integers_of_their_size_or_bytewise() {
+        let bytes = |data: &[u8]| vec![Value::Bytes(data.to_vec())];
+        // 256 and 2 as 4-byte structs: 2 is smaller although its first byte is larger.
+        let rows = [
+            (bytes(&256_u32.to_le_bytes()), AggValue::Count(1)),
+            (bytes(&2_u32.to_le_bytes()), AggValue::Count(1)),
+        ];
+        let expected = format!(" {:>8} {:>16}\n {:>8} {:>16}\n", 2, 1, 256, 1);
+        assert_eq!(default_layout(AggFunc::Count, &rows), expected);
+        let rows = [
+            (bytes(b"b\0\0"), AggValue::Count(1)),
+            (bytes(b"a\0\x01"), AggValue::Count(1)),
+        ];
+        let first_line = default_layout(AggFunc::Count, &rows);
+        assert!(first_line.contains("61 00 01"), "{first_line}");
+        assert!(first_line.ends_with(&format!("  {:<50} {:>16}\n", "b", 1)));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! ``module`0xaddress`` or `0xaddress` when less is known. Aggregations without a stack key, or
 //! whose values are histograms, keep dtrace's default layout.
 
+use std::fmt::Write as _;
+
 use tracer_ebpf::layout::{AggValue, StackValue, Symbol, Value};
 
 use super::stack::sym_text;
@@ -57,6 +59,10 @@ fn key_text(key: &Value) -> String {
             bits, signed: true, ..
         } => (*bits as i64).to_string(),
         Value::Int { bits, .. } => bits.to_string(),
+        Value::Bytes(bytes) => bytes.iter().fold(String::new(), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        }),
     }
 }
 

@@ -297,6 +297,10 @@ pub fn typed(value: &Value) -> Typed {
             ty: "symbol",
             value: Scalar::Symbol(json_stack::symbolic(sym)),
         },
+        Value::Bytes(ref data) => Typed {
+            ty: "bytes",
+            value: Scalar::String(Bytes::Base64(base64(data))),
+        },
     }
 }
 

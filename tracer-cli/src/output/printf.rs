@@ -143,6 +143,18 @@ pub(crate) fn unsigned_of(bits: u64, size: u8) -> u64 {
 fn write_conversion(conv: &Conversion, field: &Field, value: &Value, out: &mut Vec<u8>) {
     let (bits, size, signed) = match *value {
         Value::Int { bits, size, signed } => (bits, size, signed),
+        // A struct, union or array key of an integer's size converts as that integer; a larger one
+        // as the string its bytes start with.
+        Value::Bytes(ref bytes) => {
+            let value = match super::text::bytes_as_int(bytes) {
+                Some(value) => value,
+                None => {
+                    let end = bytes.iter().position(|&byte| byte == 0);
+                    Value::Str(bytes[..end.unwrap_or(bytes.len())].to_vec())
+                }
+            };
+            return write_conversion(conv, field, &value, out);
+        }
         Value::Stack(ref stack) => {
             if conv.conv == b'k' {
                 // libdtrace indents the frames by the width of a left-aligned `%-Nk`, and lays

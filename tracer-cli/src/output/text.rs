@@ -51,6 +51,7 @@ pub fn trace_value(value: &Value, quiet: bool, out: &mut Vec<u8>) {
     let (bits, size, signed) = match value {
         Value::Stack(stack) => return stack::write_stack(stack, out),
         Value::Sym(sym) => return stack::write_sym(sym, out),
+        Value::Bytes(_) => return write_key(value, out),
         Value::Str(bytes) if quiet => return out.extend_from_slice(bytes),
         Value::Str(bytes) => {
             out.extend_from_slice(b"  ");
@@ -97,6 +98,10 @@ fn pad_right(bytes: &[u8], width: usize, out: &mut Vec<u8>) {
 /// Printable strings are left-aligned in 50 columns; other strings are dumped as bytes.
 pub(crate) fn write_key(key: &Value, out: &mut Vec<u8>) {
     match *key {
+        Value::Bytes(ref bytes) => match bytes_as_int(bytes) {
+            Some(value) => write_key(&value, out),
+            None => write_bytes(bytes, out),
+        },
         Value::Stack(ref stack) => stack::write_stack(stack, out),
         Value::Sym(ref sym) => stack::write_sym(sym, out),
         Value::Int { bits, size, .. } => {
@@ -119,6 +124,38 @@ pub(crate) fn write_key(key: &Value, out: &mut Vec<u8>) {
                 write_raw_bytes(&record, out);
             }
         }
+    }
+}
+
+/// A struct, union or array value of 1, 2, 4 or 8 bytes, which dtrace prints as the integer of that
+/// size its bytes make (signed for 4 and 8 bytes, as C's `%d` of the unsigned value does).
+pub(crate) fn bytes_as_int(bytes: &[u8]) -> Option<Value> {
+    let size = u8::try_from(bytes.len())
+        .ok()
+        .filter(|size| matches!(size, 1 | 2 | 4 | 8))?;
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    Some(Value::Int {
+        bits: u64::from_le_bytes(word),
+        size,
+        signed: size >= 4,
+    })
+}
+
+/// Other struct, union or array values as dtrace prints them: as a string in 50 columns when the
+/// bytes are printable characters, alone or followed only by NULs; else as a hex dump.
+fn write_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    let printable = |byte: &u8| matches!(byte, 0x07..=0x0d | 0x20..=0x7e);
+    let text_len = bytes
+        .iter()
+        .position(|byte| !printable(byte))
+        .unwrap_or(bytes.len());
+    let rest_is_nul = bytes[text_len..].iter().all(|&byte| byte == 0);
+    if text_len > 0 && rest_is_nul {
+        out.extend_from_slice(b"  ");
+        pad_right(&bytes[..text_len], 50, out);
+    } else {
+        write_raw_bytes(bytes, out);
     }
 }
 
@@ -221,5 +258,40 @@ mod tests {
         assert_eq!(traced(&int(-5, 8, true), false), format!(" {:>19}", -5));
         assert_eq!(traced(&int(-1, 8, false), true), "18446744073709551615");
         assert_eq!(traced(&int(5, 8, false), false), format!(" {:>20}", 5));
+    }
+
+    fn key_text(bytes: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_key(&Value::Bytes(bytes.to_vec()), &mut out);
+        String::from_utf8(out).expect("output is UTF-8")
+    }
+
+    #[test]
+    fn struct_keys_of_an_integer_size_print_as_that_integer() {
+        assert_eq!(key_text(&(-3_i32).to_le_bytes()), format!(" {:>8}", -3));
+        assert_eq!(key_text(&(-3_i64).to_le_bytes()), format!(" {:>16}", -3));
+        assert_eq!(key_text(&(-3_i16).to_le_bytes()), format!(" {:>5}", 65533));
+        assert_eq!(key_text(&[0xfe]), format!(" {:>3}", 254));
+    }
+
+    #[test]
+    fn other_struct_keys_print_as_text_or_a_dump() {
+        assert_eq!(key_text(b"hi\0\0\0\0"), format!("  {:<50}", "hi"));
+        assert_eq!(key_text(b"abcdef"), format!("  {:<50}", "abcdef"));
+        let dump = |line: &str| {
+            format!(
+                "\n{:11}{}  0123456789abcdef\n{:5}{:>5}:{line}\n",
+                "", "  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f", "", 0
+            )
+        };
+        // A NUL with more bytes after it, and a NUL first, make a dump.
+        assert_eq!(
+            key_text(b"hi\0x\0\0"),
+            dump(&format!(" 68 69 00 78 00 00{:30}  hi.x..", ""))
+        );
+        assert_eq!(
+            key_text(&[0, 0, 0, 1, 0, 0]),
+            dump(&format!(" 00 00 00 01 00 00{:30}  ......", ""))
+        );
     }
 }

@@ -93,6 +93,10 @@ pub fn label_of(value: &Value) -> String {
             .collect::<Vec<_>>()
             .join(","),
         Value::Sym(sym) => format!("{:#x}", sym.addr),
+        Value::Bytes(bytes) => bytes.iter().fold(String::new(), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        }),
     }
 }
 

@@ -225,7 +225,7 @@ fn dynvar_budget(var: &Variable, strsize: u32) -> u32 {
         _ => var.stored_size(strsize),
     };
     let tuple_size = match &var.keys {
-        Some(keys) => keys.iter().map(|ty| ty.stored_size(strsize)).sum::<u32>() + 8,
+        Some(_) => var.key_sizes(strsize).iter().sum::<u32>() + 8,
         None => 0,
     };
     tuple_size + value_size
@@ -317,12 +317,7 @@ impl MapIndex {
         ];
         let mut aggregations = Vec::new();
         for (agg_idx, agg) in module.aggregations.iter().enumerate() {
-            let key_size: u32 = agg
-                .keys
-                .iter()
-                .map(|ty| ty.stored_size(module.strsize))
-                .sum::<u32>()
-                .max(8);
+            let key_size: u32 = agg.key_sizes(module.strsize).iter().sum::<u32>().max(8);
             let value_size = agg_value_size(agg.func, agg.params);
             aggregations.push(AggMap {
                 map: defs.len(),

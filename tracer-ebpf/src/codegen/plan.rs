@@ -93,7 +93,11 @@ pub(super) fn compiled_program(
                 keys: agg
                     .keys
                     .iter()
-                    .map(|ty| value_kind(*ty, module.strsize))
+                    .zip(&agg.key_value_sizes)
+                    .map(|(ty, value_size)| match value_size {
+                        Some(size) => ValueKind::Bytes { size: *size },
+                        None => value_kind(*ty, module.strsize),
+                    })
                     .collect(),
             })
             .collect(),
@@ -344,6 +348,6 @@ fn value_kind(ty: Type, strsize: u32) -> ValueKind {
         },
         Type::Stack(stack) => ValueKind::Stack(stack),
         Type::SymAddr(kind) => ValueKind::Sym(kind),
-        Type::Struct(_) => unreachable!("sema keeps structs out of records and keys"),
+        Type::Struct(_) => unreachable!("sema keeps structs out of records, and keys have a size"),
     }
 }

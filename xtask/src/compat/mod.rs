@@ -7,7 +7,8 @@
 //! dtrace-utils (UPL-licensed) is the public measure of DTrace's behaviour, but its files never
 //! enter this repository: point the task at a checkout (default `../dtrace-utils` beside the
 //! workspace, or `$DTRACE_UTILS`). Each test runs as its `runtest.sh` would run it (see
-//! [`case`]), with `tracer` in place of `dtrace` and `tracer:` read as `dtrace:` in its messages,
+//! [`case`]), with `tracer` in place of `dtrace` (started through a link called `dtrace`, the
+//! process name tests expect of the consumer) and `tracer:` read as `dtrace:` in its messages,
 //! `_DTRACE_TESTING` set (dtrace's reproducible output: no CPU and ID columns) and compiler
 //! errors as libdtrace prints them (`-xdiagfmt=dtrace`).
 //! The C triggers the selected tests name are built with `gcc` inside the checkout. The summary
@@ -92,10 +93,12 @@ pub fn run(args: &[&str]) -> anyhow::Result<()> {
             options.root.display()
         )
     })?;
-    let tracer = match options.tracer {
+    let built = match options.tracer {
         Some(path) => path.canonicalize()?,
         None => build_tracer(workspace)?,
     };
+    let link_dir = std::env::temp_dir().join(format!("tracer-compat-{}", std::process::id()));
+    let tracer = named_dtrace(&built, &link_dir)?;
     let cases = collect(&root, &options.selection)?;
     build_triggers(&root, &cases);
     let results = Mutex::new(Vec::new());
@@ -120,11 +123,24 @@ pub fn run(args: &[&str]) -> anyhow::Result<()> {
             });
         }
     });
+    let _ = std::fs::remove_dir_all(&link_dir);
     let mut results = results.into_inner().expect("no panics while held");
     results.sort_by(|a, b| a.0.script.cmp(&b.0.script));
     write_reports(&workspace.join("target/compat"), &results)?;
     print!("{}", summary(&results));
     Ok(())
+}
+
+/// A link called `dtrace` to the `tracer` binary, made in `dir`, which the cases run: a process
+/// takes its name from the file it was started as, and tests expect the consumer's own process
+/// (`execname`, `curthread->comm`) to be called `dtrace`.
+fn named_dtrace(tracer: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let link = dir.join("dtrace");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(tracer, &link)
+        .with_context(|| format!("linking {} to {}", link.display(), tracer.display()))?;
+    Ok(link)
 }
 
 fn build_tracer(workspace: &Path) -> anyhow::Result<PathBuf> {
