@@ -14,6 +14,8 @@
 
 use crate::source::{FileId, SourceMap};
 
+pub(crate) mod needed;
+
 /// The library's files, as name and text, in the order they are compiled.
 pub const FILES: &[(&str, &str)] = &[
     ("sched.d", include_str!("library/sched.d")),
