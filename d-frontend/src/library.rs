@@ -159,13 +159,25 @@ mod tests {
             ),
             ("plain.d", "inline int ANSWER = 42;\n"),
         ];
+        // The comment names `x`, so `kernel.d` is needed when its module is there.
         let failing_file = |catalog: &dyn ProbeCatalog| {
-            compile_with(library_files, "BEGIN { trace(ANSWER); }", catalog)
+            compile_with(library_files, "BEGIN { trace(ANSWER); /* x */ }", catalog)
                 .map(|_| ())
                 .map_err(|(file, _)| file)
         };
         assert_eq!(failing_file(&FakeCatalog), Ok(()));
         assert_eq!(failing_file(&WithVmlinux), Err("kernel.d".to_owned()));
+    }
+
+    #[test]
+    fn a_module_file_the_program_does_not_use_is_left_out() {
+        let library_files = &[(
+            "kernel.d",
+            "#pragma D depends_on module vmlinux\ninline int x = nosuch;\n",
+        )];
+        let compiles = |program: &str| compile_with(library_files, program, &WithVmlinux).is_ok();
+        assert!(compiles("BEGIN { trace(1); }"));
+        assert!(!compiles("BEGIN { trace(x); }"));
     }
 
     #[test]
