@@ -1,10 +1,13 @@
 //! The whole front half in one function: parse every source (the D library's first), check them
 //! together, lower.
 
+use std::collections::HashSet;
+
 use crate::ast::{DeclClass, Item, Program};
 use crate::diagnostic::{Diagnostic, ErrTag, Origin};
 use crate::ir;
 use crate::lex::macros::Macros;
+use crate::library::needed;
 use crate::lower::lower;
 use crate::parse::{KnownTypes, parse_source, parse_source_with_known_types};
 use crate::provider::{ProbeCatalog, ProbeField};
@@ -59,8 +62,8 @@ pub fn compile_inputs(
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let mut programs = Vec::new();
     let mut errors = Vec::new();
-    for &file in &options.library {
-        let (program, diagnostics) = parse_source(sources, file);
+    let library = needed_library(sources, inputs, options);
+    for (file, program, diagnostics) in library {
         if diagnostics.is_empty() && !module_dependencies_met(&program, catalog) {
             continue;
         }
@@ -138,9 +141,50 @@ fn typedef_names(program: &Program) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The library files parsed, with their diagnostics, leaving out those that depend on a kernel
+/// module and whose declarations the program cannot use (see [`crate::library::needed`]).
+fn needed_library(
+    sources: &SourceMap,
+    inputs: &[Input],
+    options: &CompileOptions,
+) -> Vec<(FileId, Program, Vec<Diagnostic>)> {
+    let parsed: Vec<_> = options
+        .library
+        .iter()
+        .map(|&file| {
+            let (program, diagnostics) = parse_source(sources, file);
+            (file, program, diagnostics)
+        })
+        .collect();
+    let is_optional = |program: &Program, diagnostics: &[Diagnostic]| {
+        diagnostics.is_empty() && needed::depends_on_module(program)
+    };
+    let mut used: HashSet<&str> = inputs
+        .iter()
+        .flat_map(|input| needed::words(&sources.file(input.file).text))
+        .chain(options.macro_args.iter().flat_map(|arg| needed::words(arg)))
+        .chain(needed::words(&options.program_name))
+        .collect();
+    let mut optional = Vec::new();
+    for (file, program, diagnostics) in &parsed {
+        if is_optional(program, diagnostics) {
+            optional.push((program, sources.file(*file).text.as_str()));
+        } else {
+            used.extend(needed::words(&sources.file(*file).text));
+        }
+    }
+    let mut keep = needed::needed(&optional, used).into_iter();
+    parsed
+        .into_iter()
+        .filter(|(_, program, diagnostics)| {
+            !is_optional(program, diagnostics) || keep.next().unwrap_or(true)
+        })
+        .collect()
+}
+
 /// Whether every `#pragma D depends_on module NAME` of a library file names a module the catalog
 /// has; libdtrace leaves out a library file whose dependencies are not met.
-fn module_dependencies_met(program: &crate::ast::Program, catalog: &dyn ProbeCatalog) -> bool {
+fn module_dependencies_met(program: &Program, catalog: &dyn ProbeCatalog) -> bool {
     program.items.iter().all(|item| match item {
         Item::Pragma(pragma) => match pragma.words.as_slice() {
             [directive, class, name, ..] if directive == "depends_on" && class == "module" => {

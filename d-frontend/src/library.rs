@@ -14,6 +14,8 @@
 
 use crate::source::{FileId, SourceMap};
 
+pub(crate) mod needed;
+
 /// The library's files, as name and text, in the order they are compiled.
 pub const FILES: &[(&str, &str)] = &[
     ("sched.d", include_str!("library/sched.d")),
@@ -157,8 +159,9 @@ mod tests {
             ),
             ("plain.d", "inline int ANSWER = 42;\n"),
         ];
+        // The comment names `x`, so `kernel.d` is needed when its module is there.
         let failing_file = |catalog: &dyn ProbeCatalog| {
-            compile_with(library_files, "BEGIN { trace(ANSWER); }", catalog)
+            compile_with(library_files, "BEGIN { trace(ANSWER); /* x */ }", catalog)
                 .map(|_| ())
                 .map_err(|(file, _)| file)
         };
@@ -182,6 +185,17 @@ mod tests {
             .map(|var| (var.name.as_str(), var.value_size))
             .collect();
         assert_eq!(globals, [("p", None), ("s", Some(16))]);
+    }
+
+    #[test]
+    fn a_module_file_the_program_does_not_use_is_left_out() {
+        let library_files = &[(
+            "kernel.d",
+            "#pragma D depends_on module vmlinux\ninline int x = nosuch;\n",
+        )];
+        let compiles = |program: &str| compile_with(library_files, program, &WithVmlinux).is_ok();
+        assert!(compiles("BEGIN { trace(1); }"));
+        assert!(!compiles("BEGIN { trace(x); }"));
     }
 
     #[test]

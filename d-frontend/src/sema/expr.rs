@@ -231,7 +231,7 @@ impl Checker<'_> {
             }
             Some(variable)
                 if variable.source == VariableSource::ExecArgs
-                    && super::path::execargs_offsets(self.catalog).is_none() =>
+                    && self.execargs_offsets().is_none() =>
             {
                 self.error(
                     ErrTag::D_IDENT_UNDEF,

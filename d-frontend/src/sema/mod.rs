@@ -239,6 +239,8 @@ pub fn check(
         scratchsize: options.scratchsize,
         ppid_offsets: OnceCell::new(),
         vtimestamp_offset: OnceCell::new(),
+        path_offsets: OnceCell::new(),
+        execargs_offsets: OnceCell::new(),
         destructive: false,
         catalog,
         sources,
@@ -320,6 +322,8 @@ pub fn check(
     probes.sort_by_key(|probe| probe.id);
     let ppid_offsets = checker.ppid_offsets.get().copied().flatten();
     let vtimestamp_offset = checker.vtimestamp_offset.get().copied().flatten();
+    let path_offsets = checker.path_offsets.get().copied().flatten();
+    let execargs_offsets = checker.execargs_offsets.get().copied().flatten();
     let mut options = options.clone();
     if let Some(strsize) = pragma_strsize(&pragma_options) {
         options.strsize = strsize;
@@ -341,8 +345,8 @@ pub fn check(
         sources: summaries,
         ppid_offsets,
         vtimestamp_offset,
-        path_offsets: path::offsets(catalog),
-        execargs_offsets: path::execargs_offsets(catalog),
+        path_offsets,
+        execargs_offsets,
         options,
         destructive: checker.destructive,
         type_info: checker.type_info,
@@ -407,6 +411,10 @@ struct Checker<'c> {
     ppid_offsets: OnceCell<Option<(u32, u32)>>,
     /// The offset for `vtimestamp`, looked up when a clause first uses it.
     vtimestamp_offset: OnceCell<Option<u32>>,
+    /// The offsets for `d_path` and `d_mountpath`, looked up when a clause first uses one.
+    path_offsets: OnceCell<Option<crate::ir::PathOffsets>>,
+    /// The offsets for `execargs`, looked up when a clause first uses it.
+    execargs_offsets: OnceCell<Option<crate::ir::ExecArgsOffsets>>,
     destructive: bool,
     /// Where kernel types come from.
     catalog: &'c dyn ProbeCatalog,

@@ -6,9 +6,17 @@ use crate::ir::{ExecArgsOffsets, PathOffsets};
 use crate::provider::ProbeCatalog;
 
 impl Checker<'_> {
-    /// The offsets `d_path` needs, when this kernel's BTF has them.
+    /// The offsets `d_path` needs, when this kernel's BTF has them; looked up on first use, as
+    /// reading them parses the kernel's BTF.
     pub(super) fn path_offsets(&self) -> Option<PathOffsets> {
-        offsets(self.catalog)
+        *self.path_offsets.get_or_init(|| offsets(self.catalog))
+    }
+
+    /// The offsets `execargs` needs, when this kernel's BTF has them; looked up on first use.
+    pub(super) fn execargs_offsets(&self) -> Option<ExecArgsOffsets> {
+        *self
+            .execargs_offsets
+            .get_or_init(|| execargs_offsets(self.catalog))
     }
 }
 

@@ -65,6 +65,14 @@ fn entries_within(budget: u64, element_size: u32) -> Result<u32, CodegenError> {
     }
 }
 
+/// How many entries an aggregation's map holds within its `share` of `aggsize`: one for an
+/// aggregation without keys (`@ = count()`), which never has another, so its map costs no
+/// preallocation time; else as many as fit, up to [`AGG_ENTRIES`].
+fn aggregation_entries(keyless: bool, share: u64, element_size: u32) -> Result<u32, CodegenError> {
+    let entries = entries_within(share, element_size)?;
+    Ok(if keyless { 1 } else { entries.min(AGG_ENTRIES) })
+}
+
 /// Where a variable's value lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VarStorage {
@@ -326,13 +334,13 @@ impl MapIndex {
                 value_size,
             });
             let share = options.aggsize / module.aggregations.len() as u64;
-            let entries = entries_within(share, key_size + value_size)?;
+            let entries = aggregation_entries(agg.keys.is_empty(), share, key_size + value_size)?;
             defs.push(def(
                 &aggregation_map_name(agg_idx),
                 MapType::BPF_MAP_TYPE_PERCPU_HASH,
                 key_size,
                 value_size,
-                entries.min(AGG_ENTRIES),
+                entries,
             ));
         }
         let largest_value = aggregations.iter().map(|agg| agg.value_size).max();
@@ -466,5 +474,24 @@ impl MapIndex {
             nspec,
             specsize,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keyless_aggregation_has_one_entry_and_keyed_ones_share_aggsize() {
+        assert!(matches!(aggregation_entries(true, 1 << 20, 32), Ok(1)));
+        assert!(matches!(
+            aggregation_entries(false, 1 << 20, 32),
+            Ok(AGG_ENTRIES)
+        ));
+        assert!(matches!(aggregation_entries(false, 3200, 32), Ok(100)));
+        assert!(matches!(
+            aggregation_entries(true, 16, 32),
+            Err(CodegenError::BufferTooSmall)
+        ));
     }
 }

@@ -1,9 +1,12 @@
 //! `cargo xtask bench`: tracer side by side with bpftrace on the same machine, in the same run.
 //!
 //! ```text
-//! cargo xtask bench [--runs N] [--calls N]
+//! cargo xtask bench [--runs N] [--calls N] [--only TEXT]...
 //! ```
 //!
+//! `--only TEXT` runs only the cases whose name contains `TEXT` (any of them when repeated, e.g.
+//! `--only BEGIN --only "one syscall"`); such a partial run prints its table and writes
+//! `target/bench/results.json`, but leaves `docs/benchmarks.md` to full runs.
 //! Each case runs `--runs` times (default 5) for each tool in alternation, so drift on the machine
 //! touches both alike. Sections:
 //! 1. start-up: launch until the probes are attached (the program's `BEGIN` prints `ready`), and
@@ -40,12 +43,22 @@ use report::{Row, Samples};
 struct Options {
     runs: usize,
     calls: u64,
+    /// Name fragments of the cases to run; empty runs them all.
+    only: Vec<String>,
+}
+
+impl Options {
+    /// Whether the case called `name` runs.
+    fn selects(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|part| name.contains(part.as_str()))
+    }
 }
 
 fn parse(args: &[&str]) -> anyhow::Result<Options> {
     let mut options = Options {
         runs: 5,
         calls: 2_000_000,
+        only: Vec::new(),
     };
     let mut args = args.iter();
     while let Some(&arg) = args.next() {
@@ -55,6 +68,7 @@ fn parse(args: &[&str]) -> anyhow::Result<Options> {
         match arg {
             "--runs" => options.runs = value.parse().context("--runs takes a number")?,
             "--calls" => options.calls = value.parse().context("--calls takes a number")?,
+            "--only" => options.only.push(value.to_string()),
             _ => anyhow::bail!("unknown bench option `{arg}`"),
         }
     }
@@ -73,11 +87,13 @@ pub fn run(args: &[&str]) -> anyhow::Result<()> {
     startup(&setup, &options, &mut rows, &mut memory)?;
     effect(&setup, &options, &mut rows, &mut memory)?;
     rows.extend(memory);
-    let header = header(&setup, &options);
-    std::fs::write(
-        workspace.join("docs/benchmarks.md"),
-        report::markdown(&rows, &header),
-    )?;
+    if options.only.is_empty() {
+        let header = header(&setup, &options);
+        std::fs::write(
+            workspace.join("docs/benchmarks.md"),
+            report::markdown(&rows, &header),
+        )?;
+    }
     std::fs::write(
         workspace.join("target/bench/results.json"),
         report::json(&rows),
@@ -170,6 +186,9 @@ fn calls_of(op: &str, calls: u64) -> u64 {
     }
 }
 
+/// The name of the `BEGIN { exit(0); }` case.
+const BEGIN_EXIT_CASE: &str = "BEGIN { exit(0); }, whole process";
+
 /// Section 1, and start-up memory.
 fn startup(
     setup: &Setup,
@@ -177,7 +196,10 @@ fn startup(
     rows: &mut Vec<Row>,
     memory: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
-    for case in cases::startup_cases() {
+    for case in cases::startup_cases()
+        .into_iter()
+        .filter(|case| options.selects(case.name))
+    {
         let mut attach = [Samples::default(), Samples::default()];
         let mut total = [Samples::default(), Samples::default()];
         let mut rss = [Samples::default(), Samples::default()];
@@ -231,6 +253,9 @@ fn startup(
             &note,
         ));
     }
+    if !options.selects(BEGIN_EXIT_CASE) {
+        return Ok(());
+    }
     let mut whole = [Samples::default(), Samples::default()];
     for run in 0..options.runs {
         for (idx, (tool, program)) in [
@@ -248,7 +273,7 @@ fn startup(
     let [tracer, bpftrace] = whole;
     rows.push(row(
         "start-up",
-        "BEGIN { exit(0); }, whole process".to_string(),
+        BEGIN_EXIT_CASE.to_string(),
         "ms",
         tracer,
         bpftrace,
@@ -264,7 +289,10 @@ fn effect(
     rows: &mut Vec<Row>,
     memory: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
-    for case in cases::effect_cases() {
+    for case in cases::effect_cases()
+        .into_iter()
+        .filter(|case| options.selects(case.name))
+    {
         let mut baseline = Samples::default();
         let mut added = [Samples::default(), Samples::default()];
         let mut rss = [Samples::default(), Samples::default()];
@@ -409,6 +437,17 @@ fn reported_losses(stderr: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_selects_cases_by_name_fragment() {
+        let all = parse(&[]).expect("no options");
+        assert!(all.selects("count() by pid"));
+        let some = parse(&["--only", "BEGIN", "--only", "one syscall"]).expect("two --only");
+        assert!(some.selects(BEGIN_EXIT_CASE));
+        assert!(some.selects("one syscall probe"));
+        assert!(!some.selects("count() by pid"));
+        assert!(parse(&["--only"]).is_err());
+    }
 
     #[test]
     fn losses_are_read_from_both_tools() {
