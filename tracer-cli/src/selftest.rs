@@ -18,8 +18,8 @@ pub fn fbt_mechanism(options: &Options, module: &Module) -> Option<FbtMechanism>
         .probes
         .iter()
         .flat_map(|probe| {
-            let fbt = matches!(probe.kind, ProbeKind::Fbt { .. })
-                .then_some(probe.desc.function.as_str());
+            let fbt =
+                matches!(probe.kind, ProbeKind::Fbt { .. }).then_some(probe.desc.function.as_str());
             let sources = probe
                 .sources
                 .iter()

@@ -105,7 +105,9 @@ mod tests {
         );
         assert_eq!(
             errors,
-            ["[D_OP_DYN] translated data may only be used with operator . or ->"]
+            [
+                "[D_KEY_TYPE] translated data expression may not be used as aggregation index: key #1"
+            ]
         );
     }
 }
