@@ -35,6 +35,9 @@ pub const RECORD_SPEC_OFFSET: u32 = 10;
 pub const MAX_TRACEMEM_SIZE: u32 = 4096;
 /// Bytes `bpf_get_current_comm` writes (`TASK_COMM_LEN`).
 pub const COMM_SIZE: u32 = 16;
+/// Bytes of the aggregation ID that precedes every aggregation key in scratch and in the maps:
+/// aggregations with the same key and value sizes share one map, told apart by this word.
+pub const AGG_ID_SIZE: u32 = 8;
 /// Bytes reserved for each probe name field (`probeprov`, `probemod`, `probefunc`, `probename`).
 pub const PROBE_NAME_SIZE: u32 = 64;
 
@@ -342,7 +345,8 @@ pub enum Inst {
     AggUpdate {
         /// Index into [`Module::aggregations`].
         agg: usize,
-        /// Scratch offset of the key (the aggregation's key size).
+        /// Scratch offset of the key (the aggregation's key size), after [`AGG_ID_SIZE`] bytes
+        /// reserved for the aggregation's ID.
         key_offset: u32,
         /// The value aggregated (`None` for `count()`).
         value: Option<VReg>,

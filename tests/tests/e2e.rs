@@ -50,7 +50,8 @@ suites!(
     lang2,
     errsb,
     providers2,
-    kmulti
+    kmulti,
+    aggshare
 );
 
 #[test]

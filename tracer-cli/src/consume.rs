@@ -19,12 +19,13 @@ use std::cell::RefCell;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
+use tracer_daemon::aggregate::merge_raw;
 use tracer_daemon::engine::Engine;
 use tracer_daemon::events::decode_record;
 use tracer_ebpf::layout::{
     AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, ValueKind, finished_speculation,
 };
-use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
+use tracer_ebpf::plan::{ActionDesc, AggDesc, CompiledProgram, ProbeInfo};
 
 use crate::flags::{OptionError, Options};
 use crate::freopen::Redirect;
@@ -429,11 +430,24 @@ impl<'a> Consumer<'a> {
         Ok(())
     }
 
-    /// Reads the aggregations `agg_idxs` as they are now.
+    /// Reads the aggregations `agg_idxs` as they are now, each map they share read once.
     fn snapshots(&self, agg_idxs: &[usize], session: &dyn Engine) -> anyhow::Result<Vec<Rows>> {
-        agg_idxs
+        let descs: Vec<&AggDesc> = agg_idxs
             .iter()
-            .map(|&agg_idx| self.read(agg_idx, session))
+            .map(|&agg_idx| &self.program.aggregations[agg_idx])
+            .collect();
+        let raws = session
+            .raw_aggregations(&descs)
+            .context("failed to read the aggregations")?;
+        descs
+            .iter()
+            .zip(&raws)
+            .map(|(desc, raw)| {
+                let mut rows = merge_raw(desc, raw)
+                    .with_context(|| format!("failed to read aggregation @{}", desc.name))?;
+                self.symbolize(rows.iter_mut().flat_map(|(keys, _)| keys.iter_mut()));
+                Ok(rows)
+            })
             .collect()
     }
 

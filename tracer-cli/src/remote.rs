@@ -273,7 +273,7 @@ impl Engine for RemoteSession {
     fn raw_aggregation(&self, agg: &AggDesc) -> Result<RawAggregation, EngineError> {
         let request = Request::Snapshot {
             session: self.session,
-            aggregation: agg.map.clone(),
+            aggregation: agg.handle(),
         };
         let Reply::Snapshot {
             generation,
@@ -303,7 +303,7 @@ impl Engine for RemoteSession {
     fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError> {
         self.done(&Request::Clear {
             session: self.session,
-            aggregation: agg.map.clone(),
+            aggregation: agg.handle(),
         })
     }
 
@@ -314,7 +314,7 @@ impl Engine for RemoteSession {
     ) -> Result<(), EngineError> {
         self.done(&Request::DeleteKeys {
             session: self.session,
-            aggregation: agg.map.clone(),
+            aggregation: agg.handle(),
             keys: raw_keys.iter().map(|key| to_hex(key)).collect(),
         })
     }

@@ -1,5 +1,9 @@
 //! Aggregations: reading a `BPF_MAP_TYPE_PERCPU_HASH` and merging each key's per-CPU values.
 //!
+//! Aggregations with the same key and value sizes share a map, each key starting with the
+//! aggregation's ID ([`AggDesc::map_key`]); reading, truncating and deleting take only the keys
+//! of the aggregation at hand, and `clear()` moves only its generation.
+//!
 //! Generated code updates only the value of the CPU it runs on, so no lock is taken in the kernel;
 //! userspace pays instead, merging the values when it reads. Merging and key decoding are pure
 //! functions ([`merge_per_cpu`], [`decode_key`]) so they are tested without a kernel.
@@ -17,7 +21,8 @@
 //! `INT64_MIN` for `max`, the values DTrace resets them to), so `clear()` keeps every key.
 
 use tracer_ebpf::layout::{
-    AGG_DATA, AGG_GEN_MAP, AggFunc, AggValue, Value, ValueKind, agg_data_words, agg_value_size,
+    AGG_DATA, AGG_GEN_MAP, AGG_ID_SIZE, AggFunc, AggValue, Value, ValueKind, agg_data_words,
+    agg_value_size,
 };
 use tracer_ebpf::plan::AggDesc;
 
@@ -52,22 +57,58 @@ impl Session {
         merge_raw(agg, &self.raw_aggregation(agg)?)
     }
 
-    /// The aggregation's map as it is now, undecoded.
+    /// The aggregation's entries as they are now, undecoded: its keys in the map it shares, without
+    /// the aggregation's ID.
     pub fn raw_aggregation(&self, agg: &AggDesc) -> Result<RawAggregation, EngineError> {
-        let map = self.aggregation_map(agg)?;
-        let generation = self.generation(agg)?;
-        let mut entries = Vec::new();
-        for key in map.keys()? {
-            // A key deleted since the walk saw it is simply gone.
-            let Some(per_cpu) = map.lookup(&key)? else {
+        let mut raws = self.raw_aggregations(&[agg])?;
+        Ok(raws.pop().unwrap_or_default())
+    }
+
+    /// The entries of each of `aggs`, reading each map they share once: one walk of a map's keys
+    /// serves every aggregation in it.
+    pub fn raw_aggregations(&self, aggs: &[&AggDesc]) -> Result<Vec<RawAggregation>, EngineError> {
+        let mut raws = aggs
+            .iter()
+            .map(|agg| {
+                Ok(RawAggregation {
+                    generation: self.generation(agg)?,
+                    entries: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        let mut walked: Vec<&str> = Vec::new();
+        for agg in aggs {
+            if walked.contains(&agg.map.as_str()) {
                 continue;
-            };
-            entries.push((key, per_cpu));
+            }
+            walked.push(&agg.map);
+            let map = self.aggregation_map(agg)?;
+            let readers: Vec<usize> = (0..aggs.len())
+                .filter(|&agg_idx| aggs[agg_idx].map == agg.map)
+                .collect();
+            for key in map.keys()? {
+                // The same aggregation may be asked for twice (`printa(@a, @a)`).
+                let owners: Vec<usize> = readers
+                    .iter()
+                    .copied()
+                    .filter(|&agg_idx| aggs[agg_idx].tuple_of(&key).is_some())
+                    .collect();
+                if owners.is_empty() {
+                    continue;
+                }
+                // A key deleted since the walk saw it is simply gone.
+                let Some(per_cpu) = map.lookup(&key)? else {
+                    continue;
+                };
+                let tuple = &key[AGG_ID_SIZE as usize..];
+                for agg_idx in owners {
+                    raws[agg_idx]
+                        .entries
+                        .push((tuple.to_vec(), per_cpu.clone()));
+                }
+            }
         }
-        Ok(RawAggregation {
-            generation,
-            entries,
-        })
+        Ok(raws)
     }
 
     /// `clear(@a)`: starts the aggregation's next generation, which zeroes every value and keeps
@@ -88,16 +129,18 @@ impl Session {
         self.delete_aggregation_keys(agg, &raw_keys)
     }
 
-    /// Deletes the entries whose undecoded keys are `raw_keys`, on every CPU.
+    /// Deletes the entries whose undecoded keys (without the aggregation's ID) are `raw_keys`, on
+    /// every CPU; the other aggregations in the map keep theirs.
     pub fn delete_aggregation_keys(
         &self,
         agg: &AggDesc,
         raw_keys: &[Vec<u8>],
     ) -> Result<(), EngineError> {
         let map = self.aggregation_map(agg)?;
-        for key in raw_keys {
+        for tuple in raw_keys {
+            let key = agg.map_key(tuple);
             if key.len() == map.key_size() {
-                map.delete(key)?;
+                map.delete(&key)?;
             }
         }
         Ok(())
@@ -106,7 +149,7 @@ impl Session {
     /// The aggregation's map, with its key and value sizes checked against `agg`.
     fn aggregation_map<'a>(&'a self, agg: &'a AggDesc) -> Result<RawMap<'a>, EngineError> {
         let map = RawMap::open(&self.ebpf, &agg.map)?;
-        let key_size = agg.key_size() as usize;
+        let key_size = agg.map_key_size() as usize;
         if map.key_size() != key_size {
             return Err(EngineError::KeySize {
                 map: agg.map.clone(),

@@ -53,6 +53,12 @@ pub trait Engine {
     /// The aggregation's map as it is now, undecoded.
     fn raw_aggregation(&self, agg: &AggDesc) -> Result<RawAggregation, EngineError>;
 
+    /// The entries of each of `aggs` as they are now, undecoded. A session reads each map that
+    /// aggregations share once for all of them.
+    fn raw_aggregations(&self, aggs: &[&AggDesc]) -> Result<Vec<RawAggregation>, EngineError> {
+        aggs.iter().map(|agg| self.raw_aggregation(agg)).collect()
+    }
+
     /// `clear(@a)` (see [`Session::clear_aggregation`]).
     fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError>;
 
@@ -114,6 +120,10 @@ impl Engine for Session {
 
     fn raw_aggregation(&self, agg: &AggDesc) -> Result<RawAggregation, EngineError> {
         Session::raw_aggregation(self, agg)
+    }
+
+    fn raw_aggregations(&self, aggs: &[&AggDesc]) -> Result<Vec<RawAggregation>, EngineError> {
+        Session::raw_aggregations(self, aggs)
     }
 
     fn clear_aggregation(&self, agg: &AggDesc) -> Result<(), EngineError> {

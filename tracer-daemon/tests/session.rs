@@ -411,7 +411,7 @@ fn aggregation_sizes_are_checked_against_the_map() {
         .expect_err("the key is too long");
     assert_eq!(
         error.to_string(),
-        "map `calls` has 8-byte keys, not 16-byte keys"
+        "map `calls` has 16-byte keys, not 24-byte keys"
     );
     assert_eq!(
         session

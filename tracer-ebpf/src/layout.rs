@@ -344,7 +344,7 @@ pub enum Value {
 
 /// Aggregating functions and their bucket parameters: the front end's, which map values are laid
 /// out for.
-pub use d_frontend::ir::{AggFunc, AggParams};
+pub use d_frontend::ir::{AGG_ID_SIZE, AggFunc, AggParams};
 
 /// Offset of the generation word that starts every CPU's value of an aggregation entry.
 ///

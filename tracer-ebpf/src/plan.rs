@@ -4,6 +4,8 @@
 //! This is plain data (DTrace keeps the same facts in its DOF: probe list, enabled-probe
 //! descriptions, aggregation descriptions).
 
+use d_frontend::ir::AGG_ID_SIZE;
+
 use crate::layout::{AggFunc, AggParams, ValueKind};
 
 /// A compiled D program, ready to load.
@@ -289,8 +291,12 @@ pub struct AggDesc {
     /// The D name without `@` (empty for `@`).
     pub name: String,
     /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, values laid out as `layout::AGG_GEN`
-    /// says, `layout::agg_value_size` bytes per CPU).
+    /// says, `layout::agg_value_size` bytes per CPU), which it shares with every aggregation of
+    /// the same key and value sizes.
     pub map: String,
+    /// Its ID in that map: each of its keys there is this ID as a native-endian `u64`
+    /// ([`AGG_ID_SIZE`] bytes) followed by the key tuple.
+    pub id: u32,
     /// Its key in the `layout::AGG_GEN_MAP` map of generations.
     pub generation: u32,
     /// The aggregating function.
@@ -302,9 +308,66 @@ pub struct AggDesc {
 }
 
 impl AggDesc {
-    /// The key size in bytes in the BPF map.
+    /// The key tuple's size in bytes (8 zero bytes when there are no keys).
     pub fn key_size(&self) -> u32 {
         let size: u32 = self.keys.iter().map(|kind| kind.stored_size()).sum();
         size.max(8)
+    }
+
+    /// How the daemon's protocol names it: `@` and its D name, which no other aggregation of the
+    /// program has (its map it may share).
+    pub fn handle(&self) -> String {
+        format!("@{}", self.name)
+    }
+
+    /// The key size in bytes in the BPF map: the ID, then the tuple.
+    pub fn map_key_size(&self) -> u32 {
+        AGG_ID_SIZE + self.key_size()
+    }
+
+    /// The key in the BPF map of the key tuple `tuple`.
+    pub fn map_key(&self, tuple: &[u8]) -> Vec<u8> {
+        let mut key = u64::from(self.id).to_ne_bytes().to_vec();
+        key.extend_from_slice(tuple);
+        key
+    }
+
+    /// The key tuple of `map_key`, a key of the BPF map, when it belongs to this aggregation.
+    pub fn tuple_of<'a>(&self, map_key: &'a [u8]) -> Option<&'a [u8]> {
+        let (id, tuple) = map_key.split_at_checked(AGG_ID_SIZE as usize)?;
+        (id == u64::from(self.id).to_ne_bytes()).then_some(tuple)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agg(id: u32) -> AggDesc {
+        AggDesc {
+            name: format!("a{id}"),
+            map: "agg_0".to_owned(),
+            id,
+            generation: id,
+            func: AggFunc::Count,
+            params: AggParams::None,
+            keys: vec![ValueKind::Int {
+                size: 8,
+                signed: false,
+            }],
+        }
+    }
+
+    #[test]
+    fn map_keys_start_with_the_aggregation_id() {
+        let tuple = 9u64.to_ne_bytes();
+        let key = agg(3).map_key(&tuple);
+        assert_eq!(key.len(), agg(3).map_key_size() as usize);
+        assert_eq!(key[..8], 3u64.to_ne_bytes());
+        assert_eq!(agg(3).tuple_of(&key), Some(&tuple[..]));
+        // Another aggregation of the map does not take the key, nor does a short key.
+        assert_eq!(agg(4).tuple_of(&key), None);
+        assert_eq!(agg(3).tuple_of(&key[..4]), None);
+        assert_eq!(agg(3).handle(), "@a3");
     }
 }

@@ -167,9 +167,10 @@ fn ir_dumps() {
 
 #[test]
 fn a_syscall_group_past_the_map_limit_splits_into_programs_sharing_one_mask() {
-    // 100 clauses with an aggregation each: 100 aggregation maps, more than one program may use.
+    // 100 clauses with an associative array each: 100 maps, more than one program may use. The
+    // clause-local keeps the clauses from splitting by length.
     let text = (0..100)
-        .map(|clause| format!("syscall::read:entry {{ @c{clause} = count(); }}"))
+        .map(|clause| format!("syscall::read:entry {{ this->v = 1; a{clause}[0] = this->v; }}"))
         .collect::<Vec<_>>()
         .join("\n");
     let generated = generate_for(&text);
@@ -318,21 +319,34 @@ fn every_aggregating_function_gets_its_value_layout_and_the_shared_maps() {
             .unwrap_or_else(|| panic!("no map {name}"))
             .value_size()
     };
-    // A generation word, then DTrace's data words for each function.
+    // A generation word, then DTrace's data words for each function; the functions with one data
+    // word (count, sum, min, max) share a map, as their keys are the same size too.
     let expected = [
-        ("agg_0", 1),
-        ("agg_1", 1),
-        ("agg_2", 2),
-        ("agg_3", 1),
-        ("agg_4", 1),
-        ("agg_5", 4),
-        ("agg_6", 127),
-        ("agg_7", 10 + 2),
-        ("agg_8", 2 * 3 * 9 + 3),
+        ("c", 1),
+        ("s", 1),
+        ("a", 2),
+        ("m", 1),
+        ("x", 1),
+        ("d", 4),
+        ("q", 127),
+        ("l", 10 + 2),
+        ("ll", 2 * 3 * 9 + 3),
     ];
-    for (name, words) in expected {
-        assert_eq!(value_size(name), 8 + 8 * words, "{name}");
+    let aggs = &generated.program.aggregations;
+    for (agg_idx, (name, words)) in expected.into_iter().enumerate() {
+        let agg = &aggs[agg_idx];
+        assert_eq!((agg.name.as_str(), agg.id), (name, agg_idx as u32));
+        assert_eq!(value_size(&agg.map), 8 + 8 * words, "@{name}");
+        // The aggregation's ID, then the 8 zero bytes of an empty key.
+        assert_eq!(object.maps[&agg.map].key_size(), 16, "@{name}");
     }
+    let maps: Vec<&str> = aggs.iter().map(|agg| agg.map.as_str()).collect();
+    assert_eq!(
+        maps,
+        [
+            "agg_0", "agg_0", "agg_1", "agg_0", "agg_0", "agg_2", "agg_3", "agg_4", "agg_5"
+        ]
+    );
     assert_eq!(value_size("agg_zero"), 8 + 8 * 127);
     assert_eq!(value_size("agg_gen"), 8);
     let generations: Vec<_> = generated
@@ -351,6 +365,47 @@ fn every_aggregating_function_gets_its_value_layout_and_the_shared_maps() {
 }
 
 #[test]
+fn aggregations_of_one_layout_share_a_map_and_long_runs_split_by_length() {
+    let text = (0..100)
+        .map(|clause| {
+            format!("syscall::read:entry /arg0 == {clause}/ {{ @c{clause}[arg2] = count(); }}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let generated = generate_for(&text);
+    let object = parsed(&generated);
+    let aggs = &generated.program.aggregations;
+    assert!(aggs.iter().all(|agg| agg.map == "agg_0"));
+    let ids: Vec<u32> = aggs.iter().map(|agg| agg.id).collect();
+    assert_eq!(ids, (0..100).collect::<Vec<u32>>());
+    assert!(!object.maps.contains_key("agg_1"));
+    // The aggregation's ID, then the 8-byte key.
+    assert_eq!(object.maps["agg_0"].key_size(), 16);
+    // Without the map limit to split them, the clauses split by length, in mask order.
+    let names: Vec<&str> = generated
+        .program
+        .programs
+        .iter()
+        .map(|plan| plan.name.as_str())
+        .collect();
+    assert!(names.len() > 2, "{names:?}");
+    for (idx, name) in names.iter().enumerate() {
+        match idx {
+            0 => assert_eq!(*name, "syscall_entry"),
+            _ => assert_eq!(*name, format!("syscall_entry_{idx}")),
+        }
+    }
+    for listing in &generated.listings {
+        assert!(
+            listing.insns.len() < 2048,
+            "{} is {} long",
+            listing.name,
+            listing.insns.len()
+        );
+    }
+}
+
+#[test]
 fn programs_without_aggregations_have_no_aggregation_maps() {
     let generated = generate_for("BEGIN { trace(1); exit(0); }");
     let object = parsed(&generated);
@@ -361,7 +416,7 @@ fn programs_without_aggregations_have_no_aggregation_maps() {
 #[test]
 fn begin_clauses_past_the_map_limit_split_into_programs_run_in_order() {
     let text = (0..100)
-        .map(|clause| format!("BEGIN {{ @c{clause} = count(); }}"))
+        .map(|clause| format!("BEGIN {{ this->v = 1; a{clause}[0] = this->v; }}"))
         .collect::<Vec<_>>()
         .join("\n");
     let generated = generate_for(&text);

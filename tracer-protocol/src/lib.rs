@@ -64,25 +64,25 @@ pub enum Request {
         /// The session.
         session: u64,
     },
-    /// Reads one aggregation's map, undecoded.
+    /// Reads one aggregation's entries, undecoded.
     Snapshot {
         /// The session.
         session: u64,
-        /// The aggregation's BPF map, as the plan names it.
+        /// The aggregation, as the plan names it (`AggDesc::handle`: `@` and its D name).
         aggregation: String,
     },
     /// `clear()`s one aggregation.
     Clear {
         /// The session.
         session: u64,
-        /// The aggregation's BPF map.
+        /// The aggregation (`AggDesc::handle`).
         aggregation: String,
     },
     /// Deletes aggregation entries by undecoded key (`trunc()`).
     DeleteKeys {
         /// The session.
         session: u64,
-        /// The aggregation's BPF map.
+        /// The aggregation (`AggDesc::handle`).
         aggregation: String,
         /// The keys, in hex.
         keys: Vec<String>,

@@ -3,7 +3,7 @@
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind};
-use crate::ir::{AggFunc, Field, Inst, RecordAction};
+use crate::ir::{AGG_ID_SIZE, AggFunc, Field, Inst, RecordAction};
 use crate::types::{Type, string_size};
 
 /// Linux's `SIGSTOP`, which `stop()` sends.
@@ -244,7 +244,9 @@ impl Lowerer<'_> {
         let value_sizes = self.checked.aggregations[agg].key_value_sizes.clone();
         let key_sizes = self.checked.aggregations[agg].key_sizes(self.strsize());
         let key_size: u32 = key_sizes.iter().sum::<u32>().max(8);
-        let key_offset = self.temp(key_size);
+        // Code generation stores the aggregation's ID in the 8 bytes before the key: aggregations
+        // of one layout share a map, told apart by that word.
+        let key_offset = self.temp(AGG_ID_SIZE + key_size) + AGG_ID_SIZE;
         if keys.is_empty() {
             self.push(
                 expr.span,

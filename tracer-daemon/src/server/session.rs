@@ -287,9 +287,12 @@ impl SessionThread {
         let _ = answer.send(result.map_err(|engine_error| engine_reply(&engine_error)));
     }
 
-    /// The aggregation whose map is `map`.
-    fn aggregation(&self, map: &str) -> Option<&tracer_ebpf::plan::AggDesc> {
-        self.compiled.aggregations.iter().find(|agg| agg.map == map)
+    /// The aggregation the protocol names `handle`.
+    fn aggregation(&self, handle: &str) -> Option<&tracer_ebpf::plan::AggDesc> {
+        self.compiled
+            .aggregations
+            .iter()
+            .find(|agg| agg.handle() == handle)
     }
 
     /// Waits up to `timeout` for records and sends them to every subscriber.

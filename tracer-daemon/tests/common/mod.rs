@@ -108,19 +108,21 @@ impl Asm {
     }
 
     /// `calls[r8]`'s count (data word 0, after the generation word) `+= 1` in the per-CPU hash,
-    /// inserting `{generation 1, count 1}` when the key is new.
+    /// under the key `{aggregation ID 0, r8}`, inserting `{generation 1, count 1}` when the key is
+    /// new.
     pub fn count_r8(&mut self) -> &mut Asm {
-        self.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R8, -16))
+        self.push(Insn::st_mem(Size::DW, Reg::FP, -24, 0))
+            .push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R8, -16))
             .ld_map(Reg::R1, CALLS)
             .push(Insn::mov64_reg(Reg::R2, Reg::FP))
-            .push(Insn::alu64_imm(AluOp::Add, Reg::R2, -16))
+            .push(Insn::alu64_imm(AluOp::Add, Reg::R2, -24))
             .push(Insn::call(Helper::bpf_map_lookup_elem))
             .jump(JmpOp::Jne, Reg::R0, 0, "increment")
             .push(Insn::st_mem(Size::DW, Reg::FP, -40, 1))
             .push(Insn::st_mem(Size::DW, Reg::FP, -32, 1))
             .ld_map(Reg::R1, CALLS)
             .push(Insn::mov64_reg(Reg::R2, Reg::FP))
-            .push(Insn::alu64_imm(AluOp::Add, Reg::R2, -16))
+            .push(Insn::alu64_imm(AluOp::Add, Reg::R2, -24))
             .push(Insn::mov64_reg(Reg::R3, Reg::FP))
             .push(Insn::alu64_imm(AluOp::Add, Reg::R3, -40))
             .push(Insn::mov64_imm(Reg::R4, 0))
@@ -230,7 +232,7 @@ pub fn maps(ring_size: u32) -> Vec<MapDef> {
         map("config", BPF_MAP_TYPE_ARRAY, 4, 8, 1),
         map("events", BPF_MAP_TYPE_RINGBUF, 0, 0, ring_size),
         map("stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1),
-        map("calls", BPF_MAP_TYPE_PERCPU_HASH, 8, 16, 1024),
+        map("calls", BPF_MAP_TYPE_PERCPU_HASH, 16, 16, 1024),
         map(AGG_GEN_MAP, BPF_MAP_TYPE_ARRAY, 4, 8, 1),
     ]
 }
@@ -293,6 +295,7 @@ pub fn calls_agg() -> AggDesc {
     AggDesc {
         name: "calls".to_owned(),
         map: "calls".to_owned(),
+        id: 0,
         generation: 0,
         func: AggFunc::Count,
         params: AggParams::None,

@@ -6,7 +6,11 @@
 //! DTrace's `dt_agg_qbin` does, and `llquantize` unrolls its search over the magnitudes, which the
 //! 64-bit limit on `factor^(hmag + 1)` bounds to 64 steps.
 //!
+//! Aggregations with the same key and value sizes share one map; each key starts with the
+//! aggregation's ID, stored in the [`AGG_ID_SIZE`] bytes lowering reserves before the key.
+//!
 //! ```text
+//!   key = {agg, key}                        *(u64 *)(scratch + key_offset - 8) = agg
 //!   gen = agg_gen[agg]                      *(u32 *)(fp-8) = agg; call lookup; spill *r0
 //!   zero = &agg_zero[0]                     call lookup; spill r0
 //!   entry = lookup(map, key)                r1 = map; r2 = &key; call lookup
@@ -22,12 +26,12 @@
 //!   update entry->data                       r0 = entry; r1..r5 scratch
 //! ```
 
-use d_frontend::ir::{AggFunc, AggParams, VReg};
+use d_frontend::ir::{AGG_ID_SIZE, AggFunc, AggParams, VReg};
 
 use super::action::count_failure;
 use super::emit::{Emitter, Target};
-use super::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, AGG_ZERO_SLOT, KEY_SLOT};
-use super::inst::{ClauseContext, load_constant, scratch_pointer};
+use super::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, AGG_ZERO_SLOT, KEY_SLOT, SCRATCH};
+use super::inst::{ClauseContext, load_constant, scratch_offset, scratch_pointer};
 use super::maps::AggMap;
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
@@ -38,7 +42,7 @@ use crate::layout::{
 const BPF_NOEXIST: i32 = 1;
 
 /// Aggregates `value` (none for `count`) with increment `incr` (1 when absent) under the key at
-/// scratch `key_offset`.
+/// scratch `key_offset`, after the aggregation's ID.
 pub fn aggregate(
     context: &ClauseContext<'_>,
     emitter: &mut Emitter,
@@ -51,6 +55,13 @@ pub fn aggregate(
     let Some(support) = context.maps.agg_support else {
         unreachable!("a program with aggregation {agg} has the aggregation maps");
     };
+    let key_offset = key_offset - AGG_ID_SIZE;
+    emitter.push(Insn::st_mem(
+        Size::DW,
+        SCRATCH,
+        scratch_offset(key_offset),
+        agg_map.id as i32,
+    ));
     let done = emitter.target();
     let have = emitter.target();
     let live = emitter.target();

@@ -1,4 +1,4 @@
-//! The maps every program uses, one per aggregation, and the storage of D variables.
+//! The maps every program uses, one per aggregation layout, and the storage of D variables.
 //!
 //! Variables live where DTrace keeps them:
 //!
@@ -11,7 +11,7 @@
 //!   holding the value's stored size; an element exists only while it is non-zero.
 
 use d_frontend::ast::VarScope;
-use d_frontend::ir::{AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
+use d_frontend::ir::{AGG_ID_SIZE, AggFunc, AggParams, Module, PROBE_NAME_SIZE, Variable};
 use d_frontend::types::Type;
 
 use super::{CodegenError, CodegenOptions};
@@ -53,7 +53,9 @@ pub const MAX_SCRATCH_SIZE: u32 = 32 * 1024;
 /// preallocated, as DTrace's aggregation buffer is: an element allocated on demand can fail in
 /// probe context (inside `sched_switch`, say) and lose the key's first update. Creating a
 /// preallocated per-CPU hash costs the kernel time in proportion to its entries (about 50 ms for
-/// 65,536), so the cap stays moderate, and `aggsize` is shared by all the aggregations.
+/// 65,536), so the cap stays moderate, and `aggsize` is shared by all the aggregations. The
+/// aggregations of one layout share a map, which holds their shares of `aggsize` together up to
+/// this cap, as DTrace's aggregations share its buffer.
 const AGG_ENTRIES: u32 = 16384;
 
 /// How many elements of `element_size` bytes fit in `budget` bytes (`aggsize`, `dynvarsize`), as
@@ -65,8 +67,8 @@ fn entries_within(budget: u64, element_size: u32) -> Result<u32, CodegenError> {
     }
 }
 
-/// How many entries an aggregation's map holds within its `share` of `aggsize`: one for an
-/// aggregation without keys (`@ = count()`), which never has another, so its map costs no
+/// How many entries an aggregation adds to its (shared) map within its `share` of `aggsize`: one
+/// for an aggregation without keys (`@ = count()`), which never has another, so it costs no
 /// preallocation time; else as many as fit, up to [`AGG_ENTRIES`].
 fn aggregation_entries(keyless: bool, share: u64, element_size: u32) -> Result<u32, CodegenError> {
     let entries = entries_within(share, element_size)?;
@@ -168,8 +170,10 @@ pub struct SpecMap {
 /// One aggregation's map and the layout of its values.
 #[derive(Clone, Copy, Debug)]
 pub struct AggMap {
-    /// Its map's index.
+    /// Its map's index: the map of every aggregation with its key and value sizes.
     pub map: usize,
+    /// Its ID, the first word of each of its keys in that map.
+    pub id: u32,
     /// The aggregating function.
     pub func: AggFunc,
     /// The bucket parameters.
@@ -199,9 +203,10 @@ fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entrie
     }
 }
 
-/// The name of aggregation `agg_idx`'s map.
-pub fn aggregation_map_name(agg_idx: usize) -> String {
-    format!("agg_{agg_idx}")
+/// The name of the `layout_idx`th aggregation map: the map of every aggregation with one key and
+/// value size, whose keys start with the aggregation's ID ([`AGG_ID_SIZE`] bytes).
+pub fn aggregation_map_name(layout_idx: usize) -> String {
+    format!("agg_{layout_idx}")
 }
 
 /// The name of a dynamic variable's map: `self_NAME` for a thread-local, `assoc_NAME` for a global
@@ -324,24 +329,39 @@ impl MapIndex {
             def(STATE_MAP, MapType::BPF_MAP_TYPE_ARRAY, 4, 4, 1),
         ];
         let mut aggregations = Vec::new();
+        // Each shared map's layout (key and value bytes) and index.
+        let mut shared: Vec<((u32, u32), usize)> = Vec::new();
         for (agg_idx, agg) in module.aggregations.iter().enumerate() {
             let key_size: u32 = agg.key_sizes(module.strsize).iter().sum::<u32>().max(8);
             let value_size = agg_value_size(agg.func, agg.params);
+            let share = options.aggsize / module.aggregations.len() as u64;
+            let entries = aggregation_entries(agg.keys.is_empty(), share, key_size + value_size)?;
+            let layout = (AGG_ID_SIZE + key_size, value_size);
+            let map = match shared.iter().find(|(seen, _)| *seen == layout) {
+                Some(&(_, map)) => {
+                    let def = &mut defs[map];
+                    def.max_entries = def.max_entries.saturating_add(entries).min(AGG_ENTRIES);
+                    map
+                }
+                None => {
+                    shared.push((layout, defs.len()));
+                    defs.push(def(
+                        &aggregation_map_name(shared.len() - 1),
+                        MapType::BPF_MAP_TYPE_PERCPU_HASH,
+                        layout.0,
+                        value_size,
+                        entries.min(AGG_ENTRIES),
+                    ));
+                    defs.len() - 1
+                }
+            };
             aggregations.push(AggMap {
-                map: defs.len(),
+                map,
+                id: agg_idx as u32,
                 func: agg.func,
                 params: agg.params,
                 value_size,
             });
-            let share = options.aggsize / module.aggregations.len() as u64;
-            let entries = aggregation_entries(agg.keys.is_empty(), share, key_size + value_size)?;
-            defs.push(def(
-                &aggregation_map_name(agg_idx),
-                MapType::BPF_MAP_TYPE_PERCPU_HASH,
-                key_size,
-                value_size,
-                entries,
-            ));
         }
         let largest_value = aggregations.iter().map(|agg| agg.value_size).max();
         let agg_support = largest_value.map(|largest_value| {

@@ -324,14 +324,15 @@ pub fn generate(module: &Module, options: &CodegenOptions) -> Result<Generated, 
     Ok(Generated { program, listings })
 }
 
-/// How `-S` names a map: `@name` for an aggregation, the D name for a variable's map (`self->ts`,
-/// `a[]`), else the map's own name.
+/// How `-S` names a map: `@name` for the map of one aggregation, the D name for a variable's map
+/// (`self->ts`, `a[]`), else the map's own name (a map that aggregations share among them).
 fn map_label(module: &Module, maps: &MapIndex, map_idx: usize) -> String {
-    if let Some(agg_idx) = maps
+    let mut users = maps
         .aggregations
         .iter()
-        .position(|agg_map| agg_map.map == map_idx)
-    {
+        .enumerate()
+        .filter(|(_, agg_map)| agg_map.map == map_idx);
+    if let (Some((agg_idx, _)), None) = (users.next(), users.next()) {
         return format!("@{}", module.aggregations[agg_idx].name);
     }
     match maps
@@ -714,14 +715,21 @@ pub(crate) struct Chunk {
     pub clause_ids: Vec<usize>,
 }
 
+/// The most instructions the clauses of one program take, when more programs may share the
+/// clauses of a probe group. The verifier patches each inlined map lookup into the whole program,
+/// so its work grows with the square of a program's length: a thousand clauses verify several times
+/// faster as programs of about this size than as one program.
+const MAX_CLAUSE_INSNS_PER_PROGRAM: usize = 1024;
+
 /// The most maps one program may use (the kernel's `MAX_USED_MAPS`).
 const MAX_MAPS_PER_PROGRAM: usize = 64;
 
 /// Splits a probe group's clauses into runs whose programs each use at most
-/// [`MAX_MAPS_PER_PROGRAM`] maps (each aggregation and dynamic variable has a map of its own);
-/// returns the run lengths. The programs of one group attach to the same tracepoint in order (or
-/// each to its own perf event, or, for `BEGIN` and `END`, run one after another), so clauses still
-/// run in program order.
+/// [`MAX_MAPS_PER_PROGRAM`] maps (each aggregation layout and dynamic variable has a map of its
+/// own) and, unless the clauses share clause-local variables (which each program zeroes), at most
+/// [`MAX_CLAUSE_INSNS_PER_PROGRAM`] instructions of clauses; returns the run lengths. The programs
+/// of one group attach to the same tracepoint in order (or each to its own perf event, or, for
+/// `BEGIN` and `END`, run one after another), so clauses still run in program order.
 fn chunks_within_map_limit(
     module: &Module,
     maps: &MapIndex,
@@ -740,6 +748,12 @@ fn chunks_within_map_limit(
     let mut chunks = Vec::new();
     let mut used: HashSet<usize> = trampoline_maps.clone().collect();
     let mut chunk_len = 0;
+    let mut insns = 0;
+    let max_insns = if var::uses_locals(maps, clause_ids.iter().map(|&idx| &module.clauses[idx])) {
+        usize::MAX
+    } else {
+        MAX_CLAUSE_INSNS_PER_PROGRAM
+    };
     for &clause_idx in clause_ids {
         let mut trial = Emitter::default();
         let end = trial.target();
@@ -754,12 +768,17 @@ fn chunks_within_map_limit(
         )?;
         let clause_maps: HashSet<usize> =
             trial.map_relocs.iter().map(|reloc| reloc.map_idx).collect();
-        if chunk_len > 0 && used.union(&clause_maps).count() > MAX_MAPS_PER_PROGRAM {
+        if chunk_len > 0
+            && (used.union(&clause_maps).count() > MAX_MAPS_PER_PROGRAM
+                || insns + trial.insns.len() > max_insns)
+        {
             chunks.push(chunk_len);
             used = trampoline_maps.clone().collect();
             chunk_len = 0;
+            insns = 0;
         }
         used.extend(clause_maps);
+        insns += trial.insns.len();
         chunk_len += 1;
     }
     chunks.push(chunk_len);

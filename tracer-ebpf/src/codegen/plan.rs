@@ -6,7 +6,7 @@ use d_frontend::ir::{self, Module, PROBE_NAME_SIZE, RecordAction};
 use d_frontend::provider::ProbeKind;
 use d_frontend::types::Type;
 
-use super::maps::{MapIndex, aggregation_map_name, syscall_value_size};
+use super::maps::{MapIndex, syscall_value_size};
 use super::{Chunk, Group};
 use crate::layout::{AGG_FIRST_GEN, AGG_GEN_MAP, ValueKind};
 use crate::plan::{
@@ -86,7 +86,8 @@ pub(super) fn compiled_program(
             .enumerate()
             .map(|(agg_idx, agg)| AggDesc {
                 name: agg.name.clone(),
-                map: aggregation_map_name(agg_idx),
+                map: maps.defs[maps.aggregations[agg_idx].map].name.clone(),
+                id: maps.aggregations[agg_idx].id,
                 generation: agg_idx as u32,
                 func: agg.func,
                 params: agg.params,

@@ -89,6 +89,17 @@ pub fn prologue(emitter: &mut Emitter, maps: &MapIndex, clauses: &[&Clause], exi
     }
 }
 
+/// Whether any of `clauses` reads or writes a clause-local variable.
+pub fn uses_locals<'a>(maps: &MapIndex, mut clauses: impl Iterator<Item = &'a Clause>) -> bool {
+    clauses.any(|clause| {
+        clause
+            .insts
+            .iter()
+            .filter_map(accessed_var)
+            .any(|var| matches!(maps.variables[var], VarStorage::Local { .. }))
+    })
+}
+
 /// Points r8 at the `globals` value again, after the way to a fault used it (see `fault`); a
 /// program without globals leaves it alone.
 ///

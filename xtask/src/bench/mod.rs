@@ -17,7 +17,9 @@
 //!    `fork()` gains under `proc:::create { @ = count(); }` (a thousandth of `--calls` forks);
 //! 3. throughput: a `printf` per call into a file, events delivered per second, with every loss
 //!    counted from the tools' own drop reports;
-//! 4. memory: the tracer process's peak RSS in each case.
+//! 4. fork rate: forks (each waited for) per second of the fork workload, untraced and under
+//!    `proc:::create { @ = count(); }` (bpftrace: `sched_process_fork`), from the probe-effect runs;
+//! 5. memory: the tracer process's peak RSS in each case.
 //!
 //! bpftrace is installed with apt when missing. Results go to `docs/benchmarks.md` and
 //! `target/bench/results.json`.
@@ -282,13 +284,14 @@ fn startup(
     Ok(())
 }
 
-/// Sections 2 and 3, and their memory.
+/// Sections 2, 3 and 4, and their memory.
 fn effect(
     setup: &Setup,
     options: &Options,
     rows: &mut Vec<Row>,
     memory: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
+    let mut fork_rates = Vec::new();
     for case in cases::effect_cases()
         .into_iter()
         .filter(|case| options.selects(case.name))
@@ -297,6 +300,8 @@ fn effect(
         let mut added = [Samples::default(), Samples::default()];
         let mut rss = [Samples::default(), Samples::default()];
         let mut rate = [Samples::default(), Samples::default()];
+        let mut untraced_forks = Samples::default();
+        let mut forks = [Samples::default(), Samples::default()];
         let mut notes = Vec::new();
         for run in 0..options.runs {
             // The note keeps the last run's delivery counts of both tools.
@@ -304,6 +309,7 @@ fn effect(
             let calls = calls_of(case.op, options.calls);
             let untraced = setup.workload(case.op, calls)?;
             baseline.0.push(untraced);
+            untraced_forks.0.push(per_second(untraced));
             for (idx, tool) in [Tool::Tracer, Tool::Bpftrace].into_iter().enumerate() {
                 let program = match tool {
                     Tool::Tracer => format!("{} BEGIN {{ printf(\"ready\\n\"); }}", case.d),
@@ -320,6 +326,7 @@ fn effect(
                 let traced = setup.workload(case.op, calls)?;
                 let finished = running.stop(Some(ready))?;
                 added[idx].0.push(traced - untraced);
+                forks[idx].0.push(per_second(traced));
                 rss[idx].0.push(finished.rss_kib as f64 / 1024.0);
                 if case.d.contains("printf") {
                     let delivered = count_events(&finished.stdout);
@@ -358,6 +365,19 @@ fn effect(
                 &note,
             ));
         }
+        if case.op == "fork" {
+            let [tracer, bpftrace] = forks;
+            let mut rate_row = row(
+                "fork rate",
+                case.name.to_string(),
+                "forks/s",
+                tracer,
+                bpftrace,
+                &note,
+            );
+            rate_row.baseline = Some(untraced_forks);
+            fork_rates.push(rate_row);
+        }
         let [tracer, bpftrace] = rss;
         memory.push(row(
             "peak RSS",
@@ -368,7 +388,17 @@ fn effect(
             "",
         ));
     }
+    rows.extend(fork_rates);
     Ok(())
+}
+
+/// Calls per second of a workload run that took `ns_per_call` nanoseconds a call.
+fn per_second(ns_per_call: f64) -> f64 {
+    if ns_per_call > 0.0 {
+        1e9 / ns_per_call
+    } else {
+        0.0
+    }
 }
 
 fn row(
@@ -447,6 +477,12 @@ mod tests {
         assert!(some.selects("one syscall probe"));
         assert!(!some.selects("count() by pid"));
         assert!(parse(&["--only"]).is_err());
+    }
+
+    #[test]
+    fn fork_rates_are_per_second() {
+        assert!((per_second(250_000.0) - 4000.0).abs() < 1e-9);
+        assert!(per_second(0.0).abs() < f64::EPSILON);
     }
 
     #[test]
