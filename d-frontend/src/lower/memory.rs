@@ -52,7 +52,7 @@ impl Lowerer<'_> {
     /// `place = value` for a place in the `alloca` area; returns the value stored.
     pub(super) fn alloca_store(&mut self, target: &Expr, value: &Expr) -> VReg {
         let ty = self.type_of(target);
-        let src = self.converted(value, ty);
+        let src = self.stored(value, ty);
         let addr = self.address_of(target);
         let size = self.size_of(ty) as u8;
         self.push(

@@ -92,7 +92,7 @@ impl Lowerer<'_> {
             if ty == Type::String {
                 self.string_value_into(key, cursor);
             } else {
-                let value = self.converted(key, ty);
+                let value = self.stored(key, ty);
                 self.push(
                     key.span,
                     Inst::Store {
@@ -213,7 +213,7 @@ impl Lowerer<'_> {
         let access = self.access(target);
         let var_type = self.var_type(access);
         let result = match op {
-            AssignOp::Assign => self.converted(value, var_type),
+            AssignOp::Assign => self.stored(value, var_type),
             AssignOp::Compound(binary_op) => {
                 let old = self.load_access(span, access);
                 self.compound_value(binary_op, old, var_type, value, span)

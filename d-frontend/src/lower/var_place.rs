@@ -133,7 +133,7 @@ impl Lowerer<'_> {
             return src;
         }
         let src = match op {
-            AssignOp::Assign => self.converted(value, ty),
+            AssignOp::Assign => self.stored(value, ty),
             AssignOp::Compound(binary_op) => {
                 let old = self.place_value(target);
                 self.compound_value(binary_op, old, ty, value, span)
