@@ -46,7 +46,8 @@ suites!(
     procargs,
     caps,
     errs,
-    lang2
+    lang2,
+    runtime
 );
 
 #[test]

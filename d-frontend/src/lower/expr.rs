@@ -465,6 +465,9 @@ impl Lowerer<'_> {
             self.push(span, Inst::Subr(Subr::SetNull { dst: offset }));
             return;
         }
+        if place_is_alloca(expr, &self.checked.types, &self.checked.type_info) {
+            return self.alloca_string_into(expr, offset);
+        }
         match &expr.kind {
             ExprKind::Str(bytes) => {
                 let kept = &bytes[..bytes.len().min(self.strsize() as usize)];
@@ -567,5 +570,36 @@ pub(super) fn arithmetic_op(op: BinaryOp, ty: Type) -> BinOp {
         BinaryOp::Shr if signed => BinOp::AShr,
         BinaryOp::Shr => BinOp::LShr,
         _ => BinOp::Xor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::insts_of;
+    use crate::ir::Inst;
+
+    /// The `(size, signed)` of each truncation `BEGIN { body }` performs.
+    fn extends(body: &str) -> Vec<(u8, bool)> {
+        insts_of(body)
+            .into_iter()
+            .filter_map(|inst| match inst {
+                Inst::Extend { size, signed, .. } => Some((size, signed)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn arithmetic_is_cut_to_its_type_only_where_stored() {
+        // An aggregating function's weight, a comparison and a cast to `long` take all 64 bits.
+        assert!(extends("@q = quantize(1, (1 << 63) - 1);").is_empty());
+        assert!(extends("trace((1 << 32) != 0);").is_empty());
+        assert!(extends("trace((long)-(1 << 31));").is_empty());
+        // A variable, a record field or an aggregation key of type `int` holds 32 bits.
+        assert_eq!(extends("this->x = 1 << 32;"), [(4, true)]);
+        assert_eq!(extends("trace(~0u + 1u);"), [(4, false)]);
+        assert_eq!(extends("@[1 + 2] = count();"), [(4, true)]);
+        // A value that has its type already is not cut again.
+        assert!(extends("this->x = 5; this->y = this->x; trace(this->y);").is_empty());
     }
 }

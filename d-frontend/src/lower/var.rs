@@ -277,6 +277,11 @@ impl Lowerer<'_> {
             self.store_var_place_string(target, offset, span);
             return;
         }
+        if place_is_alloca(target, &self.checked.types, &self.checked.type_info) {
+            self.string_value_into(value, offset);
+            self.alloca_store_string(target, offset, span);
+            return;
+        }
         let access = self.access(target);
         if let (Some(key_offset), ExprKind::Int { value: 0, .. }) = (access.key_offset, &value.kind)
         {

@@ -171,7 +171,14 @@ impl Lowerer<'_> {
     pub(super) fn var_place_string_into(&mut self, expr: &Expr, offset: u32) {
         let size = self.strsize();
         let missing = self.label();
-        self.push(expr.span, Inst::Zero { offset, size });
+        let slot_size = crate::types::string_size(size);
+        self.push(
+            expr.span,
+            Inst::Zero {
+                offset,
+                size: slot_size,
+            },
+        );
         if let Some(root) = var_place_root(expr, &self.checked.types, &self.checked.type_info) {
             let base = self.load_var(root);
             self.push(

@@ -17,6 +17,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::{Add as _, Mul as _};
 
 use d_frontend::printf::FormatPiece;
 use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_data_words};
@@ -296,7 +297,7 @@ fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (Extended, i64) {
                 magnitude = 1;
             }
             let mut scale = power(magnitude + 1)
-                .div(long(i64::from(steps)))
+                .checked_div(long(i64::from(steps)))
                 .unwrap_or(Extended::ZERO);
             for _ in magnitude..=i32::from(hmag) {
                 for step in steps_factor + 1..=u64::from(steps) {

@@ -7,6 +7,7 @@
 //! the nearest representable value, ties to even, as the x87 unit does in its default mode.
 
 use std::cmp::Ordering;
+use std::ops::{Add, Mul};
 
 /// A number `(-1)^negative * significand * 2^exponent`, with the significand's top bit set (or the
 /// significand 0 for zero).
@@ -30,9 +31,30 @@ impl Extended {
         round(value < 0, u128::from(value.unsigned_abs()), 0)
     }
 
+    /// `self / rhs`, rounded; `None` when `rhs` is zero.
+    pub fn checked_div(self, rhs: Extended) -> Option<Extended> {
+        if rhs.significand == 0 {
+            return None;
+        }
+        let divisor = u128::from(rhs.significand);
+        let dividend = u128::from(self.significand) << 64;
+        let (quotient, remainder) = (dividend / divisor, dividend % divisor);
+        // Two more quotient bits, then whatever remains as a sticky bit.
+        let extra = remainder << 2;
+        let wide = (quotient << 3) | (extra / divisor) << 1 | u128::from(extra % divisor != 0);
+        Some(round(
+            self.negative != rhs.negative,
+            wide,
+            self.exponent - rhs.exponent - 67,
+        ))
+    }
+}
+
+impl Add for Extended {
+    type Output = Extended;
+
     /// `self + rhs`, rounded.
-    #[must_use]
-    pub fn add(self, rhs: Extended) -> Extended {
+    fn add(self, rhs: Extended) -> Extended {
         if self.significand == 0 {
             return rhs;
         }
@@ -56,34 +78,19 @@ impl Extended {
             round(big.negative, big_wide - small_wide, exponent)
         }
     }
+}
+
+impl Mul for Extended {
+    type Output = Extended;
 
     /// `self * rhs`, rounded.
-    #[must_use]
-    pub fn mul(self, rhs: Extended) -> Extended {
+    fn mul(self, rhs: Extended) -> Extended {
         let product = u128::from(self.significand) * u128::from(rhs.significand);
         round(
             self.negative != rhs.negative,
             product,
             self.exponent + rhs.exponent,
         )
-    }
-
-    /// `self / rhs`, rounded; `None` when `rhs` is zero.
-    pub fn div(self, rhs: Extended) -> Option<Extended> {
-        if rhs.significand == 0 {
-            return None;
-        }
-        let divisor = u128::from(rhs.significand);
-        let dividend = u128::from(self.significand) << 64;
-        let (quotient, remainder) = (dividend / divisor, dividend % divisor);
-        // Two more quotient bits, then whatever remains as a sticky bit.
-        let extra = remainder << 2;
-        let wide = (quotient << 3) | (extra / divisor) << 1 | u128::from(extra % divisor != 0);
-        Some(round(
-            self.negative != rhs.negative,
-            wide,
-            self.exponent - rhs.exponent - 67,
-        ))
     }
 }
 
@@ -172,8 +179,8 @@ mod tests {
         assert!(int(i64::MAX - 1) < int(i64::MAX));
         assert_eq!(int(5).add(int(-5)), Extended::ZERO);
         assert_eq!(int(3).mul(int(-4)), int(-12));
-        assert_eq!(int(-12).div(int(4)), Some(int(-3)));
-        assert_eq!(int(1).div(Extended::ZERO), None);
+        assert_eq!(int(-12).checked_div(int(4)), Some(int(-3)));
+        assert_eq!(int(1).checked_div(Extended::ZERO), None);
     }
 
     #[test]
@@ -193,16 +200,16 @@ mod tests {
         assert_eq!(two_64.add(int(1)), two_64);
         assert_eq!(two_64.add(int(3)), two_64.add(int(4)));
         // Just over halfway rounds up.
-        let quarter = int(1).div(int(4)).unwrap();
+        let quarter = int(1).checked_div(int(4)).unwrap();
         assert_eq!(two_64.add(int(1)).add(quarter), two_64);
         assert_eq!(two_64.add(int(1).add(quarter)), two_64.add(int(2)));
     }
 
     #[test]
     fn quotients_round() {
-        let third = int(1).div(int(3)).unwrap();
+        let third = int(1).checked_div(int(3)).unwrap();
         assert!(third.mul(int(3)) <= int(1));
-        assert!(int(2).div(int(3)).unwrap() > third);
-        assert_eq!(int(10).div(int(5)), Some(int(2)));
+        assert!(int(2).checked_div(int(3)).unwrap() > third);
+        assert_eq!(int(10).checked_div(int(5)), Some(int(2)));
     }
 }
