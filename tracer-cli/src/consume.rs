@@ -16,6 +16,7 @@
 //! symbolized.
 
 use std::cell::RefCell;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
@@ -26,6 +27,7 @@ use tracer_ebpf::layout::{
 };
 use tracer_ebpf::plan::{ActionDesc, CompiledProgram, ProbeInfo};
 
+use crate::aggrate::AggSnapshots;
 use crate::flags::{OptionError, Options};
 use crate::freopen::Redirect;
 use crate::output::agg::{self, Aggregation, SortOptions};
@@ -78,6 +80,8 @@ pub struct Consumer<'a> {
     symbols: RefCell<Symbols>,
     /// Whether the program records user stacks or addresses, whose processes are watched.
     user_symbols: bool,
+    /// What `printa` prints of each aggregation under `aggrate`.
+    agg_snapshots: RefCell<AggSnapshots>,
 }
 
 impl<'a> Consumer<'a> {
@@ -114,7 +118,6 @@ impl<'a> Consumer<'a> {
         });
         Consumer {
             program,
-            options,
             sink,
             printed: vec![false; program.aggregations.len()],
             redirect: Redirect::default(),
@@ -124,7 +127,23 @@ impl<'a> Consumer<'a> {
             speculations,
             symbols: RefCell::new(Symbols::default()),
             user_symbols: uses_user_symbols(program),
+            agg_snapshots: RefCell::new(AggSnapshots::new(
+                options.get("aggrate").unwrap_or(0),
+                program.aggregations.len(),
+            )),
+            options,
         }
+    }
+
+    /// Reads again the aggregations `printa` prints when `aggrate`'s interval has passed since
+    /// they were last read; the main loop calls it after each batch of records.
+    pub fn refresh_aggregations(&self, session: &dyn Engine) -> anyhow::Result<()> {
+        let due = self.agg_snapshots.borrow_mut().due(Instant::now());
+        for agg_idx in due {
+            let rows = self.read(agg_idx, session)?;
+            self.agg_snapshots.borrow_mut().store(agg_idx, rows);
+        }
+        Ok(())
     }
 
     /// Reads the mappings of process `pid` while it runs, when the program records user stacks
@@ -275,7 +294,7 @@ impl<'a> Consumer<'a> {
                     aggregations,
                 } => {
                     let pieces = raw_format.as_ref().map(|_| format.unwrap_or_default());
-                    let snapshots = self.snapshots(aggregations, session)?;
+                    let snapshots = self.printa_rows(aggregations, session)?;
                     let views = self.named_views(aggregations, &snapshots);
                     let sort = self.sort_options();
                     self.sink.printa(pieces, &views, sort, out);
@@ -427,6 +446,26 @@ impl<'a> Consumer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The rows `printa` prints of the aggregations `agg_idxs`: as they are now, or their last
+    /// snapshot under `aggrate`.
+    fn printa_rows(&self, agg_idxs: &[usize], session: &dyn Engine) -> anyhow::Result<Vec<Rows>> {
+        let now = Instant::now();
+        let mut snapshots = Vec::with_capacity(agg_idxs.len());
+        for &agg_idx in agg_idxs {
+            let cached = self.agg_snapshots.borrow().cached(agg_idx);
+            let rows = match cached {
+                Some(rows) => rows,
+                None => {
+                    let rows = self.read(agg_idx, session)?;
+                    self.agg_snapshots.borrow_mut().keep(agg_idx, &rows, now);
+                    rows
+                }
+            };
+            snapshots.push(rows);
+        }
+        Ok(snapshots)
     }
 
     /// Reads the aggregations `agg_idxs` as they are now.
