@@ -23,11 +23,12 @@ pub struct AggSnapshots {
 }
 
 impl AggSnapshots {
-    /// Snapshots of `n_aggs` aggregations taken every `rate_ns` nanoseconds; 0 reads anew at each
-    /// `printa`.
-    pub fn new(rate_ns: u64, n_aggs: usize) -> AggSnapshots {
+    /// Snapshots of `n_aggs` aggregations taken every `rate_ns` nanoseconds. A rate no slower than
+    /// `loop_ns`, the main loop's period, reads anew at each `printa`, as libdtrace's snapshot is
+    /// then as fresh as the records.
+    pub fn new(rate_ns: u64, loop_ns: u64, n_aggs: usize) -> AggSnapshots {
         AggSnapshots {
-            rate: (rate_ns > 0).then(|| Duration::from_nanos(rate_ns)),
+            rate: (rate_ns > loop_ns).then(|| Duration::from_nanos(rate_ns)),
             taken: None,
             rows: vec![None; n_aggs],
         }
@@ -62,6 +63,11 @@ impl AggSnapshots {
             .collect()
     }
 
+    /// Drops aggregation `agg_idx`'s snapshot, as `clear` or `trunc` changed the aggregation.
+    pub fn forget(&mut self, agg_idx: usize) {
+        self.rows[agg_idx] = None;
+    }
+
     /// Keeps `rows` as aggregation `agg_idx`'s snapshot.
     pub fn store(&mut self, agg_idx: usize, rows: Rows) {
         self.rows[agg_idx] = Some(rows);
@@ -79,7 +85,7 @@ mod tests {
     #[test]
     fn printa_sees_the_same_snapshot_until_the_rate_has_passed() {
         let start = Instant::now();
-        let mut snapshots = AggSnapshots::new(4_500_000_000, 2);
+        let mut snapshots = AggSnapshots::new(4_500_000_000, 100_000_000, 2);
         let at = |secs: u64| start + Duration::from_secs(secs);
         assert_eq!(snapshots.cached(0), None);
         assert!(snapshots.due(at(0)).is_empty());
@@ -90,11 +96,13 @@ mod tests {
         snapshots.store(0, count(5));
         assert_eq!(snapshots.cached(0), Some(count(5)));
         assert!(snapshots.due(at(7)).is_empty());
+        snapshots.forget(0);
+        assert_eq!(snapshots.cached(0), None);
     }
 
     #[test]
-    fn without_a_rate_every_printa_reads_anew() {
-        let mut snapshots = AggSnapshots::new(0, 1);
+    fn a_rate_no_slower_than_the_main_loop_reads_anew() {
+        let mut snapshots = AggSnapshots::new(50_000_000, 100_000_000, 1);
         let now = Instant::now();
         snapshots.keep(0, &count(1), now);
         assert_eq!(snapshots.cached(0), None);

@@ -56,6 +56,9 @@ const DYNAMIC_OPTIONS: &[&str] = &[
     "switchrate",
 ];
 
+/// The longest the main loop waits for records (`run`'s switch interval), in nanoseconds.
+const MAIN_LOOP_NS: u64 = 50_000_000;
+
 /// One aggregation's entries as read from its map: keys and value.
 type Rows = Vec<(Vec<Value>, AggValue)>;
 
@@ -129,6 +132,7 @@ impl<'a> Consumer<'a> {
             user_symbols: uses_user_symbols(program),
             agg_snapshots: RefCell::new(AggSnapshots::new(
                 options.get("aggrate").unwrap_or(0),
+                options.get("switchrate").unwrap_or(0).max(MAIN_LOOP_NS),
                 program.aggregations.len(),
             )),
             options,
@@ -324,6 +328,7 @@ impl<'a> Consumer<'a> {
                 }
                 ActionDesc::Effect => {}
                 ActionDesc::Clear { agg } => {
+                    self.agg_snapshots.borrow_mut().forget(*agg);
                     let desc = &self.program.aggregations[*agg];
                     session
                         .clear_aggregation(desc)
@@ -342,6 +347,7 @@ impl<'a> Consumer<'a> {
                         _ => 0,
                     };
                     self.trunc(*agg, count, session)?;
+                    self.agg_snapshots.borrow_mut().forget(*agg);
                 }
                 ActionDesc::Commit(_) | ActionDesc::Discard(_) => {}
                 ActionDesc::Setopt { .. } => {
