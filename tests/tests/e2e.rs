@@ -51,7 +51,8 @@ suites!(
     errsb,
     providers2,
     kmulti,
-    aggshare
+    aggshare,
+    runtime
 );
 
 #[test]

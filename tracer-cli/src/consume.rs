@@ -16,6 +16,7 @@
 //! symbolized.
 
 use std::cell::RefCell;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
@@ -27,6 +28,7 @@ use tracer_ebpf::layout::{
 };
 use tracer_ebpf::plan::{ActionDesc, AggDesc, CompiledProgram, ProbeInfo};
 
+use crate::aggrate::AggSnapshots;
 use crate::flags::{OptionError, Options};
 use crate::freopen::Redirect;
 use crate::output::agg::{self, Aggregation, SortOptions};
@@ -55,6 +57,9 @@ const DYNAMIC_OPTIONS: &[&str] = &[
     "switchrate",
 ];
 
+/// The longest the main loop waits for records (`run`'s switch interval), in nanoseconds.
+const MAIN_LOOP_NS: u64 = 50_000_000;
+
 /// One aggregation's entries as read from its map: keys and value.
 type Rows = Vec<(Vec<Value>, AggValue)>;
 
@@ -79,6 +84,8 @@ pub struct Consumer<'a> {
     symbols: RefCell<Symbols>,
     /// Whether the program records user stacks or addresses, whose processes are watched.
     user_symbols: bool,
+    /// What `printa` prints of each aggregation under `aggrate`.
+    agg_snapshots: RefCell<AggSnapshots>,
 }
 
 impl<'a> Consumer<'a> {
@@ -115,7 +122,6 @@ impl<'a> Consumer<'a> {
         });
         Consumer {
             program,
-            options,
             sink,
             printed: vec![false; program.aggregations.len()],
             redirect: Redirect::default(),
@@ -125,7 +131,24 @@ impl<'a> Consumer<'a> {
             speculations,
             symbols: RefCell::new(Symbols::default()),
             user_symbols: uses_user_symbols(program),
+            agg_snapshots: RefCell::new(AggSnapshots::new(
+                options.get("aggrate").unwrap_or(0),
+                options.get("switchrate").unwrap_or(0).max(MAIN_LOOP_NS),
+                program.aggregations.len(),
+            )),
+            options,
         }
+    }
+
+    /// Reads again the aggregations `printa` prints when `aggrate`'s interval has passed since
+    /// they were last read; the main loop calls it after each batch of records.
+    pub fn refresh_aggregations(&self, session: &dyn Engine) -> anyhow::Result<()> {
+        let due = self.agg_snapshots.borrow_mut().due(Instant::now());
+        for agg_idx in due {
+            let rows = self.read(agg_idx, session)?;
+            self.agg_snapshots.borrow_mut().store(agg_idx, rows);
+        }
+        Ok(())
     }
 
     /// Reads the mappings of process `pid` while it runs, when the program records user stacks
@@ -276,7 +299,7 @@ impl<'a> Consumer<'a> {
                     aggregations,
                 } => {
                     let pieces = raw_format.as_ref().map(|_| format.unwrap_or_default());
-                    let snapshots = self.snapshots(aggregations, session)?;
+                    let snapshots = self.printa_rows(aggregations, session)?;
                     let views = self.named_views(aggregations, &snapshots);
                     let sort = self.sort_options();
                     self.sink.printa(pieces, &views, sort, out);
@@ -306,6 +329,7 @@ impl<'a> Consumer<'a> {
                 }
                 ActionDesc::Effect => {}
                 ActionDesc::Clear { agg } => {
+                    self.agg_snapshots.borrow_mut().forget(*agg);
                     let desc = &self.program.aggregations[*agg];
                     session
                         .clear_aggregation(desc)
@@ -324,6 +348,7 @@ impl<'a> Consumer<'a> {
                         _ => 0,
                     };
                     self.trunc(*agg, count, session)?;
+                    self.agg_snapshots.borrow_mut().forget(*agg);
                 }
                 ActionDesc::Commit(_) | ActionDesc::Discard(_) => {}
                 ActionDesc::Setopt { .. } => {
@@ -428,6 +453,38 @@ impl<'a> Consumer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The rows `printa` prints of the aggregations `agg_idxs`: as they are now, or their last
+    /// snapshot under `aggrate`. Those without a snapshot are read together.
+    fn printa_rows(&self, agg_idxs: &[usize], session: &dyn Engine) -> anyhow::Result<Vec<Rows>> {
+        let now = Instant::now();
+        let cached: Vec<Option<Rows>> = agg_idxs
+            .iter()
+            .map(|&agg_idx| self.agg_snapshots.borrow().cached(agg_idx))
+            .collect();
+        let missing: Vec<usize> = agg_idxs
+            .iter()
+            .zip(&cached)
+            .filter(|(_, rows)| rows.is_none())
+            .map(|(&agg_idx, _)| agg_idx)
+            .collect();
+        let mut fresh = self.snapshots(&missing, session)?.into_iter();
+        let mut snapshots = Vec::with_capacity(agg_idxs.len());
+        for (&agg_idx, cached) in agg_idxs.iter().zip(cached) {
+            let rows = match cached {
+                Some(rows) => rows,
+                None => {
+                    let rows = fresh
+                        .next()
+                        .context("one snapshot per aggregation read")?;
+                    self.agg_snapshots.borrow_mut().keep(agg_idx, &rows, now);
+                    rows
+                }
+            };
+            snapshots.push(rows);
+        }
+        Ok(snapshots)
     }
 
     /// Reads the aggregations `agg_idxs` as they are now, each map they share read once.

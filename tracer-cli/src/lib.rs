@@ -1,5 +1,6 @@
 //! The `tracer` command line's library half: the text printers, shared by the binary and its tests.
 
+pub mod aggrate;
 pub mod consume;
 pub mod flags;
 pub mod freopen;

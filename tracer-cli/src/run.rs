@@ -394,6 +394,7 @@ fn trace(
             .flush_each_record
             .then_some(&mut stdout as &mut dyn Write);
         drain(session, &mut consumer, &mut out, interval, each_record)?;
+        consumer.refresh_aggregations(session)?;
         write_out(&mut out, &mut stdout)?;
         if consumer.exit_status().is_some() {
             break EndReason::Exit;

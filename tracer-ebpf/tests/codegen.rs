@@ -495,11 +495,20 @@ fn aggsize_and_dynvarsize_must_hold_one_element() {
         8,
         1 << 20
     )));
-    let fits = generate_with("BEGIN { @ = count(); }", 48, 1 << 20).expect("two entries fit");
+    let fits = generate_with("BEGIN { @[1] = count(); }", 48, 1 << 20).expect("two entries fit");
     let agg = parsed(&fits);
     assert_eq!(
         agg.maps.get("agg_0").map(aya_obj::Map::max_entries),
         Some(2)
+    );
+    // Without keys an aggregation never has a second entry, whatever aggsize allows.
+    let keyless = generate_with("BEGIN { @ = count(); }", 48, 1 << 20).expect("one entry fits");
+    assert_eq!(
+        parsed(&keyless)
+            .maps
+            .get("agg_0")
+            .map(aya_obj::Map::max_entries),
+        Some(1)
     );
     // a[1] = 1 needs its 8-byte key, an 8-byte word and the 4-byte int: 20 bytes; a thread-local
     // only its value.

@@ -18,7 +18,8 @@ pub enum Subr {
         /// The string.
         src: u32,
     },
-    /// `dst = strcmp(lhs, rhs)`: negative, 0 or positive. A NULL string sorts after `""`.
+    /// `dst = strcmp(lhs, rhs)`: negative, 0 or positive. A NULL string compares as `""`. The
+    /// slots are the comparison's own: it may change them.
     StrCmp {
         /// Destination.
         dst: VReg,

@@ -213,7 +213,7 @@ impl Lowerer<'_> {
             // DTrace faults when it records a NULL string, as when it reads one.
             self.check_not_null(expr, offset);
         } else {
-            let value = self.int_expr(expr);
+            let value = self.stored(expr, ty);
             self.push(
                 expr.span,
                 Inst::Store {

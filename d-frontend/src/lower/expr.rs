@@ -9,8 +9,9 @@ use crate::sema::place_is_alloca;
 use crate::types::{Type, string_size};
 
 impl Lowerer<'_> {
-    /// Lowers an integer expression; the result holds the value of the expression's type,
-    /// sign- or zero-extended to 64 bits.
+    /// Lowers an integer expression. As in DTrace, whose registers are 64 bits wide, arithmetic is
+    /// not cut to the expression's type: `1 << 32` is 2^32 until it is stored or recorded (see
+    /// [`Lowerer::stored`]). Any other value holds its type's value, sign- or zero-extended.
     pub(super) fn int_expr(&mut self, expr: &Expr) -> VReg {
         let span = expr.span;
         if let Some(&value) = self.checked.type_info.constants.get(&span) {
@@ -21,7 +22,7 @@ impl Lowerer<'_> {
         }
         if let Some(&inline_idx) = self.checked.type_info.inline_uses.get(&span) {
             let inline = &self.checked.type_info.inlines[inline_idx];
-            return self.converted(&inline.value, inline.ty);
+            return self.stored(&inline.value, inline.ty);
         }
         if let Some(&arg_idx) = self.checked.type_info.args.get(&span) {
             // A syscall's `int` argument arrives as the whole register; truncate it to its type.
@@ -145,6 +146,52 @@ impl Lowerer<'_> {
         dst
     }
 
+    /// Lowers `expr` and converts its value to `to`, cut to `to`'s size as a store into memory of
+    /// that type cuts it: what a variable, a key or a record field of type `to` holds.
+    pub(super) fn stored(&mut self, expr: &Expr, to: Type) -> VReg {
+        let value = self.converted(expr, to);
+        if self.may_exceed_type(expr) {
+            self.normalize(expr.span, value, to)
+        } else {
+            value
+        }
+    }
+
+    /// Whether `expr`'s 64-bit value may hold more than its type does: arithmetic, which is not
+    /// cut to the type, or a choice or cast of it.
+    fn may_exceed_type(&self, expr: &Expr) -> bool {
+        if self.checked.type_info.constants.contains_key(&expr.span) {
+            return false;
+        }
+        match &expr.kind {
+            ExprKind::Binary { op, .. } => matches!(
+                op,
+                BinaryOp::Mul
+                    | BinaryOp::Div
+                    | BinaryOp::Mod
+                    | BinaryOp::Add
+                    | BinaryOp::Sub
+                    | BinaryOp::Shl
+                    | BinaryOp::Shr
+                    | BinaryOp::BitAnd
+                    | BinaryOp::BitOr
+                    | BinaryOp::BitXor
+            ),
+            ExprKind::Unary { op, operand } => match op {
+                UnaryOp::Neg | UnaryOp::BitNot => true,
+                UnaryOp::Plus => self.may_exceed_type(operand),
+                _ => false,
+            },
+            ExprKind::Ternary {
+                then_expr,
+                else_expr,
+                ..
+            } => self.may_exceed_type(then_expr) || self.may_exceed_type(else_expr),
+            ExprKind::Cast { operand, .. } => self.may_exceed_type(operand),
+            _ => false,
+        }
+    }
+
     /// Lowers `expr` and converts its value to `to`.
     pub(super) fn converted(&mut self, expr: &Expr, to: Type) -> VReg {
         let from = self.type_of(expr);
@@ -217,7 +264,7 @@ impl Lowerer<'_> {
                     Inst::BitNot { dst, src }
                 };
                 self.push(expr.span, inst);
-                self.normalize(expr.span, dst, ty)
+                dst
             }
             UnaryOp::LogicalNot => {
                 let value = self.int_expr(operand);
@@ -391,7 +438,7 @@ impl Lowerer<'_> {
                         rhs: rhs_value,
                     },
                 );
-                self.normalize(span, dst, ty)
+                dst
             }
         }
     }
@@ -417,6 +464,9 @@ impl Lowerer<'_> {
         if self.type_of(expr).is_int() {
             self.push(span, Inst::Subr(Subr::SetNull { dst: offset }));
             return;
+        }
+        if place_is_alloca(expr, &self.checked.types, &self.checked.type_info) {
+            return self.alloca_string_into(expr, offset);
         }
         match &expr.kind {
             ExprKind::Str(bytes) => {
@@ -520,5 +570,36 @@ pub(super) fn arithmetic_op(op: BinaryOp, ty: Type) -> BinOp {
         BinaryOp::Shr if signed => BinOp::AShr,
         BinaryOp::Shr => BinOp::LShr,
         _ => BinOp::Xor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compile::tests::insts_of;
+    use crate::ir::Inst;
+
+    /// The `(size, signed)` of each truncation `BEGIN { body }` performs.
+    fn extends(body: &str) -> Vec<(u8, bool)> {
+        insts_of(body)
+            .into_iter()
+            .filter_map(|inst| match inst {
+                Inst::Extend { size, signed, .. } => Some((size, signed)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn arithmetic_is_cut_to_its_type_only_where_stored() {
+        // An aggregating function's weight, a comparison and a cast to `long` take all 64 bits.
+        assert!(extends("@q = quantize(1, (1 << 63) - 1);").is_empty());
+        assert!(extends("trace((1 << 32) != 0);").is_empty());
+        assert!(extends("trace((long)-(1 << 31));").is_empty());
+        // A variable, a record field or an aggregation key of type `int` holds 32 bits.
+        assert_eq!(extends("this->x = 1 << 32;"), [(4, true)]);
+        assert_eq!(extends("trace(~0u + 1u);"), [(4, false)]);
+        assert_eq!(extends("@[1 + 2] = count();"), [(4, true)]);
+        // A value that has its type already is not cut again.
+        assert!(extends("this->x = 5; this->y = this->x; trace(this->y);").is_empty());
     }
 }

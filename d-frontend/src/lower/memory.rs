@@ -52,7 +52,7 @@ impl Lowerer<'_> {
     /// `place = value` for a place in the `alloca` area; returns the value stored.
     pub(super) fn alloca_store(&mut self, target: &Expr, value: &Expr) -> VReg {
         let ty = self.type_of(target);
-        let src = self.converted(value, ty);
+        let src = self.stored(value, ty);
         let addr = self.address_of(target);
         let size = self.size_of(ty) as u8;
         self.push(
@@ -60,6 +60,33 @@ impl Lowerer<'_> {
             Inst::Subr(Subr::StoreMem { addr, size, src }),
         );
         src
+    }
+
+    /// `place = string` for a `string` place in the `alloca` area: the `strsize` bytes of the
+    /// string at scratch `slot` are copied there.
+    pub(super) fn alloca_store_string(&mut self, target: &Expr, slot: u32, span: Span) {
+        let dst = self.address_of(target);
+        let src = self.vreg();
+        self.push(span, Inst::Subr(Subr::SlotAddress { dst: src, slot }));
+        let size = self.size_of(Type::String);
+        let size = self.constant(span, u64::from(size));
+        self.push(
+            span,
+            Inst::Subr(Subr::CopyMem {
+                dst,
+                src,
+                size,
+                user: false,
+            }),
+        );
+    }
+
+    /// Writes the `string` place `expr` in the `alloca` area as a string at scratch `offset`.
+    pub(super) fn alloca_string_into(&mut self, expr: &Expr, offset: u32) {
+        let addr = self.address_of(expr);
+        self.clear_string_slot(expr, offset);
+        let size = self.strsize();
+        self.push(expr.span, Inst::ReadStr { offset, addr, size });
     }
 
     /// The address of a place as its value: for a place in the `alloca` area, an `alloca` offset
@@ -339,6 +366,13 @@ impl Lowerer<'_> {
         dst
     }
 
+    /// Clears the whole string slot at `offset`, its NULL mark included: the slot may hold what an
+    /// earlier clause left in the scratch area.
+    fn clear_string_slot(&mut self, expr: &Expr, offset: u32) {
+        let size = crate::types::string_size(self.strsize());
+        self.push(expr.span, Inst::Zero { offset, size });
+    }
+
     /// Writes a `char` array place as a NUL-padded string of `strsize` bytes at `offset`.
     pub(super) fn char_array_into(&mut self, expr: &Expr, offset: u32) {
         let size = self.strsize();
@@ -346,7 +380,7 @@ impl Lowerer<'_> {
             unreachable!("sema checked that {:?} is a char array", expr.kind);
         };
         let address = self.address_of(expr);
-        self.push(expr.span, Inst::Zero { offset, size });
+        self.clear_string_slot(expr, offset);
         self.push(
             expr.span,
             Inst::ReadBytes {
@@ -366,7 +400,7 @@ impl Lowerer<'_> {
             let one = self.constant(expr.span, 1);
             address = self.alloca_address(address, one, expr.span);
         }
-        self.push(expr.span, Inst::Zero { offset, size });
+        self.clear_string_slot(expr, offset);
         self.push(
             expr.span,
             Inst::ReadStr {

@@ -53,13 +53,13 @@ impl<'a> Lowerer<'a> {
         if let Some(&inline_idx) = info.inline_calls.get(&expr.span) {
             let inline = &info.inlines[inline_idx];
             self.bind_inline_args(inline_idx, expr);
-            let value = self.converted(&inline.value, inline.ty);
+            let value = self.stored(&inline.value, inline.ty);
             self.bindings.pop();
             return Some(value);
         }
         let &xlate_member = info.xlate_members.get(&expr.span)?;
         let (member, n_bindings) = self.bind_xlate_input(xlate_member, expr);
-        let value = self.converted(&member.value, member.ty);
+        let value = self.stored(&member.value, member.ty);
         self.unbind(n_bindings);
         Some(value)
     }

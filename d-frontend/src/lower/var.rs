@@ -96,7 +96,7 @@ impl Lowerer<'_> {
             } else if ty == Type::String {
                 self.string_value_into(key, cursor);
             } else {
-                let value = self.converted(key, ty);
+                let value = self.stored(key, ty);
                 self.push(
                     key.span,
                     Inst::Store {
@@ -217,7 +217,7 @@ impl Lowerer<'_> {
         let access = self.access(target);
         let var_type = self.var_type(access);
         let result = match op {
-            AssignOp::Assign => self.converted(value, var_type),
+            AssignOp::Assign => self.stored(value, var_type),
             AssignOp::Compound(binary_op) => {
                 let old = self.load_access(span, access);
                 self.compound_value(binary_op, old, var_type, value, span)
@@ -279,6 +279,11 @@ impl Lowerer<'_> {
         if self.is_var_place(target) {
             self.string_value_into(value, offset);
             self.store_var_place_string(target, offset, span);
+            return;
+        }
+        if place_is_alloca(target, &self.checked.types, &self.checked.type_info) {
+            self.string_value_into(value, offset);
+            self.alloca_store_string(target, offset, span);
             return;
         }
         let access = self.access(target);

@@ -157,7 +157,7 @@ impl Lowerer<'_> {
             return src;
         }
         let src = match op {
-            AssignOp::Assign => self.converted(value, ty),
+            AssignOp::Assign => self.stored(value, ty),
             AssignOp::Compound(binary_op) => {
                 let old = self.place_value(target);
                 self.compound_value(binary_op, old, ty, value, span)
@@ -195,7 +195,14 @@ impl Lowerer<'_> {
     pub(super) fn var_place_string_into(&mut self, expr: &Expr, offset: u32) {
         let size = self.strsize();
         let missing = self.label();
-        self.push(expr.span, Inst::Zero { offset, size });
+        let slot_size = crate::types::string_size(size);
+        self.push(
+            expr.span,
+            Inst::Zero {
+                offset,
+                size: slot_size,
+            },
+        );
         if let Some(root) = var_place_root(expr, &self.checked.types, &self.checked.type_info) {
             let base = self.load_var(root);
             self.push(

@@ -164,10 +164,22 @@ impl Checker<'_> {
     }
 
     /// Types `place = value` where the place, already typed, is in the `alloca` area (`p[i] = v`,
-    /// `p->m = v`): an integer or pointer stored in memory the clause allocated.
+    /// `p->m = v`, `*s = "..."`): an integer, a pointer or a string stored in memory the clause
+    /// allocated.
     pub(super) fn alloca_store(&mut self, op: AssignOp, target: &Expr, value: &Expr) -> Type {
         let target_type = self.types.get(target.span);
         let value_type = self.expr(value);
+        if op == AssignOp::Assign && target_type == Type::String {
+            if value_type != Type::String && !self.type_info.table.is_char_array(value_type) {
+                let message = format!(
+                    "operands have incompatible types: \"{}\" = \"{}\"",
+                    target_type.name(),
+                    value_type.name()
+                );
+                self.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
+            }
+            return target_type;
+        }
         if op != AssignOp::Assign || !target_type.is_scalar() {
             self.unsupported(
                 target,
@@ -243,5 +255,19 @@ mod tests {
         assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
         compile_one("BEGIN { a = (char *)alloca(1); trace(a == NULL ? (char *)50 : a); }")
             .unwrap_or_else(|errors| panic!("a traced ternary may mix them: {errors:?}"));
+    }
+
+    #[test]
+    fn strings_store_into_alloca_memory_only_from_strings() {
+        let program = |value: &str| {
+            format!("BEGIN {{ s = (string *)alloca(sizeof(string)); *s = {value}; trace(*s); }}")
+        };
+        compile_one(&program("\"abc\"")).unwrap_or_else(|errors| panic!("{errors:?}"));
+        let (tag, message) = first_error(&program("1"));
+        assert_eq!(tag, ErrTag::D_OP_INCOMPAT);
+        assert_eq!(
+            message,
+            "operands have incompatible types: \"string\" = \"int\""
+        );
     }
 }

@@ -17,10 +17,12 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::{Add as _, Mul as _};
 
 use d_frontend::printf::FormatPiece;
 use tracer_ebpf::layout::{AggFunc, AggParams, AggValue, LogLinear, Value, agg_data_words};
 
+use super::extended::Extended;
 use super::folded;
 use super::histogram::{quantize_bucket_value, write_histogram};
 use super::printf::{format_row, unsigned_of};
@@ -213,10 +215,7 @@ fn compare_values(agg: &Aggregation<'_>, lhs: &AggValue, rhs: &AggValue) -> Orde
         (AggValue::Histogram(lhs), AggValue::Histogram(rhs)) => {
             let (lhs_sum, lhs_zero) = histogram_weight(agg, lhs);
             let (rhs_sum, rhs_zero) = histogram_weight(agg, rhs);
-            lhs_sum
-                .partial_cmp(&rhs_sum)
-                .unwrap_or(Ordering::Equal)
-                .then(lhs_zero.cmp(&rhs_zero))
+            lhs_sum.cmp(&rhs_sum).then(lhs_zero.cmp(&rhs_zero))
         }
         (
             &AggValue::Stddev {
@@ -244,28 +243,25 @@ fn scalar(value: &AggValue) -> i64 {
     }
 }
 
-/// A histogram's sort weight: the sum of each bucket's value times its count, and the count of the
-/// bucket that holds zero (0 when no bucket does).
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "libdtrace sums the weights in floating point; large counts round as there"
-)]
-fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (f64, i64) {
+/// A histogram's sort weight: the sum of each bucket's value times its count, in libdtrace's `long
+/// double` arithmetic, and the count of the bucket that holds zero (0 when no bucket does).
+fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (Extended, i64) {
     let count = |bucket: usize| buckets.get(bucket).copied().unwrap_or(0);
+    let long = Extended::from_i64;
     match agg.params {
         AggParams::Linear { base, levels, step } => {
             let (base, levels, step) = (i64::from(base), i64::from(levels), i64::from(step));
-            let mut sum = count(0) as f64 * (base - 1) as f64;
+            let mut sum = long(count(0)).mul(long(base - 1));
             let mut zero = if base - 1 == 0 { Some(count(0)) } else { None };
             for level in 0..levels {
                 let value = base + level * step;
-                sum += count(level as usize + 1) as f64 * value as f64;
+                sum = sum.add(long(count(level as usize + 1)).mul(long(value)));
                 if value == 0 {
                     zero = zero.or(Some(count(level as usize + 1)));
                 }
             }
             let limit = base + levels * step;
-            sum += count(levels as usize + 1) as f64 * (limit + 1) as f64;
+            sum = sum.add(long(count(levels as usize + 1)).mul(long(limit + 1)));
             if limit + 1 == 0 {
                 zero = zero.or(Some(count(levels as usize + 1)));
             }
@@ -284,33 +280,39 @@ fn histogram_weight(agg: &Aggregation<'_>, buckets: &[i64]) -> (f64, i64) {
                 steps,
             };
             let underflow = geometry.underflow_bucket() as usize;
-            let (factor, steps) = (f64::from(factor), u64::from(steps));
-            let steps_factor = steps / u64::from(geometry.factor);
-            let pair = |offset: usize| count(underflow + offset) - count(underflow - offset);
-            let mut sum = factor.powi(i32::from(lmag)) * pair(1) as f64;
+            let steps_factor = u64::from(steps) / u64::from(factor);
+            let pair =
+                |offset: usize| count(underflow + offset).wrapping_sub(count(underflow - offset));
+            let power = |exponent: i32| {
+                (0..exponent).fold(long(1), |power, _| power.mul(long(i64::from(factor))))
+            };
+            let mut sum = power(i32::from(lmag)).mul(long(pair(1)));
             let mut offset = 1;
             let mut magnitude = i32::from(lmag);
-            if lmag == 0 && steps > u64::from(geometry.factor) {
-                for step in 2..=u64::from(geometry.factor) {
+            if lmag == 0 && steps > factor {
+                for step in 2..=i64::from(factor) {
                     offset += steps_factor as usize;
-                    sum += step as f64 * pair(offset) as f64;
+                    sum = sum.add(long(step.wrapping_mul(pair(offset))));
                 }
                 magnitude = 1;
             }
-            let mut scale = factor.powi(magnitude + 1) / steps as f64;
+            let mut scale = power(magnitude + 1)
+                .checked_div(long(i64::from(steps)))
+                .unwrap_or(Extended::ZERO);
             for _ in magnitude..=i32::from(hmag) {
-                for step in steps_factor + 1..=steps {
+                for step in steps_factor + 1..=u64::from(steps) {
                     offset += 1;
-                    sum += step as f64 * scale * pair(offset) as f64;
+                    let weight = long(step as i64).mul(scale).mul(long(pair(offset)));
+                    sum = sum.add(weight);
                 }
-                scale *= factor;
+                scale = scale.mul(long(i64::from(factor)));
             }
             (sum, count(underflow))
         }
         AggParams::None => {
-            let sum = (0..buckets.len())
-                .map(|bucket| quantize_bucket_value(bucket) as f64 * count(bucket) as f64)
-                .sum();
+            let sum = (0..buckets.len()).fold(Extended::ZERO, |sum, bucket| {
+                sum.add(long(quantize_bucket_value(bucket)).mul(long(count(bucket))))
+            });
             (sum, count(63))
         }
     }
@@ -784,6 +786,36 @@ mod tests {
             .map(str::trim)
             .collect();
         assert_eq!(keys, ["low", "zeros", "high"]);
+    }
+
+    #[test]
+    fn histogram_sums_past_double_precision_still_order_rows() {
+        // Buckets 1, 2, 4 and 8 weighted so the sums are 2^65 - 15 and 2^65 - 20: one `double`,
+        // but two `long double`s, so the key no longer decides.
+        let weights = |first: i64, second: i64| {
+            let mut buckets = vec![0; 127];
+            buckets[64] = first;
+            buckets[65] = second;
+            buckets[66] = (1 << 61) - 1;
+            buckets[67] = (1 << 60) - 1;
+            buckets
+        };
+        let rows = [
+            (
+                vec![string("a")],
+                AggValue::Histogram(weights(i64::MAX, (1 << 62) - 1)),
+            ),
+            (
+                vec![string("b")],
+                AggValue::Histogram(weights(i64::MAX - 3, (1 << 62) - 2)),
+            ),
+        ];
+        let sorted: Vec<&[Value]> =
+            ordered_rows(view(AggFunc::Quantize, &rows), SortOptions::default())
+                .into_iter()
+                .map(|(keys, _)| keys)
+                .collect();
+        assert_eq!(sorted, [&[string("b")][..], &[string("a")][..]]);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 pub mod agg;
 pub use tracer_daemon::buckets;
 pub mod cfloat;
+pub mod extended;
 pub mod flamegraph;
 pub mod folded;
 pub mod histogram;

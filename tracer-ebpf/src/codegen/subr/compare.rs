@@ -9,7 +9,7 @@ use crate::codegen::frame::SCRATCH;
 use crate::codegen::inst::{ClauseContext, scratch_offset};
 use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 
-/// `dst = strcmp(lhs, rhs)` as -1, 0 or 1. Slots are NUL-padded, so comparing them whole, eight
+/// `dst = strcmp(lhs, rhs)` as -1, 0 or 1, a NULL string equal to "". Slots are NUL-padded, so comparing them whole, eight
 /// bytes at a time, orders strings as `strcmp` does; the first words that differ, byte-swapped to
 /// big-endian, compare as their first differing bytes do.
 ///
@@ -26,6 +26,16 @@ use crate::insn::{AluOp, Insn, JmpOp, Reg, Size};
 pub fn strcmp(context: &ClauseContext<'_>, emitter: &mut Emitter, dst: VReg, lhs: u32, rhs: u32) {
     let area = context.strings;
     let done = emitter.target();
+    // The slots are the comparison's own copies: dropping their NULL marks makes a NULL string
+    // compare as "", as DTrace's string comparisons have it.
+    for slot in [lhs, rhs] {
+        emitter.push(Insn::st_mem(
+            Size::B,
+            SCRATCH,
+            scratch_offset(slot + area.strsize),
+            0,
+        ));
+    }
     set_var(emitter, area, Var::Index, 0);
     set_var(emitter, area, Var::Result, 0);
     let words = Loop::begin(emitter, done);
