@@ -475,9 +475,7 @@ impl<'a> Consumer<'a> {
             let rows = match cached {
                 Some(rows) => rows,
                 None => {
-                    let rows = fresh
-                        .next()
-                        .context("one snapshot per aggregation read")?;
+                    let rows = fresh.next().context("one snapshot per aggregation read")?;
                     self.agg_snapshots.borrow_mut().keep(agg_idx, &rows, now);
                     rows
                 }
