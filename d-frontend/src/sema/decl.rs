@@ -218,11 +218,11 @@ impl Checker<'_> {
         let Some(ty) = self.declarator_type(base, declarator) else {
             return;
         };
+        // D's own typedefs (`int8_t`, `uint64_t` ...) live in another container than the
+        // program's, as in libdtrace, so a program may declare them again (`#include <stdint.h>`
+        // under -C does); D's own still names the type.
         let name = &declarator.name;
-        if self.scope.typedefs.contains_key(name)
-            || d_typedef(name).is_some()
-            || integer_type_name(&[name.as_str()]).is_some()
-        {
+        if self.scope.typedefs.contains_key(name) {
             self.error(
                 ErrTag::D_DECL_IDRED,
                 declarator.span,
@@ -677,6 +677,21 @@ mod tests {
                 "{program}: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn d_typedefs_may_be_declared_again_as_system_headers_do() {
+        let values = constants_of(
+            "typedef signed char int8_t; typedef unsigned long int uint64_t;\nBEGIN { trace((int8_t)1); trace((uint64_t)2); }",
+        );
+        assert!(values.contains(&1) && values.contains(&2), "{values:?}");
+        let errors = errors_of("typedef int8_t t; typedef char t;");
+        assert!(
+            errors
+                .iter()
+                .any(|error| error.contains("[D_DECL_IDRED] typedef redeclared: t")),
+            "{errors:?}"
+        );
     }
 
     #[test]
