@@ -188,6 +188,27 @@ mod tests {
     }
 
     #[test]
+    fn a_program_may_declare_a_library_typedef_again() {
+        let library = [("info.d", "typedef int id_t2;\ntypedef long id_t2;\n")];
+        let (_, errors) = compile_with(&library, "BEGIN { trace(1); }", &FakeCatalog)
+            .err()
+            .expect("a library file may not declare a typedef twice");
+        assert!(
+            errors
+                .iter()
+                .any(|error| error.message == "typedef redeclared: id_t2"),
+            "{errors:?}"
+        );
+        let library = [("info.d", "typedef int id_t2;\n")];
+        let compiled = compile_with(
+            &library,
+            "typedef int id_t2;\nBEGIN { trace((id_t2)7); }",
+            &FakeCatalog,
+        );
+        assert!(compiled.is_ok(), "{:?}", compiled.err());
+    }
+
+    #[test]
     fn a_module_file_the_program_does_not_use_is_left_out() {
         let library_files = &[(
             "kernel.d",

@@ -218,17 +218,24 @@ impl Checker<'_> {
         let Some(ty) = self.declarator_type(base, declarator) else {
             return;
         };
-        // D's own typedefs (`int8_t`, `uint64_t` ...) live in another container than the
-        // program's, as in libdtrace, so a program may declare them again (`#include <stdint.h>`
-        // under -C does); D's own still names the type.
+        // D's own typedefs (`int8_t`, `uint64_t` ...) and the D library's (`processorid_t`) live
+        // in another container than the program's, as in libdtrace, so a program may declare
+        // them again (`#include <stdint.h>` under -C does); D's own still names the type.
         let name = &declarator.name;
-        if self.scope.typedefs.contains_key(name) {
+        let from_library = |span: Span| self.library.contains(&span.file);
+        if self.scope.typedefs.contains_key(name)
+            && (from_library(declarator.span)
+                || !self.scope.library_typedefs.contains(name.as_str()))
+        {
             self.error(
                 ErrTag::D_DECL_IDRED,
                 declarator.span,
                 format!("typedef redeclared: {name}"),
             );
             return;
+        }
+        if from_library(declarator.span) {
+            self.scope.library_typedefs.insert(name.clone());
         }
         self.scope.typedefs.insert(name.clone(), ty);
     }

@@ -248,6 +248,7 @@ pub fn check(
         scope: scope::Scope::default(),
         clause_args: args::ClauseArgs::default(),
         clause_start: None,
+        library: options.library.clone(),
         stack_frames: options.stack_frames,
         d_version: version::LATEST,
     };
@@ -433,6 +434,8 @@ struct Checker<'c> {
     stack_frames: StackFrames,
     /// The D version as the `#pragma`s so far set it.
     d_version: u32,
+    /// The files of the D library, whose typedefs a program may declare again.
+    library: Vec<FileId>,
 }
 
 impl Checker<'_> {

@@ -137,6 +137,8 @@ pub(super) struct Scope {
     pub(super) tags: HashMap<(TagKind, String), Type>,
     /// Typedefs the program declared.
     pub(super) typedefs: HashMap<String, Type>,
+    /// The names of [`Scope::typedefs`] the D library declared.
+    pub(super) library_typedefs: HashSet<String>,
     /// Enumerators: value and type.
     pub(super) enumerators: HashMap<String, (i64, Type)>,
     /// Inlines, by name, as indexes into [`TypeInfo::inlines`].
