@@ -191,8 +191,7 @@ mod tests {
     fn a_program_may_declare_a_library_typedef_again() {
         let library = [("info.d", "typedef int id_t2;\ntypedef long id_t2;\n")];
         let (_, errors) = compile_with(&library, "BEGIN { trace(1); }", &FakeCatalog)
-            .err()
-            .expect("a library file may not declare a typedef twice");
+            .expect_err("a library file may not declare a typedef twice");
         assert!(
             errors
                 .iter()
