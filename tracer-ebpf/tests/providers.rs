@@ -463,3 +463,29 @@ fn fbt_kprobe_multi_plans_one_link_per_direction_with_every_cookie() {
     );
     assert_eq!(generated.listings.len(), 2);
 }
+
+#[test]
+fn syscall_entries_read_the_argument_registers_only_for_clauses_that_use_them() {
+    // The read of the registers from `regs->r10` on: `r3 += 56` (the offset of r10 in
+    // `struct pt_regs`) right before bpf_probe_read_kernel (helper 113).
+    let probe_reads = |text: &str| -> usize {
+        generate_for(text)
+            .listings
+            .iter()
+            .flat_map(|listing| listing.insns.windows(2))
+            .filter(|pair| {
+                pair[0].code == 0x07
+                    && pair[0].dst == 3
+                    && pair[0].imm == 56
+                    && pair[1].code == 0x85
+                    && pair[1].imm == 113
+            })
+            .count()
+    };
+    assert_eq!(probe_reads("syscall::clone:entry { @ = count(); }"), 0);
+    assert_eq!(probe_reads("syscall::clone:entry { @ = sum(arg2); }"), 1);
+    assert_eq!(
+        probe_reads("syscall::clone:entry { @ = count(); } syscall::execve:entry { trace(arg0); }"),
+        1
+    );
+}

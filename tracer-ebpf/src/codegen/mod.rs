@@ -25,7 +25,7 @@ mod var_place;
 
 use std::collections::{HashMap, HashSet};
 
-use d_frontend::ir::{Clause, Inst, Module};
+use d_frontend::ir::{Builtin, Clause, Inst, Module};
 use d_frontend::provider::{Probe, ProbeKind, RawSource, SourceKind, UprobeSite};
 
 use self::emit::Emitter;
@@ -908,7 +908,18 @@ fn program(
             } else {
                 maps.syscall_entry
             };
-            trampoline::syscall::trampoline(&mut emitter, maps, map, *is_return, exit);
+            let reads_args = chunk.clause_ids.iter().any(|&clause_idx| {
+                module.clauses[clause_idx].insts.iter().any(|inst| {
+                    matches!(
+                        inst,
+                        Inst::Builtin {
+                            builtin: Builtin::Arg(_),
+                            ..
+                        }
+                    )
+                })
+            });
+            trampoline::syscall::trampoline(&mut emitter, maps, map, *is_return, reads_args, exit);
             true
         }
     };

@@ -18,6 +18,7 @@
 //!   dctx->probe_id = probe->id; dctx->clause_mask = probe->mask[0]
 //!   (with more than 64 clauses, mask words 1.. go to the scratch area past the temporaries)
 //!   entry:  probe_read_kernel(&dctx->arg2, 64, &regs->r10); then shuffle into arg0..arg5
+//!           (only when a clause of the program reads an argument)
 //!   return: arg0 = arg1 = ctx[1]; errno = -4095 <= ret < 0 ? -ret : 0
 //! ```
 
@@ -66,12 +67,15 @@ pub(crate) fn arg_register_offset(arg_idx: usize) -> i16 {
 /// The offset of `orig_ax`, the syscall number, in x86-64 `struct pt_regs`.
 pub(crate) const ORIG_AX_OFFSET: i16 = pt_regs::ORIG_AX;
 
-/// Looks the probe up by syscall number and fills the D context.
+/// Looks the probe up by syscall number and fills the D context; on entry, the arguments only
+/// when a clause of the program reads them (`reads_args`), as their probe read is most of the
+/// trampoline's cost.
 pub fn trampoline(
     emitter: &mut Emitter,
     maps: &MapIndex,
     syscall_map: usize,
     is_return: bool,
+    reads_args: bool,
     exit: Target,
 ) {
     emitter.push(Insn::st_mem(Size::DW, SCRATCH, DCTX_STACK_SKIP, STACK_SKIP));
@@ -109,7 +113,7 @@ pub fn trampoline(
         emitter.push(Insn::alu64_imm(AluOp::Neg, Reg::R1, 0));
         emitter.push(Insn::stx_mem(Size::DW, SCRATCH, Reg::R1, DCTX_ERRNO));
         emitter.place(no_error);
-    } else {
+    } else if reads_args {
         entry_args(emitter);
     }
 }
