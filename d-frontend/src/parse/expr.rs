@@ -13,6 +13,7 @@
 
 use super::{PResult, ParseError, Parser};
 use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, SizeOfArg, TypeName, UnaryOp};
+use crate::builtin::variable;
 use crate::lex::{Keyword, TokenKind};
 use crate::provider::KernelNamespace;
 use crate::source::Span;
@@ -256,13 +257,16 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// Whether the catalog has a kernel typedef called `name`.
+    /// Whether the catalog has a kernel typedef called `name`. A built-in variable's name is
+    /// never one, as D looks identifiers up before types, and asking would load kernel BTF for
+    /// `(timestamp) - self->ts`.
     fn is_kernel_typedef(&self, name: &str) -> bool {
-        self.catalog.is_some_and(|catalog| {
-            catalog
-                .kernel_type_named(KernelNamespace::Plain, name)
-                .is_some()
-        })
+        variable::lookup(name).is_none()
+            && self.catalog.is_some_and(|catalog| {
+                catalog
+                    .kernel_type_named(KernelNamespace::Plain, name)
+                    .is_some()
+            })
     }
 
     /// `(type) operand`.
@@ -560,7 +564,9 @@ impl<'t> Parser<'t> {
 #[cfg(test)]
 mod tests {
     use crate::ast::{BinaryOp, Expr, ExprKind, Item, SizeOfArg, Stmt, UnaryOp};
-    use crate::parse::parse_source;
+    use crate::diagnostic::Origin;
+    use crate::parse::{KnownTypes, Macros, parse_source, parse_source_with_known_types};
+    use crate::provider::{KernelNamespace, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo};
     use crate::source::SourceMap;
 
     /// Parses `text` as the only statement of a clause.
@@ -647,6 +653,60 @@ mod tests {
         ] {
             assert_eq!(shape(&parse_expr(text)), expected, "{text}");
         }
+    }
+
+    /// A catalog in which every name is a kernel typedef.
+    struct EveryNameATypedef;
+
+    impl ProbeCatalog for EveryNameATypedef {
+        fn syscalls(&self) -> Vec<SyscallInfo> {
+            Vec::new()
+        }
+
+        fn struct_member(&self, _: &str, _: &str) -> Option<MemberInfo> {
+            None
+        }
+
+        fn kernel_type_named(&self, _: KernelNamespace, _: &str) -> Option<KernelTypeId> {
+            Some(1)
+        }
+    }
+
+    #[test]
+    fn a_kernel_typedef_before_a_minus_is_a_cast_but_a_builtin_variable_is_not() {
+        let mut sources = SourceMap::default();
+        let file = sources.add(
+            "t.d",
+            "BEGIN { x = (uint)-1; y = (timestamp) - 1; }".to_owned(),
+        );
+        let known = KnownTypes {
+            catalog: Some(&EveryNameATypedef),
+            ..KnownTypes::default()
+        };
+        let (program, diagnostics) = parse_source_with_known_types(
+            &sources,
+            file,
+            Origin::Script,
+            &Macros::default(),
+            false,
+            &known,
+        );
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let Some(Item::Clause(clause)) = program.items.last() else {
+            panic!("{program:?}");
+        };
+        let values: Vec<String> = clause
+            .body
+            .iter()
+            .map(|stmt| match stmt {
+                Stmt::Expr(Expr {
+                    kind: ExprKind::Assign { value, .. },
+                    ..
+                }) => shape(value),
+                _ => panic!("{stmt:?}"),
+            })
+            .collect();
+        assert_eq!(values, ["(cast uint (Neg 1))", "(- timestamp 1)"]);
     }
 
     #[test]
