@@ -234,7 +234,11 @@ impl ProbeCatalog for FactCatalog<'_> {
     fn user_modules(&self, pid: u32) -> Option<Vec<UserModule>> {
         let modules = self.answer(
             |facts| facts.processes.get(&pid)?.modules.clone().map(Some),
-            |catalog| catalog.user_modules(pid).map(|modules| modules.iter().map(ModuleFact::of).collect()),
+            |catalog| {
+                catalog
+                    .user_modules(pid)
+                    .map(|modules| modules.iter().map(ModuleFact::of).collect())
+            },
             |facts, modules| facts.processes.entry(pid).or_default().modules = modules,
         )??;
         Some(modules.into_iter().map(ModuleFact::into_module).collect())
@@ -278,7 +282,14 @@ impl ProbeCatalog for FactCatalog<'_> {
 
     fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
         let offsets = self.answer(
-            |facts| facts.files.get(path)?.instructions.get(&function.name).cloned(),
+            |facts| {
+                facts
+                    .files
+                    .get(path)?
+                    .instructions
+                    .get(&function.name)
+                    .cloned()
+            },
             |catalog| catalog.user_instructions(path, function),
             |facts, offsets| {
                 let file = Self::file(facts, path);

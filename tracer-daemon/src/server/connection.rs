@@ -354,15 +354,13 @@ fn probes(shared: &Shared, description: &str, uid: u32) -> Result<Reply, ErrorRe
     let (sources, inputs, library) = crate::program::inputs(&request);
     let options = request.compile.compile_options(library);
     let catalog = shared.user_catalog(&request.user, uid);
-    let compiled =
-        d_frontend::compile::compile_inputs(&sources, &inputs, &catalog, &options).map_err(
-            |_| {
-                error(
-                    ErrorKind::Compile,
-                    format!("invalid probe description `{description}`"),
-                )
-            },
-        )?;
+    let compiled = d_frontend::compile::compile_inputs(&sources, &inputs, &catalog, &options)
+        .map_err(|_| {
+            error(
+                ErrorKind::Compile,
+                format!("invalid probe description `{description}`"),
+            )
+        })?;
     let probes = compiled
         .module
         .probes

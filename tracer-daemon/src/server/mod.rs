@@ -17,8 +17,8 @@ mod connection;
 pub mod metrics;
 pub mod notify;
 mod session;
-mod targets;
 pub mod standing;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
@@ -104,9 +104,7 @@ impl Shared {
     /// daemon never reads a process or a file on behalf of a user who could not read it.
     pub fn user_catalog(&self, facts: &UserFacts, uid: u32) -> FactCatalog<'_> {
         let mut facts = facts.clone();
-        facts
-            .processes
-            .retain(|&pid, _| auth::may_trace(uid, pid));
+        facts.processes.retain(|&pid, _| auth::may_trace(uid, pid));
         FactCatalog::new(&self.catalog, facts, uid == 0)
     }
 

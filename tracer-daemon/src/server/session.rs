@@ -17,8 +17,8 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 use tracer_ebpf::layout::AggFunc;
 use tracer_ebpf::plan::CompiledProgram;
 
-use super::{Shared, targets};
 use super::metrics::{AggregationSample, SessionSample, label_of};
+use super::{Shared, targets};
 use crate::engine::Engine as _;
 use crate::error::EngineError;
 use crate::load::Session;
