@@ -368,3 +368,210 @@ impl NoteFact {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use d_frontend::provider::{ProbeDesc, UprobeSite};
+
+    /// A process 42 running `/bin/prog`, which has three functions and one SDT note; it counts
+    /// the questions it is asked.
+    #[derive(Default)]
+    struct Process {
+        asked: RefCell<u32>,
+    }
+
+    impl Process {
+        fn ask(&self) {
+            *self.asked.borrow_mut() += 1;
+        }
+    }
+
+    impl ProbeCatalog for Process {
+        fn syscalls(&self) -> Vec<SyscallInfo> {
+            vec![SyscallInfo {
+                name: "read".to_owned(),
+                nr: 0,
+            }]
+        }
+
+        fn struct_member(&self, _: &str, _: &str) -> Option<MemberInfo> {
+            None
+        }
+
+        fn user_modules(&self, pid: u32) -> Option<Vec<UserModule>> {
+            self.ask();
+            (pid == 42).then(|| {
+                vec![UserModule {
+                    path: "/bin/prog".to_owned(),
+                    is_main: true,
+                }]
+            })
+        }
+
+        fn user_library(&self, _: u32, name: &str) -> Option<UserModule> {
+            self.ask();
+            (name == "libx.so").then(|| UserModule {
+                path: "/lib/libx.so".to_owned(),
+                is_main: false,
+            })
+        }
+
+        fn user_functions(&self, _: &str) -> Vec<UserFunction> {
+            self.ask();
+            ["go", "main", "work"]
+                .iter()
+                .zip(1u64..)
+                .map(|(name, idx)| UserFunction {
+                    name: (*name).to_owned(),
+                    file_offset: idx * 0x100,
+                    size: 0x10,
+                })
+                .collect()
+        }
+
+        fn user_instructions(&self, _: &str, _: &UserFunction) -> Vec<u64> {
+            self.ask();
+            vec![0, 4, 8]
+        }
+
+        fn user_address_offset(&self, _: &str, address: u64) -> Option<u64> {
+            self.ask();
+            (address >= 0x1000).then(|| address - 0x1000)
+        }
+
+        fn sdt_notes(&self, _: &str) -> Vec<SdtNote> {
+            self.ask();
+            vec![SdtNote {
+                provider: "app".to_owned(),
+                name: "tick".to_owned(),
+                function: "work".to_owned(),
+                file_offset: 0x305,
+                semaphore_offset: 0x4010,
+                args: "-4@%edi".to_owned(),
+            }]
+        }
+    }
+
+    /// Asks every user-space question once.
+    fn ask_everything(catalog: &dyn ProbeCatalog) -> String {
+        let functions = catalog.user_functions("/bin/prog");
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            catalog.user_modules(42),
+            catalog.user_library(42, "libx.so"),
+            catalog.user_library(42, "liby.so"),
+            functions,
+            catalog.user_instructions("/bin/prog", &functions[0]),
+            catalog.user_address_offset("/bin/prog", 0x1100),
+            catalog.sdt_notes("/bin/prog"),
+        )
+    }
+
+    #[test]
+    fn recorded_answers_replay_the_same_over_the_wire_without_asking() {
+        let process = Process::default();
+        let recording = FactCatalog::new(&process, UserFacts::default(), true);
+        let answers = ask_everything(&recording);
+        assert_eq!(ask_everything(&recording), answers);
+        assert_eq!(*process.asked.borrow(), 7, "each question is asked once");
+        let facts = recording.into_facts();
+
+        let request = crate::Request::Check {
+            program: crate::ProgramRequest {
+                sources: Vec::new(),
+                compile: crate::CompileSettings::default(),
+                codegen: crate::CodegenSettings::default(),
+                destructive: false,
+                user: facts.clone(),
+            },
+        };
+        let line = serde_json::to_string(&request).unwrap();
+        let crate::Request::Check { program } = serde_json::from_str(&line).unwrap() else {
+            panic!("a check request reads back as one: {line}");
+        };
+        assert_eq!(program.user, facts);
+
+        let unasked = Process::default();
+        let replay = FactCatalog::new(&unasked, program.user, false);
+        assert_eq!(ask_everything(&replay), answers);
+        assert_eq!(*unasked.asked.borrow(), 0);
+        assert_eq!(
+            replay.syscalls().len(),
+            1,
+            "kernel questions still go through"
+        );
+        assert_eq!(
+            replay.user_modules(43),
+            None,
+            "another process is not known"
+        );
+    }
+
+    #[test]
+    fn requests_without_facts_read_as_before() {
+        let facts: UserFacts = serde_json::from_str("{}").unwrap();
+        assert!(facts.is_empty());
+        assert_eq!(serde_json::to_string(&facts).unwrap(), "{}");
+    }
+
+    #[test]
+    fn only_the_functions_of_pid_probes_are_kept() {
+        let process = Process::default();
+        let recording = FactCatalog::new(&process, UserFacts::default(), true);
+        let functions = recording.user_functions("/bin/prog");
+        for function in &functions {
+            recording.user_instructions("/bin/prog", function);
+        }
+        recording.sdt_notes("/bin/prog");
+        let mut facts = recording.into_facts();
+        let probe = |function: &str, kind| Probe {
+            id: 1,
+            desc: ProbeDesc {
+                provider: "pid42".to_owned(),
+                module: "prog".to_owned(),
+                function: function.to_owned(),
+                name: "entry".to_owned(),
+            },
+            kind,
+            args: Vec::new(),
+            sources: Vec::new(),
+            uprobes: vec![UprobeSite {
+                pid: 42,
+                path: "/bin/prog".to_owned(),
+                file_offset: 0x100,
+                semaphore_offset: 0,
+                args: Vec::new(),
+            }],
+        };
+        facts.keep_probed(&[
+            probe("go", ProbeKind::Uprobe { is_return: false }),
+            probe("work", ProbeKind::Usdt),
+        ]);
+        let file = &facts.files["/bin/prog"];
+        assert_eq!(file.functions, Some(vec![("go".to_owned(), 0x100, 0x10)]));
+        assert_eq!(file.instructions.keys().collect::<Vec<_>>(), ["go"]);
+        assert_eq!(file.sdt_notes.as_ref().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn made_up_offsets_are_dropped() {
+        let mut facts = UserFacts::default();
+        facts.files.insert(
+            "/bin/prog".to_owned(),
+            FileFacts {
+                functions: Some(vec![
+                    ("go".to_owned(), 0x100, 0x10),
+                    ("huge".to_owned(), u64::MAX - 4, 0x10),
+                ]),
+                instructions: BTreeMap::from([("go".to_owned(), vec![0, 4, 0x10, u64::MAX])]),
+                ..FileFacts::default()
+            },
+        );
+        let process = Process::default();
+        let replay = FactCatalog::new(&process, facts, false);
+        let functions = replay.user_functions("/bin/prog");
+        assert_eq!(functions.len(), 1);
+        assert_eq!(replay.user_instructions("/bin/prog", &functions[0]), [0, 4]);
+    }
+}
