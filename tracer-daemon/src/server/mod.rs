@@ -99,9 +99,9 @@ impl Shared {
     }
 
     /// The catalog a program of user `uid` compiles against: the kernel's, with the user-space
-    /// `facts` its client sent about the processes `uid` may trace. Only root's programs (and
-    /// standing scripts) read user-space facts the client did not send from this machine, so the
-    /// daemon never reads a process or a file on behalf of a user who could not read it.
+    /// `facts` its client sent about the processes `uid` may trace. What the client did not send
+    /// is looked up on this machine only for root's programs (and standing scripts), so the
+    /// daemon never reads a process or a file for a user who could not read it.
     pub fn user_catalog(&self, facts: &UserFacts, uid: u32) -> FactCatalog<'_> {
         let mut facts = facts.clone();
         facts.processes.retain(|&pid, _| auth::may_trace(uid, pid));
