@@ -931,3 +931,344 @@ fn check_and_probes_answer_without_loading() {
     assert!(daemon.sessions().is_empty());
     assert!(BpfIds::held_by(daemon.pid()).programs.is_empty());
 }
+
+/// The pid suite's target program (`suites/scripts/pid_prog.c`, which says what it does), built
+/// into the daemon's directory, which every user may read.
+fn pid_prog(daemon: &Daemon) -> String {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/scripts/pid_prog.c");
+    let program = daemon.dir.join("pid_prog");
+    let built = Command::new("gcc")
+        .arg("-O1")
+        .arg("-o")
+        .arg(&program)
+        .arg(&source)
+        .output()
+        .expect("gcc runs: the pid and USDT tests need gcc and <sys/sdt.h>");
+    assert!(
+        built.status.success(),
+        "gcc failed:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    program.display().to_string()
+}
+
+/// `tracer --daemon SOCKET ARGS...` run as `nobody` in group `nogroup`.
+fn as_nobody(daemon: &Daemon, args: &[&str]) -> tests::Output {
+    let mut line = format!(
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups {} --daemon {}",
+        tracer_path().display(),
+        daemon.socket.display()
+    );
+    for arg in args {
+        line.push(' ');
+        line.push_str(&tests::command::shell_quote(arg));
+    }
+    TestCommand::shell(&line).run()
+}
+
+/// Runs `args` in-process as root and through `daemon` (as `nobody` when `member`), checks that
+/// both print the same and exit alike, and returns the daemon's run. The pid in a provider's name
+/// (`pid1234`, `app1234`) is the run's own `-c` command's, so it is compared as `PID`; the line
+/// the command prints itself (`sum 45 ...`) may come before or after tracer's records, so it is
+/// compared apart.
+fn same_as_in_process(daemon: &Daemon, args: &[&str], member: bool) -> tests::Output {
+    let provider_pid = regex::Regex::new(r"\b(pid|app)\d+").unwrap();
+    let normalized = |bytes: &[u8]| {
+        let text = provider_pid
+            .replace_all(&String::from_utf8_lossy(bytes), "${1}PID")
+            .into_owned();
+        let (command, tracer): (Vec<&str>, Vec<&str>) =
+            text.lines().partition(|line| line.starts_with("sum 45 "));
+        (tracer.join("\n"), command.join("\n"))
+    };
+    let mut local_args = vec!["--local"];
+    local_args.extend_from_slice(args);
+    let local = TestCommand::tracer().args(local_args).run();
+    let remote = if member {
+        as_nobody(daemon, args)
+    } else {
+        daemon.tracer(args).run()
+    };
+    assert_eq!(local.status, remote.status, "{local}\n{remote}");
+    assert_eq!(
+        normalized(&local.stdout),
+        normalized(&remote.stdout),
+        "{local}\n{remote}"
+    );
+    assert_eq!(
+        normalized(&local.stderr),
+        normalized(&remote.stderr),
+        "{local}\n{remote}"
+    );
+    remote
+}
+
+/// Panics unless some line of `output`'s standard output matches `pattern`.
+fn assert_line_matches(output: &tests::Output, pattern: &str) {
+    let regex = regex::Regex::new(pattern).unwrap();
+    assert!(
+        output
+            .stdout_lines()
+            .iter()
+            .any(|line| regex.is_match(line)),
+        "no line matches {pattern}\n{output}"
+    );
+}
+
+/// Entry and return of functions of the program and of libc, globs and offsets: counted the same
+/// through the daemon as in-process, for a `-c` command and a `-p` process.
+#[test]
+fn pid_probes_through_the_daemon_count_as_in_process() {
+    let daemon = Daemon::start("pid", &[]);
+    let prog = pid_prog(&daemon);
+    let counts = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:go:entry, pid$target:a.out:work:entry { @[probefunc, probename] = count(); } \
+             pid$target:a.out:work:return { @r[probefunc, arg1] = count(); }",
+            "-c",
+            &prog,
+        ],
+        false,
+    );
+    counts.assert_exit(0);
+    assert_line_matches(&counts, r"^sum 45 semaphore 0$");
+    assert_line_matches(&counts, r"^\s+go\s+entry\s+1$");
+    assert_line_matches(&counts, r"^\s+work\s+entry\s+3$");
+    for value in 1..=3 {
+        assert_line_matches(&counts, &format!(r"^\s+work\s+{value}\s+1$"));
+    }
+    let library = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:libc:getppid:entry { @[probemod, probefunc] = count(); }",
+            "-c",
+            &prog,
+        ],
+        false,
+    );
+    assert_line_matches(&library, r"^\s+libc\.so\.6\s+getppid\s+3$");
+    let globs = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:[gw]*:entry { @[probefunc] = count(); } \
+             pid$target:a.out:go:0 { printf(\"offset %s %d\\n\", probename, arg1); }",
+            "-c",
+            &prog,
+        ],
+        false,
+    );
+    assert_line_matches(&globs, r"^offset 0 1$");
+    assert_line_matches(&globs, r"^\s+go\s+1$");
+    assert_line_matches(&globs, r"^\s+work\s+3$");
+    let listed = same_as_in_process(
+        &daemon,
+        &["-l", "-n", "pid$target:a.out:go:", "-c", &prog],
+        false,
+    );
+    assert_line_matches(&listed, r"^ *\d+ +pid\d+ +pid_prog +go entry$");
+    assert_line_matches(&listed, r"^ *\d+ +pid\d+ +pid_prog +go return$");
+
+    let mut waiting = Command::new(&prog).arg("wait").spawn().unwrap();
+    let target = waiting.id().to_string();
+    let grabbed = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:go:entry { printf(\"%d %d %d\\n\", arg0, arg9, pid == $target); exit(0); }",
+            "-p",
+            &target,
+        ],
+        false,
+    );
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+    assert_eq!(grabbed.stdout_lines()[0], "9 0 1", "{grabbed}");
+    daemon.wait_for_sessions("every session ends with its client", <[Value]>::is_empty);
+}
+
+/// USDT probes from the program's `.note.stapsdt`: their arguments, their semaphore and their
+/// listing, the same through the daemon as in-process.
+#[test]
+fn usdt_probes_through_the_daemon_fire_as_in_process() {
+    let daemon = Daemon::start("usdt", &[]);
+    let prog = pid_prog(&daemon);
+    let ticks = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "app$target:a.out:work:tick { printf(\"%s %d %d %s\\n\", probefunc, args[0], args[1], copyinstr(arg2)); }",
+            "-c",
+            &prog,
+        ],
+        false,
+    );
+    let fired: Vec<String> = ticks
+        .stdout_lines()
+        .into_iter()
+        .filter(|line| line.starts_with("work "))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "work -1 1000000000000 job",
+            "work -2 2000000000000 job",
+            "work -3 3000000000000 job"
+        ],
+        "{ticks}"
+    );
+    let guarded = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "app$target:::guarded { @ = sum(arg0); }",
+            "-c",
+            &prog,
+        ],
+        false,
+    );
+    assert_line_matches(&guarded, r"^sum 45 semaphore 1$");
+    assert_line_matches(&guarded, r"^\s+60$");
+    let listed = same_as_in_process(
+        &daemon,
+        &["-lv", "-n", "app$target:::tick", "-c", &prog],
+        false,
+    );
+    assert_line_matches(&listed, r"^ *\d+ +app\d+ +pid_prog +work tick$");
+    assert_line_matches(&listed, r"^\s+args\[1\]: int64_t$");
+}
+
+/// A member of the daemon's group probes its own `-c` command and `-p` process, with `pid` and
+/// USDT probes, as root does in-process.
+#[test]
+fn a_member_of_the_group_probes_its_own_processes() {
+    let daemon = Daemon::start_with("pid-member", &[], "group = \"nogroup\"\n", &[]);
+    let prog = pid_prog(&daemon);
+    let counts = same_as_in_process(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:work:entry { @[probefunc, probename] = count(); } \
+             pid$target:a.out:work:return { @[probefunc, probename] = count(); } \
+             app$target:::tick { @t = sum(args[0]); }",
+            "-c",
+            &prog,
+        ],
+        true,
+    );
+    counts.assert_exit(0);
+    assert_line_matches(&counts, r"^\s+work\s+entry\s+3$");
+    assert_line_matches(&counts, r"^\s+work\s+return\s+3$");
+    assert_line_matches(&counts, r"^\s+-6$");
+    let listed = same_as_in_process(
+        &daemon,
+        &[
+            "-l",
+            "-n",
+            "app$target:::",
+            "-n",
+            "pid$target:libc:getppid:entry",
+            "-c",
+            &prog,
+        ],
+        true,
+    );
+    assert_line_matches(&listed, r"^ *\d+ +app\d+ +pid_prog +work guarded$");
+    assert_line_matches(&listed, r"^ *\d+ +pid\d+ +libc\.so\.6 +getppid entry$");
+
+    let mut waiting = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            &prog,
+            "wait",
+        ])
+        .spawn()
+        .unwrap();
+    let target = waiting.id().to_string();
+    let grabbed = as_nobody(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:go:return { printf(\"%d %d\\n\", arg1, pid == $target); exit(0); }",
+            "-p",
+            &target,
+        ],
+    );
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+    grabbed.assert_exit(0);
+    assert_eq!(grabbed.stdout_lines()[0], "45 1", "{grabbed}");
+}
+
+/// A member may not probe another user's process: `tracer` cannot grab it, and the daemon itself
+/// refuses facts about it that a client made up.
+#[test]
+fn a_member_may_not_probe_another_users_process() {
+    let daemon = Daemon::start_with("pid-refused", &[], "group = \"nogroup\"\n", &[]);
+    let prog = pid_prog(&daemon);
+    let mut waiting = Command::new(&prog).arg("wait").spawn().unwrap();
+    let target = waiting.id();
+    let grab = as_nobody(
+        &daemon,
+        &[
+            "-qn",
+            "pid$target:a.out:go:entry { exit(0); }",
+            "-p",
+            &target.to_string(),
+        ],
+    );
+    grab.assert_exit(1);
+    assert_eq!(
+        grab.stderr_lines(),
+        [format!(
+            "tracer: failed to grab pid {target}: Operation not permitted"
+        )],
+        "{grab}"
+    );
+    let description = format!("pid{target}:a.out:go:entry {{ exit(0); }}");
+    let literal = as_nobody(&daemon, &["-n", &description]);
+    literal.assert_exit(1);
+    assert_eq!(
+        literal.stderr_lines(),
+        [format!(
+            "tracer: invalid probe specifier {description}: failed to grab process {target}"
+        )],
+        "{literal}"
+    );
+    // The same made-up facts compile for root and not for the member.
+    let mut program = program_request(&description, false);
+    program["user"] = json!({
+        "processes": [[target, {"modules": [{"path": prog, "main": true}]}]],
+        "files": {prog.as_str(): {"functions": [["go", 4096, 64]]}},
+    });
+    let check = json!({"op": "check", "program": program}).to_string();
+    let as_root = daemon.request(&serde_json::from_str(&check).unwrap());
+    assert_eq!(as_root["reply"]["reply"], "checked", "{as_root}");
+    let raw_client = "use IO::Socket::UNIX; \
+        my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die; print $s \"$ARGV[1]\\n\"; \
+        while (<$s>) { if (/\"type\":\"(reply|error)\"/) { print; exit } }";
+    let line = format!(
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups perl -e {} {} {}",
+        tests::command::shell_quote(raw_client),
+        daemon.socket.display(),
+        tests::command::shell_quote(&check)
+    );
+    let as_member = TestCommand::shell(&line).run();
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+    as_member.assert_exit(0);
+    let frame: Value = serde_json::from_slice(&as_member.stdout).expect("the daemon answers");
+    assert_eq!(frame["error"]["kind"], "compile", "{frame}");
+    assert_eq!(
+        frame["error"]["message"],
+        format!("tracer: invalid probe specifier {description}: failed to grab process {target}"),
+        "{frame}"
+    );
+    assert!(daemon.sessions().is_empty());
+    assert!(BpfIds::held_by(daemon.pid()).programs.is_empty());
+}

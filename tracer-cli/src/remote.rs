@@ -17,12 +17,13 @@ use std::time::{Duration, Instant};
 
 use d_frontend::provider::{
     FunctionPrototype, KernelNamespace, KernelSymbol, KernelType, KernelTypeId, MemberInfo,
-    ProbeCatalog, SyscallInfo, TracepointField, TracepointInfo,
+    ProbeCatalog, SdtNote, SyscallInfo, TracepointField, TracepointInfo, UserFunction, UserModule,
 };
 use tracer_daemon::aggregate::RawAggregation;
 use tracer_daemon::engine::{Engine, SessionDrops};
 use tracer_daemon::error::EngineError;
 use tracer_daemon::speculations::SpecDrops;
+use tracer_daemon::user::UserFiles;
 use tracer_ebpf::plan::{AggDesc, SpecDesc};
 use tracer_protocol::catalog::{CatalogAnswer, CatalogQuery, Namespace};
 use tracer_protocol::{
@@ -37,6 +38,8 @@ pub struct RemoteSession {
     /// Whether this client started the session (and so runs `BEGIN` and `END`), rather than
     /// attached to a running one.
     owner: bool,
+    /// This client's own processes and files, for its `pid` and USDT probes.
+    user: UserFiles,
 }
 
 /// The socket and what was read from it but not yet used.
@@ -65,9 +68,16 @@ impl RemoteSession {
             }),
             session: 0,
             owner: false,
+            user: UserFiles::default(),
         };
         remote.request(&Request::Status)?;
         Ok(remote)
+    }
+
+    /// Records that process `pid`, created by this client and not yet released, will execute
+    /// `program`, as [`KernelCatalog::add_created_process`](tracer_daemon::catalog::KernelCatalog::add_created_process).
+    pub fn add_created_process(&self, pid: u32, program: &Path) {
+        self.user.add_created(pid, program);
     }
 
     /// Asks the daemon to compile and load `program`; returns the fingerprint of its compile.
@@ -366,6 +376,11 @@ fn unexpected(reply: &Reply) -> EngineError {
 /// The daemon's catalog, for a client that cannot read the kernel's itself (one that is not
 /// root): the client then compiles against exactly what the daemon compiles against. A question
 /// the daemon fails to answer gets an empty answer, as from a kernel without the probe.
+///
+/// Questions about processes and their files are answered here, from what this client may read:
+/// they are about its own processes, which the daemon would see differently (a `-c` command not
+/// yet executing its program) and may not read for it; the answers go to the daemon with the
+/// program (`tracer_protocol::user`).
 impl ProbeCatalog for RemoteSession {
     fn syscalls(&self) -> Vec<SyscallInfo> {
         self.ask(CatalogQuery::Syscalls)
@@ -427,6 +442,30 @@ impl ProbeCatalog for RemoteSession {
             }),
             Some(CatalogAnswer::HasModule { present: true })
         )
+    }
+
+    fn user_modules(&self, pid: u32) -> Option<Vec<UserModule>> {
+        self.user.modules(pid)
+    }
+
+    fn user_library(&self, pid: u32, name: &str) -> Option<UserModule> {
+        self.user.library(pid, name)
+    }
+
+    fn user_functions(&self, path: &str) -> Vec<UserFunction> {
+        self.user.functions(path).as_ref().clone()
+    }
+
+    fn user_address_offset(&self, path: &str, address: u64) -> Option<u64> {
+        tracer_daemon::user::address_offset(path, address)
+    }
+
+    fn user_instructions(&self, path: &str, function: &UserFunction) -> Vec<u64> {
+        tracer_daemon::user::instruction_offsets(path, function)
+    }
+
+    fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
+        self.user.sdt_notes(path)
     }
 
     fn kernel_symbol(&self, module: Option<&str>, name: &str) -> Option<KernelSymbol> {

@@ -33,6 +33,7 @@ use tracer_daemon::load::Session;
 use tracer_daemon::program;
 use tracer_ebpf::codegen::{CodegenError, Generated, generate};
 use tracer_ebpf::disasm::disassemble;
+use tracer_protocol::user::{FactCatalog, UserFacts};
 use tracer_protocol::{
     CodegenSettings, CompileSettings, MacroVariableSettings, ProgramRequest, SourceKind, SourceText,
 };
@@ -59,9 +60,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         for target_request in &args.targets {
             targets.push(Target::start(target_request)?);
         }
-        if let Ok(kernel_catalog) = &kernel_catalog {
-            note_created_processes(kernel_catalog, args, &targets);
-        }
+        note_created_processes(&kernel_catalog, remote.as_ref(), args, &targets);
         let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
             (Ok(kernel_catalog), _) => kernel_catalog,
             (Err(_), Some(remote)) => remote,
@@ -101,16 +100,27 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     if remote.is_none() {
         remote = catalog_daemon(args, &kernel_catalog)?;
     }
-    if let Ok(kernel_catalog) = &kernel_catalog {
-        note_created_processes(kernel_catalog, args, &targets);
-    }
+    note_created_processes(&kernel_catalog, remote.as_ref(), args, &targets);
     let catalog: &dyn ProbeCatalog = match (&kernel_catalog, &remote) {
         (Ok(kernel_catalog), _) => kernel_catalog,
         (Err(_), Some(remote)) => remote,
         (Err(_), None) => return kernel_catalog.map(|_| 1),
     };
+    // Through the daemon, the user-space answers are recorded for it, or, attached to a session,
+    // those its owner recorded are used, so that both sides create the same `pid` and USDT probes.
+    let facts = attached
+        .as_ref()
+        .map(|(program, _)| program.user.clone())
+        .unwrap_or_default();
+    let recording = remote
+        .as_ref()
+        .map(|_| FactCatalog::new(catalog, facts, true));
+    let compile_catalog: &dyn ProbeCatalog = match &recording {
+        Some(recording) => recording,
+        None => catalog,
+    };
     let compile_options = request.compile.compile_options(library);
-    let compiled = match compile_inputs(&sources, &inputs, catalog, &compile_options) {
+    let compiled = match compile_inputs(&sources, &inputs, compile_catalog, &compile_options) {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             if let Some(diagnostic) = diagnostics.first() {
@@ -119,6 +129,10 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
     };
+    if let (Some(recording), None) = (recording, &attached) {
+        request.user = recording.into_facts();
+        request.user.keep_probed(&compiled.module.probes);
+    }
     let mut options = args.options.clone();
     if let Err(diagnostic) = apply_pragmas(&mut options, &compiled.pragma_options) {
         print_diagnostic(&sources, &inputs, &diagnostic, &options);
@@ -218,12 +232,23 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
     )
 }
 
-/// Tells the catalog which program each `-c` command will execute, so that its `pid` and USDT
-/// probes are found there while it still waits to be released.
-pub(crate) fn note_created_processes(catalog: &KernelCatalog, args: &HiArgs, targets: &[Target]) {
+/// Tells the catalog the program compiles against (the kernel's, or the daemon's for a client
+/// that cannot read the kernel's) which program each `-c` command will execute, so that its
+/// `pid` and USDT probes are found there while it still waits to be released.
+fn note_created_processes(
+    kernel_catalog: &anyhow::Result<KernelCatalog>,
+    remote: Option<&RemoteSession>,
+    args: &HiArgs,
+    targets: &[Target],
+) {
     for (request, target) in args.targets.iter().zip(targets) {
         if let TargetRequest::Command(command) = request {
-            catalog.add_created_process(target.pid() as u32, command.program());
+            let pid = target.pid() as u32;
+            match (kernel_catalog, remote) {
+                (Ok(catalog), _) => catalog.add_created_process(pid, command.program()),
+                (Err(_), Some(remote)) => remote.add_created_process(pid, command.program()),
+                (Err(_), None) => {}
+            }
         }
     }
 }
@@ -264,6 +289,7 @@ fn program_request(args: &HiArgs, target: Option<i32>) -> ProgramRequest {
         compile: compile_settings(args, target),
         codegen: CodegenSettings::default(),
         destructive: args.options.destructive(),
+        user: UserFacts::default(),
     }
 }
 

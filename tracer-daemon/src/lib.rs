@@ -62,4 +62,4 @@ pub mod speculations;
 mod sys;
 pub mod tracefs;
 pub mod tracepoints;
-mod user;
+pub mod user;

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod user;
 
 use d_frontend::lex::macros::MacroVariables;
 use d_frontend::sema::{CompileOptions, StackFrames};
@@ -131,6 +132,10 @@ pub struct ProgramRequest {
     pub codegen: CodegenSettings,
     /// The client asks for destructive actions (`-w`); the daemon's config must allow them too.
     pub destructive: bool,
+    /// What the client found about the processes and files of its `pid` and USDT probes, which
+    /// the daemon compiles against (for the processes the client may trace); none when absent.
+    #[serde(default, skip_serializing_if = "user::UserFacts::is_empty")]
+    pub user: user::UserFacts,
 }
 
 /// One source.

@@ -1,4 +1,5 @@
-//! Who may use the daemon: root and the members of its group, told by `SO_PEERCRED`.
+//! Who may use the daemon: root and the members of its group, told by `SO_PEERCRED`; and which
+//! processes a client may trace.
 //!
 //! The peer's credentials come from the kernel at connect time, so a client cannot claim another
 //! identity. Membership counts the peer's primary group and its supplementary groups, read from
@@ -33,6 +34,32 @@ pub fn authorize(peer: Peer, group_name: &str, group_gid: Option<u32>) -> Result
         "permission denied: uid {} is neither root nor a member of group `{group_name}`",
         peer.uid
     ))
+}
+
+/// Whether user `uid` may trace process `pid` with `pid` and USDT probes: root may trace any
+/// process; another user only a process that is wholly its own, as `ptrace` would let it: every
+/// uid of `/proc/PID/status` (real, effective, saved, filesystem) is `uid`, and `/proc/PID`
+/// belongs to `uid`, which the kernel changes to root while the process is not dumpable (after
+/// executing a setuid or unreadable program).
+pub fn may_trace(uid: u32, pid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    if uid == 0 {
+        return true;
+    }
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let owner = std::fs::metadata(format!("/proc/{pid}")).map(|metadata| metadata.uid());
+    owns(&status, uid) && owner.is_ok_and(|owner| owner == uid)
+}
+
+/// Whether every uid of the `Uid:` line of a `/proc/PID/status` text is `uid`.
+fn owns(status: &str, uid: u32) -> bool {
+    let Some(uids) = status.lines().find_map(|line| line.strip_prefix("Uid:")) else {
+        return false;
+    };
+    let uids: Vec<&str> = uids.split_whitespace().collect();
+    !uids.is_empty() && uids.iter().all(|field| field.parse() == Ok(uid))
 }
 
 /// The gid of group `name`, if it exists.
@@ -105,6 +132,27 @@ mod tests {
             )
         );
         assert!(authorize(nobody, "tracing", None).is_err());
+    }
+
+    #[test]
+    fn a_process_is_traceable_when_every_uid_is_the_users() {
+        let status = "Name:\tprog\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
+        assert!(owns(status, 1000));
+        assert!(!owns(status, 1001));
+        let setuid = "Name:\tsu\nUid:\t1000\t0\t0\t0\n";
+        assert!(!owns(setuid, 1000));
+        assert!(!owns("Name:\tprog\n", 1000));
+        assert!(!owns("Uid:\t\n", 1000));
+    }
+
+    #[test]
+    fn root_may_trace_anything_and_others_only_their_own() {
+        let this = std::process::id();
+        assert!(may_trace(0, this));
+        assert!(may_trace(0, u32::MAX));
+        // The tests run as root, so this process is not user 65534's.
+        assert!(!may_trace(65534, this));
+        assert!(!may_trace(65534, u32::MAX));
     }
 
     #[test]

@@ -169,10 +169,11 @@ impl Connection {
         match request {
             Request::Status => Ok(Reply::Status(self.status())),
             Request::Check { program } => {
+                let uid = self.peer.uid;
                 let built = tokio::task::spawn_blocking(move || {
                     crate::program::build(
                         &program,
-                        &shared.catalog,
+                        &shared.user_catalog(&program.user, uid),
                         shared.config.allow_destructive,
                         0,
                     )
@@ -256,7 +257,8 @@ impl Connection {
             .await
             .map_err(|join_error| error(ErrorKind::Engine, join_error.to_string())),
             Request::Probes { description } => {
-                tokio::task::spawn_blocking(move || probes(&shared, &description))
+                let uid = self.peer.uid;
+                tokio::task::spawn_blocking(move || probes(&shared, &description, uid))
                     .await
                     .map_err(|join_error| error(ErrorKind::Engine, join_error.to_string()))?
             }
@@ -328,8 +330,10 @@ impl Connection {
     }
 }
 
-/// The probes `description` matches, from the catalog; nothing is loaded.
-fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
+/// The probes `description` matches, from the catalog as user `uid` may read it; nothing is
+/// loaded.
+fn probes(shared: &Shared, description: &str, uid: u32) -> Result<Reply, ErrorReply> {
+    use tracer_protocol::user::UserFacts;
     use tracer_protocol::{
         CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText,
     };
@@ -345,18 +349,18 @@ fn probes(shared: &Shared, description: &str) -> Result<Reply, ErrorReply> {
         },
         codegen: CodegenSettings::default(),
         destructive: false,
+        user: UserFacts::default(),
     };
     let (sources, inputs, library) = crate::program::inputs(&request);
     let options = request.compile.compile_options(library);
-    let compiled =
-        d_frontend::compile::compile_inputs(&sources, &inputs, &shared.catalog, &options).map_err(
-            |_| {
-                error(
-                    ErrorKind::Compile,
-                    format!("invalid probe description `{description}`"),
-                )
-            },
-        )?;
+    let catalog = shared.user_catalog(&request.user, uid);
+    let compiled = d_frontend::compile::compile_inputs(&sources, &inputs, &catalog, &options)
+        .map_err(|_| {
+            error(
+                ErrorKind::Compile,
+                format!("invalid probe description `{description}`"),
+            )
+        })?;
     let probes = compiled
         .module
         .probes

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 mod session;
 pub mod standing;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
@@ -33,6 +34,7 @@ use tokio::sync::oneshot;
 use crate::catalog::KernelCatalog;
 use config::Config;
 use session::{Answer, Command, Started};
+use tracer_protocol::user::{FactCatalog, UserFacts};
 use tracer_protocol::{ErrorReply, ProgramRequest, SessionInfo};
 
 /// The daemon's counters, for `status` and metrics.
@@ -96,6 +98,16 @@ impl Shared {
         }
     }
 
+    /// The catalog a program of user `uid` compiles against: the kernel's, with the user-space
+    /// `facts` its client sent about the processes `uid` may trace. What the client did not send
+    /// is looked up on this machine only for root's programs (and standing scripts), so the
+    /// daemon never reads a process or a file for a user who could not read it.
+    pub fn user_catalog(&self, facts: &UserFacts, uid: u32) -> FactCatalog<'_> {
+        let mut facts = facts.clone();
+        facts.processes.retain(|&pid, _| auth::may_trace(uid, pid));
+        FactCatalog::new(&self.catalog, facts, uid == 0)
+    }
+
     fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -119,7 +131,7 @@ impl Shared {
             Arc::clone(self),
             id,
             request.clone(),
-            owner.is_none(),
+            owner.map(|_| uid),
             ready,
         );
         let Ok(result) = started.await else {

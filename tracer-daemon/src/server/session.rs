@@ -17,8 +17,8 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 use tracer_ebpf::layout::AggFunc;
 use tracer_ebpf::plan::CompiledProgram;
 
-use super::Shared;
 use super::metrics::{AggregationSample, SessionSample, label_of};
+use super::{Shared, targets};
 use crate::engine::Engine as _;
 use crate::error::EngineError;
 use crate::load::Session;
@@ -86,21 +86,23 @@ struct Subscriber {
 }
 
 /// Compiles `request` and loads it on a new thread, which then serves the session `id`; answers
-/// on `ready` once the programs are attached or failed. With `begin`, `BEGIN` runs at once (a
-/// standing script).
+/// on `ready` once the programs are attached or failed. `client` is the uid of the client that
+/// started it, or `None` for a standing script, whose `BEGIN` runs at once.
 pub fn spawn(
     shared: Arc<Shared>,
     id: u64,
     request: ProgramRequest,
-    begin: bool,
+    client: Option<u32>,
     ready: oneshot::Sender<Result<Started, ErrorReply>>,
 ) {
+    let begin = client.is_none();
+    let uid = client.unwrap_or(0);
     let spawned = std::thread::Builder::new()
         .name(format!("session-{id}"))
         .spawn(move || {
             let built = match program::build(
                 &request,
-                &shared.catalog,
+                &shared.user_catalog(&request.user, uid),
                 shared.config.allow_destructive,
                 program::wall_clock_offset_ns(),
             ) {
@@ -110,7 +112,10 @@ pub fn spawn(
                     return;
                 }
             };
-            let compiled = built.generated.program;
+            let mut compiled = built.generated.program;
+            if client.is_some() {
+                targets::in_process_roots(&mut compiled);
+            }
             let session = match Session::load(&compiled) {
                 Ok(session) => session,
                 Err(engine_error) => {
@@ -118,6 +123,14 @@ pub fn spawn(
                     return;
                 }
             };
+            if let Some(pid) = targets::untraceable(&compiled, uid) {
+                drop(session);
+                let _ = ready.send(Err(error(
+                    ErrorKind::PermissionDenied,
+                    format!("failed to grab process {pid}: not a process of uid {uid}"),
+                )));
+                return;
+            }
             let mut running = false;
             if begin {
                 if let Err(engine_error) = session.run_begin() {

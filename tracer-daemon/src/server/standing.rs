@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Shared;
+use tracer_protocol::user::UserFacts;
 use tracer_protocol::{CodegenSettings, CompileSettings, ProgramRequest, SourceKind, SourceText};
 
 /// The standing scripts of `dir`, sorted by name: `(name, path)`. A missing directory has none.
@@ -49,6 +50,7 @@ pub async fn start_all(shared: &Arc<Shared>, dir: &Path) -> usize {
             },
             codegen: CodegenSettings::default(),
             destructive: shared.config.allow_destructive,
+            user: UserFacts::default(),
         };
         match shared
             .start_session(request, Some(name.clone()), None, 0)

@@ -30,7 +30,7 @@ const SYSTEM_LIBRARY_DIRS: [&str; 6] = [
 
 /// The user-space files the catalog has read, and the created processes not yet executing.
 #[derive(Debug, Default)]
-pub(crate) struct UserFiles {
+pub struct UserFiles {
     /// The program each created process will execute, by pid.
     created: Mutex<HashMap<u32, PathBuf>>,
     /// Each file's functions, by path.
@@ -39,7 +39,7 @@ pub(crate) struct UserFiles {
 
 impl UserFiles {
     /// Records that process `pid` will execute `program` once released.
-    pub(crate) fn add_created(&self, pid: u32, program: &Path) {
+    pub fn add_created(&self, pid: u32, program: &Path) {
         let program = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_owned());
         self.created
             .lock()
@@ -48,7 +48,7 @@ impl UserFiles {
     }
 
     /// The files process `pid` maps (or will map) for code, the executable first.
-    pub(crate) fn modules(&self, pid: u32) -> Option<Vec<UserModule>> {
+    pub fn modules(&self, pid: u32) -> Option<Vec<UserModule>> {
         let created = self
             .created
             .lock()
@@ -66,7 +66,7 @@ impl UserFiles {
     /// The file `dlopen` of the library `name` in process `pid` loads: a path as it is, a file
     /// name along the executable's run path, `LD_LIBRARY_PATH` and the system's directories, as
     /// the dynamic linker looks for it.
-    pub(crate) fn library(&self, pid: u32, name: &str) -> Option<UserModule> {
+    pub fn library(&self, pid: u32, name: &str) -> Option<UserModule> {
         let modules = self.modules(pid)?;
         let main = modules.iter().find(|module| module.is_main)?;
         let run_path = std::fs::read(&main.path)
@@ -82,7 +82,7 @@ impl UserFiles {
     }
 
     /// The functions of the ELF file at `path`.
-    pub(crate) fn functions(&self, path: &str) -> Arc<Vec<UserFunction>> {
+    pub fn functions(&self, path: &str) -> Arc<Vec<UserFunction>> {
         let mut cache = self
             .functions
             .lock()
@@ -97,7 +97,7 @@ impl UserFiles {
     }
 
     /// The SDT notes of the ELF file at `path`.
-    pub(crate) fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
+    pub fn sdt_notes(&self, path: &str) -> Vec<SdtNote> {
         let functions = self.functions(path);
         std::fs::read(path)
             .map(|data| sdt::notes(&data, &functions))
@@ -107,7 +107,7 @@ impl UserFiles {
 
 /// The offsets from the start of `function` of the ELF file at `path` at which its instructions
 /// start, read from the file's bytes at the function's file offset.
-pub(crate) fn instruction_offsets(path: &str, function: &UserFunction) -> Vec<u64> {
+pub fn instruction_offsets(path: &str, function: &UserFunction) -> Vec<u64> {
     use std::io::{Read as _, Seek as _, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return Vec::new();
@@ -122,7 +122,7 @@ pub(crate) fn instruction_offsets(path: &str, function: &UserFunction) -> Vec<u6
 }
 
 /// The file offset the ELF file at `path` loads at `address`.
-pub(crate) fn address_offset(path: &str, address: u64) -> Option<u64> {
+pub fn address_offset(path: &str, address: u64) -> Option<u64> {
     let data = std::fs::read(path).ok()?;
     elf::address_offset(&data, address)
 }
