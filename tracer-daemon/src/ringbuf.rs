@@ -184,11 +184,11 @@ impl Ring {
     /// Hands every committed record to `sink`, oldest first, moving the consumer position past
     /// each; stops at an uncommitted record or after `size` bytes.
     fn read(&self, wrapped: &mut Vec<u8>, sink: &mut dyn FnMut(&[u8])) -> usize {
-        let mut consumer_pos = self.consumer_pos().load(Ordering::Relaxed);
-        let limit = consumer_pos.wrapping_add(self.size);
+        let start_pos = self.consumer_pos().load(Ordering::Relaxed);
+        let mut consumer_pos = start_pos;
         let mut producer_pos = self.producer_pos().load(Ordering::Acquire);
         let mut n_records = 0;
-        while consumer_pos != limit {
+        while consumer_pos.wrapping_sub(start_pos) < self.size {
             if consumer_pos == producer_pos {
                 producer_pos = self.producer_pos().load(Ordering::Acquire);
                 if consumer_pos == producer_pos {
@@ -199,7 +199,9 @@ impl Ring {
             else {
                 break;
             };
-            if !discarded && let Some(bytes) = self.record(consumer_pos + HEADER_SIZE, len, wrapped)
+            if !discarded
+                && let Some(bytes) =
+                    self.record(consumer_pos.wrapping_add(HEADER_SIZE), len, wrapped)
             {
                 sink(bytes);
                 n_records += 1;
@@ -384,13 +386,13 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_header(12 | BPF_RINGBUF_DISCARD_BIT),
+            parse_header(0x0c | BPF_RINGBUF_DISCARD_BIT),
             Header::Committed {
                 len: 12,
                 discarded: true
             }
         );
-        assert_eq!(parse_header(12 | BPF_RINGBUF_BUSY_BIT), Header::Busy);
+        assert_eq!(parse_header(0x0c | BPF_RINGBUF_BUSY_BIT), Header::Busy);
         assert_eq!(
             parse_header(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT),
             Header::Busy
