@@ -22,7 +22,7 @@ use anyhow::Context as _;
 use d_frontend::printf::{FormatPiece, parse_format};
 use tracer_daemon::aggregate::merge_raw;
 use tracer_daemon::engine::Engine;
-use tracer_daemon::events::decode_record;
+use tracer_daemon::events::{DecodedRecord, decode_record_into};
 use tracer_ebpf::layout::{
     AggValue, FAULT_RECORD_ID, FaultRecord, RecordHeader, Value, ValueKind, finished_speculation,
 };
@@ -86,6 +86,8 @@ pub struct Consumer<'a> {
     user_symbols: bool,
     /// What `printa` prints of each aggregation under `aggrate`.
     agg_snapshots: RefCell<AggSnapshots>,
+    /// The last record decoded, whose vectors the next one reuses.
+    decoded: DecodedRecord,
 }
 
 impl<'a> Consumer<'a> {
@@ -136,6 +138,7 @@ impl<'a> Consumer<'a> {
                 options.get("switchrate").unwrap_or(0).max(MAIN_LOOP_NS),
                 program.aggregations.len(),
             )),
+            decoded: DecodedRecord::default(),
             options,
         }
     }
@@ -243,7 +246,9 @@ impl<'a> Consumer<'a> {
         let Some(desc) = self.program.records.get(clause_id) else {
             anyhow::bail!("received a record for clause {clause_id}, which does not exist");
         };
-        let mut decoded = decode_record(desc, bytes).context("received a malformed record")?;
+        // Taken out of `self` while it is printed, and put back for the next record.
+        let mut decoded = std::mem::take(&mut self.decoded);
+        decode_record_into(desc, bytes, &mut decoded).context("received a malformed record")?;
         self.symbolize(decoded.actions.iter_mut().flatten());
         let probe = self.probe(decoded.header.probe_id);
         let quiet = self.options.quiet();
@@ -383,6 +388,7 @@ impl<'a> Consumer<'a> {
             }
         }
         self.sink.end_record(out);
+        self.decoded = decoded;
         for ((id, generation), outcome) in ended {
             self.end_speculation(id, generation, outcome, session, out)?;
         }

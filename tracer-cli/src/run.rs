@@ -405,6 +405,7 @@ fn trace(
     let mut consumer = Consumer::new(&generated.program, options, output.sink);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
+    let mut batch = RecordBatch::default();
     session.run_begin().context("failed to run BEGIN")?;
     // As dtrace continues its victims only once tracing has started, `-c` commands run after
     // BEGIN, so their first system calls find the other probes active.
@@ -419,7 +420,14 @@ fn trace(
         let each_record = output
             .flush_each_record
             .then_some(&mut stdout as &mut dyn Write);
-        drain(session, &mut consumer, &mut out, interval, each_record)?;
+        drain(
+            session,
+            &mut consumer,
+            &mut batch,
+            &mut out,
+            interval,
+            each_record,
+        )?;
         consumer.refresh_aggregations(session)?;
         write_out(&mut out, &mut stdout)?;
         if consumer.exit_status().is_some() {
@@ -434,7 +442,14 @@ fn trace(
     };
     session.detach().context("failed to detach the probes")?;
     session.run_end().context("failed to run END")?;
-    drain(session, &mut consumer, &mut out, Duration::ZERO, None)?;
+    drain(
+        session,
+        &mut consumer,
+        &mut batch,
+        &mut out,
+        Duration::ZERO,
+        None,
+    )?;
     consumer.finish(session, &mut out)?;
     write_out(&mut out, &mut stdout)?;
     let drops = drops(session, consumer.spec_drops())?;
@@ -453,20 +468,51 @@ fn write_out(out: &mut Vec<u8>, stdout: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Records copied out of the ring buffer end to end, so that the consumer can use the session
+/// while it prints them; the buffers are kept from batch to batch, so copying allocates nothing
+/// once they have grown.
+#[derive(Default)]
+struct RecordBatch {
+    /// The records' bytes.
+    bytes: Vec<u8>,
+    /// Where each record ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl RecordBatch {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn records(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.bytes[start..end])
+    }
+}
+
 /// Hands every waiting record to the consumer, waiting up to `timeout` for the first; with
 /// `each_record`, writes the output there after each record.
 fn drain(
     session: &mut dyn Engine,
     consumer: &mut Consumer<'_>,
+    batch: &mut RecordBatch,
     out: &mut Vec<u8>,
     timeout: Duration,
     mut each_record: Option<&mut dyn Write>,
 ) -> anyhow::Result<()> {
     let mut failure = None;
-    let mut records = Vec::new();
-    session.poll_events(timeout, &mut |bytes| records.push(bytes.to_vec()))?;
-    for record in records {
-        if let Err(error) = consumer.record(&record, session, out) {
+    batch.clear();
+    session.poll_events(timeout, &mut |bytes| batch.push(bytes))?;
+    for record in batch.records() {
+        if let Err(error) = consumer.record(record, session, out) {
             failure.get_or_insert(error);
         }
         if let Some(stdout) = each_record.as_deref_mut() {
@@ -614,4 +660,25 @@ fn explain_load_error(
         verifier_log,
         verbose
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_gives_back_its_records_and_starts_empty_again() {
+        let mut batch = RecordBatch::default();
+        for record in [&b"first"[..], b"", b"third record"] {
+            batch.push(record);
+        }
+        assert_eq!(
+            batch.records().collect::<Vec<_>>(),
+            [&b"first"[..], b"", b"third record"]
+        );
+        batch.clear();
+        assert_eq!(batch.records().count(), 0);
+        batch.push(b"again");
+        assert_eq!(batch.records().collect::<Vec<_>>(), [b"again"]);
+    }
 }

@@ -108,6 +108,15 @@ pub enum EngineError {
         /// What failed.
         message: String,
     },
+    /// A ring buffer could not be mapped into memory.
+    #[error("failed to map the ring buffer `{map}`")]
+    RingBufferMap {
+        /// The ring buffer's name.
+        map: String,
+        /// The cause.
+        #[source]
+        io_error: io::Error,
+    },
     /// A map is not of the type its use needs.
     #[error("map `{map}` is not a {expected} map")]
     WrongMapType {

@@ -8,7 +8,7 @@
 //! Reading bytes and decoding them are apart: [`decode_record`] is pure, so it is tested on
 //! hand-made and garbage bytes, and the consumer decides when to decode.
 
-use std::os::fd::AsRawFd as _;
+use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::time::Duration;
 
 use aya::sys::SyscallError;
@@ -22,7 +22,7 @@ use crate::load::{Records, Session};
 use crate::maps::RawMap;
 
 /// A ring buffer record decoded with its clause's [`RecordDesc`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DecodedRecord {
     /// The header.
     pub header: RecordHeader,
@@ -63,6 +63,19 @@ pub enum DecodeError {
 
 /// Decodes `bytes` as a record of the clause `desc` describes.
 pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, DecodeError> {
+    let mut decoded = DecodedRecord::default();
+    decode_record_into(desc, bytes, &mut decoded)?;
+    Ok(decoded)
+}
+
+/// Decodes `bytes` as a record of the clause `desc` describes into `decoded`, reusing its
+/// vectors, so that a consumer decoding record after record allocates only for strings and
+/// stacks. After an error, `decoded` holds part of the record.
+pub fn decode_record_into(
+    desc: &RecordDesc,
+    bytes: &[u8],
+    decoded: &mut DecodedRecord,
+) -> Result<(), DecodeError> {
     let Some(header) = RecordHeader::decode(bytes) else {
         return Err(DecodeError::ShortHeader { len: bytes.len() });
     };
@@ -72,6 +85,7 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
             expected: desc.size,
         });
     }
+    decoded.header = header;
     let field = |field: &FieldDesc| -> Result<Value, DecodeError> {
         let out_of_bounds = DecodeError::FieldOutOfBounds {
             offset: field.offset,
@@ -82,15 +96,24 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
         };
         field.kind.decode(tail).ok_or(out_of_bounds)
     };
-    let mut actions = Vec::with_capacity(desc.actions.len());
-    for action in &desc.actions {
-        let values = match action {
-            ActionDesc::Trace(value) | ActionDesc::Exit(value) => vec![field(value)?],
+    let fields = |values: &mut Vec<Value>, descs: &mut dyn Iterator<Item = &FieldDesc>| {
+        for desc in descs {
+            values.push(field(desc)?);
+        }
+        Ok(())
+    };
+    let actions = &mut decoded.actions;
+    actions.truncate(desc.actions.len());
+    actions.resize_with(desc.actions.len(), Vec::new);
+    for (action, values) in desc.actions.iter().zip(actions.iter_mut()) {
+        values.clear();
+        match action {
+            ActionDesc::Trace(value) | ActionDesc::Exit(value) => {
+                fields(values, &mut std::iter::once(value))?;
+            }
             ActionDesc::Printf { args, .. }
             | ActionDesc::System { args, .. }
-            | ActionDesc::Freopen { args, .. } => {
-                args.iter().map(field).collect::<Result<_, _>>()?
-            }
+            | ActionDesc::Freopen { args, .. } => fields(values, &mut args.iter())?,
             ActionDesc::Tracemem {
                 offset,
                 size,
@@ -103,29 +126,24 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
                         len: bytes.len(),
                     });
                 };
-                let mut values = vec![Value::Str(data.to_vec())];
-                if let Some(shown) = shown {
-                    values.push(field(shown)?);
-                }
-                values
+                values.push(Value::Str(data.to_vec()));
+                fields(values, &mut shown.iter())?;
             }
             ActionDesc::Printa { .. }
             | ActionDesc::Effect
             | ActionDesc::Clear { .. }
-            | ActionDesc::Denormalize { .. } => Vec::new(),
-            ActionDesc::Normalize { factor, .. } => vec![field(factor)?],
+            | ActionDesc::Denormalize { .. } => {}
+            ActionDesc::Normalize { factor, .. } => fields(values, &mut std::iter::once(factor))?,
             ActionDesc::Commit(finished) | ActionDesc::Discard(finished) => {
-                vec![field(finished)?]
+                fields(values, &mut std::iter::once(finished))?;
             }
-            ActionDesc::Trunc { count, .. } => count.iter().map(field).collect::<Result<_, _>>()?,
-            ActionDesc::Setopt { name, value } => std::iter::once(name)
-                .chain(value)
-                .map(field)
-                .collect::<Result<_, _>>()?,
-        };
-        actions.push(values);
+            ActionDesc::Trunc { count, .. } => fields(values, &mut count.iter())?,
+            ActionDesc::Setopt { name, value } => {
+                fields(values, &mut std::iter::once(name).chain(value))?;
+            }
+        }
     }
-    Ok(DecodedRecord { header, actions })
+    Ok(())
 }
 
 impl Session {
@@ -162,7 +180,7 @@ impl Session {
             }
         };
         let mut pollfd = libc::pollfd {
-            fd: ring.as_raw_fd(),
+            fd: ring.as_fd().as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -174,18 +192,7 @@ impl Session {
                 return Err(poll_error(&self.events_map, io_error));
             }
         }
-        let mut n_records = 0;
-        let mut consumed = 0;
-        while consumed < self.events_capacity {
-            let Some(record) = ring.next() else {
-                break;
-            };
-            sink(&record);
-            // Each record also takes an 8-byte header, and records are 8-byte aligned.
-            consumed += (record.len() + 8).next_multiple_of(8);
-            n_records += 1;
-        }
-        Ok(n_records)
+        Ok(ring.read(sink))
     }
 
     /// Records each CPU dropped because the ring buffer was full: `(cpu, drops)` for every
@@ -312,6 +319,26 @@ mod tests {
                 vec![],
                 vec![int(3, 8, true)],
             ]
+        );
+    }
+
+    #[test]
+    fn decoding_into_a_used_record_reuses_its_vectors_and_keeps_nothing_else() {
+        let mut decoded = decode_record(&desc(), &record()).expect("a valid record");
+        let printf_args = decoded.actions[0].as_ptr();
+        let mut fewer_actions = desc();
+        fewer_actions.actions.swap(1, 3);
+        fewer_actions.actions.truncate(2);
+        decode_record_into(&fewer_actions, &record(), &mut decoded).expect("a valid record");
+        assert_eq!(
+            decoded,
+            decode_record(&fewer_actions, &record()).expect("a valid record")
+        );
+        assert_eq!(decoded.actions[0].as_ptr(), printf_args);
+        decode_record_into(&desc(), &record(), &mut decoded).expect("a valid record");
+        assert_eq!(
+            decoded,
+            decode_record(&desc(), &record()).expect("a valid record")
         );
     }
 

@@ -57,6 +57,7 @@ pub mod load;
 mod maps;
 mod perfbuf;
 pub mod program;
+mod ringbuf;
 pub mod server;
 pub mod speculations;
 mod sys;

@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::os::fd::OwnedFd;
 
-use aya::maps::{Map, MapData, RingBuf};
+use aya::maps::Map;
 use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
 use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
@@ -23,6 +23,7 @@ use crate::attach::{self, Link};
 use crate::error::EngineError;
 use crate::maps::{BPF_ANY, RawMap};
 use crate::perfbuf::PerfRecords;
+use crate::ringbuf::RingBuffer;
 use crate::tracefs;
 
 /// A loaded D program: its maps, its programs and their attachments.
@@ -34,8 +35,6 @@ pub struct Session {
     /// The records ring buffer or per-CPU perf buffers, taken out of `ebpf` so they are mapped
     /// once.
     pub(crate) events: Records,
-    /// Bytes the ring buffer holds.
-    pub(crate) events_capacity: usize,
     /// Its name, for errors.
     pub(crate) events_map: String,
     /// The per-CPU `stats` map's name.
@@ -84,10 +83,6 @@ impl Session {
         for init in &compiled.map_inits {
             RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;
         }
-        let events_capacity = match ebpf.map(&compiled.events_map) {
-            Some(Map::PerfEventArray(_)) => compiled.events_bufsize as usize,
-            _ => RawMap::open(&ebpf, &compiled.events_map)?.max_entries() as usize,
-        };
         let events = take_records(
             &mut ebpf,
             &compiled.events_map,
@@ -97,7 +92,6 @@ impl Session {
         let mut session = Session {
             links: Vec::new(),
             events,
-            events_capacity,
             events_map: compiled.events_map.clone(),
             stats_map: compiled.stats_map.clone(),
             begin: programs_with(compiled, &Attach::Begin),
@@ -329,7 +323,7 @@ fn programs_with(compiled: &CompiledProgram, attach: &Attach) -> Vec<String> {
 /// Where records arrive.
 pub(crate) enum Records {
     /// The ring buffer every CPU shares.
-    Ring(RingBuf<MapData>),
+    Ring(RingBuffer),
     /// A perf buffer per CPU.
     Perf(PerfRecords),
 }
@@ -345,10 +339,5 @@ fn take_records(ebpf: &mut Ebpf, name: &str, bufsize: usize) -> Result<Records, 
     if matches!(map, Map::PerfEventArray(_)) {
         return PerfRecords::open(map, name, bufsize).map(Records::Perf);
     }
-    RingBuf::try_from(map)
-        .map(Records::Ring)
-        .map_err(|_: aya::maps::MapError| EngineError::WrongMapType {
-            map: name.to_owned(),
-            expected: "BPF_MAP_TYPE_RINGBUF",
-        })
+    RingBuffer::open(map, name).map(Records::Ring)
 }

@@ -71,11 +71,6 @@ impl<'a> RawMap<'a> {
         self.key_size
     }
 
-    /// The map's `max_entries` (its size in bytes for a ring buffer).
-    pub(crate) fn max_entries(&self) -> u32 {
-        self.max_entries
-    }
-
     /// Bytes between two CPUs' values in a per-CPU buffer: the kernel rounds up to 8.
     fn stride(&self) -> usize {
         if self.n_slots == 1 {

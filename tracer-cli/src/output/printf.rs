@@ -274,48 +274,77 @@ fn write_str(field: &Field, bytes: &[u8], out: &mut Vec<u8>) {
 }
 
 /// `%d %i %u %o %x %X` with glibc's rules for sign, alternate form, precision and zero padding.
+///
+/// The pieces (sign or `0x`, the zeros a precision or `#o` adds, the digits) are written straight
+/// to `out`, so an integer costs no allocation.
 fn write_int(field: &Field, conv: u8, value: CInt, out: &mut Vec<u8>) {
     let (negative, magnitude) = match value {
         CInt::Signed(value) => (value < 0, value.unsigned_abs()),
         CInt::Unsigned(value) => (false, value),
     };
-    let mut digits = match conv {
-        b'o' => format!("{magnitude:o}"),
-        b'x' => format!("{magnitude:x}"),
-        b'X' => format!("{magnitude:X}"),
-        _ => magnitude.to_string(),
+    let mut digit_buffer = [0u8; MAX_DIGITS];
+    let digits = digits(conv, magnitude, &mut digit_buffer);
+    let mut zeros = field
+        .precision
+        .map_or(0, |precision| precision.saturating_sub(digits.len()));
+    if conv == b'o' && field.alt && zeros == 0 && digits.first() != Some(&b'0') {
+        zeros = 1;
     }
-    .into_bytes();
-    if let Some(precision) = field.precision
-        && digits.len() < precision
-    {
-        digits.splice(0..0, std::iter::repeat_n(b'0', precision - digits.len()));
-    }
-    if conv == b'o' && field.alt && digits.first() != Some(&b'0') {
-        digits.insert(0, b'0');
-    }
-    let mut prefix: Vec<u8> = Vec::new();
+    let mut prefix_buffer = [0u8; 3];
+    let mut prefix_len = 0;
+    let mut push_prefix = |bytes: &[u8]| {
+        prefix_buffer[prefix_len..prefix_len + bytes.len()].copy_from_slice(bytes);
+        prefix_len += bytes.len();
+    };
     if matches!(value, CInt::Signed(_)) {
         if negative {
-            prefix.push(b'-');
+            push_prefix(b"-");
         } else if field.plus {
-            prefix.push(b'+');
+            push_prefix(b"+");
         } else if field.space {
-            prefix.push(b' ');
+            push_prefix(b" ");
         }
     }
     if field.alt && magnitude != 0 && matches!(conv, b'x' | b'X') {
-        prefix.extend_from_slice(if conv == b'x' { b"0x" } else { b"0X" });
+        push_prefix(if conv == b'x' { b"0x" } else { b"0X" });
     }
+    let prefix = &prefix_buffer[..prefix_len];
+    let body_len = prefix.len() + zeros + digits.len();
+    let fill = field.width.saturating_sub(body_len);
     if field.zero && !field.left && field.precision.is_none() {
-        let fill = field.width.saturating_sub(prefix.len() + digits.len());
-        out.extend_from_slice(&prefix);
-        out.resize(out.len() + fill, b'0');
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(prefix);
+        out.resize(out.len() + fill + zeros, b'0');
+        out.extend_from_slice(digits);
         return;
     }
-    prefix.extend_from_slice(&digits);
-    pad(field, &prefix, out);
+    if !field.left {
+        out.resize(out.len() + fill, b' ');
+    }
+    out.extend_from_slice(prefix);
+    out.resize(out.len() + zeros, b'0');
+    out.extend_from_slice(digits);
+    if field.left {
+        out.resize(out.len() + fill, b' ');
+    }
+}
+
+/// The most digits a `u64` has in any base `printf` prints: 22 in octal.
+const MAX_DIGITS: usize = 22;
+
+/// The digits of `magnitude` in `conv`'s base, written into `buffer`.
+fn digits(conv: u8, magnitude: u64, buffer: &mut [u8; MAX_DIGITS]) -> &[u8] {
+    use std::io::Write as _;
+
+    let mut rest = &mut buffer[..];
+    // Writing into the slice cannot fail: no base needs more than `MAX_DIGITS` digits.
+    let _ = match conv {
+        b'o' => write!(rest, "{magnitude:o}"),
+        b'x' => write!(rest, "{magnitude:x}"),
+        b'X' => write!(rest, "{magnitude:X}"),
+        _ => write!(rest, "{magnitude}"),
+    };
+    let len = MAX_DIGITS - rest.len();
+    &buffer[..len]
 }
 
 /// `%S` and `%C`: C escapes for quotes, backslashes and control characters, octal for the rest of
@@ -545,6 +574,19 @@ mod tests {
         );
         assert_eq!(printf("%08.3d|", &[i32v(7)]), "     007|");
         assert_eq!(printf("%'d", &[i32v(1_234_567)]), "1234567");
+    }
+
+    #[test]
+    fn the_longest_integers_in_every_base() {
+        let max = int(-1, 8, false);
+        assert_eq!(
+            printf("%#o|%u|%X", &[max.clone(), max.clone(), max.clone()]),
+            "01777777777777777777777|18446744073709551615|FFFFFFFFFFFFFFFF"
+        );
+        assert_eq!(
+            printf("%d|%.25x", &[int(i64::MIN, 8, true), max]),
+            "-9223372036854775808|000000000ffffffffffffffff"
+        );
     }
 
     #[test]
