@@ -51,7 +51,7 @@ impl Checker<'_> {
                 self.string_width(then_expr)?
                     .max(self.string_width(else_expr)?),
             ),
-            ExprKind::Call { func, args, .. } if func == "stringof" => {
+            ExprKind::Call { func, args, .. } if func == "stringof" && args.len() == 1 => {
                 self.string_operand_width(&args[0])
             }
             ExprKind::Cast { operand, .. } => self.string_operand_width(operand),
@@ -201,6 +201,14 @@ mod tests {
             agg_keys("#pragma D option strsize=24\nBEGIN { @[execname, \"ab\"] = count(); }"),
             (vec![Some(16), Some(3)], vec![16, 8])
         );
+    }
+
+    #[test]
+    fn keys_in_error_have_no_width() {
+        for key in ["stringof()", "stringof(execname, 1)", "(string)"] {
+            let program = format!("BEGIN {{ @[{key}] = count(); x[{key}] = 1; }}");
+            assert!(compile_one(&program).is_err(), "{program}");
+        }
     }
 
     #[test]
