@@ -642,8 +642,10 @@ pub struct AggDecl {
     pub func: AggFunc,
     /// The key tuple's types.
     pub keys: Vec<Type>,
-    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value (see
-    /// [`key_stored_size`]); `None` for the keys [`Type::stored_size`] sizes.
+    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value, and for a
+    /// string key whose every expression has a known width, the widest (the NUL included), so
+    /// that it takes fewer bytes than a whole string (see [`key_stored_size`]); `None` for the
+    /// keys [`Type::stored_size`] sizes.
     pub key_value_sizes: Vec<Option<u32>>,
     /// The bucket parameters of `lquantize` and `llquantize`.
     pub params: AggParams,
@@ -658,7 +660,8 @@ impl AggDecl {
 
 /// Bytes a key of type `ty` takes in a key tuple. A struct, union or array key whose value is
 /// `value_size` bytes is copied in whole and compared bytewise, as DTrace does; it takes its size
-/// rounded up to 8 bytes, the rest zeroed. Every other key takes [`Type::stored_size`].
+/// rounded up to 8 bytes, the rest zeroed. So does a string key of at most `value_size` bytes
+/// (`@[execname]`: 16). Every other key takes [`Type::stored_size`].
 pub fn key_stored_size(ty: Type, value_size: Option<u32>, strsize: u32) -> u32 {
     value_size.map_or_else(|| ty.stored_size(strsize), |size| size.next_multiple_of(8))
 }
@@ -687,8 +690,10 @@ pub struct Variable {
     pub ty: Type,
     /// For an associative array, its key types.
     pub keys: Option<Vec<Type>>,
-    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value (see
-    /// [`key_stored_size`]); `None` for the keys [`Type::stored_size`] sizes.
+    /// Parallel to `keys`: for a struct, union or array key, the bytes of its value, and for a
+    /// string key whose every expression has a known width, the widest (the NUL included), so
+    /// that it takes fewer bytes than a whole string (see [`key_stored_size`]); `None` for the
+    /// keys [`Type::stored_size`] sizes.
     pub key_value_sizes: Vec<Option<u32>>,
     /// For a struct, union or array variable, the bytes of its value; `None` for the integers,
     /// pointers and strings that [`Type::stored_size`] sizes.

@@ -223,13 +223,11 @@ fn variables_get_their_maps() {
     // BPF_MAP_TYPE_ARRAY (2) with one value holding every global; BPF_MAP_TYPE_HASH (1) per
     // dynamic variable, as many entries as fit in dynvarsize as libdtrace counts them: the value
     // at its D size (an int 4 bytes), and for an array its keys and an 8-byte word.
-    // A string takes strsize (256) bytes, its NUL and padding to 8: 264.
+    // A string takes strsize (256) bytes, its NUL and padding to 8: 264. A string key takes
+    // only what its expressions can write: the literal "k" and its NUL, padded to 8.
     assert_eq!(shape("globals"), (2, 4, 8 + 264, 1));
     assert_eq!(shape("self_ts"), (1, 8, 8, (1 << 20) / 8));
-    assert_eq!(
-        shape("assoc_a"),
-        (1, 8 + 264, 8, (1 << 20) / (8 + 264 + 8 + 4))
-    );
+    assert_eq!(shape("assoc_a"), (1, 8 + 8, 8, (1 << 20) / (8 + 8 + 8 + 4)));
     assert_eq!(shape("self_b"), (1, 16, 264, (1 << 20) / (8 + 8 + 264)));
     assert_eq!(object.maps.len(), 7 + 4, "no map for the clause-local");
     let labels: Vec<&str> = generated.listings[0]

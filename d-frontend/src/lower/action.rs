@@ -258,7 +258,9 @@ impl Lowerer<'_> {
         }
         let mut cursor = key_offset;
         for (key_idx, (key, ty)) in keys.iter().zip(&key_types).enumerate() {
-            if let Some(size) = value_sizes[key_idx] {
+            if let (Some(_), Type::String) = (value_sizes[key_idx], ty) {
+                self.bounded_string_into(key, cursor, key_sizes[key_idx]);
+            } else if let Some(size) = value_sizes[key_idx] {
                 self.value_key_into(key, size, cursor);
             } else {
                 let value_type = if *ty == Type::String {

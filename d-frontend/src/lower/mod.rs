@@ -11,6 +11,7 @@
 
 mod action;
 mod expr;
+mod key_string;
 mod lock;
 mod memory;
 mod spec;

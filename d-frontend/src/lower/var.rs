@@ -91,7 +91,10 @@ impl Lowerer<'_> {
         }
         for (key_idx, (key, ty)) in index.into_iter().flatten().zip(key_types).enumerate() {
             let value_size = value_sizes.get(key_idx).copied().flatten();
-            if let Some(size) = value_size {
+            let stored_size = crate::ir::key_stored_size(ty, value_size, self.strsize());
+            if let (Some(_), Type::String) = (value_size, ty) {
+                self.bounded_string_into(key, cursor, stored_size);
+            } else if let Some(size) = value_size {
                 self.value_key_into(key, size, cursor);
             } else if ty == Type::String {
                 self.string_value_into(key, cursor);
@@ -106,7 +109,7 @@ impl Lowerer<'_> {
                     },
                 );
             }
-            cursor += crate::ir::key_stored_size(ty, value_size, self.strsize());
+            cursor += stored_size;
         }
         Access {
             var,

@@ -5,6 +5,7 @@
 
 use super::Checker;
 use super::agg_shape::params_mismatch;
+use super::string_width;
 use crate::ast::{AssignOp, Expr, ExprKind};
 use crate::builtin::function::{self, AggAction, FunctionKind};
 use crate::diagnostic::ErrTag;
@@ -38,6 +39,11 @@ impl Checker<'_> {
                     ty
                 }
             })
+            .collect();
+        let widths: Vec<Option<u32>> = keys
+            .iter()
+            .zip(&key_types)
+            .map(|(key, ty)| (*ty == Type::String).then(|| self.string_width(key))?)
             .collect();
         let ExprKind::Call {
             func,
@@ -95,7 +101,7 @@ impl Checker<'_> {
         if !self.tuple_fits(keys.len(), expr) {
             return;
         }
-        self.declare_aggregation(name, agg_func, key_types, params, expr);
+        self.declare_aggregation(name, agg_func, key_types, &widths, params, expr);
     }
 
     /// Aggregation keys must have a value: an aggregation or an action may not be one.
@@ -174,24 +180,29 @@ impl Checker<'_> {
         true
     }
 
+    /// Declares `@name` at its first use, or checks a later use against it; `widths` are the string
+    /// keys' widths (see [`Checker::string_width`]).
     pub(super) fn declare_aggregation(
         &mut self,
         name: &str,
         func: AggFunc,
         keys: Vec<Type>,
+        widths: &[Option<u32>],
         params: AggParams,
         expr: &Expr,
     ) {
-        let Some(existing) = self.aggregations.iter().find(|decl| decl.name == name) else {
+        let Some(agg_idx) = self.aggregations.iter().position(|decl| decl.name == name) else {
+            let value_sizes = super::value_key::key_value_sizes(&keys, &self.type_info.table);
             self.aggregations.push(AggDecl {
                 name: name.to_string(),
                 func,
-                key_value_sizes: super::value_key::key_value_sizes(&keys, &self.type_info.table),
+                key_value_sizes: string_width::first_key_sizes(value_sizes, widths),
                 keys,
                 params,
             });
             return;
         };
+        let existing = &self.aggregations[agg_idx];
         if existing.func != func {
             let (previous, current) = (existing.func.name(), func.name());
             self.error(ErrTag::D_AGG_REDEF, expr.span, format!("aggregation redefined: @{name}\n\t current: {current}( )\n\tprevious: {previous}( )"));
@@ -218,6 +229,9 @@ impl Checker<'_> {
             );
         } else if let Some((tag, message)) = params_mismatch(existing.params, params) {
             self.error(tag, expr.span, message);
+        } else {
+            let existing = &mut self.aggregations[agg_idx];
+            string_width::merge_widths(&existing.keys, &mut existing.key_value_sizes, widths);
         }
     }
 

@@ -24,6 +24,7 @@ mod prototype;
 mod scope;
 mod stack;
 mod stmt;
+mod string_width;
 pub(crate) mod subr;
 mod translate;
 mod value_key;
@@ -331,17 +332,26 @@ pub fn check(
     }
     options.scratchsize = checker.scratchsize;
     options.stack_frames = checker.stack_frames;
+    let mut aggregations = checker.aggregations;
+    let mut variables: Vec<Variable> = checker
+        .variables
+        .into_iter()
+        .map(|var| var.finish(&checker.type_info.table))
+        .collect();
+    for agg in &mut aggregations {
+        string_width::fit_to_strsize(&agg.keys, &mut agg.key_value_sizes, options.strsize);
+    }
+    for var in &mut variables {
+        let keys = var.keys.as_deref().unwrap_or_default();
+        string_width::fit_to_strsize(keys, &mut var.key_value_sizes, options.strsize);
+    }
     Ok(Checked {
         clauses,
         clause_probes,
         probes,
         types: checker.types,
-        aggregations: checker.aggregations,
-        variables: checker
-            .variables
-            .into_iter()
-            .map(|var| var.finish(&checker.type_info.table))
-            .collect(),
+        aggregations,
+        variables,
         pragma_options,
         sources: summaries,
         ppid_offsets,

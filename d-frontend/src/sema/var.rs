@@ -12,6 +12,7 @@
 //! elements are read and written in place (see `var_place`).
 
 use super::Checker;
+use super::string_width;
 use crate::ast::{AssignOp, BinaryOp, Declarator, Expr, ExprKind, TypeName, UnaryOp, VarScope};
 use crate::builtin::variable;
 use crate::diagnostic::{Diagnostic, ErrTag};
@@ -30,6 +31,9 @@ pub(super) struct VarState {
     pub is_array: bool,
     /// An array's key types, once known.
     pub keys: Option<Vec<Type>>,
+    /// An array's string key widths over its subscripts so far (see
+    /// [`Checker::string_width`]), once subscripted.
+    pub key_widths: Option<Vec<Option<u32>>>,
 }
 
 impl VarState {
@@ -38,14 +42,18 @@ impl VarState {
     pub(super) fn finish(self, table: &TypeTable) -> Variable {
         let ty = self.ty.unwrap_or(Type::LONG);
         let keys = self.is_array.then(|| self.keys.unwrap_or_default());
+        let value_sizes =
+            super::value_key::key_value_sizes(keys.as_deref().unwrap_or_default(), table);
         Variable {
             scope: self.scope,
             name: self.name,
             ty,
-            key_value_sizes: super::value_key::key_value_sizes(
-                keys.as_deref().unwrap_or_default(),
-                table,
-            ),
+            key_value_sizes: match self.key_widths {
+                Some(widths) if widths.len() == value_sizes.len() => {
+                    string_width::first_key_sizes(value_sizes, &widths)
+                }
+                _ => value_sizes,
+            },
             keys,
             value_size: is_aggregate(ty).then(|| table.size_of(ty, 1)).flatten(),
         }
@@ -79,6 +87,7 @@ impl Checker<'_> {
             ty: None,
             is_array,
             keys: None,
+            key_widths: None,
         });
         self.variables.len() - 1
     }
@@ -346,9 +355,27 @@ impl Checker<'_> {
                 .is_some_and(|ty| matches!(ty, Type::Pointer(_) | Type::Array(_)))
     }
 
+    /// Resolves `base[index...]` to an associative array, as [`Checker::array_subscript`] does,
+    /// and widens its string keys to those of `index`.
+    fn array(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
+        let var_idx = self.array_subscript(base, index, expr)?;
+        let keys = self.variables[var_idx].keys.clone().unwrap_or_default();
+        let widths: Vec<Option<u32>> = index
+            .iter()
+            .zip(&keys)
+            .map(|(key, ty)| (*ty == Type::String).then(|| self.string_width(key))?)
+            .collect();
+        let var = &mut self.variables[var_idx];
+        match &mut var.key_widths {
+            Some(known) => string_width::merge_widths(&keys, known, &widths),
+            None => var.key_widths = Some(widths),
+        }
+        Some(var_idx)
+    }
+
     /// Resolves `base[index...]` to an associative array, creating it on first use, and checks
     /// the subscripts against its key types (fixing them on first use).
-    fn array(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
+    fn array_subscript(&mut self, base: &Expr, index: &[Expr], expr: &Expr) -> Option<usize> {
         if !self.keys_not_translated(index, "associative array") {
             return None;
         }

@@ -95,9 +95,13 @@ pub(super) fn compiled_program(
                     .keys
                     .iter()
                     .zip(&agg.key_value_sizes)
-                    .map(|(ty, value_size)| match value_size {
-                        Some(size) => ValueKind::Bytes { size: *size },
-                        None => value_kind(*ty, module.strsize),
+                    .map(|(ty, value_size)| match (value_size, ty) {
+                        // A string key whose width sema bounded takes a narrower slot.
+                        (Some(_), Type::String) => ValueKind::Str {
+                            size: ir::key_stored_size(*ty, *value_size, module.strsize),
+                        },
+                        (Some(size), _) => ValueKind::Bytes { size: *size },
+                        (None, _) => value_kind(*ty, module.strsize),
                     })
                     .collect(),
             })
