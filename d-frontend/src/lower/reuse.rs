@@ -13,6 +13,9 @@
 //!   passing the load, while code reached only by falling through from the load runs after it;
 //! - at every instruction that stores into, deletes from or copies into the same variable.
 //!
+//! Built-in variables that keep their value while a probe fires (`tid`, `pid`, ...) are read once
+//! the same way: a later read, with no label in between, is the first read's register.
+//!
 //! No other instruction changes a dynamic variable: D cannot take a dynamic variable's address,
 //! and a thread-local element is only ever written by its own thread. An array element that
 //! another CPU changes between the two reads gives the value it had at the first, which the race
@@ -23,6 +26,7 @@ use super::Lowerer;
 use crate::ast::{Expr, ExprKind, VarScope};
 use crate::builtin::variable::{self, VariableSource};
 use crate::ir::{Builtin, Inst, VReg};
+use crate::source::Span;
 use crate::types::Type;
 
 /// One subscript of a remembered load, as a value that is the same wherever it is lowered.
@@ -41,10 +45,12 @@ pub(super) struct LoadKey {
     subscripts: Vec<KeyPart>,
 }
 
-/// The loads whose registers still hold their variable's value at the current instruction.
+/// The loads whose registers still hold their variable's value at the current instruction, and
+/// the invariant built-in variables already read into registers.
 #[derive(Debug, Default)]
 pub(super) struct LoadCache {
     entries: Vec<(LoadKey, VReg)>,
+    builtins: Vec<(Builtin, VReg)>,
 }
 
 impl LoadCache {
@@ -63,7 +69,10 @@ impl LoadCache {
     /// Forgets what `inst`, about to be lowered, may invalidate.
     pub(super) fn observe(&mut self, inst: &Inst) {
         match inst {
-            Inst::Label(_) => self.entries.clear(),
+            Inst::Label(_) => {
+                self.entries.clear();
+                self.builtins.clear();
+            }
             Inst::StoreVar { var, .. }
             | Inst::StoreVarString { var, .. }
             | Inst::DeleteVar { var, .. }
@@ -93,6 +102,25 @@ fn is_invariant(builtin: Builtin) -> bool {
 }
 
 impl Lowerer<'_> {
+    /// `builtin`'s value: the register an earlier read of it left, when it is invariant and that
+    /// read is still valid (each read of `tid` or `pid` is a helper call).
+    pub(super) fn builtin(&mut self, span: Span, builtin: Builtin) -> VReg {
+        if let Some(&(_, dst)) = self
+            .loads
+            .builtins
+            .iter()
+            .find(|(seen, _)| *seen == builtin)
+        {
+            return dst;
+        }
+        let dst = self.vreg();
+        self.push(span, Inst::Builtin { dst, builtin });
+        if is_invariant(builtin) {
+            self.loads.builtins.push((builtin, dst));
+        }
+        dst
+    }
+
     /// The register of an earlier load of the integer dynamic variable `expr` that still holds its
     /// value, if any.
     pub(super) fn reused_load(&self, expr: &Expr) -> Option<VReg> {
@@ -210,7 +238,7 @@ syscall::read:return /self->ts/ { @ = quantize(timestamp - self->ts); self->ts =
                 )
             })
             .count();
-        assert_eq!(tids, 2, "one key for the load, one for the delete");
+        assert_eq!(tids, 1, "the delete's key takes the predicate's tid");
         let Some(Inst::LoadVar { dst, .. }) = clause
             .insts
             .iter()
@@ -277,6 +305,40 @@ syscall::read:return /self->ts/ { @ = quantize(timestamp - self->ts); self->ts =
         assert_eq!(loads_in("BEGIN /a[self->k]/ { trace(a[self->k]); }"), 3);
         assert_eq!(
             loads_in("BEGIN /a[walltimestamp]/ { trace(a[walltimestamp]); }"),
+            2
+        );
+    }
+
+    fn builtins_in(program: &str, builtin: Builtin) -> usize {
+        clause_of(program)
+            .insts
+            .iter()
+            .filter(|inst| matches!(inst, Inst::Builtin { builtin: seen, .. } if *seen == builtin))
+            .count()
+    }
+
+    #[test]
+    fn invariant_builtins_are_read_once_until_a_label() {
+        assert_eq!(
+            builtins_in("BEGIN { trace(pid); trace(pid + pid); }", Builtin::Pid),
+            1
+        );
+        assert_eq!(
+            builtins_in("BEGIN /tid/ { trace(tid); self->x = tid; }", Builtin::Tid),
+            1
+        );
+        assert_eq!(
+            builtins_in(
+                "BEGIN { if (arg0) { trace(pid); } trace(pid); }",
+                Builtin::Pid
+            ),
+            2
+        );
+        assert_eq!(
+            builtins_in(
+                "BEGIN { trace(walltimestamp); trace(walltimestamp); }",
+                Builtin::WallTimestamp
+            ),
             2
         );
     }

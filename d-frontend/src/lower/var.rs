@@ -71,14 +71,7 @@ impl Lowerer<'_> {
         let key_offset = self.temp(key_size);
         let mut cursor = key_offset;
         if scope == VarScope::ThreadLocal {
-            let tid = self.vreg();
-            self.push(
-                span,
-                Inst::Builtin {
-                    dst: tid,
-                    builtin: Builtin::Tid,
-                },
-            );
+            let tid = self.builtin(span, Builtin::Tid);
             self.push(
                 span,
                 Inst::Store {
