@@ -271,7 +271,7 @@ struct Lowerer<'a> {
     speculation_end: Option<Label>,
     /// The translator members and inline arrays being expanded, innermost last.
     bindings: Vec<translate::Binding>,
-    /// The dynamic variable loads whose registers still hold their values.
+    /// The dynamic variable loads and built-in reads whose registers still hold their values.
     loads: reuse::LoadCache,
 }
 

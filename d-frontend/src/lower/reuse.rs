@@ -19,8 +19,8 @@
 //! No other instruction changes a dynamic variable: D cannot take a dynamic variable's address,
 //! and a thread-local element is only ever written by its own thread. An array element that
 //! another CPU changes between the two reads gives the value it had at the first, which the race
-//! allowed anyway. Every register lowering defines is a fresh one, defined once, so the register
-//! of the first load still holds its value at the second.
+//! allowed anyway. The register a load or built-in read defines is a fresh one that no other
+//! instruction defines, so it still holds its value at the second read.
 
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind, VarScope};
