@@ -20,8 +20,7 @@ fn run_begin(text: &str) -> (Generated, Session) {
         bufsize: 1 << 20,
         ..CodegenOptions::default()
     };
-    let (generated, session) =
-        compiled::load(text, &catalog, &CompileOptions::default(), &codegen);
+    let (generated, session) = compiled::load(text, &catalog, &CompileOptions::default(), &codegen);
     session.run_begin().expect("BEGIN runs");
     (generated, session)
 }
