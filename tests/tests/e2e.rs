@@ -55,6 +55,7 @@ suites!(
     runtime,
     ringbuf,
     aggkey,
+    latency
 );
 
 #[test]

@@ -2,7 +2,10 @@
 //!
 //! Aggregations with the same key and value sizes share a map, each key starting with the
 //! aggregation's ID ([`AggDesc::map_key`]); reading, truncating and deleting take only the keys
-//! of the aggregation at hand, and `clear()` moves only its generation.
+//! of the aggregation at hand, and `clear()` moves only its generation. Aggregations without keys
+//! are elements of a `BPF_MAP_TYPE_PERCPU_ARRAY` instead ([`AggDesc::array`]), which always exist:
+//! one is in the aggregation once a CPU has written it (its generation is not 0), and `trunc()`
+//! zeroes it on every CPU.
 //!
 //! Generated code updates only the value of the CPU it runs on, so no lock is taken in the kernel;
 //! userspace pays instead, merging the values when it reads. Merging and key decoding are pure
@@ -77,7 +80,17 @@ impl Session {
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
         let mut walked: Vec<&str> = Vec::new();
-        for agg in aggs {
+        for (agg_idx, agg) in aggs.iter().enumerate() {
+            if agg.array {
+                let map = self.aggregation_map(agg)?;
+                if let Some(per_cpu) = map.lookup(&agg.map_key(&[]))?
+                    && per_cpu.iter().any(|value| was_written(value))
+                {
+                    let tuple = vec![0; agg.key_size() as usize];
+                    raws[agg_idx].entries.push((tuple, per_cpu));
+                }
+                continue;
+            }
             if walked.contains(&agg.map.as_str()) {
                 continue;
             }
@@ -139,7 +152,10 @@ impl Session {
         let map = self.aggregation_map(agg)?;
         for tuple in raw_keys {
             let key = agg.map_key(tuple);
-            if key.len() == map.key_size() {
+            if agg.array {
+                // An array element cannot be deleted; generation 0 on every CPU is its absence.
+                map.update(&key, &vec![0; map.value_size()], BPF_ANY)?;
+            } else if key.len() == map.key_size() {
                 map.delete(&key)?;
             }
         }
@@ -227,6 +243,14 @@ pub fn doomed_raw_keys(agg: &AggDesc, raw: &RawAggregation, doomed: &[Vec<Value>
         .filter(|(key, _)| decode_key(&agg.keys, key).is_some_and(|keys| doomed.contains(&keys)))
         .map(|(key, _)| key.clone())
         .collect()
+}
+
+/// Whether one CPU's value of an element of an array of aggregations without keys was written:
+/// its generation is not 0.
+fn was_written(value: &[u8]) -> bool {
+    value
+        .get(..8)
+        .is_some_and(|generation| generation.iter().any(|&byte| byte != 0))
 }
 
 /// Reads one CPU's value of `n_words` data words; `None` when `bytes` is too short.

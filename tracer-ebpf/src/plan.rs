@@ -290,13 +290,17 @@ pub enum ActionDesc {
 pub struct AggDesc {
     /// The D name without `@` (empty for `@`).
     pub name: String,
-    /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, values laid out as `layout::AGG_GEN`
-    /// says, `layout::agg_value_size` bytes per CPU), which it shares with every aggregation of
-    /// the same key and value sizes.
+    /// The BPF map holding it (`BPF_MAP_TYPE_PERCPU_HASH`, or an array when `array` says so;
+    /// values laid out as `layout::AGG_GEN` says, `layout::agg_value_size` bytes per CPU), which
+    /// it shares with every aggregation of the same key and value sizes.
     pub map: String,
     /// Its ID in that map: each of its keys there is this ID as a native-endian `u64`
-    /// ([`AGG_ID_SIZE`] bytes) followed by the key tuple.
+    /// ([`AGG_ID_SIZE`] bytes) followed by the key tuple; in an array, its index.
     pub id: u32,
+    /// Whether the map is a `BPF_MAP_TYPE_PERCPU_ARRAY` of aggregations without keys, with one
+    /// element for each at index `id` (a native-endian `u32` key); the element is absent from the
+    /// aggregation while every CPU's value is at generation 0 (never written, or truncated).
+    pub array: bool,
     /// Its key in the `layout::AGG_GEN_MAP` map of generations.
     pub generation: u32,
     /// The aggregating function.
@@ -320,13 +324,19 @@ impl AggDesc {
         format!("@{}", self.name)
     }
 
-    /// The key size in bytes in the BPF map: the ID, then the tuple.
+    /// The key size in bytes in the BPF map: the ID, then the tuple; an array's index.
     pub fn map_key_size(&self) -> u32 {
+        if self.array {
+            return 4;
+        }
         AGG_ID_SIZE + self.key_size()
     }
 
-    /// The key in the BPF map of the key tuple `tuple`.
+    /// The key in the BPF map of the key tuple `tuple`; in an array, the index whatever `tuple`.
     pub fn map_key(&self, tuple: &[u8]) -> Vec<u8> {
+        if self.array {
+            return self.id.to_ne_bytes().to_vec();
+        }
         let mut key = u64::from(self.id).to_ne_bytes().to_vec();
         key.extend_from_slice(tuple);
         key
@@ -348,6 +358,7 @@ mod tests {
             name: format!("a{id}"),
             map: "agg_0".to_owned(),
             id,
+            array: false,
             generation: id,
             func: AggFunc::Count,
             params: AggParams::None,

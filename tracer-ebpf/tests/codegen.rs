@@ -7,6 +7,7 @@ use d_frontend::provider::{MemberInfo, ProbeCatalog, SyscallInfo};
 use d_frontend::sema::CompileOptions;
 use d_frontend::source::SourceMap;
 use tracer_ebpf::codegen::{CodegenError, CodegenOptions, Generated, generate};
+use tracer_ebpf::disasm::disassemble;
 use tracer_ebpf::plan::Attach;
 
 struct Catalog;
@@ -318,7 +319,7 @@ fn every_aggregating_function_gets_its_value_layout_and_the_shared_maps() {
             .value_size()
     };
     // A generation word, then DTrace's data words for each function; the functions with one data
-    // word (count, sum, min, max) share a map, as their keys are the same size too.
+    // word (count, sum, min, max) share an array, one element each, as they have no keys.
     let expected = [
         ("c", 1),
         ("s", 1),
@@ -331,20 +332,35 @@ fn every_aggregating_function_gets_its_value_layout_and_the_shared_maps() {
         ("ll", 2 * 3 * 9 + 3),
     ];
     let aggs = &generated.program.aggregations;
+    let slots = [0, 1, 0, 2, 3, 0, 0, 0, 0];
     for (agg_idx, (name, words)) in expected.into_iter().enumerate() {
         let agg = &aggs[agg_idx];
-        assert_eq!((agg.name.as_str(), agg.id), (name, agg_idx as u32));
+        assert_eq!((agg.name.as_str(), agg.id), (name, slots[agg_idx]));
+        assert!(agg.array, "@{name}");
         assert_eq!(value_size(&agg.map), 8 + 8 * words, "@{name}");
-        // The aggregation's ID, then the 8 zero bytes of an empty key.
-        assert_eq!(object.maps[&agg.map].key_size(), 16, "@{name}");
+        let map = &object.maps[&agg.map];
+        // The element's index.
+        assert_eq!(map.key_size(), 4, "@{name}");
+        // BPF_MAP_TYPE_PERCPU_ARRAY.
+        assert_eq!(map.map_type(), 6, "@{name}");
     }
     let maps: Vec<&str> = aggs.iter().map(|agg| agg.map.as_str()).collect();
     assert_eq!(
         maps,
         [
-            "agg_0", "agg_0", "agg_1", "agg_0", "agg_0", "agg_2", "agg_3", "agg_4", "agg_5"
+            "agg_keyless_0",
+            "agg_keyless_0",
+            "agg_keyless_1",
+            "agg_keyless_0",
+            "agg_keyless_0",
+            "agg_keyless_2",
+            "agg_keyless_3",
+            "agg_keyless_4",
+            "agg_keyless_5"
         ]
     );
+    assert_eq!(object.maps["agg_keyless_0"].max_entries(), 4);
+    assert_eq!(object.maps["agg_keyless_1"].max_entries(), 1);
     assert_eq!(value_size("agg_zero"), 8 + 8 * 127);
     assert_eq!(value_size("agg_gen"), 8);
     let generations: Vec<_> = generated
@@ -504,7 +520,7 @@ fn aggsize_and_dynvarsize_must_hold_one_element() {
     assert_eq!(
         parsed(&keyless)
             .maps
-            .get("agg_0")
+            .get("agg_keyless_0")
             .map(aya_obj::Map::max_entries),
         Some(1)
     );
@@ -516,5 +532,94 @@ fn aggsize_and_dynvarsize_must_hold_one_element() {
     assert_eq!(
         object.maps.get("self_x").map(aya_obj::Map::max_entries),
         Some(3)
+    );
+}
+
+/// The helpers each use of the map `-S` labels `label` is passed to in the program `name`, and
+/// every map label of the program in order.
+fn map_uses(generated: &Generated, name: &str, label: &str) -> (Vec<String>, Vec<String>) {
+    let listing = generated
+        .listings
+        .iter()
+        .find(|listing| listing.name == name)
+        .unwrap_or_else(|| panic!("no program {name}"));
+    let text = disassemble(&listing.insns, &|insn_idx| {
+        let notes: Vec<&str> = listing
+            .annotations
+            .iter()
+            .filter(|(at, _)| *at == insn_idx)
+            .map(|(_, note)| note.as_str())
+            .collect();
+        (!notes.is_empty()).then(|| notes.join(", "))
+    });
+    let (mut helpers, mut labels) = (Vec::new(), Vec::new());
+    let mut pending = false;
+    for line in text.lines() {
+        if let Some((_, note)) = line.split_once("map[fd]") {
+            let note = note.trim().trim_start_matches("! ");
+            labels.push(note.to_owned());
+            pending = note == label;
+        } else if let Some((_, helper)) = line.split_once("call ")
+            && pending
+        {
+            helpers.push(helper.split_whitespace().next().unwrap_or("").to_owned());
+            pending = false;
+        }
+    }
+    (helpers, labels)
+}
+
+const LATENCY: &str = "syscall::read:entry { self->ts = timestamp; }
+syscall::read:return /self->ts/ { @ = quantize(timestamp - self->ts); self->ts = 0; }";
+
+#[test]
+fn the_latency_pattern_looks_its_thread_local_up_once_and_its_aggregation_in_an_array() {
+    let generated = generate_for(LATENCY);
+    let (helpers, labels) = map_uses(&generated, "syscall_return", "self->ts");
+    // The predicate's lookup serves the body; then `self->ts = 0` deletes (its update is the
+    // branch for a non-zero value).
+    assert_eq!(
+        helpers,
+        [
+            "bpf_map_lookup_elem",
+            "bpf_map_update_elem",
+            "bpf_map_delete_elem"
+        ]
+    );
+    let (agg_helpers, _) = map_uses(&generated, "syscall_return", "@");
+    assert_eq!(agg_helpers, ["bpf_map_lookup_elem"], "no insertion path");
+    // The all-zero value is looked up only to reset an entry of an older generation, after the
+    // entry's lookup.
+    let agg_labels: Vec<&str> = labels
+        .iter()
+        .map(String::as_str)
+        .filter(|label| label.starts_with("agg_") || label.starts_with('@'))
+        .collect();
+    assert_eq!(agg_labels, ["agg_gen", "@", "agg_zero"]);
+    let object = parsed(&generated);
+    let agg = &generated.program.aggregations[0];
+    assert!(agg.array);
+    // BPF_MAP_TYPE_PERCPU_ARRAY (6); no BPF_MAP_TYPE_PERCPU_HASH (5) at all.
+    assert_eq!(object.maps[&agg.map].map_type(), 6);
+    assert!(object.maps.values().all(|map| map.map_type() != 5));
+}
+
+#[test]
+fn keyed_aggregations_keep_their_hash_map_and_insertion_path() {
+    let generated = generate_for("syscall::read:entry { @[arg0] = count(); @n = count(); }");
+    let object = parsed(&generated);
+    let aggs = &generated.program.aggregations;
+    assert!(!aggs[0].array);
+    assert!(aggs[1].array);
+    assert_eq!(object.maps[&aggs[0].map].map_type(), 5);
+    assert_eq!(object.maps[&aggs[1].map].map_type(), 6);
+    let (helpers, _) = map_uses(&generated, "syscall_entry", "@");
+    assert_eq!(
+        helpers,
+        [
+            "bpf_map_lookup_elem",
+            "bpf_map_update_elem",
+            "bpf_map_lookup_elem"
+        ]
     );
 }

@@ -74,9 +74,7 @@ impl Lowerer<'_> {
                         unreachable!("sema typed {name} as a string")
                     }
                 };
-                let dst = self.vreg();
-                self.push(span, Inst::Builtin { dst, builtin });
-                dst
+                self.builtin(span, builtin)
             }
             ExprKind::Macro { name, .. } => {
                 unreachable!("sema rejects the unsubstituted macro ${name}")

@@ -14,6 +14,7 @@ mod expr;
 mod key_string;
 mod lock;
 mod memory;
+mod reuse;
 mod spec;
 mod stack;
 mod subr;
@@ -85,6 +86,7 @@ fn lower_clause(
         n_record_blocks: 0,
         speculation_end: None,
         bindings: Vec::new(),
+        loads: reuse::LoadCache::default(),
     };
     let end = lowerer.label();
     if checked.type_info.uses_alloca {
@@ -270,10 +272,13 @@ struct Lowerer<'a> {
     speculation_end: Option<Label>,
     /// The translator members and inline arrays being expanded, innermost last.
     bindings: Vec<translate::Binding>,
+    /// The dynamic variable loads and built-in reads whose registers still hold their values.
+    loads: reuse::LoadCache,
 }
 
 impl Lowerer<'_> {
     fn push(&mut self, span: Span, inst: Inst) {
+        self.loads.observe(&inst);
         self.insts.push(inst);
         self.spans.push(span);
     }

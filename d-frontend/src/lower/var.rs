@@ -71,14 +71,7 @@ impl Lowerer<'_> {
         let key_offset = self.temp(key_size);
         let mut cursor = key_offset;
         if scope == VarScope::ThreadLocal {
-            let tid = self.vreg();
-            self.push(
-                span,
-                Inst::Builtin {
-                    dst: tid,
-                    builtin: Builtin::Tid,
-                },
-            );
+            let tid = self.builtin(span, Builtin::Tid);
             self.push(
                 span,
                 Inst::Store {
@@ -179,6 +172,9 @@ impl Lowerer<'_> {
 
     /// Reads an integer variable, or the address of a struct, union or array variable's value.
     pub(super) fn load_var(&mut self, expr: &Expr) -> VReg {
+        if let Some(value) = self.reused_load(expr) {
+            return value;
+        }
         let access = self.access(expr);
         if matches!(self.var_type(access), Type::Struct(_) | Type::Array(_)) {
             let dst = self.vreg();
@@ -192,7 +188,9 @@ impl Lowerer<'_> {
             );
             return dst;
         }
-        self.load_access(expr.span, access)
+        let value = self.load_access(expr.span, access);
+        self.remember_load(expr, value);
+        value
     }
 
     /// Copies a string variable to scratch `offset`.
@@ -222,7 +220,10 @@ impl Lowerer<'_> {
         let result = match op {
             AssignOp::Assign => self.stored(value, var_type),
             AssignOp::Compound(binary_op) => {
-                let old = self.load_access(span, access);
+                let old = match self.reused_load(target) {
+                    Some(old) => old,
+                    None => self.load_access(span, access),
+                };
                 self.compound_value(binary_op, old, var_type, value, span)
             }
         };
@@ -345,7 +346,10 @@ impl Lowerer<'_> {
         }
         let access = self.access(operand);
         let ty = self.var_type(access);
-        let old = self.load_access(span, access);
+        let old = match self.reused_load(operand) {
+            Some(old) => old,
+            None => self.load_access(span, access),
+        };
         let new = self.stepped(op, old, ty, span);
         self.store(span, access, new);
         if matches!(op, UnaryOp::PreInc | UnaryOp::PreDec) {

@@ -296,6 +296,7 @@ pub fn calls_agg() -> AggDesc {
         name: "calls".to_owned(),
         map: "calls".to_owned(),
         id: 0,
+        array: false,
         generation: 0,
         func: AggFunc::Count,
         params: AggParams::None,

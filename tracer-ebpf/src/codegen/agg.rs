@@ -8,18 +8,22 @@
 //!
 //! Aggregations with the same key and value sizes share one map; each key starts with the
 //! aggregation's ID, stored in the [`AGG_ID_SIZE`] bytes lowering reserves before the key.
+//! Aggregations without keys are instead elements of a per-CPU array (one per value size),
+//! which the verifier inlines a lookup of: no key is hashed, and the element is never missing.
 //!
 //! ```text
-//!   key = {agg, key}                        *(u64 *)(scratch + key_offset - 8) = agg
 //!   gen = agg_gen[agg]                      *(u32 *)(fp-8) = agg; call lookup; spill *r0
-//!   zero = &agg_zero[0]                     call lookup; spill r0
-//!   entry = lookup(map, key)                r1 = map; r2 = &key; call lookup
-//!   if (entry == NULL) {
-//!           update(map, key, zero, BPF_NOEXIST)
-//!           entry = lookup(map, key)         (NULL when the map is full: drop the update)
-//!   }
+//!   without keys:
+//!       entry = &array[slot]                *(u32 *)(fp-8) = slot; call lookup
+//!   with keys:
+//!       key = {agg, key}                    *(u64 *)(scratch + key_offset - 8) = agg
+//!       entry = lookup(map, key)            r1 = map; r2 = &key; call lookup
+//!       if (entry == NULL) {
+//!               update(map, key, &agg_zero[0], BPF_NOEXIST)
+//!               entry = lookup(map, key)     (NULL when the map is full: drop the update)
+//!       }
 //!   if (entry->gen != gen) {                 a new entry, or cleared since this CPU wrote it
-//!           probe_read_kernel(entry, size, zero)
+//!           probe_read_kernel(entry, size, &agg_zero[0])
 //!           entry->gen = gen
 //!           min, max: entry->data[0] = x; done
 //!   }
@@ -30,9 +34,9 @@ use d_frontend::ir::{AGG_ID_SIZE, AggFunc, AggParams, VReg};
 
 use super::action::count_failure;
 use super::emit::{Emitter, Target};
-use super::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, AGG_ZERO_SLOT, KEY_SLOT, SCRATCH};
+use super::frame::{AGG_ENTRY_SLOT, AGG_GEN_SLOT, KEY_SLOT, SCRATCH};
 use super::inst::{ClauseContext, load_constant, scratch_offset, scratch_pointer};
-use super::maps::AggMap;
+use super::maps::{AggMap, AggSupport};
 use crate::insn::{AluOp, Helper, Insn, JmpOp, Reg, Size};
 use crate::layout::{
     AGG_DATA, AGG_GEN, LogLinear, QUANTIZE_BUCKETS, QUANTIZE_ZERO_BUCKET, STATS_AGG_DROPS,
@@ -56,52 +60,48 @@ pub fn aggregate(
         unreachable!("a program with aggregation {agg} has the aggregation maps");
     };
     let key_offset = key_offset - AGG_ID_SIZE;
-    emitter.push(Insn::st_mem(
-        Size::DW,
-        SCRATCH,
-        scratch_offset(key_offset),
-        agg_map.id as i32,
-    ));
     let done = emitter.target();
     let have = emitter.target();
     let live = emitter.target();
-    for (map_idx, key, spill) in [
-        (support.generations, agg as i32, AGG_GEN_SLOT),
-        (support.zeros, 0, AGG_ZERO_SLOT),
-    ] {
-        emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, key));
-        emitter.load_map(Reg::R1, map_idx);
-        emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
-        emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
-        emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
+    emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, agg as i32));
+    lookup_key_slot(emitter, support.generations, done);
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, Reg::R0, 0));
+    emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R0, AGG_GEN_SLOT));
+    if agg_map.array {
+        emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, agg_map.id as i32));
+        lookup_key_slot(emitter, agg_map.map, done);
+    } else {
+        emitter.push(Insn::st_mem(
+            Size::DW,
+            SCRATCH,
+            scratch_offset(key_offset),
+            agg_map.id as i32,
+        ));
+        lookup_entry(emitter, agg_map.map, key_offset);
+        emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, have);
+        lookup_zero(emitter, support, done);
+        emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+        emitter.load_map(Reg::R1, agg_map.map);
+        scratch_pointer(emitter, Reg::R2, key_offset);
+        emitter.push(Insn::mov64_imm(Reg::R4, BPF_NOEXIST));
+        emitter.push(Insn::call(Helper::bpf_map_update_elem));
+        // A full map is an aggregation drop (another CPU inserting the key first is not).
+        let inserted = emitter.target();
+        emitter.jump_imm(JmpOp::Jne, Reg::R0, -E2BIG, inserted);
+        count_failure(context.maps, emitter, STATS_AGG_DROPS);
+        emitter.place(inserted);
+        lookup_entry(emitter, agg_map.map, key_offset);
         emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, done);
-        if spill == AGG_GEN_SLOT {
-            emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, Reg::R0, 0));
-        }
-        emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R0, spill));
     }
-    lookup_entry(emitter, agg_map.map, key_offset);
-    emitter.jump_imm(JmpOp::Jne, Reg::R0, 0, have);
-    emitter.load_map(Reg::R1, agg_map.map);
-    scratch_pointer(emitter, Reg::R2, key_offset);
-    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, Reg::FP, AGG_ZERO_SLOT));
-    emitter.push(Insn::mov64_imm(Reg::R4, BPF_NOEXIST));
-    emitter.push(Insn::call(Helper::bpf_map_update_elem));
-    // A full map is an aggregation drop (another CPU inserting the key first is not).
-    let inserted = emitter.target();
-    emitter.jump_imm(JmpOp::Jne, Reg::R0, -E2BIG, inserted);
-    count_failure(context.maps, emitter, STATS_AGG_DROPS);
-    emitter.place(inserted);
-    lookup_entry(emitter, agg_map.map, key_offset);
-    emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, done);
     emitter.place(have);
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::R0, AGG_GEN));
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R2, Reg::FP, AGG_GEN_SLOT));
     emitter.jump_reg(JmpOp::Jeq, Reg::R1, Reg::R2, live);
     emitter.push(Insn::stx_mem(Size::DW, Reg::FP, Reg::R0, AGG_ENTRY_SLOT));
-    emitter.push(Insn::mov64_reg(Reg::R1, Reg::R0));
+    lookup_zero(emitter, support, done);
+    emitter.push(Insn::mov64_reg(Reg::R3, Reg::R0));
+    emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, AGG_ENTRY_SLOT));
     emitter.push(Insn::mov64_imm(Reg::R2, agg_map.value_size as i32));
-    emitter.push(Insn::ldx_mem(Size::DW, Reg::R3, Reg::FP, AGG_ZERO_SLOT));
     emitter.push(Insn::call(Helper::bpf_probe_read_kernel));
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R0, Reg::FP, AGG_ENTRY_SLOT));
     emitter.push(Insn::ldx_mem(Size::DW, Reg::R1, Reg::FP, AGG_GEN_SLOT));
@@ -114,6 +114,21 @@ pub fn aggregate(
     emitter.place(live);
     update_data(context, emitter, agg_map, value, incr, done);
     emitter.place(done);
+}
+
+/// `r0 = lookup(map, fp-8)`, going to `done` when there is no such element.
+fn lookup_key_slot(emitter: &mut Emitter, map_idx: usize, done: Target) {
+    emitter.load_map(Reg::R1, map_idx);
+    emitter.push(Insn::mov64_reg(Reg::R2, Reg::FP));
+    emitter.push(Insn::alu64_imm(AluOp::Add, Reg::R2, i32::from(KEY_SLOT)));
+    emitter.push(Insn::call(Helper::bpf_map_lookup_elem));
+    emitter.jump_imm(JmpOp::Jeq, Reg::R0, 0, done);
+}
+
+/// `r0 = &agg_zero[0]`, the all-zero value an entry is inserted or reset from.
+fn lookup_zero(emitter: &mut Emitter, support: AggSupport, done: Target) {
+    emitter.push(Insn::st_mem(Size::W, Reg::FP, KEY_SLOT, 0));
+    lookup_key_slot(emitter, support.zeros, done);
 }
 
 /// `-E2BIG`: what `bpf_map_update_elem` returns when a hash map is full.

@@ -16,7 +16,7 @@
 //! stack (below r10)
 //! -8        4- or 8-byte map key, helper output word, chill()'s deadline
 //! -16       aggregation update: the aggregation's generation
-//! -24       aggregation update: pointer to the all-zero value; chill()'s iteration count
+//! -24       chill()'s iteration count; a temporary of string loops
 //! -32       aggregation update: pointer to the entry being reset
 //! -40 - 8i  virtual register slot i (i < MAX_SLOTS, down to -504)
 //! -512      the faulting probe's scratch pointer while the `ERROR` clauses run (see `fault`)
@@ -34,7 +34,7 @@ pub const GLOBALS: Reg = Reg::R8;
 pub const KEY_SLOT: i16 = -8;
 /// An aggregation update's copy of the aggregation's generation.
 pub const AGG_GEN_SLOT: i16 = -16;
-/// An aggregation update's pointer to the all-zero value (a spilled map value pointer).
+/// A word of `chill()` and string loops (aggregation updates leave it alone).
 pub const AGG_ZERO_SLOT: i16 = -24;
 /// An aggregation update's pointer to its entry, kept across the helper call that resets it.
 pub const AGG_ENTRY_SLOT: i16 = -32;

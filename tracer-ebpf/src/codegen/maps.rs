@@ -172,8 +172,11 @@ pub struct SpecMap {
 pub struct AggMap {
     /// Its map's index: the map of every aggregation with its key and value sizes.
     pub map: usize,
-    /// Its ID, the first word of each of its keys in that map.
+    /// Its ID, the first word of each of its keys in that map; its index in an array map.
     pub id: u32,
+    /// Whether the map is a `BPF_MAP_TYPE_PERCPU_ARRAY` of aggregations without keys, one element
+    /// each, rather than a `BPF_MAP_TYPE_PERCPU_HASH` keyed by ID and key tuple.
+    pub array: bool,
     /// The aggregating function.
     pub func: AggFunc,
     /// The bucket parameters.
@@ -207,6 +210,12 @@ fn def(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entrie
 /// value size, whose keys start with the aggregation's ID ([`AGG_ID_SIZE`] bytes).
 pub fn aggregation_map_name(layout_idx: usize) -> String {
     format!("agg_{layout_idx}")
+}
+
+/// The name of the `layout_idx`th map of aggregations without keys: a per-CPU array with one
+/// element for each aggregation of one value size, indexed by [`AggMap::id`].
+pub fn keyless_map_name(layout_idx: usize) -> String {
+    format!("agg_keyless_{layout_idx}")
 }
 
 /// The name of a dynamic variable's map: `self_NAME` for a thread-local, `assoc_NAME` for a global
@@ -331,11 +340,41 @@ impl MapIndex {
         let mut aggregations = Vec::new();
         // Each shared map's layout (key and value bytes) and index.
         let mut shared: Vec<((u32, u32), usize)> = Vec::new();
+        // Each array of aggregations without keys: its value bytes and index.
+        let mut keyless: Vec<(u32, usize)> = Vec::new();
         for (agg_idx, agg) in module.aggregations.iter().enumerate() {
             let key_size: u32 = agg.key_sizes(module.strsize).iter().sum::<u32>().max(8);
             let value_size = agg_value_size(agg.func, agg.params);
             let share = options.aggsize / module.aggregations.len() as u64;
             let entries = aggregation_entries(agg.keys.is_empty(), share, key_size + value_size)?;
+            if agg.keys.is_empty() {
+                // An array element is found without hashing a key and is never missing, so an
+                // update takes no lookup of a hash map and has no insertion path.
+                let map = match keyless.iter().find(|(seen, _)| *seen == value_size) {
+                    Some(&(_, map)) => map,
+                    None => {
+                        keyless.push((value_size, defs.len()));
+                        defs.push(def(
+                            &keyless_map_name(keyless.len() - 1),
+                            MapType::BPF_MAP_TYPE_PERCPU_ARRAY,
+                            4,
+                            value_size,
+                            0,
+                        ));
+                        defs.len() - 1
+                    }
+                };
+                aggregations.push(AggMap {
+                    map,
+                    id: defs[map].max_entries,
+                    array: true,
+                    func: agg.func,
+                    params: agg.params,
+                    value_size,
+                });
+                defs[map].max_entries += 1;
+                continue;
+            }
             let layout = (AGG_ID_SIZE + key_size, value_size);
             let map = match shared.iter().find(|(seen, _)| *seen == layout) {
                 Some(&(_, map)) => {
@@ -358,6 +397,7 @@ impl MapIndex {
             aggregations.push(AggMap {
                 map,
                 id: agg_idx as u32,
+                array: false,
                 func: agg.func,
                 params: agg.params,
                 value_size,

@@ -88,6 +88,7 @@ pub(super) fn compiled_program(
                 name: agg.name.clone(),
                 map: maps.defs[maps.aggregations[agg_idx].map].name.clone(),
                 id: maps.aggregations[agg_idx].id,
+                array: maps.aggregations[agg_idx].array,
                 generation: agg_idx as u32,
                 func: agg.func,
                 params: agg.params,
