@@ -52,7 +52,8 @@ suites!(
     providers2,
     kmulti,
     aggshare,
-    runtime
+    runtime,
+    uprobemulti
 );
 
 #[test]
