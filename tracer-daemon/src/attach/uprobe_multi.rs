@@ -14,7 +14,10 @@
 //!
 //! The kernel refuses a whole link when it cannot probe one of its instructions (`ENOTSUPP`:
 //! `hlt`, some jumps), which a glob may match; such a group is split in halves until the sites
-//! refused are alone, and those are left out, as the perf event path leaves them out.
+//! refused are alone, and those are left out, as the perf event path leaves them out. Each
+//! refused attempt costs the kernel an RCU grace period (tens of milliseconds) to undo, so a
+//! glob over every instruction of code the kernel cannot all probe (`pid$target:libc.so.6:str*:*`,
+//! with AVX-512 and segment-prefixed instructions) takes seconds to attach.
 
 use std::ffi::{CStr, CString};
 use std::io;
