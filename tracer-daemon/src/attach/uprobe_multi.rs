@@ -16,8 +16,8 @@
 //! `hlt`, some jumps), which a glob may match; such a group is split in halves until the sites
 //! refused are alone, and those are left out, as the perf event path leaves them out. Each
 //! refused attempt costs the kernel an RCU grace period (tens of milliseconds) to undo, so a
-//! glob over every instruction of code the kernel cannot all probe (`pid$target:libc.so.6:str*:*`
-//! has about fifty such instructions among 5,000) takes seconds to attach.
+//! glob over every instruction of code the kernel cannot all probe takes seconds to attach
+//! (`pid$target:libc.so.6:str*:*`, 5,370 probes, about 10 s, against 0.3 s for their entries).
 
 use std::ffi::{CStr, CString};
 use std::io;
