@@ -1,6 +1,6 @@
 //! `-x fbtmode`, `-x uprobemode`, `-x loopmode`, `-x bufmode` and `tracer --self-test`: how
-//! `fbt`, `pid` and USDT probes attach, loops stay finite and records travel on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
-//! which runs once per boot.
+//! `fbt`, `pid` and USDT probes attach, loops stay finite and records travel on this kernel,
+//! from the engine's capability probe ([`tracer_daemon::capability`]), which runs once per boot.
 
 use d_frontend::ir::Module;
 use d_frontend::provider::{ProbeKind, SourceKind};

@@ -16,10 +16,9 @@ use std::os::fd::OwnedFd;
 
 use aya::maps::{Map, MapData, RingBuf};
 use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
+use aya_obj::generated::bpf_attach_type;
 use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
-
-use aya_obj::generated::bpf_attach_type;
 
 use crate::attach::own_load::OwnObject;
 use crate::attach::{self, Link};
@@ -95,6 +94,7 @@ impl Session {
                 own_programs.insert(plan.name.as_str(), fd);
             }
         }
+        // The parsed object is not needed once every program is loaded.
         drop(own_object);
         for init in &compiled.map_inits {
             RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;
