@@ -145,6 +145,8 @@ fn assert_released(held: &BpfIds, context: &str) {
 fn uprobe_multi_links_and_programs_are_gone_after_exit() {
     let target = Target::start("exit");
     let (running, held) = traced(&target);
+    // The target calls go every 50 ms.
+    thread::sleep(Duration::from_millis(300));
     running.signal(libc::SIGINT);
     let output = running.wait();
     output.assert_exit(0);
