@@ -55,7 +55,8 @@ suites!(
     runtime,
     ringbuf,
     aggkey,
-    latency
+    latency,
+    uprobemulti
 );
 
 #[test]

@@ -1272,3 +1272,64 @@ fn a_member_may_not_probe_another_users_process() {
     assert!(daemon.sessions().is_empty());
     assert!(BpfIds::held_by(daemon.pid()).programs.is_empty());
 }
+
+/// The `link_type` of every BPF link `pid` holds a descriptor for, sorted.
+fn link_types(pid: u32) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return Vec::new();
+    };
+    let mut types: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .filter_map(|fdinfo| {
+            let link_type = fdinfo
+                .lines()
+                .find_map(|line| line.strip_prefix("link_type:"))?;
+            Some(link_type.trim().to_owned())
+        })
+        .collect();
+    types.sort();
+    types
+}
+
+/// The daemon attaches `pid` probes as `tracer` does in-process: through one uprobe-multi link
+/// per binary (this machine's kernel has them), which it holds while the session lives and
+/// closes when the client goes.
+#[test]
+fn pid_probes_through_the_daemon_take_uprobe_multi_links() {
+    let daemon = Daemon::start("pid-multi", &[]);
+    let prog = pid_prog(&daemon);
+    let mut waiting = Command::new(&prog).arg("wait").spawn().unwrap();
+    let client = daemon
+        .tracer(&[
+            "-n",
+            "pid$target:libc.so.6:str*:entry, pid$target:a.out:go:entry { @[probename] = count(); }",
+            "-p",
+            &waiting.id().to_string(),
+        ])
+        .spawn();
+    let attached = poll(
+        START_TIMEOUT,
+        Duration::from_millis(20),
+        || {
+            let stderr = client.stderr_so_far();
+            if stderr.contains(" matched ") {
+                Ok(link_types(daemon.pid()))
+            } else {
+                Err(stderr)
+            }
+        },
+        |stderr| format!("the client did not attach:\n{stderr}\n{}", daemon.log()),
+    );
+    // The target calls go every 50 ms.
+    thread::sleep(Duration::from_millis(300));
+    interrupt(client.pid());
+    let output = client.wait();
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+    assert_eq!(attached, ["uprobe_multi", "uprobe_multi"], "{output}");
+    output.assert_exit(0);
+    assert_line_matches(&output, r"^\s+entry\s+\d+$");
+    daemon.wait_for_sessions("the session ends with its client", <[Value]>::is_empty);
+    assert!(link_types(daemon.pid()).is_empty(), "{}", daemon.log());
+}

@@ -144,6 +144,7 @@ pub fn run(args: &HiArgs) -> anyhow::Result<u8> {
         request.codegen.fbt_kprobes =
             matches!(fbt, Some(FbtMechanism::Kprobes | FbtMechanism::KprobeMulti));
         request.codegen.fbt_kprobe_multi = fbt == Some(FbtMechanism::KprobeMulti);
+        request.codegen.uprobe_multi = crate::selftest::uprobe_multi(&options);
         request.codegen.bounded_loops = crate::selftest::bounded_loops(&options);
         request.codegen.perf_buffer = crate::selftest::perf_buffer(&options);
         request.codegen.task_btf = capability::task_btf(&FbtFacts::probe());
@@ -628,7 +629,9 @@ fn explain_load_error(
 ) -> anyhow::Error {
     if matches!(
         error,
-        EngineError::FbtUnavailable { .. } | EngineError::Daemon { .. }
+        EngineError::FbtUnavailable { .. }
+            | EngineError::UprobeUnavailable { .. }
+            | EngineError::Daemon { .. }
     ) {
         return anyhow::Error::new(error);
     }

@@ -1,11 +1,12 @@
-//! `-x fbtmode`, `-x loopmode`, `-x bufmode` and `tracer --self-test`: how `fbt` probes attach,
-//! loops stay finite and records travel on this kernel, from the engine's capability probe ([`tracer_daemon::capability`]),
-//! which runs once per boot.
+//! `-x fbtmode`, `-x uprobemode`, `-x loopmode`, `-x bufmode` and `tracer --self-test`: how
+//! `fbt`, `pid` and USDT probes attach, loops stay finite and records travel on this kernel,
+//! from the engine's capability probe ([`tracer_daemon::capability`]), which runs once per boot.
 
 use d_frontend::ir::Module;
 use d_frontend::provider::{ProbeKind, SourceKind};
 use tracer_cli::flags::Options;
 use tracer_daemon::capability::kernel::Privileges;
+use tracer_daemon::capability::uprobe::{UprobeMechanism, UprobeMode};
 use tracer_daemon::capability::{self, FbtFacts, FbtMechanism, FbtMode, LoopMode, report};
 
 /// How `module`'s `fbt` probes (and the probes of other providers on kernel functions,
@@ -43,6 +44,17 @@ pub fn fbt_mechanism(options: &Options, module: &Module) -> Option<FbtMechanism>
     })
 }
 
+/// Whether `pid` and USDT probes attach through uprobe-multi links: where the kernel has them,
+/// unless `-x uprobemode=single` says otherwise, and always under `-x uprobemode=multi` (on a
+/// kernel without them the engine refuses the programs with the reason).
+pub fn uprobe_multi(options: &Options) -> bool {
+    let mode = options.uprobe_mode();
+    match capability::uprobe::choose(&FbtFacts::probe().kernel, mode) {
+        Ok(mechanism) => mechanism == UprobeMechanism::Multi,
+        Err(_) => mode == UprobeMode::Multi,
+    }
+}
+
 /// Whether generated loops count their iterations rather than start with `may_goto`: when
 /// `-x loopmode=bounded` says so, or when the kernel lacks `may_goto`.
 pub fn bounded_loops(options: &Options) -> bool {
@@ -72,6 +84,7 @@ pub fn run(options: &Options) -> u8 {
             Privileges::of_this_process(),
             report::Modes {
                 fbt: options.fbt_mode(),
+                uprobe: options.uprobe_mode(),
                 loops: options.loop_mode(),
                 buf: options.buf_mode(),
             },

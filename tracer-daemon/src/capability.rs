@@ -25,6 +25,7 @@
 pub mod cache;
 pub mod kernel;
 pub mod report;
+pub mod uprobe;
 
 use std::io;
 use std::path::Path;

@@ -85,6 +85,14 @@ pub enum EngineError {
         /// Why, from [`crate::capability::choose`].
         reason: String,
     },
+    /// This kernel does not let `pid` and USDT probes attach the way they were generated.
+    #[error("cannot attach {probe}: {reason}")]
+    UprobeUnavailable {
+        /// The probe (`pid123:libc.so.6:malloc:entry`).
+        probe: String,
+        /// Why, from [`crate::capability::uprobe::choose`].
+        reason: String,
+    },
     /// The CPU list could not be read.
     #[error("failed to read the CPU list `{path}`")]
     Cpus {

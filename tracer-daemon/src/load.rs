@@ -16,9 +16,11 @@ use std::os::fd::OwnedFd;
 
 use aya::maps::Map;
 use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
+use aya_obj::generated::bpf_attach_type;
 use tracer_ebpf::layout::{Activity, STATE_MAP};
 use tracer_ebpf::plan::{Attach, CompiledProgram, ProgramPlan};
 
+use crate::attach::own_load::OwnObject;
 use crate::attach::{self, Link};
 use crate::error::EngineError;
 use crate::maps::{BPF_ANY, RawMap};
@@ -53,6 +55,7 @@ impl Session {
     /// A verifier rejection is [`EngineError::Verifier`], with the program's name and the log.
     pub fn load(compiled: &CompiledProgram) -> Result<Session, EngineError> {
         attach::fbt::check(compiled)?;
+        attach::uprobe::check(compiled)?;
         let uses_tracefs = compiled
             .programs
             .iter()
@@ -69,17 +72,29 @@ impl Session {
 
         let mut loaded = HashSet::new();
         let mut kernel_btf = None;
-        // Programs loaded here rather than by aya (kprobe-multi ones), until they are linked.
+        // The object the programs aya cannot load are loaded from, parsed for the first one.
+        let mut own_object = None;
+        // Programs loaded here rather than by aya (kprobe-multi and uprobe-multi ones), until
+        // they are linked.
         let mut own_programs = HashMap::new();
         for plan in &compiled.programs {
             // A program may be planned more than once, to attach it at several probes.
             if !loaded.insert(plan.name.as_str()) {
                 continue;
             }
-            if let Some(fd) = load_program(&mut ebpf, &compiled.elf, plan, &mut kernel_btf)? {
+            let own_program = load_program(
+                &mut ebpf,
+                &compiled.elf,
+                plan,
+                &mut kernel_btf,
+                &mut own_object,
+            )?;
+            if let Some(fd) = own_program {
                 own_programs.insert(plan.name.as_str(), fd);
             }
         }
+        // The parsed object is not needed once every program is loaded.
+        drop(own_object);
         for init in &compiled.map_inits {
             RawMap::open(&ebpf, &init.map)?.update(&init.key, &init.value, BPF_ANY)?;
         }
@@ -213,14 +228,23 @@ impl Drop for Session {
 }
 
 /// Runs the verifier on one program of the object `elf`, as the program type its plan needs;
-/// `kernel_btf` is read for the first fentry program. A kprobe-multi program, which aya cannot
-/// load, is loaded here and its descriptor returned; aya keeps the others.
+/// `kernel_btf` is read for the first fentry program. A kprobe-multi or uprobe-multi program,
+/// which aya cannot load, is loaded here from `own_object` (parsed for the first one) and its
+/// descriptor returned; aya keeps the others.
 fn load_program(
     ebpf: &mut Ebpf,
     elf: &[u8],
     plan: &ProgramPlan,
     kernel_btf: &mut Option<Btf>,
+    own_object: &mut Option<OwnObject>,
 ) -> Result<Option<OwnedFd>, EngineError> {
+    let mut load_own = |attach_type| {
+        let object = match own_object {
+            Some(object) => object,
+            None => own_object.insert(OwnObject::parse(ebpf, elf)?),
+        };
+        object.load(&plan.name, attach_type).map(Some)
+    };
     let loaded = match &plan.attach {
         Attach::Fentry {
             function,
@@ -237,11 +261,14 @@ fn load_program(
         }
         Attach::Kprobe { .. } => attach::fbt::load_kprobe(ebpf, &plan.name),
         Attach::KprobeMulti { .. } => {
-            return attach::kprobe_multi::load(ebpf, elf, &plan.name).map(Some);
+            return load_own(bpf_attach_type::BPF_TRACE_KPROBE_MULTI);
         }
         Attach::Tracepoint { .. } => attach::tracepoint::load(ebpf, &plan.name),
         Attach::PerfTimer { .. } => attach::perf::load(ebpf, &plan.name),
-        Attach::Uprobe { .. } => attach::uprobe::load(ebpf, &plan.name),
+        Attach::Uprobe { multi: true, .. } => {
+            return load_own(bpf_attach_type::BPF_TRACE_UPROBE_MULTI);
+        }
+        Attach::Uprobe { multi: false, .. } => attach::uprobe::load(ebpf, &plan.name),
         Attach::RawTracepoint { .. } | Attach::Begin | Attach::End => {
             attach::raw_tracepoint::load(ebpf, &plan.name)
         }
@@ -295,19 +322,37 @@ fn attach_program(
             Ok(vec![link])
         }
         Attach::KprobeMulti { is_return, targets } => {
-            let Some(fd) = own_programs.get(plan.name.as_str()) else {
-                return Err(EngineError::MissingProgram {
-                    program: plan.name.clone(),
-                });
-            };
+            let fd = own_program(own_programs, &plan.name)?;
             let link = attach::kprobe_multi::attach(fd, &plan.name, *is_return, targets)?;
             Ok(vec![link])
         }
-        Attach::Uprobe { is_return, sites } => {
-            attach::uprobe::attach(ebpf, &plan.name, *is_return, sites)
+        Attach::Uprobe {
+            is_return,
+            sites,
+            multi: true,
+        } => {
+            let fd = own_program(own_programs, &plan.name)?;
+            attach::uprobe_multi::attach(fd, &plan.name, *is_return, sites)
         }
+        Attach::Uprobe {
+            is_return,
+            sites,
+            multi: false,
+        } => attach::uprobe::attach(ebpf, &plan.name, *is_return, sites),
         Attach::Begin | Attach::End => Ok(Vec::new()),
     }
+}
+
+/// The program `name` the engine loaded itself.
+fn own_program<'a>(
+    own_programs: &'a HashMap<&str, OwnedFd>,
+    name: &str,
+) -> Result<&'a OwnedFd, EngineError> {
+    own_programs
+        .get(name)
+        .ok_or_else(|| EngineError::MissingProgram {
+            program: name.to_owned(),
+        })
 }
 
 /// The names of the programs planned as `attach`, in plan order.

@@ -110,6 +110,10 @@ pub enum Attach {
         is_return: bool,
         /// Where to attach, each with the cookie the trampoline reads.
         sites: Vec<UprobeAttach>,
+        /// Through one uprobe-multi link (`BPF_TRACE_UPROBE_MULTI`, Linux 6.6) per binary and
+        /// process, loaded as such, rather than through a uprobe perf event per site: the way
+        /// the kernel allows or `-x uprobemode` forces.
+        multi: bool,
     },
     /// A `cpu-clock` software perf event every `period_ns`, on every CPU or on one.
     PerfTimer {

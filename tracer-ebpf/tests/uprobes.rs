@@ -66,6 +66,10 @@ impl ProbeCatalog for Catalog {
 }
 
 fn generate_for(text: &str) -> Generated {
+    generate_with(text, &CodegenOptions::default())
+}
+
+fn generate_with(text: &str, options: &CodegenOptions) -> Generated {
     let mut sources = SourceMap::default();
     let file = sources.add(text, text);
     let compiled = compile(
@@ -75,7 +79,7 @@ fn generate_for(text: &str) -> Generated {
         &CompileOptions::default(),
     )
     .unwrap_or_else(|errors| panic!("{text} failed to compile: {errors:?}"));
-    let generated = generate(&compiled.module, &CodegenOptions::default())
+    let generated = generate(&compiled.module, options)
         .unwrap_or_else(|error| panic!("{text} failed to generate: {error}"));
     aya_obj::Object::parse(&generated.program.elf).expect("aya-obj parses the object");
     generated
@@ -84,19 +88,25 @@ fn generate_for(text: &str) -> Generated {
 /// A site as (file offset, semaphore offset, cookie).
 type Site = (u64, u64, u64);
 
-/// Each program's name, whether it is a uretprobe, and its sites.
+/// Each program's name, whether it is a uretprobe, and its sites; each attaches through a
+/// perf event per site, as the default options ask.
 fn uprobe_plans(generated: &Generated) -> Vec<(String, bool, Vec<Site>)> {
     generated
         .program
         .programs
         .iter()
         .filter_map(|plan| match &plan.attach {
-            Attach::Uprobe { is_return, sites } => Some((
+            Attach::Uprobe {
+                is_return,
+                sites,
+                multi,
+            } => Some((
                 plan.name.clone(),
                 *is_return,
                 sites
                     .iter()
                     .map(|site: &UprobeAttach| {
+                        assert!(!multi, "{} is planned for a uprobe-multi link", plan.name);
                         assert_eq!((site.pid, site.path.as_str()), (42, "/bin/prog"));
                         (site.file_offset, site.semaphore_offset, site.cookie)
                     })
@@ -193,6 +203,36 @@ fn each_usdt_site_is_a_program_with_its_semaphore() {
                 false,
                 vec![(0x1250, 0x3010, tick)]
             ),
+        ]
+    );
+}
+
+#[test]
+fn uprobe_multi_plans_every_pid_and_usdt_program_for_multi_links() {
+    let options = CodegenOptions {
+        uprobe_multi: true,
+        ..CodegenOptions::default()
+    };
+    let generated = generate_with(
+        "pid42:a.out::entry { @[probefunc] = count(); } app42:::tick { trace(args[0]); }",
+        &options,
+    );
+    let planned: Vec<(String, usize, bool)> = generated
+        .program
+        .programs
+        .iter()
+        .filter_map(|plan| match &plan.attach {
+            Attach::Uprobe { sites, multi, .. } => Some((plan.name.clone(), sites.len(), *multi)),
+            _ => None,
+        })
+        .collect();
+    let tick = probe_id(&generated, "prog:main:tick");
+    assert_eq!(
+        planned,
+        [
+            ("uprobe_0".to_string(), 2, true),
+            (format!("usdt_{tick}_0"), 1, true),
+            (format!("usdt_{tick}_1"), 1, true),
         ]
     );
 }

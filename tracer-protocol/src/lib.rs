@@ -240,6 +240,10 @@ pub struct CodegenSettings {
     /// loading side's kernel allows or `-x fbtmode` forces); a kprobe per function when absent.
     #[serde(default)]
     pub fbt_kprobe_multi: bool,
+    /// `pid` and USDT probes attached through uprobe-multi links (the attach method the loading
+    /// side's kernel allows or `-x uprobemode` forces); a uprobe perf event per site when absent.
+    #[serde(default)]
+    pub uprobe_multi: bool,
     /// Loops bounded by a counter rather than `may_goto` (`-x loopmode`, or kernels without it);
     /// `may_goto` when absent.
     #[serde(default)]
@@ -325,6 +329,7 @@ impl Default for CodegenSettings {
             aggsize: defaults.aggsize,
             fbt_kprobes: defaults.fbt_kprobes,
             fbt_kprobe_multi: defaults.fbt_kprobe_multi,
+            uprobe_multi: defaults.uprobe_multi,
             bounded_loops: defaults.bounded_loops,
             perf_buffer: defaults.perf_buffer,
             task_btf: defaults.task_btf,
@@ -344,6 +349,7 @@ impl CodegenSettings {
             aggsize: self.aggsize,
             fbt_kprobes: self.fbt_kprobes,
             fbt_kprobe_multi: self.fbt_kprobe_multi,
+            uprobe_multi: self.uprobe_multi,
             bounded_loops: self.bounded_loops,
             perf_buffer: self.perf_buffer,
             task_btf: self.task_btf,

@@ -17,6 +17,7 @@
 use std::fmt;
 
 use d_frontend::diagnostic::DiagFormat;
+use tracer_daemon::capability::uprobe::UprobeMode;
 use tracer_daemon::capability::{BufMode, FbtMode, LoopMode};
 
 use super::optval;
@@ -134,8 +135,13 @@ const BUF_MODES: &[&str] = &["auto", "ring", "perf"];
 /// kernel has it; `may_goto` and `bounded` force one way.
 const LOOP_MODES: &[&str] = &["auto", "may_goto", "bounded"];
 
-/// Every option tracer knows, sorted by name. `bufmode`, `diagfmt`, `fbtmode` and `loopmode` are ours and
-/// `oformat` FreeBSD's; the rest are (Oracle's) libdtrace's.
+/// The names `-x uprobemode` accepts: `auto` (the default) attaches `pid` and USDT probes
+/// through uprobe-multi links where the kernel has them (Linux 6.6); `single` and `multi` force a
+/// uprobe perf event per site or uprobe-multi links.
+const UPROBE_MODES: &[&str] = &["auto", "single", "multi"];
+
+/// Every option tracer knows, sorted by name. `bufmode`, `diagfmt`, `fbtmode`, `loopmode` and
+/// `uprobemode` are ours and `oformat` FreeBSD's; the rest are (Oracle's) libdtrace's.
 const OPTIONS: &[OptionDef] = &[
     opt("aggpercpu", Kind::Flag),
     opt("aggrate", Kind::Rate).default(0),
@@ -252,6 +258,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("udefs", Kind::ClearFlag("unodefs")),
     opt("undef", Kind::CppOption("-U")).command_line_only(),
     opt("unodefs", Kind::Flag),
+    opt("uprobemode", choice(UPROBE_MODES)).default(0),
     opt("useruid", Kind::Count { min: 0 }),
     opt("ustackframes", Kind::Runtime),
     opt("verbose", Kind::Flag),
@@ -597,6 +604,15 @@ impl Options {
         }
     }
 
+    /// `uprobemode`: how `pid` and USDT probes attach, forced or left to the kernel.
+    pub fn uprobe_mode(&self) -> UprobeMode {
+        match self.choice("uprobemode") {
+            Some("single") => UprobeMode::Single,
+            Some("multi") => UprobeMode::Multi,
+            _ => UprobeMode::Auto,
+        }
+    }
+
     /// `bufmode`: how records reach the consumer, forced or left to the kernel.
     pub fn buf_mode(&self) -> BufMode {
         match self.choice("bufmode") {
@@ -763,8 +779,8 @@ mod tests {
         }
         assert_eq!(
             OPTIONS.len(),
-            libdtrace.len() + 7,
-            "only bufmode, diagfmt, fbtmode, flamegraph, loopmode and stackfmt (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
+            libdtrace.len() + 8,
+            "only bufmode, diagfmt, fbtmode, flamegraph, loopmode, stackfmt and uprobemode (ours) and oformat (FreeBSD's libdtrace) are not Oracle's"
         );
     }
 

@@ -8,10 +8,12 @@ pub(crate) mod cookie;
 pub(crate) mod dtrace;
 pub(crate) mod fbt;
 pub(crate) mod kprobe_multi;
+pub(crate) mod own_load;
 pub(crate) mod perf;
 pub(crate) mod raw_tracepoint;
 pub(crate) mod tracepoint;
 pub(crate) mod uprobe;
+pub(crate) mod uprobe_multi;
 
 use aya::Ebpf;
 use aya::programs::fentry::FEntryLink;
@@ -54,6 +56,8 @@ pub(crate) enum Link {
         /// The perf event.
         event: std::os::fd::OwnedFd,
     },
+    /// A uprobe program on its sites in one file and process through one uprobe-multi link.
+    UprobeMulti(uprobe_multi::MultiLink),
 }
 
 /// The program `name` in `ebpf` as the program type `T` (`expected` names it for errors).

@@ -8,6 +8,9 @@
 //! which carries the cookie. The event is bound to the process rather than to its current
 //! mappings, so a `-c` command that has not yet executed its program is probed from its first
 //! instruction on.
+//!
+//! Where the kernel has uprobe-multi links, the programs are planned for them instead
+//! ([`super::uprobe_multi`]); [`check`] first makes sure that this kernel has them.
 
 use std::ffi::CString;
 use std::io;
@@ -18,9 +21,11 @@ use aya::Ebpf;
 use aya::programs::{ProgramError, UProbe};
 use aya::sys::SyscallError;
 use aya_obj::generated::{bpf_attach_type, bpf_attr, bpf_cmd, perf_event_attr};
-use tracer_ebpf::plan::UprobeAttach;
+use tracer_ebpf::plan::{Attach, CompiledProgram, UprobeAttach};
 
 use super::{Link, load_error, program_mut};
+use crate::capability::FbtFacts;
+use crate::capability::uprobe::why_not_multi;
 use crate::error::EngineError;
 use crate::sys;
 
@@ -30,6 +35,41 @@ const ENOTSUPP: i32 = 524;
 
 /// Where the kernel describes the `uprobe` PMU.
 const UPROBE_PMU: &str = "/sys/bus/event_source/devices/uprobe";
+
+/// Fails, naming the first probe planned for uprobe-multi links and the reason, when this
+/// kernel does not have them (`-x uprobemode=multi` on an older kernel); does nothing for a
+/// program without such probes.
+pub(crate) fn check(compiled: &CompiledProgram) -> Result<(), EngineError> {
+    let first_multi = compiled
+        .programs
+        .iter()
+        .find_map(|plan| match &plan.attach {
+            Attach::Uprobe {
+                sites, multi: true, ..
+            } => sites.first(),
+            _ => None,
+        });
+    let Some(site) = first_multi else {
+        return Ok(());
+    };
+    let Some(reason) = why_not_multi(&FbtFacts::probe().kernel) else {
+        return Ok(());
+    };
+    let probe = compiled
+        .probes
+        .iter()
+        .find(|probe| u64::from(probe.id) == site.cookie)
+        .map_or_else(
+            || format!("offset {:#x} of {}", site.file_offset, site.path),
+            |probe| {
+                format!(
+                    "{}:{}:{}:{}",
+                    probe.provider, probe.module, probe.function, probe.name
+                )
+            },
+        );
+    Err(EngineError::UprobeUnavailable { probe, reason })
+}
 
 /// Loads the uprobe (or uretprobe) program `program`.
 pub(crate) fn load(ebpf: &mut Ebpf, program: &str) -> Result<(), EngineError> {

@@ -19,6 +19,7 @@
 //! perf-events works
 //! ringbuf works
 //! current-task-btf fails 22
+//! uprobe-multi yes
 //! ```
 
 use std::path::Path;
@@ -72,7 +73,7 @@ pub fn encode(facts: &FbtFacts, boot: &str) -> String {
     format!(
         "boot {boot}\nfentry {fentry}\nlockdown {lockdown}\nkprobes {}\nkprobe-multi {}\nmay-goto {}\n\
          bpf {}\nbtf {}\ntracefs {}\ntracepoints {}\nuprobes {}\nperf-events {}\nringbuf {}\n\
-         current-task-btf {}\n",
+         current-task-btf {}\nuprobe-multi {}\n",
         yes_no(facts.kprobes),
         yes_no(facts.kprobe_multi),
         yes_no(facts.may_goto),
@@ -84,6 +85,7 @@ pub fn encode(facts: &FbtFacts, boot: &str) -> String {
         outcome(kernel.perf_events),
         outcome(kernel.ringbuf),
         outcome(kernel.current_task_btf),
+        yes_no(kernel.uprobe_multi),
     )
 }
 
@@ -124,6 +126,7 @@ pub fn decode(text: &str, boot: &str) -> Option<FbtFacts> {
         perf_events: outcome(value("perf-events"))?,
         ringbuf: outcome(value("ringbuf"))?,
         current_task_btf: outcome(value("current-task-btf"))?,
+        uprobe_multi: yes_no(value("uprobe-multi"))?,
     };
     Some(FbtFacts {
         fentry,
@@ -150,6 +153,7 @@ mod tests {
             kernel: KernelFacts {
                 ringbuf: Outcome::Fails(libc::EINVAL),
                 uprobes: false,
+                uprobe_multi: false,
                 ..crate::capability::kernel::tests::STOCK
             },
         };
@@ -158,7 +162,7 @@ mod tests {
             text,
             "boot b1\nfentry refused 1\nlockdown integrity\nkprobes no\nkprobe-multi yes\nmay-goto yes\n\
              bpf works\nbtf yes\ntracefs yes\ntracepoints works\nuprobes no\nperf-events works\n\
-             ringbuf fails 22\ncurrent-task-btf works\n"
+             ringbuf fails 22\ncurrent-task-btf works\nuprobe-multi no\n"
         );
         assert_eq!(decode(&text, "b1"), Some(facts));
         assert_eq!(decode(&text, "b2"), None, "another boot");

@@ -59,6 +59,9 @@ pub struct KernelFacts {
     pub ringbuf: Outcome,
     /// Loading a tracepoint program that calls `bpf_get_current_task_btf`.
     pub current_task_btf: Outcome,
+    /// Whether uprobe-multi links attach and filter by process (Linux 6.6, whose first
+    /// versions filtered by thread), found by [`probe_uprobe_multi`].
+    pub uprobe_multi: bool,
 }
 
 impl KernelFacts {
@@ -79,6 +82,7 @@ impl KernelFacts {
                 page_size(),
             )),
             current_task_btf: Outcome::of(load_current_task_btf()),
+            uprobe_multi: probe_uprobe_multi(),
         }
     }
 }
@@ -245,6 +249,51 @@ pub fn probe_kprobe_multi(function: &str) -> bool {
     }
 }
 
+/// Whether uprobe-multi links attach and filter by process, without attaching anything: loads
+/// `r0 = 0; exit` as a uprobe-multi program and asks to link it at an offset of `/`, which a
+/// kernel with the links refuses with `EBADF` (a directory is not an executable file), one
+/// without them with `EINVAL` (an unknown attach type). Asked again with pid -1, a kernel that
+/// filters by process refuses the pid with `EINVAL` before it looks at the path; the first
+/// kernels with the links, which filtered by thread and so missed the other threads of a
+/// process, get to the path and say `EBADF` again.
+pub fn probe_uprobe_multi() -> bool {
+    let insns = [R0_IS_0, EXIT];
+    let Ok(program) = load_program(
+        bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+        bpf_attach_type::BPF_TRACE_UPROBE_MULTI as u32,
+        &insns,
+    ) else {
+        return false;
+    };
+    let link_errno = |pid: i32| {
+        let path = c"/";
+        let offsets = [0u64];
+        // SAFETY: `bpf_attr` is plain data, for which all zeros is a valid value.
+        let mut attr: bpf_attr = unsafe { std::mem::zeroed() };
+        // SAFETY: writing the `BPF_LINK_CREATE` member of a zeroed union.
+        let create = unsafe { &mut attr.link_create };
+        create.__bindgen_anon_1.prog_fd = program.as_raw_fd() as u32;
+        create.attach_type = bpf_attach_type::BPF_TRACE_UPROBE_MULTI as u32;
+        // SAFETY: writing the `uprobe_multi` member of a zeroed union.
+        let multi = unsafe { &mut create.__bindgen_anon_3.uprobe_multi };
+        multi.path = path.as_ptr() as u64;
+        multi.offsets = offsets.as_ptr() as u64;
+        multi.cnt = 1;
+        multi.pid = pid as u32;
+        // SAFETY: `path` and `offsets` outlive the call, which reads a NUL-terminated string and
+        // `cnt` offsets.
+        match unsafe { crate::sys::bpf("bpf_link_create", bpf_cmd::BPF_LINK_CREATE, &mut attr) } {
+            Ok(fd) => {
+                // SAFETY: `fd` is the link's descriptor, which nothing else owns.
+                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
+                0
+            }
+            Err(error) => error.io_error.raw_os_error().unwrap_or(libc::EINVAL),
+        }
+    };
+    link_errno(0) == libc::EBADF && link_errno(-1) == libc::EINVAL
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -259,6 +308,7 @@ pub(crate) mod tests {
         perf_events: Outcome::Works,
         ringbuf: Outcome::Works,
         current_task_btf: Outcome::Works,
+        uprobe_multi: true,
     };
 
     #[test]

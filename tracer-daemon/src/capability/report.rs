@@ -5,16 +5,19 @@ use std::fmt::Write as _;
 use std::io;
 
 use super::kernel::{KernelFacts, Outcome, Privileges};
+use super::uprobe::{self, UprobeMode};
 use super::{
     BufMode, FbtFacts, FbtMode, LoopMode, bounded_loops, cache, choose_for, choose_with,
     perf_buffer, task_btf, why_not_fentry, why_not_kprobe_multi,
 };
 
-/// The choices options force (`-x fbtmode`, `-x loopmode`, `-x bufmode`).
+/// The choices options force (`-x fbtmode`, `-x uprobemode`, `-x loopmode`, `-x bufmode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Modes {
     /// How `fbt` probes attach.
     pub fbt: FbtMode,
+    /// How `pid` and USDT probes attach.
+    pub uprobe: UprobeMode,
     /// How loops stay finite.
     pub loops: LoopMode,
     /// How records reach the consumer.
@@ -93,6 +96,7 @@ fn capabilities(facts: &FbtFacts, privileges: Privileges) -> Vec<(&'static str, 
             "uprobes",
             availability(missing(kernel.uprobes, "this kernel has no uprobes")),
         ),
+        ("uprobe-multi", availability(uprobe::why_not_multi(kernel))),
         (
             "perf events",
             availability(failure(
@@ -190,8 +194,13 @@ fn decisions(facts: &FbtFacts, modes: Modes) -> Vec<(&'static str, String)> {
     } else {
         "bpf_get_current_task and probe reads (bpf_get_current_task_btf is unavailable)"
     };
+    let pid = match uprobe::choose(&facts.kernel, modes.uprobe) {
+        Ok(mechanism) => format!("{} ({})", mechanism.describe(), modes.uprobe.origin()),
+        Err(reason) => format!("unavailable: {reason}"),
+    };
     vec![
         ("fbt", fbt),
+        ("pid, usdt", pid),
         ("loops", loops),
         ("records", records),
         ("kernel memory", memory.to_string()),
@@ -256,7 +265,12 @@ mod tests {
     }
 
     fn modes(fbt: FbtMode, loops: LoopMode, buf: BufMode) -> Modes {
-        Modes { fbt, loops, buf }
+        Modes {
+            fbt,
+            uprobe: UprobeMode::Auto,
+            loops,
+            buf,
+        }
     }
 
     fn line<'a>(report: &'a str, what: &str) -> &'a str {
@@ -351,6 +365,50 @@ mod tests {
     }
 
     #[test]
+    fn the_pid_line_names_uprobe_multi_links_or_why_not() {
+        let report = self_test("6.18.0", &stock(), false, ROOT, Modes::default());
+        assert_eq!(line(&report, "uprobe-multi"), "available");
+        assert_eq!(
+            line(&report, "pid, usdt"),
+            "uprobe-multi links, one per binary and process (chosen)"
+        );
+        let single = Modes {
+            uprobe: UprobeMode::Single,
+            ..Modes::default()
+        };
+        let report = self_test("6.18.0", &stock(), false, ROOT, single);
+        assert_eq!(
+            line(&report, "pid, usdt"),
+            "a uprobe perf event per site (forced by -x uprobemode=single)"
+        );
+        let old = FbtFacts {
+            kernel: KernelFacts {
+                uprobe_multi: false,
+                ..STOCK
+            },
+            ..stock()
+        };
+        let report = self_test("6.1.0", &old, false, ROOT, Modes::default());
+        assert_eq!(
+            line(&report, "uprobe-multi"),
+            "unavailable: uprobe-multi links do not attach or do not filter by process (Linux 6.6 has them)"
+        );
+        assert_eq!(
+            line(&report, "pid, usdt"),
+            "a uprobe perf event per site (chosen)"
+        );
+        let multi = Modes {
+            uprobe: UprobeMode::Multi,
+            ..Modes::default()
+        };
+        let report = self_test("6.1.0", &old, false, ROOT, multi);
+        assert_eq!(
+            line(&report, "pid, usdt"),
+            "unavailable: uprobe-multi links do not attach or do not filter by process (Linux 6.6 has them)"
+        );
+    }
+
+    #[test]
     fn every_capability_says_available_or_why_not() {
         let report = self_test("6.1.0", &stock(), false, ROOT, Modes::default());
         for what in [
@@ -362,6 +420,7 @@ mod tests {
             "kprobe-multi",
             "fentry",
             "uprobes",
+            "uprobe-multi",
             "perf events",
             "ring buffer",
             "task btf",

@@ -64,6 +64,7 @@ mod tests {
                     attach: Attach::Uprobe {
                         is_return: false,
                         sites,
+                        multi: true,
                     },
                 },
                 ProgramPlan {

@@ -63,6 +63,9 @@ pub struct CodegenOptions {
     /// functions through one kprobe-multi link ([`Attach::KprobeMulti`]), even to one function,
     /// rather than through a kprobe perf event per function.
     pub fbt_kprobe_multi: bool,
+    /// `pid` and USDT probes attach through uprobe-multi links ([`Attach::Uprobe`]'s `multi`)
+    /// rather than through a uprobe perf event per site.
+    pub uprobe_multi: bool,
     /// Loops count their iterations on the stack rather than start with `may_goto`, which
     /// kernels before 6.9 lack.
     pub bounded_loops: bool,
@@ -87,6 +90,7 @@ impl Default for CodegenOptions {
             aggsize: 4 << 20,
             fbt_kprobes: false,
             fbt_kprobe_multi: false,
+            uprobe_multi: false,
             bounded_loops: false,
             perf_buffer: false,
             task_btf: false,
@@ -469,6 +473,7 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                             Attach::Uprobe {
                                 is_return,
                                 sites: Vec::new(),
+                                multi: options.uprobe_multi,
                             },
                         ));
                         groups.len() - 1
@@ -499,6 +504,7 @@ fn groups(module: &Module, options: &CodegenOptions) -> (Vec<GroupPlan>, HashMap
                         Attach::Uprobe {
                             is_return: false,
                             sites: vec![uprobe_attach(probe.id, site)],
+                            multi: options.uprobe_multi,
                         },
                     ));
                 }
