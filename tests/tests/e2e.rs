@@ -53,7 +53,8 @@ suites!(
     kmulti,
     aggshare,
     runtime,
-    ringbuf
+    ringbuf,
+    compatleft
 );
 
 #[test]
