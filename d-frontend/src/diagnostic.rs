@@ -307,6 +307,8 @@ pub enum ErrTag {
     D_XLATE_NOCONV,
     /// An operator applied to a dynamic value (translated data).
     D_OP_DYN,
+    /// An action as an operand of `?:`.
+    D_OP_ACT,
     /// `args[N]` with `N` beyond the probe's arguments.
     D_ARGS_IDX,
     /// `args[]` in a clause whose probes' arguments differ.

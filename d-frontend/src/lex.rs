@@ -508,15 +508,17 @@ impl Lexer<'_> {
 
     /// Decides between division and the end of a predicate by looking at the next non-blank byte.
     fn lex_slash(&mut self) -> TokenKind {
-        let span = self.span(self.pos, self.pos + 1);
         self.pos += 1;
-        let next = self.bytes[self.pos..]
+        let next_at = self.bytes[self.pos..]
             .iter()
-            .copied()
-            .find(|&byte| !is_space(byte));
+            .position(|&byte| !is_space(byte))
+            .map_or(self.bytes.len(), |offset| self.pos + offset);
+        let next = self.bytes.get(next_at).copied();
         if !matches!(next, None | Some(b';' | b'{' | b'/')) {
             return TokenKind::Slash;
         }
+        // libdtrace's lexer has read up to the byte it looked at, and reports that byte's line.
+        let span = self.span(next_at, next_at);
         if self.parens != 0 {
             self.errors
                 .push(LexError::PredicateUnclosed { closer: ')', span });
@@ -800,5 +802,13 @@ mod tests {
             messages("BEGIN /rand(/ {}"),
             ["closing ) expected in predicate before /"]
         );
+    }
+
+    #[test]
+    fn an_unclosed_predicate_is_reported_where_the_lookahead_stopped() {
+        let text = "BEGIN\n/args[0/\n{\n}";
+        let (_, diagnostics) = lex(text, FileId(0));
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].span.start as usize, text.find('{').unwrap());
     }
 }

@@ -164,7 +164,9 @@ impl Type {
         }
     }
 
-    /// C's usual arithmetic conversions for two integer operands.
+    /// The type of an operation on two integer operands, as libdtrace's `dt_type_promote` picks
+    /// it: the wider, or the unsigned of two as wide. Unlike C, operands narrower than `int` are
+    /// not promoted first, so `unsigned char + char` is an `unsigned char`.
     pub fn common(lhs: Type, rhs: Type) -> Type {
         let (
             Type::Int {
@@ -175,7 +177,7 @@ impl Type {
                 size: rhs_size,
                 signed: rhs_signed,
             },
-        ) = (lhs.promoted(), rhs.promoted())
+        ) = (lhs, rhs)
         else {
             return Type::LONG;
         };
@@ -201,12 +203,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn usual_arithmetic_conversions() {
+    fn arithmetic_conversions_as_libdtrace_picks_them() {
         let char_type = Type::Int {
             size: 1,
             signed: true,
         };
-        assert_eq!(Type::common(char_type, char_type), Type::INT);
+        let uchar_type = Type::Int {
+            size: 1,
+            signed: false,
+        };
+        assert_eq!(Type::common(char_type, char_type), char_type);
+        assert_eq!(Type::common(char_type, uchar_type), uchar_type);
+        assert_eq!(Type::common(uchar_type, Type::INT), Type::INT);
         assert_eq!(Type::common(Type::INT, Type::UINT), Type::UINT);
         assert_eq!(Type::common(Type::UINT, Type::LONG), Type::LONG);
         assert_eq!(Type::common(Type::LONG, Type::ULONG), Type::ULONG);

@@ -56,7 +56,8 @@ suites!(
     ringbuf,
     aggkey,
     latency,
-    uprobemulti
+    uprobemulti,
+    compatleft
 );
 
 #[test]

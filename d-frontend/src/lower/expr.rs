@@ -116,10 +116,10 @@ impl Lowerer<'_> {
             }
             ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => self.load_var(expr),
             ExprKind::Index { base, .. } if self.is_array_variable(base) => self.load_var(expr),
-            ExprKind::Assign { target, value, .. }
+            ExprKind::Assign { op, target, value }
                 if place_is_alloca(target, &self.checked.types, &self.checked.type_info) =>
             {
-                self.alloca_store(target, value)
+                self.alloca_store(*op, target, value)
             }
             ExprKind::Assign { op, target, value } if self.is_var_place(target) => {
                 self.var_place_store(*op, target, value, expr)

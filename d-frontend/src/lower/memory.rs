@@ -6,7 +6,7 @@
 //! `bpf_probe_read_kernel` or `bpf_probe_read_kernel_str` calls.
 
 use super::Lowerer;
-use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::ast::{AssignOp, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::ir::{BinOp, Inst, Subr, VReg};
 use crate::sema::{is_alloca, place_is_alloca};
 use crate::source::Span;
@@ -49,10 +49,17 @@ impl Lowerer<'_> {
         self.alloca_address(address, size, expr.span)
     }
 
-    /// `place = value` for a place in the `alloca` area; returns the value stored.
-    pub(super) fn alloca_store(&mut self, target: &Expr, value: &Expr) -> VReg {
+    /// `place = value` or `place op= value` for a place in the `alloca` area; returns the value
+    /// stored.
+    pub(super) fn alloca_store(&mut self, op: AssignOp, target: &Expr, value: &Expr) -> VReg {
         let ty = self.type_of(target);
-        let src = self.stored(value, ty);
+        let src = match op {
+            AssignOp::Assign => self.stored(value, ty),
+            AssignOp::Compound(binary_op) => {
+                let old = self.place_value(target);
+                self.compound_value(binary_op, old, ty, value, target.span.to(value.span))
+            }
+        };
         let addr = self.address_of(target);
         let size = self.size_of(ty) as u8;
         self.push(

@@ -127,15 +127,25 @@ fn parse_lexed(
 ) -> (Program, Vec<Diagnostic>) {
     let (program, parse_diagnostics) = parse_known(tokens, file, origin, known);
     // The lexer has already reported what is wrong with a bad character or an unbalanced closer; the
-    // parser's syntax error at the same place would only repeat it.
+    // parser's syntax error at the same place would only repeat it. A predicate left open is
+    // reported where the lexer's lookahead stopped, at the token after the parser's error.
     let lexed_at: HashSet<u32> = diagnostics
         .iter()
         .map(|diagnostic| diagnostic.span.start)
         .collect();
+    let repeats = |diagnostic: &Diagnostic| {
+        let start = diagnostic.span.start;
+        let next = tokens
+            .iter()
+            .skip_while(|token| token.span.start <= start)
+            .map(|token| token.span.start)
+            .next();
+        lexed_at.contains(&start) || next.is_some_and(|next| lexed_at.contains(&next))
+    };
     diagnostics.extend(
         parse_diagnostics
             .into_iter()
-            .filter(|diagnostic| !lexed_at.contains(&diagnostic.span.start)),
+            .filter(|diagnostic| !repeats(diagnostic)),
     );
     diagnostics.sort_by_key(|diagnostic| diagnostic.span.start);
     (program, diagnostics)

@@ -258,14 +258,20 @@ impl Checker<'_> {
 
     /// `&operand`, for places only.
     pub(super) fn addr_of(&mut self, operand: &Expr) -> Type {
+        // An aggregation is refused as a dynamic variable before it could be read as a value.
+        if matches!(operand.kind, ExprKind::Agg { .. }) {
+            self.error(
+                ErrTag::D_ADDROF_VAR,
+                operand.span,
+                "cannot take address of dynamic variable",
+            );
+            return Type::INT;
+        }
         let ty = self.expr(operand);
         if !self.is_place(operand) || super::is_aggregate_var(operand, &self.types, &self.type_info)
         {
             let (tag, message) = match &operand.kind {
-                ExprKind::Ident(_)
-                | ExprKind::ThreadLocal(_)
-                | ExprKind::ClauseLocal(_)
-                | ExprKind::Agg { .. } => (
+                ExprKind::Ident(_) | ExprKind::ThreadLocal(_) | ExprKind::ClauseLocal(_) => (
                     ErrTag::D_ADDROF_VAR,
                     "cannot take address of dynamic variable",
                 ),
@@ -588,6 +594,10 @@ mod tests {
             ),
             (
                 "trace(&pid);",
+                "[D_ADDROF_VAR] cannot take address of dynamic variable",
+            ),
+            (
+                "@a = count(); trace(&@a);",
                 "[D_ADDROF_VAR] cannot take address of dynamic variable",
             ),
             (

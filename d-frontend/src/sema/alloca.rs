@@ -41,18 +41,40 @@ pub fn is_alloca(expr: &Expr, types: &TypeMap, info: &TypeInfo) -> bool {
     match &expr.kind {
         ExprKind::Call { func, .. } => func == "alloca" || func == "copyin",
         ExprKind::Cast { operand, .. } => is_alloca(operand, types, info),
-        ExprKind::Binary {
-            op: BinaryOp::Add | BinaryOp::Sub,
-            lhs,
-            rhs,
-        } => {
-            types.lookup(expr.span).is_some_and(Type::is_pointer)
-                && (is_alloca(lhs, types, info) || is_alloca(rhs, types, info))
-        }
-        ExprKind::Unary {
-            op: UnaryOp::AddrOf,
-            operand,
-        } => place_is_alloca(operand, types, info),
+        // As in libdtrace, arithmetic keeps an offset an offset whether the result is a pointer
+        // or an integer, so `(int *)((long)p + 4)` still points into the area; a shift keeps its
+        // left operand's kind, and a comparison gives a plain truth value.
+        ExprKind::Binary { op, lhs, rhs } => match op {
+            BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Mod
+            | BinaryOp::BitAnd
+            | BinaryOp::BitXor
+            | BinaryOp::BitOr
+            | BinaryOp::LogicalAnd
+            | BinaryOp::LogicalXor
+            | BinaryOp::LogicalOr => is_alloca(lhs, types, info) || is_alloca(rhs, types, info),
+            BinaryOp::Shl | BinaryOp::Shr => is_alloca(lhs, types, info),
+            BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::Eq
+            | BinaryOp::Ne => false,
+        },
+        ExprKind::Unary { op, operand } => match op {
+            UnaryOp::AddrOf => place_is_alloca(operand, types, info),
+            UnaryOp::Neg
+            | UnaryOp::Plus
+            | UnaryOp::BitNot
+            | UnaryOp::PreInc
+            | UnaryOp::PreDec
+            | UnaryOp::PostInc
+            | UnaryOp::PostDec => is_alloca(operand, types, info),
+            UnaryOp::LogicalNot | UnaryOp::Deref => false,
+        },
         ExprKind::Ternary {
             then_expr,
             else_expr,
@@ -180,18 +202,29 @@ impl Checker<'_> {
             }
             return target_type;
         }
-        if op != AssignOp::Assign || !target_type.is_scalar() {
+        if !target_type.is_scalar() {
             self.unsupported(
                 target,
-                "stores other than `=` of integers and pointers to alloca memory",
+                "stores other than of strings, integers and pointers to alloca memory",
             );
             return target_type;
         }
-        if !value_type.is_scalar() {
+        // A compound assignment computes as the same operator would, so it takes an integer, and
+        // only `+=` and `-=` apply to a pointer.
+        let compatible = match op {
+            AssignOp::Assign => value_type.is_scalar(),
+            AssignOp::Compound(BinaryOp::Add | BinaryOp::Sub) => value_type.is_int(),
+            AssignOp::Compound(_) => value_type.is_int() && target_type.is_int(),
+        };
+        if !compatible {
+            let symbol = match op {
+                AssignOp::Assign => "=".to_owned(),
+                AssignOp::Compound(binary_op) => format!("{}=", binary_op.symbol()),
+            };
             let message = format!(
-                "operands have incompatible types: \"{}\" = \"{}\"",
-                target_type.name(),
-                value_type.name()
+                "operands have incompatible types: \"{}\" {symbol} \"{}\"",
+                self.type_info.table.name(target_type),
+                self.type_info.table.name(value_type)
             );
             self.error(ErrTag::D_OP_INCOMPAT, target.span.to(value.span), message);
         }
@@ -255,6 +288,41 @@ mod tests {
         assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
         compile_one("BEGIN { a = (char *)alloca(1); trace(a == NULL ? (char *)50 : a); }")
             .unwrap_or_else(|errors| panic!("a traced ternary may mix them: {errors:?}"));
+    }
+
+    #[test]
+    fn integer_arithmetic_on_an_alloca_pointer_keeps_it_an_alloca_pointer() {
+        compile_one("BEGIN { a = alloca(8); b = (int *)((long)a + 4 - 4); *b = 1; *(int *)(-(-(long)a)) = 2; }")
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
+        let (tag, _) =
+            first_error("BEGIN { a = alloca(8); b = (int *)((long)a * 1); b = (int *)curthread; }");
+        assert_eq!(tag, ErrTag::D_ALLOCA_INCOMPAT);
+        let (tag, _) = first_error("BEGIN { a = alloca(8); b = (int *)((long)a == 8); *b = 1; }");
+        assert_eq!(tag, ErrTag::D_OP_WRITE, "a comparison is a plain value");
+    }
+
+    #[test]
+    fn a_variable_given_alloca_memory_in_the_predicate_holds_it_in_the_body() {
+        compile_one("BEGIN / (a = alloca(8)) != NULL / { b = (int *)a; *b = 1; trace(*b); }")
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
+        compile_one(
+            "BEGIN / (n++ == 0) ? a = alloca(8) : a / { b = (int *)((long)a + 1 - 1); *b = 1; }",
+        )
+        .unwrap_or_else(|errors| panic!("{errors:?}"));
+    }
+
+    #[test]
+    fn compound_assignments_to_alloca_memory_take_integers() {
+        compile_one("BEGIN { p = (long *)alloca(16); *p = 1; *p += 2; p[1] = 3; p[1] <<= 1; }")
+            .unwrap_or_else(|errors| panic!("{errors:?}"));
+        compile_one("BEGIN { q = (int **)alloca(8); *q = (int *)curthread; *q -= 1; }")
+            .unwrap_or_else(|errors| panic!("a pointer steps: {errors:?}"));
+        let (tag, message) = first_error("BEGIN { q = (int **)alloca(8); *q = NULL; *q *= 2; }");
+        assert_eq!(tag, ErrTag::D_OP_INCOMPAT);
+        assert_eq!(
+            message,
+            "operands have incompatible types: \"int *\" *= \"int\""
+        );
     }
 
     #[test]

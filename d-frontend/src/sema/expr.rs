@@ -59,7 +59,17 @@ impl Checker<'_> {
                 then_expr,
                 else_expr,
             } => {
-                self.scalar_operand(cond, "?:");
+                let cond_type = self.expr(cond);
+                if !cond_type.is_scalar() {
+                    self.error(
+                        ErrTag::D_OP_SCALAR,
+                        cond.span,
+                        "operator ?: expression must be of scalar type",
+                    );
+                }
+                if let Some(ty) = self.action_branches(then_expr, else_expr, expr) {
+                    return ty;
+                }
                 let then_type = self.expr(then_expr);
                 let else_type = self.expr(else_expr);
                 let null_branch =
@@ -313,7 +323,11 @@ impl Checker<'_> {
         match op {
             UnaryOp::Neg | UnaryOp::Plus => {
                 let symbol = if op == UnaryOp::Neg { "-" } else { "+" };
-                let ty = self.expr(operand);
+                let ty = if self.action_operand(operand) {
+                    Type::Void
+                } else {
+                    self.expr(operand)
+                };
                 if ty.is_int() {
                     return ty.promoted();
                 }

@@ -4,6 +4,7 @@
 //! errors. Its output, [`Checked`], is plain data that lowering reads without re-checking.
 
 mod access;
+mod action_operand;
 mod agg;
 mod agg_shape;
 mod alloca;

@@ -23,6 +23,9 @@ impl Checker<'_> {
         let n_errors = self.errors.len();
         let variables = self.variables.clone();
         let aggregations = self.aggregations.clone();
+        let alloca_vars = self.type_info.alloca_vars.clone();
+        let plain_pointer_vars = self.type_info.plain_pointer_vars.clone();
+        let n_kernel_writes = self.kernel_writes.len();
         self.statements(&clause.body);
         let retry = self
             .errors
@@ -30,8 +33,12 @@ impl Checker<'_> {
             .is_some_and(|error| matches!(error.tag, ErrTag::D_IDENT_UNDEF | ErrTag::D_VAR_UNDEF));
         if retry {
             self.errors.truncate(n_errors);
+            self.kernel_writes.truncate(n_kernel_writes);
             self.variables = variables;
             self.aggregations = aggregations;
+            // What the first pass learnt about pointers came from variables it could not resolve.
+            self.type_info.alloca_vars = alloca_vars;
+            self.type_info.plain_pointer_vars = plain_pointer_vars;
         }
         self.predicate(predicate, clause);
         if retry {

@@ -60,7 +60,11 @@ impl VarState {
     }
 
     fn kind_name(&self) -> &'static str {
-        if self.is_array { "array" } else { "scalar" }
+        if self.is_array {
+            "associative array"
+        } else {
+            "scalar"
+        }
     }
 }
 
@@ -408,7 +412,7 @@ impl Checker<'_> {
             if scope == VarScope::ThreadLocal && var.ty.is_none() {
                 var.is_array = true;
             } else {
-                self.bad_reference(var_idx, "array", expr.span);
+                self.bad_reference(var_idx, "associative array", expr.span);
                 return None;
             }
         }
@@ -1016,12 +1020,12 @@ mod tests {
             (
                 "BEGIN { x = 1; x[1] = 2; }",
                 ErrTag::D_IDENT_BADREF,
-                "scalar 'x' may not be referenced as array",
+                "scalar 'x' may not be referenced as associative array",
             ),
             (
                 "BEGIN { x[1] = 1; trace(x); }",
                 ErrTag::D_IDENT_BADREF,
-                "array 'x' may not be referenced as scalar",
+                "associative array 'x' may not be referenced as scalar",
             ),
         ] {
             assert_eq!(error(text), (tag, message.to_owned()), "{text}");

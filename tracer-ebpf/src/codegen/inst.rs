@@ -84,6 +84,13 @@ impl ClauseContext<'_> {
                     self.fault_unless(emitter, JmpOp::Jne, Reg::R1, 0, Fault::DivZero, None);
                 }
                 emitter.push(bin_insn(*op));
+                if *op == BinOp::SMod {
+                    // As libdtrace computes it, a signed remainder is that of the magnitudes,
+                    // negative when exactly one operand is: the eBPF one takes the dividend's
+                    // sign, so a negative divisor flips it.
+                    emitter.push(Insn::jmp_imm(JmpOp::Jsge, Reg::R1, 0, 1));
+                    emitter.push(Insn::alu64_imm(AluOp::Neg, Reg::R0, 0));
+                }
                 self.store(emitter, *dst, Reg::R0);
             }
             Inst::Neg { dst, src } => {

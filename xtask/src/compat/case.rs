@@ -80,10 +80,11 @@ pub struct Case {
     pub xfail: bool,
 }
 
-/// The default per-test timeout, shorter than runtest's 41 s so a full run stays practical.
-const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// The default per-test timeout, shorter than runtest's 41 s so a full run stays practical, but
+/// long enough for a test paced by ten ticks of `tick-1` (one per second) on a busy machine.
+const DEFAULT_TIMEOUT_SECS: u64 = 20;
 /// The longest timeout honoured from `@@timeout`.
-const MAX_TIMEOUT_SECS: u64 = 30;
+const MAX_TIMEOUT_SECS: u64 = 60;
 
 impl Case {
     /// Reads the case for `script` (relative to `root`).
@@ -303,6 +304,23 @@ mod tests {
         let found = case.expected_output(&root);
         std::fs::remove_dir_all(&root).unwrap();
         assert_eq!(found, Some(root.join("tst.begin-exit.r")));
+    }
+
+    #[test]
+    fn timeouts_leave_room_for_ten_one_second_ticks() {
+        let root = std::env::temp_dir().join(format!("compat-timeout-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let timeout = |name: &str, text: &str| {
+            std::fs::write(root.join(name), text).unwrap();
+            Case::load(&root, Path::new(name)).unwrap().timeout_secs
+        };
+        let default = timeout("tst.ticks.d", "tick-1 /i++ == 10/ { exit(0); }");
+        let short = timeout("tst.short.d", "/* @@timeout: 5 */\nBEGIN { exit(0); }");
+        let long = timeout("tst.long.d", "/* @@timeout: 120 */\nBEGIN { exit(0); }");
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(default > 11, "{default} s is too short for ten ticks");
+        assert_eq!(short, default);
+        assert_eq!(long, MAX_TIMEOUT_SECS);
     }
 
     #[test]

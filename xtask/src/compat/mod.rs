@@ -11,12 +11,13 @@
 //! process name tests expect of the consumer) and `tracer:` read as `dtrace:` in its messages,
 //! `_DTRACE_TESTING` set (dtrace's reproducible output: no CPU and ID columns) and compiler
 //! errors as libdtrace prints them (`-xdiagfmt=dtrace`).
-//! The C triggers the selected tests name are built with `gcc` inside the checkout. The summary
+//! The C triggers the selected tests name are built with `gcc` inside the checkout ([`trigger`]). The summary
 //! goes to stdout, one line per test to `target/compat/results.txt`, and each failure's command
 //! and output to `target/compat/failures.txt`.
 
 mod case;
 mod run;
+mod trigger;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -210,31 +211,15 @@ fn find_scripts(root: &Path, path: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
     Ok(())
 }
 
-/// Builds each C trigger the cases name and that is not built yet; failures leave the trigger
-/// missing, and its tests are reported as skipped.
+/// Builds the C triggers the cases name (see [`trigger`]).
 fn build_triggers(root: &Path, cases: &[Case]) {
-    let triggers = root.join("test/triggers");
     let mut names: Vec<&str> = cases
         .iter()
         .filter_map(|case| case.trigger.as_deref()?.split_whitespace().next())
         .collect();
     names.sort_unstable();
     names.dedup();
-    for name in names {
-        let source = triggers.join(format!("{name}.c"));
-        if triggers.join(name).exists() || !source.exists() {
-            continue;
-        }
-        let built = Command::new("gcc")
-            .args(["-O1", "-g", "-D_GNU_SOURCE", "-o"])
-            .arg(triggers.join(name))
-            .arg(&source)
-            .arg("-lpthread")
-            .output();
-        if !built.is_ok_and(|output| output.status.success()) {
-            eprintln!("xtask: could not build trigger {name}");
-        }
-    }
+    trigger::build(root, &names);
 }
 
 fn write_reports(dir: &Path, results: &[(Case, Report)]) -> anyhow::Result<()> {

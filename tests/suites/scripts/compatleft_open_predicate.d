@@ -1,0 +1,5 @@
+BEGIN
+/rand(/
+{
+	exit(0);
+}
