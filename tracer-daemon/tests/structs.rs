@@ -155,7 +155,7 @@ BEGIN
 	bytes[this->i + 1] += 2;
 	this->arr[this->i - 2] = 7;
 	this->arr[this->i]--;
-	trace(bytes[3] + bytes[4]);
+	trace((int)bytes[3] + bytes[4]);
 	trace(this->arr);
 }
 ",
