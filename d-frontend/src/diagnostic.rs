@@ -172,6 +172,8 @@ pub enum ErrTag {
     D_TRACEMEM_ADDR,
     /// `tracemem()` size that is not a positive constant.
     D_TRACEMEM_SIZE,
+    /// `print()` of a pointer to a type of size 0.
+    D_PRINT_SIZE,
     /// `trace()` of a void expression.
     D_TRACE_VOID,
     /// `trace()` of a dynamic expression (an aggregation).

@@ -19,6 +19,8 @@ pub enum FunctionKind {
     Exit,
     /// `tracemem(address, size[, shown])`.
     Tracemem,
+    /// `print(pointer)`: the pointee, printed with its type.
+    Print,
     /// `raise(signal)`: destructive.
     Raise,
     /// `system(format, ...)`: destructive.
@@ -252,6 +254,12 @@ pub const FUNCTIONS: &[Function] = &[
     agg_action("normalize", AggAction::Normalize, 2, 2),
     agg_action("denormalize", AggAction::Denormalize, 1, 1),
     agg_action("trunc", AggAction::Trunc, 1, 2),
+    Function {
+        name: "print",
+        kind: FunctionKind::Print,
+        min_args: 1,
+        max_args: 1,
+    },
     Function {
         name: "setopt",
         kind: FunctionKind::Setopt,

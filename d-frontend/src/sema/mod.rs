@@ -21,6 +21,7 @@ mod ksym;
 mod lookahead;
 mod path;
 mod pragma;
+mod print;
 mod prototype;
 mod scope;
 mod stack;

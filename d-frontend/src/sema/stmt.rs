@@ -258,6 +258,7 @@ impl Checker<'_> {
             }
             FunctionKind::Printf => self.printf("printf", args),
             FunctionKind::Tracemem => self.tracemem(args),
+            FunctionKind::Print => self.print(args),
             FunctionKind::Printa => self.printa(args),
             FunctionKind::Raise
             | FunctionKind::System
