@@ -11,6 +11,7 @@
 //! an associative array element), whose key lowering builds in scratch first. Where each variable
 //! lives is the back end's choice.
 
+mod print_type;
 mod subr;
 
 use std::fmt::Write as _;
@@ -20,6 +21,7 @@ use crate::provider::Probe;
 use crate::source::Span;
 use crate::types::{StackType, Type};
 
+pub use self::print_type::{PrintKind, PrintMember, PrintType};
 pub use self::subr::{ExecArgsOffsets, PathOffsets, Subr};
 
 /// Bytes the back end's record header takes at the start of each record; record data follows it.
@@ -798,6 +800,17 @@ pub enum RecordAction {
         /// `size`.
         shown: Option<Field>,
     },
+    /// `print(pointer)`: the pointer, then the bytes it points to, printed with their type.
+    Print {
+        /// The pointer.
+        address: Field,
+        /// Offset of the bytes in the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The pointee's type.
+        ty: Box<PrintType>,
+    },
     /// An action done in the kernel (`raise`, `stop`, `chill`): it records no value, but like
     /// every action it makes the probe line print.
     Effect(&'static str),
@@ -1009,6 +1022,16 @@ fn display_action(action: &RecordAction) -> String {
             Some(shown) => format!("tracemem bytes@{offset}+{size} {}", display_field(*shown)),
             None => format!("tracemem bytes@{offset}+{size}"),
         },
+        RecordAction::Print {
+            address,
+            offset,
+            size,
+            ty,
+        } => format!(
+            "print {} ({}) bytes@{offset}+{size}",
+            display_field(*address),
+            ty.name
+        ),
         RecordAction::Effect(action) => format!("effect {action}"),
         RecordAction::Clear { agg } => format!("clear agg {agg}"),
         RecordAction::Normalize { agg, factor } => {

@@ -50,6 +50,7 @@ const DYNAMIC_OPTIONS: &[&str] = &[
     "aggsortpos",
     "aggsortrev",
     "flowindent",
+    "printsize",
     "quiet",
     "quietresize",
     "rawbytes",
@@ -330,6 +331,16 @@ impl<'a> Consumer<'a> {
                 ActionDesc::Tracemem { .. } => {
                     if let Some(Value::Str(bytes)) = values.first() {
                         self.sink.tracemem(bytes, values.get(1), out);
+                    }
+                }
+                ActionDesc::Print { ty, .. } => {
+                    if let (Some(&Value::Int { bits, .. }), Some(Value::Str(bytes))) =
+                        (values.first(), values.get(1))
+                    {
+                        let limit = self.options.get("printsize").unwrap_or(8192);
+                        let limit =
+                            usize::try_from(limit.next_multiple_of(8)).unwrap_or(usize::MAX);
+                        self.sink.print(ty, bits, bytes, limit, out);
                     }
                 }
                 ActionDesc::Effect => {}

@@ -68,6 +68,18 @@ pub fn decode_record(desc: &RecordDesc, bytes: &[u8]) -> Result<DecodedRecord, D
     Ok(decoded)
 }
 
+/// The `size` bytes at `offset` of a record (`tracemem()`'s and `print()`'s data).
+fn recorded_bytes(bytes: &[u8], offset: u32, size: u32) -> Result<Vec<u8>, DecodeError> {
+    let start = offset as usize;
+    match bytes.get(start..start + size as usize) {
+        Some(data) => Ok(data.to_vec()),
+        None => Err(DecodeError::FieldOutOfBounds {
+            offset,
+            len: bytes.len(),
+        }),
+    }
+}
+
 /// Decodes `bytes` as a record of the clause `desc` describes into `decoded`, reusing its
 /// vectors, so that a consumer decoding record after record allocates only for strings and
 /// stacks. After an error, `decoded` holds part of the record.
@@ -119,15 +131,17 @@ pub fn decode_record_into(
                 size,
                 shown,
             } => {
-                let start = *offset as usize;
-                let Some(data) = bytes.get(start..start + *size as usize) else {
-                    return Err(DecodeError::FieldOutOfBounds {
-                        offset: *offset,
-                        len: bytes.len(),
-                    });
-                };
-                values.push(Value::Str(data.to_vec()));
+                values.push(Value::Str(recorded_bytes(bytes, *offset, *size)?));
                 fields(values, &mut shown.iter())?;
+            }
+            ActionDesc::Print {
+                address,
+                offset,
+                size,
+                ..
+            } => {
+                fields(values, &mut std::iter::once(address))?;
+                values.push(Value::Str(recorded_bytes(bytes, *offset, *size)?));
             }
             ActionDesc::Printa { .. }
             | ActionDesc::Effect

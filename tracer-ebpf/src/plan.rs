@@ -249,6 +249,17 @@ pub enum ActionDesc {
         /// The number of bytes to show, when not negative and less than `size`.
         shown: Option<FieldDesc>,
     },
+    /// `print(pointer)`: the pointer and the bytes it points to, printed with their type.
+    Print {
+        /// The pointer.
+        address: FieldDesc,
+        /// Offset of the bytes from the start of the record.
+        offset: u32,
+        /// How many bytes are recorded.
+        size: u32,
+        /// The pointee's type.
+        ty: Box<d_frontend::ir::PrintType>,
+    },
     /// An action done in the kernel (`raise`, `stop`, `chill`); it records nothing.
     Effect,
     /// `clear(@a)`: bump the aggregation's generation, which zeroes its values.

@@ -129,6 +129,10 @@ impl Lowerer<'_> {
                     shown,
                 });
             }
+            "print" => {
+                let action = self.print(&args[0]);
+                self.actions.push(action);
+            }
             "raise" => {
                 let signal = self.int_expr(&args[0]);
                 self.push(expr.span, Inst::Raise { signal });

@@ -14,6 +14,7 @@ mod expr;
 mod key_string;
 mod lock;
 mod memory;
+mod print;
 mod reuse;
 mod spec;
 mod stack;
@@ -213,6 +214,11 @@ fn record_data_size(checked: &Checked, body: &[Stmt]) -> u32 {
                 None => stored(&args[0]),
             },
             "exit" => stored(&args[0]),
+            "print" => checked
+                .type_info
+                .prints
+                .get(&args[0].span)
+                .map_or(0, |ty| 8 + align8(ty.size)),
             "tracemem" => tracemem_field_size(&args[1]) + args.get(2).map_or(0, stored),
             "printf" => match &args[0].kind {
                 ast::ExprKind::Str(format) => stack::printf_types(types, format, &args[1..])

@@ -102,6 +102,8 @@ pub struct TypeInfo {
     pub xlate_members: HashMap<Span, XlateMember>,
     /// For each identifier that names a translator's input or an inline array's parameter, which.
     pub param_uses: HashMap<Span, ParamRef>,
+    /// For each `print()` argument, the type its pointee prints with.
+    pub prints: HashMap<Span, crate::ir::PrintType>,
     /// For each `args[N]` expression, `N`: its value is the D context's `argN`.
     pub args: HashMap<Span, u8>,
     /// For each identifier that names a kernel symbol (`` `max_pfn ``), its address.

@@ -277,6 +277,17 @@ impl TypeTable {
         None
     }
 
+    /// A struct's members, read from the catalog first for a kernel struct; `None` while it is
+    /// incomplete.
+    pub fn loaded_members(
+        &mut self,
+        id: TypeId,
+        catalog: &dyn ProbeCatalog,
+    ) -> Option<Vec<Member>> {
+        self.load_members(id, catalog);
+        self.struct_def(id).members.clone()
+    }
+
     /// Reads a kernel struct's members from the catalog, once.
     fn load_members(&mut self, id: TypeId, catalog: &dyn ProbeCatalog) {
         let def = self.struct_def(id);

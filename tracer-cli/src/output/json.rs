@@ -160,6 +160,20 @@ impl Sink for JsonSink {
         });
     }
 
+    fn print(
+        &mut self,
+        ty: &d_frontend::ir::PrintType,
+        address: u64,
+        bytes: &[u8],
+        limit: usize,
+        _out: &mut Vec<u8>,
+    ) {
+        self.action(Action::Print {
+            address,
+            text: super::print::format(ty, address, bytes, limit),
+        });
+    }
+
     fn exit(&mut self, status: i32, _out: &mut Vec<u8>) {
         self.action(Action::Exit { status });
     }

@@ -139,6 +139,13 @@ pub enum Action {
         /// The bytes shown, always as `{"bytes": base64}`.
         data: Bytes,
     },
+    /// `print(pointer)`: the pointer and the text the text output shows for it.
+    Print {
+        /// The pointer.
+        address: u64,
+        /// The pointee with its type, as the text output prints it.
+        text: String,
+    },
     /// `exit(status)`.
     Exit {
         /// The exit status asked for (its low byte).

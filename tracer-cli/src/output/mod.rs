@@ -22,6 +22,7 @@ pub mod json;
 pub mod json_stack;
 pub mod jsont;
 pub mod list;
+pub mod print;
 pub mod printf;
 pub mod sink;
 pub mod stack;

@@ -144,6 +144,17 @@ pub trait Sink {
     /// `tracemem(address, size[, shown])`: `bytes` as recorded, `shown` the third argument.
     fn tracemem(&mut self, bytes: &[u8], shown: Option<&Value>, out: &mut Vec<u8>);
 
+    /// `print(pointer)`: `bytes` recorded from `address`, of type `ty`, shown up to `limit` bytes
+    /// (the `printsize` option).
+    fn print(
+        &mut self,
+        ty: &d_frontend::ir::PrintType,
+        address: u64,
+        bytes: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    );
+
     /// `exit(status)`.
     fn exit(&mut self, status: i32, out: &mut Vec<u8>);
 

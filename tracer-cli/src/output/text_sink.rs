@@ -153,6 +153,17 @@ impl Sink for TextSink {
         tracemem::tracemem(bytes, shown, out);
     }
 
+    fn print(
+        &mut self,
+        ty: &d_frontend::ir::PrintType,
+        address: u64,
+        bytes: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) {
+        out.extend_from_slice(super::print::format(ty, address, bytes, limit).as_bytes());
+    }
+
     fn exit(&mut self, _status: i32, _out: &mut Vec<u8>) {}
 
     fn end_record(&mut self, out: &mut Vec<u8>) {

@@ -300,6 +300,17 @@ fn record_desc(module: &Module, clause: &ir::Clause) -> RecordDesc {
                 size: *size,
                 shown: shown.as_ref().map(field),
             },
+            RecordAction::Print {
+                address,
+                offset,
+                size,
+                ty,
+            } => ActionDesc::Print {
+                address: field(address),
+                offset: *offset,
+                size: *size,
+                ty: ty.clone(),
+            },
             RecordAction::Effect(_) => ActionDesc::Effect,
             RecordAction::Clear { agg } => ActionDesc::Clear { agg: *agg },
             RecordAction::Normalize { agg, factor } => ActionDesc::Normalize {
