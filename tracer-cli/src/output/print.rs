@@ -201,3 +201,205 @@ fn int_value(
     let shift = 64 - bits;
     Some(i128::from((unsigned << shift).cast_signed() >> shift))
 }
+
+#[cfg(test)]
+mod tests {
+    use d_frontend::ir::{PrintKind, PrintMember, PrintType};
+
+    use super::format;
+
+    fn int(name: &str, size: u32, signed: bool) -> PrintType {
+        PrintType {
+            name: name.to_owned(),
+            size,
+            kind: PrintKind::Int { signed },
+        }
+    }
+
+    fn member(name: &str, bit_offset: u32, ty: PrintType) -> PrintMember {
+        PrintMember {
+            name: name.to_owned(),
+            bit_offset,
+            bit_size: 0,
+            ty,
+        }
+    }
+
+    fn structure(name: &str, size: u32, members: Vec<PrintMember>) -> PrintType {
+        PrintType {
+            name: name.to_owned(),
+            size,
+            kind: PrintKind::Struct { members },
+        }
+    }
+
+    /// `struct s { int a; char b[3]; struct { long c; void *d; } in; unsigned short e; }`.
+    fn sample() -> PrintType {
+        let chars = PrintType {
+            name: "char [3]".to_owned(),
+            size: 3,
+            kind: PrintKind::Array {
+                element: Box::new(int("char", 1, true)),
+                len: 3,
+            },
+        };
+        let pointer = PrintType {
+            name: "void *".to_owned(),
+            size: 8,
+            kind: PrintKind::Pointer,
+        };
+        let inner = structure(
+            "struct",
+            16,
+            vec![
+                member("c", 0, int("long", 8, true)),
+                member("d", 64, pointer),
+            ],
+        );
+        structure(
+            "struct s",
+            32,
+            vec![
+                member("a", 0, int("int", 4, true)),
+                member("b", 32, chars),
+                member("in", 64, inner),
+                member("e", 192, int("unsigned short", 2, false)),
+            ],
+        )
+    }
+
+    fn sample_bytes() -> Vec<u8> {
+        let mut bytes = vec![0u8; 32];
+        bytes[..4].copy_from_slice(&(-5i32).to_le_bytes());
+        bytes[4..6].copy_from_slice(b"hi");
+        bytes[8..16].copy_from_slice(&(-7i64).to_le_bytes());
+        bytes[16..24].copy_from_slice(&0xfeed_u64.to_le_bytes());
+        bytes[24..26].copy_from_slice(&65535u16.to_le_bytes());
+        bytes
+    }
+
+    fn indented(lines: &[(usize, &str)]) -> String {
+        lines
+            .iter()
+            .map(|(depth, text)| format!("{:width$}{text}\n", "", width = 44 + depth))
+            .collect()
+    }
+
+    #[test]
+    fn members_print_by_depth_with_their_types() {
+        let expected = String::from("0x1000 = *\n")
+            + &indented(&[
+                (0, "(struct s) {"),
+                (1, ".a = (int)-5,"),
+                (1, ".b = (char [3]) ["),
+                (2, "(char)'h',"),
+                (2, "(char)'i',"),
+                (1, "],"),
+                (1, ".in = (struct) {"),
+                (2, ".c = (long)-7,"),
+                (2, ".d = (void *)0xfeed,"),
+                (1, "},"),
+                (1, ".e = (unsigned short)65535,"),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&sample(), 0x1000, &sample_bytes(), 8192), expected);
+    }
+
+    #[test]
+    fn zeroed_members_are_left_out_but_the_top_level_struct_is_shown() {
+        let mut bytes = sample_bytes();
+        bytes[8..16].fill(0);
+        bytes[24..26].fill(0);
+        let expected = String::from("0x10 = *\n")
+            + &indented(&[
+                (0, "(struct s) {"),
+                (1, ".a = (int)-5,"),
+                (1, ".b = (char [3]) ["),
+                (2, "(char)'h',"),
+                (2, "(char)'i',"),
+                (1, "],"),
+                (1, ".in = (struct) {"),
+                (2, ".d = (void *)0xfeed,"),
+                (1, "},"),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&sample(), 0x10, &bytes, 8192), expected);
+        let empty = String::from("0x10 = *\n") + &indented(&[(0, "(struct s) {"), (0, "}")]);
+        assert_eq!(format(&sample(), 0x10, &[0; 32], 8192), empty);
+    }
+
+    #[test]
+    fn printsize_truncates_with_an_ellipsis_and_closes_open_braces() {
+        let expected = String::from("0x10 = *\n")
+            + &indented(&[
+                (0, "(struct s) {"),
+                (1, ".a = (int)-5,"),
+                (1, ".b = (char [3]) ["),
+                (2, "(char)'h',"),
+                (2, "(char)'i',"),
+                (1, "],"),
+                (1, "..."),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&sample(), 0x10, &sample_bytes(), 8), expected);
+        let inside = String::from("0x10 = *\n")
+            + &indented(&[
+                (0, "(struct s) {"),
+                (1, ".a = (int)-5,"),
+                (1, ".b = (char [3]) ["),
+                (2, "(char)'h',"),
+                (2, "(char)'i',"),
+                (1, "],"),
+                (1, ".in = (struct) {"),
+                (2, ".c = (long)-7,"),
+                (2, "..."),
+                (1, "},"),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&sample(), 0x10, &sample_bytes(), 16), inside);
+    }
+
+    #[test]
+    fn bitfields_and_unsigned_64_bit_values_print_in_full() {
+        let ty = structure(
+            "struct f",
+            16,
+            vec![
+                PrintMember {
+                    name: "lo".to_owned(),
+                    bit_offset: 0,
+                    bit_size: 3,
+                    ty: int("unsigned int", 4, false),
+                },
+                PrintMember {
+                    name: "hi".to_owned(),
+                    bit_offset: 3,
+                    bit_size: 5,
+                    ty: int("unsigned int", 4, false),
+                },
+                member("big", 64, int("unsigned long", 8, false)),
+            ],
+        );
+        let mut bytes = vec![0u8; 16];
+        bytes[0] = 0b1010_1101;
+        bytes[8..].copy_from_slice(&u64::MAX.to_le_bytes());
+        let expected = String::from("0x8 = *\n")
+            + &indented(&[
+                (0, "(struct f) {"),
+                (1, ".lo = (unsigned int)5,"),
+                (1, ".hi = (unsigned int)21,"),
+                (1, ".big = (unsigned long)18446744073709551615,"),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&ty, 8, &bytes, 8192), expected);
+    }
+
+    #[test]
+    fn a_scalar_pointee_prints_alone() {
+        let expected = String::from("0x20 = *\n") + &indented(&[(0, "(int)42,")]);
+        assert_eq!(
+            format(&int("int", 4, true), 0x20, &42i32.to_le_bytes(), 8192),
+            expected
+        );
+    }
+}
