@@ -41,6 +41,7 @@ suites!(
     io,
     list_verbose,
     structs,
+    print,
     langmisc,
     faults,
     procargs,
