@@ -68,7 +68,7 @@ impl Checker<'_> {
             Type::Struct(id) => {
                 let def = table.struct_def(id);
                 if def.name.is_none() {
-                    name = if def.union { "union" } else { "struct" }.to_owned();
+                    if def.union { "union" } else { "struct" }.clone_into(&mut name);
                 }
                 let members = self
                     .type_info
@@ -158,17 +158,12 @@ mod tests {
 
     #[test]
     fn print_refuses_a_pointee_of_size_zero() {
-        for (text, name) in [("BEGIN { print((void *)0); }", "void")] {
-            let error = first_error(text);
-            assert_eq!(error.tag, ErrTag::D_PRINT_SIZE, "{text}");
-            assert_eq!(
-                error.message,
-                format!(
-                    "print( ) argument #1 reference has type '{name}' with size 0; cannot print( ) it."
-                ),
-                "{text}"
-            );
-        }
+        let error = first_error("BEGIN { print((void *)0); }");
+        assert_eq!(error.tag, ErrTag::D_PRINT_SIZE);
+        assert_eq!(
+            error.message,
+            "print( ) argument #1 reference has type 'void' with size 0; cannot print( ) it."
+        );
     }
 
     #[test]

@@ -204,6 +204,8 @@ fn int_value(
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use d_frontend::ir::{PrintKind, PrintMember, PrintType};
 
     use super::format;
@@ -279,10 +281,11 @@ mod tests {
     }
 
     fn indented(lines: &[(usize, &str)]) -> String {
-        lines
-            .iter()
-            .map(|(depth, text)| format!("{:width$}{text}\n", "", width = 44 + depth))
-            .collect()
+        let mut out = String::new();
+        for (depth, text) in lines {
+            let _ = writeln!(out, "{:width$}{text}", "", width = 44 + depth);
+        }
+        out
     }
 
     #[test]
