@@ -143,14 +143,15 @@ impl Walk<'_> {
     /// An array's elements, one a line, then its closing `],`; a `char` array stops at a NUL.
     fn elements(&mut self, element: &PrintType, len: u32, bit_offset: u32, depth: usize) {
         let start = (bit_offset / 8) as usize;
-        let end = (start + (element.size * len) as usize).min(self.bytes.len());
+        let end = (start + element.size.saturating_mul(len) as usize).min(self.bytes.len());
         if self.bytes[start..end].iter().all(|&byte| byte == 0) {
             return;
         }
         let is_char = element.size == 1 && element.name.ends_with("char");
         let last_depth = self.last_depth;
         for index in 0..len {
-            let offset = bit_offset + index * element.size * 8;
+            let offset =
+                bit_offset.saturating_add(index.saturating_mul(element.size).saturating_mul(8));
             if is_char && self.bytes.get((offset / 8) as usize) == Some(&0) {
                 break;
             }
@@ -158,6 +159,9 @@ impl Walk<'_> {
             if self.stopped {
                 return;
             }
+        }
+        if self.last_depth > depth + 1 {
+            self.close(depth + 1);
         }
         self.last_depth = last_depth;
         if len > 0 {
@@ -392,6 +396,56 @@ mod tests {
                 (1, ".lo = (unsigned int)5,"),
                 (1, ".hi = (unsigned int)21,"),
                 (1, ".big = (unsigned long)18446744073709551615,"),
+                (0, "}"),
+            ]);
+        assert_eq!(format(&ty, 8, &bytes, 8192), expected);
+    }
+
+    #[test]
+    fn struct_elements_of_an_array_close_their_braces() {
+        let point = structure(
+            "struct p",
+            8,
+            vec![
+                member("x", 0, int("int", 4, true)),
+                member("y", 32, int("int", 4, true)),
+            ],
+        );
+        let ty = structure(
+            "struct w",
+            20,
+            vec![
+                member(
+                    "pts",
+                    0,
+                    PrintType {
+                        name: "struct p [2]".to_owned(),
+                        size: 16,
+                        kind: PrintKind::Array {
+                            element: Box::new(point),
+                            len: 2,
+                        },
+                    },
+                ),
+                member("n", 128, int("int", 4, true)),
+            ],
+        );
+        let mut bytes = vec![0u8; 20];
+        bytes[0] = 1;
+        bytes[12] = 2;
+        bytes[16] = 3;
+        let expected = String::from("0x8 = *\n")
+            + &indented(&[
+                (0, "(struct w) {"),
+                (1, ".pts = (struct p [2]) ["),
+                (2, "(struct p) {"),
+                (3, ".x = (int)1,"),
+                (2, "},"),
+                (2, "(struct p) {"),
+                (3, ".y = (int)2,"),
+                (2, "},"),
+                (1, "],"),
+                (1, ".n = (int)3,"),
                 (0, "}"),
             ]);
         assert_eq!(format(&ty, 8, &bytes, 8192), expected);
