@@ -4,7 +4,7 @@
 # for uprobe-multi links; then how many "perf" links (a uprobe perf event each) there are for
 # the probes matched. $1 is the tracer binary; the other arguments go to it (-x uprobemode=...). The target
 # is scripts/pid_prog.c calling go() in a loop, probed at the entries and returns of go and of
-# libc's str* functions.
+# libc's strc* functions.
 tracer=$1
 shift
 dir=$(mktemp -d)
@@ -12,7 +12,7 @@ trap 'kill $target $tracer_pid 2>/dev/null; rm -r "$dir"' EXIT
 gcc -O1 -o "$dir/pid_prog" scripts/pid_prog.c || exit 1
 "$dir/pid_prog" wait &
 target=$!
-"$tracer" "$@" -n 'pid$target:libc.so.6:str*:entry, pid$target:libc.so.6:str*:return,
+"$tracer" "$@" -n 'pid$target:libc.so.6:strc*:entry, pid$target:libc.so.6:strc*:return,
     pid$target:a.out:go:entry, pid$target:a.out:go:return { @[probename] = count(); }' \
     -p "$target" >"$dir/out" 2>"$dir/err" &
 tracer_pid=$!
