@@ -9,6 +9,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// `BPF_PROG_GET_NEXT_ID` from `enum bpf_cmd`.
 const BPF_PROG_GET_NEXT_ID: libc::c_long = 11;
@@ -97,6 +99,25 @@ impl BpfIds {
     /// Whether there are no ids at all.
     pub fn is_empty(&self) -> bool {
         self.programs.is_empty() && self.maps.is_empty() && self.links.is_empty()
+    }
+
+    /// Waits up to `grace` for every object `self` names to be unloaded (the kernel frees them
+    /// a little after their last descriptor closes), and returns those still loaded then.
+    ///
+    /// # Panics
+    /// When the loaded objects cannot be listed.
+    #[must_use]
+    pub fn still_loaded_after(&self, grace: Duration) -> BpfIds {
+        let deadline = Instant::now() + grace;
+        loop {
+            let loaded =
+                BpfIds::loaded().unwrap_or_else(|error| panic!("cannot list BPF objects: {error}"));
+            let left = self.intersection(&loaded);
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -31,5 +31,6 @@ pub mod bpf_objects;
 pub mod command;
 pub mod environment;
 pub mod suite;
+pub mod targets;
 
 pub use command::{Output, Status, TestCommand};

@@ -57,21 +57,12 @@ fn nothing_stays_loaded_after_exit() {
         !held.programs.is_empty(),
         "tracer held no BPF program while it ran, so this test proves nothing\n{output}"
     );
-    let deadline = Instant::now() + RELEASE_GRACE;
-    loop {
-        let loaded =
-            BpfIds::loaded().unwrap_or_else(|error| panic!("cannot list BPF objects: {error}"));
-        let left = held.intersection(&loaded);
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}s after tracer exited these are still loaded: {left}\n{output}",
-            RELEASE_GRACE.as_secs()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
+    let left = held.still_loaded_after(RELEASE_GRACE);
+    assert!(
+        left.is_empty(),
+        "{}s after tracer exited these are still loaded: {left}\n{output}",
+        RELEASE_GRACE.as_secs()
+    );
     assert_eq!(
         legacy_probe_events(),
         probe_events_before,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tests::bpf_objects::BpfIds;
 use tests::command::tracer_path;
-use tests::{TestCommand, environment};
+use tests::{TestCommand, environment, targets};
 
 /// How long a daemon may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -935,21 +935,7 @@ fn check_and_probes_answer_without_loading() {
 /// The pid suite's target program (`suites/scripts/pid_prog.c`, which says what it does), built
 /// into the daemon's directory, which every user may read.
 fn pid_prog(daemon: &Daemon) -> String {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/scripts/pid_prog.c");
-    let program = daemon.dir.join("pid_prog");
-    let built = Command::new("gcc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&program)
-        .arg(&source)
-        .output()
-        .expect("gcc runs: the pid and USDT tests need gcc and <sys/sdt.h>");
-    assert!(
-        built.status.success(),
-        "gcc failed:\n{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    program.display().to_string()
+    targets::build_pid_prog(&daemon.dir).display().to_string()
 }
 
 /// `tracer --daemon SOCKET ARGS...` run as `nobody` in group `nogroup`.

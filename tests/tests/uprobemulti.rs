@@ -5,13 +5,13 @@
 //! Like `faults.rs`, these tests look only at the objects the run's own process held (read from
 //! its `/proc/PID/fdinfo`), so they may run beside other tracers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tests::bpf_objects::BpfIds;
-use tests::{Status, TestCommand, environment};
+use tests::{Status, TestCommand, environment, targets};
 
 /// How long the kernel may take to free objects after their last reference is gone.
 const RELEASE_GRACE: Duration = Duration::from_secs(5);
@@ -38,20 +38,7 @@ impl Target {
         }
         let dir = std::env::temp_dir().join(format!("uprobemulti-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the target's directory");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/scripts/pid_prog.c");
-        let program = dir.join("pid_prog");
-        let built = Command::new("gcc")
-            .arg("-O1")
-            .arg("-o")
-            .arg(&program)
-            .arg(&source)
-            .output()
-            .expect("gcc runs: these tests need gcc and <sys/sdt.h>");
-        assert!(
-            built.status.success(),
-            "gcc failed:\n{}",
-            String::from_utf8_lossy(&built.stderr)
-        );
+        let program = targets::build_pid_prog(&dir);
         let child = Command::new(&program)
             .arg("wait")
             .spawn()
@@ -121,24 +108,15 @@ fn traced(target: &Target) -> (tests::command::Running, BpfIds) {
     (running, held)
 }
 
-/// Waits until none of the objects `held` names is loaded any more, and panics with `context`
-/// if some still are after [`RELEASE_GRACE`].
+/// Panics with `context` if some of the objects `held` names are still loaded
+/// [`RELEASE_GRACE`] after tracer ended.
 fn assert_released(held: &BpfIds, context: &str) {
-    let deadline = Instant::now() + RELEASE_GRACE;
-    loop {
-        let loaded =
-            BpfIds::loaded().unwrap_or_else(|error| panic!("cannot list BPF objects: {error}"));
-        let left = held.intersection(&loaded);
-        if left.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}s after tracer ended, these are still there: {left}\n{context}",
-            RELEASE_GRACE.as_secs()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    let left = held.still_loaded_after(RELEASE_GRACE);
+    assert!(
+        left.is_empty(),
+        "{}s after tracer ended, these are still there: {left}\n{context}",
+        RELEASE_GRACE.as_secs()
+    );
 }
 
 #[test]

@@ -563,7 +563,7 @@ impl<'t> Parser<'t> {
 
 #[cfg(test)]
 mod tests {
-    use crate::ast::{BinaryOp, Expr, ExprKind, Item, SizeOfArg, Stmt, UnaryOp};
+    use crate::ast::{BinaryOp, Expr, ExprKind, Item, Program, SizeOfArg, Stmt, UnaryOp};
     use crate::diagnostic::Origin;
     use crate::parse::{KnownTypes, Macros, parse_source, parse_source_with_known_types};
     use crate::provider::{KernelNamespace, KernelTypeId, MemberInfo, ProbeCatalog, SyscallInfo};
@@ -655,6 +655,24 @@ mod tests {
         }
     }
 
+    /// The shapes of the values assigned by the last clause of `program`, one per statement.
+    fn assigned_values(program: &Program) -> Vec<String> {
+        let Some(Item::Clause(clause)) = program.items.last() else {
+            panic!("{program:?}");
+        };
+        clause
+            .body
+            .iter()
+            .map(|stmt| match stmt {
+                Stmt::Expr(Expr {
+                    kind: ExprKind::Assign { value, .. },
+                    ..
+                }) => shape(value),
+                _ => panic!("{stmt:?}"),
+            })
+            .collect()
+    }
+
     /// A catalog in which every name is a kernel typedef.
     struct EveryNameATypedef;
 
@@ -692,20 +710,7 @@ mod tests {
             &known,
         );
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let Some(Item::Clause(clause)) = program.items.last() else {
-            panic!("{program:?}");
-        };
-        let values: Vec<String> = clause
-            .body
-            .iter()
-            .map(|stmt| match stmt {
-                Stmt::Expr(Expr {
-                    kind: ExprKind::Assign { value, .. },
-                    ..
-                }) => shape(value),
-                _ => panic!("{stmt:?}"),
-            })
-            .collect();
+        let values = assigned_values(&program);
         assert_eq!(values, ["(cast uint (Neg 1))", "(- timestamp 1)"]);
     }
 
@@ -718,20 +723,7 @@ mod tests {
         );
         let (program, diagnostics) = parse_source(&sources, file);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let Some(Item::Clause(clause)) = program.items.last() else {
-            panic!("{program:?}");
-        };
-        let values: Vec<String> = clause
-            .body
-            .iter()
-            .map(|stmt| match stmt {
-                Stmt::Expr(Expr {
-                    kind: ExprKind::Assign { value, .. },
-                    ..
-                }) => shape(value),
-                _ => panic!("{stmt:?}"),
-            })
-            .collect();
+        let values = assigned_values(&program);
         assert_eq!(values, ["(cast myshort_t (Neg 1))", "(- other 1)"]);
     }
 
