@@ -38,6 +38,9 @@ use self::initramfs::Entry;
 /// The longest a boot with every case may take.
 const BOOT_TIMEOUT: Duration = Duration::from_mins(20);
 
+/// What follows the name of a case the guest never reported on.
+const NO_REPORT: &str = " (no report)";
+
 /// The target static binaries are built for.
 const GUEST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -109,7 +112,15 @@ pub fn run(args: &[&str]) -> anyhow::Result<()> {
             listing.len(),
             started.elapsed().as_secs_f64()
         );
-        let (passed_here, failed_here) = boot(&tools, &vmlinuz, &image, &here)?;
+        let (mut passed_here, mut failed_here) = boot(&tools, &vmlinuz, &image, &here)?;
+        if passed_here.is_empty() && failed_here.iter().all(|name| name.ends_with(NO_REPORT)) {
+            // Under TCG a guest kernel sometimes oopses while it patches its own text at boot
+            // (an int3 in a static call site), before any case runs; that is not a case's failure.
+            eprintln!(
+                "vm-test: the Linux {kernel} guest reported no case (its console is above); booting it once more"
+            );
+            (passed_here, failed_here) = boot(&tools, &vmlinuz, &image, &here)?;
+        }
         passed.extend(passed_here);
         failed.extend(
             failed_here
@@ -250,7 +261,7 @@ fn boot(
     child.wait()?;
     for case in cases {
         if !passed.contains(&case.name) && !failed.contains(&case.name) {
-            failed.push(format!("{} (no report)", case.name));
+            failed.push(format!("{}{NO_REPORT}", case.name));
         }
     }
     Ok((passed, failed))
